@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `textcredits` command: run the server and operate it.
+@main
+struct TextCredits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "textcredits",
+        abstract: "Prepaid messaging-credits server.",
+        subcommands: [EstimateCommand.self, BenchCommand.self]
+    )
+}

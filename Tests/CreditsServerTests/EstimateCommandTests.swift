@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite struct EstimateCommandTests {
+    func json(_ line: Substring) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test func aSingleTextPrintsItsBreakdown() throws {
+        let output = try CommandLineTool.run(["estimate", "Hello World"])
+        #expect(output.status == 0)
+        #expect(output.standardOutput.contains("GSM-7"))
+        #expect(output.standardOutput.contains("Credits:     1 per recipient"))
+    }
+
+    @Test(arguments: [("", "body_empty"), (String(repeating: "a", count: 1601), "body_too_long")])
+    func aRefusedBodyPrintsAnErrorAndExitsNonZero(_ text: String, _ code: String) throws {
+        let output = try CommandLineTool.run(["estimate", "--json", text])
+        #expect(output.status != 0)
+        let object = try json(Substring(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect((object["error"] as? [String: Any])?["code"] as? String == code)
+    }
+
+    @Test func jsonLinesAnswerEachLineAndGoOnAfterABadOne() throws {
+        let input = """
+        {"text": "Hello World"}
+        not json
+        {"text": "😜23456789012345678901234567890123456789012345678901234567890123456789012", "channel": "toll-free"}
+        {"text": ""}
+        {"text": "“Hi” it’s", "smart_encoding": true}
+        """
+        let output = try CommandLineTool.run(["estimate", "--jsonl"], input: input + "\n")
+        #expect(output.status == 0)
+        let lines = output.standardOutput.split(separator: "\n")
+        #expect(lines.count == 5)
+        let first = try json(lines[0])
+        #expect(first["encoding"] as? String == "GSM-7")
+        #expect(first["segments"] as? Int == 1)
+        #expect(first["units"] as? Int == 11)
+        #expect(first["per_segment_units"] as? [Int] == [11])
+        #expect(first["credits"] as? Double == 1)
+        #expect(first["warnings"] as? [Any] != nil)
+        #expect((try json(lines[1])["error"] as? [String: Any])?["code"] as? String == "invalid_json")
+        let third = try json(lines[2])
+        #expect(third["encoding"] as? String == "UCS-2")
+        #expect(third["per_segment_units"] as? [Int] == [67, 6])
+        #expect(third["credits"] as? Double == 3)
+        #expect((try json(lines[3])["error"] as? [String: Any])?["code"] as? String == "body_empty")
+        #expect(try json(lines[4])["encoding"] as? String == "GSM-7")
+    }
+}
