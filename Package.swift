@@ -72,19 +72,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["CreditsCore", "CreditsStore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "CreditsCoreTests", dependencies: ["CreditsCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "CreditsStoreTests",
             dependencies: [
-                "CreditsCore", "CreditsStore",
+                "CreditsCore", "CreditsStore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CreditsAdaptersTests", dependencies: ["CreditsCore", "CreditsAdapters"]),
+        .testTarget(name: "CreditsAdaptersTests", dependencies: ["CreditsCore", "CreditsAdapters", "TestSupport"]),
         .testTarget(
             name: "CreditsServerTests",
             dependencies: [
-                "CreditsServer", "CreditsStore", "CreditsCore", "CreditsAdapters",
+                "CreditsServer", "CreditsStore", "CreditsCore", "CreditsAdapters", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,12 +1,13 @@
 import ArgumentParser
 import CreditsServer
+import CreditsStore
 
 /// `textcredits bench …`: throughput measurements that print numbers (use a release build).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release).",
-        subcommands: [SegmentsBench.self]
+        subcommands: [SegmentsBench.self, LedgerBench.self]
     )
 }
 
@@ -30,4 +31,33 @@ struct SegmentsBench: ParsableCommand {
 func format(_ value: Double) -> String {
     let scaled = (value * 10).rounded() / 10
     return String(scaled)
+}
+
+/// `textcredits bench ledger`.
+struct LedgerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Reserve then post holds on one hot pool from many concurrent tasks; prints holds/s and latency.")
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "Holds to reserve and then post.") var holds: Int = 50_000
+    @Option(help: "Concurrent tasks.") var concurrency: Int = 512
+    @Option(help: "Most operations per transaction (group commit).") var batch: Int = 512
+
+    func run() async throws {
+        let database = try await options.open()
+        let phases: [LedgerBenchmark.Phase]
+        do {
+            phases = try await LedgerBenchmark.run(database: database, holds: holds, concurrency: concurrency, batchSizeMax: batch)
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+        print("store: \(try options.url()), \(holds) holds, \(concurrency) tasks, batches of at most \(batch)")
+        for phase in phases {
+            print("\(phase.name): \(format(phase.perSecond)) holds/s, p50 \(format(phase.p50Milliseconds)) ms, "
+                + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)")
+        }
+    }
 }

@@ -6,6 +6,6 @@ struct TextCredits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "textcredits",
         abstract: "Prepaid messaging-credits server.",
-        subcommands: [EstimateCommand.self, BenchCommand.self]
+        subcommands: [MigrateCommand.self, LedgerCommand.self, EstimateCommand.self, BenchCommand.self]
     )
 }

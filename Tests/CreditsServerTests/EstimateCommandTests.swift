@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct EstimateCommandTests {
@@ -6,22 +7,22 @@ import Testing
         try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
 
-    @Test func aSingleTextPrintsItsBreakdown() throws {
-        let output = try CommandLineTool.run(["estimate", "Hello World"])
+    @Test func aSingleTextPrintsItsBreakdown() async throws {
+        let output = try await CommandLineTool.run(["estimate", "Hello World"])
         #expect(output.status == 0)
         #expect(output.standardOutput.contains("GSM-7"))
         #expect(output.standardOutput.contains("Credits:     1 per recipient"))
     }
 
     @Test(arguments: [("", "body_empty"), (String(repeating: "a", count: 1601), "body_too_long")])
-    func aRefusedBodyPrintsAnErrorAndExitsNonZero(_ text: String, _ code: String) throws {
-        let output = try CommandLineTool.run(["estimate", "--json", text])
+    func aRefusedBodyPrintsAnErrorAndExitsNonZero(_ text: String, _ code: String) async throws {
+        let output = try await CommandLineTool.run(["estimate", "--json", text])
         #expect(output.status != 0)
         let object = try json(Substring(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect((object["error"] as? [String: Any])?["code"] as? String == code)
     }
 
-    @Test func jsonLinesAnswerEachLineAndGoOnAfterABadOne() throws {
+    @Test func jsonLinesAnswerEachLineAndGoOnAfterABadOne() async throws {
         let input = """
         {"text": "Hello World"}
         not json
@@ -29,7 +30,7 @@ import Testing
         {"text": ""}
         {"text": "“Hi” it’s", "smart_encoding": true}
         """
-        let output = try CommandLineTool.run(["estimate", "--jsonl"], input: input + "\n")
+        let output = try await CommandLineTool.run(["estimate", "--jsonl"], input: input + "\n")
         #expect(output.status == 0)
         let lines = output.standardOutput.split(separator: "\n")
         #expect(lines.count == 5)

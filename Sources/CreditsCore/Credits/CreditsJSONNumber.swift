@@ -11,7 +11,9 @@ struct CreditsJSONNumber: Codable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        let value = Decimal(credits.milli) / Decimal(Credits.scale)
+        // sign × significand × 10^-3, built without a division.
+        let magnitude = Decimal(credits.milli.magnitude)
+        let value = Decimal(sign: credits.milli < 0 ? .minus : .plus, exponent: -3, significand: magnitude)
         try container.encode(value)
     }
 

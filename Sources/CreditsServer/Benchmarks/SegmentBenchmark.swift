@@ -35,9 +35,7 @@ public enum SegmentBenchmark {
             elapsed = clock.now - start
         }
         precondition(checksum != 0, "the benchmark must not be optimised away")
-        let components = elapsed.components
-        let elapsedSeconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        return Figures(corpus: name, messages: corpus.count, bytes: bytes, rounds: rounds, seconds: elapsedSeconds)
+        return Figures(corpus: name, messages: corpus.count, bytes: bytes, rounds: rounds, seconds: elapsed.seconds)
     }
 
     /// Messages of the kind class studios, schools and churches send: 40 to 480 characters,

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A ledger operation: every way credits move (DESIGN §2).
+public enum LedgerOperation: Sendable, Equatable {
+    /// Credits enter a pool or wallet from a source account as a new lot (purchase, plan grant,
+    /// positive adjustment). Repays the account's overdraft first.
+    case deposit(account: AccountID, source: AccountKind, amount: Credits, lot: LotID, kind: LotKind, expiresAt: Date?)
+    /// Available credits leave a pool or wallet back to `adjustments` (a negative adjustment).
+    case withdraw(account: AccountID, amount: Credits)
+    /// Credits move between two pools or wallets with their lots and expiry.
+    case transfer(from: AccountID, to: AccountID, amount: Credits)
+    /// Reserve credits for a message: a pending hold on specific lot portions.
+    case reserve(hold: HoldID, account: AccountID, amount: Credits, reference: String, timeoutAt: Date)
+    /// Charge a pending hold, fully or partly (`amount` ≤ its amount); the rest is released.
+    case post(hold: HoldID, amount: Credits)
+    /// Release a pending hold without charge.
+    case void(hold: HoldID)
+    /// Resolve a pending hold whose timeout has passed, by policy.
+    case timeOut(hold: HoldID, policy: TimeoutPolicy)
+    /// Move what is left of an expired lot, in every account, to `expired`.
+    case expire(lot: LotID)
+    /// Charge credits directly, with no hold (a call billed after it ended).
+    case spend(account: AccountID, amount: Credits, reference: String)
+
+    /// Stable name stored with the transfer.
+    public var name: String {
+        switch self {
+        case .deposit: "deposit"
+        case .withdraw: "withdraw"
+        case .transfer: "transfer"
+        case .reserve: "reserve"
+        case .post: "post"
+        case .void: "void"
+        case .timeOut: "time_out"
+        case .expire: "expire"
+        case .spend: "spend"
+        }
+    }
+
+    /// A canonical description of the request: the same key with a different fingerprint is
+    /// a different request and is refused.
+    public var fingerprint: String {
+        func time(_ date: Date?) -> String { date.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-" }
+        switch self {
+        case let .deposit(account, source, amount, lot, kind, expiresAt):
+            return "deposit|\(account)|\(source.rawValue)|\(amount.milli)|\(lot)|\(kind.rawValue)|\(time(expiresAt))"
+        case let .withdraw(account, amount): return "withdraw|\(account)|\(amount.milli)"
+        case let .transfer(from, to, amount): return "transfer|\(from)|\(to)|\(amount.milli)"
+        case let .reserve(hold, account, amount, reference, timeoutAt):
+            return "reserve|\(hold)|\(account)|\(amount.milli)|\(reference)|\(time(timeoutAt))"
+        case let .post(hold, amount): return "post|\(hold)|\(amount.milli)"
+        case let .void(hold): return "void|\(hold)"
+        case let .timeOut(hold, policy): return "time_out|\(hold)|\(policy.rawValue)"
+        case let .expire(lot): return "expire|\(lot)"
+        case let .spend(account, amount, reference): return "spend|\(account)|\(amount.milli)|\(reference)"
+        }
+    }
+
+    /// A 64-bit FNV-1a digest of `fingerprint`, in hex: what the store keeps to tell a repeat
+    /// from a different request under the same key.
+    public var fingerprintDigest: String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in fingerprint.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let text = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    /// The hold a post, void or time-out resolves.
+    public var resolvedHold: HoldID? {
+        switch self {
+        case .post(let hold, _), .void(let hold), .timeOut(let hold, _): hold
+        default: nil
+        }
+    }
+}
+
+/// One operation with its idempotency key, the instant it happens, and who asked.
+public struct LedgerRequest: Sendable, Equatable {
+    /// The organisation whose ledger it touches.
+    public var organization: OrganizationID
+    /// Repeats with the same key return the first result.
+    public var idempotencyKey: String
+    /// What to do.
+    public var operation: LedgerOperation
+    /// When it happens; rules never read a clock.
+    public var at: Date
+    /// Staff member, API key or system process responsible, for the statement.
+    public var actor: String
+    /// A sentence for the statement ("Purchase of 100 credits", "Message to +1…").
+    public var memo: String
+
+    /// A request; the key must be 1–200 characters.
+    public init(organization: OrganizationID, idempotencyKey: String, operation: LedgerOperation, at: Date,
+                actor: String = "system", memo: String = "") {
+        self.organization = organization
+        self.idempotencyKey = idempotencyKey
+        self.operation = operation
+        self.at = at
+        self.actor = actor
+        self.memo = memo
+    }
+
+    /// Longest idempotency key accepted.
+    public static let idempotencyKeyLengthMax = 200
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import PostgresKit
+import PostgresNIO
+
+/// The scale-out store: a pooled PostgreSQL client shared by everything in the process; several
+/// processes may use one database.
+public final class PostgresStore: Database {
+    public let dialect = StoreDialect.postgres
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Connects a pool and checks the server answers.
+    public static func open(_ location: PostgresLocation, logger: Logger, connectionsMax: Int = 16) async throws -> PostgresStore {
+        let tls: PostgresClient.Configuration.TLS
+        switch location.sslMode {
+        case "disable": tls = .disable
+        case "require": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: location.password, database: location.database, tls: tls)
+        configuration.options.maximumConnections = connectionsMax
+        if let searchPath = location.searchPath { configuration.options.additionalStartupParameters = [("search_path", searchPath)] }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's run loop lives as long as this store; `close()` cancels it. (In the server the
+        // store is closed by the lifecycle on shutdown.)
+        let runner = Task { await client.run() }
+        // Let the run loop start before the first lease, so the pool does not warn about it.
+        for _ in 0..<4 { await Task.yield() }
+        let store = PostgresStore(client: client, runner: runner, logger: logger)
+        do {
+            try await store.read { try await $0.raw("SELECT 1").run() }
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection.sql()) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection.sql()) }
+    }
+
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+}

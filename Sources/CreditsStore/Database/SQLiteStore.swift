@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteKit
+
+/// The embedded store: one SQLite file in WAL mode, one write connection taken by one
+/// transaction at a time, and a few read connections that never block the writer.
+public final class SQLiteStore: Database {
+    public let dialect = StoreDialect.sqlite
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let writeLock = AsyncLock()
+    private let readerCursor = ReaderCursor()
+    private let logger: Logger
+
+    /// Read connections opened next to the writer.
+    static let readerCount = 3
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database file at `path`; ":memory:" gives a private
+    /// in-memory database on a single connection.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        let inMemory = path == ":memory:"
+        let storage: SQLiteConnection.Storage = inMemory ? .memory : .file(path: path)
+        let writer = try await SQLiteConnection.open(storage: storage, logger: logger).get()
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
+                       "PRAGMA busy_timeout = 10000"] {
+            try await writer.sql().raw(SQLQueryString(pragma)).run()
+        }
+        var readers: [SQLiteConnection] = []
+        if !inMemory {
+            for _ in 0..<readerCount {
+                let reader = try await SQLiteConnection.open(storage: storage, logger: logger).get()
+                try await reader.sql().raw("PRAGMA foreign_keys = ON").run()
+                try await reader.sql().raw("PRAGMA query_only = ON").run()
+                readers.append(reader)
+            }
+        }
+        return SQLiteStore(writer: writer, readers: readers, logger: logger)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        guard !readers.isEmpty else { return try await writeLock.withLock { try await body(writer.sql()) } }
+        let reader = readers[readerCursor.next() % readers.count]
+        return try await body(reader.sql())
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeLock.withLock {
+            let sql = writer.sql()
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async {
+        for reader in readers { try? await reader.close().get() }
+        try? await writer.close().get()
+    }
+}
+
+/// Round-robin choice of a read connection.
+final class ReaderCursor: @unchecked Sendable {
+    // Safe: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value &+= 1
+        return value & Int.max
+    }
+}

@@ -1,0 +1,34 @@
+/// Operational failures of the store, with stable codes.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The database URL cannot be used.
+    case invalidURL(String)
+    /// The database schema is newer than this program knows.
+    case schemaTooNew(found: Int, known: Int)
+    /// A row holds a value this program cannot read (corruption or a newer schema).
+    case unreadableRow(String)
+    /// A record that must exist does not.
+    case notFound(String)
+    /// A write conflicts with existing data (unique key).
+    case conflict(String)
+
+    /// Stable code.
+    public var code: String {
+        switch self {
+        case .invalidURL: "database_url_invalid"
+        case .schemaTooNew: "schema_too_new"
+        case .unreadableRow: "row_unreadable"
+        case .notFound: "not_found"
+        case .conflict: "conflict"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let reason): "Invalid database URL: \(reason)"
+        case let .schemaTooNew(found, known): "The database schema is at version \(found) but this program knows only up to \(known)."
+        case .unreadableRow(let what): "Cannot read a stored row: \(what)"
+        case .notFound(let what): "Not found: \(what)"
+        case .conflict(let what): "Conflict: \(what)"
+        }
+    }
+}

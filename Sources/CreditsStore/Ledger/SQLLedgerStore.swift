@@ -1,0 +1,75 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// The credit ledger on SQLite or PostgreSQL. Each `apply` is one transaction for one
+/// organisation: load, apply every request with `LedgerBook`, write — all or nothing.
+public struct SQLLedgerStore: Sendable {
+    /// Where the ledger lives.
+    public let database: any Database
+
+    /// A ledger store over a migrated database.
+    public init(database: any Database) { self.database = database }
+
+    /// Applies requests of one organisation in one transaction; each gets its own result, and a
+    /// refused request changes nothing while the others apply.
+    public func apply(_ requests: [LedgerRequest]) async throws -> [Result<LedgerOutcome, LedgerError>] {
+        guard let organization = requests.first?.organization else { return [] }
+        precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
+        let database = self.database
+        return try await database.transaction { sql in
+            try await database.lockOrganization(organization.rawValue, on: sql)
+            var book = try await LedgerBookLoader.load(organization, for: requests, on: sql,
+                                                       makeTransferID: { TransferID(Identifier.make("tr_")) })
+            let results = requests.map { book.apply($0) }
+            if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
+            return results
+        }
+    }
+
+    /// Creates an organisation's pool and outside accounts inside the caller's transaction.
+    public static func createAccounts(for organization: OrganizationID, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
+        var pool = AccountID("")
+        var rows: [[SQLCell]] = []
+        for kind in AccountKind.allCases where kind != .wallet {
+            let id = AccountID(Identifier.make("acc_"))
+            if kind == .pool { pool = id }
+            rows.append([SQLCell(id.rawValue), SQLCell(organization.rawValue), SQLCell(kind.rawValue), SQLCell(instant.milliseconds)])
+        }
+        try await BulkRows.insert(sql, table: "ledger_accounts",
+                                  columns: [.text("id"), .text("organization_id"), .text("kind"), .bigint("created_at")], rows: rows)
+        return pool
+    }
+
+    /// Creates a staff member's wallet inside the caller's transaction.
+    public static func createWallet(for organization: OrganizationID, staff: String, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
+        let id = AccountID(Identifier.make("acc_"))
+        try await sql.raw("""
+            INSERT INTO ledger_accounts (id, organization_id, kind, staff_id, created_at)
+            VALUES (\(bind: id.rawValue), \(bind: organization.rawValue), 'wallet', \(bind: staff), \(bind: instant.milliseconds))
+            """).run()
+        return id
+    }
+
+    /// Sets an account's overdraft line (0 turns it off). Refused if the account is already
+    /// further below zero than the new line allows.
+    public func setOverdraftLimit(_ limit: Credits, for account: AccountID, organization: OrganizationID) async throws {
+        precondition(limit >= .zero, "an overdraft line is never negative")
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE ledger_accounts SET overdraft_limit = \(bind: limit.milli)
+                WHERE id = \(bind: account.rawValue) AND organization_id = \(bind: organization.rawValue) AND kind IN ('pool', 'wallet')
+                """).run()
+        }
+    }
+
+    /// Every account of an organisation.
+    public func accounts(of organization: OrganizationID) async throws -> [LedgerAccount] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT id, kind, staff_id, balance, pending, overdraft_limit FROM ledger_accounts
+                WHERE organization_id = \(bind: organization.rawValue) ORDER BY kind, id
+                """).all().map(LedgerBookLoader.account)
+        }
+    }
+}

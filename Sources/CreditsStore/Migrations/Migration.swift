@@ -1,0 +1,36 @@
+/// One versioned schema change. Statements may differ per dialect; both stores end with the same
+/// tables, keys and constraints.
+public struct Migration: Sendable {
+    /// Applied in increasing order, each exactly once.
+    public let version: Int
+    /// What it does, for `textcredits migrate`.
+    public let name: String
+    /// The SQL for a dialect.
+    public let statements: @Sendable (StoreDialect) -> [String]
+}
+
+/// Small pieces of DDL that differ between SQLite and PostgreSQL.
+enum DDL {
+    /// An auto-incrementing 64-bit primary key, for rows whose order matters (entries, audit).
+    static func serialKey(_ dialect: StoreDialect) -> String {
+        dialect == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    }
+
+    /// Triggers that refuse UPDATE and DELETE on an append-only table.
+    static func appendOnly(_ table: String, _ dialect: StoreDialect) -> [String] {
+        switch dialect {
+        case .sqlite:
+            return ["UPDATE", "DELETE"].map { action in
+                """
+                CREATE TRIGGER \(table)_append_only_\(action.lowercased()) BEFORE \(action) ON \(table)
+                BEGIN SELECT RAISE(ABORT, '\(table) is append-only'); END
+                """
+            }
+        case .postgres:
+            return ["""
+                CREATE TRIGGER \(table)_append_only BEFORE UPDATE OR DELETE ON \(table)
+                FOR EACH ROW EXECUTE FUNCTION textcredits_refuse_change()
+                """]
+        }
+    }
+}

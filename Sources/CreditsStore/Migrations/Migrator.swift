@@ -1,0 +1,60 @@
+import Foundation
+import SQLKit
+
+/// Brings a database to the newest schema: `textcredits migrate`, and every server start.
+public enum Migrator {
+    /// Every migration, in order.
+    public static let all: [Migration] = [LedgerSchema.migration]
+
+    /// The newest version this program knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    /// Applies pending migrations, each in its own transaction, and returns the versions applied.
+    /// Safe to run from several processes at once: the loser finds nothing left to do.
+    @discardableResult
+    public static func migrate(_ database: any Database, now: Date = Date()) async throws -> [Migration] {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                """).run()
+        }
+        var applied: [Migration] = []
+        for migration in all {
+            let didApply = try await database.transaction { sql in
+                // One migrator per schema at a time (several server processes may start together).
+                if database.dialect == .postgres {
+                    try await sql.raw("SELECT pg_advisory_xact_lock(72320001, hashtext(current_schema()))").run()
+                }
+                let existing = try await sql.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
+                guard existing.isEmpty else { return false }
+                for statement in migration.statements(database.dialect) { try await sql.raw(SQLQueryString(statement)).run() }
+                try await sql.raw("""
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.milliseconds))
+                    """).run()
+                return true
+            }
+            if didApply { applied.append(migration) }
+        }
+        let version = try await currentVersion(database)
+        if version > latestVersion { throw StoreError.schemaTooNew(found: version, known: latestVersion) }
+        return applied
+    }
+
+    /// The highest applied version (0 for an empty database).
+    public static func currentVersion(_ database: any Database) async throws -> Int {
+        try await database.read { sql in
+            let rows = try await sql.raw("SELECT MAX(version) AS version FROM schema_migrations").all()
+            return try rows.first.flatMap { try $0.decodeNil(column: "version") ? nil : $0.decode(column: "version", as: Int.self) } ?? 0
+        }
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, the stored form of every instant.
+    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// An instant from stored milliseconds.
+    public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

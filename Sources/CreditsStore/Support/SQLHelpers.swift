@@ -1,0 +1,221 @@
+import Foundation
+import SQLKit
+
+/// A bound SQL value (what SQLKit's `\(bind:)` takes).
+public typealias SQLValue = any Encodable & Sendable
+
+/// One value of a bulk row.
+enum SQLCell: Sendable, Equatable {
+    case int(Int64)
+    case text(String)
+    case null
+
+    init(_ value: Int64) { self = .int(value) }
+    init(_ value: Int) { self = .int(Int64(value)) }
+    init(_ value: String) { self = .text(value) }
+    init(_ value: Int64?) { self = value.map(SQLCell.int) ?? .null }
+    init(_ value: String?) { self = value.map(SQLCell.text) ?? .null }
+}
+
+/// The type a bulk column is read back as (PostgreSQL needs it spelled out; SQLite does not).
+enum SQLColumnType: String, Sendable {
+    case text
+    case bigint
+    case integer
+}
+
+/// A column of a bulk statement.
+struct SQLColumn: Sendable {
+    let name: String
+    let type: SQLColumnType
+
+    static func text(_ name: String) -> SQLColumn { SQLColumn(name: name, type: .text) }
+    static func bigint(_ name: String) -> SQLColumn { SQLColumn(name: name, type: .bigint) }
+    static func integer(_ name: String) -> SQLColumn { SQLColumn(name: name, type: .integer) }
+}
+
+/// Bulk writes of many rows in one statement, the ledger's hot path.
+///
+/// - SQLite (CPU-bound, in process): the rows are written into the statement as SQL literals —
+///   integers as digits, text as quoted literals (`SQLiteLiteral`) — so neither SQLKit nor the
+///   driver handles thousands of binds, and SQLite's C parser reads them at once.
+/// - PostgreSQL (network-bound): the rows travel as one JSON bind, unpacked by
+///   `json_array_elements` with each column cast to its type.
+///
+/// Both keep the rows' order, which entries rely on for their running balances.
+enum BulkRows {
+    /// Rows per statement, to bound statement size.
+    static let rowsPerStatementMax = 4096
+
+    /// A row source usable after INSERT … or inside a CTE: `VALUES …` or `SELECT … FROM json`.
+    static func source(_ columns: [SQLColumn], aliases: [String]? = nil, dialect: String, rows: ArraySlice<[SQLCell]>) -> SQLQueryString {
+        let names = aliases ?? columns.map(\.name)
+        if dialect == "sqlite" {
+            return SQLQueryString(SQLiteLiteral.values(rows, width: columns.count))
+        }
+        let projections = columns.enumerated().map { "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])" }.joined(separator: ", ")
+        let json = JSONRows.encode(rows, width: columns.count)
+        return "SELECT \(unsafeRaw: projections) FROM json_array_elements(\(bind: json)::json) WITH ORDINALITY AS rows (value, position) ORDER BY position"
+    }
+
+    /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).
+    static func insert(_ sql: any SQLDatabase, table: String, columns: [SQLColumn], rows: [[SQLCell]], suffix: String = "") async throws {
+        for chunk in chunks(rows) {
+            var query: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) "
+            query += source(columns, dialect: sql.dialect.name, rows: chunk)
+            if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
+            try await sql.raw(query).run()
+        }
+    }
+
+    /// UPDATEs `columns` of the rows whose `key` (first value of each row) matches.
+    static func update(_ sql: any SQLDatabase, table: String, key: SQLColumn, columns: [SQLColumn], rows: [[SQLCell]]) async throws {
+        let aliases = ["row_key"] + columns.map { "new_" + $0.name }
+        let assignments = columns.map { "\($0.name) = v.new_\($0.name)" }.joined(separator: ", ")
+        for chunk in chunks(rows) {
+            var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
+            query += source([key] + columns, aliases: aliases, dialect: sql.dialect.name, rows: chunk)
+            query += ") UPDATE \(unsafeRaw: table) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table).\(unsafeRaw: key.name) = v.row_key"
+            try await sql.raw(query).run()
+        }
+    }
+
+    static func chunks(_ rows: [[SQLCell]]) -> [ArraySlice<[SQLCell]>] {
+        stride(from: 0, to: rows.count, by: rowsPerStatementMax).map { rows[$0..<min(rows.count, $0 + rowsPerStatementMax)] }
+    }
+}
+
+/// SQL literals for SQLite, by hand, for `BulkRows`. Text is always quoted with every `'`
+/// doubled, which is SQLite's only escape inside a literal; text holding a NUL (which would end
+/// the statement early) is written as a hex blob cast to text. So no value can change the
+/// statement's meaning.
+enum SQLiteLiteral {
+    /// `VALUES (…), (…)`.
+    static func values(_ rows: ArraySlice<[SQLCell]>, width: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * width * 24 + 8)
+        bytes.append(contentsOf: "VALUES ".utf8)
+        for (rowIndex, row) in rows.enumerated() {
+            precondition(row.count == width, "every row has a value for every column")
+            bytes.append(contentsOf: rowIndex == 0 ? "(".utf8 : ", (".utf8)
+            for (index, cell) in row.enumerated() {
+                if index > 0 { bytes.append(contentsOf: ", ".utf8) }
+                append(cell, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: ")"))
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One literal.
+    static func append(_ cell: SQLCell, to bytes: inout [UInt8]) {
+        switch cell {
+        case .null:
+            bytes.append(contentsOf: "NULL".utf8)
+        case .int(let value):
+            bytes.append(contentsOf: String(value).utf8)
+        case .text(let value):
+            let start = bytes.count
+            bytes.append(UInt8(ascii: "'"))
+            var sawNUL = false
+            for byte in value.utf8 {
+                if byte == 0 { sawNUL = true; break }
+                if byte == UInt8(ascii: "'") { bytes.append(byte) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "'"))
+            guard sawNUL else { return }
+            bytes.removeSubrange(start...)
+            let hex = Array("0123456789ABCDEF".utf8)
+            bytes.append(contentsOf: "CAST(X'".utf8)
+            for byte in value.utf8 {
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            }
+            bytes.append(contentsOf: "' AS TEXT)".utf8)
+        }
+    }
+}
+
+/// Writes rows as a JSON array of arrays, by hand: it is on the ledger's hot path.
+enum JSONRows {
+    /// `[[a, b], [c, d]]`.
+    static func encode(_ rows: ArraySlice<[SQLCell]>, width: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * width * 16)
+        bytes.append(UInt8(ascii: "["))
+        for (rowIndex, row) in rows.enumerated() {
+            precondition(row.count == width, "every row has a value for every column")
+            if rowIndex > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            for (index, cell) in row.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                switch cell {
+                case .null: bytes.append(contentsOf: "null".utf8)
+                case .int(let value): bytes.append(contentsOf: String(value).utf8)
+                case .text(let value): appendString(value, to: &bytes)
+                }
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
+    static func appendString(_ value: String, to bytes: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0..<0x20:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension SQLRow {
+    /// Decodes a non-null column or says which one is unreadable.
+    func value<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        do {
+            return try decode(column: column, as: T.self)
+        } catch {
+            throw StoreError.unreadableRow("column \(column): \(error)")
+        }
+    }
+
+    /// Decodes a nullable column.
+    func optional<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T? {
+        if try decodeNil(column: column) { return nil }
+        return try value(column, as: T.self)
+    }
+
+    /// Decodes a stored instant (milliseconds since 1970).
+    func date(_ column: String) throws -> Date { Date(milliseconds: try value(column, as: Int64.self)) }
+
+    /// Decodes a nullable stored instant.
+    func optionalDate(_ column: String) throws -> Date? { try optional(column, as: Int64.self).map(Date.init(milliseconds:)) }
+}
+
+extension Array where Element == String {
+    /// Bind values for an `IN (…)` list.
+    var binds: [SQLValue] { map { $0 as SQLValue } }
+
+    /// The inside of an `IN (…)` list: literals on SQLite (see `SQLiteLiteral`), binds elsewhere.
+    func inList(for sql: any SQLDatabase) -> SQLQueryString {
+        guard sql.dialect.name == "sqlite" else { return "\(binds: binds)" }
+        var bytes: [UInt8] = []
+        for (index, value) in enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            SQLiteLiteral.append(.text(value), to: &bytes)
+        }
+        return SQLQueryString(String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,31 @@
+import Testing
+@testable import CreditsStore
+
+/// The hand-written SQL literals of the SQLite bulk path must never change a statement's meaning.
+@Suite struct BulkRowsTests {
+    func literal(_ cell: SQLCell) -> String {
+        var bytes: [UInt8] = []
+        SQLiteLiteral.append(cell, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func textIsQuotedWithEveryQuoteDoubled() {
+        #expect(literal(.text("O'Brien's")) == "'O''Brien''s'")
+        #expect(literal(.text("'); DROP TABLE ledger_entries; --")) == "'''); DROP TABLE ledger_entries; --'")
+        #expect(literal(.text("😀 \\ \" \n")) == "'😀 \\ \" \n'")
+    }
+
+    @Test func textWithANulCharacterBecomesAHexBlob() {
+        #expect(literal(.text("a\u{0}b")) == "CAST(X'610062' AS TEXT)")
+    }
+
+    @Test func numbersAndNullsAreBare() {
+        #expect(literal(.int(-42)) == "-42")
+        #expect(literal(.null) == "NULL")
+    }
+
+    @Test func jsonRowsEscapeStrings() {
+        let json = JSONRows.encode([[.text("a\"b\\c\u{1}"), .int(5), .null]][...], width: 3)
+        #expect(json == #"[["a\"b\\c\u0001",5,null]]"#)
+    }
+}
