@@ -6,6 +6,7 @@ struct TextCredits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "textcredits",
         abstract: "Prepaid messaging-credits server.",
-        subcommands: [MigrateCommand.self, LedgerCommand.self, EstimateCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, OrgsCommand.self, CreditsCommand.self, LedgerCommand.self,
+                      EstimateCommand.self, BenchCommand.self]
     )
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Runs the `textcredits` executable that `swift test` built next to the test bundle.
 public enum CommandLineTool {
@@ -49,4 +52,87 @@ public enum CommandLineTool {
         return Output(status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
                       standardError: String(decoding: err, as: UTF8.self), killedBySignal: process.terminationReason == .uncaughtSignal)
     }
+}
+
+/// A `textcredits` process left running (a server), stopped by a signal.
+public final class RunningTool: @unchecked Sendable {
+    // Safe: `process` is set once in init and only read afterwards; Process is thread-safe for these calls.
+    let process: Process
+    let output: Pipe
+
+    /// Starts the tool; its output is kept for diagnostics.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = CommandLineTool.executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    /// True while the process runs.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends a signal and waits (on a thread of its own) up to `seconds` for the exit status.
+    public func stop(signal: Int32 = SIGTERM, within seconds: Double = 15) async -> (status: Int32, reason: Process.TerminationReason)? {
+        kill(process.processIdentifier, signal)
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let deadline = Date().addingTimeInterval(seconds)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    continuation.resume(returning: nil)
+                } else {
+                    continuation.resume(returning: (process.terminationStatus, process.terminationReason))
+                }
+            }
+        }
+    }
+
+    /// What the process printed so far (after it stopped).
+    public func printed() -> String {
+        String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+    }
+}
+
+/// Minimal HTTP calls from tests to a running server (no client library needed).
+public enum HTTP {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+    }
+
+    /// Sends a request with curl-like simplicity using URLSession.
+    public static func send(_ method: String, _ url: String, key: String? = nil, json: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        guard let target = URL(string: url) else { throw URLError(.badURL) }
+        var request = URLRequest(url: target)
+        request.httpMethod = method
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Polls until the URL answers 200 or the time runs out.
+    public static func waitUntilUp(_ url: String, seconds: Double = 30) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let reply = try? await send("GET", url), reply.status == 200 { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// A port that was free a moment ago.
+    public static func freePort() -> Int { Int.random(in: 20_000...59_000) }
 }

@@ -91,16 +91,20 @@ public struct LedgerRequest: Sendable, Equatable {
     public var actor: String
     /// A sentence for the statement ("Purchase of 100 credits", "Message to +1…").
     public var memo: String
+    /// The audit entry written in the same transaction when the operation applies (not on a
+    /// replay). Its message may use {{amount}}, {{balance_after}} and {{available_after}}.
+    public var audit: AuditRecord?
 
     /// A request; the key must be 1–200 characters.
     public init(organization: OrganizationID, idempotencyKey: String, operation: LedgerOperation, at: Date,
-                actor: String = "system", memo: String = "") {
+                actor: String = "system", memo: String = "", audit: AuditRecord? = nil) {
         self.organization = organization
         self.idempotencyKey = idempotencyKey
         self.operation = operation
         self.at = at
         self.actor = actor
         self.memo = memo
+        self.audit = audit
     }
 
     /// Longest idempotency key accepted.

@@ -1,6 +1,8 @@
 extension ComplianceLint {
     /// Warnings about single characters: emoji, other non-GSM characters, hidden formatting.
     func characterWarnings(_ text: String, part: TextPart, costNote: String?) -> [LintWarning] {
+        // Most texts are printable GSM-7 ASCII: nothing here can apply to them.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && $0 != 0x60) || $0 == 0x0A || $0 == 0x0D }) { return [] }
         var emoji: [LintWarning] = []
         var nonGSM: [LintWarning] = []
         var hidden: [LintWarning] = []

@@ -101,9 +101,16 @@ public struct ComplianceLint: Sendable {
     func capitalsWarning(_ text: String, part: TextPart) -> LintWarning? {
         var letters = 0
         var upper = 0
-        for character in text where character.isLetter && character.isCased {
-            letters += 1
-            if character.isUppercase { upper += 1 }
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                if value >= 0x41 && value <= 0x5A { letters += 1; upper += 1 } else if value >= 0x61 && value <= 0x7A { letters += 1 }
+            } else if scalar.properties.isUppercase {
+                letters += 1
+                upper += 1
+            } else if scalar.properties.isLowercase {
+                letters += 1
+            }
         }
         guard letters >= 12, upper * 2 >= letters else { return nil }
         return LintWarning(code: .excessiveCapitals,

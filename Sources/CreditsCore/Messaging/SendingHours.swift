@@ -93,6 +93,11 @@ public struct SendingHours: Sendable, Equatable, Codable {
     /// Days the window applies to; on other days nothing is sent.
     public var days: [Weekday]
 
+    enum CodingKeys: String, CodingKey {
+        case start, end, days
+        case timeZone = "time_zone"
+    }
+
     /// Builds and validates sending hours.
     public init(timeZone: String, start: TimeOfDay, end: TimeOfDay, days: [Weekday]) throws(SendingHoursError) {
         guard TimeZone(identifier: timeZone) != nil else { throw .unknownTimeZone(timeZone) }

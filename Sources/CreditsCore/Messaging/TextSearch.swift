@@ -1,43 +1,60 @@
 /// Small text searches that report Unicode-scalar ranges, shared by the lint and keyword rules.
+///
+/// Needles are ASCII (keywords, phrases, domains), so the search runs over UTF-8 bytes and only
+/// a match pays for converting its byte offset to a scalar offset. A byte of a non-ASCII scalar
+/// counts as a word character (almost all of them are letters).
 enum TextSearch {
     /// Ranges where `needle` occurs in `haystack` as whole words (not inside a longer word).
     /// Both are expected in the same case.
     static func wholeWordRanges(of needle: String, in haystack: String) -> [TextRange] {
         ranges(of: needle, in: haystack) { before, after in
-            !(before.map(isWordScalar) ?? false) && !(after.map(isWordScalar) ?? false)
+            !(before.map(isWordByte) ?? false) && !(after.map(isWordByte) ?? false)
         }
     }
 
     /// Ranges where a domain occurs as a host name, extended to the end of its URL.
     static func domainRanges(of domain: String, in haystack: String) -> [TextRange] {
-        let scalars = Array(haystack.unicodeScalars)
-        return ranges(of: domain, in: haystack) { before, after in
-            let hostStart = before.map { !isWordScalar($0) && $0 != "-" } ?? true
-            let hostEnd = after.map { $0 == "/" || $0 == "?" || $0 == "#" || (!isWordScalar($0) && $0 != "-" && $0 != ".") } ?? true
-            let dottedEnd = after == "." // "bit.ly." at the end of a sentence
+        let bytes = Array(haystack.utf8)
+        return byteRanges(of: domain, in: bytes) { before, after in
+            let hostStart = before.map { !isWordByte($0) && $0 != UInt8(ascii: "-") } ?? true
+            let hostEnd = after.map { byte in
+                byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
+                    || (!isWordByte(byte) && byte != UInt8(ascii: "-") && byte != UInt8(ascii: "."))
+            } ?? true
+            let dottedEnd = after == UInt8(ascii: ".")  // "bit.ly." at the end of a sentence
             return hostStart && (hostEnd || dottedEnd)
-        }.map { range in
-            var end = range.end
-            while end < scalars.count, !scalars[end].properties.isWhitespace { end += 1 }
-            while end > range.end, ".,!?)".unicodeScalars.contains(scalars[end - 1]) { end -= 1 }
-            return TextRange(start: range.start, end: end)
+        }.map { start, end in
+            var stop = end
+            while stop < bytes.count, !isSpaceByte(bytes[stop]) { stop += 1 }
+            while stop > end, ".,!?)".utf8.contains(bytes[stop - 1]) { stop -= 1 }
+            return TextRange(start: scalarOffset(bytes, start), end: scalarOffset(bytes, stop))
         }
     }
 
-    /// All ranges of `needle` in `haystack` accepted by `boundary(before, after)`.
-    static func ranges(of needle: String, in haystack: String,
-                       boundary: (Unicode.Scalar?, Unicode.Scalar?) -> Bool) -> [TextRange] {
-        let text = Array(haystack.unicodeScalars)
-        let pattern = Array(needle.unicodeScalars)
-        guard !pattern.isEmpty, pattern.count <= text.count else { return [] }
-        var found: [TextRange] = []
+    /// All scalar ranges of `needle` in `haystack` accepted by `boundary(byteBefore, byteAfter)`.
+    static func ranges(of needle: String, in haystack: String, boundary: (UInt8?, UInt8?) -> Bool) -> [TextRange] {
+        let bytes = Array(haystack.utf8)
+        return byteRanges(of: needle, in: bytes, boundary: boundary).map {
+            TextRange(start: scalarOffset(bytes, $0.start), end: scalarOffset(bytes, $0.end))
+        }
+    }
+
+    /// Byte ranges of an ASCII needle, non-overlapping, left to right.
+    static func byteRanges(of needle: String, in bytes: [UInt8], boundary: (UInt8?, UInt8?) -> Bool) -> [(start: Int, end: Int)] {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first, pattern.count <= bytes.count else { return [] }
+        var found: [(Int, Int)] = []
         var start = 0
-        while start + pattern.count <= text.count {
-            if text[start] == pattern[0], Array(text[start..<start + pattern.count]) == pattern {
-                let before = start > 0 ? text[start - 1] : nil
-                let after = start + pattern.count < text.count ? text[start + pattern.count] : nil
+        let last = bytes.count - pattern.count
+        while start <= last {
+            guard bytes[start] == first else { start += 1; continue }
+            var index = 1
+            while index < pattern.count && bytes[start + index] == pattern[index] { index += 1 }
+            if index == pattern.count {
+                let before = start > 0 ? bytes[start - 1] : nil
+                let after = start + pattern.count < bytes.count ? bytes[start + pattern.count] : nil
                 if boundary(before, after) {
-                    found.append(TextRange(start: start, end: start + pattern.count))
+                    found.append((start, start + pattern.count))
                     start += pattern.count
                     continue
                 }
@@ -47,8 +64,17 @@ enum TextSearch {
         return found
     }
 
-    /// Letters, digits and the underscore belong to words.
-    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar == "_"
+    /// Scalars before a byte offset: every byte that is not a UTF-8 continuation byte starts one.
+    static func scalarOffset(_ bytes: [UInt8], _ byteOffset: Int) -> Int {
+        var count = 0
+        for index in 0..<byteOffset where bytes[index] & 0xC0 != 0x80 { count += 1 }
+        return count
     }
+
+    /// Letters, digits, the underscore, and any byte of a non-ASCII scalar belong to words.
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+    }
+
+    static func isSpaceByte(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x0C }
 }

@@ -49,8 +49,21 @@ public final class PostgresStore: Database {
         try await client.withConnection { connection in try await body(connection.sql()) }
     }
 
+    /// BEGIN … COMMIT on one pooled connection; the body's own error is rethrown as it is (not
+    /// wrapped), after ROLLBACK.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection.sql()) }
+        try await client.withConnection { connection in
+            let sql = connection.sql()
+            try await sql.raw("BEGIN").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+        }
     }
 
     public func close() async {

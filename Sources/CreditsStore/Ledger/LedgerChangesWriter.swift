@@ -93,6 +93,8 @@ enum LedgerChangesWriter {
             rows: movements)
         fault.statementWritten()
 
+        try await AuditStore.insert(changes.transfers.compactMap { request, outcome in request.audit?.filled(with: outcome) }, on: sql)
+
         for account in changes.accounts.values.sorted(by: { $0.id < $1.id }) {
             try await sql.raw("""
                 UPDATE ledger_accounts SET balance = \(bind: account.balance.milli), pending = \(bind: account.pending.milli)

@@ -1,0 +1,212 @@
+import CreditsCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Which JSON fields a request body may have; a nested object lists its own (nil = a leaf).
+public struct JSONFields: Sendable {
+    let fields: [String: JSONFields?]
+
+    public init(_ fields: [String: JSONFields?]) { self.fields = fields }
+    public init(_ names: [String]) { self.fields = Dictionary(uniqueKeysWithValues: names.map { ($0, nil) }) }
+}
+
+/// A request body the API accepts: its fields are known, so anything else is refused.
+public protocol APIInput: Decodable {
+    static var fields: JSONFields { get }
+}
+
+/// Strict JSON input: unknown fields are 400 and wrong types 422, each naming the field; a
+/// body over the size limit is 413. Bad input never reaches a handler.
+public enum JSONInput {
+    /// Largest request body accepted.
+    public static let bodySizeMax = 256 * 1024
+
+    public static func decode<T: APIInput>(_ type: T.Type, from request: Request) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: bodySizeMax)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "The request body is larger than \(bodySizeMax / 1024) KB.")
+        }
+        return try decode(type, from: Data(buffer: buffer))
+    }
+
+    public static func decode<T: APIInput>(_ type: T.Type, from data: Data) throws -> T {
+        guard !data.isEmpty else { throw APIError(.badRequest, "body_required", "Send a JSON object as the request body.") }
+        // Text with an escaped NUL takes the slow path, which names the field it is in.
+        if containsEscapedNUL(data) { try checkTree(data, allowed: T.fields) }
+        do {
+            return try JSONDecoder.api.decode(StrictBody<T>.self, from: data).value
+        } catch let error as APIError {
+            throw error
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw APIError(.badRequest, "invalid_json", "The request body is not valid JSON.")
+            }
+            if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
+                throw APIError(.badRequest, "invalid_json", "The request body must be a JSON object.")
+            }
+            throw describe(error)
+        }
+    }
+
+    /// Parses the body into a tree and checks fields and text (the slow path).
+    static func checkTree(_ data: Data, allowed: JSONFields) throws {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw APIError(.badRequest, "invalid_json", "The request body is not valid JSON.")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw APIError(.badRequest, "invalid_json", "The request body must be a JSON object.")
+        }
+        try checkFields(dictionary, allowed: allowed, path: "")
+    }
+
+    /// True when the raw JSON holds `\u0000` as an escape (an odd number of backslashes before `u0000`).
+    static func containsEscapedNUL(_ data: Data) -> Bool {
+        let bytes = [UInt8](data)
+        let pattern = Array("u0000".utf8)
+        guard bytes.count > pattern.count else { return false }
+        for index in 1..<(bytes.count - pattern.count + 1) where bytes[index] == UInt8(ascii: "u") {
+            guard Array(bytes[index..<index + pattern.count]) == pattern else { continue }
+            var backslashes = 0
+            var cursor = index - 1
+            while cursor >= 0 && bytes[cursor] == UInt8(ascii: "\\") { backslashes += 1; cursor -= 1 }
+            if backslashes % 2 == 1 { return true }
+        }
+        return false
+    }
+
+    static func checkFields(_ object: [String: Any], allowed: JSONFields, path: String) throws {
+        for (key, value) in object {
+            let name = path.isEmpty ? key : "\(path).\(key)"
+            guard let nested = allowed.fields[key] else {
+                throw APIError(.badRequest, "unknown_field", "\(name) is not a field of this request.", field: name)
+            }
+            try checkText(value, field: name)
+            if let nested, let child = value as? [String: Any] { try checkFields(child, allowed: nested, path: name) }
+        }
+    }
+
+    /// No text anywhere may hold a NUL character: no store can keep it, and no person typed it.
+    static func checkText(_ value: Any, field: String) throws {
+        switch value {
+        case let text as String where text.utf8.contains(0):
+            throw APIError.invalid(field, "\(field) must not contain NUL characters.")
+        case let array as [Any]:
+            for element in array { try checkText(element, field: field) }
+        case let object as [String: Any]:
+            for (key, element) in object {
+                if key.utf8.contains(0) { throw APIError.invalid(field, "\(field) must not contain NUL characters.") }
+                try checkText(element, field: field)
+            }
+        default:
+            return
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ context: DecodingError.Context, _ extra: CodingKey? = nil) -> String {
+            (context.codingPath + (extra.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let name = path(context, key)
+            return .invalid(name, "\(name) is required.", code: "field_required")
+        case .valueNotFound(_, let context):
+            let name = path(context)
+            return .invalid(name, "\(name) cannot be null.", code: "field_required")
+        case .typeMismatch(let type, let context):
+            let name = path(context)
+            return .invalid(name, "\(name) must be \(describe(type)).", code: "field_type")
+        case .dataCorrupted(let context):
+            let name = path(context)
+            return .invalid(name, "\(name) is not valid: \(context.debugDescription)", code: "field_invalid")
+        @unknown default:
+            return APIError(.badRequest, "invalid_json", "The request body could not be read.")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type: "a whole number"
+        case is [Any].Type: "an array"
+        case is [String: Any].Type: "an object"
+        default: "a number"
+        }
+    }
+}
+
+/// Decodes a request body while refusing fields the input does not have (at every declared
+/// level), in the same pass as the decode itself.
+struct StrictBody<T: APIInput>: Decodable {
+    let value: T
+
+    init(from decoder: any Decoder) throws {
+        try StrictBody.check(try decoder.container(keyedBy: AnyKey.self), allowed: T.fields, path: "")
+        value = try T(from: decoder)
+    }
+
+    static func check(_ container: KeyedDecodingContainer<AnyKey>, allowed: JSONFields, path: String) throws {
+        for key in container.allKeys {
+            let name = path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+            guard let nested = allowed.fields[key.stringValue] else {
+                throw APIError(.badRequest, "unknown_field", "\(name) is not a field of this request.", field: name)
+            }
+            if let nested, let child = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) {
+                try check(child, allowed: nested, path: name)
+            }
+        }
+    }
+}
+
+/// Any JSON object key.
+struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// JSON responses.
+public enum JSONOutput {
+    /// A response from JSON already written.
+    static func response(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONEncoder.api.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension JSONEncoder {
+    /// The API's encoder: ISO 8601 UTC times, stable key order.
+    public static let api: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    /// The API's decoder: ISO 8601 times.
+    public static let api: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

@@ -1,0 +1,52 @@
+import CreditsCore
+import CreditsStore
+import Hummingbird
+
+/// `/v1/contacts`, `/v1/groups`.
+enum ContactRoutes {
+    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+        table.add(.get, "/v1/contacts", through: group) { request, context in
+            let principal = try context.authenticated()
+            var consent: ConsentState?
+            if let text = request.query("consent") {
+                guard let state = ConsentState(rawValue: text) else {
+                    throw APIError(.badRequest, "query_invalid", "consent is pending, opted_in or opted_out.", field: "consent")
+                }
+                consent = state
+            }
+            let limit = try QueryValues.limit(request.query("limit"))
+            let contacts = try await services.contacts.list(principal.organizationID, ContactQuery(
+                group: request.query("group")?.lowercased(), consent: consent, search: request.query("search"),
+                afterID: request.query("cursor"), limit: limit))
+            return try JSONOutput.response(Page(data: contacts, nextCursor: contacts.count == limit ? contacts.last?.id : nil))
+        }
+        table.add(.post, "/v1/contacts", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(NewContactInput.self, from: request)
+            return try JSONOutput.response(try await services.contactService.create(principal, input), status: .created)
+        }
+        table.add(.get, "/v1/contacts/{id}", through: group) { _, context in
+            let principal = try context.authenticated()
+            return try JSONOutput.response(try await services.contactService.detail(principal, try context.parameter("id")))
+        }
+        table.add(.patch, "/v1/contacts/{id}", through: group) { request, context in
+            let principal = try context.authenticated()
+            let patch = try await JSONInput.decode(ContactPatch.self, from: request)
+            return try JSONOutput.response(try await services.contactService.update(principal, try context.parameter("id"), patch))
+        }
+        table.add(.delete, "/v1/contacts/{id}", through: group) { _, context in
+            let principal = try context.authenticated()
+            try await services.contactService.delete(principal, try context.parameter("id"))
+            return Response(status: .noContent)
+        }
+        table.add(.post, "/v1/contacts/{id}/consent", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(ConsentInput.self, from: request)
+            return try JSONOutput.response(try await services.contactService.setConsent(principal, try context.parameter("id"), input.state))
+        }
+        table.add(.get, "/v1/groups", through: group) { _, context in
+            let principal = try context.authenticated()
+            return try JSONOutput.response(Page(data: try await services.contacts.groups(of: principal.organizationID), nextCursor: nil))
+        }
+    }
+}

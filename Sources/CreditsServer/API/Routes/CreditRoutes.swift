@@ -1,0 +1,80 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// `/v1/credits…`, `/v1/estimate`, `/v1/audit-log`.
+enum CreditRoutes {
+    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+        table.add(.get, "/v1/credits", through: group) { _, context in
+            try JSONOutput.response(try await services.credits.view(try context.authenticated()))
+        }
+        table.add(.post, "/v1/credits/transfers", through: group) { request, context in
+            let principal = try context.authenticated()
+            let key = try request.idempotencyKey()
+            let input = try await JSONInput.decode(TransferInput.self, from: request)
+            let result = try await services.credits.transfer(principal, input, idempotencyKey: key)
+            return try JSONOutput.response(result, status: result.replayed ? .ok : .created)
+        }
+        table.add(.get, "/v1/credits/entries", through: group) { request, context in
+            let principal = try context.authenticated()
+            let now = services.now()
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
+            let (account, lines) = try await services.credits.statement(
+                principal, account: request.query("wallet") ?? "pool",
+                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
+                afterID: try QueryValues.numericCursor(request.query("cursor")), limit: request.wantsCSV ? SQLLedgerStore.statementPageMax : limit)
+            if request.wantsCSV {
+                return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id).csv")
+            }
+            return try JSONOutput.response(Page(data: lines, nextCursor: lines.count == limit ? lines.last.map { String($0.id) } : nil))
+        }
+        table.add(.post, "/v1/estimate", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(EstimateInput.self, from: request)
+            let estimate = try EstimateService.estimate(input, for: principal.organization, prices: services.configuration.prices)
+            return JSONOutput.response(bytes: estimate.jsonBytes())
+        }
+        table.add(.get, "/v1/audit-log", through: group) { request, context in
+            let principal = try context.authenticated()
+            try principal.require(.viewLogs)
+            let now = services.now()
+            let limit = try QueryValues.limit(request.query("limit"))
+            let entries = try await AuditStore.list(principal.organizationID, AuditQuery(
+                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
+                action: request.query("action"), actorID: request.query("actor"), subjectID: request.query("subject"),
+                afterID: try QueryValues.numericCursor(request.query("cursor")), limit: request.wantsCSV ? AuditStore.pageMax : limit),
+                on: services.database)
+            if request.wantsCSV {
+                let rows = entries.map { [ISO8601DateFormatter().string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message] }
+                return CSVResponse.make(CSV.document(header: ["time", "actor", "actor_type", "action", "message"], rows: rows), filename: "audit-log.csv")
+            }
+            return try JSONOutput.response(Page(data: entries, nextCursor: entries.count == limit ? entries.last.map { String($0.id) } : nil))
+        }
+    }
+}
+
+/// CSV responses as downloads.
+enum CSVResponse {
+    static func make(_ text: String, filename: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The statement as CSV (the seeds' "Download CSV" of the last 30 days log).
+public enum StatementCSV {
+    public static func document(_ lines: [StatementLine]) -> String {
+        let formatter = ISO8601DateFormatter()
+        return CSV.document(
+            header: ["time", "operation", "description", "credits", "balance", "counterparty", "reference", "by"],
+            rows: lines.map { line in
+                [formatter.string(from: line.at), line.operation, line.memo, line.amount.decimalString, line.balanceAfter.decimalString,
+                 line.counterpartyKind.rawValue, line.reference ?? "", line.actor]
+            })
+    }
+}

@@ -1,0 +1,61 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// Authenticates `/v1` requests by `Authorization: Bearer KEY` (401 without a valid key).
+///
+/// Resolved principals are cached for a few seconds, so hot routes such as `/v1/estimate` do not
+/// read the database on every keystroke; changes made through this process clear the cache at
+/// once, and other processes see them within `cacheSeconds`.
+public struct AuthMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let resolver: PrincipalResolver
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if context.principal == nil {
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+                  let principal = try await resolver.principal(forKey: String(header.dropFirst("Bearer ".count))) else {
+                throw APIError.unauthorized
+            }
+            context.principal = principal
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Turns API keys into principals, with a short-lived cache.
+public final class PrincipalResolver: Sendable {
+    let organizations: OrganizationStore
+    let now: @Sendable () -> Date
+    /// How long a resolved key is trusted without reading the database again.
+    public static let cacheSeconds: TimeInterval = 5
+    private let cache = Mutex<[String: (principal: Principal, secret: String, until: Date)]>([:])
+
+    init(organizations: OrganizationStore, now: @escaping @Sendable () -> Date) {
+        self.organizations = organizations
+        self.now = now
+    }
+
+    /// The principal for a presented key, or nil when the key is unknown, revoked or wrong.
+    public func principal(forKey key: String) async throws -> Principal? {
+        guard let (id, secret) = APIKeys.parse(key) else { return nil }
+        let instant = now()
+        if let cached = cache.withLock({ $0[id] }), cached.until > instant, cached.secret == secret { return cached.principal }
+        guard let record = try await organizations.key(id), record.revokedAt == nil, APIKeys.matches(secret, hash: record.secretHash),
+              let staff = try await organizations.staffMember(record.staffID, of: record.organizationID),
+              let organization = try await organizations.organization(record.organizationID) else { return nil }
+        let principal = Principal(organization: organization, staff: staff,
+                                  actor: Actor(kind: .apiKey, id: record.id, name: "API key \(record.name) (\(staff.name))"))
+        cache.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[id] = (principal, secret, instant.addingTimeInterval(PrincipalResolver.cacheSeconds))
+        }
+        return principal
+    }
+
+    /// Forgets cached principals after a change to keys, staff or settings.
+    public func invalidate() { cache.withLock { $0.removeAll() } }
+}

@@ -1,0 +1,108 @@
+import CreditsCore
+import Foundation
+
+/// Whether a number may be texted: only opted-in numbers receive messages.
+public enum ConsentState: String, Sendable, Codable, CaseIterable {
+    /// Never opted in: nothing is sent.
+    case pending
+    case optedIn = "opted_in"
+    case optedOut = "opted_out"
+}
+
+/// Where a consent change came from.
+public enum ConsentSource: String, Sendable, Codable, CaseIterable {
+    case staff, api, keyword, `import`
+}
+
+/// A person an organisation texts.
+public struct Contact: Sendable, Equatable, Codable {
+    public var id: String
+    public var organizationID: OrganizationID
+    public var name: String
+    public var firstName: String
+    public var phone: String
+    public var email: String?
+    /// Group names ("families", "students", "staff" …).
+    public var groups: [String]
+    /// Extra merge fields ({{class_name}} …).
+    public var fields: [String: String]
+    public var consent: ConsentState
+    public var consentChangedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, organizationID: OrganizationID, name: String, firstName: String, phone: String, email: String?,
+                groups: [String], fields: [String: String], consent: ConsentState, consentChangedAt: Date?, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.name = name
+        self.firstName = firstName
+        self.phone = phone
+        self.email = email
+        self.groups = groups
+        self.fields = fields
+        self.consent = consent
+        self.consentChangedAt = consentChangedAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, phone, email, groups, fields, consent
+        case organizationID = "organization_id"
+        case firstName = "first_name"
+        case consentChangedAt = "consent_changed_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// The values merge fields are filled from: the contact's own fields, then name, first_name, phone.
+    public var mergeValues: [String: String] {
+        var values = fields
+        values["name"] = name
+        values["first_name"] = firstName
+        values["phone"] = phone
+        if let email { values["email"] = email }
+        return values
+    }
+}
+
+/// A group of contacts, with how many it has.
+public struct ContactGroup: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var contacts: Int
+}
+
+/// One recorded consent change: when, how, and the raw text if it came by text.
+public struct ConsentEvent: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var phone: String
+    public var state: ConsentState
+    public var source: ConsentSource
+    public var rawText: String?
+    public var actor: String
+    public var at: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, phone, state, source, actor, at
+        case rawText = "raw_text"
+    }
+}
+
+/// Filters for listing contacts.
+public struct ContactQuery: Sendable {
+    public var group: String?
+    public var consent: ConsentState?
+    public var search: String?
+    public var afterID: String?
+    public var limit: Int
+
+    public init(group: String? = nil, consent: ConsentState? = nil, search: String? = nil, afterID: String? = nil, limit: Int = 100) {
+        self.group = group
+        self.consent = consent
+        self.search = search
+        self.afterID = afterID
+        self.limit = limit
+    }
+}

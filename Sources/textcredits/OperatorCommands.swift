@@ -1,0 +1,98 @@
+import ArgumentParser
+import CreditsCore
+import CreditsServer
+import CreditsStore
+import Foundation
+
+/// Opens the database and the services for an operator command; works while a server runs.
+func withServices<T>(_ options: DatabaseOptions, _ body: (AppServices) async throws -> T) async throws -> T {
+    let database = try await options.open()
+    var configuration = AppConfiguration()
+    configuration.database = try options.url()
+    let services = AppServices(configuration: configuration, database: database, logger: CommandLogger.make())
+    do {
+        let result = try await body(services)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        if let error = error as? APIError { throw ValidationError("\(error.message) (\(error.code))") }
+        throw error
+    }
+}
+
+/// The operator at the command line, in audit entries.
+let commandLineOperator = Actor(kind: .operator, id: ProcessInfo.processInfo.environment["USER"], name: "Operator (command line)")
+
+/// `textcredits orgs …`.
+struct OrgsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "orgs", abstract: "Manage organisations.", subcommands: [CreateOrg.self])
+}
+
+/// `textcredits orgs create`.
+struct CreateOrg: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an organisation with an owner and a first API key.")
+
+    @Option(help: "Organisation name.") var name: String
+    @Option(help: "US, CA, AU, NZ or GB.") var country: String
+    @Option(help: "IANA time zone, e.g. America/Chicago.") var timezone: String
+    @Option(name: .customLong("credit-mode"), help: "shared (one pool) or individual (wallets per staff member).") var creditMode: String = "shared"
+    @Option(name: .customLong("owner-name"), help: "The owner's name.") var ownerName: String = "Owner"
+    @Option(name: .customLong("owner-email"), help: "The owner's sign-in email (default owner@<account>.example).") var ownerEmail: String?
+    @Option(name: .customLong("owner-password"), help: "The owner's password (a random one is generated and printed otherwise).")
+    var ownerPassword: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let country = Country(code: country) else { throw ValidationError("--country must be US, CA, AU, NZ or GB.") }
+        guard let mode = CreditMode(rawValue: creditMode) else { throw ValidationError("--credit-mode must be shared or individual.") }
+        let created = try await withServices(database) { services in
+            try await services.administration.createOrganization(
+                name: name, country: country, timeZone: timezone, creditMode: mode, ownerName: ownerName,
+                ownerEmail: ownerEmail ?? "owner@\(AdministrationService.accountName(name)).example", ownerPassword: ownerPassword,
+                actor: commandLineOperator)
+        }
+        if json {
+            let output: [String: String] = [
+                "organization_id": created.organization.id.rawValue, "api_key": created.apiKey, "owner_email": created.owner.email,
+                "owner_password": created.ownerPassword, "owner_id": created.owner.id,
+            ]
+            let data = try JSONEncoder.api.encode(output)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("""
+            Organisation \(created.organization.name) created.
+              organization_id: \(created.organization.id)
+              api_key:         \(created.apiKey)   (shown once; use as "Authorization: Bearer KEY")
+              owner:           \(created.owner.email) / password \(created.ownerPassword)
+            """)
+    }
+}
+
+/// `textcredits credits …`.
+struct CreditsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Operator credit adjustments.", subcommands: [AdjustCredits.self])
+}
+
+/// `textcredits credits adjust`: goodwill credits or a correction, audited.
+struct AdjustCredits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "adjust", abstract: "Add (positive) or remove (negative) pool credits.")
+
+    @Option(help: "Organisation id.") var org: String
+    @Option(parsing: .unconditional, help: "Credits, up to 3 decimals; negative removes available credits.") var credits: String
+    @Option(help: "Why (shown in the statement and audit log).") var reason: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let amount = Credits(decimal: credits) else { throw ValidationError("--credits must be a number with at most 3 decimals.") }
+        let outcome = try await withServices(database) { services in
+            guard try await services.organizations.organization(OrganizationID(org)) != nil else {
+                throw ValidationError("No organisation \(org).")
+            }
+            return try await services.credits.adjust(OrganizationID(org), credits: amount, reason: reason, actor: commandLineOperator)
+        }
+        print("Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer)).")
+    }
+}

@@ -1,0 +1,65 @@
+import CreditsCore
+import CreditsServer
+import CreditsStore
+import Foundation
+import TestSupport
+import Testing
+
+/// Organisation B's key tries every route on organisation A's resources: always 404, never A's data.
+@Suite struct IsolationTests {
+    @Test(arguments: TestDatabase.available)
+    func anotherOrganisationsResourcesAreNotFound(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let a = try await server.makeOrganization("Alpha Academy", mode: .individual)
+            let b = try await server.makeOrganization("Beta Bakery", mode: .individual)
+            try await server.fund(a, credits: 50)
+            let aStaff = try await server.addStaff(a, role: .staff)
+            let aContact = try await server.request(.post, "/v1/contacts", key: a.ownerKey,
+                                                    json: #"{"name": "Alpha Parent", "phone": "4155552671", "consent": "opted_in"}"#)
+            let aContactID = try #require(try aContact.object()["id"] as? String)
+            let aKeyID = try #require(try await server.request(.get, "/v1/api-keys", key: a.ownerKey).list().first?["id"] as? String)
+            let aPool = try #require((try await server.request(.get, "/v1/credits", key: a.ownerKey).object()["pool"] as? [String: Any])?["account_id"] as? String)
+            let resources = IsolationTests.resourceIDs(staff: aStaff.id, contact: aContactID, key: aKeyID)
+
+            let table = buildRouter(services: server.services).routes
+            var tried = 0
+            for route in table.routes where route.path.contains("{") {
+                let prefix = String(route.path[..<route.path.firstIndex(of: "{")!])
+                let id = try #require(resources[prefix], "no organisation-A resource for \(route.path): add one to this test")
+                let path = route.path.replacingOccurrences(of: "{id}", with: id)
+                let body: String? = [.post, .patch, .put].contains(route.method) ? IsolationTests.bodies[route.path] ?? "{}" : nil
+                let response = try await server.request(route.method, path, key: b.ownerKey, json: body)
+                #expect(response.status == .notFound, "\(route.method) \(route.path): \(response.status) \(response.text)")
+                #expect(!response.text.contains("Alpha"), "\(route.method) \(route.path) leaked organisation A's data")
+                tried += 1
+            }
+            #expect(tried >= 8)
+            for query in ["wallet=\(aPool)", "wallet=\(aStaff.id)"] {
+                let response = try await server.request(.get, "/v1/credits/entries?\(query)", key: b.ownerKey)
+                #expect(response.status == .notFound, "\(query): \(response.text)")
+            }
+            let transfer = try await server.request(.post, "/v1/credits/transfers", key: b.ownerKey,
+                                                    json: #"{"from": "\#(aPool)", "to": "pool", "credits": 1}"#, headers: ["Idempotency-Key": "steal"])
+            #expect(transfer.status == .notFound)
+            for path in ["/v1/contacts", "/v1/staff", "/v1/groups", "/v1/audit-log", "/v1/credits", "/v1/credits/entries"] {
+                let response = try await server.request(.get, path, key: b.ownerKey)
+                #expect(response.status == .ok)
+                #expect(!response.text.contains("Alpha"), "\(path) leaked organisation A's data")
+            }
+            let aView = try await server.request(.get, "/v1/credits", key: a.ownerKey).object()
+            #expect((aView["pool"] as? [String: Any])?["available"] as? Double == 50)
+        }
+    }
+
+    /// Organisation A's resource for each id-bearing route prefix.
+    static func resourceIDs(staff: String, contact: String, key: String) -> [String: String] {
+        ["/v1/staff/": staff, "/v1/contacts/": contact, "/v1/api-keys/": key]
+    }
+
+    /// Valid bodies, so a refusal is about ownership and not about the body.
+    static let bodies: [String: String] = [
+        "/v1/staff/{id}": #"{"name": "Stolen"}"#,
+        "/v1/contacts/{id}": #"{"name": "Stolen"}"#,
+        "/v1/contacts/{id}/consent": #"{"state": "opted_out"}"#,
+    ]
+}
