@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release).",
-        subcommands: [SegmentsBench.self, LedgerBench.self]
+        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self]
     )
 }
 
@@ -59,5 +59,31 @@ struct LedgerBench: AsyncParsableCommand {
             print("\(phase.name): \(format(phase.perSecond)) holds/s, p50 \(format(phase.p50Milliseconds)) ms, "
                 + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)")
         }
+    }
+}
+
+/// `textcredits bench send`.
+struct SendBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Accept a campaign to N recipients, then settle it end to end through the Simulator (no delay).")
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "Recipients.") var recipients: Int = 100_000
+
+    func run() async throws {
+        guard recipients > 0, recipients <= 100_000 else { throw ValidationError("--recipients must be 1–100000 (the limit of one send).") }
+        let database = try await options.open()
+        let figures: SendBenchmark.Figures
+        do {
+            figures = try await SendBenchmark.run(database: database, url: try options.url(), recipients: recipients, logger: CommandLogger.make())
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+        print("store: \(try options.url()), \(figures.recipients) recipients")
+        print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
+        print("settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)")
     }
 }

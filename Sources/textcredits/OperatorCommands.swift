@@ -9,7 +9,8 @@ func withServices<T>(_ options: DatabaseOptions, _ body: (AppServices) async thr
     let database = try await options.open()
     var configuration = AppConfiguration()
     configuration.database = try options.url()
-    let services = AppServices(configuration: configuration, database: database, logger: CommandLogger.make())
+    configuration.runsWorkers = false
+    let services = try await AppServices.make(configuration: configuration, database: database, logger: CommandLogger.make())
     do {
         let result = try await body(services)
         await database.close()

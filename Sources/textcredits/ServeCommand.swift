@@ -1,4 +1,5 @@
 import ArgumentParser
+import CreditsAdapters
 import CreditsServer
 import CreditsStore
 import Foundation
@@ -18,6 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
     var publicURL: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env TEXTCREDITS_LOG_LEVEL).")
     var logLevel: String?
+    @Option(help: "simulator (default) or twilio (env TEXTCREDITS_PROVIDER; Twilio reads TEXTCREDITS_TWILIO_ACCOUNT_SID, TEXTCREDITS_TWILIO_AUTH_TOKEN, TEXTCREDITS_TWILIO_API_URL).")
+    var provider: String?
+    @Option(name: .customLong("simulator-delay"), help: "Seconds before the Simulator reports delivery (env TEXTCREDITS_SIMULATOR_DELAY; default 1).")
+    var simulatorDelay: Double?
+    @Option(name: .customLong("rate-per-number"), help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500).")
+    var ratePerNumber: Int?
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
@@ -37,6 +44,27 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(configuration.port) else { throw ValidationError("The port must be 1–65535.") }
         configuration.database = try database.url()
         configuration.publicURL = publicURL ?? Environment.value("TEXTCREDITS_PUBLIC_URL")
+        switch provider ?? Environment.value("TEXTCREDITS_PROVIDER") ?? "simulator" {
+        case "simulator": configuration.provider = .simulator
+        case "twilio":
+            guard let sid = Environment.value("TEXTCREDITS_TWILIO_ACCOUNT_SID"), let token = Environment.value("TEXTCREDITS_TWILIO_AUTH_TOKEN") else {
+                throw ValidationError("--provider twilio needs TEXTCREDITS_TWILIO_ACCOUNT_SID and TEXTCREDITS_TWILIO_AUTH_TOKEN.")
+            }
+            configuration.provider = .twilio(TwilioConfiguration(
+                accountSID: sid, authToken: token, apiURL: Environment.value("TEXTCREDITS_TWILIO_API_URL") ?? "https://api.twilio.com",
+                messagingURL: Environment.value("TEXTCREDITS_TWILIO_MESSAGING_URL") ?? "https://messaging.twilio.com",
+                customerProfileBundleSID: Environment.value("TEXTCREDITS_TWILIO_CUSTOMER_PROFILE"),
+                a2pProfileBundleSID: Environment.value("TEXTCREDITS_TWILIO_A2P_PROFILE")))
+        case let other: throw ValidationError("Unknown provider \(other); use simulator or twilio.")
+        }
+        if let delay = simulatorDelay ?? Environment.value("TEXTCREDITS_SIMULATOR_DELAY").flatMap(Double.init) {
+            guard delay >= 0, delay <= 3600 else { throw ValidationError("--simulator-delay must be 0–3600 seconds.") }
+            configuration.simulatorDelay = .milliseconds(Int(delay * 1000))
+        }
+        if let rate = ratePerNumber ?? Environment.value("TEXTCREDITS_RATE_PER_NUMBER").flatMap(Int.init) {
+            guard rate >= 1 else { throw ValidationError("--rate-per-number must be at least 1.") }
+            configuration.ratePerNumber = rate
+        }
         if let level = logLevel ?? Environment.value("TEXTCREDITS_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("Unknown log level \(level).") }
             configuration.logLevel = parsed

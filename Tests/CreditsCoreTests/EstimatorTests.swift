@@ -60,3 +60,15 @@ import Testing
         #expect(estimate.warnings.map(\.code) == [.longMessage])
     }
 }
+
+@Suite struct PriceTests {
+    @Test(arguments: ["Hello", "Hi 😀 “x”", String(repeating: "a", count: 300), "Wait… — ok"], [false, true])
+    func thePriceIsExactlyTheEstimate(_ body: String, _ smart: Bool) throws {
+        let options = EstimateOptions(smartEncoding: smart, composition: Composition(header: "Gym", footer: "STOP to end"))
+        let estimate = try Estimator.estimate(body: body, options: options)
+        let price = try Estimator.price(body: body, options: options)
+        #expect(price.text == estimate.text)
+        #expect(price.segments == estimate.segments)
+        #expect(price.credits == estimate.credits)
+    }
+}

@@ -225,3 +225,32 @@ final class Counter: @unchecked Sendable {
         #expect(fixture.apply(.spend(account: F.pool, amount: F.credits(1), reference: "m"), key: "") == .failure(.invalidIdempotencyKey))
     }
 }
+
+@Suite struct MessageStatusTests {
+    @Test func messagesOnlyMoveForwardAndNeverLeaveAFinalStatus() {
+        #expect(MessageStatus.queued.accepts(.sending))
+        #expect(MessageStatus.queued.accepts(.delivered))
+        #expect(MessageStatus.sent.accepts(.undelivered))
+        #expect(!MessageStatus.sent.accepts(.sending))
+        #expect(!MessageStatus.sent.accepts(.sent))
+        for final in [MessageStatus.delivered, .undelivered, .failed, .canceled] {
+            for next in MessageStatus.allCases { #expect(!final.accepts(next), "\(final) → \(next)") }
+        }
+    }
+
+    @Test func deliveredAndUndeliveredAreChargedFailedAndCanceledAreNot() {
+        #expect(MessageStatus.delivered.settlement == .post)
+        #expect(MessageStatus.undelivered.settlement == .post)
+        #expect(MessageStatus.failed.settlement == .void)
+        #expect(MessageStatus.canceled.settlement == .void)
+        #expect(MessageStatus.sent.settlement == nil)
+    }
+
+    @Test func theChargeIsTheProvidersSegmentsButNeverMoreThanHeld() {
+        let held = Credits(credits: 2)
+        #expect(SettlementCharge.credits(held: held, providerSegments: 1, channel: .sms, prices: .standard) == Credits(credits: 1))
+        #expect(SettlementCharge.credits(held: held, providerSegments: 3, channel: .sms, prices: .standard) == held)
+        #expect(SettlementCharge.credits(held: held, providerSegments: nil, channel: .sms, prices: .standard) == held)
+        #expect(SettlementCharge.credits(held: Credits(credits: 2), providerSegments: 5, channel: .mms, prices: .standard) == Credits(credits: 2))
+    }
+}

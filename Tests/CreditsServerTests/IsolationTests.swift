@@ -19,11 +19,20 @@ import Testing
             let aContactID = try #require(try aContact.object()["id"] as? String)
             let aKeyID = try #require(try await server.request(.get, "/v1/api-keys", key: a.ownerKey).list().first?["id"] as? String)
             let aPool = try #require((try await server.request(.get, "/v1/credits", key: a.ownerKey).object()["pool"] as? [String: Any])?["account_id"] as? String)
-            let resources = IsolationTests.resourceIDs(staff: aStaff.id, contact: aContactID, key: aKeyID)
+            let send = try await server.request(.post, "/v1/messages", key: a.ownerKey,
+                                                json: #"{"to": ["+14155552671"], "body": "Alpha recital tonight", "override_sending_hours": true}"#)
+            let campaignID = try #require(try send.object()["id"] as? String, "\(send.text)")
+            let messageID = try #require(try await server.services.database.read { sql in
+                try await sql.raw("SELECT id FROM messages WHERE campaign_id = \(bind: campaignID)").first()?.decode(column: "id", as: String.self)
+            })
+            try await server.inbound(a, from: "+14155552672", "Alpha question")
+            let conversationID = try #require(try await server.request(.get, "/v1/conversations", key: a.ownerKey).list().first?["id"] as? String)
+            let resources = IsolationTests.resourceIDs(staff: aStaff.id, contact: aContactID, key: aKeyID, message: messageID,
+                                                       campaign: campaignID, conversation: conversationID)
 
             let table = buildRouter(services: server.services).routes
             var tried = 0
-            for route in table.routes where route.path.contains("{") {
+            for route in table.routes where route.path.hasPrefix("/v1/") && route.path.contains("{") {
                 let prefix = String(route.path[..<route.path.firstIndex(of: "{")!])
                 let id = try #require(resources[prefix], "no organisation-A resource for \(route.path): add one to this test")
                 let path = route.path.replacingOccurrences(of: "{id}", with: id)
@@ -33,7 +42,7 @@ import Testing
                 #expect(!response.text.contains("Alpha"), "\(route.method) \(route.path) leaked organisation A's data")
                 tried += 1
             }
-            #expect(tried >= 8)
+            #expect(tried >= 14)
             for query in ["wallet=\(aPool)", "wallet=\(aStaff.id)"] {
                 let response = try await server.request(.get, "/v1/credits/entries?\(query)", key: b.ownerKey)
                 #expect(response.status == .notFound, "\(query): \(response.text)")
@@ -41,19 +50,22 @@ import Testing
             let transfer = try await server.request(.post, "/v1/credits/transfers", key: b.ownerKey,
                                                     json: #"{"from": "\#(aPool)", "to": "pool", "credits": 1}"#, headers: ["Idempotency-Key": "steal"])
             #expect(transfer.status == .notFound)
-            for path in ["/v1/contacts", "/v1/staff", "/v1/groups", "/v1/audit-log", "/v1/credits", "/v1/credits/entries"] {
+            for path in ["/v1/contacts", "/v1/staff", "/v1/groups", "/v1/audit-log", "/v1/credits", "/v1/credits/entries",
+                         "/v1/campaigns", "/v1/conversations", "/v1/sms/setup"] {
                 let response = try await server.request(.get, path, key: b.ownerKey)
                 #expect(response.status == .ok)
                 #expect(!response.text.contains("Alpha"), "\(path) leaked organisation A's data")
             }
             let aView = try await server.request(.get, "/v1/credits", key: a.ownerKey).object()
-            #expect((aView["pool"] as? [String: Any])?["available"] as? Double == 50)
+            #expect((aView["pool"] as? [String: Any])?["available"] as? Double == 49, "only A's own send holds a credit")
         }
     }
 
     /// Organisation A's resource for each id-bearing route prefix.
-    static func resourceIDs(staff: String, contact: String, key: String) -> [String: String] {
-        ["/v1/staff/": staff, "/v1/contacts/": contact, "/v1/api-keys/": key]
+    static func resourceIDs(staff: String, contact: String, key: String, message: String, campaign: String,
+                            conversation: String) -> [String: String] {
+        ["/v1/staff/": staff, "/v1/contacts/": contact, "/v1/api-keys/": key, "/v1/messages/": message,
+         "/v1/campaigns/": campaign, "/v1/conversations/": conversation]
     }
 
     /// Valid bodies, so a refusal is about ownership and not about the body.
@@ -61,5 +73,7 @@ import Testing
         "/v1/staff/{id}": #"{"name": "Stolen"}"#,
         "/v1/contacts/{id}": #"{"name": "Stolen"}"#,
         "/v1/contacts/{id}/consent": #"{"state": "opted_out"}"#,
+        "/v1/conversations/{id}": #"{"status": "closed"}"#,
+        "/v1/conversations/{id}/messages": #"{"body": "Stolen reply"}"#,
     ]
 }

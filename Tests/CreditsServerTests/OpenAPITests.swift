@@ -1,4 +1,6 @@
 import CreditsServer
+import CreditsStore
+import HummingbirdTesting
 import Foundation
 import TestSupport
 import Testing
@@ -49,6 +51,51 @@ import Yams
         visit(document["paths"] as Any, path: "paths")
         visit(document["components"] as Any, path: "components")
         #expect(checked >= 20)
+    }
+
+    /// Real responses of the messaging routes match the schemas the document gives for them.
+    @Test func liveResponsesMatchTheirSchemas() async throws {
+        @Sendable func check(_ response: TestResponse, _ schema: String, _ label: String) throws {
+            let validator = SchemaValidator(document: try OpenAPITests.document())
+            let value = try JSONSerialization.jsonObject(with: Data(response.text.utf8))
+            let problems = validator.problems(value, against: ["$ref": "#/components/schemas/\(schema)"], at: label)
+            #expect(problems.isEmpty, "\(problems)")
+        }
+        try await TestServer.with(.sqlite, live: true) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 20)
+            try await server.importContacts(org, phones: ["+14155550001", "+14155550002", "+14155551234"])
+            let send = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                json: #"{"groups": ["families"], "to": ["+14155551234"], "body": "Hi {{first_name}}!", "override_sending_hours": true}"#)
+            try check(send, "Campaign", "send")
+            let id = try #require(try send.object()["id"] as? String)
+            let settled = try await server.eventually(30) {
+                try await server.request(.get, "/v1/campaigns/\(id)", key: org.ownerKey).object()["status"] as? String == "completed"
+            }
+            #expect(settled)
+            try check(try await server.request(.get, "/v1/campaigns/\(id)", key: org.ownerKey), "Campaign", "campaign")
+            let messageID = try #require(try await server.services.database.read { sql in
+                try await sql.raw("SELECT id FROM messages WHERE campaign_id = \(bind: id) AND status = 'failed'").first()?.decode(column: "id", as: String.self)
+            })
+            try check(try await server.request(.get, "/v1/messages/\(messageID)", key: org.ownerKey), "Message", "message")
+            try await server.inbound(org, from: "+14155551234", "Can we switch to Tuesday?")
+            let list = try await server.request(.get, "/v1/conversations", key: org.ownerKey)
+            let validator = SchemaValidator(document: try OpenAPITests.document())
+            for (index, item) in try list.list().enumerated() {
+                let problems = validator.problems(item, against: ["$ref": "#/components/schemas/Conversation"], at: "conversations[\(index)]")
+                #expect(problems.isEmpty, "\(problems)")
+            }
+            let conversation = try #require(try list.list().first?["id"] as? String)
+            try check(try await server.request(.post, "/v1/conversations/\(conversation)/messages", key: org.ownerKey, json: #"{"body": "Yes"}"#),
+                      "Message", "reply")
+            try check(try await server.request(.get, "/v1/conversations/\(conversation)", key: org.ownerKey), "ConversationDetail", "conversation")
+            try check(try await server.request(.post, "/v1/sms/brand", key: org.ownerKey, json: #"""
+                {"legal_name": "Bright Stars Gym LLC", "tax_id": "123456789", "website": "https://brightstars.example", "email": "office@brightstars.example",
+                 "phone": "+14155552600", "street": "1 Main St", "city": "Austin", "region": "TX", "postal_code": "78701", "vertical": "education"}
+                """#), "SMSSetup", "brand")
+            try check(try await server.request(.post, "/v1/sms/numbers", key: org.ownerKey, json: #"{"area_code": "512"}"#), "SMSSetup", "numbers")
+            try check(try await server.request(.get, "/v1/sms/setup", key: org.ownerKey), "SMSSetup", "setup")
+        }
     }
 
     @Test func theValidatorCatchesAWrongExample() {

@@ -16,18 +16,33 @@ struct TestServer: Sendable {
     let client: any TestClientProtocol
     let clock: TestClock
 
+    /// Waits (up to `seconds`) until `condition` holds, checking every 50 ms.
+    func eventually(_ seconds: Double = 30, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// Runs `body` against a new server on `store`.
-    static func with(_ store: TestDatabase, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    /// With `live`, the server listens on a free port and runs its workers (dispatch, Simulator
+    /// callbacks over HTTP, settlement); otherwise requests go straight to the router.
+    static func with(_ store: TestDatabase, live: Bool = false, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await store.with { database, url in
             var configuration = AppConfiguration()
             configuration.database = url
-            configuration.runsWorkers = false
+            configuration.runsWorkers = live
+            configuration.pollInterval = .milliseconds(20)
             let clock = TestClock()
             var logger = Logger(label: "textcredits.test")
             logger.logLevel = .error
-            let services = AppServices(configuration: configuration, database: database, now: { clock.now }, logger: logger)
+            configuration.simulatorDelay = .milliseconds(5)
+            configuration.simulatorRegistrationDelay = 2
+            let services = try await AppServices.make(configuration: configuration, database: database, now: { clock.now }, logger: logger)
             let application = buildApplication(services: services)
-            try await application.test(.router) { client in
+            try await application.test(live ? .live : .router) { client in
                 try await body(TestServer(services: services, client: client, clock: clock))
             }
         }

@@ -77,6 +77,33 @@ extension LedgerBook {
         return outcome(transfer, "reserve", amount: amount, account: id, at: instant, hold: hold)
     }
 
+    /// Reserves many holds, all or none: the total must fit what the account can spend.
+    mutating func reserveAll(_ planned: [PlannedHold], on id: AccountID, at instant: Date, transfer: TransferID) throws(LedgerError) -> LedgerOutcome {
+        let account = try creditAccount(id)
+        guard !planned.isEmpty, planned.allSatisfy({ $0.amount.isPositive }) else { throw .nonPositiveAmount }
+        var seen = Set<HoldID>()
+        for hold in planned where holds[hold.hold] != nil || !seen.insert(hold.hold).inserted { throw .duplicateID(hold.hold.rawValue) }
+        let total = planned.reduce(Credits.zero) { $0 + $1.amount }
+        let available = spendable(id, at: instant)
+        guard total <= available else { throw .insufficientCredits(available: available, requested: total) }
+        for item in planned {
+            // Cannot fail: the total fits, and each allocation takes from what is left.
+            let taken = try allocate(item.amount, from: account, at: instant, overdraft: true)
+            if taken.contains(where: { $0.lot == LedgerBook.overdraftLot(of: id) }) { ensureOverdraftLot(of: id, at: instant) }
+            for portion in taken { adjustPortion(PortionKey(account: id, lot: portion.lot), held: portion.amount) }
+            let hold = Hold(id: item.hold, account: id, amount: item.amount, status: .pending, postedAmount: .zero, portions: taken,
+                            reference: item.reference, createdAt: instant, timeoutAt: item.timeoutAt, resolvedAt: nil,
+                            reserveTransfer: transfer, resolveTransfer: nil)
+            holds[item.hold] = hold
+            changes.holds[item.hold] = hold
+            changes.newHolds.insert(item.hold)
+        }
+        accounts[id]?.pending += total
+        changes.accounts[id] = accounts[id]
+        assertPortionsMatch(id)
+        return outcome(transfer, "reserve_all", amount: total, account: id, at: instant)
+    }
+
     /// Resolves a pending hold: charges `amount` in spending order and releases the rest; released
     /// credits of a lot that has expired go to `expired`, not back to the account.
     mutating func resolve(_ holdID: HoldID, charging amount: Credits, as status: HoldStatus, at instant: Date,

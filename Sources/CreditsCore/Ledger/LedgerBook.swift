@@ -88,6 +88,8 @@ public struct LedgerBook: Sendable {
             return try move(from: from, to: to, amount: amount, at: at, transfer: transfer)
         case let .reserve(hold, account, amount, reference, timeoutAt):
             return try reserve(hold, on: account, amount: amount, reference: reference, timeoutAt: timeoutAt, at: at, transfer: transfer)
+        case let .reserveAll(account, holds):
+            return try reserveAll(holds, on: account, at: at, transfer: transfer)
         case let .post(hold, amount):
             return try resolve(hold, charging: amount, as: .posted, at: at, transfer: transfer)
         case let .void(hold):

@@ -11,6 +11,9 @@ public enum LedgerOperation: Sendable, Equatable {
     case transfer(from: AccountID, to: AccountID, amount: Credits)
     /// Reserve credits for a message: a pending hold on specific lot portions.
     case reserve(hold: HoldID, account: AccountID, amount: Credits, reference: String, timeoutAt: Date)
+    /// Reserve holds for many messages at once, all or none (a campaign): one transfer record,
+    /// one hold per message.
+    case reserveAll(account: AccountID, holds: [PlannedHold])
     /// Charge a pending hold, fully or partly (`amount` ≤ its amount); the rest is released.
     case post(hold: HoldID, amount: Credits)
     /// Release a pending hold without charge.
@@ -29,6 +32,7 @@ public enum LedgerOperation: Sendable, Equatable {
         case .withdraw: "withdraw"
         case .transfer: "transfer"
         case .reserve: "reserve"
+        case .reserveAll: "reserve_all"
         case .post: "post"
         case .void: "void"
         case .timeOut: "time_out"
@@ -48,6 +52,18 @@ public enum LedgerOperation: Sendable, Equatable {
         case let .transfer(from, to, amount): return "transfer|\(from)|\(to)|\(amount.milli)"
         case let .reserve(hold, account, amount, reference, timeoutAt):
             return "reserve|\(hold)|\(account)|\(amount.milli)|\(reference)|\(time(timeoutAt))"
+        case let .reserveAll(account, holds):
+            // A digest of every hold keeps the fingerprint short for any number of holds.
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            var total: Int64 = 0
+            for hold in holds {
+                total += hold.amount.milli
+                for byte in "\(hold.hold)|\(hold.amount.milli)|\(hold.reference)|\(time(hold.timeoutAt));".utf8 {
+                    hash ^= UInt64(byte)
+                    hash = hash &* 0x0000_0100_0000_01B3
+                }
+            }
+            return "reserve_all|\(account)|\(holds.count)|\(total)|\(String(hash, radix: 16))"
         case let .post(hold, amount): return "post|\(hold)|\(amount.milli)"
         case let .void(hold): return "void|\(hold)"
         case let .timeOut(hold, policy): return "time_out|\(hold)|\(policy.rawValue)"
@@ -74,6 +90,22 @@ public enum LedgerOperation: Sendable, Equatable {
         case .post(let hold, _), .void(let hold), .timeOut(let hold, _): hold
         default: nil
         }
+    }
+}
+
+/// One hold of a `reserveAll`.
+public struct PlannedHold: Sendable, Equatable {
+    public var hold: HoldID
+    public var amount: Credits
+    /// The message it pays for.
+    public var reference: String
+    public var timeoutAt: Date
+
+    public init(hold: HoldID, amount: Credits, reference: String, timeoutAt: Date) {
+        self.hold = hold
+        self.amount = amount
+        self.reference = reference
+        self.timeoutAt = timeoutAt
     }
 }
 

@@ -80,18 +80,40 @@ public struct Estimate: Sendable, Equatable, Codable {
     }
 }
 
+/// The text that is sent and what it costs, without the explanations: what sending computes
+/// for each recipient.
+public struct PricedText: Sendable, Equatable {
+    public var text: String
+    public var segments: Int
+    public var credits: Credits
+}
+
 /// Computes estimates.
 public enum Estimator {
-    /// Estimates one body (merge fields already filled in) under the given options.
-    public static func estimate(body: String, options: EstimateOptions) throws(MessageError) -> Estimate {
+    /// The sent text and its price: the part of `estimate` a hold is placed with.
+    public static func price(body: String, options: EstimateOptions) throws(MessageError) -> PricedText {
+        let prepared = try prepare(body: body, options: options)
+        let segments = Segmenter.segment(prepared.sent).segments
+        return PricedText(text: prepared.sent, segments: segments, credits: options.prices.text(channel: options.channel, segments: segments))
+    }
+
+    /// Composes, applies smart encoding if enabled, and checks the length of what is sent.
+    static func prepare(body: String, options: EstimateOptions) throws(MessageError)
+        -> (composition: Composition, composed: String, encoded: SmartEncoding.Result, sent: String, length: Int) {
         let composition = try options.composition.validated()
         let composed = try composition.compose(body: body)
-        let encoded = SmartEncoding.apply(to: composed)
-        let sent = options.smartEncoding ? encoded.text : composed
+        let encoded = options.smartEncoding ? SmartEncoding.apply(to: composed) : SmartEncoding.Result(text: composed, replacements: [])
+        let sent = encoded.text
         let length = MessageBody.length(of: sent)
         if length == 0 { throw .bodyEmpty }
         if length > MessageBody.lengthMax { throw .composedTooLong(length: length) }
+        return (composition, composed, encoded, sent, length)
+    }
 
+    /// Estimates one body (merge fields already filled in) under the given options.
+    public static func estimate(body: String, options: EstimateOptions) throws(MessageError) -> Estimate {
+        let (composition, composed, _, sent, length) = try prepare(body: body, options: options)
+        let encoded = SmartEncoding.apply(to: composed)
         let segmentation = Segmenter.segment(sent)
         let credits = options.prices.text(channel: options.channel, segments: segmentation.segments)
         let alternative = options.smartEncoding ? Segmenter.segment(composed) : Segmenter.segment(encoded.text)

@@ -22,13 +22,13 @@ public enum JSONInput {
     /// Largest request body accepted.
     public static let bodySizeMax = 256 * 1024
 
-    public static func decode<T: APIInput>(_ type: T.Type, from request: Request) async throws -> T {
+    public static func decode<T: APIInput>(_ type: T.Type, from request: Request, sizeMax: Int = bodySizeMax) async throws -> T {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: bodySizeMax)
+            buffer = try await request.collectBody(upTo: sizeMax)
         } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "The request body is larger than \(bodySizeMax / 1024) KB.")
+            throw APIError(.contentTooLarge, "body_too_large", "The request body is larger than \(sizeMax / 1024) KB.")
         }
         return try decode(type, from: Data(buffer: buffer))
     }
@@ -160,11 +160,28 @@ struct StrictBody<T: APIInput>: Decodable {
             guard let nested = allowed.fields[key.stringValue] else {
                 throw APIError(.badRequest, "unknown_field", "\(name) is not a field of this request.", field: name)
             }
-            if let nested, let child = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) {
+            guard let nested else { continue }
+            if let child = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) {
                 try check(child, allowed: nested, path: name)
+            } else if var items = try? container.nestedUnkeyedContainer(forKey: key) {
+                // A list of objects: each element has the nested fields.
+                var index = 0
+                while !items.isAtEnd, index < 100_000 {
+                    if let element = try? items.nestedContainer(keyedBy: AnyKey.self) {
+                        try check(element, allowed: nested, path: "\(name)[\(index)]")
+                    } else {
+                        _ = try? items.decode(AnyJSON.self)
+                    }
+                    index += 1
+                }
             }
         }
     }
+}
+
+/// Skips any JSON value.
+struct AnyJSON: Decodable {
+    init(from decoder: any Decoder) throws {}
 }
 
 /// Any JSON object key.

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsStore
 import Foundation
 
 /// Parsing of query-string values shared by list routes.
@@ -31,6 +32,15 @@ enum QueryValues {
         return value
     }
 
+    /// A newest-first cursor (campaigns, conversations).
+    static func recencyCursor(_ text: String?) throws -> RecencyCursor? {
+        guard let text else { return nil }
+        guard let cursor = RecencyCursor(text) else {
+            throw APIError(.badRequest, "query_invalid", "cursor is the next_cursor of a previous page.", field: "cursor")
+        }
+        return cursor
+    }
+
     /// A numeric cursor.
     static func numericCursor(_ text: String?) throws -> Int64? {
         guard let text else { return nil }
@@ -61,5 +71,12 @@ struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case data
         case nextCursor = "next_cursor"
+    }
+
+    /// `next_cursor` is always present: null on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)
     }
 }

@@ -1,3 +1,4 @@
+import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
@@ -20,9 +21,36 @@ public struct AppConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Start background workers (off in route tests that drive time themselves).
     public var runsWorkers: Bool = true
+    /// Which SMS provider sends texts.
+    public var provider: ProviderChoice = .simulator
+    /// Simulator: how long before it reports delivery.
+    public var simulatorDelay: Duration = .seconds(1)
+    /// Simulator: how long brand and number registrations take.
+    public var simulatorRegistrationDelay: TimeInterval = 3
+    /// Most texts per second from one sending number (per server process).
+    public var ratePerNumber: Int = 500
+    /// How long a message's hold waits for its final status before the timeout policy applies.
+    public var holdTimeout: TimeInterval = 72 * 3600
+    /// How often workers look for due work when idle.
+    public var pollInterval: Duration = .milliseconds(200)
 
     public init() {}
 
     /// The base URL callbacks and links use.
     public var baseURL: String { publicURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
+}
+
+/// The SMS provider a server uses.
+public enum ProviderChoice: Sendable {
+    /// The built-in Simulator (default): usable on a fresh machine.
+    case simulator
+    /// Twilio's REST API.
+    case twilio(TwilioConfiguration)
+
+    public var name: String {
+        switch self {
+        case .simulator: "simulator"
+        case .twilio: "twilio"
+        }
+    }
 }

@@ -1,10 +1,12 @@
+import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
 import Logging
+import Synchronization
 
-/// The assembled parts of a running server: the store, the ledger and the services every route,
-/// page and worker uses. One instance per process.
+/// The assembled parts of a running server: the store, the ledger, the SMS provider and the
+/// services every route, page and worker uses. One instance per process.
 public final class AppServices: Sendable {
     public let configuration: AppConfiguration
     public let database: any Database
@@ -12,21 +14,73 @@ public final class AppServices: Sendable {
     public let ledgerStore: SQLLedgerStore
     public let organizations: OrganizationStore
     public let contacts: ContactStore
+    public let messages: MessageStore
+    public let conversations: ConversationStore
+    public let numbers: NumberStore
+    public let simulatorStore: SimulatorStore
     public let principals: PrincipalResolver
+    /// The provider texts go through.
+    public let provider: any SMSProvider
+    /// The Simulator, when it is the provider (its callbacks run as a service).
+    public let simulator: SimulatorProvider?
+    public let rateLimiter: RateLimiter
+    /// Delivery reports arriving together are applied in one transaction.
+    let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
     /// The clock every rule is given; tests inject their own.
     public let now: @Sendable () -> Date
     public let logger: Logger
+    private let boundURL = Mutex<String?>(nil)
 
-    public init(configuration: AppConfiguration, database: any Database, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+    /// Assembles the services; reads or creates the Simulator's signing secret.
+    public static func make(configuration: AppConfiguration, database: any Database, now: @escaping @Sendable () -> Date = { Date() },
+                            logger: Logger) async throws -> AppServices {
+        let numbers = NumberStore(database: database)
+        let provider: any SMSProvider
+        var simulator: SimulatorProvider?
+        switch configuration.provider {
+        case .simulator:
+            let token = try await numbers.secret("simulator_auth_token", createWith: { APIKeys.randomText(bytes: 20) }, at: now())
+            let made = SimulatorProvider(authToken: token, log: SimulatorDatabaseLog(store: SimulatorStore(database: database), now: now),
+                                         callbackDelay: configuration.simulatorDelay,
+                                         registrationDelay: configuration.simulatorRegistrationDelay, logger: logger)
+            simulator = made
+            provider = made
+        case .twilio(let twilio):
+            provider = TwilioProvider(configuration: twilio, logger: logger)
+        }
+        return AppServices(configuration: configuration, database: database, provider: provider, simulator: simulator, now: now, logger: logger)
+    }
+
+    init(configuration: AppConfiguration, database: any Database, provider: any SMSProvider, simulator: SimulatorProvider?,
+         now: @escaping @Sendable () -> Date, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.ledgerStore = SQLLedgerStore(database: database)
         self.ledger = Ledger(store: ledgerStore)
         self.organizations = OrganizationStore(database: database)
         self.contacts = ContactStore(database: database)
+        self.messages = MessageStore(database: database)
+        self.conversations = ConversationStore(database: database)
+        self.numbers = NumberStore(database: database)
+        self.simulatorStore = SimulatorStore(database: database)
         self.principals = PrincipalResolver(organizations: organizations, now: now)
+        self.provider = provider
+        self.simulator = simulator
+        self.rateLimiter = RateLimiter(perSecond: configuration.ratePerNumber)
+        let messages = self.messages
+        self.reports = GroupCommit(batchSizeMax: 512) { _, reports in try await messages.applyReports(reports, at: now()) }
         self.now = now
         self.logger = logger
+    }
+
+    /// The URL providers call back: the configured public URL, or the address the server
+    /// actually listens on.
+    public var baseURL: String { configuration.publicURL ?? boundURL.withLock { $0 } ?? configuration.baseURL }
+
+    /// Records the address the server bound (port 0 picks a free one).
+    public func serverBound(host: String, port: Int) {
+        let name = host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "[::1]" : (host.contains(":") ? "[\(host)]" : host))
+        boundURL.withLock { $0 = "http://\(name):\(port)" }
     }
 
     /// Organisation, staff and key administration.
@@ -35,4 +89,66 @@ public final class AppServices: Sendable {
     public var credits: CreditService { CreditService(services: self) }
     /// Contacts, groups and consent.
     public var contactService: ContactService { ContactService(services: self) }
+    /// Sending: campaigns, replies, signup messages.
+    public var messaging: MessagingService { MessagingService(services: self) }
+    /// Delivery reports and settlement of holds.
+    public var settlement: SettlementService { SettlementService(services: self) }
+    /// Inbound texts: keywords and the Messenger Center.
+    public var inbound: InboundService { InboundService(services: self) }
+    /// Brand and number registration.
+    public var registration: RegistrationService { RegistrationService(services: self) }
+}
+
+/// The Simulator's log in the server's database; concurrent calls are grouped into batches.
+struct SimulatorDatabaseLog: SimulatorLog {
+    let store: SimulatorStore
+    let now: @Sendable () -> Date
+    let accepts: GroupCommit<Int, SimulatorStore.Row, SimulatorStore.Row>
+    let deliveries: GroupCommit<Int, String, Bool>
+
+    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.now = now
+        self.accepts = GroupCommit(batchSizeMax: 512) { _, rows in try await store.accept(rows, at: now()) }
+        self.deliveries = GroupCommit(batchSizeMax: 512) { _, ids in
+            try await store.callbacksDelivered(providerIDs: ids, at: now())
+            return ids.map { _ in true }
+        }
+    }
+
+    func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
+        let row = try await accepts.submit(SimulatorStore.Row(
+            reference: message.reference, providerID: message.providerID, from: message.from, to: message.to, body: message.body,
+            outcome: message.outcome.rawValue, errorCode: message.errorCode, segments: message.segments, statusCallback: message.statusCallback,
+            attempts: message.attempts), key: 0)
+        return SimulatorDatabaseLog.message(row)
+    }
+
+    func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
+
+    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit).map(SimulatorDatabaseLog.message) }
+
+    static func message(_ row: SimulatorStore.Row) -> SimulatedMessage {
+        SimulatedMessage(reference: row.reference, providerID: row.providerID, from: row.from, to: row.to, body: row.body,
+                         outcome: MessageStatus(rawValue: row.outcome) ?? .delivered, errorCode: row.errorCode, segments: row.segments,
+                         statusCallback: row.statusCallback, attempts: row.attempts)
+    }
+}
+
+/// Sends from one number at most `perSecond` texts per second (token bucket per number).
+public actor RateLimiter {
+    let perSecond: Int
+    private var next: [String: ContinuousClock.Instant] = [:]
+
+    public init(perSecond: Int) { self.perSecond = max(1, perSecond) }
+
+    /// Waits until `number` may send again.
+    public func acquire(_ number: String) async {
+        let interval = Duration.nanoseconds(1_000_000_000 / Int64(perSecond))
+        let now = ContinuousClock.now
+        let slot = max(next[number] ?? now, now)
+        next[number] = slot + interval
+        if next.count > 10_000 { next = next.filter { $0.value > now } }
+        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
+    }
 }

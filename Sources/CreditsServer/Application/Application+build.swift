@@ -17,6 +17,8 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     OrganizationRoutes.add(to: table, group: api, services: services)
     ContactRoutes.add(to: table, group: api, services: services)
     CreditRoutes.add(to: table, group: api, services: services)
+    MessageRoutes.add(to: table, group: api, services: services)
+    WebhookRoutes.add(to: table, services: services)
     table.addMethodNotAllowed()
     return (router, table)
 }
@@ -30,7 +32,7 @@ public func buildApplication(_ configuration: AppConfiguration, now: @escaping @
     _ = MetricsSetup.registry
     let database = try await DatabaseFactory.open(configuration.database, logger: logger)
     try await Migrator.migrate(database)
-    let services = AppServices(configuration: configuration, database: database, now: now, logger: logger)
+    let services = try await AppServices.make(configuration: configuration, database: database, now: now, logger: logger)
     return buildApplication(services: services)
 }
 
@@ -40,8 +42,18 @@ public func buildApplication(services: AppServices) -> some ApplicationProtocol 
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "TextCredits"),
+        onServerRunning: { channel in
+            if let address = channel.localAddress, let port = address.port {
+                services.serverBound(host: address.ipAddress ?? services.configuration.host, port: port)
+            }
+        },
         logger: services.logger)
+    // Services shut down in reverse order: the database closes last, after the workers stop.
     application.addServices(DatabaseCloser(database: services.database))
+    if services.configuration.runsWorkers {
+        application.addServices(DispatchService(services: services), MaintenanceService(services: services))
+        if let simulator = services.simulator { application.addServices(SimulatorService(simulator: simulator)) }
+    }
     return application
 }
 

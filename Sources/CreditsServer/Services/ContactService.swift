@@ -56,6 +56,30 @@ public struct ConsentInput: APIInput, Sendable {
     public static let fields = JSONFields(["state"])
 }
 
+/// `POST /v1/contacts/import`: up to 10,000 contacts at once.
+public struct ImportInput: APIInput, Sendable {
+    public var contacts: [NewContactInput]
+    /// Consent collected with the list (e.g. on enrolment forms); applies to every new number.
+    public var consent: ConsentState?
+
+    public static let fields = JSONFields(["contacts": NewContactInput.fields, "consent": nil])
+}
+
+/// What an import did.
+public struct ImportResult: Encodable, Sendable {
+    public var added: Int
+    public var skipped: Int
+    /// Rows refused, by index, with the reason.
+    public var errors: [ImportError]
+}
+
+/// One refused import row.
+public struct ImportError: Encodable, Sendable {
+    public var index: Int
+    public var code: String
+    public var message: String
+}
+
 /// A contact with its consent history.
 public struct ContactDetail: Encodable, Sendable {
     public var contact: Contact
@@ -116,11 +140,46 @@ public struct ContactService: Sendable {
         if input.consent == .pending { throw APIError.invalid("consent", "consent is opted_in or opted_out when given.") }
         let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: "contact.created",
                                 message: "Contact \(contact.name) (\(contact.phone)) added.", subjectType: "contact", subjectID: contact.id, at: instant)
+        let created: Contact
         do {
-            return try await services.contacts.create(contact, consent: input.consent.map { ($0, principal.actor.reference, .staff) }, audit: audit)
+            created = try await services.contacts.create(contact, consent: input.consent.map { ($0, principal.actor.reference, .staff) }, audit: audit)
         } catch let error as StoreError {
             throw APIError(error)
         }
+        if input.consent == .optedIn { await services.messaging.sendSignup(organization: principal.organization, phone: created.phone) }
+        return created
+    }
+
+    /// Most contacts one import takes.
+    public static let importMax = 10_000
+
+    /// Adds many contacts in one transaction; invalid rows are reported and left out, numbers the
+    /// organisation already has are skipped. No signup messages are sent for imported consent.
+    public func importContacts(_ principal: Principal, _ input: ImportInput) async throws -> ImportResult {
+        guard input.contacts.count <= ContactService.importMax else {
+            throw APIError.invalid("contacts", "An import takes at most \(ContactService.importMax) contacts.", code: "too_many_contacts")
+        }
+        if input.consent == .pending { throw APIError.invalid("consent", "consent is opted_in or opted_out when given.") }
+        let instant = services.now()
+        var contacts: [Contact] = []
+        var errors: [ImportError] = []
+        for (index, row) in input.contacts.enumerated() {
+            do {
+                let name = try InputRules.name(row.name)
+                contacts.append(Contact(
+                    id: Identifier.make("con_"), organizationID: principal.organizationID, name: name,
+                    firstName: try row.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) } ?? String(name.split(separator: " ").first ?? Substring(name)),
+                    phone: try phone(row.phone, principal: principal), email: try row.email.map { try InputRules.email($0) }, groups: try groups(row.groups),
+                    fields: try fields(row.fields), consent: .pending, consentChangedAt: nil, createdAt: instant, updatedAt: instant))
+            } catch let error as APIError {
+                errors.append(ImportError(index: index, code: error.code, message: error.message))
+            }
+        }
+        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: "contact.imported",
+                                message: "Imported {{added}} contacts ({{skipped}} already present)\(input.consent.map { ", \($0.rawValue.replacingOccurrences(of: "_", with: " "))" } ?? "").",
+                                at: instant)
+        let (added, skipped) = try await services.contacts.importContacts(contacts, consent: input.consent, actor: principal.actor.reference, at: instant, audit: audit)
+        return ImportResult(added: added, skipped: skipped, errors: errors)
     }
 
     /// One contact with its consent history.
@@ -175,6 +234,9 @@ public struct ContactService: Sendable {
                                 subjectID: contact.id, at: instant)
         try await services.contacts.setConsent(organization: principal.organizationID, phone: contact.phone, state: state, source: .staff,
                                                rawText: nil, actor: principal.actor.reference, at: instant, audit: audit)
+        if state == .optedIn && contact.consent != .optedIn {
+            await services.messaging.sendSignup(organization: principal.organization, phone: contact.phone)
+        }
         return try await detail(principal, id)
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLiteKit
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, one write connection taken by one
 /// transaction at a time, and a few read connections that never block the writer.
@@ -13,6 +14,7 @@ public final class SQLiteStore: Database {
     private let writeLock = AsyncLock()
     private let readerCursor = ReaderCursor()
     private let logger: Logger
+    private let closed = Mutex(false)
 
     /// Read connections opened next to the writer.
     static let readerCount = 3
@@ -66,7 +68,13 @@ public final class SQLiteStore: Database {
         }
     }
 
+    /// Closes the connections once; later calls do nothing.
     public func close() async {
+        let already = closed.withLock { value in
+            defer { value = true }
+            return value
+        }
+        guard !already else { return }
         for reader in readers { try? await reader.close().get() }
         try? await writer.close().get()
     }

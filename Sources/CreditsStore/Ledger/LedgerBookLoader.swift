@@ -33,6 +33,7 @@ enum LedgerBookLoader {
             switch request.operation {
             case .deposit(_, _, _, let lot, _, _), .expire(let lot): lotIDs.append(lot.rawValue)
             case .reserve(let hold, _, _, _, _), .post(let hold, _), .void(let hold), .timeOut(let hold, _): holdIDs.append(hold.rawValue)
+            case .reserveAll(_, let holds): holdIDs += holds.map(\.hold.rawValue)
             default: break
             }
         }
@@ -44,10 +45,20 @@ enum LedgerBookLoader {
             if lots[lotID] == nil { lots[lotID] = try lot(row, id: lotID) }
         }
 
-        let holds = try await loadHolds(holdIDs, organization: org, on: sql)
-        let results = try await loadResults(requests.map(\.idempotencyKey), organization: org, on: sql)
+        var holds: [Hold] = []
+        for chunk in chunked(holdIDs) { holds += try await loadHolds(chunk, organization: org, on: sql) }
+        var results: [String: (fingerprint: String, outcome: LedgerOutcome)] = [:]
+        for chunk in chunked(requests.map(\.idempotencyKey)) {
+            results.merge(try await loadResults(chunk, organization: org, on: sql)) { first, _ in first }
+        }
         return LedgerBook(organization: organization, accounts: accounts, lots: Array(lots.values), portions: portions,
                           holds: holds, results: results, makeTransferID: makeTransferID)
+    }
+
+    /// IN lists are read 1,000 values at a time, so a batch of any size makes statements of a
+    /// bounded size.
+    static func chunked(_ values: [String]) -> [[String]] {
+        stride(from: 0, to: values.count, by: 1000).map { Array(values[$0..<min(values.count, $0 + 1000)]) }
     }
 
     static func account(_ row: any SQLRow) throws -> LedgerAccount {

@@ -27,6 +27,25 @@ public struct SQLLedgerStore: Sendable {
         }
     }
 
+    /// Applies requests and, in the same transaction, whatever `alsoWriting` writes given their
+    /// results (a campaign and its outbox rows); if it throws, nothing of either is kept.
+    public func apply(_ requests: [LedgerRequest],
+                      alsoWriting extra: @escaping @Sendable (any SQLDatabase, [Result<LedgerOutcome, LedgerError>]) async throws -> Void)
+        async throws -> [Result<LedgerOutcome, LedgerError>] {
+        guard let organization = requests.first?.organization else { return [] }
+        precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
+        let database = self.database
+        return try await database.transaction { sql in
+            try await database.lockOrganization(organization.rawValue, on: sql)
+            var book = try await LedgerBookLoader.load(organization, for: requests, on: sql,
+                                                       makeTransferID: { TransferID(Identifier.make("tr_")) })
+            let results = requests.map { book.apply($0) }
+            if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
+            try await extra(sql, results)
+            return results
+        }
+    }
+
     /// Creates an organisation's pool and outside accounts inside the caller's transaction.
     public static func createAccounts(for organization: OrganizationID, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
         var pool = AccountID("")

@@ -55,7 +55,7 @@ enum BulkRows {
         }
         let projections = columns.enumerated().map { "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])" }.joined(separator: ", ")
         let json = JSONRows.encode(rows, width: columns.count)
-        return "SELECT \(unsafeRaw: projections) FROM json_array_elements(\(bind: json)::json) WITH ORDINALITY AS rows (value, position) ORDER BY position"
+        return "SELECT \(unsafeRaw: projections) FROM jsonb_array_elements(\(bind: json)::jsonb) WITH ORDINALITY AS rows (value, position) ORDER BY position"
     }
 
     /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).

@@ -25,6 +25,11 @@ enum ContactRoutes {
             let input = try await JSONInput.decode(NewContactInput.self, from: request)
             return try JSONOutput.response(try await services.contactService.create(principal, input), status: .created)
         }
+        table.add(.post, "/v1/contacts/import", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(ImportInput.self, from: request, sizeMax: 8 << 20)
+            return try JSONOutput.response(try await services.contactService.importContacts(principal, input), status: .created)
+        }
         table.add(.get, "/v1/contacts/{id}", through: group) { _, context in
             let principal = try context.authenticated()
             return try JSONOutput.response(try await services.contactService.detail(principal, try context.parameter("id")))

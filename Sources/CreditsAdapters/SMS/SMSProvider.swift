@@ -1,0 +1,208 @@
+import CreditsCore
+import Foundation
+
+/// A text to hand to a provider.
+public struct OutboundSMS: Sendable, Equatable {
+    /// Our message id: the provider's idempotency reference, so a retry after a crash is not
+    /// sent twice.
+    public var reference: String
+    public var from: String
+    public var to: String
+    public var body: String
+    public var channel: Channel
+    /// Where the provider reports delivery (signed).
+    public var statusCallback: String
+    /// True when an earlier attempt may have reached the provider (a dispatch interrupted by a
+    /// crash); providers without idempotency keys look for the earlier message first.
+    public var isRetry: Bool
+
+    public init(reference: String, from: String, to: String, body: String, channel: Channel, statusCallback: String, isRetry: Bool = false) {
+        self.reference = reference
+        self.from = from
+        self.to = to
+        self.body = body
+        self.channel = channel
+        self.statusCallback = statusCallback
+        self.isRetry = isRetry
+    }
+}
+
+/// The provider took the message.
+public struct ProviderAcceptance: Sendable, Equatable {
+    public var providerID: String
+    /// Segments the provider counts, when it says.
+    public var segments: Int?
+
+    public init(providerID: String, segments: Int?) {
+        self.providerID = providerID
+        self.segments = segments
+    }
+}
+
+/// Why a provider refused or could not take a message.
+public struct ProviderError: Error, Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// The number cannot receive texts (Twilio 21211, 21614, 30005, 30006).
+        case invalidNumber = "invalid_number"
+        /// The recipient opted out at the carrier (21610).
+        case optedOut = "opted_out"
+        /// The provider or carrier refused the content or sender (30004, 30007).
+        case rejected
+        /// Too many requests (20429, 14107); try again later.
+        case rateLimited = "rate_limited"
+        /// A network or server problem; try again later.
+        case temporary
+        /// Our credentials were refused (20003).
+        case authentication
+    }
+
+    public var kind: Kind
+    /// The provider's own code ("21211").
+    public var code: String
+    public var message: String
+
+    public init(kind: Kind, code: String, message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    /// Permanent refusals end the message as failed (its hold is voided); the rest are retried.
+    public var isPermanent: Bool {
+        switch kind {
+        case .invalidNumber, .optedOut, .rejected: true
+        case .rateLimited, .temporary, .authentication: false
+        }
+    }
+}
+
+/// A delivery report from a status callback.
+public struct StatusReport: Sendable, Equatable {
+    public var providerID: String
+    public var status: MessageStatus
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var segments: Int?
+
+    public init(providerID: String, status: MessageStatus, errorCode: String?, errorMessage: String?, segments: Int?) {
+        self.providerID = providerID
+        self.status = status
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.segments = segments
+    }
+}
+
+/// A text someone sent to one of our numbers.
+public struct InboundSMS: Sendable, Equatable {
+    public var providerID: String
+    public var from: String
+    public var to: String
+    public var body: String
+
+    public init(providerID: String, from: String, to: String, body: String) {
+        self.providerID = providerID
+        self.from = from
+        self.to = to
+        self.body = body
+    }
+}
+
+/// What an organisation submits to register its brand (US 10DLC); every field is required.
+public struct BrandRegistration: Sendable, Equatable, Codable {
+    public var legalName: String
+    public var taxID: String
+    public var website: String
+    public var email: String
+    public var phone: String
+    public var street: String
+    public var city: String
+    public var region: String
+    public var postalCode: String
+    public var vertical: String
+
+    enum CodingKeys: String, CodingKey {
+        case website, email, phone, street, city, region, vertical
+        case legalName = "legal_name"
+        case taxID = "tax_id"
+        case postalCode = "postal_code"
+    }
+
+    public init(legalName: String, taxID: String, website: String, email: String, phone: String, street: String, city: String,
+                region: String, postalCode: String, vertical: String) {
+        self.legalName = legalName
+        self.taxID = taxID
+        self.website = website
+        self.email = email
+        self.phone = phone
+        self.street = street
+        self.city = city
+        self.region = region
+        self.postalCode = postalCode
+        self.vertical = vertical
+    }
+
+    /// The first empty field, if any ("all fields are required").
+    public var missingField: String? {
+        let fields: [(String, String)] = [("legal_name", legalName), ("tax_id", taxID), ("website", website), ("email", email),
+                                          ("phone", phone), ("street", street), ("city", city), ("region", region),
+                                          ("postal_code", postalCode), ("vertical", vertical)]
+        return fields.first { $0.1.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }?.0
+    }
+}
+
+/// A registration's state at the provider.
+public enum RegistrationState: Sendable, Equatable {
+    case pending
+    /// Done; for a number, the number assigned.
+    case completed(number: String?)
+    /// Refused, with a reason code and a sentence (nil sentence: no message is shown, as on a timeout).
+    case failed(reason: String, message: String?)
+}
+
+/// An SMS provider: sends texts, authenticates its callbacks, and registers brands and numbers.
+public protocol SMSProvider: Sendable {
+    /// "simulator" or "twilio": the `{provider}` of webhook paths.
+    var name: String { get }
+    /// Hands a message over; the same `reference` never makes a second text.
+    func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance
+    /// True when a webhook request carries this provider's valid signature.
+    func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool
+    /// Submits a brand; returns the provider's id for it.
+    func registerBrand(_ brand: BrandRegistration) async throws(ProviderError) -> String
+    /// Where a submitted brand stands.
+    func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    /// Asks for a number in an area code; returns the provider's id for the request.
+    func requestNumber(areaCode: String) async throws(ProviderError) -> String
+    /// Where a number request stands.
+    func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+}
+
+/// Twilio-shaped webhook parameters, which the Simulator uses too.
+public enum WebhookParameters {
+    /// A delivery report, or nil when the parameters are not one.
+    public static func statusReport(_ parameters: [String: String]) -> StatusReport? {
+        guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty,
+              let text = parameters["MessageStatus"] ?? parameters["SmsStatus"] else { return nil }
+        let status: MessageStatus
+        switch text.lowercased() {
+        case "accepted", "queued", "scheduled": status = .queued
+        case "sending": status = .sending
+        case "sent": status = .sent
+        case "delivered", "read": status = .delivered
+        case "undelivered": status = .undelivered
+        case "failed": status = .failed
+        case "canceled": status = .canceled
+        default: return nil
+        }
+        return StatusReport(providerID: id, status: status, errorCode: parameters["ErrorCode"].flatMap { $0.isEmpty ? nil : $0 },
+                            errorMessage: parameters["ErrorMessage"], segments: parameters["NumSegments"].flatMap(Int.init))
+    }
+
+    /// An inbound text, or nil when the parameters are not one.
+    public static func inbound(_ parameters: [String: String]) -> InboundSMS? {
+        guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty, let from = parameters["From"], !from.isEmpty,
+              let to = parameters["To"], !to.isEmpty else { return nil }
+        return InboundSMS(providerID: id, from: from, to: to, body: parameters["Body"] ?? "")
+    }
+}

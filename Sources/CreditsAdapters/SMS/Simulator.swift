@@ -1,0 +1,281 @@
+import AsyncHTTPClient
+import CreditsCore
+import Foundation
+import Logging
+import NIOCore
+
+/// A message the Simulator accepted, kept durably so a retried send is recognised.
+public struct SimulatedMessage: Sendable, Equatable {
+    public var reference: String
+    public var providerID: String
+    public var from: String
+    public var to: String
+    public var body: String
+    /// The status its callback reports.
+    public var outcome: MessageStatus
+    public var errorCode: String?
+    public var segments: Int
+    public var statusCallback: String
+    /// How many times it was handed over (more than 1 only for retries after a crash).
+    public var attempts: Int
+
+    public init(reference: String, providerID: String, from: String, to: String, body: String, outcome: MessageStatus, errorCode: String?,
+                segments: Int, statusCallback: String, attempts: Int) {
+        self.reference = reference
+        self.providerID = providerID
+        self.from = from
+        self.to = to
+        self.body = body
+        self.outcome = outcome
+        self.errorCode = errorCode
+        self.segments = segments
+        self.statusCallback = statusCallback
+        self.attempts = attempts
+    }
+}
+
+/// Where the Simulator keeps what it accepted (the server stores it in its database).
+public protocol SimulatorLog: Sendable {
+    /// Records a message, or returns the one already recorded for its reference.
+    func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage
+    /// Notes that a message's callback reached the server.
+    func callbackDelivered(providerID: String) async throws
+    /// Messages whose callback has not reached the server yet (resumed after a restart).
+    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage]
+}
+
+/// The built-in provider: accepts every send, then reports the outcome to the server's own
+/// status webhook, signed like Twilio. Outcome by destination: numbers ending in 0001 fail
+/// (invalid number), ending in 0002 end undelivered (unreachable), all others are delivered.
+/// Brand and number registrations complete after `registrationDelay`; documented inputs fail.
+public final class SimulatorProvider: SMSProvider {
+    public let name = "simulator"
+    public let authToken: String
+    let log: any SimulatorLog
+    let callbacks: SimulatorCallbacks
+    let registrationDelay: TimeInterval
+
+    public init(authToken: String, log: any SimulatorLog, callbackDelay: Duration = .seconds(1), registrationDelay: TimeInterval = 3,
+                logger: Logger) {
+        self.authToken = authToken
+        self.log = log
+        self.registrationDelay = registrationDelay
+        self.callbacks = SimulatorCallbacks(authToken: authToken, delay: callbackDelay, log: log, logger: logger)
+    }
+
+    /// Delivers callbacks until cancelled (the server runs it as a service).
+    public func run() async {
+        // Its own client with many connections to the one server it calls back, made only
+        // while it runs (an idle Simulator in tests or commands holds no client).
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: SimulatorCallbacks.concurrencyMax)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        await callbacks.run(using: client)
+        try? await client.shutdown()
+    }
+
+    /// The outcome the Simulator reports for a destination.
+    public static func outcome(for number: String) -> (MessageStatus, String?) {
+        if number.hasSuffix("0001") { return (.failed, "30005") }
+        if number.hasSuffix("0002") { return (.undelivered, "30003") }
+        return (.delivered, nil)
+    }
+
+    public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
+        let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to)
+        let segments = message.channel == .mms ? 1 : max(1, Segmenter.segment(message.body).segments)
+        let candidate = SimulatedMessage(reference: message.reference, providerID: "SM" + message.reference.replacingOccurrences(of: "_", with: ""),
+                                         from: message.from, to: message.to, body: message.body, outcome: outcome, errorCode: errorCode,
+                                         segments: segments, statusCallback: message.statusCallback, attempts: 1)
+        let recorded: SimulatedMessage
+        do {
+            recorded = try await log.accept(candidate)
+        } catch {
+            throw ProviderError(kind: .temporary, code: "simulator_log", message: "The simulator could not record the message.")
+        }
+        await callbacks.enqueue(recorded)
+        return ProviderAcceptance(providerID: recorded.providerID, segments: recorded.segments)
+    }
+
+    public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
+        TwilioSignature.isValid(signature: signature, url: url, parameters: parameters, authToken: authToken)
+    }
+
+    // MARK: Registration
+
+    /// Tax id 000000000 fails with a tax-id mismatch; a legal name containing "timeout" fails
+    /// with a timeout (and no message); anything else is registered.
+    public func registerBrand(_ brand: BrandRegistration) async throws(ProviderError) -> String {
+        let digits = brand.taxID.filter(\.isNumber)
+        let outcome = digits == "000000000" ? "taxid" : (brand.legalName.lowercased().contains("timeout") ? "timeout" : "ok")
+        return "BNsim-\(outcome)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    public func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
+        guard now.timeIntervalSince(submittedAt) >= registrationDelay else { return .pending }
+        if id.hasPrefix("BNsim-taxid-") {
+            return .failed(reason: "tax_id_mismatch", message: "Brand registration failed: the Tax ID does not match the legal business name.")
+        }
+        if id.hasPrefix("BNsim-timeout-") { return .failed(reason: "timeout", message: nil) }
+        return .completed(number: nil)
+    }
+
+    /// Area codes 000 and 999 have no numbers; others get +1 AREA 555 xxxx.
+    public func requestNumber(areaCode: String) async throws(ProviderError) -> String {
+        "PNsim-\(areaCode)-\(Int.random(in: 1000...8999))"
+    }
+
+    public func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
+        guard now.timeIntervalSince(requestedAt) >= registrationDelay else { return .pending }
+        let parts = id.split(separator: "-")
+        guard parts.count == 3, parts[1] != "000", parts[1] != "999" else {
+            return .failed(reason: "no_numbers", message: "No phone numbers are available in that area code; try another.")
+        }
+        return .completed(number: "+1\(parts[1])555\(parts[2])")
+    }
+}
+
+/// Sends the Simulator's status callbacks: after the delay, signed, retried with backoff, and
+/// resumed from the log after a restart. At most `concurrencyMax` are in flight.
+actor SimulatorCallbacks {
+    let authToken: String
+    let delay: Duration
+    let log: any SimulatorLog
+    let logger: Logger
+    static let concurrencyMax = 256
+    static let attemptsMax = 8
+
+    /// Callbacks ordered by due time (stored from `head` on, so taking from the front is cheap).
+    private var queue: [Pending] = []
+    private var head = 0
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var queued: Set<String> = []
+
+    struct Pending {
+        let message: SimulatedMessage
+        let due: ContinuousClock.Instant
+        let attempt: Int
+    }
+
+    init(authToken: String, delay: Duration, log: any SimulatorLog, logger: Logger) {
+        self.authToken = authToken
+        self.delay = delay
+        self.log = log
+        self.logger = logger
+    }
+
+    func enqueue(_ message: SimulatedMessage, attempt: Int = 0, after wait: Duration? = nil) {
+        guard attempt > 0 || !queued.contains(message.providerID) else { return }
+        queued.insert(message.providerID)
+        let item = Pending(message: message, due: ContinuousClock.now + (wait ?? delay), attempt: attempt)
+        // Fresh callbacks share one delay, so they almost always go at the end; a retry is
+        // placed by binary search.
+        if let last = queue.last, last.due > item.due {
+            var low = head, high = queue.count
+            while low < high {
+                let middle = (low + high) / 2
+                if queue[middle].due <= item.due { low = middle + 1 } else { high = middle }
+            }
+            queue.insert(item, at: low)
+        } else {
+            queue.append(item)
+        }
+        waiter?.resume()
+        waiter = nil
+    }
+
+    private var inFlight = 0
+
+    /// Callbacks that are due, up to the free concurrency; waits while the queue is empty.
+    private func next() async -> [Pending] {
+        while head == queue.count && !Task.isCancelled {
+            await withCheckedContinuation { waiter = $0 }
+        }
+        let limit = SimulatorCallbacks.concurrencyMax - inFlight
+        guard limit > 0 else { return [] }
+        let now = ContinuousClock.now
+        var batch: [Pending] = []
+        while head < queue.count, batch.count < limit, queue[head].due <= now {
+            batch.append(queue[head])
+            head += 1
+        }
+        if head > 4096 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        inFlight += batch.count
+        return batch
+    }
+
+    private func earliestDue() -> ContinuousClock.Instant? { head < queue.count ? queue[head].due : nil }
+
+    private func finished(_ providerID: String) { queued.remove(providerID) }
+
+    private func settled() { inFlight -= 1 }
+
+    /// Stops waiting (on cancellation).
+    private func wake() {
+        waiter?.resume()
+        waiter = nil
+    }
+
+    func run(using httpClient: HTTPClient) async {
+        if let pending = try? await log.pendingCallbacks(limit: 100_000) {
+            for message in pending { enqueue(message, attempt: 0, after: .zero) }
+        }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    let batch = await next()
+                    if batch.isEmpty {
+                        let due = earliestDue() ?? ContinuousClock.now
+                        try? await Task.sleep(until: min(max(due, ContinuousClock.now), ContinuousClock.now + .milliseconds(20)), clock: .continuous)
+                        continue
+                    }
+                    for item in batch {
+                        group.addTask {
+                            await self.deliver(item.message, attempt: item.attempt, using: httpClient)
+                            await self.settled()
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            // The cancellation handler cannot touch the actor's state directly; this short task
+            // only resumes a waiting `next()` so the loop sees the cancellation.
+            Task { await self.wake() }
+        }
+    }
+
+    /// POSTs one callback; on failure schedules a retry with exponential backoff.
+    func deliver(_ message: SimulatedMessage, attempt: Int, using httpClient: HTTPClient) async {
+        var parameters = ["MessageSid": message.providerID, "SmsSid": message.providerID, "MessageStatus": message.outcome.rawValue,
+                          "To": message.to, "From": message.from, "NumSegments": String(message.segments), "AccountSid": "ACsimulator"]
+        if let code = message.errorCode { parameters["ErrorCode"] = code }
+        let signature = TwilioSignature.sign(url: message.statusCallback, parameters: parameters, authToken: authToken)
+        var request = HTTPClientRequest(url: message.statusCallback)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "X-Twilio-Signature", value: signature)
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+        do {
+            let response = try await httpClient.execute(request, timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 64 * 1024)
+            guard (200..<300).contains(response.status.code) else { throw SimulatorCallbackError.status(Int(response.status.code)) }
+            try await log.callbackDelivered(providerID: message.providerID)
+            finished(message.providerID)
+        } catch {
+            guard attempt + 1 < SimulatorCallbacks.attemptsMax, !Task.isCancelled else {
+                logger.warning("simulator callback gave up", metadata: ["message": "\(message.reference)", "error": "\(error)"])
+                finished(message.providerID)
+                return
+            }
+            let backoff = Duration.milliseconds(200 * (1 << attempt))
+            enqueue(message, attempt: attempt + 1, after: backoff)
+        }
+    }
+}
+
+enum SimulatorCallbackError: Error {
+    case status(Int)
+}

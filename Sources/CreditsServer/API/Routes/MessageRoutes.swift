@@ -1,0 +1,148 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// `/v1/messages`, `/v1/campaigns`, `/v1/conversations`, `/v1/sms/…`.
+enum MessageRoutes {
+    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+        table.add(.post, "/v1/messages", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(SendInput.self, from: request)
+            return try JSONOutput.response(try await services.messaging.send(principal, input), status: .created)
+        }
+        table.add(.get, "/v1/messages/{id}", through: group) { _, context in
+            try JSONOutput.response(try await services.messaging.message(try context.parameter("id"), principal: try context.authenticated()))
+        }
+        table.add(.get, "/v1/campaigns", through: group) { request, context in
+            let principal = try context.authenticated()
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 20, maximum: 100)
+            let positions = try await services.messages.campaigns(of: principal.organizationID, after: try QueryValues.recencyCursor(request.query("cursor")),
+                                                                  limit: limit)
+            var views: [CampaignView] = []
+            for position in positions { views.append(try await services.messaging.view(position.id, principal: principal)) }
+            return try JSONOutput.response(Page(data: views, nextCursor: positions.count == limit ? positions.last?.text : nil))
+        }
+        table.add(.get, "/v1/campaigns/{id}", through: group) { _, context in
+            try JSONOutput.response(try await services.messaging.view(try context.parameter("id"), principal: try context.authenticated()))
+        }
+        table.add(.post, "/v1/campaigns/{id}/cancel", through: group) { _, context in
+            try JSONOutput.response(try await services.messaging.cancel(try context.parameter("id"), principal: try context.authenticated()))
+        }
+
+        table.add(.get, "/v1/conversations", through: group) { request, context in
+            let principal = try context.authenticated()
+            let filter = request.query("status")
+            if let filter, !["open", "closed", "unread", "flagged"].contains(filter) {
+                throw APIError(.badRequest, "query_invalid", "status is open, closed, unread or flagged.", field: "status")
+            }
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 100, maximum: 500)
+            let conversations = try await services.conversations.list(principal.organizationID, filter: filter,
+                                                                       after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let last = conversations.count == limit ? conversations.last : nil
+            return try JSONOutput.response(Page(data: conversations, nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }))
+        }
+        table.add(.get, "/v1/conversations/{id}", through: group) { _, context in
+            let principal = try context.authenticated()
+            let id = try context.parameter("id")
+            guard let (conversation, messages) = try await services.conversations.conversation(id, of: principal.organizationID) else {
+                throw APIError.notFound("Conversation \(id)")
+            }
+            return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
+        }
+        table.add(.patch, "/v1/conversations/{id}", through: group) { request, context in
+            let principal = try context.authenticated()
+            let id = try context.parameter("id")
+            let patch = try await JSONInput.decode(ConversationPatch.self, from: request)
+            if let status = patch.status, !["open", "closed"].contains(status) {
+                throw APIError.invalid("status", "status is open or closed.")
+            }
+            guard try await services.conversations.conversation(id, of: principal.organizationID) != nil else { throw APIError.notFound("Conversation \(id)") }
+            try await services.conversations.update(id, of: principal.organizationID, status: patch.status, read: patch.read == true, flagged: patch.flagged)
+            guard let (conversation, messages) = try await services.conversations.conversation(id, of: principal.organizationID) else {
+                throw APIError.notFound("Conversation \(id)")
+            }
+            return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
+        }
+        table.add(.post, "/v1/conversations/{id}/messages", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(ReplyInput.self, from: request)
+            return try JSONOutput.response(try await services.messaging.reply(principal, conversation: try context.parameter("id"), body: input.body),
+                                           status: .created)
+        }
+
+        table.add(.get, "/v1/sms/setup", through: group) { _, context in
+            try JSONOutput.response(try await services.registration.view(try context.authenticated()))
+        }
+        table.add(.post, "/v1/sms/brand", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(BrandInput.self, from: request)
+            return try JSONOutput.response(try await services.registration.registerBrand(principal, input.brand), status: .created)
+        }
+        table.add(.post, "/v1/sms/brand/reset", through: group) { _, context in
+            try JSONOutput.response(try await services.registration.resetBrand(try context.authenticated()))
+        }
+        table.add(.post, "/v1/sms/numbers", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(NumberInput.self, from: request)
+            return try JSONOutput.response(try await services.registration.requestNumber(principal, areaCode: input.areaCode), status: .created)
+        }
+    }
+}
+
+/// A conversation with its messages.
+struct ConversationView: Encodable, Sendable {
+    let conversation: Conversation
+    let messages: [Message]
+
+    enum CodingKeys: String, CodingKey { case messages }
+
+    func encode(to encoder: any Encoder) throws {
+        try conversation.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(messages, forKey: .messages)
+    }
+}
+
+/// `/webhooks/{provider}/status` and `/webhooks/{provider}/inbound`: signed provider callbacks.
+/// An unauthenticated callback changes nothing (403).
+enum WebhookRoutes {
+    static func add(to table: RouteTable, services: AppServices) {
+        table.add(.post, "/webhooks/{provider}/status") { request, context in
+            let parameters = try await verified(request, context: context, services: services)
+            guard let report = WebhookParameters.statusReport(parameters) else {
+                throw APIError(.badRequest, "callback_invalid", "This is not a delivery report (MessageSid and MessageStatus are required).")
+            }
+            try await services.settlement.apply(report, messageID: request.query("message"))
+            return Response(status: .noContent)
+        }
+        table.add(.post, "/webhooks/{provider}/inbound") { request, context in
+            let parameters = try await verified(request, context: context, services: services)
+            guard let sms = WebhookParameters.inbound(parameters) else {
+                throw APIError(.badRequest, "callback_invalid", "This is not an inbound message (MessageSid, From and To are required).")
+            }
+            try await services.inbound.handle(sms)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/xml; charset=utf-8"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
+        }
+    }
+
+    /// The form parameters of a callback whose signature is valid for the URL it was sent to.
+    static func verified(_ request: Request, context: AppRequestContext, services: AppServices) async throws -> [String: String] {
+        guard try context.parameter("provider") == services.provider.name else { throw APIError.notFound("This provider") }
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: 64 * 1024) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "The callback body is too large.")
+        }
+        let parameters = FormEncoding.decode(String(buffer: body))
+        let url = services.baseURL + request.uri.description
+        guard services.provider.isAuthentic(url: url, parameters: parameters, signature: request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value) else {
+            throw APIError(.forbidden, "signature_invalid", "The request signature is missing or does not match.")
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,72 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `textcredits bench send`: accepts a campaign to N opted-in contacts (render, price, filter,
+/// reserve, enqueue) and then runs the real pipeline — dispatcher, Simulator with no delay
+/// calling back over HTTP, settlement — until every hold is settled.
+public enum SendBenchmark {
+    public struct Figures: Sendable {
+        public var recipients: Int
+        public var acceptSeconds: Double
+        public var settleSeconds: Double
+        public var messagesPerSecond: Double { Double(recipients) / settleSeconds }
+    }
+
+    public static func run(database: any Database, url: DatabaseURL, recipients: Int, logger: Logger) async throws -> Figures {
+        var configuration = AppConfiguration()
+        configuration.database = url
+        configuration.port = 0
+        configuration.simulatorDelay = .zero
+        configuration.ratePerNumber = 1_000_000
+        configuration.pollInterval = .milliseconds(20)
+        let services = try await AppServices.make(configuration: configuration, database: database, logger: logger)
+        let application = buildApplication(services: services)
+        return try await withThrowingTaskGroup(of: Figures?.self) { group in
+            let serviceGroup = ServiceGroup(configuration: .init(services: [application], logger: logger))
+            group.addTask {
+                try await serviceGroup.run()
+                return nil
+            }
+            let figures = try await measure(services, recipients: recipients)
+            await serviceGroup.triggerGracefulShutdown()
+            for try await _ in group {}
+            return figures
+        }
+    }
+
+    static func measure(_ services: AppServices, recipients: Int) async throws -> Figures {
+        let created = try await services.administration.createOrganization(
+            name: "Bench \(UUID().uuidString.prefix(6))", country: .us, timeZone: "America/Chicago", creditMode: .shared, ownerName: "Bench",
+            ownerEmail: "bench@example.com", ownerPassword: nil, actor: .system)
+        _ = try await services.credits.adjust(created.organization.id, credits: Credits(credits: Int64(recipients) * 3), reason: "bench", actor: .system)
+        guard let principal = try await services.principals.principal(forKey: created.apiKey) else { throw APIError.unauthorized }
+        var imported = 0
+        while imported < recipients {
+            let count = min(ContactService.importMax, recipients - imported)
+            let rows = (imported..<imported + count).map { index in
+                // +1 415 NXX 2xxx: distinct, valid, and never ending in 0001/0002 (all delivered).
+                NewContactInput(name: "Parent \(index)", firstName: "P\(index)", phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)", groups: ["bench"])
+            }
+            _ = try await services.contactService.importContacts(principal, ImportInput(contacts: rows, consent: .optedIn))
+            imported += count
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let campaign = try await services.messaging.send(principal, SendInput(
+            groups: ["bench"], body: "Hi {{first_name}}, the studio is closed today because of snow. Classes resume tomorrow at the usual time."))
+        let accepted = clock.now
+        while true {
+            let totals = try await services.messaging.view(campaign.campaign.id, principal: principal)
+            let final = (totals.counts["delivered"] ?? 0) + (totals.counts["undelivered"] ?? 0) + (totals.counts["failed"] ?? 0)
+            let pending = try await services.ledgerStore.accounts(of: principal.organizationID).first { $0.kind == .pool }?.pending ?? .zero
+            if final == campaign.campaign.accepted && pending == .zero { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let settled = clock.now
+        return Figures(recipients: campaign.campaign.accepted, acceptSeconds: (accepted - start).seconds, settleSeconds: (settled - accepted).seconds)
+    }
+}

@@ -1,0 +1,156 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsStore
+import Foundation
+
+/// `POST /v1/sms/brand`.
+public struct BrandInput: APIInput, Sendable {
+    public var brand: BrandRegistration
+    public static let fields = JSONFields(["legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical"])
+
+    public init(brand: BrandRegistration) { self.brand = brand }
+    public init(from decoder: any Decoder) throws { brand = try BrandRegistration(from: decoder) }
+}
+
+/// `POST /v1/sms/numbers`.
+public struct NumberInput: APIInput, Sendable {
+    public var areaCode: String
+    enum CodingKeys: String, CodingKey { case areaCode = "area_code" }
+    public static let fields = JSONFields(["area_code"])
+}
+
+/// The SMS setup screen: brand, number requests, numbers, and the balance beside them.
+public struct SetupView: Encodable, Sendable {
+    public struct Brand: Encodable, Sendable {
+        public var status: String
+        public var failureReason: String?
+        public var failureMessage: String?
+        public var details: BrandRegistration?
+        public var submittedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case status, details
+            case failureReason = "failure_reason"
+            case failureMessage = "failure_message"
+            case submittedAt = "submitted_at"
+        }
+    }
+
+    public var brand: Brand?
+    public var numberRequests: [NumberRequest]
+    public var numbers: [AssignedNumber]
+    public var availableCredits: Credits
+    /// Whether brand registration is self-serve for this organisation (US only).
+    public var selfServe: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case brand, numbers
+        case numberRequests = "number_requests"
+        case availableCredits = "available_credits"
+        case selfServe = "self_serve"
+    }
+}
+
+/// Brand and number registration (seed: "Register Your Brand", "Register Your Phone Number",
+/// "Reset Brand"), driven by the provider; a worker polls pending registrations.
+public struct RegistrationService: Sendable {
+    let services: AppServices
+
+    public func view(_ principal: Principal) async throws -> SetupView {
+        let brand = try await services.numbers.brand(of: principal.organizationID).map { record in
+            SetupView.Brand(status: record.status, failureReason: record.failureReason, failureMessage: record.failureMessage,
+                            details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)), submittedAt: record.submittedAt)
+        }
+        var numbers = try await services.numbers.numbers(of: principal.organizationID)
+        if numbers.isEmpty, services.simulator != nil {
+            _ = try await services.numbers.ensureTestNumber(for: principal.organizationID, at: services.now())
+            numbers = try await services.numbers.numbers(of: principal.organizationID)
+        }
+        let credits = try await services.credits.view(principal)
+        return SetupView(brand: brand, numberRequests: try await services.numbers.requests(of: principal.organizationID), numbers: numbers,
+                         availableCredits: credits.pool.available, selfServe: principal.organization.country == .us)
+    }
+
+    /// Submits the brand (all fields required; US organisations only).
+    public func registerBrand(_ principal: Principal, _ brand: BrandRegistration) async throws -> SetupView {
+        try principal.require(.manageSettings)
+        guard principal.organization.country == .us else {
+            throw APIError(.conflict, "not_self_serve", "Self-signup for SMS is only available in the United States; contact support to enable SMS.")
+        }
+        if let missing = brand.missingField { throw APIError.invalid(missing, "\(missing) is required.", code: "field_required") }
+        if let existing = try await services.numbers.brand(of: principal.organizationID), existing.status != "failed" {
+            throw APIError(.conflict, "brand_exists", "The brand is \(existing.status); use Reset Brand to enter it again.")
+        }
+        let providerID: String
+        do { providerID = try await services.provider.registerBrand(brand) } catch { throw APIError(.badGateway, error.kind.rawValue, error.message) }
+        let details = String(decoding: try JSONEncoder.api.encode(brand), as: UTF8.self)
+        try await services.numbers.submitBrand(principal.organizationID, providerID: providerID, details: details, at: services.now(),
+                                               audit: AuditRecord(organization: principal.organizationID, actor: principal.actor, action: "sms.brand_submitted",
+                                                                  message: "Brand information submitted; brand registration is in process.",
+                                                                  at: services.now()))
+        return try await view(principal)
+    }
+
+    /// Clears the brand so it can be entered again.
+    public func resetBrand(_ principal: Principal) async throws -> SetupView {
+        try principal.require(.manageSettings)
+        try await services.numbers.resetBrand(principal.organizationID, audit: AuditRecord(
+            organization: principal.organizationID, actor: principal.actor, action: "sms.brand_reset", message: "Brand registration reset.",
+            at: services.now()))
+        return try await view(principal)
+    }
+
+    /// Asks for a number in an area code (after the brand was submitted).
+    public func requestNumber(_ principal: Principal, areaCode: String) async throws -> SetupView {
+        try principal.require(.manageSettings)
+        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigitCharacter), areaCode.first != "0", areaCode.first != "1" else {
+            throw APIError.invalid("area_code", "An area code is three digits, e.g. 415.")
+        }
+        guard let brand = try await services.numbers.brand(of: principal.organizationID), brand.status != "failed" else {
+            throw APIError(.conflict, "brand_required", "Register your brand before asking for a phone number.")
+        }
+        let providerID: String
+        do { providerID = try await services.provider.requestNumber(areaCode: areaCode) } catch { throw APIError(.badGateway, error.kind.rawValue, error.message) }
+        let request = NumberRequest(id: Identifier.make("num_"), organizationID: principal.organizationID, areaCode: areaCode, status: "pending",
+                                    providerID: providerID, number: nil, failureMessage: nil, requestedAt: services.now())
+        try await services.numbers.addRequest(request, audit: AuditRecord(
+            organization: principal.organizationID, actor: principal.actor, action: "sms.number_requested",
+            message: "Phone number registration in area code \(areaCode) is in process.", at: services.now()))
+        return try await view(principal)
+    }
+
+    /// Moves pending registrations forward (the registration worker calls this).
+    public func poll() async throws {
+        let now = services.now()
+        for (organization, brand) in try await services.numbers.pendingBrands() {
+            guard let state = try? await services.provider.brandState(brand.providerID, submittedAt: brand.submittedAt, now: now) else { continue }
+            switch state {
+            case .pending: continue
+            case .completed:
+                try await services.numbers.resolveBrand(organization, status: "registered", reason: nil, message: nil, at: now, audit: AuditRecord(
+                    organization: organization, actor: .system, action: "sms.brand_registered", message: "Brand registration completed.", at: now))
+            case let .failed(reason, message):
+                try await services.numbers.resolveBrand(organization, status: "failed", reason: reason, message: message, at: now, audit: AuditRecord(
+                    organization: organization, actor: .system, action: "sms.brand_failed",
+                    message: message ?? "Brand registration did not complete (\(reason)).", at: now))
+            }
+        }
+        for request in try await services.numbers.pendingRequests() {
+            guard let state = try? await services.provider.numberState(request.providerID, requestedAt: request.requestedAt, now: now) else { continue }
+            switch state {
+            case .pending: continue
+            case .completed(let number):
+                try await services.numbers.resolveRequest(request, number: number, failure: nil, provider: services.provider.name, at: now,
+                                                          audit: AuditRecord(organization: request.organizationID, actor: .system, action: "sms.number_assigned",
+                                                                             message: "Phone number \(number ?? "") assigned.", at: now))
+            case let .failed(_, message):
+                try await services.numbers.resolveRequest(request, number: nil, failure: message, provider: services.provider.name, at: now,
+                                                          audit: AuditRecord(organization: request.organizationID, actor: .system, action: "sms.number_failed",
+                                                                             message: message ?? "No number could be assigned.", at: now))
+            }
+        }
+    }
+}
+
+extension Character {
+    var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
+}

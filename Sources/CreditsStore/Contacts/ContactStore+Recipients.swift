@@ -1,0 +1,83 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// A resolved recipient: a number, its consent, and the contact it belongs to (if any).
+public struct RecipientRow: Sendable, Equatable {
+    public var phone: String
+    public var consent: ConsentState
+    public var contact: Contact?
+}
+
+extension ContactStore {
+    /// Members of groups (by name) and contacts (by id), with consent; the names or ids that
+    /// were not found are returned too.
+    public func recipients(_ organization: OrganizationID, groups: [String], contactIDs: [String]) async throws
+        -> (found: [RecipientRow], missingGroups: [String], missingContacts: [String]) {
+        try await database.read { sql in
+            var rows: [RecipientRow] = []
+            var missingGroups: [String] = []
+            for group in groups {
+                let exists = try await sql.raw("""
+                    SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: group)
+                    """).first()
+                guard let exists else { missingGroups.append(group); continue }
+                let groupID: String = try exists.value("id")
+                let contacts = try await ContactStore.withConsent(try await sql.raw("""
+                    \(unsafeRaw: ContactStore.selectContacts)
+                    JOIN contact_group_members m ON m.contact_id = c.id
+                    WHERE m.group_id = \(bind: groupID) AND c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL
+                    ORDER BY c.id
+                    """).all())
+                rows += contacts
+            }
+            var missingContacts: [String] = []
+            for chunk in stride(from: 0, to: contactIDs.count, by: 1000).map({ Array(contactIDs[$0..<min(contactIDs.count, $0 + 1000)]) }) {
+                let found = try await ContactStore.withConsent(try await sql.raw("""
+                    \(unsafeRaw: ContactStore.selectContacts)
+                    WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.id IN (\(chunk.inList(for: sql)))
+                    """).all())
+                let ids = Set(found.compactMap { $0.contact?.id })
+                missingContacts += chunk.filter { !ids.contains($0) }
+                rows += found
+            }
+            return (rows, missingGroups, missingContacts)
+        }
+    }
+
+    /// Consent and contacts for raw phone numbers (already E.164).
+    public func recipients(_ organization: OrganizationID, phones: [String]) async throws -> [RecipientRow] {
+        try await database.read { sql in
+            var consent: [String: ConsentState] = [:]
+            var contacts: [String: Contact] = [:]
+            for chunk in stride(from: 0, to: phones.count, by: 1000).map({ Array(phones[$0..<min(phones.count, $0 + 1000)]) }) {
+                for row in try await sql.raw("""
+                    SELECT phone, state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND phone IN (\(chunk.inList(for: sql)))
+                    """).all() {
+                    consent[try row.value("phone")] = ConsentState(rawValue: try row.value("state"))
+                }
+                for row in try await ContactStore.withConsent(try await sql.raw("""
+                    \(unsafeRaw: ContactStore.selectContacts)
+                    WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.phone IN (\(chunk.inList(for: sql)))
+                    """).all()) {
+                    if let contact = row.contact { contacts[contact.phone] = contact }
+                }
+            }
+            return phones.map { RecipientRow(phone: $0, consent: consent[$0] ?? .pending, contact: contacts[$0]) }
+        }
+    }
+
+    /// Contact rows as recipients; merge fields come from the contact (groups are not needed).
+    static func withConsent(_ rows: [any SQLRow]) async throws -> [RecipientRow] {
+        try rows.map { row in
+            let fieldsText: String = try row.value("fields")
+            let fields = fieldsText == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
+            let consent = try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending
+            let contact = Contact(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), name: try row.value("name"),
+                                  firstName: try row.value("first_name"), phone: try row.value("phone"), email: try row.optional("email"),
+                                  groups: [], fields: fields, consent: consent, consentChangedAt: try row.optionalDate("consent_changed_at"),
+                                  createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            return RecipientRow(phone: contact.phone, consent: consent, contact: contact)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// A phone number an organisation sends from.
+public struct AssignedNumber: Sendable, Equatable, Codable {
+    public var number: String
+    public var kind: String
+    public var provider: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case number, kind, provider
+        case createdAt = "created_at"
+    }
+}
+
+/// Brand registration as stored.
+public struct BrandRecord: Sendable, Equatable {
+    public var status: String
+    public var providerID: String
+    public var details: String
+    public var failureReason: String?
+    public var failureMessage: String?
+    public var submittedAt: Date
+    public var updatedAt: Date
+}
+
+/// A request for a number in an area code.
+public struct NumberRequest: Sendable, Equatable, Codable {
+    public var id: String
+    public var organizationID: OrganizationID
+    public var areaCode: String
+    public var status: String
+    public var providerID: String
+    public var number: String?
+    public var failureMessage: String?
+    public var requestedAt: Date
+
+    public init(id: String, organizationID: OrganizationID, areaCode: String, status: String, providerID: String, number: String?,
+                failureMessage: String?, requestedAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.areaCode = areaCode
+        self.status = status
+        self.providerID = providerID
+        self.number = number
+        self.failureMessage = failureMessage
+        self.requestedAt = requestedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, number
+        case organizationID = "organization_id"
+        case areaCode = "area_code"
+        case providerID = "provider_id"
+        case failureMessage = "failure_message"
+        case requestedAt = "requested_at"
+    }
+}
+
+/// Numbers, brand registration and number requests; the server's own secrets.
+public struct NumberStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// An organisation's numbers, oldest first (the first is the one it sends from).
+    public func numbers(of organization: OrganizationID) async throws -> [AssignedNumber] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT number, kind, provider, created_at FROM phone_numbers WHERE organization_id = \(bind: organization.rawValue)
+                ORDER BY CASE WHEN kind = 'test' THEN 1 ELSE 0 END, created_at
+                """).all().map {
+                AssignedNumber(number: try $0.value("number"), kind: try $0.value("kind"), provider: try $0.value("provider"),
+                               createdAt: try $0.date("created_at"))
+            }
+        }
+    }
+
+    /// The organisation a number belongs to.
+    public func organization(forNumber number: String) async throws -> OrganizationID? {
+        try await database.read { sql in
+            try await sql.raw("SELECT organization_id FROM phone_numbers WHERE number = \(bind: number)").first()
+                .map { OrganizationID(try $0.value("organization_id")) }
+        }
+    }
+
+    /// Assigns a number (unique across organisations).
+    public func assign(_ number: String, to organization: OrganizationID, kind: String, provider: String, at instant: Date) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
+                VALUES (\(bind: number), \(bind: organization.rawValue), \(bind: kind), \(bind: provider), \(bind: instant.milliseconds))
+                ON CONFLICT (number) DO NOTHING
+                """).run()
+        }
+    }
+
+    /// Gives an organisation a Simulator test number (+1 555 2xx xxxx) if it has none.
+    public func ensureTestNumber(for organization: OrganizationID, at instant: Date) async throws -> String {
+        if let existing = try await numbers(of: organization).first(where: { $0.kind == "test" }) { return existing.number }
+        for _ in 0..<20 {
+            let candidate = "+15552\(String(format: "%06d", Int.random(in: 0...999_999)))"
+            if candidate.hasSuffix("0001") || candidate.hasSuffix("0002") { continue }
+            try await assign(candidate, to: organization, kind: "test", provider: "simulator", at: instant)
+            if try await self.organization(forNumber: candidate) == organization { return candidate }
+        }
+        throw StoreError.conflict("no free test number")
+    }
+
+    // MARK: Brand
+
+    public func brand(of organization: OrganizationID) async throws -> BrandRecord? {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT status, provider_id, details, failure_reason, failure_message, submitted_at, updated_at
+                FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)
+                """).first().map {
+                BrandRecord(status: try $0.value("status"), providerID: try $0.value("provider_id"), details: try $0.value("details"),
+                            failureReason: try $0.optional("failure_reason"), failureMessage: try $0.optional("failure_message"),
+                            submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at"))
+            }
+        }
+    }
+
+    /// Records a submitted brand (replacing a failed or reset one) with its audit entry.
+    public func submitBrand(_ organization: OrganizationID, providerID: String, details: String, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)").run()
+            try await sql.raw("""
+                INSERT INTO brand_registrations (organization_id, status, provider_id, details, submitted_at, updated_at)
+                VALUES (\(bind: organization.rawValue), 'pending', \(bind: providerID), \(bind: details), \(bind: instant.milliseconds),
+                        \(bind: instant.milliseconds))
+                """).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Moves a pending brand to registered or failed.
+    public func resolveBrand(_ organization: OrganizationID, status: String, reason: String?, message: String?, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE brand_registrations SET status = \(bind: status), failure_reason = \(bind: reason), failure_message = \(bind: message),
+                    updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND status = 'pending'
+                """).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Clears the brand so it can be entered again ("Reset Brand").
+    public func resetBrand(_ organization: OrganizationID, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)").run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Organisations with a brand waiting on the provider.
+    public func pendingBrands() async throws -> [(OrganizationID, BrandRecord)] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT organization_id, status, provider_id, details, failure_reason, failure_message, submitted_at, updated_at
+                FROM brand_registrations WHERE status = 'pending' LIMIT 500
+                """).all().map {
+                (OrganizationID(try $0.value("organization_id")),
+                 BrandRecord(status: try $0.value("status"), providerID: try $0.value("provider_id"), details: try $0.value("details"),
+                             failureReason: nil, failureMessage: nil, submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at")))
+            }
+        }
+    }
+
+    // MARK: Number requests
+
+    static func request(_ row: any SQLRow) throws -> NumberRequest {
+        NumberRequest(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), areaCode: try row.value("area_code"),
+                      status: try row.value("status"), providerID: try row.value("provider_id"), number: try row.optional("number"),
+                      failureMessage: try row.optional("failure_message"), requestedAt: try row.date("requested_at"))
+    }
+
+    public func addRequest(_ request: NumberRequest, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at)
+                VALUES (\(bind: request.id), \(bind: request.organizationID.rawValue), \(bind: request.areaCode), 'pending', \(bind: request.providerID),
+                        \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds))
+                """).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    public func requests(of organization: OrganizationID) async throws -> [NumberRequest] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
+                WHERE organization_id = \(bind: organization.rawValue) ORDER BY requested_at DESC LIMIT 20
+                """).all().map(NumberStore.request)
+        }
+    }
+
+    public func pendingRequests() async throws -> [NumberRequest] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
+                WHERE status = 'pending' ORDER BY requested_at LIMIT 500
+                """).all().map(NumberStore.request)
+        }
+    }
+
+    /// Completes a request: assigns the number, or records why there is none.
+    public func resolveRequest(_ request: NumberRequest, number: String?, failure: String?, provider: String, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE number_requests SET status = \(bind: number == nil ? "failed" : "assigned"), number = \(bind: number),
+                    failure_message = \(bind: failure), updated_at = \(bind: instant.milliseconds)
+                WHERE id = \(bind: request.id) AND status = 'pending'
+                """).run()
+            if let number {
+                try await sql.raw("""
+                    INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
+                    VALUES (\(bind: number), \(bind: request.organizationID.rawValue), 'local', \(bind: provider), \(bind: instant.milliseconds))
+                    ON CONFLICT (number) DO NOTHING
+                    """).run()
+            }
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    // MARK: Secrets
+
+    /// A named secret of this server (created on first use, then stable).
+    public func secret(_ name: String, createWith make: () -> String, at instant: Date) async throws -> String {
+        if let existing = try await secret(name) { return existing }
+        let value = make()
+        try await database.transaction { sql in
+            try await sql.raw("""
+                INSERT INTO server_secrets (name, value, created_at) VALUES (\(bind: name), \(bind: value), \(bind: instant.milliseconds))
+                ON CONFLICT (name) DO NOTHING
+                """).run()
+        }
+        return try await secret(name) ?? value
+    }
+
+    /// A server secret, or nil when no server has made it yet.
+    public func secret(_ name: String) async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw("SELECT value FROM server_secrets WHERE name = \(bind: name)").first().map { try $0.value("value", as: String.self) }
+        }
+    }
+}

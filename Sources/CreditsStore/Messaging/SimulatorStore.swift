@@ -1,0 +1,106 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// The Simulator's durable record of what it accepted (one row per message reference).
+public struct SimulatorStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// A row as the Simulator sees it.
+    public struct Row: Sendable, Equatable {
+        public var reference: String
+        public var providerID: String
+        public var from: String
+        public var to: String
+        public var body: String
+        public var outcome: String
+        public var errorCode: String?
+        public var segments: Int
+        public var statusCallback: String
+        public var attempts: Int
+
+        public init(reference: String, providerID: String, from: String, to: String, body: String, outcome: String, errorCode: String?,
+                    segments: Int, statusCallback: String, attempts: Int) {
+            self.reference = reference
+            self.providerID = providerID
+            self.from = from
+            self.to = to
+            self.body = body
+            self.outcome = outcome
+            self.errorCode = errorCode
+            self.segments = segments
+            self.statusCallback = statusCallback
+            self.attempts = attempts
+        }
+    }
+
+    static func row(_ row: any SQLRow) throws -> Row {
+        Row(reference: try row.value("reference"), providerID: try row.value("provider_id"), from: try row.value("from_number"),
+            to: try row.value("to_number"), body: try row.value("body"), outcome: try row.value("outcome"), errorCode: try row.optional("error_code"),
+            segments: try row.value("segments"), statusCallback: try row.value("status_callback"), attempts: try row.value("attempts"))
+    }
+
+    static let columns = "reference, provider_id, from_number, to_number, body, outcome, error_code, segments, status_callback, attempts"
+
+    /// Records messages, or counts another attempt of those already recorded, and returns the
+    /// stored rows in order — one transaction for the whole batch.
+    public func accept(_ rows: [Row], at instant: Date) async throws -> [Row] {
+        guard !rows.isEmpty else { return [] }
+        var unique: [String: Row] = [:]
+        for row in rows where unique[row.reference] == nil { unique[row.reference] = row }
+        let fresh = Array(unique.values)
+        return try await database.transaction { sql in
+            try await BulkRows.insert(sql, table: "simulator_messages",
+                columns: [.text("reference"), .text("provider_id"), .text("from_number"), .text("to_number"), .text("body"), .text("outcome"),
+                          .text("error_code"), .integer("segments"), .text("status_callback"), .integer("attempts"), .bigint("accepted_at")],
+                rows: fresh.map { row in
+                    [SQLCell(row.reference), SQLCell(row.providerID), SQLCell(row.from), SQLCell(row.to), SQLCell(row.body), SQLCell(row.outcome),
+                     SQLCell(row.errorCode), SQLCell(row.segments), SQLCell(row.statusCallback), SQLCell(1), SQLCell(instant.milliseconds)]
+                },
+                suffix: "ON CONFLICT (reference) DO UPDATE SET attempts = simulator_messages.attempts + 1")
+            var stored: [String: Row] = [:]
+            let references = fresh.map(\.reference)
+            for chunk in stride(from: 0, to: references.count, by: 1000).map({ Array(references[$0..<min(references.count, $0 + 1000)]) }) {
+                for row in try await sql.raw("""
+                    SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE reference IN (\(chunk.inList(for: sql)))
+                    """).all() {
+                    let decoded = try SimulatorStore.row(row)
+                    stored[decoded.reference] = decoded
+                }
+            }
+            return try rows.map { row in
+                guard let found = stored[row.reference] else { throw StoreError.notFound("simulator message \(row.reference)") }
+                return found
+            }
+        }
+    }
+
+    /// Notes that callbacks reached the server.
+    public func callbacksDelivered(providerIDs: [String], at instant: Date) async throws {
+        guard !providerIDs.isEmpty else { return }
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE simulator_messages SET callback_delivered_at = \(bind: instant.milliseconds)
+                WHERE provider_id IN (\(providerIDs.inList(for: sql))) AND callback_delivered_at IS NULL
+                """).run()
+        }
+    }
+
+    public func pending(limit: Int) async throws -> [Row] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE callback_delivered_at IS NULL
+                ORDER BY accepted_at LIMIT \(bind: limit)
+                """).all().map(SimulatorStore.row)
+        }
+    }
+
+    /// Every recorded message (tests and the crash check).
+    public func all() async throws -> [Row] {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages ORDER BY reference").all().map(SimulatorStore.row)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsServer
+import CreditsStore
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct MessagingTests {
+    static let stores = TestDatabase.available
+
+    /// 1,000 recipients: a tenth end failed (…0001), a tenth undelivered (…0002), the rest delivered.
+    static func phones(_ count: Int) -> [String] {
+        (0..<count).map { index in
+            let exchange = 200 + index / 10
+            let line = index % 10 == 0 ? "0001" : (index % 10 == 1 ? "0002" : String(format: "%04d", 1000 + index % 10))
+            return "+1415\(exchange)\(line)"
+        }
+    }
+
+    @Test(arguments: stores)
+    func aThousandRecipientSendSettlesToExactlyTheExpectedCharge(_ store: TestDatabase) async throws {
+        try await TestServer.with(store, live: true) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 5000)
+            try await server.importContacts(org, phones: MessagingTests.phones(1000))
+            // {{first_name}} is P0…P999, so bodies differ; one in ten is padded to two segments.
+            let body = "Hi {{first_name}}, practice moves to 5pm on Thursday. " + String(repeating: "Details follow. ", count: 6)
+            let response = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: try jsonText(["groups": ["families"], "body": body]))
+            #expect(response.status == .created, "\(response.text)")
+            let campaign = try response.object()
+            let id = try #require(campaign["id"] as? String)
+            #expect(campaign["accepted"] as? Int == 1000)
+            let reserved = try #require(campaign["credits_reserved"] as? Double)
+            let settled = try await server.eventually(60) {
+                let counts = try await server.request(.get, "/v1/campaigns/\(id)", key: org.ownerKey).object()["counts"] as? [String: Int] ?? [:]
+                let final = (counts["delivered"] ?? 0) + (counts["undelivered"] ?? 0) + (counts["failed"] ?? 0) == 1000
+                guard final else { return false }
+                return try await server.pool(org)["pending"] as? Double == 0
+            }
+            #expect(settled, "every message reached a final status and every hold settled")
+            let final = try await server.request(.get, "/v1/campaigns/\(id)", key: org.ownerKey).object()
+            #expect(final["counts"] as? [String: Int] == ["delivered": 800, "undelivered": 100, "failed": 100])
+            #expect(final["status"] as? String == "completed")
+            // Every message costs the same number of segments here: the failed tenth is released.
+            let perMessage = reserved / 1000
+            #expect(final["credits_posted"] as? Double == perMessage * 900)
+            #expect(final["credits_released"] as? Double == perMessage * 100)
+            let pool = try await server.pool(org)
+            #expect(pool["posted"] as? Double == 5000 - perMessage * 900)
+            #expect(pool["pending"] as? Double == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func repeatedAndOutOfOrderCallbacksChangeNothing(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hello"}"#)
+            let campaignID = try #require(try sent.object()["id"] as? String)
+            #expect(try await Dispatcher(services: server.services).runOnce() == 1)
+            let message = try #require(try await server.services.database.read { sql in
+                try await sql.raw("SELECT id, provider_id FROM messages WHERE campaign_id = \(bind: campaignID)").first()
+            })
+            let messageID: String = try message.decode(column: "id", as: String.self)
+            let sid: String = try message.decode(column: "provider_id", as: String.self)
+            let path = "/webhooks/simulator/status?message=\(messageID)"
+            let delivered = ["MessageSid": sid, "MessageStatus": "delivered", "NumSegments": "1"]
+
+            let forged = try await server.callback(path, delivered, signed: false)
+            #expect(forged.status == .forbidden, "an unsigned callback changes nothing")
+            #expect(try await server.pool(org)["pending"] as? Double == 1)
+
+            for _ in 0..<3 { #expect(try await server.callback(path, delivered).status == .noContent) }
+            for late in ["sent", "queued", "failed", "undelivered"] {
+                try await server.callback(path, ["MessageSid": sid, "MessageStatus": late])
+            }
+            let view = try await server.request(.get, "/v1/messages/\(messageID)", key: org.ownerKey).object()
+            #expect(view["status"] as? String == "delivered")
+            #expect(view["charged"] as? Double == 1)
+            let history = (view["history"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }
+            #expect(history == ["queued", "sent", "delivered"])
+            let pool = try await server.pool(org)
+            #expect(pool["posted"] as? Double == 9)
+            #expect(pool["pending"] as? Double == 0)
+            let deliveredEntries = try await server.request(.get, "/v1/audit-log?action=sms.delivered", key: org.ownerKey).list()
+            #expect(deliveredEntries.compactMap { $0["message"] as? String } == ["SMS message delivered to +14155550123. 1 credits used. 9 remaining."])
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func notEnoughCreditsRefusesTheWholeSendAndQueuesNothing(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 2)
+            try await server.importContacts(org, phones: ["+14155550123", "+14155550124", "+14155550125"])
+            let response = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"groups": ["families"], "body": "Hello"}"#)
+            #expect(response.status.code == 402)
+            #expect(response.errorCode == "insufficient_credits")
+            #expect(try (response.object()["error"] as? [String: Any])?["shortfall"] as? Double == 1)
+            let rows = try await server.services.database.read { sql in
+                try await sql.raw("SELECT (SELECT COUNT(*) FROM messages) AS messages, (SELECT COUNT(*) FROM ledger_holds) AS holds").first()
+            }
+            #expect(try rows?.decode(column: "messages", as: Int.self) == 0)
+            #expect(try rows?.decode(column: "holds", as: Int.self) == 0)
+            #expect(try await server.pool(org)["available"] as? Double == 2)
+        }
+    }
+
+    @Test(arguments: stores)
+    func optedOutAndNeverOptedInNumbersAreSkippedAndCounted(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123", "+14155550124"])
+            try await server.importContacts(org, phones: ["+14155550125"], consent: "opted_out")
+            _ = try await server.request(.post, "/v1/contacts", key: org.ownerKey, json: #"{"name": "New", "phone": "+14155550126", "groups": ["families"]}"#)
+            let body = #"{"groups": ["families"], "to": ["4155550123", "not a number"], "contacts": ["con_missing"], "body": "Hi"}"#
+            let response = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: body)
+            let object = try response.object()
+            #expect(object["accepted"] as? Int == 2)
+            #expect(object["skipped"] as? [String: Int] == ["opted_out": 1, "not_opted_in": 1, "duplicate": 1, "invalid_number": 1, "not_found": 1])
+            #expect(object["requested"] as? Int == 7)
+        }
+    }
+
+    @Test(arguments: stores)
+    func aNumberThatOptsOutAfterQueueingIsNeverSentTo(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hello"}"#)
+            #expect(try await server.inbound(org, from: "+14155550123", "STOP").status == .ok)
+            try await Dispatcher(services: server.services).runOnce()
+            let statuses = try await server.services.database.read { sql in
+                try await sql.raw("SELECT kind, status, error_code FROM messages WHERE direction = 'outbound' ORDER BY created_at").all().map {
+                    "\(try $0.decode(column: "kind", as: String.self)):\(try $0.decode(column: "status", as: String.self)):\(try $0.decode(column: "error_code", as: String?.self) ?? "")"
+                }
+            }
+            #expect(statuses.contains("campaign:failed:opted_out"))
+            #expect(statuses.contains("keyword_reply:sent:"), "the opt-out confirmation itself still goes out")
+            let sims = try await server.services.simulatorStore.all()
+            #expect(sims.map(\.body).allSatisfy { $0.hasPrefix("You have opted out") })
+            #expect(try await server.pool(org)["posted"] as? Double == 10)
+        }
+    }
+
+    @Test(arguments: stores)
+    func mergeFieldFailuresAreSkippedAndAudited(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            _ = try await server.request(.post, "/v1/contacts", key: org.ownerKey,
+                                         json: #"{"name": "Ben", "phone": "+14155550124", "groups": ["families"], "consent": "opted_in", "fields": {"class_name": "Ballet"}}"#)
+            let response = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                    json: #"{"groups": ["families"], "body": "{{first_name}}: {{class_name}} is canceled."}"#)
+            #expect(try response.object()["accepted"] as? Int == 1)
+            #expect(try response.object()["skipped"] as? [String: Int] == ["merge_field": 1])
+            let audit = try await server.request(.get, "/v1/audit-log?action=sms.merge_error", key: org.ownerKey).list()
+            #expect(audit.first?["message"] as? String == "SMS message to Parent 0 (+14155550123) not sent: The merge field {{class_name}} is not known for this recipient.")
+        }
+    }
+
+    @Test(arguments: stores)
+    func aScheduledCampaignCanBeCanceledAndItsHoldsAreVoided(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123", "+14155550124"])
+            let later = ISO8601DateFormatter().string(from: server.clock.now.addingTimeInterval(3600))
+            let response = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                    json: #"{"groups": ["families"], "body": "Tomorrow!", "send_at": "\#(later)"}"#)
+            let id = try #require(try response.object()["id"] as? String)
+            #expect(try response.object()["status"] as? String == "scheduled")
+            #expect(try await Dispatcher(services: server.services).runOnce() == 0, "nothing goes out before its time")
+            #expect(try await server.pool(org)["available"] as? Double == 8)
+            let canceled = try await server.request(.post, "/v1/campaigns/\(id)/cancel", key: org.ownerKey)
+            #expect(try canceled.object()["status"] as? String == "canceled")
+            #expect(try canceled.object()["counts"] as? [String: Int] == ["canceled": 2])
+            #expect(try canceled.object()["credits_released"] as? Double == 2)
+            #expect(try await server.pool(org)["available"] as? Double == 10)
+            server.clock.advance(7200)
+            #expect(try await Dispatcher(services: server.services).runOnce() == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+}
