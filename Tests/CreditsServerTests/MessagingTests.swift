@@ -93,6 +93,51 @@ import Testing
     }
 
     @Test(arguments: stores)
+    func holdsPastTheirTimeoutArePostedWhenSentAndReleasedWhenNeverSent(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123", "+14155550124"])
+            let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"groups": ["families"], "body": "Hello"}"#)
+            let campaignID = try #require(try sent.object()["id"] as? String)
+            // One message reaches the provider (no callback comes: the Simulator's service is not
+            // running), the other is never dispatched.
+            #expect(try await Dispatcher(services: server.services).runOnce(limit: 1) == 1)
+            server.clock.advance(server.services.configuration.holdTimeout + 60)
+            #expect(try await server.services.settlement.timeOutHolds() == 2)
+            let campaign = try await server.request(.get, "/v1/campaigns/\(campaignID)", key: org.ownerKey).object()
+            #expect(campaign["counts"] as? [String: Int] == ["sent": 1, "failed": 1])
+            #expect(campaign["credits_posted"] as? Double == 1)
+            #expect(campaign["credits_released"] as? Double == 1)
+            let pool = try await server.pool(org)
+            #expect(pool["posted"] as? Double == 9)
+            #expect(pool["pending"] as? Double == 0)
+            let log = try await server.request(.get, "/v1/audit-log", key: org.ownerKey).list().compactMap { $0["message"] as? String }
+            // "remaining" is the available balance after it: 8 or 9, by which hold timed out first.
+            #expect(log.contains { $0.contains("had no delivery report in time. 1 credits used.") }, "\(log)")
+            #expect(log.contains { $0.hasSuffix("failed (expired: not sent before the hold timeout). No credits used.") })
+            #expect(try await server.services.settlement.timeOutHolds() == 0, "each hold times out once")
+
+            // A late report still moves the message on, but charges nothing more.
+            let message = try #require(try await server.services.database.read { sql in
+                try await sql.raw("SELECT id, provider_id FROM messages WHERE campaign_id = \(bind: campaignID) AND status = 'sent'").first()
+            })
+            let messageID = try message.decode(column: "id", as: String.self)
+            let late = ["MessageSid": try message.decode(column: "provider_id", as: String.self), "MessageStatus": "delivered", "NumSegments": "1"]
+            #expect(try await server.callback("/webhooks/simulator/status?message=\(messageID)", late).status == .noContent)
+            #expect(try await server.pool(org)["posted"] as? Double == 9)
+            #expect(try await server.verifyLedger() == [])
+
+            // `ledger verify` names a final message whose hold was left pending.
+            _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Again"}"#)
+            try await server.services.database.transaction { sql in
+                try await sql.raw("UPDATE messages SET status = 'delivered' WHERE status = 'queued'").run()
+            }
+            #expect(try await server.verifyLedger().map(\.invariant) == ["final_message_settled"])
+        }
+    }
+
+    @Test(arguments: stores)
     func notEnoughCreditsRefusesTheWholeSendAndQueuesNothing(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()

@@ -164,6 +164,8 @@ public enum RegistrationState: Sendable, Equatable {
 public protocol SMSProvider: Sendable {
     /// "simulator" or "twilio": the `{provider}` of webhook paths.
     var name: String { get }
+    /// Sends the dispatcher keeps in flight at once.
+    var sendConcurrencyMax: Int { get }
     /// Hands a message over; the same `reference` never makes a second text.
     func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance
     /// True when a webhook request carries this provider's valid signature.

@@ -50,6 +50,8 @@ public protocol SimulatorLog: Sendable {
 /// Brand and number registrations complete after `registrationDelay`; documented inputs fail.
 public final class SimulatorProvider: SMSProvider {
     public let name = "simulator"
+    /// In-process and batched into few transactions: the more at once, the bigger the batches.
+    public let sendConcurrencyMax = 256
     public let authToken: String
     let log: any SimulatorLog
     let callbacks: SimulatorCallbacks
@@ -84,7 +86,7 @@ public final class SimulatorProvider: SMSProvider {
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
         let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to)
         let segments = message.channel == .mms ? 1 : max(1, Segmenter.segment(message.body).segments)
-        let candidate = SimulatedMessage(reference: message.reference, providerID: "SM" + message.reference.replacingOccurrences(of: "_", with: ""),
+        let candidate = SimulatedMessage(reference: message.reference, providerID: "SM" + String(decoding: message.reference.utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self),
                                          from: message.from, to: message.to, body: message.body, outcome: outcome, errorCode: errorCode,
                                          segments: segments, statusCallback: message.statusCallback, attempts: 1)
         let recorded: SimulatedMessage

@@ -33,6 +33,9 @@ public struct TwilioConfiguration: Sendable {
 /// registrations, and phone numbers by area code.
 public struct TwilioProvider: SMSProvider {
     public let name = "twilio"
+    /// Twilio queues what an account sends beyond its rate; more parallel requests only add
+    /// connections, not throughput.
+    public let sendConcurrencyMax = 64
     let configuration: TwilioConfiguration
     let httpClient: HTTPClient
     let logger: Logger

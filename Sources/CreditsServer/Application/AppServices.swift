@@ -24,7 +24,8 @@ public final class AppServices: Sendable {
     /// The Simulator, when it is the provider (its callbacks run as a service).
     public let simulator: SimulatorProvider?
     public let rateLimiter: RateLimiter
-    /// Delivery reports arriving together are applied in one transaction.
+    /// Delivery reports arriving together are applied, and the holds of the messages they
+    /// finish settled, in one transaction.
     let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
     /// The clock every rule is given; tests inject their own.
     public let now: @Sendable () -> Date
@@ -59,7 +60,11 @@ public final class AppServices: Sendable {
         self.ledger = Ledger(store: ledgerStore)
         self.organizations = OrganizationStore(database: database)
         self.contacts = ContactStore(database: database)
-        self.messages = MessageStore(database: database)
+        let ledgerStore = self.ledgerStore
+        let prices = configuration.prices
+        self.messages = MessageStore(database: database) { sql, finished in
+            try await SettlementService.settle(finished, prices: prices, at: now(), logger: logger) { try await ledgerStore.apply($0, within: sql) }
+        }
         self.conversations = ConversationStore(database: database)
         self.numbers = NumberStore(database: database)
         self.simulatorStore = SimulatorStore(database: database)

@@ -233,7 +233,6 @@ public struct MessagingService: Sendable {
         guard !canceled.isEmpty || campaign.status == "canceled" else {
             throw APIError(.conflict, "nothing_to_cancel", "Every message of this campaign has already been sent.")
         }
-        try await services.settlement.settle(canceled)
         try await AuditStore.insert([AuditRecord(organization: principal.organizationID, actor: principal.actor, action: "sms.canceled",
                                                  message: "Canceled \(canceled.count) scheduled SMS messages; their credits were released.",
                                                  subjectType: "campaign", subjectID: id, at: services.now())], on: services.database)

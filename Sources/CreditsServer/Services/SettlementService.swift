@@ -2,56 +2,52 @@ import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
+import Logging
 
 /// Delivery reports move messages forward; a final status settles the message's hold exactly
-/// once: delivered and undelivered are charged (at the provider's segment count, never more than
-/// was held), failed and canceled are released.
+/// once, in the same transaction (see `MessageStore`): delivered and undelivered are charged (at
+/// the provider's segment count, never more than was held), failed and canceled are released.
 public struct SettlementService: Sendable {
     let services: AppServices
 
-    /// Applies a delivery report; returns false when it named no message we know.
+    /// Applies a delivery report, settling the message's hold in the same transaction when the
+    /// report finishes it; returns false when it named no message we know.
     @discardableResult
     public func apply(_ report: StatusReport, messageID: String?) async throws -> Bool {
-        guard let change = try await services.reports.submit(MessageStore.Report(
+        try await services.reports.submit(MessageStore.Report(
             messageID: messageID, providerID: report.providerID, status: report.status, errorCode: report.errorCode,
-            errorMessage: report.errorMessage, segments: report.segments), key: 0) else { return false }
-        if change.changed && change.message.status.isFinal { try await settle([change.message]) }
-        return true
+            errorMessage: report.errorMessage, segments: report.segments), key: 0) != nil
     }
 
-    /// Settles final messages' holds (idempotent: the same message settles once).
-    public func settle(_ messages: [Message]) async throws {
-        let instant = services.now()
+    /// Settles the holds of final messages through `apply`, called once per organisation (in
+    /// id order, so transactions that settle several organisations lock them in one order).
+    /// Messages not final or without a hold are skipped. A refusal other than "already
+    /// resolved" is logged: it means the ledger and the outbox disagree.
+    static func settle(_ messages: [Message], prices: PriceList, at instant: Date, logger: Logger,
+                       apply: ([LedgerRequest]) async throws -> [Result<LedgerOutcome, LedgerError>]) async throws {
         var requests: [LedgerRequest] = []
         for message in messages {
             guard let hold = message.holdID, let settlement = message.status.settlement else { continue }
-            requests.append(request(message, hold: hold, settlement: settlement, at: instant))
+            requests.append(request(message, hold: hold, settlement: settlement, prices: prices, at: instant))
         }
-        if requests.count == 1, let only = requests.first {
-            // One report at a time (the usual case) joins the organisation's group commit.
-            report(only, try await services.ledger.apply(only))
-            return
-        }
-        for group in Dictionary(grouping: requests, by: \.organization).values {
-            for (request, result) in zip(group, try await services.ledger.applyAll(group)) { report(request, result) }
-        }
-    }
-
-    func report(_ request: LedgerRequest, _ result: Result<LedgerOutcome, LedgerError>) {
-        if case .failure(let error) = result, error.code != "hold_already_resolved" {
-            services.logger.warning("settlement refused", metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"])
+        for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for (request, result) in zip(group, try await apply(group)) {
+                if case .failure(let error) = result, error.code != "hold_already_resolved" {
+                    logger.warning("settlement refused", metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"])
+                }
+            }
         }
     }
 
     /// The ledger request settling one message, with the seed's audit sentence.
-    func request(_ message: Message, hold: HoldID, settlement: Settlement, at instant: Date) -> LedgerRequest {
+    static func request(_ message: Message, hold: HoldID, settlement: Settlement, prices: PriceList, at instant: Date) -> LedgerRequest {
         let operation: LedgerOperation
         let sentence: String
         let action: String
         switch settlement {
         case .post:
             let charge = SettlementCharge.credits(held: message.credits, providerSegments: message.providerSegments, channel: message.channel,
-                                                  prices: services.configuration.prices)
+                                                  prices: prices)
             operation = .post(hold: hold, amount: charge)
             sentence = "SMS message \(message.status.rawValue) to \(message.to). {{amount}} credits used. {{available_after}} remaining."
             action = "sms.\(message.status.rawValue)"
@@ -67,14 +63,6 @@ public struct SettlementService: Sendable {
                              actor: Actor.system.reference, memo: "SMS to \(message.to) \(message.status.rawValue)",
                              audit: AuditRecord(organization: message.organizationID, actor: .system, action: action, message: sentence,
                                                 subjectType: "message", subjectID: message.id, at: instant))
-    }
-
-    /// Settles final messages whose hold is still pending (a settlement interrupted by a crash).
-    @discardableResult
-    public func settleStragglers(limit: Int = 500) async throws -> Int {
-        let messages = try await services.messages.unsettled(limit: limit)
-        try await settle(messages)
-        return messages.count
     }
 
     /// Applies the timeout policy to holds past their timeout: a message still `sent` is charged;
@@ -97,16 +85,12 @@ public struct SettlementService: Sendable {
                     try await services.messages.note(message.id, status: .sent, detail: "charged after the hold timeout", at: instant)
                 }
             case .queued, .sending:
+                // Fails the message and releases its hold in one transaction.
                 try await services.messages.expire(message.id, reason: "not sent before the hold timeout", at: instant)
-                let request = LedgerRequest(
-                    organization: message.organizationID, idempotencyKey: "timeout:\(message.id)", operation: .timeOut(hold: hold, policy: .void),
-                    at: instant, actor: Actor.system.reference, memo: "SMS to \(message.to) expired unsent",
-                    audit: AuditRecord(organization: message.organizationID, actor: .system, action: "sms.failed",
-                                       message: "SMS message to \(message.to) was not sent in time. No credits used.", subjectType: "message",
-                                       subjectID: message.id, at: instant))
-                _ = try await services.ledger.apply(request)
             default:
-                try await settle([message])
+                // A final message settles in the transaction that finished it, so its hold
+                // cannot still be pending; `ledger verify` reports it if it ever is.
+                services.logger.error("final message with a pending hold", metadata: ["message": "\(message.id)"])
             }
         }
         return messages.count

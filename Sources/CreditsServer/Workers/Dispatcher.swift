@@ -11,8 +11,6 @@ public struct Dispatcher: Sendable {
     let services: AppServices
     /// Messages claimed per round.
     public static let batchSizeMax = 256
-    /// Sends in flight at once.
-    static let concurrencyMax = 64
     /// How long a claim lasts before another dispatcher may take the message over.
     static let lease: TimeInterval = 120
     /// Attempts before a message fails for good.
@@ -31,7 +29,7 @@ public struct Dispatcher: Sendable {
             var collected: [(id: String, result: DispatchResult)] = []
             var inFlight = 0
             for message in claimed {
-                if inFlight >= Dispatcher.concurrencyMax, let done = await group.next() {
+                if inFlight >= services.provider.sendConcurrencyMax, let done = await group.next() {
                     collected.append(done)
                     inFlight -= 1
                 }
@@ -47,10 +45,6 @@ public struct Dispatcher: Sendable {
             return collected
         }
         try await services.messages.record(results, at: services.now())
-        let failed = results.compactMap { if case .failed = $0.result { $0.id } else { nil } }
-        if !failed.isEmpty {
-            try await services.settlement.settle(try await services.messages.messages(failed).filter { $0.status == .failed })
-        }
         return claimed.count
     }
 
@@ -104,7 +98,7 @@ struct DispatchService: Service {
     }
 }
 
-/// Settles interrupted settlements, applies hold timeouts, reclaims abandoned claims and polls
+/// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims and polls
 /// registrations, until shutdown.
 struct MaintenanceService: Service {
     let services: AppServices
@@ -114,8 +108,8 @@ struct MaintenanceService: Service {
             var tick = 0
             while !Task.isCancelled {
                 do {
+                    try await services.database.refreshStatistics()
                     try await services.messages.reclaimExpiredLeases(now: services.now())
-                    try await services.settlement.settleStragglers()
                     try await services.registration.poll()
                     if tick % 10 == 0 { try await services.settlement.timeOutHolds() }
                 } catch {

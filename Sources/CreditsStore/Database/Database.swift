@@ -30,6 +30,30 @@ extension Database {
         guard dialect == .postgres else { return }
         try await sql.raw("SELECT id FROM organizations WHERE id = \(bind: organization) FOR UPDATE").run()
     }
+
+    /// Gives planner statistics to tables that have none yet, or that grew more than fourfold
+    /// since they were last analysed, and returns their names. PostgreSQL's autovacuum does this
+    /// too, but only about a minute later; until then a table that just grew from nothing (a
+    /// fresh server's first big import or campaign) looks empty to the planner, which then scans
+    /// it whole for every `IN (…)` lookup. Updates alone never trigger it (autovacuum covers
+    /// those), so a busy outbox is not analysed over and over. SQLite's planner does not depend
+    /// on statistics, so this is PostgreSQL only.
+    @discardableResult
+    public func refreshStatistics(rowsMin: Int = 1000) async throws -> [String] {
+        guard dialect == .postgres else { return [] }
+        let tables = try await read { sql in
+            try await sql.raw("""
+                SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                WHERE s.schemaname = current_schema() AND s.n_live_tup >= \(bind: rowsMin)
+                  AND ((s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) OR s.n_live_tup > 4 * GREATEST(c.reltuples, 0))
+                ORDER BY s.relname
+                """).all().map { try $0.decode(column: "relname", as: String.self) }
+        }
+        for table in tables where table.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) {
+            try await read { sql in try await sql.raw("ANALYZE \(ident: table)").run() }
+        }
+        return tables
+    }
 }
 
 /// Opens the database a URL names.

@@ -28,7 +28,14 @@ public final class PostgresStore: Database {
         var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
                                                          password: location.password, database: location.database, tls: tls)
         configuration.options.maximumConnections = connectionsMax
-        if let searchPath = location.searchPath { configuration.options.additionalStartupParameters = [("search_path", searchPath)] }
+        // Our reads are point lookups by key lists (`IN (…)` of a few hundred ids or phones) on
+        // indexed, cached tables. With the default random_page_cost of 4 (tuned for spinning disks)
+        // the planner prefers scanning an organisation's whole table over a few hundred index
+        // probes, which is 5–10 times slower and grows with the table; 1.1 is the usual setting
+        // for SSDs and memory-resident data.
+        var parameters = [("random_page_cost", "1.1")]
+        if let searchPath = location.searchPath { parameters.append(("search_path", searchPath)) }
+        configuration.options.additionalStartupParameters = parameters
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         // The pool's run loop lives as long as this store; `close()` cancels it. (In the server the
         // store is closed by the lifecycle on shutdown.)

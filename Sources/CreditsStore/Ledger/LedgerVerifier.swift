@@ -174,5 +174,12 @@ public struct LedgerVerifier: Sendable {
             """) { row in
             "entry \(try row.number("id")) moves \(try row.credits("amount")) but its lot movements move \(try row.credits("debit_moved")) / \(try row.credits("credit_moved"))"
         },
+        Check(invariant: "final_message_settled", query: """
+            SELECT m.id, m.status, h.id AS hold_id FROM messages m JOIN ledger_holds h ON h.id = m.hold_id
+            WHERE h.status = 'pending' AND m.status IN ('delivered', 'undelivered', 'failed', 'canceled')
+            ORDER BY m.id LIMIT 100
+            """) { row in
+            "message \(try row.text("id")) is \(try row.text("status")) but its hold \(try row.text("hold_id")) is still pending"
+        },
     ]
 }

@@ -14,17 +14,8 @@ public struct SQLLedgerStore: Sendable {
     /// Applies requests of one organisation in one transaction; each gets its own result, and a
     /// refused request changes nothing while the others apply.
     public func apply(_ requests: [LedgerRequest]) async throws -> [Result<LedgerOutcome, LedgerError>] {
-        guard let organization = requests.first?.organization else { return [] }
-        precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
-        let database = self.database
-        return try await database.transaction { sql in
-            try await database.lockOrganization(organization.rawValue, on: sql)
-            var book = try await LedgerBookLoader.load(organization, for: requests, on: sql,
-                                                       makeTransferID: { TransferID(Identifier.make("tr_")) })
-            let results = requests.map { book.apply($0) }
-            if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
-            return results
-        }
+        guard !requests.isEmpty else { return [] }
+        return try await database.transaction { sql in try await apply(requests, within: sql) }
     }
 
     /// Applies requests and, in the same transaction, whatever `alsoWriting` writes given their
@@ -32,18 +23,25 @@ public struct SQLLedgerStore: Sendable {
     public func apply(_ requests: [LedgerRequest],
                       alsoWriting extra: @escaping @Sendable (any SQLDatabase, [Result<LedgerOutcome, LedgerError>]) async throws -> Void)
         async throws -> [Result<LedgerOutcome, LedgerError>] {
-        guard let organization = requests.first?.organization else { return [] }
-        precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
-        let database = self.database
+        guard !requests.isEmpty else { return [] }
         return try await database.transaction { sql in
-            try await database.lockOrganization(organization.rawValue, on: sql)
-            var book = try await LedgerBookLoader.load(organization, for: requests, on: sql,
-                                                       makeTransferID: { TransferID(Identifier.make("tr_")) })
-            let results = requests.map { book.apply($0) }
-            if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
+            let results = try await apply(requests, within: sql)
             try await extra(sql, results)
             return results
         }
+    }
+
+    /// Applies requests of one organisation inside the caller's transaction (which then commits
+    /// or rolls back the ledger's writes with its own): locks the organisation, loads what the
+    /// requests need, applies them with `LedgerBook`, and writes the changes.
+    public func apply(_ requests: [LedgerRequest], within sql: any SQLDatabase) async throws -> [Result<LedgerOutcome, LedgerError>] {
+        guard let organization = requests.first?.organization else { return [] }
+        precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
+        try await database.lockOrganization(organization.rawValue, on: sql)
+        var book = try await LedgerBookLoader.load(organization, for: requests, on: sql, makeTransferID: { TransferID(Identifier.make("tr_")) })
+        let results = requests.map { book.apply($0) }
+        if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
+        return results
     }
 
     /// Creates an organisation's pool and outside accounts inside the caller's transaction.

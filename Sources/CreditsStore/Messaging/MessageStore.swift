@@ -4,10 +4,23 @@ import SQLKit
 
 /// The outbox and the record of every message: insertion with campaigns, claiming for
 /// dispatch (SKIP LOCKED on PostgreSQL), delivery reports, and reads for the API.
+///
+/// Every write that moves messages to a final status (a delivery report, a refusal at dispatch,
+/// a cancel, an expiry) calls `settleFinal` with them inside its own transaction, so a message is
+/// never final with its hold still pending: the status and its charge or release commit
+/// together, even if the process dies right after.
 public struct MessageStore: Sendable {
-    public let database: any Database
+    /// Settles the holds of messages that have just reached a final status, inside the
+    /// transaction that moved them there.
+    public typealias FinalSettlement = @Sendable (_ sql: any SQLDatabase, _ messages: [Message]) async throws -> Void
 
-    public init(database: any Database) { self.database = database }
+    public let database: any Database
+    let settleFinal: FinalSettlement
+
+    public init(database: any Database, settleFinal: @escaping FinalSettlement) {
+        self.database = database
+        self.settleFinal = settleFinal
+    }
 
     static let columns = """
         id, organization_id, campaign_id, conversation_id, direction, kind, from_number, to_number, body, channel, segments, credits, status,
@@ -128,9 +141,15 @@ public struct MessageStore: Sendable {
                 skip: ["provider_segments"]))
             updated.formUnion(try await MessageStore.update(sql, rows: retries,
                 columns: [.text("status"), .bigint("not_before"), .text("error_message"), .bigint("updated_at")], extra: "lease_until = NULL"))
-            updated.formUnion(try await MessageStore.update(sql, rows: failed,
-                columns: [.text("status"), .text("error_code"), .text("error_message"), .bigint("updated_at")], extra: "lease_until = NULL"))
+            let failedIDs = try await MessageStore.update(sql, rows: failed,
+                columns: [.text("status"), .text("error_code"), .text("error_message"), .bigint("updated_at")], extra: "lease_until = NULL")
+            updated.formUnion(failedIDs)
             try await MessageStore.insertEvents(events.filter { updated.contains($0.0) }, at: instant, on: sql)
+            if !failedIDs.isEmpty {
+                try await settleFinal(sql, try await sql.raw("""
+                    SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(failedIDs.inList(for: sql)))
+                    """).all().map(MessageStore.message))
+            }
         }
     }
 
@@ -179,7 +198,8 @@ public struct MessageStore: Sendable {
 
     /// Applies delivery reports in one transaction, each to the message it names (by our id, or
     /// the provider's). A message never moves backwards; a repeat changes nothing. Returns one
-    /// change per report (nil when it named no message).
+    /// change per report (nil when it named no message). Messages a report finishes are settled
+    /// in the same transaction.
     public func applyReports(_ reports: [Report], at instant: Date) async throws -> [StatusChange?] {
         guard !reports.isEmpty else { return [] }
         return try await database.transaction { sql in
@@ -236,12 +256,13 @@ public struct MessageStore: Sendable {
                      SQLCell(message.errorCode), SQLCell(message.errorMessage), SQLCell.null, SQLCell(instant.milliseconds)]
                 })
             try await MessageStore.insertEvents(events, at: instant, on: sql)
+            try await settleFinal(sql, touched.values.filter { $0.status.isFinal }.sorted { $0.id < $1.id })
             return changes
         }
     }
 
-    /// Cancels a campaign's messages that have not been dispatched; returns them (their holds
-    /// are to be voided).
+    /// Cancels a campaign's messages that have not been dispatched (voiding their holds) and
+    /// returns them.
     public func cancelQueued(campaign: String, organization: OrganizationID, at instant: Date) async throws -> [Message] {
         try await database.transaction { sql in
             let rows = try await sql.raw("""
@@ -251,23 +272,12 @@ public struct MessageStore: Sendable {
                 """).all()
             let messages = try rows.map(MessageStore.message)
             try await MessageStore.insertEvents(messages.map { ($0.id, "canceled", "campaign canceled") }, at: instant, on: sql)
+            try await settleFinal(sql, messages)
             try await sql.raw("""
                 UPDATE campaigns SET status = 'canceled', canceled_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
                 """).run()
             return messages
-        }
-    }
-
-    /// Final messages whose hold is still pending (a settlement interrupted by a crash).
-    public func unsettled(limit: Int) async throws -> [Message] {
-        try await database.read { sql in
-            try await sql.raw("""
-                SELECT \(unsafeRaw: MessageStore.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
-                FROM messages m JOIN ledger_holds h ON h.id = m.hold_id
-                WHERE h.status = 'pending' AND m.status IN ('delivered', 'undelivered', 'failed', 'canceled')
-                ORDER BY m.updated_at LIMIT \(bind: limit)
-                """).all().map(MessageStore.message)
         }
     }
 
@@ -283,15 +293,18 @@ public struct MessageStore: Sendable {
         }
     }
 
-    /// Marks a message failed (expired before dispatch) without going backwards from a final status.
+    /// Fails a message that was never handed to the provider before its hold timed out, and
+    /// releases its hold; a message that moved on meanwhile is left alone.
     public func expire(_ messageID: String, reason: String, at instant: Date) async throws {
         try await database.transaction { sql in
-            let rows = try await sql.raw("""
+            let messages = try await sql.raw("""
                 UPDATE messages SET status = 'failed', error_code = 'expired', error_message = \(bind: reason), lease_until = NULL,
                     updated_at = \(bind: instant.milliseconds)
-                WHERE id = \(bind: messageID) AND status IN ('queued', 'sending') RETURNING id
-                """).all()
-            if !rows.isEmpty { try await MessageStore.insertEvents([(messageID, "failed", reason)], at: instant, on: sql) }
+                WHERE id = \(bind: messageID) AND status IN ('queued', 'sending') RETURNING \(unsafeRaw: MessageStore.columns)
+                """).all().map(MessageStore.message)
+            guard !messages.isEmpty else { return }
+            try await MessageStore.insertEvents([(messageID, "failed", reason)], at: instant, on: sql)
+            try await settleFinal(sql, messages)
         }
     }
 
