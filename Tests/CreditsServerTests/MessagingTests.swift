@@ -138,6 +138,41 @@ import Testing
     }
 
     @Test(arguments: stores)
+    func dispatchResultsAndReportsForTheSameMessagesNeverDeadlock(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 2500)
+            try await server.importContacts(org, phones: MessagingTests.phones(200))
+            let messages = server.services.messages
+            var claimedTotal = 0
+            // Ten campaigns of 200; each round a dispatcher records 100 sends in one order while their delivery reports
+            // (the provider answered fast) arrive in the other; both lock the same rows.
+            for _ in 0..<10 {
+                _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"groups": ["families"], "body": "Hello"}"#)
+                while true {
+                    let claimed = try await messages.claim(limit: 100, now: server.clock.now, leaseUntil: server.clock.now.addingTimeInterval(120))
+                    guard !claimed.isEmpty else { break }
+                    claimedTotal += claimed.count
+                    let ids = claimed.map(\.id).sorted()
+                    let results = ids.reversed().map { (id: $0, result: DispatchResult.sent(providerID: "SM\($0)", segments: 1)) }
+                    let reports = ids.map {
+                        MessageStore.Report(messageID: $0, providerID: "SM\($0)", status: .delivered, errorCode: nil, errorMessage: nil, segments: 1)
+                    }
+                    async let recorded: Void = messages.record(results, at: server.clock.now)
+                    async let applied = messages.applyReports(reports, at: server.clock.now)
+                    try await recorded
+                    #expect(try await applied.allSatisfy { $0?.message.status == .delivered })
+                }
+            }
+            #expect(claimedTotal == 2000)
+            let pool = try await server.pool(org)
+            #expect(pool["posted"] as? Double == 500, "one credit for each of the 2,000 delivered")
+            #expect(pool["pending"] as? Double == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
     func notEnoughCreditsRefusesTheWholeSendAndQueuesNothing(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()

@@ -53,6 +53,29 @@ public struct MessageStore: Sendable {
         if let detail { try await insertEvents(messages.map { ($0.id, $0.status.rawValue, detail) }, at: messages[0].createdAt, on: sql) }
     }
 
+    /// Reads the messages with these ids, locking them (on PostgreSQL) in ascending id order.
+    /// Every transaction that changes several messages locks them through here first, so two
+    /// of them (a report batch and a dispatch batch, say) may wait for each other but never
+    /// deadlock. SQLite's single writer needs no row locks.
+    static func lockInOrder(_ ids: some Collection<String>, on sql: any SQLDatabase) async throws -> [Message] {
+        let sorted = Set(ids).sorted()
+        let order = lockOrder(sql)
+        var messages: [Message] = []
+        for start in stride(from: 0, to: sorted.count, by: 1000) {
+            let chunk = Array(sorted[start..<min(sorted.count, start + 1000)])
+            messages += try await sql.raw("""
+                SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
+                """).all().map(MessageStore.message)
+        }
+        return messages
+    }
+
+    /// The clause that locks selected messages in the one order: byte order of the id, the same
+    /// order Swift sorts ids in, so the database's collation cannot reorder chunk boundaries.
+    static func lockOrder(_ sql: any SQLDatabase) -> String {
+        sql.dialect.name == "sqlite" ? "ORDER BY id" : #"ORDER BY id COLLATE "C" FOR UPDATE"#
+    }
+
     static func insertEvents(_ events: [(String, String, String?)], at instant: Date, on sql: any SQLDatabase) async throws {
         try await BulkRows.insert(sql, table: "message_events",
             columns: [.text("message_id"), .text("status"), .text("detail"), .bigint("created_at")],
@@ -104,7 +127,8 @@ public struct MessageStore: Sendable {
             let rows = try await sql.raw("""
                 UPDATE messages SET status = 'queued', retry = 1, lease_until = NULL, not_before = \(bind: now.milliseconds),
                     updated_at = \(bind: now.milliseconds)
-                WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds)
+                WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds)
+                             \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING id
                 """).all()
             try await MessageStore.insertEvents(try rows.map { (try $0.value("id"), "queued", "dispatch interrupted; retrying") }, at: now, on: sql)
@@ -117,6 +141,7 @@ public struct MessageStore: Sendable {
     public func record(_ results: [(id: String, result: DispatchResult)], at instant: Date) async throws {
         guard !results.isEmpty else { return }
         try await database.transaction { sql in
+            _ = try await MessageStore.lockInOrder(results.map(\.id), on: sql)
             var sent: [[SQLCell]] = []
             var retries: [[SQLCell]] = []
             var failed: [[SQLCell]] = []
@@ -146,9 +171,7 @@ public struct MessageStore: Sendable {
             updated.formUnion(failedIDs)
             try await MessageStore.insertEvents(events.filter { updated.contains($0.0) }, at: instant, on: sql)
             if !failedIDs.isEmpty {
-                try await settleFinal(sql, try await sql.raw("""
-                    SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(failedIDs.inList(for: sql)))
-                    """).all().map(MessageStore.message))
+                try await settleFinal(sql, try await MessageStore.lockInOrder(failedIDs, on: sql))
             }
         }
     }
@@ -203,21 +226,20 @@ public struct MessageStore: Sendable {
     public func applyReports(_ reports: [Report], at instant: Date) async throws -> [StatusChange?] {
         guard !reports.isEmpty else { return [] }
         return try await database.transaction { sql in
-            let lock = database.dialect == .postgres ? " FOR UPDATE" : ""
+            // Resolve provider ids first, then lock every named message in one order.
+            var ids = Set(reports.compactMap(\.messageID))
+            let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
+            for start in stride(from: 0, to: providerIDs.count, by: 1000) {
+                let chunk = Array(providerIDs[start..<min(providerIDs.count, start + 1000)])
+                for row in try await sql.raw("SELECT id FROM messages WHERE provider_id IN (\(chunk.inList(for: sql)))").all() {
+                    ids.insert(try row.value("id"))
+                }
+            }
             var byID: [String: Message] = [:]
             var byProvider: [String: String] = [:]
-            let ids = Array(Set(reports.compactMap(\.messageID)))
-            let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
-            for (column, values) in [("id", ids), ("provider_id", providerIDs)] where !values.isEmpty {
-                for chunk in stride(from: 0, to: values.count, by: 1000).map({ Array(values[$0..<min(values.count, $0 + 1000)]) }) {
-                    for row in try await sql.raw("""
-                        SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE \(unsafeRaw: column) IN (\(chunk.inList(for: sql)))\(unsafeRaw: lock)
-                        """).all() {
-                        let message = try MessageStore.message(row)
-                        byID[message.id] = message
-                        if let provider = message.providerID { byProvider[provider] = message.id }
-                    }
-                }
+            for message in try await MessageStore.lockInOrder(ids, on: sql) {
+                byID[message.id] = message
+                if let provider = message.providerID { byProvider[provider] = message.id }
             }
             var changes: [StatusChange?] = []
             var touched: [String: Message] = [:]
@@ -267,7 +289,8 @@ public struct MessageStore: Sendable {
         try await database.transaction { sql in
             let rows = try await sql.raw("""
                 UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
-                WHERE campaign_id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue) AND status = 'queued'
+                WHERE id IN (SELECT id FROM messages WHERE campaign_id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
+                             AND status = 'queued' \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING \(unsafeRaw: MessageStore.columns)
                 """).all()
             let messages = try rows.map(MessageStore.message)
