@@ -97,10 +97,12 @@ import Testing
                 _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -6), reason: "too much", actor: .system)
             }
             _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -2), reason: "correction", actor: .system)
+            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: 1), reason: "Goodwill.", actor: .system)
             let log = try await server.request(.get, "/v1/audit-log?action=credits.adjusted", key: org.ownerKey).list()
             #expect(log.compactMap { $0["message"] as? String } == [
-                "5 credits added by adjustment: test credits Pool balance 5.",
-                "2 credits removed by adjustment: correction Pool balance 3.",
+                "5 credits added by adjustment: test credits. Pool balance 5.",
+                "2 credits removed by adjustment: correction. Pool balance 3.",
+                "1 credits added by adjustment: Goodwill. Pool balance 4.",
             ])
         }
     }

@@ -131,6 +131,15 @@ import Testing
             #expect(try await consent(server, org, "+14155550183") == .pending)
             let wrongProvider = try await server.callback("/webhooks/twilio/inbound", ["MessageSid": "SMy", "From": "+14155550183", "To": number, "Body": "STOP"])
             #expect(wrongProvider.status == .notFound)
+            let elsewhere = ["MessageSid": "SMz", "From": "+14155550183", "To": number, "Body": "STOP"]
+            let otherHost = try await server.callback("/webhooks/simulator/inbound", elsewhere, signedFor: "http://elsewhere.example")
+            #expect(otherHost.status == .forbidden, "a signature for another host is refused")
+            #expect(try await consent(server, org, "+14155550183") == .pending)
+            // The test client addresses the server as "localhost" (not its base URL, 127.0.0.1):
+            // a signature for the URL the client called is accepted, as Twilio signs what it calls.
+            let asAddressed = try await server.callback("/webhooks/simulator/inbound", elsewhere, signedFor: "http://localhost")
+            #expect(asAddressed.status == .ok, "\(asAddressed.text)")
+            #expect(try await consent(server, org, "+14155550183") == .optedOut)
             let repeated = ["MessageSid": "SMsame", "From": "+14155550184", "To": number, "Body": "hi"]
             try await server.callback("/webhooks/simulator/inbound", repeated)
             try await server.callback("/webhooks/simulator/inbound", repeated)

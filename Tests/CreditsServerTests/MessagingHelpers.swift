@@ -18,9 +18,9 @@ extension TestServer {
 
     /// Posts a Twilio-shaped callback signed with the Simulator's token.
     @discardableResult
-    func callback(_ path: String, _ parameters: [String: String], signed: Bool = true) async throws -> TestResponse {
+    func callback(_ path: String, _ parameters: [String: String], signed: Bool = true, signedFor base: String? = nil) async throws -> TestResponse {
         let token = services.simulator?.authToken ?? ""
-        let signature = TwilioSignature.sign(url: services.baseURL + path, parameters: parameters, authToken: token)
+        let signature = TwilioSignature.sign(url: (base ?? services.baseURL) + path, parameters: parameters, authToken: token)
         var fields = HTTPFields()
         fields[.contentType] = "application/x-www-form-urlencoded"
         if signed { fields[HTTPField.Name("X-Twilio-Signature")!] = signature }

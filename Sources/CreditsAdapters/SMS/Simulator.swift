@@ -150,7 +150,10 @@ actor SimulatorCallbacks {
     /// Callbacks ordered by due time (stored from `head` on, so taking from the front is cheap).
     private var queue: [Pending] = []
     private var head = 0
+    /// `next()` waiting for a callback to be queued.
     private var waiter: CheckedContinuation<Void, Never>?
+    /// `next()` waiting for a callback in flight to finish.
+    private var slotWaiter: CheckedContinuation<Void, Never>?
     private var queued: Set<String> = []
 
     struct Pending {
@@ -188,10 +191,17 @@ actor SimulatorCallbacks {
 
     private var inFlight = 0
 
-    /// Callbacks that are due, up to the free concurrency; waits while the queue is empty.
+    /// Callbacks that are due, up to the free concurrency; waits while the queue is empty or
+    /// every slot is busy (empty only when none is due yet, or on cancellation).
     private func next() async -> [Pending] {
-        while head == queue.count && !Task.isCancelled {
-            await withCheckedContinuation { waiter = $0 }
+        while !Task.isCancelled {
+            if head == queue.count {
+                await withCheckedContinuation { waiter = $0 }
+            } else if inFlight >= SimulatorCallbacks.concurrencyMax {
+                await withCheckedContinuation { slotWaiter = $0 }
+            } else {
+                break
+            }
         }
         let limit = SimulatorCallbacks.concurrencyMax - inFlight
         guard limit > 0 else { return [] }
@@ -213,12 +223,18 @@ actor SimulatorCallbacks {
 
     private func finished(_ providerID: String) { queued.remove(providerID) }
 
-    private func settled() { inFlight -= 1 }
+    private func settled() {
+        inFlight -= 1
+        slotWaiter?.resume()
+        slotWaiter = nil
+    }
 
     /// Stops waiting (on cancellation).
     private func wake() {
         waiter?.resume()
         waiter = nil
+        slotWaiter?.resume()
+        slotWaiter = nil
     }
 
     func run(using httpClient: HTTPClient) async {

@@ -143,7 +143,8 @@ public struct CreditService: Sendable {
         let request = LedgerRequest(organization: organization, idempotencyKey: Identifier.make("adjust_"), operation: operation, at: instant,
                                     actor: actor.reference, memo: sentence,
                                     audit: AuditRecord(organization: organization, actor: actor, action: "credits.adjusted",
-                                                       message: sentence + " Pool balance {{balance_after}}.", subjectType: "organization",
+                                                       message: sentence + (reason.hasSuffix(".") || reason.hasSuffix("!") || reason.hasSuffix("?") ? "" : ".")
+                                                           + " Pool balance {{balance_after}}.", subjectType: "organization",
                                                        subjectID: organization.rawValue, at: instant))
         switch try await services.ledger.apply(request) {
         case .success(let outcome): return outcome

@@ -58,16 +58,25 @@ public struct MessageStore: Sendable {
     /// of them (a report batch and a dispatch batch, say) may wait for each other but never
     /// deadlock. SQLite's single writer needs no row locks.
     static func lockInOrder(_ ids: some Collection<String>, on sql: any SQLDatabase) async throws -> [Message] {
+        try await lockInOrder(ids, selecting: MessageStore.columns, on: sql).map(MessageStore.message)
+    }
+
+    /// Locks the messages with these ids as `lockInOrder` does, reading nothing but the lock.
+    static func lock(_ ids: some Collection<String>, on sql: any SQLDatabase) async throws {
+        _ = try await lockInOrder(ids, selecting: "id", on: sql)
+    }
+
+    private static func lockInOrder(_ ids: some Collection<String>, selecting columns: String, on sql: any SQLDatabase) async throws -> [any SQLRow] {
         let sorted = Set(ids).sorted()
         let order = lockOrder(sql)
-        var messages: [Message] = []
+        var rows: [any SQLRow] = []
         for start in stride(from: 0, to: sorted.count, by: 1000) {
             let chunk = Array(sorted[start..<min(sorted.count, start + 1000)])
-            messages += try await sql.raw("""
-                SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
-                """).all().map(MessageStore.message)
+            rows += try await sql.raw("""
+                SELECT \(unsafeRaw: columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
+                """).all()
         }
-        return messages
+        return rows
     }
 
     /// The clause that locks selected messages in the one order: byte order of the id, the same
@@ -141,7 +150,7 @@ public struct MessageStore: Sendable {
     public func record(_ results: [(id: String, result: DispatchResult)], at instant: Date) async throws {
         guard !results.isEmpty else { return }
         try await database.transaction { sql in
-            _ = try await MessageStore.lockInOrder(results.map(\.id), on: sql)
+            try await MessageStore.lock(results.map(\.id), on: sql)
             var sent: [[SQLCell]] = []
             var retries: [[SQLCell]] = []
             var failed: [[SQLCell]] = []

@@ -139,8 +139,12 @@ enum WebhookRoutes {
             throw APIError(.contentTooLarge, "body_too_large", "The callback body is too large.")
         }
         let parameters = FormEncoding.decode(String(buffer: body))
-        let url = services.baseURL + request.uri.description
-        guard services.provider.isAuthentic(url: url, parameters: parameters, signature: request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value) else {
+        // The signer signs the URL it called: our public URL, or (a client on this machine, say)
+        // the host it addressed. Either way the path, query and parameters are bound to the token.
+        let signature = request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value
+        var urls = [services.baseURL + request.uri.description]
+        if let authority = request.head.authority { urls.append("http://\(authority)\(request.uri.description)") }
+        guard urls.contains(where: { services.provider.isAuthentic(url: $0, parameters: parameters, signature: signature) }) else {
             throw APIError(.forbidden, "signature_invalid", "The request signature is missing or does not match.")
         }
         return parameters
