@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "simulator (default) or twilio (env TEXTCREDITS_PROVIDER; Twilio reads TEXTCREDITS_TWILIO_ACCOUNT_SID, TEXTCREDITS_TWILIO_AUTH_TOKEN, TEXTCREDITS_TWILIO_API_URL).")
     var provider: String?
+    @Option(help: "sandbox (default) or stripe (env TEXTCREDITS_GATEWAY; Stripe reads TEXTCREDITS_STRIPE_SECRET_KEY, TEXTCREDITS_STRIPE_API_URL). Invoices name the seller from TEXTCREDITS_SELLER_NAME, TEXTCREDITS_SELLER_ADDRESS, TEXTCREDITS_SELLER_TAX_ID.")
+    var gateway: String?
     @Option(name: .customLong("simulator-delay"), help: "Seconds before the Simulator reports delivery (env TEXTCREDITS_SIMULATOR_DELAY; default 1).")
     var simulatorDelay: Double?
     @Option(name: .customLong("rate-per-number"), help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500).")
@@ -57,6 +59,18 @@ struct ServeCommand: AsyncParsableCommand {
                 a2pProfileBundleSID: Environment.value("TEXTCREDITS_TWILIO_A2P_PROFILE")))
         case let other: throw ValidationError("Unknown provider \(other); use simulator or twilio.")
         }
+        switch gateway ?? Environment.value("TEXTCREDITS_GATEWAY") ?? "sandbox" {
+        case "sandbox": configuration.gateway = .sandbox
+        case "stripe":
+            guard let key = Environment.value("TEXTCREDITS_STRIPE_SECRET_KEY") else {
+                throw ValidationError("--gateway stripe needs TEXTCREDITS_STRIPE_SECRET_KEY.")
+            }
+            configuration.gateway = .stripe(StripeConfiguration(secretKey: key, apiURL: Environment.value("TEXTCREDITS_STRIPE_API_URL") ?? "https://api.stripe.com"))
+        case let other: throw ValidationError("Unknown gateway \(other); use sandbox or stripe.")
+        }
+        if let name = Environment.value("TEXTCREDITS_SELLER_NAME") { configuration.seller.name = name }
+        configuration.seller.address = Environment.value("TEXTCREDITS_SELLER_ADDRESS")?.replacingOccurrences(of: "\\n", with: "\n")
+        configuration.seller.taxID = Environment.value("TEXTCREDITS_SELLER_TAX_ID")
         if let delay = simulatorDelay ?? Environment.value("TEXTCREDITS_SIMULATOR_DELAY").flatMap(Double.init) {
             guard delay >= 0, delay <= 3600 else { throw ValidationError("--simulator-delay must be 0–3600 seconds.") }
             configuration.simulatorDelay = .milliseconds(Int(delay * 1000))

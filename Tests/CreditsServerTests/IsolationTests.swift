@@ -27,8 +27,14 @@ import Testing
             })
             try await server.inbound(a, from: "+14155552672", "Alpha question")
             let conversationID = try #require(try await server.request(.get, "/v1/conversations", key: a.ownerKey).list().first?["id"] as? String)
-            let resources = IsolationTests.resourceIDs(staff: aStaff.id, contact: aContactID, key: aKeyID, message: messageID,
+            _ = try await server.request(.put, "/v1/billing/payment-method", key: a.ownerKey,
+                                         json: #"{"card": {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2040}}"#)
+            let bought = try await server.request(.post, "/v1/credits/purchases", key: a.ownerKey, json: #"{"credits": 100}"#,
+                                                  headers: ["Idempotency-Key": "alpha-1"])
+            let purchaseID = try #require(try bought.object()["id"] as? String, "\(bought.text)")
+            var resources = IsolationTests.resourceIDs(staff: aStaff.id, contact: aContactID, key: aKeyID, message: messageID,
                                                        campaign: campaignID, conversation: conversationID)
+            resources["/v1/invoices/"] = purchaseID
 
             let table = buildRouter(services: server.services).routes
             var tried = 0
@@ -50,14 +56,17 @@ import Testing
             let transfer = try await server.request(.post, "/v1/credits/transfers", key: b.ownerKey,
                                                     json: #"{"from": "\#(aPool)", "to": "pool", "credits": 1}"#, headers: ["Idempotency-Key": "steal"])
             #expect(transfer.status == .notFound)
+            let purchase = try await server.request(.post, "/v1/credits/purchases", key: b.ownerKey,
+                                                    json: #"{"credits": 100, "wallet": "\#(aStaff.id)"}"#, headers: ["Idempotency-Key": "steal"])
+            #expect(purchase.status == .notFound, "\(purchase.text)")
             for path in ["/v1/contacts", "/v1/staff", "/v1/groups", "/v1/audit-log", "/v1/credits", "/v1/credits/entries",
-                         "/v1/campaigns", "/v1/conversations", "/v1/sms/setup"] {
+                         "/v1/campaigns", "/v1/conversations", "/v1/sms/setup", "/v1/billing", "/v1/credits/purchases"] {
                 let response = try await server.request(.get, path, key: b.ownerKey)
                 #expect(response.status == .ok)
                 #expect(!response.text.contains("Alpha"), "\(path) leaked organisation A's data")
             }
             let aView = try await server.request(.get, "/v1/credits", key: a.ownerKey).object()
-            #expect((aView["pool"] as? [String: Any])?["available"] as? Double == 49, "only A's own send holds a credit")
+            #expect((aView["pool"] as? [String: Any])?["available"] as? Double == 149, "only A's own purchase and send count")
         }
     }
 

@@ -95,6 +95,22 @@ import Yams
                 """#), "SMSSetup", "brand")
             try check(try await server.request(.post, "/v1/sms/numbers", key: org.ownerKey, json: #"{"area_code": "512"}"#), "SMSSetup", "numbers")
             try check(try await server.request(.get, "/v1/sms/setup", key: org.ownerKey), "SMSSetup", "setup")
+
+            try check(try await server.request(.put, "/v1/billing/payment-method", key: org.ownerKey,
+                                               json: #"{"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040}}"#), "Billing", "method")
+            try check(try await server.request(.patch, "/v1/billing/details", key: org.ownerKey, json: #"{"tax_id": "12-3456789"}"#), "Billing", "details")
+            try check(try await server.request(.get, "/v1/credits/purchases/quote?credits=100", key: org.ownerKey), "Quote", "quote")
+            let bought = try await server.request(.post, "/v1/credits/purchases", key: org.ownerKey, json: #"{"credits": 100}"#, headers: ["Idempotency-Key": "p1"])
+            try check(bought, "Purchase", "purchase")
+            let purchase = try #require(try bought.object()["id"] as? String)
+            try check(try await server.request(.get, "/v1/invoices/\(purchase)", key: org.ownerKey), "Invoice", "invoice")
+            try await server.request(.put, "/v1/billing/payment-method", key: org.ownerKey,
+                                     json: #"{"card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2040}}"#)
+            _ = try await server.request(.post, "/v1/credits/purchases", key: org.ownerKey, json: #"{"credits": 100}"#, headers: ["Idempotency-Key": "p2"])
+            for (index, item) in try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().enumerated() {
+                let problems = validator.problems(item, against: ["$ref": "#/components/schemas/Purchase"], at: "purchases[\(index)]")
+                #expect(problems.isEmpty, "\(problems)")
+            }
         }
     }
 

@@ -88,5 +88,5 @@ public struct Credits: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
 extension Character {
     /// True for the ten ASCII digits only (Character.isNumber also accepts other scripts' digits).
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    public var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

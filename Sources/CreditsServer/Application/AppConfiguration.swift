@@ -17,6 +17,12 @@ public struct AppConfiguration: Sendable {
     public var publicURL: String?
     /// Prices per channel.
     public var prices: PriceList = .standard
+    /// What a credit costs by country, with tax.
+    public var creditPrices: CreditPrices = .standard
+    /// Which payment gateway charges purchases.
+    public var gateway: GatewayChoice = .sandbox
+    /// Who issues invoices (shown at the top of each tax invoice).
+    public var seller = Seller()
     /// Log level of the server's logger.
     public var logLevel: Logger.Level = .info
     /// Start background workers (off in route tests that drive time themselves).
@@ -52,5 +58,27 @@ public enum ProviderChoice: Sendable {
         case .simulator: "simulator"
         case .twilio: "twilio"
         }
+    }
+}
+
+/// The payment gateway a server uses.
+public enum GatewayChoice: Sendable {
+    /// The built-in Sandbox (default): Stripe's test cards, no money moves.
+    case sandbox
+    /// Stripe's REST API.
+    case stripe(StripeConfiguration)
+}
+
+/// The business that sells the credits, as invoices name it.
+public struct Seller: Sendable, Equatable {
+    public var name: String = "TextCredits"
+    public var address: String?
+    /// Its tax registration (ABN, GST or VAT number), printed when tax is charged.
+    public var taxID: String?
+
+    public init(name: String = "TextCredits", address: String? = nil, taxID: String? = nil) {
+        self.name = name
+        self.address = address
+        self.taxID = taxID
     }
 }

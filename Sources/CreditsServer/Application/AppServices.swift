@@ -24,6 +24,9 @@ public final class AppServices: Sendable {
     /// The Simulator, when it is the provider (its callbacks run as a service).
     public let simulator: SimulatorProvider?
     public let rateLimiter: RateLimiter
+    public let billingStore: BillingStore
+    /// The gateway purchases are charged through.
+    public let gateway: any PaymentGateway
     /// Delivery reports arriving together are applied, and the holds of the messages they
     /// finish settled, in one transaction.
     let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
@@ -49,14 +52,22 @@ public final class AppServices: Sendable {
         case .twilio(let twilio):
             provider = TwilioProvider(configuration: twilio, logger: logger)
         }
-        return AppServices(configuration: configuration, database: database, provider: provider, simulator: simulator, now: now, logger: logger)
+        let billingStore = BillingStore(database: database, ledgerStore: SQLLedgerStore(database: database))
+        let gateway: any PaymentGateway = switch configuration.gateway {
+        case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: billingStore, now: now), now: now)
+        case .stripe(let stripe): StripeGateway(configuration: stripe)
+        }
+        return AppServices(configuration: configuration, database: database, provider: provider, simulator: simulator, gateway: gateway,
+                           now: now, logger: logger)
     }
 
     init(configuration: AppConfiguration, database: any Database, provider: any SMSProvider, simulator: SimulatorProvider?,
-         now: @escaping @Sendable () -> Date, logger: Logger) {
+         gateway: any PaymentGateway, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.ledgerStore = SQLLedgerStore(database: database)
+        self.billingStore = BillingStore(database: database, ledgerStore: ledgerStore)
+        self.gateway = gateway
         self.ledger = Ledger(store: ledgerStore)
         self.organizations = OrganizationStore(database: database)
         self.contacts = ContactStore(database: database)
@@ -102,6 +113,25 @@ public final class AppServices: Sendable {
     public var inbound: InboundService { InboundService(services: self) }
     /// Brand and number registration.
     public var registration: RegistrationService { RegistrationService(services: self) }
+    /// Payment method, purchases and invoices.
+    public var billing: BillingService { BillingService(services: self) }
+}
+
+/// The Sandbox gateway's record of charges, in the server's database.
+struct SandboxDatabaseLog: SandboxChargeLog {
+    let store: BillingStore
+    let now: @Sendable () -> Date
+
+    func record(_ outcome: SandboxChargeOutcome) async throws -> SandboxChargeOutcome {
+        let stored = try await store.recordSandboxCharge(BillingStore.SandboxCharge(
+            idempotencyKey: outcome.idempotencyKey, amountCents: outcome.amountCents, paymentMethod: outcome.paymentMethodToken,
+            chargeID: outcome.chargeID, errorKind: outcome.error?.kind.rawValue, errorCode: outcome.error?.code, errorMessage: outcome.error?.message), at: now())
+        let error = stored.errorKind.map { kind in
+            PaymentError(kind: PaymentError.Kind(rawValue: kind) ?? .declined, code: stored.errorCode ?? kind, message: stored.errorMessage ?? "")
+        }
+        return SandboxChargeOutcome(idempotencyKey: stored.idempotencyKey, amountCents: stored.amountCents, paymentMethodToken: stored.paymentMethod,
+                                    chargeID: stored.chargeID, error: error)
+    }
 }
 
 /// The Simulator's log in the server's database; concurrent calls are grouped into batches.

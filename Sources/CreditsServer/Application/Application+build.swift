@@ -17,6 +17,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     OrganizationRoutes.add(to: table, group: api, services: services)
     ContactRoutes.add(to: table, group: api, services: services)
     CreditRoutes.add(to: table, group: api, services: services)
+    BillingRoutes.add(to: table, group: api, services: services)
     MessageRoutes.add(to: table, group: api, services: services)
     WebhookRoutes.add(to: table, services: services)
     table.addMethodNotAllowed()

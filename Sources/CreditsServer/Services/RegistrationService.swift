@@ -102,7 +102,7 @@ public struct RegistrationService: Sendable {
     /// Asks for a number in an area code (after the brand was submitted).
     public func requestNumber(_ principal: Principal, areaCode: String) async throws -> SetupView {
         try principal.require(.manageSettings)
-        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigitCharacter), areaCode.first != "0", areaCode.first != "1" else {
+        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1" else {
             throw APIError.invalid("area_code", "An area code is three digits, e.g. 415.")
         }
         guard let brand = try await services.numbers.brand(of: principal.organizationID), brand.status != "failed" else {
@@ -149,8 +149,4 @@ public struct RegistrationService: Sendable {
             }
         }
     }
-}
-
-extension Character {
-    var isASCIIDigitCharacter: Bool { ("0"..."9").contains(self) }
 }

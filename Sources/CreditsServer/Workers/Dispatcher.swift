@@ -98,8 +98,8 @@ struct DispatchService: Service {
     }
 }
 
-/// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims and polls
-/// registrations, until shutdown.
+/// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims, settles
+/// purchases a crash left pending and polls registrations, until shutdown.
 struct MaintenanceService: Service {
     let services: AppServices
 
@@ -111,7 +111,10 @@ struct MaintenanceService: Service {
                     try await services.database.refreshStatistics()
                     try await services.messages.reclaimExpiredLeases(now: services.now())
                     try await services.registration.poll()
-                    if tick % 10 == 0 { try await services.settlement.timeOutHolds() }
+                    if tick % 10 == 0 {
+                        try await services.settlement.timeOutHolds()
+                        try await services.billing.reconcile()
+                    }
                 } catch {
                     guard !Task.isCancelled else { return }
                     services.logger.error("maintenance round failed", metadata: ["error": "\(String(reflecting: error))"])

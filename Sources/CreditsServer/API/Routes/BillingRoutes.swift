@@ -1,0 +1,54 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// `/v1/billing…`, `/v1/credits/purchases…`, `/v1/invoices…`.
+enum BillingRoutes {
+    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+        table.add(.get, "/v1/billing", through: group) { _, context in
+            try JSONOutput.response(try await services.billing.view(try context.authenticated()))
+        }
+        table.add(.put, "/v1/billing/payment-method", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(PaymentMethodInputJSON.self, from: request)
+            return try JSONOutput.response(try await services.billing.setPaymentMethod(principal, input))
+        }
+        table.add(.patch, "/v1/billing/details", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(BillingDetailsInput.self, from: request)
+            return try JSONOutput.response(try await services.billing.updateDetails(principal, input))
+        }
+        table.add(.get, "/v1/credits/purchases/quote", through: group) { request, context in
+            let principal = try context.authenticated()
+            guard let text = request.query("credits"), let credits = Int64(text) else {
+                throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
+            }
+            return try JSONOutput.response(try services.billing.quote(principal, credits: credits))
+        }
+        table.add(.post, "/v1/credits/purchases", through: group) { request, context in
+            let principal = try context.authenticated()
+            let key = try request.idempotencyKey()
+            let input = try await JSONInput.decode(PurchaseInput.self, from: request)
+            let purchase = try await services.billing.purchase(principal, input, idempotencyKey: key)
+            return try JSONOutput.response(purchase, status: purchase.replayed ? .ok : .created)
+        }
+        table.add(.get, "/v1/credits/purchases", through: group) { request, context in
+            let principal = try context.authenticated()
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 50, maximum: 500)
+            let views = try await services.billing.purchases(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let next = views.count == limit ? views.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            return try JSONOutput.response(Page(data: views, nextCursor: next))
+        }
+        table.add(.get, "/v1/invoices/{id}", through: group) { request, context in
+            let principal = try context.authenticated()
+            let invoice = try await services.billing.invoice(try context.parameter("id"), principal: principal)
+            guard request.query("format") == "html" || (request.headers[.accept]?.contains("text/html") ?? false) else {
+                return try JSONOutput.response(invoice)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
+        }
+    }
+}
