@@ -1,3 +1,4 @@
+import CreditsCore
 import CreditsAdapters
 import Foundation
 import Hummingbird

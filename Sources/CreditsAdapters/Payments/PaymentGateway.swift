@@ -1,3 +1,5 @@
+import CreditsCore
+
 /// What a customer gives us to pay with. Card and bank numbers reach the gateway only: the
 /// server keeps the gateway's token and the last four digits, never the number.
 public enum PaymentMethodInput: Sendable, Equatable {
@@ -7,32 +9,6 @@ public enum PaymentMethodInput: Sendable, Equatable {
     case bankAccount(routingNumber: String, accountNumber: String, holderName: String)
     /// A token the gateway's own form created (Stripe's `pm_…`).
     case token(String)
-}
-
-/// A payment method as stored on file.
-public struct PaymentMethodDetails: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
-        case card
-        case bankAccount = "bank_account"
-    }
-
-    /// The gateway's token for the method.
-    public var token: String
-    public var kind: Kind
-    /// "visa", "mastercard", … or the bank's name.
-    public var brand: String
-    public var last4: String
-    public var expMonth: Int?
-    public var expYear: Int?
-
-    public init(token: String, kind: Kind, brand: String, last4: String, expMonth: Int? = nil, expYear: Int? = nil) {
-        self.token = token
-        self.kind = kind
-        self.brand = brand
-        self.last4 = last4
-        self.expMonth = expMonth
-        self.expYear = expYear
-    }
 }
 
 /// The payer as the gateway knows them.

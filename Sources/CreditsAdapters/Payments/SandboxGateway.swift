@@ -1,3 +1,4 @@
+import CreditsCore
 import Foundation
 
 /// Where the Sandbox keeps charges by idempotency key, so a repeated request after a restart

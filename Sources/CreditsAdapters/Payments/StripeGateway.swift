@@ -1,3 +1,4 @@
+import CreditsCore
 import AsyncHTTPClient
 import Foundation
 import NIOCore

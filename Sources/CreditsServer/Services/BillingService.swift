@@ -35,8 +35,8 @@ public struct BillingService: Sendable {
                            prices: pricesView)
     }
 
-    static func methodView(_ method: StoredPaymentMethod) -> BillingView.MethodView {
-        BillingView.MethodView(kind: method.kind, brand: method.brand, last4: method.last4, expMonth: method.expMonth, expYear: method.expYear,
+    static func methodView(_ method: PaymentMethodDetails) -> BillingView.MethodView {
+        BillingView.MethodView(kind: method.kind.rawValue, brand: method.brand, last4: method.last4, expMonth: method.expMonth, expYear: method.expYear,
                                description: method.description)
     }
 
@@ -57,8 +57,7 @@ public struct BillingService: Sendable {
         let method = registered.method
         profile.gateway = services.gateway.name
         profile.customerID = registered.customerID
-        profile.method = StoredPaymentMethod(token: method.token, kind: method.kind.rawValue, brand: method.brand, last4: method.last4,
-                                             expMonth: method.expMonth, expYear: method.expYear)
+        profile.method = method
         profile.updatedAt = services.now()
         try await store.save(profile, audit: AuditRecord(
             organization: organization.id, actor: principal.actor, action: "billing.payment_method_updated",

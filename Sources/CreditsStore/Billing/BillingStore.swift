@@ -29,7 +29,7 @@ public struct BillingStore: Sendable {
                 INSERT INTO billing_profiles (organization_id, gateway, customer_id, legal_name, tax_id, address, billing_email, method_token,
                     method_kind, method_brand, method_last4, method_exp_month, method_exp_year, updated_at)
                 VALUES (\(bind: profile.organizationID.rawValue), \(bind: profile.gateway), \(bind: profile.customerID), \(bind: profile.legalName),
-                    \(bind: profile.taxID), \(bind: profile.address), \(bind: profile.billingEmail), \(bind: method?.token), \(bind: method?.kind),
+                    \(bind: profile.taxID), \(bind: profile.address), \(bind: profile.billingEmail), \(bind: method?.token), \(bind: method?.kind.rawValue),
                     \(bind: method?.brand), \(bind: method?.last4), \(bind: method?.expMonth), \(bind: method?.expYear),
                     \(bind: profile.updatedAt.milliseconds))
                 ON CONFLICT (organization_id) DO UPDATE SET gateway = excluded.gateway, customer_id = excluded.customer_id,
@@ -43,9 +43,10 @@ public struct BillingStore: Sendable {
     }
 
     static func profile(_ row: any SQLRow) throws -> BillingProfile {
-        var method: StoredPaymentMethod?
+        var method: PaymentMethodDetails?
         if let token: String = try row.optional("method_token") {
-            method = StoredPaymentMethod(token: token, kind: try row.value("method_kind"), brand: try row.value("method_brand"),
+            method = PaymentMethodDetails(token: token, kind: PaymentMethodDetails.Kind(rawValue: try row.value("method_kind")) ?? .card,
+                                         brand: try row.value("method_brand"),
                                          last4: try row.value("method_last4"), expMonth: try row.optional("method_exp_month"),
                                          expYear: try row.optional("method_exp_year"))
         }

@@ -79,11 +79,11 @@ public struct BillingProfile: Sendable, Equatable {
     public var taxID: String?
     public var address: String?
     public var billingEmail: String?
-    public var method: StoredPaymentMethod?
+    public var method: PaymentMethodDetails?
     public var updatedAt: Date
 
     public init(organizationID: OrganizationID, gateway: String, customerID: String? = nil, legalName: String? = nil, taxID: String? = nil,
-                address: String? = nil, billingEmail: String? = nil, method: StoredPaymentMethod? = nil, updatedAt: Date) {
+                address: String? = nil, billingEmail: String? = nil, method: PaymentMethodDetails? = nil, updatedAt: Date) {
         self.organizationID = organizationID
         self.gateway = gateway
         self.customerID = customerID
@@ -94,29 +94,6 @@ public struct BillingProfile: Sendable, Equatable {
         self.method = method
         self.updatedAt = updatedAt
     }
-}
-
-/// A payment method on file: the gateway's token and what identifies it to people.
-public struct StoredPaymentMethod: Sendable, Equatable {
-    public var token: String
-    /// "card" or "bank_account".
-    public var kind: String
-    public var brand: String
-    public var last4: String
-    public var expMonth: Int?
-    public var expYear: Int?
-
-    public init(token: String, kind: String, brand: String, last4: String, expMonth: Int?, expYear: Int?) {
-        self.token = token
-        self.kind = kind
-        self.brand = brand
-        self.last4 = last4
-        self.expMonth = expMonth
-        self.expYear = expYear
-    }
-
-    /// "visa ending 4242".
-    public var description: String { "\(brand) ending \(last4)" }
 }
 
 /// Who sells and who buys, as an invoice prints them.
