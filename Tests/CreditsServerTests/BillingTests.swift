@@ -184,4 +184,34 @@ import Testing
             #expect(try await server.pool(org)["posted"] as? Double == 0)
         }
     }
+
+    @Test(arguments: stores)
+    func theBillingStatementShowsWhereCreditsCameFromWithRunningSubtotals(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization(mode: .individual)
+            let staff = try await server.addStaff(org, role: .staff)
+            try await server.fund(org, credits: 10)
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            let bought = try await BillingTests.buy(server, org, credits: 100, key: "statement")
+            let purchaseID = try #require(try bought.object()["id"] as? String)
+            _ = try await server.request(.post, "/v1/credits/transfers", key: org.ownerKey, json: #"{"from": "pool", "to": "\#(staff.id)", "credits": 30}"#,
+                                         headers: ["Idempotency-Key": "t1"])
+            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -5), reason: "correction", actor: .system)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#)
+
+            let lines = try await server.request(.get, "/v1/billing/transactions", key: org.ownerKey).list()
+            #expect(lines.map { $0["type"] as? String } == ["adjustment", "purchase", "transfer", "adjustment"], "messages are not billing lines")
+            #expect(lines.map { $0["credits"] as? Double } == [10, 100, 0, -5])
+            #expect(lines.map { $0["credits_subtotal"] as? Double } == [10, 110, 110, 105])
+            #expect(lines.map { ($0["amount_subtotal"] as? [String: Any])?["text"] as? String } == ["$0.00", "$3.00", "$3.00", "$3.00"])
+            #expect(lines[1]["invoice"] as? String == "/v1/invoices/\(purchaseID)")
+            #expect(lines[2]["wallet"] as? String == staff.id)
+            let csv = try await server.request(.get, "/v1/billing/transactions?format=csv", key: org.ownerKey).text
+            let rows = csv.split(whereSeparator: \.isNewline)
+            #expect(rows.first == "time,type,description,wallet,credits,amount,credits_subtotal,amount_subtotal,invoice")
+            #expect(rows.count == 5)
+            #expect(rows[2].contains(",purchase,") && rows[2].contains(",100,$3.00,110,$3.00,/v1/invoices/\(purchaseID)"))
+        }
+    }
 }

@@ -107,6 +107,9 @@ import Yams
             try await server.request(.put, "/v1/billing/payment-method", key: org.ownerKey,
                                      json: #"{"card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2040}}"#)
             _ = try await server.request(.post, "/v1/credits/purchases", key: org.ownerKey, json: #"{"credits": 100}"#, headers: ["Idempotency-Key": "p2"])
+            try check(try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
+                                               json: #"{"enabled": false, "credits": 500, "threshold": 100}"#), "AutoRenew", "auto-renew")
+            try check(try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey), "AutoRenew", "auto-renew read")
             for (index, item) in try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().enumerated() {
                 let problems = validator.problems(item, against: ["$ref": "#/components/schemas/Purchase"], at: "purchases[\(index)]")
                 #expect(problems.isEmpty, "\(problems)")

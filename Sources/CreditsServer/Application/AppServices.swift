@@ -25,6 +25,7 @@ public final class AppServices: Sendable {
     public let simulator: SimulatorProvider?
     public let rateLimiter: RateLimiter
     public let billingStore: BillingStore
+    public let autoRenewStore: AutoRenewStore
     /// The gateway purchases are charged through.
     public let gateway: any PaymentGateway
     /// Delivery reports arriving together are applied, and the holds of the messages they
@@ -67,6 +68,7 @@ public final class AppServices: Sendable {
         self.database = database
         self.ledgerStore = SQLLedgerStore(database: database)
         self.billingStore = BillingStore(database: database, ledgerStore: ledgerStore)
+        self.autoRenewStore = AutoRenewStore(database: database)
         self.gateway = gateway
         self.ledger = Ledger(store: ledgerStore)
         self.organizations = OrganizationStore(database: database)
@@ -115,6 +117,10 @@ public final class AppServices: Sendable {
     public var registration: RegistrationService { RegistrationService(services: self) }
     /// Payment method, purchases and invoices.
     public var billing: BillingService { BillingService(services: self) }
+    /// Auto-renew of the pool's credits.
+    public var autoRenew: AutoRenewService { AutoRenewService(services: self) }
+    /// Banners for staff: low balance, out of credits, failed auto-renew.
+    public var notices: NoticeService { NoticeService(services: self) }
 }
 
 /// The Sandbox gateway's record of charges, in the server's database.

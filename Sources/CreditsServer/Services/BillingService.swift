@@ -63,6 +63,7 @@ public struct BillingService: Sendable {
             organization: organization.id, actor: principal.actor, action: "billing.payment_method_updated",
             message: "Payment method on file set to \(method.brand) ending \(method.last4).", subjectType: "organization",
             subjectID: organization.id.rawValue, at: profile.updatedAt))
+        try await services.autoRenew.retryAfterPaymentMethodUpdate(organization)
         return try await view(principal)
     }
 
@@ -124,7 +125,7 @@ public struct BillingService: Sendable {
         let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: idempotencyKey,
                                  fingerprint: "\(input.credits)|\(account.id)", accountID: account.id, kind: .manual, actor: principal.actor,
                                  quote: quote, methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
-                                 parties: parties(profile, organization: organization, principal: principal), createdAt: services.now())
+                                 parties: parties(profile, organization: organization, fallbackEmail: principal.staff.email), createdAt: services.now())
         let stored = try await store.begin(candidate)
         guard stored.fingerprint == candidate.fingerprint else {
             throw APIError(.conflict, "idempotency_conflict", "This Idempotency-Key was already used for a different purchase.")
@@ -144,12 +145,12 @@ public struct BillingService: Sendable {
     }
 
     /// The seller (configured) and the buyer (billing details, else the organisation's name).
-    func parties(_ profile: BillingProfile?, organization: Organization, principal: Principal) -> InvoiceParties {
+    func parties(_ profile: BillingProfile?, organization: Organization, fallbackEmail: String?) -> InvoiceParties {
         let seller = services.configuration.seller
         return InvoiceParties(
             seller: .init(name: seller.name, address: seller.address, taxID: seller.taxID),
             buyer: .init(name: profile?.legalName ?? organization.name, address: profile?.address, taxID: profile?.taxID,
-                         email: profile?.billingEmail ?? principal.staff.email))
+                         email: profile?.billingEmail ?? fallbackEmail))
     }
 
     /// Charges a pending purchase (the purchase id is the gateway's idempotency key, so this is

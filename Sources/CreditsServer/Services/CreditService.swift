@@ -77,6 +77,7 @@ public struct CreditService: Sendable {
                                subjectType: "transfer", subjectID: nil, at: instant))
         switch try await services.ledger.apply(request) {
         case .success(let outcome):
+            if from.kind == .pool || to.kind == .pool { await services.autoRenew.check(principal.organizationID) }
             return TransferView(transferID: outcome.transfer, from: input.from, to: input.to, credits: input.credits, replayed: outcome.replayed)
         case .failure(let error):
             throw APIError(error)
@@ -147,7 +148,9 @@ public struct CreditService: Sendable {
                                                            + " Pool balance {{balance_after}}.", subjectType: "organization",
                                                        subjectID: organization.rawValue, at: instant))
         switch try await services.ledger.apply(request) {
-        case .success(let outcome): return outcome
+        case .success(let outcome):
+            await services.autoRenew.check(organization)
+            return outcome
         case .failure(let error): throw APIError(error)
         }
     }

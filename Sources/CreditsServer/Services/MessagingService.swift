@@ -205,7 +205,10 @@ public struct MessagingService: Sendable {
             try await MessageStore.insert(queued, on: sql)
             try await AuditStore.insert(audits, on: sql)
         }
-        guard case .failure(let error) = results.first else { return }
+        guard case .failure(let error) = results.first else {
+            if account.kind == .pool { await services.autoRenew.check(organization) }
+            return
+        }
         guard case let .insufficientCredits(available, requested) = error else { throw APIError(error) }
         throw APIError(.paymentRequired402, "insufficient_credits",
                        "Not enough credits: this send needs \(requested), \(available) are available (short by \(requested - available)). Nothing was sent.",

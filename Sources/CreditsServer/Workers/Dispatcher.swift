@@ -98,8 +98,9 @@ struct DispatchService: Service {
     }
 }
 
-/// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims, settles
-/// purchases a crash left pending and polls registrations, until shutdown.
+/// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims, makes due
+/// auto-renew purchases, settles purchases a crash left pending and polls registrations, until
+/// shutdown.
 struct MaintenanceService: Service {
     let services: AppServices
 
@@ -111,6 +112,7 @@ struct MaintenanceService: Service {
                     try await services.database.refreshStatistics()
                     try await services.messages.reclaimExpiredLeases(now: services.now())
                     try await services.registration.poll()
+                    try await services.autoRenew.runDue()
                     if tick % 10 == 0 {
                         try await services.settlement.timeOutHolds()
                         try await services.billing.reconcile()

@@ -250,3 +250,55 @@ extension Actor {
         self.init(kind: kind, id: parts.count == 2 ? parts[1] : nil, name: name)
     }
 }
+
+/// One credit movement on the billing statement: anything but spending on messages.
+public struct BillingMovement: Sendable, Equatable {
+    public var entryID: Int64
+    public var at: Date
+    /// Where the credits came from and went to, by account kind and id.
+    public var fromKind: AccountKind
+    public var fromAccount: AccountID
+    public var toKind: AccountKind
+    public var toAccount: AccountID
+    public var amount: Credits
+    public var memo: String
+    /// The purchase behind a deposit from `purchases`, with what was paid.
+    public var purchaseID: String?
+    public var purchaseKind: Purchase.Kind?
+    public var paidCents: Int64?
+    public var invoiceNumber: Int64?
+}
+
+extension BillingStore {
+    /// Most movements one statement holds.
+    public static let statementRowsMax = 10_000
+
+    /// Purchases, auto-renewals, plan grants, adjustments, transfers between the pool and
+    /// wallets, and expiries — oldest first — in `since..<until`.
+    public func movements(of organization: OrganizationID, since: Date?, until: Date?) async throws -> [BillingMovement] {
+        try await database.read { sql in
+            var query: SQLQueryString = """
+                SELECT e.id, e.created_at, e.debit_kind, e.debit_account_id, e.credit_kind, e.credit_account_id, e.amount, t.memo,
+                       p.id AS purchase_id, p.kind AS purchase_kind, p.total_cents, p.invoice_number
+                FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
+                LEFT JOIN purchases p ON p.transfer_id = e.transfer_id
+                WHERE e.organization_id = \(bind: organization.rawValue)
+                  AND (e.debit_kind IN ('purchases', 'plan_grants', 'adjustments') OR e.credit_kind IN ('expired', 'adjustments')
+                       OR (e.debit_kind IN ('pool', 'wallet') AND e.credit_kind IN ('pool', 'wallet')))
+                """
+            if let since { query += " AND e.created_at >= \(bind: since.milliseconds)" }
+            if let until { query += " AND e.created_at < \(bind: until.milliseconds)" }
+            query += " ORDER BY e.id LIMIT \(bind: BillingStore.statementRowsMax)"
+            return try await sql.raw(query).all().map { row in
+                BillingMovement(entryID: try row.value("id"), at: Date(milliseconds: try row.value("created_at")),
+                                fromKind: AccountKind(rawValue: try row.value("debit_kind")) ?? .adjustments,
+                                fromAccount: AccountID(try row.value("debit_account_id")),
+                                toKind: AccountKind(rawValue: try row.value("credit_kind")) ?? .adjustments,
+                                toAccount: AccountID(try row.value("credit_account_id")), amount: Credits(milli: try row.value("amount")),
+                                memo: try row.value("memo"), purchaseID: try row.optional("purchase_id"),
+                                purchaseKind: try row.optional("purchase_kind", as: String.self).flatMap(Purchase.Kind.init(rawValue:)),
+                                paidCents: try row.optional("total_cents"), invoiceNumber: try row.optional("invoice_number"))
+            }
+        }
+    }
+}

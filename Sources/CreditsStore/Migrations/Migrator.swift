@@ -4,7 +4,8 @@ import SQLKit
 /// Brings a database to the newest schema: `textcredits migrate`, and every server start.
 public enum Migrator {
     /// Every migration, in order.
-    public static let all: [Migration] = [LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration]
+    public static let all: [Migration] = [LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
+                                          AutoRenewSchema.migration]
 
     /// The newest version this program knows.
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -3,7 +3,7 @@ import CreditsStore
 import Foundation
 import Hummingbird
 
-/// `/v1/billing…`, `/v1/credits/purchases…`, `/v1/invoices…`.
+/// `/v1/billing…`, `/v1/credits/purchases…`, `/v1/credits/auto-renew`, `/v1/notices`, `/v1/invoices…`.
 enum BillingRoutes {
     static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
         table.add(.get, "/v1/billing", through: group) { _, context in
@@ -39,6 +39,26 @@ enum BillingRoutes {
             let views = try await services.billing.purchases(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
             let next = views.count == limit ? views.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
             return try JSONOutput.response(Page(data: views, nextCursor: next))
+        }
+        table.add(.get, "/v1/billing/transactions", through: group) { request, context in
+            let principal = try context.authenticated()
+            let now = services.now()
+            let lines = try await services.billing.transactions(
+                principal, since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+                until: try QueryValues.instant(request.query("until"), field: "until", now: now))
+            if request.wantsCSV { return CSVResponse.make(BillingStatement.csv(lines), filename: "billing-\(principal.organizationID).csv") }
+            return try JSONOutput.response(Page(data: lines, nextCursor: nil))
+        }
+        table.add(.get, "/v1/credits/auto-renew", through: group) { _, context in
+            try JSONOutput.response(try await services.autoRenew.view(try context.authenticated()))
+        }
+        table.add(.put, "/v1/credits/auto-renew", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(AutoRenewInput.self, from: request)
+            return try JSONOutput.response(try await services.autoRenew.update(principal, input))
+        }
+        table.add(.get, "/v1/notices", through: group) { _, context in
+            try JSONOutput.response(Page(data: try await services.notices.notices(try context.authenticated()), nextCursor: nil))
         }
         table.add(.get, "/v1/invoices/{id}", through: group) { request, context in
             let principal = try context.authenticated()

@@ -1,0 +1,164 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// `PUT /v1/credits/auto-renew`.
+public struct AutoRenewInput: APIInput, Sendable {
+    public var enabled: Bool
+    /// Credits bought each time (at least the minimum purchase).
+    public var credits: Int64?
+    /// Buy when the pool's available balance falls below this.
+    public var threshold: Int64?
+    /// "immediate" (only this mode is available so far).
+    public var mode: String?
+
+    public static let fields = JSONFields(["enabled", "credits", "threshold", "mode"])
+}
+
+/// Auto-renew as the API shows it.
+public struct AutoRenewView: Encodable, Sendable {
+    public var enabled: Bool
+    public var mode: String
+    public var credits: Int64
+    public var threshold: Int64
+    /// True while a purchase for the latest crossing is being made.
+    public var purchaseDue: Bool
+    /// The declined auto-renew purchase that turned it off, if any.
+    public var failedPurchase: String?
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, mode, credits, threshold
+        case purchaseDue = "purchase_due"
+        case failedPurchase = "failed_purchase"
+    }
+}
+
+/// Immediate auto-renew: one purchase per threshold crossing, paid before the credits are
+/// added, made by the maintenance worker; a declined payment turns auto-renew off until the
+/// payment method is updated, which retries the charge.
+public struct AutoRenewService: Sendable {
+    let services: AppServices
+    var store: AutoRenewStore { services.autoRenewStore }
+
+    /// The audit entry of a declined auto-renew payment (the seed's words).
+    public static let failureSentence = "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information."
+
+    /// `GET /v1/credits/auto-renew`.
+    public func view(_ principal: Principal) async throws -> AutoRenewView {
+        guard principal.can(.manageSettings) || principal.can(.purchaseCredits) else { throw APIError.forbidden(.manageSettings) }
+        guard let settings = try await store.settings(principal.organizationID) else {
+            return AutoRenewView(enabled: false, mode: "immediate", credits: 0, threshold: 0, purchaseDue: false, failedPurchase: nil)
+        }
+        return AutoRenewService.view(settings)
+    }
+
+    static func view(_ settings: AutoRenewSettings) -> AutoRenewView {
+        AutoRenewView(enabled: settings.enabled, mode: settings.mode.rawValue, credits: settings.credits, threshold: settings.threshold,
+                      purchaseDue: settings.due, failedPurchase: settings.failedPurchaseID)
+    }
+
+    /// `PUT /v1/credits/auto-renew` (manage_settings, as the seed says only administrators with
+    /// access to settings configure it). Enabling needs a payment method; if the balance is
+    /// already below the threshold, the first purchase is made at once.
+    public func update(_ principal: Principal, _ input: AutoRenewInput) async throws -> AutoRenewView {
+        try principal.require(.manageSettings)
+        let organization = principal.organization
+        let previous = try await store.settings(organization.id)
+        let mode = input.mode ?? previous?.mode.rawValue ?? "immediate"
+        guard mode == "immediate" else {
+            throw APIError.invalid("mode", "Only \"immediate\" auto-renew is available on this server for now.", code: "auto_renew_mode_unavailable")
+        }
+        guard let credits = input.credits ?? previous?.credits, let threshold = input.threshold ?? previous?.threshold else {
+            throw APIError.invalid("credits", "Give credits (bought each time) and threshold (buy when the balance falls below it).")
+        }
+        _ = try services.billing.price(credits, for: organization)
+        guard threshold >= 0, threshold <= 10_000_000 else { throw APIError.invalid("threshold", "threshold must be 0–10,000,000 credits.") }
+        if input.enabled, try await services.billingStore.profile(organization.id)?.method == nil {
+            throw APIError(.conflict, "payment_method_required", "Add a payment method (PUT /v1/billing/payment-method) before turning on auto-renew.")
+        }
+        let instant = services.now()
+        let sentence = input.enabled ? "Auto-renew on: buy \(credits) SMS credits when the balance falls below \(threshold)." : "Auto-renew turned off."
+        try await store.save(organization.id, enabled: input.enabled, mode: .immediate, credits: credits, threshold: threshold, at: instant,
+                             audit: AuditRecord(organization: organization.id, actor: principal.actor, action: "credits.auto_renew_updated",
+                                                message: sentence, subjectType: "organization", subjectID: organization.id.rawValue, at: instant))
+        await check(organization.id)
+        return try await view(principal)
+    }
+
+    /// After the pool's balance moved: trips the setting when it fell below the threshold, or
+    /// re-arms it once it is back above. Never fails the caller; problems are logged.
+    public func check(_ organization: OrganizationID) async {
+        do {
+            guard let settings = try await store.settings(organization), settings.enabled else { return }
+            let available = try await services.credits.pool(of: organization).available
+            let threshold = Credits(credits: settings.threshold)
+            if available < threshold {
+                if settings.armed { _ = try await store.trip(organization, at: services.now()) }
+            } else if !settings.armed, !settings.due {
+                try await store.rearm(organization, at: services.now())
+            }
+        } catch {
+            services.logger.error("auto-renew check failed", metadata: ["organization": "\(organization)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Makes the purchases that are due (the maintenance worker calls this); returns how many
+    /// reached a final status.
+    @discardableResult
+    public func runDue() async throws -> Int {
+        var finished = 0
+        for settings in try await store.due(limit: 100) {
+            guard let organization = try await services.organizations.organization(settings.organizationID) else { continue }
+            let outcome = try await buy(settings.credits, for: organization, key: "auto-renew:\(settings.crossings)")
+            switch outcome?.status {
+            case .succeeded?:
+                try await store.purchased(organization.id, crossing: settings.crossings, at: services.now())
+                await check(organization.id)
+                finished += 1
+            case .failed?, nil:
+                try await store.disable(organization.id, failedPurchase: outcome?.id ?? "", at: services.now(), audit: failureAudit(organization.id))
+                finished += 1
+            case .pending?:
+                break
+            }
+        }
+        return finished
+    }
+
+    /// Retries a declined auto-renew with the payment method just put on file; on success
+    /// auto-renew is on again.
+    func retryAfterPaymentMethodUpdate(_ organization: Organization) async throws {
+        guard let settings = try await store.settings(organization.id), let failed = settings.failedPurchaseID,
+              let method = try await services.billingStore.profile(organization.id)?.method else { return }
+        let outcome = try await buy(settings.credits, for: organization, key: "auto-renew-retry:\(failed):\(method.token)")
+        guard outcome?.status == .succeeded else { return }
+        let instant = services.now()
+        try await store.reenable(organization.id, at: instant, audit: AuditRecord(
+            organization: organization.id, actor: .system, action: "credits.auto_renew_reenabled",
+            message: "Auto-renew re-enabled: the charge with the updated payment method succeeded.", subjectType: "organization",
+            subjectID: organization.id.rawValue, at: instant))
+        await check(organization.id)
+    }
+
+    /// One auto-renew purchase into the pool under `key`; nil when there is no method to charge.
+    func buy(_ credits: Int64, for organization: Organization, key: String) async throws -> Purchase? {
+        let billing = services.billing
+        let profile = try await services.billingStore.profile(organization.id)
+        guard let method = profile?.method else { return nil }
+        let pool = try await services.credits.pool(of: organization.id)
+        let owner = try await services.organizations.staff(of: organization.id).first { $0.role == .owner }
+        let parties = billing.parties(profile, organization: organization, fallbackEmail: owner?.email)
+        let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: key, fingerprint: "\(credits)|\(pool.id)",
+                                 accountID: pool.id, kind: .autoRenew, actor: .system, quote: try billing.price(credits, for: organization),
+                                 methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
+                                 parties: parties, createdAt: services.now())
+        let stored = try await services.billingStore.begin(candidate)
+        return stored.status == .pending ? try await billing.settle(stored) : stored
+    }
+
+    func failureAudit(_ organization: OrganizationID) -> AuditRecord {
+        AuditRecord(organization: organization, actor: .system, action: "credits.auto_renew_failed", message: AutoRenewService.failureSentence,
+                    subjectType: "organization", subjectID: organization.rawValue, at: services.now())
+    }
+}

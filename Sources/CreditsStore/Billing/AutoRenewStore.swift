@@ -1,0 +1,146 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// An organisation's auto-renew settings and state.
+///
+/// "Exactly once per crossing": the setting is *armed* while the balance is at or above the
+/// threshold. The first spend that finds the balance below it disarms it and marks a purchase
+/// *due* in one conditional UPDATE — concurrent spends race for that row and only one wins. The
+/// purchase for crossing N has the idempotency key `auto-renew:N`, so even two servers make
+/// one. The setting re-arms only when the balance is back at or above the threshold.
+public struct AutoRenewSettings: Sendable, Equatable {
+    public enum Mode: String, Sendable, Codable {
+        case immediate
+        case monthly
+    }
+
+    public var organizationID: OrganizationID
+    public var enabled: Bool
+    public var mode: Mode
+    /// Credits bought each time.
+    public var credits: Int64
+    /// Buy when the pool's available balance falls below this.
+    public var threshold: Int64
+    public var armed: Bool
+    public var due: Bool
+    /// Crossings so far; the due purchase belongs to the latest.
+    public var crossings: Int64
+    /// The auto-renew purchase that was declined and turned auto-renew off.
+    public var failedPurchaseID: String?
+    public var updatedAt: Date
+
+    public init(organizationID: OrganizationID, enabled: Bool, mode: Mode, credits: Int64, threshold: Int64, armed: Bool, due: Bool, crossings: Int64,
+                failedPurchaseID: String?, updatedAt: Date) {
+        self.organizationID = organizationID
+        self.enabled = enabled
+        self.mode = mode
+        self.credits = credits
+        self.threshold = threshold
+        self.armed = armed
+        self.due = due
+        self.crossings = crossings
+        self.failedPurchaseID = failedPurchaseID
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Reads and changes auto-renew state; every change is one conditional statement.
+public struct AutoRenewStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    public func settings(_ organization: OrganizationID) async throws -> AutoRenewSettings? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM auto_renew WHERE organization_id = \(bind: organization.rawValue)").first().map(AutoRenewStore.settings)
+        }
+    }
+
+    /// Saves what the user chose (armed when enabled, nothing due) with its audit entry.
+    public func save(_ organization: OrganizationID, enabled: Bool, mode: AutoRenewSettings.Mode, credits: Int64, threshold: Int64, at instant: Date,
+                     audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                INSERT INTO auto_renew (organization_id, enabled, mode, credits, threshold, armed, due, crossings, failed_purchase_id, updated_at)
+                VALUES (\(bind: organization.rawValue), \(bind: enabled ? 1 : 0), \(bind: mode.rawValue), \(bind: credits), \(bind: threshold),
+                        \(bind: enabled ? 1 : 0), 0, 0, NULL, \(bind: instant.milliseconds))
+                ON CONFLICT (organization_id) DO UPDATE SET enabled = excluded.enabled, mode = excluded.mode, credits = excluded.credits,
+                    threshold = excluded.threshold,
+                    armed = CASE WHEN auto_renew.due = 1 AND excluded.enabled = 1 THEN 0 ELSE excluded.armed END,
+                    due = CASE WHEN excluded.enabled = 1 THEN auto_renew.due ELSE 0 END,
+                    failed_purchase_id = CASE WHEN excluded.enabled = 1 THEN NULL ELSE auto_renew.failed_purchase_id END,
+                    updated_at = excluded.updated_at
+                """).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Disarms and marks a purchase due, if armed; returns the crossing number when this call won.
+    public func trip(_ organization: OrganizationID, at instant: Date) async throws -> Int64? {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE auto_renew SET armed = 0, due = 1, crossings = crossings + 1, updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND enabled = 1 AND mode = 'immediate' AND armed = 1
+                RETURNING crossings
+                """).first().map { try $0.value("crossings", as: Int64.self) }
+        }
+    }
+
+    /// Re-arms once the balance is back at or above the threshold (nothing due).
+    public func rearm(_ organization: OrganizationID, at instant: Date) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE auto_renew SET armed = 1, updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND enabled = 1 AND armed = 0 AND due = 0
+                """).run()
+        }
+    }
+
+    /// Settings with a purchase due.
+    public func due(limit: Int) async throws -> [AutoRenewSettings] {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM auto_renew WHERE due = 1 LIMIT \(bind: max(1, min(limit, 1000)))").all().map(AutoRenewStore.settings)
+        }
+    }
+
+    /// The due purchase of `crossing` succeeded.
+    public func purchased(_ organization: OrganizationID, crossing: Int64, at instant: Date) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE auto_renew SET due = 0, updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND crossings = \(bind: crossing)
+                """).run()
+        }
+    }
+
+    /// The due purchase was declined: auto-renew turns off, with its audit entry.
+    public func disable(_ organization: OrganizationID, failedPurchase: String, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            let changed = try await sql.raw("""
+                UPDATE auto_renew SET enabled = 0, armed = 0, due = 0, failed_purchase_id = \(bind: failedPurchase), updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND (enabled = 1 OR due = 1) RETURNING organization_id
+                """).all()
+            if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
+        }
+    }
+
+    /// A retried charge succeeded: auto-renew is on again (armed; the caller re-checks the balance).
+    public func reenable(_ organization: OrganizationID, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            let changed = try await sql.raw("""
+                UPDATE auto_renew SET enabled = 1, armed = 1, due = 0, failed_purchase_id = NULL, updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND failed_purchase_id IS NOT NULL RETURNING organization_id
+                """).all()
+            if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
+        }
+    }
+
+    static func settings(_ row: any SQLRow) throws -> AutoRenewSettings {
+        AutoRenewSettings(organizationID: OrganizationID(try row.value("organization_id")), enabled: try row.value("enabled", as: Int.self) == 1,
+                          mode: AutoRenewSettings.Mode(rawValue: try row.value("mode")) ?? .immediate, credits: try row.value("credits"),
+                          threshold: try row.value("threshold"), armed: try row.value("armed", as: Int.self) == 1,
+                          due: try row.value("due", as: Int.self) == 1, crossings: try row.value("crossings"),
+                          failedPurchaseID: try row.optional("failed_purchase_id"), updatedAt: Date(milliseconds: try row.value("updated_at")))
+    }
+}

@@ -1,0 +1,142 @@
+import CreditsCore
+import CreditsServer
+import CreditsStore
+import Foundation
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+@Suite struct AutoRenewTests {
+    static let stores = TestDatabase.available
+
+    static func autoRenew(_ server: TestServer, _ org: TestServer.Org, credits: Int, threshold: Int, enabled: Bool = true) async throws -> TestResponse {
+        try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
+                                 json: #"{"enabled": \#(enabled), "credits": \#(credits), "threshold": \#(threshold), "mode": "immediate"}"#)
+    }
+
+    static func autoRenewPurchases(_ server: TestServer, _ org: TestServer.Org) async throws -> [[String: Any]] {
+        try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().filter { $0["kind"] as? String == "auto_renew" }
+    }
+
+    @Test(arguments: stores)
+    func aHundredConcurrentSendsCrossingTheThresholdBuyExactlyOnce(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 150)
+            let phones = (0..<100).map { "+1415555\(String(format: "%04d", 3000 + $0))" }
+            try await server.importContacts(org, phones: phones)
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 500, threshold: 100).status == .ok)
+
+            // The worker runs alongside the sends, as it does in a server: a purchase can land
+            // while other sends still see the old balance.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, phone) in phones.enumerated() {
+                    if index % 10 == 0 { group.addTask { try await server.services.autoRenew.runDue() } }
+                    group.addTask {
+                        let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                            json: #"{"to": ["\#(phone)"], "body": "Pool closed today", "override_sending_hours": true}"#)
+                        #expect(sent.status == .created, "\(sent.text)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await server.services.autoRenew.runDue()
+            #expect(try await server.services.autoRenew.runDue() == 0)
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).count == 1, "one crossing, one purchase")
+            #expect(try await server.pool(org)["available"] as? Double == 550)
+            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 1)
+
+            // Back above the threshold the setting re-arms: the next crossing buys again.
+            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -460), reason: "correction", actor: .system)
+            await server.services.autoRenew.check(org.id)
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).count == 2)
+            #expect(try await server.pool(org)["available"] as? Double == 590)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func aCrossingIsCountedOnceUntilTheBalanceIsBackAboveTheThreshold(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 150)
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 500, threshold: 100).status == .ok)
+            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -60), reason: "spent", actor: .system)
+            // Every spend below the threshold checks; only the first counts as a crossing, even
+            // one that observed the low balance late (a direct trip stands for it).
+            for _ in 0..<5 { await server.services.autoRenew.check(org.id) }
+            #expect(try await server.services.autoRenewStore.trip(org.id, at: server.clock.now) == nil)
+            #expect(try await server.services.autoRenewStore.settings(org.id)?.crossings == 1)
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            #expect(try await server.services.autoRenewStore.trip(org.id, at: server.clock.now) != nil,
+                    "after the purchase the balance is above the threshold and the setting is armed again")
+        }
+    }
+
+    @Test(arguments: stores)
+    func aDeclinedAutoRenewTurnsItOffUntilThePaymentMethodIsUpdated(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 50)
+            try await BillingTests.putCard(server, org, "4000 0000 0000 0002")
+            // Enabling below the threshold buys at once: the declined card turns auto-renew off.
+            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 200, threshold: 100).status == .ok)
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            let settings = try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()
+            #expect(settings["enabled"] as? Bool == false)
+            #expect(settings["failed_purchase"] is String)
+            let log = try await server.request(.get, "/v1/audit-log?action=credits.auto_renew_failed", key: org.ownerKey).list()
+            #expect(log.compactMap { $0["message"] as? String } == [
+                "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information.",
+            ])
+            let notices = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
+            #expect(notices.map { $0["code"] as? String } == ["auto_renew_failed"])
+            #expect(try await server.pool(org)["available"] as? Double == 50)
+
+            // A new card retries the charge; on success auto-renew is on again.
+            try await BillingTests.putCard(server, org, "4242 4242 4242 4242")
+            #expect(try await server.pool(org)["available"] as? Double == 250)
+            let restored = try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()
+            #expect(restored["enabled"] as? Bool == true)
+            #expect(restored["failed_purchase"] == nil)
+            #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().isEmpty)
+            #expect(try await server.services.autoRenew.runDue() == 0, "the retry was the purchase; nothing else is due")
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["status"] as? String } == ["succeeded", "failed"])
+        }
+    }
+
+    @Test(arguments: stores)
+    func badAutoRenewSettingsAreRefused(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 200, threshold: 100).errorCode == "payment_method_required")
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 50, threshold: 100).errorCode == "purchase_below_minimum")
+            let monthly = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
+                                                   json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#)
+            #expect(monthly.errorCode == "auto_renew_mode_unavailable")
+            let staff = try await server.addStaff(org, role: .staff)
+            let forbidden = try await server.request(.put, "/v1/credits/auto-renew", key: staff.key,
+                                                     json: #"{"enabled": true, "credits": 200, "threshold": 100}"#)
+            #expect(forbidden.status == .forbidden)
+            #expect(try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()["enabled"] as? Bool == false)
+        }
+    }
+
+    @Test(arguments: stores)
+    func lowAndEmptyBalancesShowNotices(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().map { $0["code"] as? String } == ["out_of_credits"])
+            try await server.fund(org, credits: 20)
+            #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().isEmpty)
+            _ = try await server.request(.patch, "/v1/staff/\(org.ownerID)", key: org.ownerKey, json: #"{"low_balance_threshold": 25}"#)
+            let notices = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
+            #expect(notices.map { $0["code"] as? String } == ["low_balance"])
+            #expect(notices.first?["message"] as? String == "The organisation's SMS credit balance is low: 20 credits left (your alert is set below 25).")
+        }
+    }
+}
