@@ -97,3 +97,38 @@ struct AdjustCredits: AsyncParsableCommand {
         print("Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer)).")
     }
 }
+
+/// `textcredits plans …`.
+struct PlansCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plans", abstract: "Operator plan settings.", subcommands: [SetPlan.self])
+}
+
+/// `textcredits plans set`: the running server grants its cycles (and catches up) within a second.
+struct SetPlan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Give an organisation a plan that grants plan credits each cycle.")
+
+    @Option(help: "Organisation id.") var org: String
+    @Option(help: "Plan name, shown in the audit log.") var name: String
+    @Option(help: "Plan credits granted each cycle.") var credits: Int64
+    @Option(help: "monthly or yearly.") var cycle: String = "monthly"
+    @Flag(name: .customLong("rollover-protection"), help: "Plan credits granted from now on never expire.") var rolloverProtection = false
+    @Option(name: .customLong("starts-at"), help: "ISO 8601 start (default now); cycles begin at local midnight of that day.") var startsAt: String?
+    @Flag(help: "End the plan (no further cycles).") var end = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let cycle = Plan.Cycle(rawValue: cycle) else { throw ValidationError("--cycle must be monthly or yearly.") }
+        var start: Date?
+        if let startsAt {
+            guard let parsed = ISO8601DateFormatter().date(from: startsAt) else { throw ValidationError("--starts-at must be an ISO 8601 time.") }
+            start = parsed
+        }
+        let plan = try await withServices(database) { services in
+            guard try await services.organizations.organization(OrganizationID(org)) != nil else { throw ValidationError("No organisation \(org).") }
+            return try await services.plans.setPlan(OrganizationID(org), name: name, credits: credits, cycle: cycle, rolloverProtection: rolloverProtection,
+                                                    startsAt: start, active: !end, actor: commandLineOperator)
+        }
+        print(plan.active ? "Plan \(plan.name): \(plan.credits) plan credits each \(plan.cycle.rawValue) cycle from \(ISO8601DateFormatter().string(from: plan.startsAt))."
+                          : "Plan \(plan.name) ended.")
+    }
+}

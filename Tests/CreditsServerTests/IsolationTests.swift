@@ -60,7 +60,8 @@ import Testing
                                                     json: #"{"credits": 100, "wallet": "\#(aStaff.id)"}"#, headers: ["Idempotency-Key": "steal"])
             #expect(purchase.status == .notFound, "\(purchase.text)")
             for path in ["/v1/contacts", "/v1/staff", "/v1/groups", "/v1/audit-log", "/v1/credits", "/v1/credits/entries",
-                         "/v1/campaigns", "/v1/conversations", "/v1/sms/setup", "/v1/billing", "/v1/credits/purchases"] {
+                         "/v1/campaigns", "/v1/conversations", "/v1/sms/setup", "/v1/billing", "/v1/credits/purchases",
+                         "/v1/billing/transactions", "/v1/notices", "/v1/mail", "/v1/credits/auto-renew"] {
                 let response = try await server.request(.get, path, key: b.ownerKey)
                 #expect(response.status == .ok)
                 #expect(!response.text.contains("Alpha"), "\(path) leaked organisation A's data")

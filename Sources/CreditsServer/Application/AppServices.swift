@@ -26,6 +26,9 @@ public final class AppServices: Sendable {
     public let rateLimiter: RateLimiter
     public let billingStore: BillingStore
     public let autoRenewStore: AutoRenewStore
+    /// The mail outbox (mail is kept there and listed at `GET /v1/mail`).
+    public let mailStore: MailStore
+    public let planStore: PlanStore
     /// The gateway purchases are charged through.
     public let gateway: any PaymentGateway
     /// Delivery reports arriving together are applied, and the holds of the messages they
@@ -69,6 +72,8 @@ public final class AppServices: Sendable {
         self.ledgerStore = SQLLedgerStore(database: database)
         self.billingStore = BillingStore(database: database, ledgerStore: ledgerStore)
         self.autoRenewStore = AutoRenewStore(database: database)
+        self.mailStore = MailStore(database: database)
+        self.planStore = PlanStore(database: database)
         self.gateway = gateway
         self.ledger = Ledger(store: ledgerStore)
         self.organizations = OrganizationStore(database: database)
@@ -121,6 +126,10 @@ public final class AppServices: Sendable {
     public var autoRenew: AutoRenewService { AutoRenewService(services: self) }
     /// Banners for staff: low balance, out of credits, failed auto-renew.
     public var notices: NoticeService { NoticeService(services: self) }
+    /// Low-balance mail and the outbox.
+    public var alerts: AlertService { AlertService(services: self) }
+    /// Plans, plan-credit grants, allotments and expiry.
+    public var plans: PlanService { PlanService(services: self) }
 }
 
 /// The Sandbox gateway's record of charges, in the server's database.

@@ -127,9 +127,11 @@ extension MessagingService {
         let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: "sms.requested",
                                 message: "Requested to send SMS message to 1 recipient (reply to \(conversation.phone)).", subjectType: "conversation",
                                 subjectID: id, at: now)
-        try await place([item], organization: principal.organizationID, account: try await sendingAccount(principal),
+        let account = try await sendingAccount(principal)
+        try await place([item], organization: principal.organizationID, account: account,
                         from: try await sendingNumber(principal.organizationID), channel: .sms, kind: .reply, campaign: nil, conversation: id,
                         notBefore: now, actor: principal.actor, audits: [audit], now: now)
+        await services.alerts.afterSend(principal, account: account)
         try await services.conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
         return try await message(item.id, principal: principal)
     }

@@ -94,6 +94,7 @@ public struct MessagingService: Sendable {
                                   subjectType: "campaign", subjectID: campaign.id, at: now), at: 0)
         try await place(planned, organization: organization.id, account: account, from: from, channel: channel, kind: .campaign,
                         campaign: campaign, conversation: nil, notBefore: notBefore, actor: principal.actor, audits: audits, now: now)
+        await services.alerts.afterSend(principal, account: account)
         return try await view(campaign.id, principal: principal)
     }
 

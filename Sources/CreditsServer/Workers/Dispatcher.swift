@@ -99,7 +99,7 @@ struct DispatchService: Service {
 }
 
 /// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims, makes due
-/// auto-renew purchases, settles purchases a crash left pending and polls registrations, until
+/// auto-renew purchases, grants plan cycles, expires lots, settles purchases a crash left pending and polls registrations, until
 /// shutdown.
 struct MaintenanceService: Service {
     let services: AppServices
@@ -113,6 +113,8 @@ struct MaintenanceService: Service {
                     try await services.messages.reclaimExpiredLeases(now: services.now())
                     try await services.registration.poll()
                     try await services.autoRenew.runDue()
+                    try await services.plans.runCycles()
+                    try await services.plans.runExpiry()
                     if tick % 10 == 0 {
                         try await services.settlement.timeOutHolds()
                         try await services.billing.reconcile()

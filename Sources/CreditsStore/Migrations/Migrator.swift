@@ -5,7 +5,8 @@ import SQLKit
 public enum Migrator {
     /// Every migration, in order.
     public static let all: [Migration] = [LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
-                                          AutoRenewSchema.migration]
+                                          AutoRenewSchema.migration, MailSchema.migration,
+                                          PlanSchema.migration]
 
     /// The newest version this program knows.
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -3,7 +3,7 @@ import CreditsStore
 import Foundation
 import Hummingbird
 
-/// `/v1/billing…`, `/v1/credits/purchases…`, `/v1/credits/auto-renew`, `/v1/notices`, `/v1/invoices…`.
+/// `/v1/billing…`, `/v1/credits/purchases…`, `/v1/credits/auto-renew`, `/v1/notices`, `/v1/mail`, `/v1/invoices…`.
 enum BillingRoutes {
     static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
         table.add(.get, "/v1/billing", through: group) { _, context in
@@ -56,6 +56,18 @@ enum BillingRoutes {
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(AutoRenewInput.self, from: request)
             return try JSONOutput.response(try await services.autoRenew.update(principal, input))
+        }
+        table.add(.get, "/v1/billing/plan", through: group) { _, context in
+            let principal = try context.authenticated()
+            guard let plan = try await services.plans.view(principal) else { throw APIError.notFound("A plan for this organisation") }
+            return try JSONOutput.response(plan)
+        }
+        table.add(.get, "/v1/mail", through: group) { request, context in
+            let principal = try context.authenticated()
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 50, maximum: 500)
+            let mail = try await services.alerts.mail(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let next = mail.count == limit ? mail.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            return try JSONOutput.response(Page(data: mail, nextCursor: next))
         }
         table.add(.get, "/v1/notices", through: group) { _, context in
             try JSONOutput.response(Page(data: try await services.notices.notices(try context.authenticated()), nextCursor: nil))

@@ -1,0 +1,77 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+
+/// A mail as the API shows it (`GET /v1/mail`).
+public struct MailView: Encodable, Sendable {
+    public var id: String
+    public var kind: String
+    public var to: String
+    public var subject: String
+    public var body: String
+    public var status: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, to, subject, body, status
+        case createdAt = "created_at"
+    }
+
+    init(_ mail: Mail) {
+        id = mail.id
+        kind = mail.kind
+        to = mail.to
+        subject = mail.subject
+        body = mail.body
+        status = mail.status
+        createdAt = mail.createdAt
+    }
+}
+
+/// Low-balance alerts: at most one mail a day (in the organisation's time zone) to the staff
+/// member whose send found the balance below their own threshold. Mail goes to the Outbox,
+/// where it is kept and listed.
+public struct AlertService: Sendable {
+    let services: AppServices
+
+    /// After a send from `account` by `principal`; never fails the send.
+    public func afterSend(_ principal: Principal, account: LedgerAccount) async {
+        guard let threshold = principal.staff.lowBalanceThreshold else { return }
+        do {
+            guard let current = try await services.ledgerStore.accounts(of: principal.organizationID).first(where: { $0.id == account.id }),
+                  current.available < threshold else { return }
+            let now = services.now()
+            let day = AlertService.day(of: now, in: principal.organization.timeZone)
+            let whose = current.kind == .wallet ? "Your" : "\(principal.organization.name)'s"
+            let mail = Mail(id: Identifier.make("mail_"), organizationID: principal.organizationID, kind: "low_balance", to: principal.staff.email,
+                            subject: "SMS credits are running low",
+                            body: """
+                                Hello \(principal.staff.name),
+
+                                \(whose) SMS credit balance is \(current.available) credits, below the \(threshold) you asked to be told about.
+                                Texts stop when it reaches zero. Buy credits or turn on auto-renew under billing to keep sending.
+
+                                This alert is sent at most once a day.
+                                """,
+                            status: "stored", createdAt: now)
+            _ = try await services.mailStore.recordLowBalanceAlert(mail, staffID: principal.staff.id, day: day)
+        } catch {
+            services.logger.error("low-balance alert failed", metadata: ["staff": "\(principal.staff.id)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// The calendar day of `instant` where the organisation is ("2026-11-21").
+    static func day(of instant: Date, in timeZone: String) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC") ?? .current
+        let parts = calendar.dateComponents([.year, .month, .day], from: instant)
+        func two(_ value: Int?) -> String { let text = String(value ?? 0); return text.count == 1 ? "0" + text : text }
+        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day))"
+    }
+
+    /// `GET /v1/mail`: the organisation's mail in the Outbox, newest first.
+    public func mail(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws -> [MailView] {
+        guard principal.can(.manageSettings) || principal.can(.viewLogs) else { throw APIError.forbidden(.viewLogs) }
+        return try await services.mailStore.mail(of: principal.organizationID, after: cursor, limit: limit).map(MailView.init)
+    }
+}

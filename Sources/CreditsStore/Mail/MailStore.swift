@@ -1,0 +1,73 @@
+import CreditsCore
+import Foundation
+import SQLKit
+
+/// A mail the server sends (or, with the Outbox, keeps for people to read).
+public struct Mail: Sendable, Equatable {
+    public var id: String
+    public var organizationID: OrganizationID?
+    /// What it is about ("low_balance").
+    public var kind: String
+    public var to: String
+    public var subject: String
+    public var body: String
+    /// `stored` in the Outbox; `queued`, `sent` or `failed` with a mail server.
+    public var status: String
+    public var createdAt: Date
+
+    public init(id: String, organizationID: OrganizationID?, kind: String, to: String, subject: String, body: String, status: String, createdAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.kind = kind
+        self.to = to
+        self.subject = subject
+        self.body = body
+        self.status = status
+        self.createdAt = createdAt
+    }
+}
+
+/// The mail outbox and the low-balance alert record.
+public struct MailStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// Keeps a low-balance mail for `staffID` unless one was already kept on `day`; true when
+    /// this call recorded it (the day's one alert).
+    public func recordLowBalanceAlert(_ mail: Mail, staffID: String, day: String) async throws -> Bool {
+        try await database.transaction { sql in
+            let claimed = try await sql.raw("""
+                INSERT INTO low_balance_alerts (staff_id, day, mail_id, created_at)
+                VALUES (\(bind: staffID), \(bind: day), \(bind: mail.id), \(bind: mail.createdAt.milliseconds))
+                ON CONFLICT (staff_id, day) DO NOTHING
+                RETURNING staff_id
+                """).all()
+            guard !claimed.isEmpty else { return false }
+            try await MailStore.insert(mail, on: sql)
+            return true
+        }
+    }
+
+    static func insert(_ mail: Mail, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO mail_outbox (id, organization_id, kind, to_address, subject, body, status, created_at)
+            VALUES (\(bind: mail.id), \(bind: mail.organizationID?.rawValue), \(bind: mail.kind), \(bind: mail.to), \(bind: mail.subject),
+                    \(bind: mail.body), \(bind: mail.status), \(bind: mail.createdAt.milliseconds))
+            """).run()
+    }
+
+    /// An organisation's mail, newest first.
+    public func mail(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
+        try await database.read { sql in
+            var query: SQLQueryString = "SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)"
+            if let cursor { query += cursor.condition(instant: "created_at", id: "id") }
+            query += " ORDER BY created_at DESC, id DESC LIMIT \(bind: max(1, min(limit, 500)))"
+            return try await sql.raw(query).all().map { row in
+                Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
+                     kind: try row.value("kind"), to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
+                     status: try row.value("status"), createdAt: Date(milliseconds: try row.value("created_at")))
+            }
+        }
+    }
+}
