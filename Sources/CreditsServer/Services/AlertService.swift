@@ -2,32 +2,6 @@ import CreditsCore
 import CreditsStore
 import Foundation
 
-/// A mail as the API shows it (`GET /v1/mail`).
-public struct MailView: Encodable, Sendable {
-    public var id: String
-    public var kind: String
-    public var to: String
-    public var subject: String
-    public var body: String
-    public var status: String
-    public var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id, kind, to, subject, body, status
-        case createdAt = "created_at"
-    }
-
-    init(_ mail: Mail) {
-        id = mail.id
-        kind = mail.kind
-        to = mail.to
-        subject = mail.subject
-        body = mail.body
-        status = mail.status
-        createdAt = mail.createdAt
-    }
-}
-
 /// Low-balance alerts: at most one mail a day (in the organisation's time zone) to the staff
 /// member whose send found the balance below their own threshold. Mail goes to the Outbox,
 /// where it is kept and listed.
@@ -70,8 +44,8 @@ public struct AlertService: Sendable {
     }
 
     /// `GET /v1/mail`: the organisation's mail in the Outbox, newest first.
-    public func mail(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws -> [MailView] {
+    public func mail(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
         guard principal.can(.manageSettings) || principal.can(.viewLogs) else { throw APIError.forbidden(.viewLogs) }
-        return try await services.mailStore.mail(of: principal.organizationID, after: cursor, limit: limit).map(MailView.init)
+        return try await services.mailStore.mail(of: principal.organizationID, after: cursor, limit: limit)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import SQLKit
 
 /// A mail the server sends (or, with the Outbox, keeps for people to read).
-public struct Mail: Sendable, Equatable {
+public struct Mail: Sendable, Equatable, Encodable {
     public var id: String
     public var organizationID: OrganizationID?
     /// What it is about ("low_balance").
@@ -14,6 +14,12 @@ public struct Mail: Sendable, Equatable {
     /// `stored` in the Outbox; `queued`, `sent` or `failed` with a mail server.
     public var status: String
     public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, to, subject, body, status
+        case organizationID = "organization_id"
+        case createdAt = "created_at"
+    }
 
     public init(id: String, organizationID: OrganizationID?, kind: String, to: String, subject: String, body: String, status: String, createdAt: Date) {
         self.id = id
