@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     var provider: String?
     @Option(help: "sandbox (default) or stripe (env TEXTCREDITS_GATEWAY; Stripe reads TEXTCREDITS_STRIPE_SECRET_KEY, TEXTCREDITS_STRIPE_API_URL). Invoices name the seller from TEXTCREDITS_SELLER_NAME, TEXTCREDITS_SELLER_ADDRESS, TEXTCREDITS_SELLER_TAX_ID.")
     var gateway: String?
+    @Option(help: "outbox (default: mail is kept and listed at GET /v1/mail) or smtp (env TEXTCREDITS_MAIL; SMTP reads TEXTCREDITS_SMTP_HOST, TEXTCREDITS_SMTP_PORT (587), TEXTCREDITS_SMTP_USERNAME, TEXTCREDITS_SMTP_PASSWORD, TEXTCREDITS_SMTP_FROM, TEXTCREDITS_SMTP_SECURITY (starttls or none)).")
+    var mail: String?
     @Option(name: .customLong("simulator-delay"), help: "Seconds before the Simulator reports delivery (env TEXTCREDITS_SIMULATOR_DELAY; default 1).")
     var simulatorDelay: Double?
     @Option(name: .customLong("rate-per-number"), help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500).")
@@ -67,6 +69,21 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.gateway = .stripe(StripeConfiguration(secretKey: key, apiURL: Environment.value("TEXTCREDITS_STRIPE_API_URL") ?? "https://api.stripe.com"))
         case let other: throw ValidationError("Unknown gateway \(other); use sandbox or stripe.")
+        }
+        switch mail ?? Environment.value("TEXTCREDITS_MAIL") ?? "outbox" {
+        case "outbox": configuration.mail = .outbox
+        case "smtp":
+            guard let host = Environment.value("TEXTCREDITS_SMTP_HOST"), let from = Environment.value("TEXTCREDITS_SMTP_FROM") else {
+                throw ValidationError("--mail smtp needs TEXTCREDITS_SMTP_HOST and TEXTCREDITS_SMTP_FROM.")
+            }
+            guard let security = SMTPConfiguration.Security(rawValue: Environment.value("TEXTCREDITS_SMTP_SECURITY") ?? "starttls") else {
+                throw ValidationError("TEXTCREDITS_SMTP_SECURITY must be starttls or none.")
+            }
+            configuration.mail = .smtp(SMTPConfiguration(
+                host: host, port: Environment.value("TEXTCREDITS_SMTP_PORT").flatMap(Int.init) ?? 587,
+                username: Environment.value("TEXTCREDITS_SMTP_USERNAME"), password: Environment.value("TEXTCREDITS_SMTP_PASSWORD"),
+                security: security, from: from))
+        case let other: throw ValidationError("Unknown mail transport \(other); use outbox or smtp.")
         }
         if let name = Environment.value("TEXTCREDITS_SELLER_NAME") { configuration.seller.name = name }
         configuration.seller.address = Environment.value("TEXTCREDITS_SELLER_ADDRESS")?.replacingOccurrences(of: "\\n", with: "\n")

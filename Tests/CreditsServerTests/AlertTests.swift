@@ -1,3 +1,4 @@
+import CreditsAdapters
 import CreditsCore
 import CreditsServer
 import Foundation
@@ -40,6 +41,31 @@ import Testing
                                                 json: #"{"to": ["\#(phones[8])"], "body": "Gym closed", "override_sending_hours": true}"#)
             #expect(sent.status == .created)
             #expect(try await server.request(.get, "/v1/mail", key: org.ownerKey).list().count == 2)
+        }
+    }
+
+    @Test(.enabled(if: SMTPTestServer.isAvailable, "needs aiosmtpd (.ci/run sets it up)"))
+    func withSMTPTheAlertIsQueuedAndDeliveredOverSTARTTLS() async throws {
+        let smtp = try await SMTPTestServer.start()
+        try await TestServer.with(.sqlite, configure: { configuration in
+            configuration.mail = .smtp(SMTPConfiguration(host: "127.0.0.1", port: smtp.port, username: "mailer", password: "s3cret",
+                                                         from: "alerts@textcredits.example", trustRootsFile: smtp.certificate))
+        }) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 5)
+            try await server.importContacts(org, phones: ["+14155554100"])
+            _ = try await server.request(.patch, "/v1/staff/\(org.ownerID)", key: org.ownerKey, json: #"{"low_balance_threshold": 10}"#)
+            _ = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                         json: #"{"to": ["+14155554100"], "body": "Gym closed", "override_sending_hours": true}"#)
+            #expect(try await server.request(.get, "/v1/mail", key: org.ownerKey).list().map { $0["status"] as? String } == ["queued"])
+            #expect(try await server.services.alerts.deliverQueued() == 1)
+            #expect(try await server.services.alerts.deliverQueued() == 0)
+            #expect(try await server.request(.get, "/v1/mail", key: org.ownerKey).list().map { $0["status"] as? String } == ["sent"])
+            let received = try smtp.messages()
+            #expect(received.count == 1)
+            #expect(received.first?["to"] as? [String] == ["owner@brightstarsgym.example"])
+            #expect(received.first?["tls"] as? Bool == true)
+            #expect((received.first?["data"] as? String)?.contains("Subject: SMS credits are running low") == true)
         }
     }
 }

@@ -115,9 +115,9 @@ import Testing
             #expect(try await AutoRenewTests.autoRenew(server, org, credits: 200, threshold: 100).errorCode == "payment_method_required")
             try await BillingTests.putCard(server, org, "4242424242424242")
             #expect(try await AutoRenewTests.autoRenew(server, org, credits: 50, threshold: 100).errorCode == "purchase_below_minimum")
-            let monthly = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
-                                                   json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#)
-            #expect(monthly.errorCode == "auto_renew_mode_unavailable")
+            let weekly = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
+                                                  json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "weekly"}"#)
+            #expect(weekly.status == .unprocessableContent)
             let staff = try await server.addStaff(org, role: .staff)
             let forbidden = try await server.request(.put, "/v1/credits/auto-renew", key: staff.key,
                                                      json: #"{"enabled": true, "credits": 200, "threshold": 100}"#)
@@ -138,5 +138,57 @@ import Testing
             #expect(notices.map { $0["code"] as? String } == ["low_balance"])
             #expect(notices.first?["message"] as? String == "The organisation's SMS credit balance is low: 20 credits left (your alert is set below 25).")
         }
+    }
+
+    @Test(arguments: stores)
+    func monthlyAutoRenewBuysWhatWasUsedOnTheFirstAt10CentralAcrossDST(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            // The test clock reads 18 Nov 2026.
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 300)
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            let phones = (0..<650).map { "+1415\(300 + $0 / 1000)\(String(format: "%04d", 5000 + $0 % 1000))" }
+            try await server.importContacts(org, phones: phones)
+            let set = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
+                                               json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#)
+            #expect(set.status == .ok, "\(set.text)")
+            #expect(try await server.pool(org)["overdraft_limit"] as? Double == 2000, "sending continues on a bounded overdraft line")
+
+            func send(_ numbers: ArraySlice<String>) async throws {
+                let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                    json: try jsonText(["to": Array(numbers), "body": "Snow day", "override_sending_hours": true]))
+                #expect(sent.status == .created, "\(sent.text)")
+            }
+            try await send(phones[0..<250])                      // 50 left: 50 below the threshold → 200 will be bought
+            try await send(phones[250..<450])                    // −150: 250 below → 400 will be bought
+            #expect(try await AutoRenewTests.net(server, org) == -150, "150 credits into the overdraft line")
+            let notices = try await server.request(.get, "/v1/mail", key: org.ownerKey).list().compactMap { $0["subject"] as? String }
+            #expect(notices == ["Auto-renew will purchase 400 SMS credits", "Auto-renew will purchase 200 SMS credits"])
+
+            server.clock.set(PlanTests.date("2026-12-01T15:59:59Z"))   // 09:59:59 CST
+            #expect(try await server.services.autoRenew.runDue() == 0)
+            server.clock.set(PlanTests.date("2026-12-01T16:00:00Z"))   // 10:00 CST
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            #expect(try await server.services.autoRenew.runDue() == 0, "one purchase a month")
+            #expect(try await AutoRenewTests.net(server, org) == 250)
+            let purchases = try await AutoRenewTests.autoRenewPurchases(server, org)
+            #expect(purchases.map { $0["credits"] as? Int } == [400])
+
+            // Daylight saving time: in April 10:00 Central is 15:00 UTC.
+            try await send(phones[450..<650])                    // 50 left
+            server.clock.set(PlanTests.date("2027-04-01T14:59:59Z"))
+            #expect(try await server.services.autoRenew.runDue() == 0)
+            server.clock.set(PlanTests.date("2027-04-01T15:00:00Z"))
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["credits"] as? Int } == [200, 400])
+            #expect(try await AutoRenewTests.net(server, org) == 250)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    /// The pool's balance net of holds, negative when it runs on the overdraft line.
+    static func net(_ server: TestServer, _ org: TestServer.Org) async throws -> Double {
+        let pool = try await server.pool(org)
+        return (pool["posted"] as? Double ?? .nan) - (pool["pending"] as? Double ?? .nan)
     }
 }

@@ -103,4 +103,23 @@ import Testing
             #expect((view["pool"] as? [String: Any])?["posted"] as? Double == 180, "100 funded + 100 granted − 20 allotted, once")
         }
     }
+
+    @Test(arguments: stores)
+    func rolloverProtectionStopsGrantedPlanCreditsFromExpiring(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await PlanTests.plan(server, org)
+            try await server.services.plans.runCycles()
+            try await PlanTests.plan(server, org, rollover: true)
+            let lots = try #require(try await server.pool(org)["lots"] as? [[String: Any]])
+            #expect(lots.count == 1)
+            #expect(lots.first?["expires_at"] == nil, "the credits already granted no longer expire")
+            server.clock.set(PlanTests.date("2026-12-18T06:00:01Z"))
+            #expect(try await server.services.plans.runExpiry() == 0)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#)
+            #expect(sent.status == .created, "the protected credits are still there after the cycle ends")
+        }
+    }
 }

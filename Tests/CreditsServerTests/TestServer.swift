@@ -29,7 +29,8 @@ struct TestServer: Sendable {
     /// Runs `body` against a new server on `store`.
     /// With `live`, the server listens on a free port and runs its workers (dispatch, Simulator
     /// callbacks over HTTP, settlement); otherwise requests go straight to the router.
-    static func with(_ store: TestDatabase, live: Bool = false, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    static func with(_ store: TestDatabase, live: Bool = false, configure: @Sendable (inout AppConfiguration) -> Void = { _ in },
+                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await store.with { database, url in
             var configuration = AppConfiguration()
             configuration.database = url
@@ -40,6 +41,7 @@ struct TestServer: Sendable {
             logger.logLevel = .error
             configuration.simulatorDelay = .milliseconds(5)
             configuration.simulatorRegistrationDelay = 2
+            configure(&configuration)
             let services = try await AppServices.make(configuration: configuration, database: database, now: { clock.now }, logger: logger)
             let application = buildApplication(services: services)
             try await application.test(live ? .live : .router) { client in

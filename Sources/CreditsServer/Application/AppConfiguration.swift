@@ -23,6 +23,8 @@ public struct AppConfiguration: Sendable {
     public var gateway: GatewayChoice = .sandbox
     /// Who issues invoices (shown at the top of each tax invoice).
     public var seller = Seller()
+    /// Where mail goes: kept in the Outbox (default) or handed to a mail server.
+    public var mail: MailChoice = .outbox
     /// Log level of the server's logger.
     public var logLevel: Logger.Level = .info
     /// Start background workers (off in route tests that drive time themselves).
@@ -80,5 +82,21 @@ public struct Seller: Sendable, Equatable {
         self.name = name
         self.address = address
         self.taxID = taxID
+    }
+}
+
+/// How the server sends mail.
+public enum MailChoice: Sendable {
+    /// Kept in the database and listed at `GET /v1/mail` (default).
+    case outbox
+    /// Queued, then handed to an SMTP server by the maintenance worker.
+    case smtp(SMTPConfiguration)
+
+    /// The status a new mail starts in.
+    var initialStatus: String {
+        switch self {
+        case .outbox: "stored"
+        case .smtp: "queued"
+        }
     }
 }

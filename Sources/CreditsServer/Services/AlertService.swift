@@ -1,10 +1,11 @@
+import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
 
 /// Low-balance alerts: at most one mail a day (in the organisation's time zone) to the staff
-/// member whose send found the balance below their own threshold. Mail goes to the Outbox,
-/// where it is kept and listed.
+/// member whose send found the balance below their own threshold. Mail is kept in the Outbox
+/// (and listed), or queued for the SMTP server and delivered by the maintenance worker.
 public struct AlertService: Sendable {
     let services: AppServices
 
@@ -27,7 +28,7 @@ public struct AlertService: Sendable {
 
                                 This alert is sent at most once a day.
                                 """,
-                            status: "stored", createdAt: now)
+                            status: services.configuration.mail.initialStatus, createdAt: now)
             _ = try await services.mailStore.recordLowBalanceAlert(mail, staffID: principal.staff.id, day: day)
         } catch {
             services.logger.error("low-balance alert failed", metadata: ["staff": "\(principal.staff.id)", "error": "\(String(reflecting: error))"])
@@ -47,5 +48,27 @@ public struct AlertService: Sendable {
     public func mail(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
         guard principal.can(.manageSettings) || principal.can(.viewLogs) else { throw APIError.forbidden(.viewLogs) }
         return try await services.mailStore.mail(of: principal.organizationID, after: cursor, limit: limit)
+    }
+
+    /// Hands queued mail to the mail server (SMTP only); a temporary refusal is retried on the
+    /// next round, a permanent one marks the mail failed. Returns how many were sent.
+    @discardableResult
+    public func deliverQueued() async throws -> Int {
+        guard case .smtp(let configuration) = services.configuration.mail else { return 0 }
+        let client = SMTPClient(configuration: configuration)
+        var sent = 0
+        for mail in try await services.mailStore.queued(limit: 50) {
+            do throws(MailError) {
+                try await client.send(OutgoingMail(to: mail.to, subject: mail.subject, body: mail.body, id: mail.id), at: mail.createdAt)
+            } catch {
+                services.logger.warning("mail not delivered", metadata: ["mail": "\(mail.id)", "reason": "\(error.message)"])
+                if !error.isTemporary { try await services.mailStore.delivered(mail.id, sent: false, error: error.message, at: services.now()) }
+                if error.isTemporary { break }
+                continue
+            }
+            try await services.mailStore.delivered(mail.id, sent: true, error: nil, at: services.now())
+            sent += 1
+        }
+        return sent
     }
 }

@@ -43,8 +43,8 @@ public struct PlanService: Sendable {
         let now = services.now()
         let plan = Plan(organizationID: organization, name: name, credits: credits, cycle: cycle, rolloverProtection: rolloverProtection,
                         startsAt: startsAt ?? now, active: active, updatedAt: now)
-        let protection = rolloverProtection ? " with rollover protection (plan credits never expire)" : ""
-        try await store.save(plan, audit: AuditRecord(
+        let protection = rolloverProtection ? " with rollover protection (plan credits, including those already granted, never expire)" : ""
+        try await store.save(plan, now: now, audit: AuditRecord(
             organization: organization, actor: actor, action: "plan.updated",
             message: active ? "Plan set to \(name): \(credits) plan credits each \(cycle == .monthly ? "month" : "year")\(protection)." : "Plan \(name) ended.",
             subjectType: "organization", subjectID: organization.rawValue, at: now))

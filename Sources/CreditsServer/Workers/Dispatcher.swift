@@ -115,6 +115,7 @@ struct MaintenanceService: Service {
                     try await services.autoRenew.runDue()
                     try await services.plans.runCycles()
                     try await services.plans.runExpiry()
+                    try await services.alerts.deliverQueued()
                     if tick % 10 == 0 {
                         try await services.settlement.timeOutHolds()
                         try await services.billing.reconcile()

@@ -28,10 +28,14 @@ public struct AutoRenewSettings: Sendable, Equatable {
     public var crossings: Int64
     /// The auto-renew purchase that was declined and turned auto-renew off.
     public var failedPurchaseID: String?
+    /// Monthly mode: the month ("2026-12") whose purchase was made.
+    public var purchasedMonth: String?
+    /// Monthly mode: the highest multiple of `credits` the primary contact was told about.
+    public var notifiedMultiple: Int64 = 0
     public var updatedAt: Date
 
     public init(organizationID: OrganizationID, enabled: Bool, mode: Mode, credits: Int64, threshold: Int64, armed: Bool, due: Bool, crossings: Int64,
-                failedPurchaseID: String?, updatedAt: Date) {
+                failedPurchaseID: String?, purchasedMonth: String? = nil, notifiedMultiple: Int64 = 0, updatedAt: Date) {
         self.organizationID = organizationID
         self.enabled = enabled
         self.mode = mode
@@ -41,6 +45,8 @@ public struct AutoRenewSettings: Sendable, Equatable {
         self.due = due
         self.crossings = crossings
         self.failedPurchaseID = failedPurchaseID
+        self.purchasedMonth = purchasedMonth
+        self.notifiedMultiple = notifiedMultiple
         self.updatedAt = updatedAt
     }
 }
@@ -136,11 +142,49 @@ public struct AutoRenewStore: Sendable {
         }
     }
 
+    /// Monthly mode: enabled settings whose purchase for `month` has not been made.
+    public func monthlyDue(month: String, limit: Int) async throws -> [AutoRenewSettings] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT * FROM auto_renew WHERE enabled = 1 AND mode = 'monthly'
+                AND (purchased_month IS NULL OR purchased_month <> \(bind: month)) LIMIT \(bind: max(1, min(limit, 1000)))
+                """).all().map(AutoRenewStore.settings)
+        }
+    }
+
+    /// Claims the month's purchase (and starts counting notices afresh); true when this call won.
+    public func claimMonth(_ organization: OrganizationID, month: String, at instant: Date) async throws -> Bool {
+        try await database.transaction { sql in
+            try await !sql.raw("""
+                UPDATE auto_renew SET purchased_month = \(bind: month), notified_multiple = 0, updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND mode = 'monthly'
+                AND (purchased_month IS NULL OR purchased_month <> \(bind: month))
+                RETURNING organization_id
+                """).all().isEmpty
+        }
+    }
+
+    /// Monthly mode: records that the primary contact is told about `multiple`, if higher than
+    /// what they were told before, together with the mail; true when this call recorded it.
+    public func notify(_ organization: OrganizationID, multiple: Int64, mail: Mail) async throws -> Bool {
+        try await database.transaction { sql in
+            let changed = try await sql.raw("""
+                UPDATE auto_renew SET notified_multiple = \(bind: multiple)
+                WHERE organization_id = \(bind: organization.rawValue) AND mode = 'monthly' AND notified_multiple < \(bind: multiple)
+                RETURNING organization_id
+                """).all()
+            guard !changed.isEmpty else { return false }
+            try await MailStore.insert(mail, on: sql)
+            return true
+        }
+    }
+
     static func settings(_ row: any SQLRow) throws -> AutoRenewSettings {
         AutoRenewSettings(organizationID: OrganizationID(try row.value("organization_id")), enabled: try row.value("enabled", as: Int.self) == 1,
                           mode: AutoRenewSettings.Mode(rawValue: try row.value("mode")) ?? .immediate, credits: try row.value("credits"),
                           threshold: try row.value("threshold"), armed: try row.value("armed", as: Int.self) == 1,
                           due: try row.value("due", as: Int.self) == 1, crossings: try row.value("crossings"),
-                          failedPurchaseID: try row.optional("failed_purchase_id"), updatedAt: Date(milliseconds: try row.value("updated_at")))
+                          failedPurchaseID: try row.optional("failed_purchase_id"), purchasedMonth: try row.optional("purchased_month"),
+                          notifiedMultiple: try row.value("notified_multiple"), updatedAt: Date(milliseconds: try row.value("updated_at")))
     }
 }

@@ -49,7 +49,11 @@ public struct PlanStore: Sendable {
         try await database.read { sql in try await sql.raw("SELECT * FROM plans WHERE active = 1").all().map(PlanStore.plan) }
     }
 
-    public func save(_ plan: Plan, audit: AuditRecord) async throws {
+    /// Saves the plan with its audit entry. With rollover protection, plan lots not yet expired
+    /// stop expiring in the same transaction (their credits never move; only the promise
+    /// changes); returns how many lots that was.
+    @discardableResult
+    public func save(_ plan: Plan, now: Date, audit: AuditRecord) async throws -> Int {
         try await database.transaction { sql in
             try await sql.raw("""
                 INSERT INTO plans (organization_id, name, credits, cycle, rollover_protection, starts_at, active, updated_at)
@@ -61,6 +65,12 @@ public struct PlanStore: Sendable {
                     updated_at = excluded.updated_at
                 """).run()
             try await AuditStore.insert([audit], on: sql)
+            guard plan.rolloverProtection else { return 0 }
+            return try await sql.raw("""
+                UPDATE ledger_lots SET expires_at = NULL
+                WHERE organization_id = \(bind: plan.organizationID.rawValue) AND kind = 'plan' AND expires_at > \(bind: now.milliseconds)
+                RETURNING id
+                """).all().count
         }
     }
 

@@ -63,17 +63,37 @@ public struct MailStore: Sendable {
             """).run()
     }
 
+    /// Mail waiting for the mail server, oldest first.
+    public func queued(limit: Int) async throws -> [Mail] {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM mail_outbox WHERE status = 'queued' ORDER BY created_at LIMIT \(bind: max(1, min(limit, 500)))")
+                .all().map(MailStore.mail)
+        }
+    }
+
+    /// Records the mail server's answer: `sent`, or `failed` for good with the reason.
+    public func delivered(_ id: String, sent: Bool, error: String?, at instant: Date) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                UPDATE mail_outbox SET status = \(bind: sent ? "sent" : "failed"), sent_at = \(bind: sent ? instant.milliseconds : nil),
+                    error = \(bind: error) WHERE id = \(bind: id) AND status = 'queued'
+                """).run()
+        }
+    }
+
     /// An organisation's mail, newest first.
     public func mail(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
         try await database.read { sql in
             var query: SQLQueryString = "SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)"
             if let cursor { query += cursor.condition(instant: "created_at", id: "id") }
             query += " ORDER BY created_at DESC, id DESC LIMIT \(bind: max(1, min(limit, 500)))"
-            return try await sql.raw(query).all().map { row in
-                Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
-                     kind: try row.value("kind"), to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
-                     status: try row.value("status"), createdAt: Date(milliseconds: try row.value("created_at")))
-            }
+            return try await sql.raw(query).all().map(MailStore.mail)
         }
+    }
+
+    static func mail(_ row: any SQLRow) throws -> Mail {
+        Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
+             kind: try row.value("kind"), to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
+             status: try row.value("status"), createdAt: Date(milliseconds: try row.value("created_at")))
     }
 }
