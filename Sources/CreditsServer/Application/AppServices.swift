@@ -153,7 +153,7 @@ struct SandboxDatabaseLog: SandboxChargeLog {
 struct SimulatorDatabaseLog: SimulatorLog {
     let store: SimulatorStore
     let now: @Sendable () -> Date
-    let accepts: GroupCommit<Int, SimulatorStore.Row, SimulatorStore.Row>
+    let accepts: GroupCommit<Int, SimulatedMessage, SimulatedMessage>
     let deliveries: GroupCommit<Int, String, Bool>
 
     init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
@@ -167,22 +167,12 @@ struct SimulatorDatabaseLog: SimulatorLog {
     }
 
     func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
-        let row = try await accepts.submit(SimulatorStore.Row(
-            reference: message.reference, providerID: message.providerID, from: message.from, to: message.to, body: message.body,
-            outcome: message.outcome.rawValue, errorCode: message.errorCode, segments: message.segments, statusCallback: message.statusCallback,
-            attempts: message.attempts), key: 0)
-        return SimulatorDatabaseLog.message(row)
+        try await accepts.submit(message, key: 0)
     }
 
     func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
 
-    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit).map(SimulatorDatabaseLog.message) }
-
-    static func message(_ row: SimulatorStore.Row) -> SimulatedMessage {
-        SimulatedMessage(reference: row.reference, providerID: row.providerID, from: row.from, to: row.to, body: row.body,
-                         outcome: MessageStatus(rawValue: row.outcome) ?? .delivered, errorCode: row.errorCode, segments: row.segments,
-                         statusCallback: row.statusCallback, attempts: row.attempts)
-    }
+    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
 }
 
 /// Sends from one number at most `perSecond` texts per second (token bucket per number).

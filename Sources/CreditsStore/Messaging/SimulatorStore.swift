@@ -8,37 +8,10 @@ public struct SimulatorStore: Sendable {
 
     public init(database: any Database) { self.database = database }
 
-    /// A row as the Simulator sees it.
-    public struct Row: Sendable, Equatable {
-        public var reference: String
-        public var providerID: String
-        public var from: String
-        public var to: String
-        public var body: String
-        public var outcome: String
-        public var errorCode: String?
-        public var segments: Int
-        public var statusCallback: String
-        public var attempts: Int
-
-        public init(reference: String, providerID: String, from: String, to: String, body: String, outcome: String, errorCode: String?,
-                    segments: Int, statusCallback: String, attempts: Int) {
-            self.reference = reference
-            self.providerID = providerID
-            self.from = from
-            self.to = to
-            self.body = body
-            self.outcome = outcome
-            self.errorCode = errorCode
-            self.segments = segments
-            self.statusCallback = statusCallback
-            self.attempts = attempts
-        }
-    }
-
-    static func row(_ row: any SQLRow) throws -> Row {
-        Row(reference: try row.value("reference"), providerID: try row.value("provider_id"), from: try row.value("from_number"),
-            to: try row.value("to_number"), body: try row.value("body"), outcome: try row.value("outcome"), errorCode: try row.optional("error_code"),
+    static func row(_ row: any SQLRow) throws -> SimulatedMessage {
+        SimulatedMessage(reference: try row.value("reference"), providerID: try row.value("provider_id"), from: try row.value("from_number"),
+            to: try row.value("to_number"), body: try row.value("body"),
+            outcome: MessageStatus(rawValue: try row.value("outcome")) ?? .delivered, errorCode: try row.optional("error_code"),
             segments: try row.value("segments"), statusCallback: try row.value("status_callback"), attempts: try row.value("attempts"))
     }
 
@@ -46,9 +19,9 @@ public struct SimulatorStore: Sendable {
 
     /// Records messages, or counts another attempt of those already recorded, and returns the
     /// stored rows in order — one transaction for the whole batch.
-    public func accept(_ rows: [Row], at instant: Date) async throws -> [Row] {
+    public func accept(_ rows: [SimulatedMessage], at instant: Date) async throws -> [SimulatedMessage] {
         guard !rows.isEmpty else { return [] }
-        var unique: [String: Row] = [:]
+        var unique: [String: SimulatedMessage] = [:]
         for row in rows where unique[row.reference] == nil { unique[row.reference] = row }
         let fresh = Array(unique.values)
         return try await database.transaction { sql in
@@ -56,11 +29,11 @@ public struct SimulatorStore: Sendable {
                 columns: [.text("reference"), .text("provider_id"), .text("from_number"), .text("to_number"), .text("body"), .text("outcome"),
                           .text("error_code"), .integer("segments"), .text("status_callback"), .integer("attempts"), .bigint("accepted_at")],
                 rows: fresh.map { row in
-                    [SQLCell(row.reference), SQLCell(row.providerID), SQLCell(row.from), SQLCell(row.to), SQLCell(row.body), SQLCell(row.outcome),
+                    [SQLCell(row.reference), SQLCell(row.providerID), SQLCell(row.from), SQLCell(row.to), SQLCell(row.body), SQLCell(row.outcome.rawValue),
                      SQLCell(row.errorCode), SQLCell(row.segments), SQLCell(row.statusCallback), SQLCell(1), SQLCell(instant.milliseconds)]
                 },
                 suffix: "ON CONFLICT (reference) DO UPDATE SET attempts = simulator_messages.attempts + 1")
-            var stored: [String: Row] = [:]
+            var stored: [String: SimulatedMessage] = [:]
             let references = fresh.map(\.reference)
             for chunk in stride(from: 0, to: references.count, by: 1000).map({ Array(references[$0..<min(references.count, $0 + 1000)]) }) {
                 for row in try await sql.raw("""
@@ -88,7 +61,7 @@ public struct SimulatorStore: Sendable {
         }
     }
 
-    public func pending(limit: Int) async throws -> [Row] {
+    public func pending(limit: Int) async throws -> [SimulatedMessage] {
         try await database.read { sql in
             try await sql.raw("""
                 SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE callback_delivered_at IS NULL
@@ -98,7 +71,7 @@ public struct SimulatorStore: Sendable {
     }
 
     /// Every recorded message (tests and the crash check).
-    public func all() async throws -> [Row] {
+    public func all() async throws -> [SimulatedMessage] {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages ORDER BY reference").all().map(SimulatorStore.row)
         }
