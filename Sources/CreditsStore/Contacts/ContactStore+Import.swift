@@ -12,7 +12,7 @@ extension ContactStore {
         return try await database.transaction { sql in
             var existing = Set<String>()
             let phones = Array(Set(contacts.map(\.phone)))
-            for chunk in stride(from: 0, to: phones.count, by: 1000).map({ Array(phones[$0..<min(phones.count, $0 + 1000)]) }) {
+            for chunk in phones.inListChunks {
                 for row in try await sql.raw("""
                     SELECT phone FROM contacts WHERE organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
                     AND phone IN (\(chunk.inList(for: sql)))

@@ -32,7 +32,7 @@ extension ContactStore {
                 rows += contacts
             }
             var missingContacts: [String] = []
-            for chunk in stride(from: 0, to: contactIDs.count, by: 1000).map({ Array(contactIDs[$0..<min(contactIDs.count, $0 + 1000)]) }) {
+            for chunk in contactIDs.inListChunks {
                 let found = try await ContactStore.withConsent(try await sql.raw("""
                     \(unsafeRaw: ContactStore.selectContacts)
                     WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.id IN (\(chunk.inList(for: sql)))
@@ -50,7 +50,7 @@ extension ContactStore {
         try await database.read { sql in
             var consent: [String: ConsentState] = [:]
             var contacts: [String: Contact] = [:]
-            for chunk in stride(from: 0, to: phones.count, by: 1000).map({ Array(phones[$0..<min(phones.count, $0 + 1000)]) }) {
+            for chunk in phones.inListChunks {
                 for row in try await sql.raw("""
                     SELECT phone, state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND phone IN (\(chunk.inList(for: sql)))
                     """).all() {

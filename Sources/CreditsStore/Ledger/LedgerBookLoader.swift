@@ -46,19 +46,13 @@ enum LedgerBookLoader {
         }
 
         var holds: [Hold] = []
-        for chunk in chunked(holdIDs) { holds += try await loadHolds(chunk, organization: org, on: sql) }
+        for chunk in holdIDs.inListChunks { holds += try await loadHolds(chunk, organization: org, on: sql) }
         var results: [String: (fingerprint: String, outcome: LedgerOutcome)] = [:]
-        for chunk in chunked(requests.map(\.idempotencyKey)) {
+        for chunk in requests.map(\.idempotencyKey).inListChunks {
             results.merge(try await loadResults(chunk, organization: org, on: sql)) { first, _ in first }
         }
         return LedgerBook(organization: organization, accounts: accounts, lots: Array(lots.values), portions: portions,
                           holds: holds, results: results, makeTransferID: makeTransferID)
-    }
-
-    /// IN lists are read 1,000 values at a time, so a batch of any size makes statements of a
-    /// bounded size.
-    static func chunked(_ values: [String]) -> [[String]] {
-        stride(from: 0, to: values.count, by: 1000).map { Array(values[$0..<min(values.count, $0 + 1000)]) }
     }
 
     static func account(_ row: any SQLRow) throws -> LedgerAccount {

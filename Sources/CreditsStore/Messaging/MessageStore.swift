@@ -70,8 +70,7 @@ public struct MessageStore: Sendable {
         let sorted = Set(ids).sorted()
         let order = lockOrder(sql)
         var rows: [any SQLRow] = []
-        for start in stride(from: 0, to: sorted.count, by: 1000) {
-            let chunk = Array(sorted[start..<min(sorted.count, start + 1000)])
+        for chunk in sorted.inListChunks {
             rows += try await sql.raw("""
                 SELECT \(unsafeRaw: columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
                 """).all()
@@ -238,8 +237,7 @@ public struct MessageStore: Sendable {
             // Resolve provider ids first, then lock every named message in one order.
             var ids = Set(reports.compactMap(\.messageID))
             let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
-            for start in stride(from: 0, to: providerIDs.count, by: 1000) {
-                let chunk = Array(providerIDs[start..<min(providerIDs.count, start + 1000)])
+            for chunk in providerIDs.inListChunks {
                 for row in try await sql.raw("SELECT id FROM messages WHERE provider_id IN (\(chunk.inList(for: sql)))").all() {
                     ids.insert(try row.value("id"))
                 }

@@ -35,7 +35,7 @@ public struct SimulatorStore: Sendable {
                 suffix: "ON CONFLICT (reference) DO UPDATE SET attempts = simulator_messages.attempts + 1")
             var stored: [String: SimulatedMessage] = [:]
             let references = fresh.map(\.reference)
-            for chunk in stride(from: 0, to: references.count, by: 1000).map({ Array(references[$0..<min(references.count, $0 + 1000)]) }) {
+            for chunk in references.inListChunks {
                 for row in try await sql.raw("""
                     SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE reference IN (\(chunk.inList(for: sql)))
                     """).all() {

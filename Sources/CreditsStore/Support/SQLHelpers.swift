@@ -205,6 +205,14 @@ extension SQLRow {
 }
 
 extension Array where Element == String {
+    /// Most values one `IN (…)` list holds.
+    static let inListMax = 1000
+
+    /// The values in `IN (…)`-sized pieces, so a batch of any size makes statements of a bounded size.
+    var inListChunks: [[String]] {
+        stride(from: 0, to: count, by: Self.inListMax).map { Array(self[$0..<Swift.min(count, $0 + Self.inListMax)]) }
+    }
+
     /// Bind values for an `IN (…)` list.
     var binds: [SQLValue] { map { $0 as SQLValue } }
 
