@@ -173,13 +173,8 @@ public struct AutoRenewService: Sendable {
         guard let method = profile?.method else { return nil }
         let pool = try await services.credits.pool(of: organization.id)
         let owner = try await services.organizations.staff(of: organization.id).first { $0.role == .owner }
-        let parties = billing.parties(profile, organization: organization, fallbackEmail: owner?.email)
-        let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: key, fingerprint: "\(credits)|\(pool.id)",
-                                 accountID: pool.id, kind: .autoRenew, actor: .system, quote: try billing.price(credits, for: organization),
-                                 methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
-                                 parties: parties, createdAt: services.now())
-        let stored = try await services.billingStore.begin(candidate)
-        return stored.status == .pending ? try await billing.settle(stored) : stored
+        return try await billing.buy(try billing.price(credits, for: organization), for: organization, into: pool.id, kind: .autoRenew,
+                                     actor: .system, key: key, profile: profile, method: method, fallbackEmail: owner?.email).purchase
     }
 
     func failureAudit(_ organization: OrganizationID) -> AuditRecord {

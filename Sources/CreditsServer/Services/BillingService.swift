@@ -122,17 +122,9 @@ public struct BillingService: Sendable {
         guard let method = profile?.method else {
             throw APIError(.conflict, "payment_method_required", "Add a payment method (PUT /v1/billing/payment-method) before buying credits.")
         }
-        let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: idempotencyKey,
-                                 fingerprint: "\(input.credits)|\(account.id)", accountID: account.id, kind: .manual, actor: principal.actor,
-                                 quote: quote, methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
-                                 parties: parties(profile, organization: organization, fallbackEmail: principal.staff.email), createdAt: services.now())
-        let stored = try await store.begin(candidate)
-        guard stored.fingerprint == candidate.fingerprint else {
-            throw APIError(.conflict, "idempotency_conflict", "This Idempotency-Key was already used for a different purchase.")
-        }
+        let (settled, replayed) = try await buy(quote, for: organization, into: account.id, kind: .manual, actor: principal.actor, key: idempotencyKey,
+                                                profile: profile, method: method, fallbackEmail: principal.staff.email)
         let wallet = staff?.id ?? "pool"
-        let replayed = stored.id != candidate.id
-        let settled = stored.status == .pending ? try await settle(stored) : stored
         switch settled.status {
         case .succeeded: return PurchaseView(settled, wallet: wallet, replayed: replayed)
         case .failed:
@@ -142,6 +134,22 @@ public struct BillingService: Sendable {
             throw APIError(.serviceUnavailable, "payment_unconfirmed",
                            "The payment gateway did not confirm the charge. No credits were added yet; the purchase \(settled.id) is completed or declined automatically within minutes — repeat the request with the same Idempotency-Key to see its outcome.")
         }
+    }
+
+    /// Records a purchase under `key` — or finds the one recorded before, refusing a different
+    /// request under the same key — and charges it while it is pending. Returns the purchase and
+    /// whether it was recorded by an earlier request.
+    func buy(_ quote: Quote, for organization: Organization, into account: AccountID, kind: Purchase.Kind, actor: Actor, key: String,
+             profile: BillingProfile?, method: PaymentMethodDetails, fallbackEmail: String?) async throws -> (purchase: Purchase, replayed: Bool) {
+        let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: key,
+                                 fingerprint: "\(quote.credits)|\(account)", accountID: account, kind: kind, actor: actor, quote: quote,
+                                 methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
+                                 parties: parties(profile, organization: organization, fallbackEmail: fallbackEmail), createdAt: services.now())
+        let stored = try await store.begin(candidate)
+        guard stored.fingerprint == candidate.fingerprint else {
+            throw APIError(.conflict, "idempotency_conflict", "This Idempotency-Key was already used for a different purchase.")
+        }
+        return (stored.status == .pending ? try await settle(stored) : stored, stored.id != candidate.id)
     }
 
     /// The seller (configured) and the buyer (billing details, else the organisation's name).
