@@ -34,13 +34,18 @@ public enum FormEncoding {
     /// a malformed escape (or escapes that are not UTF-8) is kept exactly as it was sent.
     public static func decode(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+        for (name, value) in pairs(text) { result[name] = value }
+        return result
+    }
+
+    /// Decodes a body into its pairs in order, keeping repeated names (a web form's checkboxes).
+    public static func pairs(_ text: String) -> [(String, String)] {
+        text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { pair in
             let equals = pair.firstIndex(of: UInt8(ascii: "="))
             let name = component(pair[pair.startIndex..<(equals ?? pair.endIndex)])
             let value = equals.map { component(pair[pair.index(after: $0)...]) } ?? ""
-            result[name] = value
+            return (name, value)
         }
-        return result
     }
 
     static func component(_ raw: Substring.UTF8View.SubSequence) -> String {

@@ -3,21 +3,34 @@ import Logging
 
 /// Every error leaves as `{"error": {"code", "message"}}`: API errors as they are, Hummingbird's
 /// own (unknown route, body too large) with their status, and anything else as a 500 that says
-/// nothing about internals (it is logged instead).
+/// nothing about internals (it is logged instead). A browser asking for a portal page gets the
+/// same message as a page instead.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let error: any HTTPResponseError
         do {
             return try await next(request, context)
-        } catch let error as HTTPError {
-            throw ErrorMiddleware.translate(error)
-        } catch let error as any HTTPResponseError {
-            throw error
+        } catch let caught as HTTPError {
+            error = ErrorMiddleware.translate(caught)
+        } catch let caught as any HTTPResponseError {
+            error = caught
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            throw APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
+            let hidden = APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
+            guard ErrorMiddleware.wantsPage(request) else { throw hidden }
+            return WebErrorPage.response(hidden)
         }
+        guard ErrorMiddleware.wantsPage(request), let apiError = (error as? APIError) ?? (error as? AllowError)?.error else { throw error }
+        return WebErrorPage.response(apiError)
+    }
+
+    /// True for a browser's request of a portal page (not the API, webhooks or the pages' scripts).
+    static func wantsPage(_ request: Request) -> Bool {
+        let path = request.uri.path
+        guard !path.hasPrefix("/v1/"), !path.hasPrefix("/webhooks/"), !path.hasPrefix("/app/") else { return false }
+        return request.headers[.accept]?.contains("text/html") ?? false
     }
 
     static func translate(_ error: HTTPError) -> APIError {
@@ -28,5 +41,19 @@ struct ErrorMiddleware: RouterMiddleware {
         case 400..<500: return APIError(error.status, "bad_request", error.body ?? "The request could not be understood.")
         default: return APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
         }
+    }
+}
+
+/// The page a browser sees for an error: the message and a way back, never internals.
+enum WebErrorPage {
+    static func response(_ error: APIError) -> Response {
+        let heading = switch error.status.code {
+        case 401: "Please sign in"
+        case 403: "Not available to you"
+        case 404: "Not found"
+        case 500...: "Something went wrong"
+        default: "That did not work"
+        }
+        return WebPages.bare("error", title: heading, values: ["heading": heading, "message": error.message, "code": error.code], status: error.status)
     }
 }

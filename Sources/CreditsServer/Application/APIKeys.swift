@@ -28,8 +28,13 @@ public enum APIKeys {
 
     /// Compares hashes in constant time.
     public static func matches(_ secret: String, hash stored: String) -> Bool {
-        let computed = Array(hash(secret).utf8)
-        let expected = Array(stored.utf8)
+        constantTimeEqual(hash(secret), stored)
+    }
+
+    /// Compares two secrets without an early exit, so timing does not reveal how much matched.
+    public static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+        let computed = Array(left.utf8)
+        let expected = Array(right.utf8)
         guard computed.count == expected.count else { return false }
         var difference: UInt8 = 0
         for index in computed.indices { difference |= computed[index] ^ expected[index] }

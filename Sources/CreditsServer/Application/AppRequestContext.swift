@@ -26,6 +26,10 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by the authentication middleware on `/v1` routes.
     public var principal: Principal?
+    /// Set by the web session middleware on portal pages.
+    public var webSession: WebSessionRecord?
+    /// A portal form's fields, read once by the session middleware (it checks the CSRF token).
+    public var form: WebForm?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -20,6 +20,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     BillingRoutes.add(to: table, group: api, services: services)
     MessageRoutes.add(to: table, group: api, services: services)
     WebhookRoutes.add(to: table, services: services)
+    WebRoutes.add(to: router, services: services)
     table.addMethodNotAllowed()
     return (router, table)
 }

@@ -212,6 +212,13 @@ public struct BillingService: Sendable {
         return try await views(purchases, of: principal.organizationID)
     }
 
+    /// One purchase (the portal's confirmation page).
+    public func purchase(_ id: String, principal: Principal) async throws -> PurchaseView {
+        guard principal.can(.purchaseCredits) || principal.can(.viewLogs) else { throw APIError.forbidden(.purchaseCredits) }
+        guard let purchase = try await store.purchase(id, of: principal.organizationID) else { throw APIError.notFound("Purchase \(id)") }
+        return try await views([purchase], of: principal.organizationID)[0]
+    }
+
     func views(_ purchases: [Purchase], of organization: OrganizationID) async throws -> [PurchaseView] {
         let staff = try await services.organizations.staff(of: organization)
         return purchases.map { purchase in PurchaseView(purchase, wallet: staff.first { $0.wallet == purchase.accountID }?.id ?? "pool") }

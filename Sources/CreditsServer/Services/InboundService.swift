@@ -111,6 +111,25 @@ extension MessagingService {
         }
     }
 
+    /// A conversation with its messages, or 404.
+    public func conversation(_ principal: Principal, _ id: String) async throws -> (Conversation, [Message]) {
+        guard let found = try await services.conversations.conversation(id, of: principal.organizationID) else {
+            throw APIError.notFound("Conversation \(id)")
+        }
+        return found
+    }
+
+    /// Opens or closes a conversation, marks it read, or flags it (the API's PATCH and the
+    /// Messenger Center's buttons).
+    public func updateConversation(_ principal: Principal, _ id: String, _ patch: ConversationPatch) async throws -> (Conversation, [Message]) {
+        if let status = patch.status, !["open", "closed"].contains(status) {
+            throw APIError.invalid("status", "status is open or closed.")
+        }
+        _ = try await conversation(principal, id)
+        try await services.conversations.update(id, of: principal.organizationID, status: patch.status, read: patch.read == true, flagged: patch.flagged)
+        return try await conversation(principal, id)
+    }
+
     /// A staff reply in a conversation: priced and held like any send; never to an opted-out number.
     public func reply(_ principal: Principal, conversation id: String, body: String) async throws -> MessageView {
         guard let (conversation, _) = try await services.conversations.conversation(id, of: principal.organizationID) else {

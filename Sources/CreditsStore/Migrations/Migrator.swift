@@ -6,7 +6,7 @@ public enum Migrator {
     /// Every migration, in order.
     public static let all: [Migration] = [LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
                                           AutoRenewSchema.migration, MailSchema.migration,
-                                          PlanSchema.migration, MonthlyAutoRenewSchema.migration]
+                                          PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration]
 
     /// The newest version this program knows.
     public static var latestVersion: Int { all.last?.version ?? 0 }

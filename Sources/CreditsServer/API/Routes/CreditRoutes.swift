@@ -30,39 +30,43 @@ enum CreditRoutes {
             }
             return try JSONOutput.response(Page(data: lines, nextCursor: lines.count == limit ? lines.last.map { String($0.id) } : nil))
         }
-        table.add(.post, "/v1/estimate", through: group) { request, context in
-            let principal = try context.authenticated()
-            let input = try await JSONInput.decode(EstimateInput.self, from: request)
-            let estimate = try EstimateService.estimate(input, for: principal.organization, prices: services.configuration.prices)
-            return JSONOutput.response(bytes: estimate.jsonBytes())
-        }
+        table.add(.post, "/v1/estimate", through: group) { request, context in try await estimate(request, context, services: services) }
         table.add(.get, "/v1/audit-log", through: group) { request, context in
             let principal = try context.authenticated()
-            try principal.require(.viewLogs)
-            let now = services.now()
             let limit = try QueryValues.limit(request.query("limit"))
-            let entries = try await AuditStore.list(principal.organizationID, AuditQuery(
-                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
-                action: request.query("action"), actorID: request.query("actor"), subjectID: request.query("subject"),
-                afterID: try QueryValues.numericCursor(request.query("cursor")), limit: request.wantsCSV ? AuditStore.pageMax : limit),
-                on: services.database)
-            if request.wantsCSV {
-                let rows = entries.map { [ISO8601DateFormatter().string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message] }
-                return CSVResponse.make(CSV.document(header: ["time", "actor", "actor_type", "action", "message"], rows: rows), filename: "audit-log.csv")
-            }
+            let entries = try await auditEntries(request, principal, services: services, limit: request.wantsCSV ? AuditStore.pageMax : limit)
+            if request.wantsCSV { return CSVResponse.make(AuditCSV.document(entries), filename: "audit-log.csv") }
             return try JSONOutput.response(Page(data: entries, nextCursor: entries.count == limit ? entries.last.map { String($0.id) } : nil))
         }
+    }
+}
+
+extension CreditRoutes {
+    /// The audit entries a request's filters select (`since`, `until`, `action`, `actor`, `subject`, `cursor`).
+    static func auditEntries(_ request: Request, _ principal: Principal, services: AppServices, limit: Int) async throws -> [AuditEntry] {
+        try principal.require(.viewLogs)
+        let now = services.now()
+        return try await AuditStore.list(principal.organizationID, AuditQuery(
+            since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+            until: try QueryValues.instant(request.query("until"), field: "until", now: now),
+            action: request.query("action"), actorID: request.query("actor"), subjectID: request.query("subject"),
+            afterID: try QueryValues.numericCursor(request.query("cursor")), limit: limit),
+            on: services.database)
+    }
+
+    /// The estimate of a text (the API's and the composer's ticker).
+    static func estimate(_ request: Request, _ context: AppRequestContext, services: AppServices) async throws -> Response {
+        let principal = try context.authenticated()
+        let input = try await JSONInput.decode(EstimateInput.self, from: request)
+        let estimate = try EstimateService.estimate(input, for: principal.organization, prices: services.configuration.prices)
+        return JSONOutput.response(bytes: estimate.jsonBytes())
     }
 }
 
 /// CSV responses as downloads.
 enum CSVResponse {
     static func make(_ text: String, filename: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        WebResponse.download(text, contentType: "text/csv; charset=utf-8", filename: filename)
     }
 }
 
@@ -76,5 +80,14 @@ public enum StatementCSV {
                 [formatter.string(from: line.at), line.operation, line.memo, line.amount.decimalString, line.balanceAfter.decimalString,
                  line.counterpartyKind.rawValue, line.reference ?? "", line.actor]
             })
+    }
+}
+
+/// The audit log as CSV.
+public enum AuditCSV {
+    public static func document(_ entries: [AuditEntry]) -> String {
+        let formatter = ISO8601DateFormatter()
+        return CSV.document(header: ["time", "actor", "actor_type", "action", "message"],
+                            rows: entries.map { [formatter.string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message] })
     }
 }

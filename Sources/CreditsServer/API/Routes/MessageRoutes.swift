@@ -44,25 +44,13 @@ enum MessageRoutes {
             return try JSONOutput.response(Page(data: conversations, nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }))
         }
         table.add(.get, "/v1/conversations/{id}", through: group) { _, context in
-            let principal = try context.authenticated()
-            let id = try context.parameter("id")
-            guard let (conversation, messages) = try await services.conversations.conversation(id, of: principal.organizationID) else {
-                throw APIError.notFound("Conversation \(id)")
-            }
+            let (conversation, messages) = try await services.messaging.conversation(try context.authenticated(), try context.parameter("id"))
             return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
         }
         table.add(.patch, "/v1/conversations/{id}", through: group) { request, context in
             let principal = try context.authenticated()
-            let id = try context.parameter("id")
             let patch = try await JSONInput.decode(ConversationPatch.self, from: request)
-            if let status = patch.status, !["open", "closed"].contains(status) {
-                throw APIError.invalid("status", "status is open or closed.")
-            }
-            guard try await services.conversations.conversation(id, of: principal.organizationID) != nil else { throw APIError.notFound("Conversation \(id)") }
-            try await services.conversations.update(id, of: principal.organizationID, status: patch.status, read: patch.read == true, flagged: patch.flagged)
-            guard let (conversation, messages) = try await services.conversations.conversation(id, of: principal.organizationID) else {
-                throw APIError.notFound("Conversation \(id)")
-            }
+            let (conversation, messages) = try await services.messaging.updateConversation(principal, try context.parameter("id"), patch)
             return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
         }
         table.add(.post, "/v1/conversations/{id}/messages", through: group) { request, context in

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""The office portal in a real browser: a scripted session in headless Chromium.
+
+Starts `textcredits serve` on a fresh SQLite database, sets up an organisation with the CLI and
+the API (contacts, a staff member, an inbound text), then drives the portal as office staff would:
+sign in, register brand and number (Simulator), buy credits and read the invoice, set header and
+footer, type a message and watch the ticker change when an emoji is added, send to a group, see
+the campaign settle, reply in the Messenger Center, transfer credits to a staff member, download
+the 30-day CSV, and check that a staff member without permission cannot see the buy page.
+Every page is also loaded at phone width. Screenshots go to .ci/artifacts/.
+
+Usage: session.py PATH/TO/textcredits
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.path.join(ROOT, ".ci", "artifacts")
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+OWNER_PASSWORD = "correct horse battery staple"
+STAFF_PASSWORD = "dana's own password"
+RAW_ERROR = re.compile(r'"error"\s*:|Traceback|Fatal error|stack trace|Internal Server Error', re.IGNORECASE)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Session:
+    def __init__(self, binary):
+        self.binary = binary
+        self.work = tempfile.mkdtemp(prefix="textcredits-browser-")
+        self.database = "sqlite:" + os.path.join(self.work, "portal.sqlite")
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.downloads = os.path.join(self.work, "downloads")
+        os.makedirs(self.downloads)
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        os.makedirs(ARTIFACTS)
+        self.shots = 0
+        self.server = None
+        self.driver = None
+
+    # -- setup outside the browser ---------------------------------------------------------
+    def cli(self, *arguments):
+        return subprocess.run([self.binary, *arguments, "--database", self.database], check=True, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL).stdout
+
+    def start_server(self):
+        log = open(os.path.join(ARTIFACTS, "server.log"), "w")
+        self.server = subprocess.Popen([self.binary, "serve", "--port", str(self.port), "--database", self.database],
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/health", timeout=2)
+                return
+            except Exception:
+                time.sleep(0.3)
+        raise SystemExit("the server did not start; see .ci/artifacts/server.log")
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": "Bearer " + self.key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+    def set_up(self):
+        self.start_server()
+        created = json.loads(self.cli("orgs", "create", "--name", "Bright Stars Gym", "--country", "US", "--timezone", "America/Chicago",
+                                      "--credit-mode", "individual", "--owner-password", OWNER_PASSWORD, "--json"))
+        self.organization = created["organization_id"]
+        self.owner_email = created["owner_email"]
+        self.key = created["api_key"]
+        self.api("POST", "/v1/contacts/import", {"consent": "opted_in", "contacts": [
+            {"name": "Ana Ortiz", "phone": "(415) 555-2671", "groups": ["families"]},
+            {"name": "Ben Park", "phone": "(415) 555-0001", "groups": ["families"]},
+            {"name": "Cara Diaz", "phone": "(415) 555-0002", "groups": ["families"]}]})
+        self.staff = self.api("POST", "/v1/staff", {"name": "Dana Lee", "email": "dana@example.com", "role": "staff", "password": STAFF_PASSWORD})
+        self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671",
+                 "Can I bring a friend to practice?")
+
+    # -- browser helpers ---------------------------------------------------------------------
+    def open_browser(self):
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=%d,%d" % DESKTOP]:
+            options.add_argument(flag)
+        options.add_experimental_option("prefs", {"download.default_directory": self.downloads, "download.prompt_for_download": False})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": self.downloads})
+        self.wait = WebDriverWait(self.driver, 20)
+
+    def go(self, path):
+        self.driver.get(self.base + path)
+        self.check_page()
+
+    def check_page(self):
+        text = self.driver.find_element(By.TAG_NAME, "body").text
+        if RAW_ERROR.search(text):
+            raise AssertionError("raw error on %s: %s" % (self.driver.current_url, text[:400]))
+
+    def shot(self, name):
+        self.shots += 1
+        path = os.path.join(ARTIFACTS, "%02d-%s.png" % (self.shots, name))
+        height = self.driver.execute_script("return Math.min(document.documentElement.scrollHeight, 6000)")
+        width = self.driver.get_window_size()["width"]
+        self.driver.set_window_size(width, max(height + 120, 400))
+        self.driver.save_screenshot(path)
+        print("  screenshot", os.path.relpath(path, ROOT))
+
+    def fill(self, element_id, value):
+        field = self.driver.find_element(By.ID, element_id)
+        field.clear()
+        field.send_keys(value)
+        return field
+
+    def submit(self, form_selector):
+        form = self.driver.find_element(By.CSS_SELECTOR, form_selector)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        self.check_page()
+
+    def flash(self):
+        found = self.driver.find_elements(By.CSS_SELECTOR, "[data-flash]")
+        return (found[0].get_attribute("data-flash"), found[0].text) if found else (None, "")
+
+    def expect_notice(self, fragment):
+        kind, text = self.flash()
+        assert kind == "notice" and fragment in text, "expected a notice with %r, got %r %r" % (fragment, kind, text)
+        print("  ok:", text)
+
+    def text_of(self, selector):
+        return self.driver.find_element(By.CSS_SELECTOR, selector).text
+
+    def until_text(self, selector, predicate, what, seconds=30):
+        try:
+            WebDriverWait(self.driver, seconds, poll_frequency=0.3).until(
+                lambda driver: predicate(driver.find_element(By.CSS_SELECTOR, selector).text))
+        except TimeoutException:
+            raise AssertionError("%s: %s shows %r" % (what, selector, self.driver.find_element(By.CSS_SELECTOR, selector).text))
+
+    def sign_in(self, email, password):
+        self.go("/sign-in")
+        self.fill("email", email)
+        self.fill("password", password)
+        self.submit("form[action='/sign-in']")
+        assert self.driver.current_url.endswith("/dashboard"), "signed in lands on the dashboard, not " + self.driver.current_url
+
+    def sign_out(self):
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+        self.wait.until(lambda driver: "/sign-in" in driver.current_url)
+
+    # -- the session -------------------------------------------------------------------------
+    def run(self):
+        self.set_up()
+        self.open_browser()
+        print("sign in")
+        self.go("/dashboard")
+        assert "/sign-in" in self.driver.current_url, "a page without a session goes to sign-in"
+        self.fill("email", self.owner_email)
+        self.fill("password", "wrong password!")
+        self.submit("form[action='/sign-in']")
+        assert "not right" in self.text_of("p.error"), "a wrong password is refused with a sentence"
+        self.sign_in(self.owner_email, OWNER_PASSWORD)
+        self.shot("dashboard")
+
+        print("register brand and number")
+        self.go("/settings/sms")
+        for field, value in [("legal_name", "Bright Stars Gym LLC"), ("tax_id", "12-3456789"), ("website", "https://brightstars.example"),
+                             ("brand_email", "office@brightstars.example"), ("brand_phone", "4155550100"), ("street", "1 Main St"),
+                             ("city", "Springfield"), ("region", "IL"), ("postal_code", "62701"), ("vertical", "Education")]:
+            self.fill(field, value)
+        self.submit("form[action='/settings/sms/brand']")
+        self.expect_notice("brand registration is in process")
+        self.wait_for_reload("[data-testid=brand-state]", lambda text: text == "Registered", "brand registration")
+        self.fill("area_code", "415")
+        self.submit("form[action='/settings/sms/numbers']")
+        self.expect_notice("area code 415 is in process")
+        self.wait_for_reload("[data-testid=number-request]", lambda text: text == "assigned", "number registration")
+        numbers = self.driver.find_elements(By.CSS_SELECTOR, "#registration li.number")
+        assert len(numbers) >= 2, "the registered number is listed beside the test number"
+
+        print("set header and footer")
+        header = self.fill("header", "Bright Stars Gym")
+        assert self.text_of("#header-count") == "16 of 50 characters", self.text_of("#header-count")
+        header.send_keys(" " + "x" * 40)
+        self.until_text("#header-count", lambda text: "over the 50-character limit" in text, "header counter")
+        self.fill("header", "Bright Stars Gym")
+        self.fill("footer", "To opt out, reply STOP.")
+        self.submit("form[action='/settings/sms']")
+        self.expect_notice("SMS settings saved")
+        assert self.driver.find_element(By.ID, "footer").get_attribute("value") == "To opt out, reply STOP."
+        self.shot("sms-settings")
+
+        print("buy credits and read the invoice")
+        self.go("/credits/buy")
+        self.fill("card_number", "4242 4242 4242 4242")
+        self.fill("exp_month", "12")
+        self.fill("exp_year", "2030")
+        self.submit("form[action='/billing/payment-method']")
+        self.expect_notice("Payment method saved")
+        quantity = self.fill("credits", "500")
+        quantity.send_keys("0")  # 5000 credits: the total follows the typing
+        self.until_text("[data-testid=buy-total]", lambda text: text == self.expected_total(5000), "purchase total")
+        self.fill("credits", "500")
+        self.until_text("[data-testid=buy-total]", lambda text: text == self.expected_total(500), "purchase total")
+        self.shot("buy-credits")
+        self.submit("form[action='/credits/buy']")
+        self.expect_notice("500 credits purchased")
+        assert self.text_of("[data-testid=purchased]") == "500 credits added"
+        self.shot("purchase-confirmation")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=invoice-link]").click()
+        invoice = self.driver.find_element(By.TAG_NAME, "body").text
+        assert "TC-000001" in invoice and ("Receipt" in invoice or "Tax invoice" in invoice) and self.expected_total(500) in invoice, invoice[:300]
+        self.shot("invoice")
+
+        print("compose: the ticker follows the typing")
+        self.go("/compose")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=groups][value=families]").click()
+        body = self.driver.find_element(By.ID, "body")
+        body.send_keys("Practice moves to 5pm Thursday")
+        self.until_text("[data-t=encoding]", lambda text: text == "GSM-7", "encoding before the emoji")
+        self.until_text("[data-t=recipients]", lambda text: text == "3", "recipients of the group")
+        self.until_text("[data-t=total]", lambda text: text == "3", "credits for the whole send")
+        before = self.text_of("[data-t=characters]")
+        # ChromeDriver types only Basic Multilingual Plane characters; the emoji goes in as a paste would.
+        self.driver.execute_script("var b = arguments[0]; b.value += ' \U0001F600'; b.dispatchEvent(new Event('input', {bubbles: true}));", body)
+        self.until_text("[data-t=encoding]", lambda text: text == "UCS-2", "encoding after the emoji")
+        self.until_text("[data-t=ucs2]", lambda text: "\U0001F600" in text, "the character that forced UCS-2")
+        assert self.text_of("[data-t=characters]") != before, "the character count changed"
+        per_text = int(self.text_of("[data-t=credits]"))
+        assert per_text == 2 and self.text_of("[data-t=total]") == str(3 * per_text), "header, body and footer now take two UCS-2 segments"
+        self.shot("compose-ticker")
+        self.submit("form[data-composer]")
+        self.expect_notice("3 texts queued; %d credits reserved" % (3 * per_text))  # the estimate is the charge
+        print("see the campaign settle")
+        self.wait_for_reload("[data-testid=campaign-status]", lambda text: text == "completed", "campaign", seconds=40)
+        counts = {element.get_attribute("data-count"): element.text for element in self.driver.find_elements(By.CSS_SELECTOR, "[data-count]")}
+        assert counts == {"delivered": "1", "failed": "1", "undelivered": "1"}, counts
+        assert self.text_of("[data-testid=credits-posted]") == str(2 * per_text), "the failed text cost nothing"
+        self.shot("campaign-settled")
+
+        print("reply in the Messenger Center")
+        self.go("/inbox")
+        self.shot("messenger-center")
+        self.driver.find_element(By.CSS_SELECTOR, ".conversations a").click()
+        self.check_page()
+        self.fill("reply", "Of course, bring them along!")
+        self.until_text("#reply-ticker [data-t=total]", lambda text: text == "1", "reply estimate")
+        self.submit("form[action$='/reply']")
+        self.expect_notice("Reply queued")
+        assert "Of course, bring them along!" in self.text_of("ol.thread")
+        self.shot("conversation")
+
+        print("transfer credits to a staff member")
+        self.go("/credits")
+        self.driver.find_element(By.CSS_SELECTOR, "#to option[value='%s']" % self.staff["id"]).click()
+        self.fill("amount", "25")
+        self.fill("note", "For Thursday's reminders")
+        self.submit("form[action='/credits/transfer']")
+        self.expect_notice("25 credits transferred")
+        assert self.text_of("[data-testid='wallet-%s']" % self.staff["id"]) == "25"
+        self.shot("credits")
+
+        print("download the 30-day CSV")
+        self.go("/credits/log?wallet=pool")
+        self.shot("credits-log")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=download-csv]").click()
+        csv = self.downloaded(".csv")
+        lines = csv.splitlines()
+        assert lines[0] == "time,operation,description,credits,balance,counterparty,reference,by", lines[0]
+        assert any(",500," in line for line in lines[1:]), "the purchase of 500 credits is in the CSV"
+        assert any(",-25," in line for line in lines[1:]), "the transfer of 25 credits is in the CSV"
+        print("  ok: CSV with %d lines" % len(lines))
+
+        self.go("/audit-log")
+        assert "Brand information submitted" in self.driver.find_element(By.TAG_NAME, "body").text
+        self.shot("audit-log")
+        self.go("/billing/transactions")
+        self.shot("billing-transactions")
+
+        print("every page at phone width")
+        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/credits", "/credits/log?wallet=pool",
+                       "/audit-log", "/billing/transactions"]
+        self.at_phone_width(owner_pages, "owner")
+        self.sign_out()
+
+        print("a staff member without permission")
+        self.sign_in("dana@example.com", STAFF_PASSWORD)
+        nav = self.text_of("nav.main-nav")
+        assert "Buy credits" not in nav and "SMS settings" not in nav and "Audit log" not in nav, nav
+        self.shot("staff-dashboard")
+        self.driver.get(self.base + "/credits/buy")
+        assert self.driver.find_element(By.TAG_NAME, "h1").text == "Not available to you"
+        self.check_page()
+        self.shot("staff-refused-buy")
+        self.at_phone_width(["/dashboard", "/compose", "/credits"], "staff")
+        print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
+
+    def wait_for_reload(self, selector, predicate, what, seconds=30):
+        deadline = time.time() + seconds
+        while True:
+            found = self.driver.find_elements(By.CSS_SELECTOR, selector)
+            if found and predicate(found[0].text):
+                return
+            if time.time() > deadline:
+                raise AssertionError("%s did not finish: %s" % (what, found[0].text if found else "nothing shown"))
+            time.sleep(1)
+            self.driver.refresh()
+            self.check_page()
+
+    def expected_total(self, credits):
+        request = urllib.request.Request(self.base + "/v1/credits/purchases/quote?credits=%d" % credits, headers={"Authorization": "Bearer " + self.key})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["total"]["text"]
+
+    def downloaded(self, suffix, seconds=15):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            names = [name for name in os.listdir(self.downloads) if name.endswith(suffix)]
+            if names:
+                with open(os.path.join(self.downloads, names[0]), encoding="utf-8") as file:
+                    return file.read()
+            time.sleep(0.2)
+        raise AssertionError("no %s file was downloaded" % suffix)
+
+    def at_phone_width(self, pages, who):
+        for path in pages:
+            self.driver.set_window_size(*PHONE)
+            self.go(path)
+            overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, "%s is %dpx wider than a phone screen" % (path, overflow)
+            self.shot("phone-%s-%s" % (who, re.sub(r"[^a-z0-9]+", "-", path.strip("/")).strip("-") or "home"))
+        self.driver.set_window_size(*DESKTOP)
+
+    def close(self):
+        if self.driver:
+            self.driver.quit()
+        if self.server:
+            self.server.terminate()
+            try:
+                self.server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    session = Session(os.path.abspath(sys.argv[1]))
+    try:
+        session.run()
+    except Exception:
+        if session.driver:
+            try:
+                session.driver.save_screenshot(os.path.join(ARTIFACTS, "failure.png"))
+                with open(os.path.join(ARTIFACTS, "failure.html"), "w") as file:
+                    file.write(session.driver.page_source)
+            except Exception:
+                pass
+        raise
+    finally:
+        session.close()
+
+
+if __name__ == "__main__":
+    main()

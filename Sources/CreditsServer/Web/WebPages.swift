@@ -1,0 +1,110 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders portal pages: a page template inside the layout, with the navigation the signed-in
+/// staff member may use, the organisation's banners and the one-time message of a redirect.
+struct WebPages: Sendable {
+    let services: AppServices
+
+    /// One entry of the navigation; shown only to staff with one of the permissions (none = everyone).
+    struct NavItem: Sendable {
+        let section: String
+        let label: String
+        let href: String
+        let permissions: [Permission]
+    }
+
+    static let navigation: [NavItem] = [
+        NavItem(section: "dashboard", label: "Dashboard", href: "/dashboard", permissions: []),
+        NavItem(section: "compose", label: "Compose", href: "/compose", permissions: []),
+        NavItem(section: "inbox", label: "Messenger Center", href: "/inbox", permissions: []),
+        NavItem(section: "credits", label: "Credits", href: "/credits", permissions: []),
+        NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
+        NavItem(section: "settings", label: "SMS settings", href: "/settings/sms", permissions: [.manageSettings]),
+        NavItem(section: "audit", label: "Audit log", href: "/audit-log", permissions: [.viewLogs]),
+        NavItem(section: "billing", label: "Billing", href: "/billing/transactions", permissions: [.purchaseCredits, .viewLogs]),
+    ]
+
+    /// True when the staff member may open a section's pages.
+    static func allows(_ section: String, _ principal: Principal) -> Bool {
+        guard let item = navigation.first(where: { $0.section == section }) else { return true }
+        return item.permissions.isEmpty || item.permissions.contains { principal.can($0) }
+    }
+
+    /// Refuses a page the staff member may not open (its link is not shown to them either).
+    static func require(_ section: String, _ principal: Principal) throws {
+        guard allows(section, principal) else {
+            let item = navigation.first { $0.section == section }
+            throw APIError.forbidden(item?.permissions.first ?? .manageSettings)
+        }
+    }
+
+    /// A full page for the signed-in staff member.
+    func page(_ template: String, title: String, section: String, request: Request, context: AppRequestContext,
+              values: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let principal = try context.authenticated()
+        var layout = values
+        layout["title"] = title
+        layout["organization_name"] = principal.organization.name
+        layout["staff_name"] = principal.staff.name
+        layout["staff_role"] = principal.staff.role.rawValue
+        layout["csrf"] = context.webSession?.csrfToken ?? ""
+        layout["nav"] = WebPages.navigation.filter { WebPages.allows($0.section, principal) }.map { item -> [String: Any] in
+            ["label": item.label, "href": item.href, "current": item.section == section]
+        }
+        layout["banners"] = try await services.notices.notices(principal).map { notice -> [String: Any] in
+            ["level": notice.level, "message": notice.message]
+        }
+        let flash = WebResponse.flashValues(request)
+        if let flash { layout["flash"] = flash }
+        layout["body"] = WebPages.render(template, layout)
+        var response = WebResponse.html(WebPages.render("layout", layout), status: status)
+        if flash != nil { WebResponse.clearFlash(&response) }
+        return response
+    }
+
+    /// A page outside the signed-in area (sign-in, errors before sign-in).
+    static func bare(_ template: String, title: String, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        var layout = values
+        layout["title"] = title
+        layout["body"] = render(template, layout)
+        return WebResponse.html(render("layout", layout), status: status)
+    }
+
+    static func render(_ template: String, _ values: [String: Any]) -> String {
+        guard let text = library.render(values, withTemplate: template) else {
+            preconditionFailure("the portal template \(template) ships with the server")
+        }
+        return text
+    }
+
+    /// Every template in `Resources/web`, loaded once; partials refer to each other by file name.
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        let directory = Bundle.module.url(forResource: "layout", withExtension: "mustache", subdirectory: "Resources/web")?.deletingLastPathComponent()
+        let names = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
+        let urls = names.filter { $0.hasSuffix(".mustache") }.compactMap { directory?.appendingPathComponent($0) }
+        precondition(!urls.isEmpty, "the portal templates ship with the server")
+        for url in urls {
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { preconditionFailure("unreadable template \(url.path)") }
+            do { try library.register(text, named: url.deletingPathExtension().lastPathComponent) } catch {
+                preconditionFailure("template \(url.lastPathComponent) does not parse: \(error)")
+            }
+        }
+        return library
+    }()
+
+    /// The stylesheet and script, served from memory.
+    static let assets: [String: (contentType: String, body: ByteBuffer)] = {
+        var assets: [String: (String, ByteBuffer)] = [:]
+        for (name, type) in [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")] {
+            guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources/web"),
+                  let text = try? String(contentsOf: url, encoding: .utf8) else { preconditionFailure("the portal's \(name) ships with the server") }
+            assets[name] = (type, ByteBuffer(string: text))
+        }
+        return assets
+    }()
+}

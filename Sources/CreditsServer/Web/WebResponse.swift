@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+
+/// Responses the portal sends: pages, redirects with a one-time message, downloads.
+enum WebResponse {
+    /// The header the pages' scripts send the CSRF token in.
+    static let csrfHeader = "x-csrf-token"
+    /// The cookie that carries a one-time message to the next page ("Credits purchased.").
+    static let flashCookie = "tc_flash"
+
+    /// A page.
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A 303 to a page of this site, with an optional message for it.
+    static func redirect(_ location: String, notice: String? = nil, error: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = safeLocation(location)
+        var response = Response(status: .seeOther, headers: headers)
+        if let text = error.map({ "error:" + $0 }) ?? notice.map({ "notice:" + $0 }) {
+            response.setCookie(Cookie(name: flashCookie, value: text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
+                                      path: "/", httpOnly: true, sameSite: .lax))
+        }
+        return response
+    }
+
+    /// Only paths on this site: a `next=` of another site's address goes to the dashboard.
+    static func safeLocation(_ location: String) -> String {
+        location.hasPrefix("/") && !location.hasPrefix("//") && !location.contains("\\") ? location : "/dashboard"
+    }
+
+    /// The one-time message a redirect left, if any: its kind ("notice" or "error") and text.
+    static func flash(_ request: Request) -> (kind: String, text: String)? {
+        guard let raw = request.cookies[flashCookie]?.value.removingPercentEncoding, let colon = raw.firstIndex(of: ":") else { return nil }
+        let kind = String(raw[..<colon])
+        guard kind == "notice" || kind == "error" else { return nil }
+        return (kind, String(raw[raw.index(after: colon)...].prefix(500)))
+    }
+
+    /// The one-time message as the layout shows it.
+    static func flashValues(_ request: Request) -> [String: Any]? {
+        flash(request).map { ["kind": $0.kind, "text": $0.text, "role": $0.kind == "error" ? "alert" : "status"] }
+    }
+
+    /// Clears the one-time message once a page has shown it.
+    static func clearFlash(_ response: inout Response) {
+        response.setCookie(Cookie(name: flashCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+    }
+
+    /// A file to save (CSV, an invoice).
+    static func download(_ text: String, contentType: String, filename: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,69 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// Buying credits: the purchase box with its running total, the card on file, the confirmation
+/// with the tax invoice / receipt (print and download).
+extension WebRoutes {
+    static func addBilling(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
+        let services = pages.services
+        portal.get("/credits/buy") { request, context in
+            let principal = try context.authenticated()
+            try WebPages.require("buy", principal)
+            let billing = try await services.billing.view(principal)
+            let minimum = billing.prices?.purchaseMinimum ?? 1
+            let quantity = request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
+            var values: [String: Any] = [
+                "billing": try JSONValue.of(billing).template,
+                "quantity": String(quantity), "minimum": String(minimum),
+                "quote": try JSONValue.of(try services.billing.quote(principal, credits: quantity)).template,
+                "idempotency_key": APIKeys.randomText(bytes: 16),
+                "sandbox": billing.gateway == "sandbox",
+            ]
+            values["has_method"] = billing.paymentMethod != nil
+            return try await pages.page("buy", title: "Buy credits", section: "buy", request: request, context: context, values: values)
+        }
+        portal.post("/credits/buy") { _, context in
+            try await submit(context, back: "/credits/buy") { principal, form in
+                let input = try form.input(PurchaseInput.self, ["credits": .number])
+                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
+                let purchase = try await services.billing.purchase(principal, input, idempotencyKey: "web-" + key)
+                return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased.")
+            }
+        }
+        portal.post("/billing/payment-method") { _, context in
+            try await submit(context, back: "/credits/buy") { principal, form in
+                let input = try form.input(PaymentMethodInputJSON.self, ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number])
+                let view = try await services.billing.setPaymentMethod(principal, input)
+                return ("/credits/buy", "Payment method saved: \(view.paymentMethod?.description ?? "card").")
+            }
+        }
+        portal.get("/credits/purchases/:id") { request, context in
+            let principal = try context.authenticated()
+            let purchase = try await services.billing.purchase(try context.parameter("id"), principal: principal)
+            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            var values: [String: Any] = ["purchase": try JSONValue.of(purchase).template, "created": WebFormat.time(purchase.createdAt, in: zone),
+                                         "succeeded": purchase.status == "succeeded"]
+            if purchase.invoice != nil { values["invoice_id"] = purchase.id }
+            return try await pages.page("purchase", title: "Purchase", section: "buy", request: request, context: context, values: values)
+        }
+        portal.get("/invoices/:id") { request, context in
+            let invoice = try await services.billing.invoice(try context.parameter("id"), principal: try context.authenticated())
+            if request.uri.queryParameters.get("download") != nil {
+                return WebResponse.download(invoice.html(), contentType: "text/html; charset=utf-8", filename: "\(invoice.number).html")
+            }
+            // The invoice is a standalone printable page with its own inline style and print button.
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
+        }
+        portal.get("/app/quote") { request, context in
+            guard let credits = request.uri.queryParameters.get("credits").flatMap({ Int64($0) }) else {
+                throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
+            }
+            return try JSONOutput.response(try services.billing.quote(try context.authenticated(), credits: credits))
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// Credits: the pool and wallets with their lots, transfers, "Edit credits", and each wallet's
+/// last-30-days log with Download CSV and Print.
+extension WebRoutes {
+    static func addCredits(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
+        let services = pages.services
+        portal.get("/credits") { request, context in
+            let principal = try context.authenticated()
+            let credits = try await services.credits.view(principal)
+            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let manages = principal.can(.manageUserCredits)
+            let wallets = credits.wallets.map { wallet -> [String: Any] in
+                var values = WebFormat.account(wallet, zone: zone)
+                values["editable"] = manages && wallet.staffID != nil
+                return values
+            }
+            let values: [String: Any] = [
+                "pool": WebFormat.account(credits.pool, zone: zone),
+                "wallets": wallets,
+                "individual": credits.creditMode == .individual,
+                "manages": manages,
+                "assigned": credits.allotments.assigned.decimalString, "unassigned": credits.allotments.unassigned.decimalString,
+                "parties": [["id": "pool", "name": "Organisation pool"]] + credits.wallets.compactMap { wallet in
+                    wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
+                },
+                "idempotency_key": APIKeys.randomText(bytes: 16),
+            ]
+            return try await pages.page("credits", title: "Credits", section: "credits", request: request, context: context, values: values)
+        }
+        portal.post("/credits/transfer") { _, context in
+            try await submit(context, back: "/credits") { principal, form in
+                let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
+                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
+                let result = try await services.credits.transfer(principal, input, idempotencyKey: "web-" + key)
+                return ("/credits", "\(input.credits.decimalString) credits transferred\(result.replayed ? " (already done)" : "").")
+            }
+        }
+        portal.post("/credits/staff/:id") { _, context in
+            let id = try context.parameter("id")
+            return try await submit(context, back: "/credits") { principal, form in
+                try principal.require(.manageUserCredits)
+                let patch = try form.input(StaffPatch.self, ["credits_per_month": .number])
+                _ = try await services.administration.updateStaff(principal, id, patch)
+                guard let target = try form.input(EditCreditsTotal.self, ["total": .number]).total else { return ("/credits", "Credits per month saved.") }
+                let current = try await services.credits.view(principal).wallets.first { $0.staffID == id }?.available ?? .zero
+                guard target != current else { return ("/credits", "Credits per month saved.") }
+                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
+                let raise = target > current
+                let amount = raise ? target - current : current - target
+                _ = try await services.credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
+                                                                                 note: "Edit credits"), idempotencyKey: "web-" + key)
+                return ("/credits", "Credits saved: total \(target.decimalString), \(amount.decimalString) credits \(raise ? "added" : "returned to the pool").")
+            }
+        }
+        portal.get("/credits/log") { request, context in
+            let principal = try context.authenticated()
+            let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
+            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let (account, lines) = try await services.credits.statement(principal, account: wallet, since: services.now().addingTimeInterval(-30 * 86400),
+                                                                        until: nil, afterID: nil, limit: SQLLedgerStore.statementPageMax)
+            let name = account.kind == .pool ? "Organisation pool" : (try await services.credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
+            let values: [String: Any] = [
+                "wallet": wallet, "wallet_name": name,
+                "csv_href": "/credits/log.csv?wallet=\(wallet.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "pool")",
+                "lines": lines.reversed().map { line -> [String: Any] in
+                    ["when": WebFormat.time(line.at, in: zone), "description": line.memo, "operation": line.operation,
+                     "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString, "by": line.actor,
+                     "negative": line.amount < .zero]
+                },
+                "truncated": lines.count == SQLLedgerStore.statementPageMax,
+            ]
+            return try await pages.page("log", title: "Last 30 days: \(name)", section: "credits", request: request, context: context, values: values)
+        }
+        portal.get("/credits/log.csv") { request, context in
+            let principal = try context.authenticated()
+            let (account, lines) = try await services.credits.statement(
+                principal, account: request.uri.queryParameters.get("wallet") ?? "pool",
+                since: services.now().addingTimeInterval(-30 * 86400), until: nil, afterID: nil, limit: SQLLedgerStore.statementPageMax)
+            return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv")
+        }
+    }
+}
+
+/// The "Total credits" box of Edit credits: the wallet's balance to reach by a transfer from or to the pool.
+struct EditCreditsTotal: APIInput, Sendable {
+    var total: Credits?
+    static let fields = JSONFields(["total"])
+}

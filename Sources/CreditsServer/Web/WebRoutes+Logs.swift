@@ -1,0 +1,84 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// The audit log and the billing transactions: filters, Download CSV and Print.
+extension WebRoutes {
+    static func addLogs(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
+        let services = pages.services
+        portal.get("/audit-log") { request, context in
+            let principal = try context.authenticated()
+            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let filter = try LogFilter(request, zone: zone)
+            let entries = try await audit(principal, filter, services: services, limit: 500)
+            let values: [String: Any] = [
+                "filter": filter.values, "csv_href": "/audit-log.csv" + filter.query,
+                "entries": entries.map { ["when": WebFormat.time($0.at, in: zone), "actor": $0.actorName, "action": $0.action, "message": $0.message] },
+                "truncated": entries.count == 500,
+            ]
+            return try await pages.page("audit", title: "Audit log", section: "audit", request: request, context: context, values: values)
+        }
+        portal.get("/audit-log.csv") { request, context in
+            let principal = try context.authenticated()
+            let filter = try LogFilter(request, zone: TimeZone(identifier: principal.organization.timeZone) ?? .gmt)
+            return CSVResponse.make(AuditCSV.document(try await audit(principal, filter, services: services, limit: AuditStore.pageMax)),
+                                    filename: "audit-log.csv")
+        }
+        portal.get("/billing/transactions") { request, context in
+            let principal = try context.authenticated()
+            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let filter = try LogFilter(request, zone: zone)
+            let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
+            let values: [String: Any] = [
+                "filter": filter.values, "csv_href": "/billing/transactions.csv" + filter.query,
+                "lines": try lines.reversed().map { line -> [String: Any] in
+                    var values = try JSONValue.of(line).template as? [String: Any] ?? [:]
+                    values["when"] = WebFormat.time(line.at, in: zone)
+                    values["invoice_href"] = line.invoice.map { $0.replacingOccurrences(of: "/v1/invoices/", with: "/invoices/") } ?? false
+                    return values
+                },
+            ]
+            return try await pages.page("transactions", title: "Billing transactions", section: "billing", request: request, context: context, values: values)
+        }
+        portal.get("/billing/transactions.csv") { request, context in
+            let principal = try context.authenticated()
+            let filter = try LogFilter(request, zone: TimeZone(identifier: principal.organization.timeZone) ?? .gmt)
+            let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
+            return CSVResponse.make(BillingStatement.csv(lines), filename: "billing-\(principal.organizationID).csv")
+        }
+    }
+
+    static func audit(_ principal: Principal, _ filter: LogFilter, services: AppServices, limit: Int) async throws -> [AuditEntry] {
+        try WebPages.require("audit", principal)
+        return try await AuditStore.list(principal.organizationID, AuditQuery(since: filter.since, until: filter.until, action: filter.action,
+                                                                              actorID: nil, subjectID: nil, afterID: nil, limit: limit), on: services.database)
+    }
+}
+
+/// The filters of a log page: a date range in the organisation's days, and (audit log) an action.
+struct LogFilter {
+    let from: String?
+    let to: String?
+    let action: String?
+    let since: Date?
+    let until: Date?
+
+    init(_ request: Request, zone: TimeZone) throws {
+        func text(_ name: String) -> String? { request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        from = text("from")
+        to = text("to")
+        action = text("action")
+        since = try WebFormat.localDay(from, zone: zone, field: "from")
+        until = try WebFormat.localDay(to, zone: zone, field: "to", next: true)
+    }
+
+    var values: [String: Any] { ["from": from ?? "", "to": to ?? "", "action": action ?? ""] }
+
+    /// The same filters as a query string for the CSV link.
+    var query: String {
+        let pairs = [("from", from), ("to", to), ("action", action)].compactMap { name, value in value.map { (name, $0) } }
+        guard !pairs.isEmpty else { return "" }
+        return "?" + pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+}

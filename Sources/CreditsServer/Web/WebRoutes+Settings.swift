@@ -1,0 +1,87 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// SMS settings: brand and number registration, header/footer/signup message, sending hours,
+/// smart encoding, replies, and auto-renew.
+extension WebRoutes {
+    static func addSettings(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
+        let services = pages.services
+        portal.get("/settings/sms") { request, context in
+            let principal = try context.authenticated()
+            try WebPages.require("settings", principal)
+            let settings = principal.organization.smsSettings
+            let setup = try await services.registration.view(principal)
+            let autoRenew = try await services.autoRenew.view(principal)
+            let prices = try await services.billing.view(principal).prices
+            var values: [String: Any] = [
+                "settings": try JSONValue.of(settings).template,
+                "limits": ["header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
+                           "signup_message": MessagePart.signupMessage.lengthMax],
+                "days": Weekday.allCases.map { day in
+                    ["value": day.rawValue, "label": day.rawValue.capitalized, "checked": settings.sendingHours.days.contains(day)]
+                },
+                "two_way": settings.replyMode == .twoWay,
+                "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
+                "requests": try JSONValue.of(setup.numberRequests).template,
+                "self_serve": setup.selfServe,
+                "has_requests": !setup.numberRequests.isEmpty,
+                "auto_renew": try JSONValue.of(autoRenew).template,
+                "monthly": autoRenew.mode == "monthly",
+                "purchase_minimum": String(prices?.purchaseMinimum ?? 1),
+                "can_buy": principal.can(.purchaseCredits),
+            ]
+            if autoRenew.credits > 0, let quote = try? services.billing.quote(principal, credits: autoRenew.credits) {
+                values["auto_renew_total"] = quote.total.text
+            }
+            if let brand = setup.brand {
+                values["brand"] = try JSONValue.of(brand).template
+                values["brand_state"] = brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
+                values["brand_failed"] = brand.status == "failed"
+                values["may_request_number"] = brand.status != "failed"
+            }
+            return try await pages.page("settings", title: "SMS settings", section: "settings", request: request, context: context, values: values)
+        }
+        portal.post("/settings/sms") { _, context in
+            try await submit(context, back: "/settings/sms") { principal, form in
+                let patch = try form.input(SMSSettingsPatch.self, [
+                    "header": .text, "footer": .text, "signup_message": .text, "smart_encoding": .bool, "reply_mode": .optionalText,
+                    "sending_hours.start": .optionalText, "sending_hours.end": .optionalText, "sending_hours.days": .list,
+                    "sending_hours.time_zone": .optionalText,
+                ])
+                _ = try await services.administration.updateSMSSettings(principal, patch)
+                return ("/settings/sms", "SMS settings saved.")
+            }
+        }
+        portal.post("/settings/sms/brand") { _, context in
+            try await submit(context, back: "/settings/sms#registration") { principal, form in
+                let input = try form.input(BrandInput.self, Dictionary(uniqueKeysWithValues: [
+                    "legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical",
+                ].map { ($0, WebForm.Kind.text) }))
+                _ = try await services.registration.registerBrand(principal, input.brand)
+                return ("/settings/sms#registration", "Brand information submitted; brand registration is in process.")
+            }
+        }
+        portal.post("/settings/sms/brand/reset") { _, context in
+            try await submit(context, back: "/settings/sms#registration") { principal, _ in
+                _ = try await services.registration.resetBrand(principal)
+                return ("/settings/sms#registration", "Brand registration reset. Enter the brand again.")
+            }
+        }
+        portal.post("/settings/sms/numbers") { _, context in
+            try await submit(context, back: "/settings/sms#registration") { principal, form in
+                let input = try form.input(NumberInput.self, ["area_code": .text])
+                _ = try await services.registration.requestNumber(principal, areaCode: input.areaCode)
+                return ("/settings/sms#registration", "Phone number registration in area code \(input.areaCode) is in process.")
+            }
+        }
+        portal.post("/settings/auto-renew") { _, context in
+            try await submit(context, back: "/settings/sms#auto-renew") { principal, form in
+                let input = try form.input(AutoRenewInput.self, ["enabled": .bool, "credits": .number, "threshold": .number, "mode": .optionalText])
+                let view = try await services.autoRenew.update(principal, input)
+                return ("/settings/sms#auto-renew", view.enabled ? "Auto-renew is on." : "Auto-renew is off.")
+            }
+        }
+    }
+}

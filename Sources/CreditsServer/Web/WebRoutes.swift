@@ -1,0 +1,116 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// The office portal: server-rendered pages over the same services as `/v1`. Pages work
+/// without JavaScript; the script adds live counters, the estimate ticker and the purchase total.
+enum WebRoutes {
+    static func add(to router: Router<AppRequestContext>, services: AppServices) {
+        let sessions = WebSessionService(services: services)
+        let pages = WebPages(services: services)
+        router.get("/assets/:name") { _, context -> Response in
+            guard let name = context.parameters.get("name"), let asset = WebPages.assets[name] else { throw APIError.notFound("This file") }
+            var headers = HTTPFields()
+            headers[.contentType] = asset.contentType
+            headers[.cacheControl] = "public, max-age=300"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
+        }
+        addSignIn(to: router, sessions: sessions)
+        let portal = router.group("").add(middleware: WebSessionMiddleware(sessions: sessions))
+        portal.get("/") { _, _ in WebResponse.redirect("/dashboard") }
+        portal.post("/sign-out") { request, _ in
+            if let token = request.cookies[WebSessionService.cookieName]?.value { try await sessions.signOut(token) }
+            var response = WebResponse.redirect("/sign-in", notice: "You are signed out.")
+            response.setCookie(Cookie(name: WebSessionService.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            return response
+        }
+        portal.get("/dashboard") { request, context in try await dashboard(request, context, pages: pages) }
+        addSettings(to: portal, pages: pages)
+        addBilling(to: portal, pages: pages)
+        addMessaging(to: portal, pages: pages)
+        addCredits(to: portal, pages: pages)
+        addLogs(to: portal, pages: pages)
+    }
+
+    /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random
+    /// cookie that the form must repeat.
+    static func addSignIn(to router: Router<AppRequestContext>, sessions: WebSessionService) {
+        router.get("/sign-in") { request, _ in
+            signInPage(request, error: nil, organizations: [], email: "")
+        }
+        router.post("/sign-in") { request, _ in
+            var request = request
+            let form = try await WebForm.read(&request)
+            guard let cookie = request.cookies[signInCookie]?.value, let presented = form.value("_csrf"),
+                  APIKeys.constantTimeEqual(cookie, presented) else {
+                return signInPage(request, error: "This sign-in form is out of date. Please try again.", organizations: [], email: form.value("email") ?? "")
+            }
+            do {
+                switch try await sessions.signIn(email: form.value("email") ?? "", password: form.value("password") ?? "",
+                                                 organization: form.trimmed("organization")) {
+                case .signedIn(let token, _):
+                    var response = WebResponse.redirect(form.value("next") ?? "/dashboard")
+                    response.setCookie(Cookie(name: WebSessionService.cookieName, value: token, maxAge: Int(WebSessionService.lifetime), path: "/",
+                                              secure: sessions.services.configuration.publicURL?.hasPrefix("https:") ?? false, httpOnly: true, sameSite: .lax))
+                    return response
+                case .chooseOrganization(let organizations):
+                    return signInPage(request, error: nil, organizations: organizations, email: form.value("email") ?? "")
+                }
+            } catch let error as APIError {
+                return signInPage(request, error: error.message, organizations: [], email: form.value("email") ?? "", status: error.status)
+            }
+        }
+    }
+
+    static let signInCookie = "tc_signin"
+
+    static func signInPage(_ request: Request, error: String?, organizations: [Organization], email: String,
+                           status: HTTPResponse.Status = .ok) -> Response {
+        let token = request.cookies[signInCookie]?.value ?? APIKeys.randomText(bytes: 32)
+        var values: [String: Any] = ["csrf": token, "email": email, "next": WebResponse.safeLocation(request.uri.queryParameters.get("next") ?? "/dashboard")]
+        if let error { values["error"] = error }
+        if let flash = WebResponse.flashValues(request) { values["flash"] = flash }
+        if !organizations.isEmpty {
+            values["choose"] = true
+            values["organizations"] = organizations.map { ["id": $0.id.rawValue, "name": $0.name] }
+        }
+        var response = WebPages.bare("sign-in", title: "Sign in", values: values, status: status)
+        response.setCookie(Cookie(name: signInCookie, value: token, maxAge: 3600, path: "/sign-in", httpOnly: true, sameSite: .strict))
+        WebResponse.clearFlash(&response)
+        return response
+    }
+
+    /// Runs a form's action: on success a 303 to the next page with a notice; when the action is
+    /// refused, back to the form with the refusal's message (nothing was changed).
+    static func submit(_ context: AppRequestContext, back: String,
+                       _ action: (Principal, WebForm) async throws -> (location: String, notice: String)) async throws -> Response {
+        let (principal, form) = try context.webForm()
+        do {
+            let (location, notice) = try await action(principal, form)
+            return WebResponse.redirect(location, notice: notice)
+        } catch let error as APIError {
+            return WebResponse.redirect(back, error: error.message)
+        }
+    }
+
+    /// The dashboard: balances, number, banners (from the layout) and 30 days of usage.
+    static func dashboard(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
+        let principal = try context.authenticated()
+        let services = pages.services
+        let credits = try await services.credits.view(principal)
+        let setup = try await services.registration.view(principal)
+        let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+        let days = WebFormat.dayBoundaries(endingAt: services.now(), days: 30, in: zone)
+        let usage = try await services.ledgerStore.usage(of: principal.organizationID, boundaries: days)
+        let mine = credits.wallets.first { $0.staffID == principal.staff.id }
+        var values: [String: Any] = [
+            "pool": WebFormat.account(credits.pool),
+            "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
+            "chart": UsageChart(days: Array(days.dropLast()), usage: usage, zone: zone).values(),
+            "can_buy": principal.can(.purchaseCredits),
+        ]
+        if let mine { values["wallet"] = WebFormat.account(mine) }
+        return try await pages.page("dashboard", title: "Dashboard", section: "dashboard", request: request, context: context, values: values)
+    }
+}
