@@ -99,8 +99,8 @@ struct DispatchService: Service {
 }
 
 /// Keeps planner statistics fresh, applies hold timeouts, reclaims abandoned claims, makes due
-/// auto-renew purchases, grants plan cycles, expires lots, settles purchases a crash left pending and polls registrations, until
-/// shutdown.
+/// auto-renew purchases, grants plan cycles, expires lots, settles purchases a crash left pending, polls registrations and
+/// forgets expired portal sessions, until shutdown.
 struct MaintenanceService: Service {
     let services: AppServices
 
@@ -119,6 +119,7 @@ struct MaintenanceService: Service {
                     if tick % 10 == 0 {
                         try await services.settlement.timeOutHolds()
                         try await services.billing.reconcile()
+                        _ = try await WebSessionStore(database: services.database).deleteExpired(before: services.now())
                     }
                 } catch {
                     guard !Task.isCancelled else { return }
