@@ -220,6 +220,59 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func theDashboardChartsTheCreditsUsedEachDay(_ store: TestDatabase) async throws {
+        try await TestServer.with(store, live: true) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155552671", "+14155550001", "+14155552673"])
+            let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
+                                                json: #"{"groups": ["families"], "body": "Practice moves to 5pm", "override_sending_hours": true}"#)
+            let id = try #require(try sent.object()["id"] as? String, "\(sent.text)")
+            let settled = try await server.eventually(60) {
+                try await server.request(.get, "/v1/campaigns/\(id)", key: org.ownerKey).object()["status"] as? String == "completed"
+            }
+            #expect(settled)
+            let zone = try #require(TimeZone(identifier: "America/Chicago"))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let today = calendar.startOfDay(for: server.clock.now)
+            let days = (-2...1).compactMap { calendar.date(byAdding: .day, value: $0, to: today) }
+            let usage = try await server.services.ledgerStore.usage(of: org.id, boundaries: days)
+            #expect(usage == [.zero, .zero, Credits(credits: 2)], "two delivered texts today; the failed one cost nothing")
+
+            var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+            let dashboard = try await owner.get("/dashboard")
+            #expect(dashboard.text.contains("2 credits used in the last 30 days."))
+            #expect(dashboard.text.components(separatedBy: "class=\"bar\"").count - 1 == 30, "one bar per day")
+            #expect(dashboard.text.contains("data-testid=\"available\">8<"))
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func editCreditsSetsTheAllotmentAndMovesTheDifference(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization(mode: .individual)
+            try await server.fund(org, credits: 100)
+            let dana = try await server.addStaff(org, role: .staff)
+            var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+            #expect(try await owner.get("/credits").text.contains("Edit credits"))
+            _ = try await owner.post("/credits/staff/\(dana.id)", ["credits_per_month": "20", "total": "30", "idempotency_key": "e1"])
+            #expect(owner.flash == "notice:Credits saved: total 30, 30 credits added.")
+            _ = try await owner.post("/credits/staff/\(dana.id)", ["credits_per_month": "20", "total": "12", "idempotency_key": "e2"])
+            #expect(owner.flash == "notice:Credits saved: total 12, 18 credits returned to the pool.")
+            let wallet = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()["wallets"] as? [[String: Any]]
+            #expect(wallet?.first { $0["staff_id"] as? String == dana.id }?["available"] as? Int == 12)
+            #expect(try await server.pool(org)["available"] as? Int == 88)
+
+            _ = try await owner.post("/credits/staff/\(dana.id)", ["credits_per_month": "500", "total": "12", "idempotency_key": "e3"])
+            let refusal = try #require(owner.flash)
+            #expect(refusal.hasPrefix("error:Credits per month cannot be greater than"), "\(refusal)")
+            let staff = try await server.request(.get, "/v1/staff/\(dana.id)", key: org.ownerKey).object()
+            #expect(staff["credits_per_month"] as? Int == 20, "the refused allotment changed nothing")
+        }
+    }
+
     @Test func aBrowserGetsAPageForAnUnknownAddressAndTheAPIGetsJSON() async throws {
         try await TestServer.with(.sqlite) { server in
             var browser = PortalBrowser(server)
