@@ -39,6 +39,26 @@ import Testing
     }
 
     @Test(arguments: TestDatabase.available)
+    func anEmailInTwoOrganisationsPicksOne(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            for name in ["Alpha Academy", "Beta Bakery"] {
+                _ = try await server.services.administration.createOrganization(
+                    name: name, country: .us, timeZone: "America/Chicago", creditMode: .shared, ownerName: "Pat Both",
+                    ownerEmail: "pat@example.com", ownerPassword: "the same password", actor: .system)
+            }
+            var browser = PortalBrowser(server)
+            let form = try await browser.get("/sign-in")
+            let token = try #require(PortalBrowser.firstMatch(#"name="_csrf" value="([0-9a-f]+)""#, in: form.text))
+            let choose = try await browser.post("/sign-in", ["_csrf": token, "email": "pat@example.com", "password": "the same password"])
+            #expect(choose.status == .ok && browser.cookies["tc_session"] == nil, "no session until an organisation is picked")
+            #expect(choose.text.contains("Alpha Academy") && choose.text.contains("Beta Bakery"))
+            let beta = try #require(PortalBrowser.firstMatch(#"<option value="(org_[0-9a-f]+)">Beta Bakery"#, in: choose.text))
+            _ = try await browser.post("/sign-in", ["_csrf": token, "email": "pat@example.com", "password": "the same password", "organization": beta])
+            #expect(try await browser.get("/dashboard").text.contains("Beta Bakery"))
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
     func aSessionCookieIsHttpOnlyAndExpires(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             _ = try await server.makeOrganization()
@@ -96,6 +116,9 @@ import Testing
             #expect(owner.flash == nil, "the message is shown once")
             let settings = try await server.request(.get, "/v1/organization", key: org.ownerKey).object()["sms_settings"] as? [String: Any]
             #expect(settings?["footer"] as? String == "", "the footer in the same refused form was not saved either")
+
+            _ = try await owner.post("/settings/sms", ["sending_hours.start": "08:00", "sending_hours.end": "20:00"])
+            #expect(owner.flash == "error:Choose at least one day for sending.", "unticking every day is refused, not ignored")
 
             let notANumber = try await owner.post("/credits/transfer", ["from": "pool", "to": "pool", "credits": "lots", "idempotency_key": "t1"])
             #expect(notANumber.status == .seeOther)

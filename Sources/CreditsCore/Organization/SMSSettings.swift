@@ -76,7 +76,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         do {
             _ = try sendingHours.validated()
         } catch {
-            throw .invalid(field: "sending_hours", reason: error.message)
+            throw .sendingHours(error)
         }
         return self
     }
@@ -86,17 +86,20 @@ public struct SMSSettings: Sendable, Equatable, Codable {
 public enum SettingsError: Error, Sendable, Equatable {
     case tooLong(field: String, length: Int, limit: Int)
     case invalid(field: String, reason: String)
+    /// The sending hours, in their own words ("Choose at least one day for sending.").
+    case sendingHours(SendingHoursError)
 
     public var field: String {
         switch self {
         case .tooLong(let field, _, _), .invalid(let field, _): field
+        case .sendingHours: "sending_hours"
         }
     }
 
     public var code: String {
         switch self {
         case .tooLong: "field_too_long"
-        case .invalid: "field_invalid"
+        case .invalid, .sendingHours: "field_invalid"
         }
     }
 
@@ -104,6 +107,7 @@ public enum SettingsError: Error, Sendable, Equatable {
         switch self {
         case let .tooLong(field, length, limit): "\(field) has \(length) characters; the limit is \(limit)."
         case let .invalid(field, reason): "\(field) \(reason)."
+        case let .sendingHours(error): error.message
         }
     }
 }

@@ -14,8 +14,10 @@ public struct WebForm: Sendable {
         case number
         /// A checkbox: true when ticked. A hidden field of the same name before it makes "unticked" false.
         case bool
-        /// Every value of a repeated field (checkboxes, a multiple select), as a list.
+        /// Every value of a repeated field (checkboxes, a multiple select), as a list; left out when there are none.
         case list
+        /// Every value of a repeated field, as a list, even an empty one (unticking every box means "none").
+        case checkboxes
     }
 
     let pairs: [(String, String)]
@@ -64,6 +66,8 @@ public struct WebForm: Sendable {
         case .list:
             let values = values(name)
             return values.isEmpty ? nil : .array(values.map(JSONValue.string))
+        case .checkboxes:
+            return .array(values(name).map(JSONValue.string))
         }
     }
 
