@@ -23,9 +23,10 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as expected
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -113,7 +114,7 @@ class Session:
         self.check_page()
 
     def check_page(self):
-        text = self.driver.find_element(By.TAG_NAME, "body").text
+        text = self.driver.execute_script("return document.body ? document.body.innerText : ''")
         if RAW_ERROR.search(text):
             raise AssertionError("raw error on %s: %s" % (self.driver.current_url, text[:400]))
 
@@ -134,7 +135,13 @@ class Session:
 
     def submit(self, form_selector):
         form = self.driver.find_element(By.CSS_SELECTOR, form_selector)
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.follow(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    def follow(self, element):
+        """Clicks something that loads a new page and waits until the new page has loaded."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        self.wait.until(expected.staleness_of(old))
         self.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
         self.check_page()
 
@@ -152,7 +159,7 @@ class Session:
 
     def until_text(self, selector, predicate, what, seconds=30):
         try:
-            WebDriverWait(self.driver, seconds, poll_frequency=0.3).until(
+            WebDriverWait(self.driver, seconds, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(
                 lambda driver: predicate(driver.find_element(By.CSS_SELECTOR, selector).text))
         except TimeoutException:
             raise AssertionError("%s: %s shows %r" % (what, selector, self.driver.find_element(By.CSS_SELECTOR, selector).text))
@@ -165,8 +172,8 @@ class Session:
         assert self.driver.current_url.endswith("/dashboard"), "signed in lands on the dashboard, not " + self.driver.current_url
 
     def sign_out(self):
-        self.driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
-        self.wait.until(lambda driver: "/sign-in" in driver.current_url)
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button"))
+        assert "/sign-in" in self.driver.current_url
 
     # -- the session -------------------------------------------------------------------------
     def run(self):
@@ -227,7 +234,7 @@ class Session:
         self.expect_notice("500 credits purchased")
         assert self.text_of("[data-testid=purchased]") == "500 credits added"
         self.shot("purchase-confirmation")
-        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=invoice-link]").click()
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=invoice-link]"))
         invoice = self.driver.find_element(By.TAG_NAME, "body").text
         assert "TC-000001" in invoice and ("Receipt" in invoice or "Tax invoice" in invoice) and self.expected_total(500) in invoice, invoice[:300]
         self.shot("invoice")
@@ -253,6 +260,7 @@ class Session:
         self.expect_notice("3 texts queued; %d credits reserved" % (3 * per_text))  # the estimate is the charge
         print("see the campaign settle")
         self.wait_for_reload("[data-testid=campaign-status]", lambda text: text == "completed", "campaign", seconds=40)
+        self.driver.refresh()  # a settled campaign's page no longer reloads itself
         counts = {element.get_attribute("data-count"): element.text for element in self.driver.find_elements(By.CSS_SELECTOR, "[data-count]")}
         assert counts == {"delivered": "1", "failed": "1", "undelivered": "1"}, counts
         assert self.text_of("[data-testid=credits-posted]") == str(2 * per_text), "the failed text cost nothing"
@@ -261,8 +269,7 @@ class Session:
         print("reply in the Messenger Center")
         self.go("/inbox")
         self.shot("messenger-center")
-        self.driver.find_element(By.CSS_SELECTOR, ".conversations a").click()
-        self.check_page()
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, ".conversations a"))
         self.fill("reply", "Of course, bring them along!")
         self.until_text("#reply-ticker [data-t=total]", lambda text: text == "1", "reply estimate")
         self.submit("form[action$='/reply']")
@@ -317,12 +324,17 @@ class Session:
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):
         deadline = time.time() + seconds
+        shown = "nothing shown"
         while True:
-            found = self.driver.find_elements(By.CSS_SELECTOR, selector)
-            if found and predicate(found[0].text):
-                return
+            try:  # the campaign page also reloads itself, so an element may go stale between looking and reading
+                found = self.driver.find_elements(By.CSS_SELECTOR, selector)
+                shown = found[0].text if found else "nothing shown"
+                if found and predicate(shown):
+                    return
+            except StaleElementReferenceException:
+                pass
             if time.time() > deadline:
-                raise AssertionError("%s did not finish: %s" % (what, found[0].text if found else "nothing shown"))
+                raise AssertionError("%s did not finish: %s" % (what, shown))
             time.sleep(1)
             self.driver.refresh()
             self.check_page()
