@@ -8,29 +8,7 @@ import Hummingbird
 extension WebRoutes {
     static func addCredits(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
         let services = pages.services
-        portal.get("/credits") { request, context in
-            let principal = try context.authenticated()
-            let credits = try await services.credits.view(principal)
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
-            let manages = principal.can(.manageUserCredits)
-            let wallets = credits.wallets.map { wallet -> [String: Any] in
-                var values = WebFormat.account(wallet, zone: zone)
-                values["editable"] = manages && wallet.staffID != nil
-                return values
-            }
-            let values: [String: Any] = [
-                "pool": WebFormat.account(credits.pool, zone: zone),
-                "wallets": wallets,
-                "individual": credits.creditMode == .individual,
-                "manages": manages,
-                "assigned": credits.allotments.assigned.decimalString, "unassigned": credits.allotments.unassigned.decimalString,
-                "parties": [["id": "pool", "name": "Organisation pool"]] + credits.wallets.compactMap { wallet in
-                    wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
-                },
-                "idempotency_key": APIKeys.randomText(bytes: 16),
-            ]
-            return try await pages.page("credits", title: "Credits", section: "credits", request: request, context: context, values: values)
-        }
+        portal.get("/credits") { request, context in try await creditsPage(request, context, pages: pages) }
         portal.post("/credits/transfer") { _, context in
             try await submit(context, back: "/credits") { principal, form in
                 let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
@@ -60,8 +38,7 @@ extension WebRoutes {
             let principal = try context.authenticated()
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
             let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
-            let (account, lines) = try await services.credits.statement(principal, account: wallet, since: services.now().addingTimeInterval(-30 * 86400),
-                                                                        until: nil, afterID: nil, limit: SQLLedgerStore.statementPageMax)
+            let (account, lines) = try await lastThirtyDays(principal, wallet: wallet, services: services)
             let name = account.kind == .pool ? "Organisation pool" : (try await services.credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
             let values: [String: Any] = [
                 "wallet": wallet, "wallet_name": name,
@@ -77,11 +54,41 @@ extension WebRoutes {
         }
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
-            let (account, lines) = try await services.credits.statement(
-                principal, account: request.uri.queryParameters.get("wallet") ?? "pool",
-                since: services.now().addingTimeInterval(-30 * 86400), until: nil, afterID: nil, limit: SQLLedgerStore.statementPageMax)
+            let (account, lines) = try await lastThirtyDays(principal, wallet: request.uri.queryParameters.get("wallet") ?? "pool", services: services)
             return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv")
         }
+    }
+
+    /// A wallet's log of the last 30 days (the page and its CSV show the same lines).
+    static func lastThirtyDays(_ principal: Principal, wallet: String, services: AppServices) async throws -> (LedgerAccount, [StatementLine]) {
+        try await services.credits.statement(principal, account: wallet, since: services.now().addingTimeInterval(-30 * 86400), until: nil,
+                                             afterID: nil, limit: SQLLedgerStore.statementPageMax)
+    }
+
+    /// The credits page: pool, wallets with their lots, Edit credits and transfers.
+    static func creditsPage(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
+        let services = pages.services
+        let principal = try context.authenticated()
+        let credits = try await services.credits.view(principal)
+        let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+        let manages = principal.can(.manageUserCredits)
+        let wallets = credits.wallets.map { wallet -> [String: Any] in
+            var values = WebFormat.account(wallet, zone: zone)
+            values["editable"] = manages && wallet.staffID != nil
+            return values
+        }
+        let values: [String: Any] = [
+            "pool": WebFormat.account(credits.pool, zone: zone),
+            "wallets": wallets,
+            "individual": credits.creditMode == .individual,
+            "manages": manages,
+            "assigned": credits.allotments.assigned.decimalString, "unassigned": credits.allotments.unassigned.decimalString,
+            "parties": [["id": "pool", "name": "Organisation pool"]] + credits.wallets.compactMap { wallet in
+                wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
+            },
+            "idempotency_key": APIKeys.randomText(bytes: 16),
+        ]
+        return try await pages.page("credits", title: "Credits", section: "credits", request: request, context: context, values: values)
     }
 }
 

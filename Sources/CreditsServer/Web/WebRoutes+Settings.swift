@@ -8,41 +8,7 @@ import Hummingbird
 extension WebRoutes {
     static func addSettings(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
         let services = pages.services
-        portal.get("/settings/sms") { request, context in
-            let principal = try context.authenticated()
-            try WebPages.require("settings", principal)
-            let settings = principal.organization.smsSettings
-            let setup = try await services.registration.view(principal)
-            let autoRenew = try await services.autoRenew.view(principal)
-            let prices = try await services.billing.view(principal).prices
-            var values: [String: Any] = [
-                "settings": try JSONValue.of(settings).template,
-                "limits": ["header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
-                           "signup_message": MessagePart.signupMessage.lengthMax],
-                "days": Weekday.allCases.map { day in
-                    ["value": day.rawValue, "label": day.rawValue.capitalized, "checked": settings.sendingHours.days.contains(day)]
-                },
-                "two_way": settings.replyMode == .twoWay,
-                "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
-                "requests": try JSONValue.of(setup.numberRequests).template,
-                "self_serve": setup.selfServe,
-                "has_requests": !setup.numberRequests.isEmpty,
-                "auto_renew": try JSONValue.of(autoRenew).template,
-                "monthly": autoRenew.mode == "monthly",
-                "purchase_minimum": String(prices?.purchaseMinimum ?? 1),
-                "can_buy": principal.can(.purchaseCredits),
-            ]
-            if autoRenew.credits > 0, let quote = try? services.billing.quote(principal, credits: autoRenew.credits) {
-                values["auto_renew_total"] = quote.total.text
-            }
-            if let brand = setup.brand {
-                values["brand"] = try JSONValue.of(brand).template
-                values["brand_state"] = brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
-                values["brand_failed"] = brand.status == "failed"
-                values["may_request_number"] = brand.status != "failed"
-            }
-            return try await pages.page("settings", title: "SMS settings", section: "settings", request: request, context: context, values: values)
-        }
+        portal.get("/settings/sms") { request, context in try await settingsPage(request, context, pages: pages) }
         portal.post("/settings/sms") { _, context in
             try await submit(context, back: "/settings/sms") { principal, form in
                 // The days are checkboxes: when the hours were on the form, no ticked box means "no days".
@@ -84,5 +50,43 @@ extension WebRoutes {
                 return ("/settings/sms#auto-renew", view.enabled ? "Auto-renew is on." : "Auto-renew is off.")
             }
         }
+    }
+
+    /// The SMS settings page: registration, messages, sending hours and auto-renew.
+    static func settingsPage(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
+        let services = pages.services
+        let principal = try context.authenticated()
+        try WebPages.require("settings", principal)
+        let settings = principal.organization.smsSettings
+        let setup = try await services.registration.view(principal)
+        let autoRenew = try await services.autoRenew.view(principal)
+        let prices = try await services.billing.view(principal).prices
+        var values: [String: Any] = [
+            "settings": try JSONValue.of(settings).template,
+            "limits": ["header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
+                       "signup_message": MessagePart.signupMessage.lengthMax],
+            "days": Weekday.allCases.map { day in
+                ["value": day.rawValue, "label": day.rawValue.capitalized, "checked": settings.sendingHours.days.contains(day)]
+            },
+            "two_way": settings.replyMode == .twoWay,
+            "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
+            "requests": try JSONValue.of(setup.numberRequests).template,
+            "self_serve": setup.selfServe,
+            "has_requests": !setup.numberRequests.isEmpty,
+            "auto_renew": try JSONValue.of(autoRenew).template,
+            "monthly": autoRenew.mode == "monthly",
+            "purchase_minimum": String(prices?.purchaseMinimum ?? 1),
+            "can_buy": principal.can(.purchaseCredits),
+        ]
+        if autoRenew.credits > 0, let quote = try? services.billing.quote(principal, credits: autoRenew.credits) {
+            values["auto_renew_total"] = quote.total.text
+        }
+        if let brand = setup.brand {
+            values["brand"] = try JSONValue.of(brand).template
+            values["brand_state"] = brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
+            values["brand_failed"] = brand.status == "failed"
+            values["may_request_number"] = brand.status != "failed"
+        }
+        return try await pages.page("settings", title: "SMS settings", section: "settings", request: request, context: context, values: values)
     }
 }
