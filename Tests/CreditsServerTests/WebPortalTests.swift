@@ -38,6 +38,24 @@ import Testing
         }
     }
 
+    @Test func repeatedWrongPasswordsLockTheEmailForAWhile() async throws {
+        try await TestServer.with(.sqlite) { server in
+            _ = try await server.makeOrganization()
+            var browser = PortalBrowser(server)
+            let form = try await browser.get("/sign-in")
+            let token = try #require(PortalBrowser.firstMatch(#"name="_csrf" value="([0-9a-f]+)""#, in: form.text))
+            for _ in 0..<SignInThrottle.failuresMax {
+                let wrong = try await browser.post("/sign-in", ["_csrf": token, "email": WebPortalTests.ownerEmail, "password": "guess guess guess"])
+                #expect(wrong.status == .unauthorized)
+            }
+            let locked = try await browser.post("/sign-in", ["_csrf": token, "email": WebPortalTests.ownerEmail, "password": WebPortalTests.ownerPassword])
+            #expect(locked.status == .tooManyRequests, "even the right password waits")
+            #expect(browser.cookies["tc_session"] == nil)
+            server.clock.advance(SignInThrottle.window)
+            _ = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+        }
+    }
+
     @Test(arguments: TestDatabase.available)
     func anEmailInTwoOrganisationsPicksOne(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in

@@ -24,6 +24,8 @@ public final class AppServices: Sendable {
     /// The Simulator, when it is the provider (its callbacks run as a service).
     public let simulator: SimulatorProvider?
     public let rateLimiter: RateLimiter
+    /// Wrong portal passwords per email, to slow guessing.
+    public let signInThrottle = SignInThrottle()
     public let billingStore: BillingStore
     public let autoRenewStore: AutoRenewStore
     /// The mail outbox (mail is kept there and listed at `GET /v1/mail`).

@@ -26,15 +26,22 @@ public struct WebSessionService: Sendable {
     /// Checks an email and password (and, when the email is used by several organisations, which
     /// one) and opens a session. Wrong details are one error, whichever part was wrong.
     public func signIn(email: String, password: String, organization: String?) async throws -> SignIn {
-        let candidates = try await services.organizations.staffMembers(withEmail: email.trimmingCharacters(in: .whitespaces).lowercased())
+        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard services.signInThrottle.allows(email, at: services.now()) else {
+            throw APIError(.tooManyRequests, "sign_in_throttled",
+                           "Too many wrong passwords for this email. Wait 15 minutes, or ask an administrator to set a new password.")
+        }
+        let candidates = try await services.organizations.staffMembers(withEmail: email)
         var matching: [StaffMember] = []
         for staff in candidates where try await WebSessionService.verify(password, hash: staff.passwordHash) { matching.append(staff) }
         // Unknown emails cost a bcrypt check too, so the answer's timing does not tell them apart.
         if candidates.isEmpty { _ = try await WebSessionService.verify(password, hash: WebSessionService.decoyHash) }
         if let organization { matching = matching.filter { $0.organizationID.rawValue == organization } }
         guard let first = matching.first else {
+            services.signInThrottle.failed(email, at: services.now())
             throw APIError(.unauthorized, "sign_in_failed", "The email or password is not right.")
         }
+        services.signInThrottle.succeeded(email)
         if matching.count > 1 {
             var organizations: [Organization] = []
             for staff in matching { if let found = try await services.organizations.organization(staff.organizationID) { organizations.append(found) } }
