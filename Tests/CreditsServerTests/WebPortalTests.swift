@@ -314,6 +314,26 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func aDeclinedAutoRenewShowsItsBannerUntilANewCardIsSaved(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 50)
+            var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+            _ = try await owner.post("/billing/payment-method", ["card.number": "4000 0000 0000 0002", "card.exp_month": "12", "card.exp_year": "2040"])
+            _ = try await owner.post("/settings/auto-renew", ["enabled": "true", "mode": "immediate", "credits": "200", "threshold": "100"])
+            #expect(owner.flash == "notice:Auto-renew is on.")
+            let total = try server.services.billing.quote(try #require(try await server.services.principals.principal(forKey: org.ownerKey)), credits: 200).total.text
+            #expect(try await owner.get("/settings/sms").text.contains("Each purchase charges <output id=\"renew-total\" data-quote-total>\(total)</output>"))
+            #expect(try await server.services.autoRenew.runDue() == 1)
+            let banner = "We attempted to auto-purchase 200 SMS credits, but the payment was declined, so auto-renew is off."
+            #expect(try await owner.get("/dashboard").text.contains(banner))
+            _ = try await owner.post("/billing/payment-method", ["card.number": "4242 4242 4242 4242", "card.exp_month": "12", "card.exp_year": "2040"])
+            #expect(!(try await owner.get("/dashboard").text.contains(banner)), "the retried charge succeeded and the banner is gone")
+            #expect(try await server.pool(org)["available"] as? Int == 250)
+        }
+    }
+
     @Test func aBrowserGetsAPageForAnUnknownAddressAndTheAPIGetsJSON() async throws {
         try await TestServer.with(.sqlite) { server in
             var browser = PortalBrowser(server)
