@@ -23,8 +23,16 @@ public enum APIKeys {
 
     /// Hex SHA-256 of a secret.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        var digest: [UInt8] = []
+        digest.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(secret.utf8)) {
+            digest.append(hexDigits[Int(byte >> 4)])
+            digest.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: digest, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Compares hashes in constant time.
     public static func matches(_ secret: String, hash stored: String) -> Bool {

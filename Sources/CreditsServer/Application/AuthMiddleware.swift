@@ -26,7 +26,7 @@ public struct AuthMiddleware: RouterMiddleware {
     }
 }
 
-/// Turns API keys into principals, with a short-lived cache.
+/// Turns API keys (and portal sessions) into principals, with a short-lived cache.
 public final class PrincipalResolver: Sendable {
     let organizations: OrganizationStore
     let now: @Sendable () -> Date
@@ -57,5 +57,28 @@ public final class PrincipalResolver: Sendable {
     }
 
     /// Forgets cached principals after a change to keys, staff or settings.
-    public func invalidate() { cache.withLock { $0.removeAll() } }
+    public func invalidate() {
+        cache.withLock { $0.removeAll() }
+        sessions.withLock { $0.removeAll() }
+    }
+
+    /// Portal sessions resolved in the last few seconds, by token hash (the same cache rule as keys).
+    private let sessions = Mutex<[String: (principal: Principal, session: WebSessionRecord, until: Date)]>([:])
+
+    /// The principal and session for a portal session token hash, from the cache or `load`.
+    func session(_ tokenHash: String, load: () async throws -> (Principal, WebSessionRecord)?) async throws -> (Principal, WebSessionRecord)? {
+        let instant = now()
+        if let cached = sessions.withLock({ $0[tokenHash] }), cached.until > instant, cached.session.expiresAt > instant {
+            return (cached.principal, cached.session)
+        }
+        guard let (principal, session) = try await load() else { return nil }
+        sessions.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[tokenHash] = (principal, session, instant.addingTimeInterval(PrincipalResolver.cacheSeconds))
+        }
+        return (principal, session)
+    }
+
+    /// Forgets one portal session at once (sign-out).
+    func forgetSession(_ tokenHash: String) { _ = sessions.withLock { $0.removeValue(forKey: tokenHash) } }
 }

@@ -1,31 +1,45 @@
 import CreditsCore
 import CreditsStore
 import Foundation
+import Synchronization
 
 /// How pages show times, credits and numbers: in the organisation's time zone, as people read them.
 enum WebFormat {
     /// "21 Nov 2026, 14:05" in a time zone.
     static func time(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "d MMM yyyy, HH:mm"
-        return formatter.string(from: date)
+        let parts = calendar(zone).dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return day(parts) + ", " + twoDigits(parts.hour ?? 0) + ":" + twoDigits(parts.minute ?? 0)
     }
 
     /// "21 Nov 2026".
     static func day(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "d MMM yyyy"
-        return formatter.string(from: date)
+        day(calendar(zone).dateComponents([.year, .month, .day], from: date))
     }
+
+    static func day(_ parts: DateComponents) -> String {
+        "\(parts.day ?? 0) \(monthNames[max(0, min(11, (parts.month ?? 1) - 1))]) \(parts.year ?? 0)"
+    }
+
+    static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// A Gregorian calendar in a time zone, made once per zone (pages format many times per request).
+    static func calendar(_ zone: TimeZone) -> Calendar {
+        calendars.withLock { calendars in
+            if let known = calendars[zone.identifier] { return known }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            if calendars.count < 1000 { calendars[zone.identifier] = calendar }
+            return calendar
+        }
+    }
+
+    private static let calendars = Mutex<[String: Calendar]>([:])
 
     /// The starts of the last `days` local days and the start of tomorrow (days + 1 boundaries).
     static func dayBoundaries(endingAt now: Date, days: Int, in zone: TimeZone) -> [Date] {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
+        let calendar = calendar(zone)
         let tomorrow = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: now)) ?? now
         return (0...days).reversed().compactMap { calendar.date(byAdding: .day, value: -$0, to: tomorrow) }
     }
@@ -68,6 +82,12 @@ struct UsageChart {
     static let top = 12
     static let bottom = 22
 
+    /// A non-negative coordinate with one decimal ("14.0"), without Foundation's slow `String(format:)`.
+    static func tenths(_ value: Double) -> String {
+        let tenths = Int((max(0, value) * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
     func values() -> [String: Any] {
         let maximum = max(usage.map(\.milli).max() ?? 0, 1000)
         let plot = Double(UsageChart.height - UsageChart.top - UsageChart.bottom)
@@ -77,8 +97,8 @@ struct UsageChart {
             let (day, credits) = pair
             let height = plot * Double(credits.milli) / Double(maximum)
             let x = Double(index) * slot + slot * 0.15
-            return ["x": String(format: "%.1f", x), "y": String(format: "%.1f", Double(UsageChart.height - UsageChart.bottom) - height),
-                    "width": String(format: "%.1f", slot * 0.7), "height": String(format: "%.1f", height),
+            return ["x": UsageChart.tenths(x), "y": UsageChart.tenths(Double(UsageChart.height - UsageChart.bottom) - height),
+                    "width": UsageChart.tenths(slot * 0.7), "height": UsageChart.tenths(height),
                     "label": "\(WebFormat.day(day, in: zone)): \(credits.decimalString) credits"]
         }
         let first = days.first.map { WebFormat.day($0, in: zone) } ?? ""
@@ -94,8 +114,7 @@ extension WebFormat {
     static func localDay(_ text: String?, zone: TimeZone, field: String, next: Bool = false) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
         let parts = text.split(separator: "-").compactMap { Int($0) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
+        let calendar = calendar(zone)
         guard parts.count == 3, let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
             throw APIError(.badRequest, "query_invalid", "\(field) is a date such as 2026-11-21.", field: field)
         }
@@ -113,4 +132,21 @@ extension WebFormat {
         }
         throw APIError.invalid(field, "\(field) is a date and time such as 2026-11-21T15:30.")
     }
+}
+
+extension WebFormat {
+    /// "1 credit", "6 credits", "2.5 credits".
+    static func credits(_ amount: Credits) -> String {
+        "\(amount.decimalString) credit\(amount == Credits(credits: 1) ? "" : "s")"
+    }
+
+    /// "1 text", "3 texts".
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+}
+
+extension Organization {
+    /// The organisation's time zone, in which pages show times and days.
+    var zone: TimeZone { TimeZone(identifier: timeZone) ?? .gmt }
 }

@@ -42,7 +42,7 @@ extension WebRoutes {
         portal.get("/credits/purchases/:id") { request, context in
             let principal = try context.authenticated()
             let purchase = try await services.billing.purchase(try context.parameter("id"), principal: principal)
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             var values: [String: Any] = ["purchase": try JSONValue.of(purchase).template, "created": WebFormat.time(purchase.createdAt, in: zone),
                                          "succeeded": purchase.status == "succeeded"]
             if purchase.invoice != nil { values["invoice_id"] = purchase.id }

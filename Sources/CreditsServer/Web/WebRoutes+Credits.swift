@@ -14,7 +14,7 @@ extension WebRoutes {
                 let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
                 guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
                 let result = try await services.credits.transfer(principal, input, idempotencyKey: "web-" + key)
-                return ("/credits", "\(input.credits.decimalString) credits transferred\(result.replayed ? " (already done)" : "").")
+                return ("/credits", "\(WebFormat.credits(input.credits)) transferred\(result.replayed ? " (already done)" : "").")
             }
         }
         portal.post("/credits/staff/:id") { _, context in
@@ -31,13 +31,13 @@ extension WebRoutes {
                 let amount = raise ? target - current : current - target
                 _ = try await services.credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
                                                                                  note: "Edit credits"), idempotencyKey: "web-" + key)
-                return ("/credits", "Credits saved: total \(target.decimalString), \(amount.decimalString) credits \(raise ? "added" : "returned to the pool").")
+                return ("/credits", "Credits saved: total \(target.decimalString), \(WebFormat.credits(amount)) \(raise ? "added" : "returned to the pool").")
             }
         }
         portal.get("/credits/log") { request, context in
             let principal = try context.authenticated()
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let (account, lines) = try await lastThirtyDays(principal, wallet: wallet, services: services)
             let name = account.kind == .pool ? "Organisation pool" : (try await services.credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
             let values: [String: Any] = [
@@ -70,7 +70,7 @@ extension WebRoutes {
         let services = pages.services
         let principal = try context.authenticated()
         let credits = try await services.credits.view(principal)
-        let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+        let zone = principal.organization.zone
         let manages = principal.can(.manageUserCredits)
         let wallets = credits.wallets.map { wallet -> [String: Any] in
             var values = WebFormat.account(wallet, zone: zone)

@@ -9,7 +9,7 @@ extension WebRoutes {
         let services = pages.services
         portal.get("/audit-log") { request, context in
             let principal = try context.authenticated()
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let filter = try LogFilter(request, zone: zone)
             let entries = try await audit(principal, filter, services: services, limit: 500)
             let values: [String: Any] = [
@@ -21,13 +21,13 @@ extension WebRoutes {
         }
         portal.get("/audit-log.csv") { request, context in
             let principal = try context.authenticated()
-            let filter = try LogFilter(request, zone: TimeZone(identifier: principal.organization.timeZone) ?? .gmt)
+            let filter = try LogFilter(request, zone: principal.organization.zone)
             return CSVResponse.make(AuditCSV.document(try await audit(principal, filter, services: services, limit: AuditStore.pageMax)),
                                     filename: "audit-log.csv")
         }
         portal.get("/billing/transactions") { request, context in
             let principal = try context.authenticated()
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let filter = try LogFilter(request, zone: zone)
             let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
             let values: [String: Any] = [
@@ -43,7 +43,7 @@ extension WebRoutes {
         }
         portal.get("/billing/transactions.csv") { request, context in
             let principal = try context.authenticated()
-            let filter = try LogFilter(request, zone: TimeZone(identifier: principal.organization.timeZone) ?? .gmt)
+            let filter = try LogFilter(request, zone: principal.organization.zone)
             let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
             return CSVResponse.make(BillingStatement.csv(lines), filename: "billing-\(principal.organizationID).csv")
         }

@@ -12,7 +12,7 @@ extension WebRoutes {
             let settings = principal.organization.smsSettings
             let groups = try await services.contacts.groups(of: principal.organizationID)
             let contacts = try await services.contacts.list(principal.organizationID, ContactQuery(limit: 500))
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let hours = settings.sendingHours
             let values: [String: Any] = [
                 "groups": groups.map { ["name": $0.name, "contacts": String($0.contacts)] },
@@ -35,7 +35,10 @@ extension WebRoutes {
                 if !phones.isEmpty { input.to = phones }
                 if let later = form.trimmed("send_at") { input.sendAt = try WebFormat.localTime(later, zone: principal.organization.timeZone, field: "send_at") }
                 let campaign = try await services.messaging.send(principal, input)
-                return ("/campaigns/\(campaign.campaign.id)", "\(campaign.campaign.accepted) texts queued; \(campaign.campaign.creditsReserved.decimalString) credits reserved.")
+                let skipped = campaign.campaign.skipped.values.reduce(0, +)
+                return ("/campaigns/\(campaign.campaign.id)", "\(WebFormat.count(campaign.campaign.accepted, "text")) queued; "
+                    + "\(WebFormat.credits(campaign.campaign.creditsReserved)) reserved"
+                    + (skipped > 0 ? "; \(WebFormat.count(skipped, "recipient")) skipped (opted out or never opted in)." : "."))
             }
         }
         portal.get("/campaigns/:id") { request, context in
@@ -43,7 +46,7 @@ extension WebRoutes {
             let campaign = try await services.messaging.view(try context.parameter("id"), principal: principal)
             let json = try JSONValue.of(campaign)
             let status = json["status"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? ""
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let values: [String: Any] = [
                 "campaign": json.template,
                 "counts": campaign.counts.sorted { $0.key < $1.key }.map { ["status": $0.key, "count": String($0.value)] },
@@ -69,7 +72,7 @@ extension WebRoutes {
             let principal = try context.authenticated()
             let filter = request.uri.queryParameters.get("status").flatMap { ["open", "closed", "unread", "flagged"].contains($0) ? $0 : nil }
             let conversations = try await services.conversations.list(principal.organizationID, filter: filter, after: nil, limit: 200)
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let values: [String: Any] = [
                 "filters": [("", "All"), ("unread", "Unread"), ("open", "Open"), ("closed", "Closed"), ("flagged", "Opt-out requests")].map { value, label in
                     ["href": value.isEmpty ? "/inbox" : "/inbox?status=\(value)", "label": label, "current": (filter ?? "") == value]
@@ -89,7 +92,7 @@ extension WebRoutes {
             if conversation.unread > 0 {
                 try await services.conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
             }
-            let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+            let zone = principal.organization.zone
             let values: [String: Any] = [
                 "conversation": ["id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
                                  "phone": WebFormat.phone(conversation.phone), "open": conversation.status == "open", "flagged": conversation.flagged],
@@ -106,7 +109,7 @@ extension WebRoutes {
             return try await submit(context, back: "/inbox/\(id)") { principal, form in
                 let input = try form.input(ReplyInput.self, ["body": .text])
                 let sent = try await services.messaging.reply(principal, conversation: id, body: input.body)
-                return ("/inbox/\(id)", "Reply queued; \(sent.message.credits.decimalString) credits reserved.")
+                return ("/inbox/\(id)", "Reply queued; \(WebFormat.credits(sent.message.credits)) reserved.")
             }
         }
         portal.post("/inbox/:id") { _, context in

@@ -99,14 +99,15 @@ enum WebRoutes {
         let principal = try context.authenticated()
         let services = pages.services
         let credits = try await services.credits.view(principal)
-        let setup = try await services.registration.view(principal)
-        let zone = TimeZone(identifier: principal.organization.timeZone) ?? .gmt
+        var numbers = try await services.numbers.numbers(of: principal.organizationID)
+        if numbers.isEmpty { numbers = try await services.registration.view(principal).numbers }  // makes the Simulator's test number
+        let zone = principal.organization.zone
         let days = WebFormat.dayBoundaries(endingAt: services.now(), days: 30, in: zone)
         let usage = try await services.ledgerStore.usage(of: principal.organizationID, boundaries: days)
         let mine = credits.wallets.first { $0.staffID == principal.staff.id }
         var values: [String: Any] = [
             "pool": WebFormat.account(credits.pool),
-            "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
+            "numbers": numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
             "chart": UsageChart(days: Array(days.dropLast()), usage: usage, zone: zone).values(),
             "can_buy": principal.can(.purchaseCredits),
         ]

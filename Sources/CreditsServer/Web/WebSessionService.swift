@@ -57,16 +57,24 @@ public struct WebSessionService: Sendable {
 
     /// The signed-in staff member and session for a cookie's token; nil when the session is
     /// unknown, expired, or its staff member was deleted.
+    /// Cached for a few seconds like API keys, so a page's scripts (the estimate ticker) do not read
+    /// the database on every keystroke; changes to staff or settings clear the cache at once.
     public func resolve(_ token: String) async throws -> (Principal, WebSessionRecord)? {
-        guard token.count == 64, let session = try await store.session(APIKeys.hash(token), at: services.now()),
-              let staff = try await services.organizations.staffMember(session.staffID, of: session.organizationID),
-              let organization = try await services.organizations.organization(session.organizationID) else { return nil }
-        return (Principal(organization: organization, staff: staff, actor: Actor(kind: .staff, id: staff.id, name: staff.name)), session)
+        guard token.count == 64 else { return nil }
+        let tokenHash = APIKeys.hash(token)
+        return try await services.principals.session(tokenHash) {
+            guard let session = try await store.session(tokenHash, at: services.now()),
+                  let staff = try await services.organizations.staffMember(session.staffID, of: session.organizationID),
+                  let organization = try await services.organizations.organization(session.organizationID) else { return nil }
+            return (Principal(organization: organization, staff: staff, actor: Actor(kind: .staff, id: staff.id, name: staff.name)), session)
+        }
     }
 
     /// Ends the session of a cookie's token.
     public func signOut(_ token: String) async throws {
-        try await store.delete(APIKeys.hash(token))
+        let tokenHash = APIKeys.hash(token)
+        try await store.delete(tokenHash)
+        services.principals.forgetSession(tokenHash)
     }
 
     /// A bcrypt check off the event loops (a check takes tens of milliseconds by design).
