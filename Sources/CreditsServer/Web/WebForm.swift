@@ -36,6 +36,13 @@ public struct WebForm: Sendable {
         return text
     }
 
+    /// The form's idempotency key (a hidden field made when the page was shown), so a form sent
+    /// twice moves credits or money once. The same limit as the API's header.
+    func idempotencyKey() throws -> String {
+        guard let key = trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
+        return "web-" + key
+    }
+
     /// Every non-empty value of a field.
     func values(_ name: String) -> [String] { pairs.filter { $0.0 == name && !$0.1.isEmpty }.map(\.1) }
 

@@ -27,8 +27,7 @@ extension WebRoutes {
         portal.post("/credits/buy") { _, context in
             try await submit(context, back: "/credits/buy") { principal, form in
                 let input = try form.input(PurchaseInput.self, ["credits": .number])
-                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
-                let purchase = try await services.billing.purchase(principal, input, idempotencyKey: "web-" + key)
+                let purchase = try await services.billing.purchase(principal, input, idempotencyKey: try form.idempotencyKey())
                 return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased.")
             }
         }
@@ -59,11 +58,6 @@ extension WebRoutes {
             headers[.cacheControl] = "no-store"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
         }
-        portal.get("/app/quote") { request, context in
-            guard let credits = request.uri.queryParameters.get("credits").flatMap({ Int64($0) }) else {
-                throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
-            }
-            return try JSONOutput.response(try services.billing.quote(try context.authenticated(), credits: credits))
-        }
+        portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, services: services) }
     }
 }

@@ -12,8 +12,7 @@ extension WebRoutes {
         portal.post("/credits/transfer") { _, context in
             try await submit(context, back: "/credits") { principal, form in
                 let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
-                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
-                let result = try await services.credits.transfer(principal, input, idempotencyKey: "web-" + key)
+                let result = try await services.credits.transfer(principal, input, idempotencyKey: try form.idempotencyKey())
                 return ("/credits", "\(WebFormat.credits(input.credits)) transferred\(result.replayed ? " (already done)" : "").")
             }
         }
@@ -26,11 +25,10 @@ extension WebRoutes {
                 guard let target = try form.input(EditCreditsTotal.self, ["total": .number]).total else { return ("/credits", "Credits per month saved.") }
                 let current = try await services.credits.view(principal).wallets.first { $0.staffID == id }?.available ?? .zero
                 guard target != current else { return ("/credits", "Credits per month saved.") }
-                guard let key = form.trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
                 let raise = target > current
                 let amount = raise ? target - current : current - target
                 _ = try await services.credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
-                                                                                 note: "Edit credits"), idempotencyKey: "web-" + key)
+                                                                                 note: "Edit credits"), idempotencyKey: try form.idempotencyKey())
                 return ("/credits", "Credits saved: total \(target.decimalString), \(WebFormat.credits(amount)) \(raise ? "added" : "returned to the pool").")
             }
         }

@@ -19,13 +19,7 @@ enum BillingRoutes {
             let input = try await JSONInput.decode(BillingDetailsInput.self, from: request)
             return try JSONOutput.response(try await services.billing.updateDetails(principal, input))
         }
-        table.add(.get, "/v1/credits/purchases/quote", through: group) { request, context in
-            let principal = try context.authenticated()
-            guard let text = request.query("credits"), let credits = Int64(text) else {
-                throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
-            }
-            return try JSONOutput.response(try services.billing.quote(principal, credits: credits))
-        }
+        table.add(.get, "/v1/credits/purchases/quote", through: group) { request, context in try await quote(request, context, services: services) }
         table.add(.post, "/v1/credits/purchases", through: group) { request, context in
             let principal = try context.authenticated()
             let key = try request.idempotencyKey()
@@ -82,5 +76,16 @@ enum BillingRoutes {
             headers[.contentType] = "text/html; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
         }
+    }
+}
+
+extension BillingRoutes {
+    /// The price of `?credits=N` (the API's quote and the purchase box's running total).
+    static func quote(_ request: Request, _ context: AppRequestContext, services: AppServices) async throws -> Response {
+        let principal = try context.authenticated()
+        guard let text = request.query("credits"), let credits = Int64(text) else {
+            throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
+        }
+        return try JSONOutput.response(try services.billing.quote(principal, credits: credits))
     }
 }
