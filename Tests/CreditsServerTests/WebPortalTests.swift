@@ -334,6 +334,37 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func theMessengerCenterFiltersReadsAndClosesConversations(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 5)
+            try await server.importContacts(org, phones: ["+14155552671", "+14155552672"])
+            try await server.inbound(org, from: "+14155552671", "Can I bring a friend?")
+            try await server.inbound(org, from: "+14155552672", "Please stop texting me after 9pm")
+            var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+            let flagged = try await owner.get("/inbox?status=flagged")
+            #expect(flagged.text.contains("Please stop texting me") && !flagged.text.contains("bring a friend"))
+            #expect(try await owner.get("/inbox?status=unread").text.contains("bring a friend"))
+            let conversations = try await server.request(.get, "/v1/conversations", key: org.ownerKey).list()
+            let friend = try #require(conversations.first { ($0["last_message"] as? String)?.contains("friend") == true }?["id"] as? String)
+            let stop = try #require(conversations.first { $0["flagged"] as? Bool == true }?["id"] as? String)
+
+            #expect(try await owner.get("/inbox/\(friend)").text.contains("Can I bring a friend?"))
+            #expect(!(try await owner.get("/inbox?status=unread").text.contains("bring a friend")), "opening a conversation reads it")
+            _ = try await owner.post("/inbox/\(friend)/reply", ["body": "Of course!"])
+            #expect(owner.flash == "notice:Reply queued; 1 credit reserved.")
+            _ = try await owner.post("/inbox/\(friend)", ["status": "closed"])
+            #expect(owner.flash == "notice:Conversation closed.")
+            #expect(try await owner.get("/inbox?status=closed").text.contains("/inbox/\(friend)"))
+
+            _ = try await owner.post("/inbox/\(stop)", ["flagged": "false"])
+            #expect(!(try await owner.get("/inbox?status=flagged").text.contains("/inbox/\(stop)")), "the opt-out flag was cleared")
+            let open = try await server.request(.get, "/v1/conversations/\(stop)", key: org.ownerKey).object()
+            #expect(open["status"] as? String == "open", "clearing the flag left the status alone")
+        }
+    }
+
     @Test func aBrowserGetsAPageForAnUnknownAddressAndTheAPIGetsJSON() async throws {
         try await TestServer.with(.sqlite) { server in
             var browser = PortalBrowser(server)

@@ -12,7 +12,8 @@ public struct WebForm: Sendable {
         case optionalText
         /// A number; left out when empty, sent as text (and so refused by name) when it is not one.
         case number
-        /// A checkbox: true when ticked. A hidden field of the same name before it makes "unticked" false.
+        /// A checkbox: true when ticked. A hidden field of the same name before it (value "false")
+        /// makes "unticked" false; a form without the field leaves the setting as it is.
         case bool
         /// Every value of a repeated field (checkboxes, a multiple select), as a list; left out when there are none.
         case list
@@ -68,7 +69,7 @@ public struct WebForm: Sendable {
             if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text) { return .number(text, number) }
             return .string(text)
         case .bool:
-            guard let text = value(name) else { return .bool(false) }
+            guard let text = value(name) else { return nil }
             return .bool(!["", "false", "0", "off"].contains(text))
         case .list:
             let values = values(name)
