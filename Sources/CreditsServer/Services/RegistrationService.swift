@@ -60,13 +60,16 @@ public struct RegistrationService: Sendable {
             SetupView.Brand(status: record.status, failureReason: record.failureReason, failureMessage: record.failureMessage,
                             details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)), submittedAt: record.submittedAt)
         }
+        // Requests before numbers: a request read as assigned then has its number in the list
+        // (both change in one transaction), so the screen never shows one without the other.
+        let requests = try await services.numbers.requests(of: principal.organizationID)
         var numbers = try await services.numbers.numbers(of: principal.organizationID)
         if numbers.isEmpty, services.simulator != nil {
             _ = try await services.numbers.ensureTestNumber(for: principal.organizationID, at: services.now())
             numbers = try await services.numbers.numbers(of: principal.organizationID)
         }
         let credits = try await services.credits.view(principal)
-        return SetupView(brand: brand, numberRequests: try await services.numbers.requests(of: principal.organizationID), numbers: numbers,
+        return SetupView(brand: brand, numberRequests: requests, numbers: numbers,
                          availableCredits: credits.pool.available, selfServe: principal.organization.country == .us)
     }
 
