@@ -54,6 +54,7 @@ enum WebErrorPage {
         case 500...: "Something went wrong"
         default: "That did not work"
         }
-        return WebPages.bare("error", title: heading, values: ["heading": heading, "message": error.message, "code": error.code], status: error.status)
+        return WebPages.bare("error", title: heading, values: ["heading": heading, "message": error.message, "code": error.code,
+                                                             "forbidden": error.status == .forbidden], status: error.status)
     }
 }
