@@ -5,7 +5,7 @@ Starts `textcredits serve` on a fresh SQLite database, sets up an organisation w
 the API (contacts, a staff member, an inbound text), then drives the portal as office staff would:
 sign in, register brand and number (Simulator), buy credits and read the invoice, set header and
 footer, type a message and watch the ticker change when an emoji is added, send to a group, see
-the campaign settle, reply in the Messenger Center, transfer credits to a staff member, download
+the campaign settle, reply in the Messenger Center, add a staff member and transfer credits to them, download
 the 30-day CSV, and check that a staff member without permission cannot see the buy page.
 Every page is also loaded at phone width. Screenshots go to .ci/artifacts/.
 
@@ -94,7 +94,6 @@ class Session:
             {"name": "Ana Ortiz", "phone": "(415) 555-2671", "groups": ["families"]},
             {"name": "Ben Park", "phone": "(415) 555-0001", "groups": ["families"]},
             {"name": "Cara Diaz", "phone": "(415) 555-0002", "groups": ["families"]}]})
-        self.staff = self.api("POST", "/v1/staff", {"name": "Dana Lee", "email": "dana@example.com", "role": "staff", "password": STAFF_PASSWORD})
         self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671",
                  "Can I bring a friend to practice?")
 
@@ -277,14 +276,24 @@ class Session:
         assert "Of course, bring them along!" in self.text_of("ol.thread")
         self.shot("conversation")
 
+        print("add a staff member")
+        self.go("/staff")
+        self.fill("staff_name", "Dana Lee")
+        self.fill("staff_email", "dana@example.com")
+        self.fill("staff_password", STAFF_PASSWORD)
+        self.submit("form[action='/staff']")
+        self.expect_notice("Dana Lee added as staff")
+        self.shot("staff")
+        staff_id = self.driver.find_element(By.CSS_SELECTOR, "button[aria-label='Remove Dana Lee']").find_element(By.XPATH, "..").get_attribute("action").split("/")[-2]
+
         print("transfer credits to a staff member")
         self.go("/credits")
-        self.driver.find_element(By.CSS_SELECTOR, "#to option[value='%s']" % self.staff["id"]).click()
+        self.driver.find_element(By.CSS_SELECTOR, "#to option[value='%s']" % staff_id).click()
         self.fill("amount", "25")
         self.fill("note", "For Thursday's reminders")
         self.submit("form[action='/credits/transfer']")
         self.expect_notice("25 credits transferred")
-        assert self.text_of("[data-testid='wallet-%s']" % self.staff["id"]) == "25"
+        assert self.text_of("[data-testid='wallet-%s']" % staff_id) == "25"
         self.shot("credits")
 
         print("download the 30-day CSV")
@@ -306,7 +315,7 @@ class Session:
 
         print("every page at phone width")
         owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/credits", "/credits/log?wallet=pool",
-                       "/audit-log", "/billing/transactions"]
+                       "/audit-log", "/billing/transactions", "/staff"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
@@ -319,7 +328,7 @@ class Session:
         assert self.driver.find_element(By.TAG_NAME, "h1").text == "Not available to you"
         self.check_page()
         self.shot("staff-refused-buy")
-        self.at_phone_width(["/dashboard", "/compose", "/credits"], "staff")
+        self.at_phone_width(["/dashboard", "/compose", "/credits", "/staff"], "staff")
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):

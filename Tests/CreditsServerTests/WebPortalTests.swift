@@ -365,6 +365,36 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func staffAreAddedWithAPasswordAndANewPasswordSignsOutEverywhere(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            _ = try await server.makeOrganization()
+            var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)
+            _ = try await owner.post("/staff", ["name": "Dana Lee", "email": "dana@example.com", "role": "staff", "password": "short"])
+            #expect(owner.flash == "error:Passwords need at least 10 characters.")
+            _ = try await owner.post("/staff", ["name": "Dana Lee", "email": "dana@example.com", "role": "staff", "password": "dana's own password"])
+            #expect(owner.flash == "notice:Dana Lee added as staff; they sign in with dana@example.com.")
+
+            var dana = try await PortalBrowser.signIn(server, email: "dana@example.com", password: "dana's own password")
+            var danaElsewhere = try await PortalBrowser.signIn(server, email: "dana@example.com", password: "dana's own password")
+            let page = try await dana.get("/staff")
+            #expect(page.text.contains("Your account") && !page.text.contains("Add a staff member"), "staff see their own account only")
+            let danaID = try #require(PortalBrowser.firstMatch(#"action="/staff/(stf_[0-9a-f]+)""#, in: page.text))
+            _ = try await dana.post("/staff", ["name": "Eve", "email": "eve@example.com", "role": "admin", "password": "eve's own password"])
+            #expect(dana.flash?.hasPrefix("error:") == true, "staff cannot add staff")
+
+            let changed = try await dana.post("/staff/\(danaID)", ["password": "a brand new password"])
+            #expect(changed.headers[.location] == "/sign-in")
+            #expect(try await danaElsewhere.get("/dashboard").status == .seeOther, "the other device was signed out")
+            var danaAgain = try await PortalBrowser.signIn(server, email: "dana@example.com", password: "a brand new password")
+            #expect(try await danaAgain.get("/dashboard").status == .ok)
+
+            _ = try await owner.post("/staff/\(danaID)/delete", [:])
+            #expect(owner.flash == "notice:Dana Lee removed; their credits went back to the pool.")
+            #expect(try await danaAgain.get("/dashboard").status == .seeOther, "a removed staff member's session ends")
+        }
+    }
+
     @Test func aBrowserGetsAPageForAnUnknownAddressAndTheAPIGetsJSON() async throws {
         try await TestServer.with(.sqlite) { server in
             var browser = PortalBrowser(server)

@@ -138,6 +138,8 @@ public struct AdministrationService: Sendable {
                                 message: "Staff member \(staff.name) updated: \(changes.isEmpty ? "no changes" : changes.joined(separator: ", ")).",
                                 subjectType: "staff", subjectID: staff.id, at: services.now())
         try await services.organizations.updateStaff(staff, audit: audit)
+        // A new password signs the staff member out of the portal everywhere (they sign in with it).
+        if patch.password != nil { _ = try await WebSessionStore(database: services.database).deleteSessions(ofStaff: staff.id) }
         services.principals.invalidate()
         return staff
     }

@@ -22,6 +22,7 @@ struct WebPages: Sendable {
         NavItem(section: "compose", label: "Compose", href: "/compose", permissions: []),
         NavItem(section: "inbox", label: "Messenger Center", href: "/inbox", permissions: []),
         NavItem(section: "credits", label: "Credits", href: "/credits", permissions: []),
+        NavItem(section: "staff", label: "Staff", href: "/staff", permissions: []),
         NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
         NavItem(section: "settings", label: "SMS settings", href: "/settings/sms", permissions: [.manageSettings]),
         NavItem(section: "audit", label: "Audit log", href: "/audit-log", permissions: [.viewLogs]),

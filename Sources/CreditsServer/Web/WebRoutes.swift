@@ -31,6 +31,7 @@ enum WebRoutes {
         addMessaging(to: portal, pages: pages)
         addCredits(to: portal, pages: pages)
         addLogs(to: portal, pages: pages)
+        addStaff(to: portal, pages: pages)
     }
 
     /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random

@@ -59,6 +59,13 @@ public struct WebSessionStore: Sendable {
         }
     }
 
+    /// Ends every session of a staff member (their password changed); returns how many.
+    public func deleteSessions(ofStaff staffID: String) async throws -> Int {
+        try await database.transaction { sql in
+            try await sql.raw("DELETE FROM web_sessions WHERE staff_id = \(bind: staffID) RETURNING token_hash").all().count
+        }
+    }
+
     /// Forgets sessions that expired before `instant`; returns how many.
     public func deleteExpired(before instant: Date) async throws -> Int {
         try await database.transaction { sql in

@@ -1,0 +1,57 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// Staff: everyone's own password and low-balance alert; for those who manage settings, the
+/// staff list with roles, adding and removing staff.
+extension WebRoutes {
+    static func addStaff(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
+        let services = pages.services
+        portal.get("/staff") { request, context in
+            let principal = try context.authenticated()
+            let manages = principal.can(.manageSettings)
+            let staff = manages ? try await services.organizations.staff(of: principal.organizationID) : []
+            let values: [String: Any] = [
+                "me": ["id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email, "role": principal.staff.role.rawValue,
+                       "threshold": principal.staff.lowBalanceThreshold?.decimalString ?? ""],
+                "manages": manages,
+                "staff": staff.map { member -> [String: Any] in
+                    ["id": member.id, "name": member.name, "email": member.email, "role": member.role.rawValue,
+                     "permissions": member.permissions.map(\.rawValue).sorted().joined(separator: ", "),
+                     "removable": member.id != principal.staff.id]
+                },
+                "roles": Role.allCases.filter { $0 != .owner || principal.staff.role == .owner }.map { role -> [String: Any] in
+                    ["value": role.rawValue, "label": role.rawValue.capitalized, "selected": role == .staff]
+                },
+            ]
+            return try await pages.page("staff", title: "Staff", section: "staff", request: request, context: context, values: values)
+        }
+        portal.post("/staff") { _, context in
+            try await submit(context, back: "/staff") { principal, form in
+                let input = try form.input(NewStaffInput.self, ["name": .text, "email": .text, "role": .text, "password": .optionalText])
+                let added = try await services.administration.addStaff(principal, input)
+                return ("/staff", "\(added.name) added as \(added.role.rawValue); they sign in with \(added.email).")
+            }
+        }
+        portal.post("/staff/:id") { _, context in
+            let id = try context.parameter("id")
+            return try await submit(context, back: "/staff") { principal, form in
+                let patch = try form.input(StaffPatch.self, ["password": .optionalText, "low_balance_threshold": .number, "role": .optionalText])
+                let updated = try await services.administration.updateStaff(principal, id, patch)
+                if patch.password != nil, updated.id == principal.staff.id {
+                    return ("/sign-in", "Password changed. Sign in with the new password.")
+                }
+                return ("/staff", "\(updated.name) updated.")
+            }
+        }
+        portal.post("/staff/:id/delete") { _, context in
+            let id = try context.parameter("id")
+            return try await submit(context, back: "/staff") { principal, _ in
+                let member = try await services.administration.staffMember(principal, id)
+                try await services.administration.deleteStaff(principal, id)
+                return ("/staff", "\(member.name) removed; their credits went back to the pool.")
+            }
+        }
+    }
+}
