@@ -16,14 +16,19 @@ struct PortalBrowser: Sendable {
     /// Signs in through the sign-in form (and its double-submit token).
     static func signIn(_ server: TestServer, email: String, password: String) async throws -> PortalBrowser {
         var browser = PortalBrowser(server)
-        let form = try await browser.get("/sign-in")
-        let token = try #require(PortalBrowser.firstMatch(#"name="_csrf" value="([0-9a-f]+)""#, in: form.text))
+        let token = try await browser.signInToken()
         let signedIn = try await browser.post("/sign-in", ["_csrf": token, "email": email, "password": password])
         #expect(signedIn.status == .seeOther, "\(signedIn.text)")
         #expect(browser.cookies["tc_session"] != nil, "no session cookie after signing in")
         let dashboard = try await browser.get("/dashboard")
         browser.csrf = try #require(PortalBrowser.firstMatch(#"name="csrf-token" content="([0-9a-f]+)""#, in: dashboard.text))
         return browser
+    }
+
+    /// Opens the sign-in form and returns the token it must send back.
+    mutating func signInToken() async throws -> String {
+        let form = try await get("/sign-in")
+        return try #require(PortalBrowser.firstMatch(#"name="_csrf" value="([0-9a-f]+)""#, in: form.text))
     }
 
     /// A GET as a browser sends it (asking for HTML).

@@ -15,10 +15,10 @@ public struct WebForm: Sendable {
         /// A checkbox: true when ticked. A hidden field of the same name before it (value "false")
         /// makes "unticked" false; a form without the field leaves the setting as it is.
         case bool
-        /// Every value of a repeated field (checkboxes, a multiple select), as a list; left out when there are none.
+        /// Every non-empty value of a repeated field (checkboxes, a multiple select), as a list. Like
+        /// `bool`, a hidden empty field of the same name makes "nothing ticked" an empty list; a form
+        /// without the field leaves the setting as it is.
         case list
-        /// Every value of a repeated field, as a list, even an empty one (unticking every box means "none").
-        case checkboxes
     }
 
     let pairs: [(String, String)]
@@ -72,9 +72,7 @@ public struct WebForm: Sendable {
             guard let text = value(name) else { return nil }
             return .bool(!["", "false", "0", "off"].contains(text))
         case .list:
-            let values = values(name)
-            return values.isEmpty ? nil : .array(values.map(JSONValue.string))
-        case .checkboxes:
+            guard value(name) != nil else { return nil }
             return .array(values(name).map(JSONValue.string))
         }
     }

@@ -8,13 +8,19 @@ enum WebResponse {
     /// The cookie that carries a one-time message to the next page ("Credits purchased.").
     static let flashCookie = "tc_flash"
 
-    /// A page.
+    /// A portal page: its script and style come only from this site.
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = document(text, status: status)
+        response.headers[.init("X-Frame-Options")!] = "DENY"
+        response.headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+        return response
+    }
+
+    /// A standalone HTML document that is not stored by caches (an invoice, with its own inline style and print button).
+    static func document(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[.init("X-Frame-Options")!] = "DENY"
-        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 

@@ -52,11 +52,7 @@ extension WebRoutes {
             if request.uri.queryParameters.get("download") != nil {
                 return WebResponse.download(invoice.html(), contentType: "text/html; charset=utf-8", filename: "\(invoice.number).html")
             }
-            // The invoice is a standalone printable page with its own inline style and print button.
-            var headers = HTTPFields()
-            headers[.contentType] = "text/html; charset=utf-8"
-            headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
+            return WebResponse.document(invoice.html())
         }
         portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, services: services) }
     }

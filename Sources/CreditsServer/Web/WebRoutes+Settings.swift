@@ -11,11 +11,10 @@ extension WebRoutes {
         portal.get("/settings/sms") { request, context in try await settingsPage(request, context, pages: pages) }
         portal.post("/settings/sms") { _, context in
             try await submit(context, back: "/settings/sms") { principal, form in
-                // The days are checkboxes: when the hours were on the form, no ticked box means "no days".
                 let patch = try form.input(SMSSettingsPatch.self, [
                     "header": .text, "footer": .text, "signup_message": .text, "smart_encoding": .bool, "reply_mode": .optionalText,
-                    "sending_hours.start": .optionalText, "sending_hours.end": .optionalText,
-                    "sending_hours.days": form.value("sending_hours.start") == nil ? .list : .checkboxes, "sending_hours.time_zone": .optionalText,
+                    "sending_hours.start": .optionalText, "sending_hours.end": .optionalText, "sending_hours.days": .list,
+                    "sending_hours.time_zone": .optionalText,
                 ])
                 _ = try await services.administration.updateSMSSettings(principal, patch)
                 return ("/settings/sms", "SMS settings saved.")

@@ -72,9 +72,7 @@ enum BillingRoutes {
             guard request.query("format") == "html" || (request.headers[.accept]?.contains("text/html") ?? false) else {
                 return try JSONOutput.response(invoice)
             }
-            var headers = HTTPFields()
-            headers[.contentType] = "text/html; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: invoice.html())))
+            return WebResponse.document(invoice.html())
         }
     }
 }
