@@ -4,7 +4,7 @@ import PackageDescription
 /// TextCredits: a prepaid messaging-credits server. See ../shared/DESIGN.md §1 for the target map.
 let package = Package(
     name: "textcredits",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "textcredits", targets: ["textcredits"]),
     ],
@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         .target(name: "CreditsCore"),
@@ -54,14 +55,25 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ]
+        ),
+        // The application services: every rule that needs a store or an adapter, and nothing of
+        // HTTP (it imports neither Hummingbird nor SQLKit; see ARCHITECTURE.md).
+        .target(
+            name: "CreditsServices",
+            dependencies: [
+                "CreditsCore", "CreditsStore", "CreditsAdapters",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "CreditsServer",
             dependencies: [
-                "CreditsCore", "CreditsStore", "CreditsAdapters",
+                "CreditsCore", "CreditsStore", "CreditsAdapters", "CreditsServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -74,7 +86,8 @@ let package = Package(
         .executableTarget(
             name: "textcredits",
             dependencies: [
-                "CreditsCore", "CreditsStore", "CreditsAdapters", "CreditsServer",
+                "CreditsCore", "CreditsStore", "CreditsAdapters", "CreditsServices", "CreditsServer",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -104,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "CreditsServerTests",
             dependencies: [
-                "CreditsServer", "CreditsStore", "CreditsCore", "CreditsAdapters", "TestSupport",
+                "CreditsServer", "CreditsServices", "CreditsStore", "CreditsCore", "CreditsAdapters", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

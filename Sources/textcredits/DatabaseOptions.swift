@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import CreditsServer
 import CreditsStore
+import Foundation
 import Logging
 
 /// `--database URL`, shared by every command that touches data.
@@ -10,10 +11,8 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The URL from the flag, then the environment, then the embedded default.
     func url() throws -> DatabaseURL {
-        let text = database ?? Environment.value("TEXTCREDITS_DATABASE")
-        guard let text else { return .embeddedDefault }
         do {
-            return try DatabaseURL(parsing: text)
+            return try AppConfiguration.database(AppConfiguration.reader(flags: database.map { ["database": $0] } ?? [:]))
         } catch {
             throw ValidationError(error.description)
         }
@@ -32,19 +31,11 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Reads configuration from the environment (`TEXTCREDITS_*`).
-enum Environment {
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-}
-
 /// Loggers for one-shot commands: warnings and worse only, unless TEXTCREDITS_LOG_LEVEL says otherwise.
 enum CommandLogger {
     static func make(_ label: String = "textcredits") -> Logger {
         var logger = Logger(label: label)
-        logger.logLevel = Environment.value("TEXTCREDITS_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel = AppConfiguration.logLevel(AppConfiguration.reader(flags: [:])) ?? .warning
         return logger
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 
@@ -10,14 +11,14 @@ func withServices<T>(_ options: DatabaseOptions, _ body: (AppServices) async thr
     var configuration = AppConfiguration()
     configuration.database = try options.url()
     configuration.runsWorkers = false
-    let services = try await AppServices.make(configuration: configuration, database: database, logger: CommandLogger.make())
+    let services = try await AppServices.build(configuration: configuration, database: database, logger: CommandLogger.make())
     do {
         let result = try await body(services)
         await database.close()
         return result
     } catch {
         await database.close()
-        if let error = error as? APIError { throw ValidationError("\(error.message) (\(error.code))") }
+        if let error = error as? any DomainError { throw ValidationError("\(error.message) (\(error.code))") }
         throw error
     }
 }
@@ -89,7 +90,7 @@ struct AdjustCredits: AsyncParsableCommand {
     func run() async throws {
         guard let amount = Credits(decimal: credits) else { throw ValidationError("--credits must be a number with at most 3 decimals.") }
         let outcome = try await withServices(database) { services in
-            guard try await services.organizations.organization(OrganizationID(org)) != nil else {
+            guard try await services.stores.organizations.organization(OrganizationID(org)) != nil else {
                 throw ValidationError("No organisation \(org).")
             }
             return try await services.credits.adjust(OrganizationID(org), credits: amount, reason: reason, actor: commandLineOperator)
@@ -124,7 +125,7 @@ struct SetPlan: AsyncParsableCommand {
             start = parsed
         }
         let plan = try await withServices(database) { services in
-            guard try await services.organizations.organization(OrganizationID(org)) != nil else { throw ValidationError("No organisation \(org).") }
+            guard try await services.stores.organizations.organization(OrganizationID(org)) != nil else { throw ValidationError("No organisation \(org).") }
             return try await services.plans.setPlan(OrganizationID(org), name: name, credits: credits, cycle: cycle, rolloverProtection: rolloverProtection,
                                                     startsAt: start, active: !end, actor: commandLineOperator)
         }

@@ -31,13 +31,13 @@ struct SimulateInbound: AsyncParsableCommand {
 
     func run() async throws {
         let (token, number) = try await withServices(database) { services -> (String, String) in
-            guard let token = try await services.numbers.secret("simulator_auth_token") else {
+            guard let token = try await services.stores.numbers.secret("simulator_auth_token") else {
                 throw ValidationError("The database has no Simulator token yet: start the server once with `textcredits serve` on this database.")
             }
             if let to { return (token, to) }
             let organization = OrganizationID(org ?? "")
-            guard try await services.organizations.organization(organization) != nil else { throw ValidationError("No organisation \(org ?? "").") }
-            return (token, try await services.messaging.sendingNumber(organization))
+            guard try await services.stores.organizations.organization(organization) != nil else { throw ValidationError("No organisation \(org ?? "").") }
+            return (token, try await services.sendingNumbers.sendingNumber(organization))
         }
         let parameters = ["MessageSid": "SMsiminbound\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20))", "From": from,
                           "To": number, "Body": text, "NumSegments": "1", "AccountSid": "ACsimulator"]

@@ -1,6 +1,7 @@
 import CreditsAdapters
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import Foundation
 import HummingbirdTesting
 import TestSupport
@@ -58,8 +59,8 @@ import Testing
             _ = try await server.request(.post, "/v1/messages", key: org.ownerKey,
                                          json: #"{"to": ["+14155554100"], "body": "Gym closed", "override_sending_hours": true}"#)
             #expect(try await server.request(.get, "/v1/mail", key: org.ownerKey).list().map { $0["status"] as? String } == ["queued"])
-            #expect(try await server.services.alerts.deliverQueued() == 1)
-            #expect(try await server.services.alerts.deliverQueued() == 0)
+            #expect(try await server.services.mailDelivery.deliverQueued() == 1)
+            #expect(try await server.services.mailDelivery.deliverQueued() == 0)
             #expect(try await server.request(.get, "/v1/mail", key: org.ownerKey).list().map { $0["status"] as? String } == ["sent"])
             let received = try smtp.messages()
             #expect(received.count == 1)

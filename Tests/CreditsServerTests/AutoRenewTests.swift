@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import HummingbirdTesting
@@ -45,7 +46,7 @@ import Testing
             #expect(try await server.services.autoRenew.runDue() == 0)
             #expect(try await AutoRenewTests.autoRenewPurchases(server, org).count == 1, "one crossing, one purchase")
             #expect(try await server.pool(org)["available"] as? Double == 550)
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 1)
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 1)
 
             // Back above the threshold the setting re-arms: the next crossing buys again.
             _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -460), reason: "correction", actor: .system)
@@ -68,10 +69,10 @@ import Testing
             // Every spend below the threshold checks; only the first counts as a crossing, even
             // one that observed the low balance late (a direct trip stands for it).
             for _ in 0..<5 { await server.services.autoRenew.check(org.id) }
-            #expect(try await server.services.autoRenewStore.trip(org.id, at: server.clock.now) == nil)
-            #expect(try await server.services.autoRenewStore.settings(org.id)?.crossings == 1)
+            #expect(try await server.services.stores.autoRenew.trip(org.id, at: server.clock.now) == nil)
+            #expect(try await server.services.stores.autoRenew.settings(org.id)?.crossings == 1)
             #expect(try await server.services.autoRenew.runDue() == 1)
-            #expect(try await server.services.autoRenewStore.trip(org.id, at: server.clock.now) != nil,
+            #expect(try await server.services.stores.autoRenew.trip(org.id, at: server.clock.now) != nil,
                     "after the purchase the balance is above the threshold and the setting is armed again")
         }
     }

@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import HummingbirdTesting
@@ -86,7 +87,7 @@ import Testing
             #expect(purchases.allSatisfy { $0["invoice"] is NSNull || $0["invoice"] == nil })
             let log = try await server.request(.get, "/v1/audit-log?action=credits.purchase_failed", key: org.ownerKey).list()
             #expect(log.first?["message"] as? String == "Purchase of 500 SMS credits for $15.00 failed: Your card was declined. No credits added.")
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 0)
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 0)
         }
     }
 
@@ -118,7 +119,7 @@ import Testing
             #expect(both.errorCode == "payment_method_ambiguous")
             #expect(try await server.pool(org)["posted"] as? Double == 0)
             #expect(try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().isEmpty)
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 0)
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 0)
         }
     }
 
@@ -137,7 +138,7 @@ import Testing
             #expect(different.status == .conflict)
             #expect(different.errorCode == "idempotency_conflict")
             #expect(try await server.pool(org)["posted"] as? Double == 200)
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 1)
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 1)
         }
     }
 
@@ -152,7 +153,7 @@ import Testing
             #expect(lost.status == .serviceUnavailable, "\(lost.text)")
             #expect(lost.errorCode == "payment_unconfirmed")
             #expect(try await server.pool(org)["posted"] as? Double == 0, "no credit before the charge is confirmed")
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 1)
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 1)
 
             #expect(try await server.services.billing.reconcile() == 0, "a purchase is given time to finish on its own")
             server.clock.advance(BillingService.reconcileAfter + 1)
@@ -164,7 +165,7 @@ import Testing
             #expect(retried.status == .ok)
             #expect(try retried.object()["status"] as? String == "succeeded")
             #expect(try await server.pool(org)["posted"] as? Double == 100)
-            #expect(try await server.services.billingStore.sandboxChargeCount(succeeded: true) == 1, "the card was charged once")
+            #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 1, "the card was charged once")
             #expect(try await server.verifyLedger() == [])
         }
     }

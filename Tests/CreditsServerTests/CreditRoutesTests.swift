@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import TestSupport
@@ -93,7 +94,7 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
             try await server.fund(org, credits: 5)
-            await #expect(throws: APIError.self) {
+            await #expect(throws: LedgerError.insufficientCredits(available: Credits(credits: 5), requested: Credits(credits: 6))) {
                 _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -6), reason: "too much", actor: .system)
             }
             _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -2), reason: "correction", actor: .system)

@@ -1,6 +1,7 @@
 import CreditsAdapters
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import TestSupport
@@ -18,7 +19,7 @@ import Testing
     }
 
     func consent(_ server: TestServer, _ org: TestServer.Org, _ phone: String) async throws -> ConsentState {
-        try await server.services.contacts.consent(organization: org.id, phone: phone)
+        try await server.services.stores.contacts.consent(organization: org.id, phone: phone)
     }
 
     @Test(arguments: stores)
@@ -42,7 +43,7 @@ import Testing
             #expect(replies.allSatisfy { $0.kind == "keyword_reply" && $0.credits == 0 }, "keyword answers are free")
             #expect(replies.last?.body == "Please visit our portal at https://portal.iclasspro.com/brightstarsgym for further contact details. To opt-out, reply STOP.")
             #expect(replies.contains { $0.body.hasPrefix("You have opted out of text messages from our system and will receive no further messages from brightstarsgym.") })
-            let history = try await server.services.contacts.consentHistory(organization: org.id, phone: phone)
+            let history = try await server.services.stores.contacts.consentHistory(organization: org.id, phone: phone)
             #expect(history.contains { $0.rawText == " stop. " && $0.source == .keyword })
         }
     }
@@ -59,7 +60,7 @@ import Testing
             #expect(messages.map(\.kind) == ["keyword_reply", "signup"])
             #expect(messages.last?.body == "Welcome to Bright Stars Gym texts!", "no header on the signup message")
             #expect(messages.last?.credits == 1000)
-            #expect(try await Dispatcher(services: server.services).runOnce() == 2, "sent at once, outside the sending hours")
+            #expect(try await server.services.dispatcher.runOnce() == 2, "sent at once, outside the sending hours")
             #expect(try await server.pool(org)["pending"] as? Double == 1)
         }
     }
@@ -124,7 +125,7 @@ import Testing
     func unsignedOrUnknownInboundChangesNothing(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            let number = try await server.services.messaging.sendingNumber(org.id)
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
             let unsigned = try await server.callback("/webhooks/simulator/inbound", ["MessageSid": "SMx", "From": "+14155550183", "To": number, "Body": "STOP"],
                                                      signed: false)
             #expect(unsigned.status == .forbidden)

@@ -1,6 +1,7 @@
 import CreditsAdapters
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import HTTPTypes
@@ -31,7 +32,7 @@ extension TestServer {
     /// An inbound text from `from` to the organisation's number.
     @discardableResult
     func inbound(_ org: Org, from: String, _ text: String) async throws -> TestResponse {
-        let number = try await services.messaging.sendingNumber(org.id)
+        let number = try await services.sendingNumbers.sendingNumber(org.id)
         return try await callback("/webhooks/simulator/inbound",
                                   ["MessageSid": "SMin\(UUID().uuidString.prefix(12))", "From": from, "To": number, "Body": text])
     }

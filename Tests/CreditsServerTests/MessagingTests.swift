@@ -1,6 +1,7 @@
 import CreditsAdapters
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import TestSupport
@@ -61,7 +62,7 @@ import Testing
             try await server.importContacts(org, phones: ["+14155550123"])
             let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hello"}"#)
             let campaignID = try #require(try sent.object()["id"] as? String)
-            #expect(try await Dispatcher(services: server.services).runOnce() == 1)
+            #expect(try await server.services.dispatcher.runOnce() == 1)
             let message = try #require(try await server.services.database.read { sql in
                 try await sql.raw("SELECT id, provider_id FROM messages WHERE campaign_id = \(bind: campaignID)").first()
             })
@@ -102,7 +103,7 @@ import Testing
             let campaignID = try #require(try sent.object()["id"] as? String)
             // One message reaches the provider (no callback comes: the Simulator's service is not
             // running), the other is never dispatched.
-            #expect(try await Dispatcher(services: server.services).runOnce(limit: 1) == 1)
+            #expect(try await server.services.dispatcher.runOnce(limit: 1) == 1)
             server.clock.advance(server.services.configuration.holdTimeout + 60)
             #expect(try await server.services.settlement.timeOutHolds() == 2)
             let campaign = try await server.request(.get, "/v1/campaigns/\(campaignID)", key: org.ownerKey).object()
@@ -143,7 +144,7 @@ import Testing
             let org = try await server.makeOrganization()
             try await server.fund(org, credits: 2500)
             try await server.importContacts(org, phones: MessagingTests.phones(200))
-            let messages = server.services.messages
+            let messages = server.services.stores.messages
             var claimedTotal = 0
             // Ten campaigns of 200; each round a dispatcher records 100 sends in one order while their delivery reports
             // (the provider answered fast) arrive in the other; both lock the same rows.
@@ -158,8 +159,8 @@ import Testing
                     let reports = ids.map {
                         MessageStore.Report(messageID: $0, providerID: "SM\($0)", status: .delivered, errorCode: nil, errorMessage: nil, segments: 1)
                     }
-                    async let recorded: Void = messages.record(results, at: server.clock.now)
-                    async let applied = messages.applyReports(reports, at: server.clock.now)
+                    async let recorded: Void = server.services.settlement.record(results)
+                    async let applied = server.services.settlement.applyReports(reports)
                     try await recorded
                     #expect(try await applied.allSatisfy { $0?.message.status == .delivered })
                 }
@@ -216,7 +217,7 @@ import Testing
             try await server.importContacts(org, phones: ["+14155550123"])
             _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hello"}"#)
             #expect(try await server.inbound(org, from: "+14155550123", "STOP").status == .ok)
-            try await Dispatcher(services: server.services).runOnce()
+            try await server.services.dispatcher.runOnce()
             let statuses = try await server.services.database.read { sql in
                 try await sql.raw("SELECT kind, status, error_code FROM messages WHERE direction = 'outbound' ORDER BY created_at").all().map {
                     "\(try $0.decode(column: "kind", as: String.self)):\(try $0.decode(column: "status", as: String.self)):\(try $0.decode(column: "error_code", as: String?.self) ?? "")"
@@ -224,7 +225,7 @@ import Testing
             }
             #expect(statuses.contains("campaign:failed:opted_out"))
             #expect(statuses.contains("keyword_reply:sent:"), "the opt-out confirmation itself still goes out")
-            let sims = try await server.services.simulatorStore.all()
+            let sims = try await server.services.stores.simulator.all()
             #expect(sims.map(\.body).allSatisfy { $0.hasPrefix("You have opted out") })
             #expect(try await server.pool(org)["posted"] as? Double == 10)
         }
@@ -258,7 +259,7 @@ import Testing
                                                     json: #"{"groups": ["families"], "body": "Tomorrow!", "send_at": "\#(later)"}"#)
             let id = try #require(try response.object()["id"] as? String)
             #expect(try response.object()["status"] as? String == "scheduled")
-            #expect(try await Dispatcher(services: server.services).runOnce() == 0, "nothing goes out before its time")
+            #expect(try await server.services.dispatcher.runOnce() == 0, "nothing goes out before its time")
             #expect(try await server.pool(org)["available"] as? Double == 8)
             let canceled = try await server.request(.post, "/v1/campaigns/\(id)/cancel", key: org.ownerKey)
             #expect(try canceled.object()["status"] as? String == "canceled")
@@ -266,7 +267,7 @@ import Testing
             #expect(try canceled.object()["credits_released"] as? Double == 2)
             #expect(try await server.pool(org)["available"] as? Double == 10)
             server.clock.advance(7200)
-            #expect(try await Dispatcher(services: server.services).runOnce() == 0)
+            #expect(try await server.services.dispatcher.runOnce() == 0)
             #expect(try await server.verifyLedger() == [])
         }
     }

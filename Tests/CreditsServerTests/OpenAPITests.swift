@@ -1,4 +1,5 @@
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import HummingbirdTesting
 import Foundation

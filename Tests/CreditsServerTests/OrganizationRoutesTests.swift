@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import Foundation
 import TestSupport
 import Testing

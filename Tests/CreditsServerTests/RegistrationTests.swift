@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import Foundation
 import TestSupport
 import Testing
@@ -27,7 +28,7 @@ import Testing
             let numbers = try #require(setup["numbers"] as? [[String: Any]])
             #expect(numbers.first?["kind"] as? String == "local")
             #expect((numbers.first?["number"] as? String)?.hasPrefix("+1512555") == true)
-            #expect(try await server.services.messaging.sendingNumber(org.id) == numbers.first?["number"] as? String, "the assigned number sends")
+            #expect(try await server.services.sendingNumbers.sendingNumber(org.id) == numbers.first?["number"] as? String, "the assigned number sends")
         }
     }
 

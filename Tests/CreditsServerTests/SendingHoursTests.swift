@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import Foundation
 import TestSupport
 import Testing
@@ -41,7 +42,7 @@ import Testing
                                                    json: #"{"groups": ["families"], "body": "Hi", "override_sending_hours": true}"#)
             #expect(allowed.status == .created)
             #expect(try allowed.object()["status"] as? String == "sending")
-            #expect(try await Dispatcher(services: server.services).runOnce() == 2)
+            #expect(try await server.services.dispatcher.runOnce() == 2)
         }
     }
 
@@ -56,9 +57,9 @@ import Testing
             let scheduled = try await server.request(.post, "/v1/messages", key: org.ownerKey,
                                                      json: #"{"groups": ["families"], "body": "Later", "send_at": "2026-11-21T18:00:00Z"}"#)
             #expect(try scheduled.object()["not_before"] as? String == "2026-11-23T14:00:00Z", "Saturday noon waits for Monday 08:00")
-            #expect(try await Dispatcher(services: server.services).runOnce() == 0)
+            #expect(try await server.services.dispatcher.runOnce() == 0)
             server.clock.set(ISO8601DateFormatter().date(from: "2026-11-18T14:00:00Z")!)
-            #expect(try await Dispatcher(services: server.services).runOnce() == 2)
+            #expect(try await server.services.dispatcher.runOnce() == 2)
         }
     }
 
@@ -69,8 +70,8 @@ import Testing
             let contact = try await server.request(.post, "/v1/contacts", key: org.ownerKey, json: #"{"name": "Night Owl", "phone": "+14155550199"}"#)
             let id = try #require(try contact.object()["id"] as? String)
             _ = try await server.request(.post, "/v1/contacts/\(id)/consent", key: org.ownerKey, json: #"{"state": "opted_in"}"#)
-            #expect(try await Dispatcher(services: server.services).runOnce() == 1)
-            let sent = try await server.services.simulatorStore.all()
+            #expect(try await server.services.dispatcher.runOnce() == 1)
+            let sent = try await server.services.stores.simulator.all()
             #expect(sent.map(\.body) == ["Welcome!"])
             #expect(sent.first?.to == "+14155550199")
         }

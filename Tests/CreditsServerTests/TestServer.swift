@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import HTTPTypes
@@ -42,7 +43,7 @@ struct TestServer: Sendable {
             configuration.simulatorDelay = .milliseconds(5)
             configuration.simulatorRegistrationDelay = 2
             configure(&configuration)
-            let services = try await AppServices.make(configuration: configuration, database: database, now: { clock.now }, logger: logger)
+            let services = try await AppServices.build(configuration: configuration, database: database, now: { clock.now }, logger: logger)
             let application = buildApplication(services: services)
             try await application.test(live ? .live : .router) { client in
                 try await body(TestServer(services: services, client: client, clock: clock))

@@ -1,4 +1,5 @@
 import CreditsServer
+import CreditsServices
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

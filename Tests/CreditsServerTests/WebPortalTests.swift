@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import TestSupport
@@ -83,7 +84,7 @@ import Testing
             let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix("tc_session=") })
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
             #expect(try await browser.get("/dashboard").status == .ok)
-            server.clock.advance(WebSessionService.lifetime + 1)
+            server.clock.advance(SessionService.lifetime + 1)
             #expect(try await browser.get("/dashboard").status == .seeOther, "an expired session signs the browser out")
             #expect(try await WebSessionStore(database: server.services.database).deleteExpired(before: server.clock.now) == 1)
         }
@@ -276,7 +277,7 @@ import Testing
             calendar.timeZone = zone
             let today = calendar.startOfDay(for: server.clock.now)
             let days = (-2...1).compactMap { calendar.date(byAdding: .day, value: $0, to: today) }
-            let usage = try await server.services.ledgerStore.usage(of: org.id, boundaries: days)
+            let usage = try await server.services.stores.ledger.usage(of: org.id, boundaries: days)
             #expect(usage == [.zero, .zero, Credits(credits: 2)], "two delivered texts today; the failed one cost nothing")
 
             var owner = try await PortalBrowser.signIn(server, email: WebPortalTests.ownerEmail, password: WebPortalTests.ownerPassword)

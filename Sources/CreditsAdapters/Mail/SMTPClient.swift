@@ -112,8 +112,12 @@ public struct SMTPClient: Sendable {
                 let context = try NIOSSLContext(configuration: tls)
                 // SNI takes names only; for an address NIOSSL checks the certificate against the peer's IP.
                 let isAddress = (try? SocketAddress(ipAddress: configuration.host, port: 0)) != nil
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : configuration.host)
-                try await channel.channel.pipeline.addHandler(handler, position: .first).get()
+                let serverHostname = isAddress ? nil : configuration.host
+                // The handler is made and added on the channel's event loop: it never crosses threads.
+                let pipeline = channel.channel.pipeline
+                try await channel.channel.eventLoop.submit {
+                    try pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname), position: .first)
+                }.get()
                 hello = try await command("EHLO \(configuration.heloName)", expect: [250])
             }
             if let username = configuration.username, let password = configuration.password {

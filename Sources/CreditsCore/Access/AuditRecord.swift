@@ -35,15 +35,15 @@ public struct Actor: Sendable, Equatable, Codable {
 public struct AuditRecord: Sendable, Equatable {
     public var organization: OrganizationID?
     public var actor: Actor
-    /// Stable action code ("staff.created", "credits.transferred", "sms.delivered" …).
-    public var action: String
+    /// What happened.
+    public var action: AuditAction
     /// The sentence shown in the log (the seed's wording where it has one).
-    public var message: String
+    public var message: AuditText
     public var subjectType: String?
     public var subjectID: String?
     public var at: Date
 
-    public init(organization: OrganizationID?, actor: Actor, action: String, message: String,
+    public init(organization: OrganizationID?, actor: Actor, action: AuditAction, message: AuditText,
                 subjectType: String? = nil, subjectID: String? = nil, at: Date) {
         self.organization = organization
         self.actor = actor
@@ -56,13 +56,16 @@ public struct AuditRecord: Sendable, Equatable {
 }
 
 extension AuditRecord {
-    /// The record with {{amount}}, {{balance_after}} and {{available_after}} filled from a ledger outcome.
+    /// The record with its ledger figures filled in from the outcome of its operation.
     public func filled(with outcome: LedgerOutcome) -> AuditRecord {
         var copy = self
-        let values = ["amount": outcome.amount.decimalString,
-                      "balance_after": outcome.balanceAfter?.decimalString ?? "",
-                      "available_after": outcome.availableAfter?.decimalString ?? ""]
-        copy.message = (try? MergeFields.render(message, values: values)) ?? message
+        copy.message = AuditText(message.rendered { figure in
+            switch figure {
+            case .amount: outcome.amount.decimalString
+            case .balanceAfter: outcome.balanceAfter?.decimalString
+            case .availableAfter: outcome.availableAfter?.decimalString
+            }
+        })
         return copy
     }
 }

@@ -89,7 +89,7 @@ public enum SettingsError: Error, Sendable, Equatable {
     /// The sending hours, in their own words ("Choose at least one day for sending.").
     case sendingHours(SendingHoursError)
 
-    public var field: String {
+    public var field: String? {
         switch self {
         case .tooLong(let field, _, _), .invalid(let field, _): field
         case .sendingHours: "sending_hours"

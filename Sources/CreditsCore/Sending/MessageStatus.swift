@@ -1,6 +1,6 @@
 /// Where an outbound message stands (DESIGN §3 lifecycle):
 /// queued → sending → sent → delivered | undelivered | failed | canceled.
-public enum MessageStatus: String, Sendable, Codable, CaseIterable {
+public enum MessageStatus: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
     /// Waiting to be dispatched (now, at its scheduled time, or when the sending window opens).
     case queued
     /// Claimed by a dispatcher and being handed to the provider.

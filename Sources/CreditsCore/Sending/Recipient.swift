@@ -1,5 +1,5 @@
 /// Why a requested recipient was not sent to.
-public enum SkipReason: String, Sendable, Codable, CaseIterable {
+public enum SkipReason: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
     /// The number opted out (STOP).
     case optedOut = "opted_out"
     /// The number never opted in; only opted-in numbers receive messages.

@@ -1,5 +1,5 @@
 import CreditsCore
-import CreditsStore
+import CreditsServices
 import Foundation
 import Hummingbird
 
@@ -58,44 +58,25 @@ extension HTTPResponse.Status {
 }
 
 extension APIError {
-    /// The HTTP form of a ledger refusal. One exhaustive switch, so a new case does not compile
-    /// until someone decides its status.
-    public init(_ error: LedgerError) {
-        let status: HTTPResponse.Status
-        switch error {
-        case .insufficientCredits: status = .paymentRequired402
-        case .nonPositiveAmount, .wrongAccountKind, .sameAccount, .postExceedsHold, .invalidIdempotencyKey: status = .unprocessableContent
-        case .unknownAccount, .unknownHold, .unknownLot: status = .notFound
-        case .holdAlreadyResolved, .holdNotTimedOut, .lotNotExpiring, .duplicateID, .idempotencyConflict: status = .conflict
-        }
-        self.init(status, error.code, error.message, shortfall: error.shortfall)
+    /// The HTTP form of a service's refusal: its code, sentence, field and shortfall as they are,
+    /// with the status its kind calls for.
+    public init(_ error: any DomainError) {
+        self.init(APIError.status(for: error.kind), error.code, error.message, field: error.field, shortfall: error.shortfall)
     }
 
-    /// The HTTP form of a refused message text.
-    public init(_ error: MessageError, field: String = "body") {
-        let field: String = switch error {
-        case .partTooLong(let part, _): part.rawValue
-        case .bodyEmpty, .bodyTooLong, .composedTooLong, .mergeFieldUnknown, .mergeFieldEmpty, .mergeFieldMalformed: field
-        }
-        self.init(.unprocessableContent, error.code, error.message, field: field)
-    }
-
-    /// The HTTP form of refused settings.
-    public init(_ error: SettingsError) {
-        self.init(.unprocessableContent, error.code, error.message, field: error.field)
-    }
-
-    /// The HTTP form of a refused phone number.
-    public init(_ error: PhoneNumberError, field: String = "phone") {
-        self.init(.unprocessableContent, error.code, error.message, field: field)
-    }
-
-    /// The HTTP form of a storage failure a client caused (a conflict) or not (anything else).
-    public init(_ error: StoreError) {
-        switch error {
-        case .conflict(let what): self.init(.conflict, "conflict", what.prefix(1).uppercased() + what.dropFirst() + ".")
-        case .notFound(let what): self.init(.notFound, "not_found", "\(what) was not found.")
-        case .invalidURL, .schemaTooNew, .unreadableRow: self.init(.internalServerError, "internal", "Something went wrong on our side.")
+    /// The one place a kind of refusal becomes an HTTP status. Exhaustive, so a new kind does not
+    /// compile until someone decides its status.
+    public static func status(for kind: RefusalKind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalid: .unprocessableContent
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .unauthenticated: .unauthorized
+        case .conflict: .conflict
+        case .paymentRequired: .paymentRequired402
+        case .tooManyRequests: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .upstreamFailed: .badGateway
         }
     }
 }

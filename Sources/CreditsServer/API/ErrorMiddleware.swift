@@ -1,3 +1,4 @@
+import CreditsServices
 import Hummingbird
 import Logging
 
@@ -14,6 +15,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let caught as HTTPError {
             error = ErrorMiddleware.translate(caught)
+        } catch let caught as any DomainError {
+            error = APIError(caught)
         } catch let caught as any HTTPResponseError {
             error = caught
         } catch {

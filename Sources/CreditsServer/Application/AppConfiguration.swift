@@ -1,5 +1,6 @@
 import CreditsAdapters
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Logging
@@ -71,20 +72,6 @@ public enum GatewayChoice: Sendable {
     case stripe(StripeConfiguration)
 }
 
-/// The business that sells the credits, as invoices name it.
-public struct Seller: Sendable, Equatable {
-    public var name: String = "TextCredits"
-    public var address: String?
-    /// Its tax registration (ABN, GST or VAT number), printed when tax is charged.
-    public var taxID: String?
-
-    public init(name: String = "TextCredits", address: String? = nil, taxID: String? = nil) {
-        self.name = name
-        self.address = address
-        self.taxID = taxID
-    }
-}
-
 /// How the server sends mail.
 public enum MailChoice: Sendable {
     /// Kept in the database and listed at `GET /v1/mail` (default).
@@ -93,10 +80,18 @@ public enum MailChoice: Sendable {
     case smtp(SMTPConfiguration)
 
     /// The status a new mail starts in.
-    var initialStatus: String {
+    var newMailStatus: MailStatus {
         switch self {
-        case .outbox: "stored"
-        case .smtp: "queued"
+        case .outbox: .stored
+        case .smtp: .queued
+        }
+    }
+
+    /// The client that delivers queued mail (none with the Outbox).
+    var client: SMTPClient? {
+        switch self {
+        case .outbox: nil
+        case .smtp(let configuration): SMTPClient(configuration: configuration)
         }
     }
 }

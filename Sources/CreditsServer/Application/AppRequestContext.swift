@@ -1,25 +1,7 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Hummingbird
-
-/// Who is making a request, once authenticated: their organisation, the staff member (an API
-/// key acts as the staff member it belongs to), and what they may do.
-public struct Principal: Sendable {
-    public var organization: Organization
-    public var staff: StaffMember
-    /// The audit-log actor: the staff member, or "API key NAME" for a key.
-    public var actor: Actor
-
-    /// True when the staff member may do this.
-    public func can(_ permission: Permission) -> Bool { staff.permissions.contains(permission) }
-
-    /// Throws 403 unless the staff member may do this.
-    public func require(_ permission: Permission) throws {
-        guard can(permission) else { throw APIError.forbidden(permission) }
-    }
-
-    public var organizationID: OrganizationID { organization.id }
-}
 
 /// The request context of every route: Hummingbird's core plus the authenticated principal.
 public struct AppRequestContext: RequestContext {

@@ -1,196 +1,188 @@
 import CreditsAdapters
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Logging
 import Synchronization
 
-/// The assembled parts of a running server: the store, the ledger, the SMS provider and the
-/// services every route, page and worker uses. One instance per process.
-public final class AppServices: Sendable {
-    public let configuration: AppConfiguration
-    public let database: any Database
-    public let ledger: Ledger
-    public let ledgerStore: SQLLedgerStore
+/// Every store of one database, built once by the composition root.
+public struct Stores: Sendable {
+    public let ledger: SQLLedgerStore
     public let organizations: OrganizationStore
     public let contacts: ContactStore
     public let messages: MessageStore
     public let conversations: ConversationStore
     public let numbers: NumberStore
-    public let simulatorStore: SimulatorStore
-    public let principals: PrincipalResolver
-    /// The provider texts go through.
-    public let provider: any SMSProvider
-    /// The Simulator, when it is the provider (its callbacks run as a service).
-    public let simulator: SimulatorProvider?
-    public let rateLimiter: RateLimiter
-    /// Wrong portal passwords per email, to slow guessing.
-    public let signInThrottle = SignInThrottle()
-    public let billingStore: BillingStore
-    public let autoRenewStore: AutoRenewStore
-    /// The mail outbox (mail is kept there and listed at `GET /v1/mail`).
-    public let mailStore: MailStore
-    public let planStore: PlanStore
-    /// The gateway purchases are charged through.
-    public let gateway: any PaymentGateway
-    /// Delivery reports arriving together are applied, and the holds of the messages they
-    /// finish settled, in one transaction.
-    let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
+    public let simulator: SimulatorStore
+    public let billing: BillingStore
+    public let autoRenew: AutoRenewStore
+    public let mail: MailStore
+    public let plans: PlanStore
+    public let sessions: WebSessionStore
+
+    init(database: any Database) {
+        ledger = SQLLedgerStore(database: database)
+        organizations = OrganizationStore(database: database)
+        contacts = ContactStore(database: database)
+        messages = MessageStore(database: database)
+        conversations = ConversationStore(database: database)
+        numbers = NumberStore(database: database)
+        simulator = SimulatorStore(database: database)
+        billing = BillingStore(database: database)
+        autoRenew = AutoRenewStore(database: database)
+        mail = MailStore(database: database)
+        plans = PlanStore(database: database)
+        sessions = WebSessionStore(database: database)
+    }
+}
+
+/// What the composition root built: the stores, the adapters and the services, each service
+/// given only what it uses. Entry points read it (the router and the background jobs take their
+/// services from it, as do the CLI, the benchmarks and the tests); no service is built with it.
+public struct AppServices: Sendable {
+    public let configuration: AppConfiguration
+    public let database: any Database
+    public let stores: Stores
+    public let logger: Logger
     /// The clock every rule is given; tests inject their own.
     public let now: @Sendable () -> Date
-    public let logger: Logger
-    private let boundURL = Mutex<String?>(nil)
 
-    /// Assembles the services; reads or creates the Simulator's signing secret.
-    public static func make(configuration: AppConfiguration, database: any Database, now: @escaping @Sendable () -> Date = { Date() },
-                            logger: Logger) async throws -> AppServices {
-        let numbers = NumberStore(database: database)
+    // Adapters.
+    /// The provider texts go through.
+    public let provider: any SMSProvider
+    /// The Simulator, when it is the provider (its callbacks run as a job).
+    public let simulator: SimulatorProvider?
+    /// The gateway purchases are charged through.
+    public let gateway: any PaymentGateway
+
+    // Services, lowest first (ARCHITECTURE.md draws the graph).
+    public let facts: Facts
+    public let principals: PrincipalResolver
+    public let credits: CreditService
+    public let notices: NoticeService
+    public let alerts: AlertService
+    public let mailDelivery: MailDelivery
+    public let settlement: SettlementService
+    public let sendingNumbers: SendingNumbers
+    public let messaging: MessagingService
+    public let conversations: ConversationService
+    public let contacts: ContactService
+    public let inbound: InboundService
+    public let dispatcher: Dispatcher
+    public let registration: RegistrationService
+    public let billing: BillingService
+    public let autoRenew: AutoRenewService
+    public let plans: PlanService
+    public let administration: AdministrationService
+    public let sessions: SessionService
+    public let auditLog: AuditLog
+
+    private let address: BoundAddress
+
+    /// The URL providers call back: the configured public URL, or the address the server
+    /// actually listens on.
+    public var baseURL: String { address.baseURL }
+
+    /// Records the address the server bound (port 0 picks a free one).
+    public func serverBound(host: String, port: Int) { address.bound(host: host, port: port) }
+
+    /// The composition root: builds the stores, the adapters and then the services in dependency
+    /// order, and subscribes the services that act on facts. Reads or creates the Simulator's
+    /// signing secret.
+    public static func build(configuration: AppConfiguration, database: any Database, now: @escaping @Sendable () -> Date = { Date() },
+                             logger: Logger) async throws -> AppServices {
+        let stores = Stores(database: database)
+        let simulator: SimulatorProvider?
         let provider: any SMSProvider
-        var simulator: SimulatorProvider?
         switch configuration.provider {
         case .simulator:
-            let token = try await numbers.secret("simulator_auth_token", createWith: { APIKeys.randomText(bytes: 20) }, at: now())
-            let made = SimulatorProvider(authToken: token, log: SimulatorDatabaseLog(store: SimulatorStore(database: database), now: now),
+            let token = try await stores.numbers.secret("simulator_auth_token", orCreate: APIKeys.randomText(bytes: 20), at: now())
+            let made = SimulatorProvider(authToken: token, log: SimulatorDatabaseLog(store: stores.simulator, now: now),
                                          callbackDelay: configuration.simulatorDelay,
                                          registrationDelay: configuration.simulatorRegistrationDelay, logger: logger)
             simulator = made
             provider = made
         case .twilio(let twilio):
+            simulator = nil
             provider = TwilioProvider(configuration: twilio, logger: logger)
         }
-        let billingStore = BillingStore(database: database, ledgerStore: SQLLedgerStore(database: database))
         let gateway: any PaymentGateway = switch configuration.gateway {
-        case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: billingStore, now: now), now: now)
+        case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: stores.billing, now: now), now: now)
         case .stripe(let stripe): StripeGateway(configuration: stripe)
         }
-        return AppServices(configuration: configuration, database: database, provider: provider, simulator: simulator, gateway: gateway,
-                           now: now, logger: logger)
+        return AppServices(configuration: configuration, database: database, stores: stores, provider: provider, simulator: simulator,
+                           gateway: gateway, now: now, logger: logger)
     }
 
-    init(configuration: AppConfiguration, database: any Database, provider: any SMSProvider, simulator: SimulatorProvider?,
-         gateway: any PaymentGateway, now: @escaping @Sendable () -> Date, logger: Logger) {
+    private init(configuration: AppConfiguration, database: any Database, stores: Stores, provider: any SMSProvider,
+                 simulator: SimulatorProvider?, gateway: any PaymentGateway, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.configuration = configuration
         self.database = database
-        self.ledgerStore = SQLLedgerStore(database: database)
-        self.billingStore = BillingStore(database: database, ledgerStore: ledgerStore)
-        self.autoRenewStore = AutoRenewStore(database: database)
-        self.mailStore = MailStore(database: database)
-        self.planStore = PlanStore(database: database)
-        self.gateway = gateway
-        self.ledger = Ledger(store: ledgerStore)
-        self.organizations = OrganizationStore(database: database)
-        self.contacts = ContactStore(database: database)
-        let ledgerStore = self.ledgerStore
-        let prices = configuration.prices
-        self.messages = MessageStore(database: database) { sql, finished in
-            try await SettlementService.settle(finished, prices: prices, at: now(), logger: logger) { try await ledgerStore.apply($0, within: sql) }
-        }
-        self.conversations = ConversationStore(database: database)
-        self.numbers = NumberStore(database: database)
-        self.simulatorStore = SimulatorStore(database: database)
-        self.principals = PrincipalResolver(organizations: organizations, now: now)
+        self.stores = stores
         self.provider = provider
         self.simulator = simulator
-        self.rateLimiter = RateLimiter(perSecond: configuration.ratePerNumber)
-        let messages = self.messages
-        self.reports = GroupCommit(batchSizeMax: 512) { _, reports in try await messages.applyReports(reports, at: now()) }
+        self.gateway = gateway
         self.now = now
         self.logger = logger
+        let address = BoundAddress(configuration: configuration)
+        self.address = address
+        let ledger = Ledger(store: stores.ledger)
+        let prices = configuration.prices
+        let newMail = configuration.mail.newMailStatus
+
+        facts = Facts()
+        principals = PrincipalResolver(organizations: stores.organizations, now: now)
+        credits = CreditService(ledgerStore: stores.ledger, ledger: ledger, organizations: stores.organizations, facts: facts, now: now)
+        notices = NoticeService(autoRenew: stores.autoRenew, ledgerStore: stores.ledger)
+        alerts = AlertService(credits: credits, mail: stores.mail, newMailStatus: newMail, now: now, logger: logger)
+        mailDelivery = MailDelivery(mail: stores.mail, client: configuration.mail.client, now: now, logger: logger)
+        settlement = SettlementService(database: database, ledgerStore: stores.ledger, messages: stores.messages, prices: prices, now: now,
+                                       logger: logger)
+        sendingNumbers = SendingNumbers(store: stores.numbers, givesTestNumbers: simulator != nil, now: now)
+        messaging = MessagingService(database: database, ledgerStore: stores.ledger, credits: credits, contacts: stores.contacts,
+                                     messages: stores.messages, numbers: sendingNumbers, settlement: settlement, facts: facts, prices: prices,
+                                     holdTimeout: configuration.holdTimeout, now: now)
+        conversations = ConversationService(conversations: stores.conversations, contacts: stores.contacts, credits: credits,
+                                            messaging: messaging, numbers: sendingNumbers, facts: facts, prices: prices, now: now)
+        contacts = ContactService(contacts: stores.contacts, database: database, messaging: messaging, now: now)
+        inbound = InboundService(database: database, numbers: stores.numbers, organizations: stores.organizations, contacts: stores.contacts,
+                                 messaging: messaging, now: now)
+        dispatcher = Dispatcher(messages: stores.messages, contacts: stores.contacts, provider: provider,
+                                rateLimiter: RateLimiter(perSecond: configuration.ratePerNumber), settlement: settlement,
+                                callbackBaseURL: { address.baseURL }, now: now)
+        registration = RegistrationService(numbers: stores.numbers, sendingNumbers: sendingNumbers, provider: provider, credits: credits, now: now)
+        billing = BillingService(store: stores.billing, database: database, ledgerStore: stores.ledger, credits: credits,
+                                 organizations: stores.organizations, gateway: gateway, creditPrices: configuration.creditPrices,
+                                 seller: configuration.seller, facts: facts, now: now, logger: logger)
+        autoRenew = AutoRenewService(store: stores.autoRenew, billingStore: stores.billing, billing: billing, credits: credits,
+                                     ledgerStore: stores.ledger, organizations: stores.organizations, newMailStatus: newMail, now: now,
+                                     logger: logger)
+        plans = PlanService(store: stores.plans, database: database, ledgerStore: stores.ledger, ledger: ledger, credits: credits,
+                            organizations: stores.organizations, now: now, logger: logger)
+        administration = AdministrationService(organizations: stores.organizations, credits: credits, principals: principals,
+                                               sessions: stores.sessions, now: now)
+        sessions = SessionService(sessions: stores.sessions, organizations: stores.organizations, principals: principals,
+                                  throttle: SignInThrottle(), now: now)
+        auditLog = AuditLog(database: database)
+
+        // Reactions to facts, in this order: auto-renew first (it may buy), then the sender's alert.
+        facts.subscribe(autoRenew.handle)
+        facts.subscribe(alerts.handle)
     }
+}
 
-    /// The URL providers call back: the configured public URL, or the address the server
-    /// actually listens on.
-    public var baseURL: String { configuration.publicURL ?? boundURL.withLock { $0 } ?? configuration.baseURL }
+/// The address callbacks use: the configured public URL, else where the server listens.
+final class BoundAddress: Sendable {
+    private let configuration: AppConfiguration
+    private let bound = Mutex<String?>(nil)
 
-    /// Records the address the server bound (port 0 picks a free one).
-    public func serverBound(host: String, port: Int) {
+    init(configuration: AppConfiguration) { self.configuration = configuration }
+
+    var baseURL: String { configuration.publicURL ?? bound.withLock { $0 } ?? configuration.baseURL }
+
+    func bound(host: String, port: Int) {
         let name = host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "[::1]" : (host.contains(":") ? "[\(host)]" : host))
-        boundURL.withLock { $0 = "http://\(name):\(port)" }
-    }
-
-    /// Organisation, staff and key administration.
-    public var administration: AdministrationService { AdministrationService(services: self) }
-    /// Credits: balances, transfers, allotments, statements, adjustments.
-    public var credits: CreditService { CreditService(services: self) }
-    /// Contacts, groups and consent.
-    public var contactService: ContactService { ContactService(services: self) }
-    /// Sending: campaigns, replies, signup messages.
-    public var messaging: MessagingService { MessagingService(services: self) }
-    /// Delivery reports and settlement of holds.
-    public var settlement: SettlementService { SettlementService(services: self) }
-    /// Inbound texts: keywords and the Messenger Center.
-    public var inbound: InboundService { InboundService(services: self) }
-    /// Brand and number registration.
-    public var registration: RegistrationService { RegistrationService(services: self) }
-    /// Payment method, purchases and invoices.
-    public var billing: BillingService { BillingService(services: self) }
-    /// Auto-renew of the pool's credits.
-    public var autoRenew: AutoRenewService { AutoRenewService(services: self) }
-    /// Banners for staff: low balance, out of credits, failed auto-renew.
-    public var notices: NoticeService { NoticeService(services: self) }
-    /// Low-balance mail and the outbox.
-    public var alerts: AlertService { AlertService(services: self) }
-    /// Plans, plan-credit grants, allotments and expiry.
-    public var plans: PlanService { PlanService(services: self) }
-}
-
-/// The Sandbox gateway's record of charges, in the server's database.
-struct SandboxDatabaseLog: SandboxChargeLog {
-    let store: BillingStore
-    let now: @Sendable () -> Date
-
-    func record(_ outcome: SandboxChargeOutcome) async throws -> SandboxChargeOutcome {
-        let stored = try await store.recordSandboxCharge(BillingStore.SandboxCharge(
-            idempotencyKey: outcome.idempotencyKey, amountCents: outcome.amountCents, paymentMethod: outcome.paymentMethodToken,
-            chargeID: outcome.chargeID, errorKind: outcome.error?.kind.rawValue, errorCode: outcome.error?.code, errorMessage: outcome.error?.message), at: now())
-        let error = stored.errorKind.map { kind in
-            PaymentError(kind: PaymentError.Kind(rawValue: kind) ?? .declined, code: stored.errorCode ?? kind, message: stored.errorMessage ?? "")
-        }
-        return SandboxChargeOutcome(idempotencyKey: stored.idempotencyKey, amountCents: stored.amountCents, paymentMethodToken: stored.paymentMethod,
-                                    chargeID: stored.chargeID, error: error)
-    }
-}
-
-/// The Simulator's log in the server's database; concurrent calls are grouped into batches.
-struct SimulatorDatabaseLog: SimulatorLog {
-    let store: SimulatorStore
-    let now: @Sendable () -> Date
-    let accepts: GroupCommit<Int, SimulatedMessage, SimulatedMessage>
-    let deliveries: GroupCommit<Int, String, Bool>
-
-    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
-        self.store = store
-        self.now = now
-        self.accepts = GroupCommit(batchSizeMax: 512) { _, rows in try await store.accept(rows, at: now()) }
-        self.deliveries = GroupCommit(batchSizeMax: 512) { _, ids in
-            try await store.callbacksDelivered(providerIDs: ids, at: now())
-            return ids.map { _ in true }
-        }
-    }
-
-    func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
-        try await accepts.submit(message, key: 0)
-    }
-
-    func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
-
-    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
-}
-
-/// Sends from one number at most `perSecond` texts per second (token bucket per number).
-public actor RateLimiter {
-    let perSecond: Int
-    private var next: [String: ContinuousClock.Instant] = [:]
-
-    public init(perSecond: Int) { self.perSecond = max(1, perSecond) }
-
-    /// Waits until `number` may send again.
-    public func acquire(_ number: String) async {
-        let interval = Duration.nanoseconds(1_000_000_000 / Int64(perSecond))
-        let now = ContinuousClock.now
-        let slot = max(next[number] ?? now, now)
-        next[number] = slot + interval
-        if next.count > 10_000 { next = next.filter { $0.value > now } }
-        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
+        bound.withLock { $0 = "http://\(name):\(port)" }
     }
 }

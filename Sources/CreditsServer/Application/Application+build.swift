@@ -1,32 +1,45 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// Builds the router with every route; returns it with the table of documented routes.
+/// Builds the router with every route, each route collection constructed with the services it
+/// calls; returns it with the table of documented routes.
 public func buildRouter(services: AppServices) -> (router: Router<AppRequestContext>, routes: RouteTable) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
-    MetaRoutes.add(to: table, services: services)
+    MetaRoutes(database: services.database).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
-    OrganizationRoutes.add(to: table, group: api, services: services)
-    ContactRoutes.add(to: table, group: api, services: services)
-    CreditRoutes.add(to: table, group: api, services: services)
-    BillingRoutes.add(to: table, group: api, services: services)
-    MessageRoutes.add(to: table, group: api, services: services)
-    WebhookRoutes.add(to: table, services: services)
-    WebRoutes.add(to: router, services: services)
+    OrganizationRoutes(administration: services.administration).add(to: table, group: api)
+    ContactRoutes(contacts: services.contacts).add(to: table, group: api)
+    CreditRoutes(credits: services.credits, auditLog: services.auditLog, prices: services.configuration.prices, now: services.now)
+        .add(to: table, group: api)
+    BillingRoutes(billing: services.billing, autoRenew: services.autoRenew, plans: services.plans, alerts: services.alerts,
+                  notices: services.notices, now: services.now)
+        .add(to: table, group: api)
+    MessageRoutes(messaging: services.messaging, conversations: services.conversations, registration: services.registration)
+        .add(to: table, group: api)
+    WebhookRoutes(provider: services.provider, settlement: services.settlement, inbound: services.inbound, baseURL: { services.baseURL })
+        .add(to: table)
+    WebRoutes(
+        pages: WebPages(notices: services.notices), sessions: services.sessions, credits: services.credits, numbers: services.sendingNumbers,
+        registration: services.registration, contacts: services.contacts, messaging: services.messaging,
+        conversations: services.conversations, billing: services.billing, autoRenew: services.autoRenew,
+        administration: services.administration, auditLog: services.auditLog, prices: services.configuration.prices,
+        secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false, now: services.now
+    ).add(to: router)
     table.addMethodNotAllowed()
     return (router, table)
 }
 
 /// The one assembly point the CLI and the tests both call: opens and migrates the database,
-/// builds the services, routes and workers.
+/// builds the services, routes and background jobs.
 public func buildApplication(_ configuration: AppConfiguration, now: @escaping @Sendable () -> Date = { Date() }) async throws
     -> some ApplicationProtocol {
     var logger = Logger(label: "textcredits")
@@ -34,7 +47,7 @@ public func buildApplication(_ configuration: AppConfiguration, now: @escaping @
     _ = MetricsSetup.registry
     let database = try await DatabaseFactory.open(configuration.database, logger: logger)
     try await Migrator.migrate(database)
-    let services = try await AppServices.make(configuration: configuration, database: database, now: now, logger: logger)
+    let services = try await AppServices.build(configuration: configuration, database: database, now: now, logger: logger)
     return buildApplication(services: services)
 }
 
@@ -50,21 +63,11 @@ public func buildApplication(services: AppServices) -> some ApplicationProtocol 
             }
         },
         logger: services.logger)
-    // Services shut down in reverse order: the database closes last, after the workers stop.
+    // Services shut down in reverse order: the database closes last, after the jobs stop.
     application.addServices(DatabaseCloser(database: services.database))
     if services.configuration.runsWorkers {
-        application.addServices(DispatchService(services: services), MaintenanceService(services: services))
+        for job in services.backgroundJobs() { application.addServices(JobService(job: job, logger: services.logger)) }
         if let simulator = services.simulator { application.addServices(SimulatorService(simulator: simulator)) }
     }
     return application
-}
-
-/// Closes the database when the server shuts down.
-struct DatabaseCloser: Service {
-    let database: any Database
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await database.close()
-    }
 }

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -23,7 +24,7 @@ public enum SendBenchmark {
         configuration.simulatorDelay = .zero
         configuration.ratePerNumber = 1_000_000
         configuration.pollInterval = .milliseconds(20)
-        let services = try await AppServices.make(configuration: configuration, database: database, logger: logger)
+        let services = try await AppServices.build(configuration: configuration, database: database, logger: logger)
         let application = buildApplication(services: services)
         return try await withThrowingTaskGroup(of: Figures?.self) { group in
             let serviceGroup = ServiceGroup(configuration: .init(services: [application], logger: logger))
@@ -31,19 +32,22 @@ public enum SendBenchmark {
                 try await serviceGroup.run()
                 return nil
             }
-            let figures = try await measure(services, recipients: recipients)
+            let figures = try await measure(
+                administration: services.administration, credits: services.credits, principals: services.principals, contacts: services.contacts,
+                messaging: services.messaging, recipients: recipients)
             await serviceGroup.triggerGracefulShutdown()
             for try await _ in group {}
             return figures
         }
     }
 
-    static func measure(_ services: AppServices, recipients: Int) async throws -> Figures {
-        let created = try await services.administration.createOrganization(
+    static func measure(administration: AdministrationService, credits: CreditService, principals: PrincipalResolver, contacts: ContactService,
+                        messaging: MessagingService, recipients: Int) async throws -> Figures {
+        let created = try await administration.createOrganization(
             name: "Bench \(UUID().uuidString.prefix(6))", country: .us, timeZone: "America/Chicago", creditMode: .shared, ownerName: "Bench",
             ownerEmail: "bench@example.com", ownerPassword: nil, actor: .system)
-        _ = try await services.credits.adjust(created.organization.id, credits: Credits(credits: Int64(recipients) * 3), reason: "bench", actor: .system)
-        guard let principal = try await services.principals.principal(forKey: created.apiKey) else { throw APIError.unauthorized }
+        _ = try await credits.adjust(created.organization.id, credits: Credits(credits: Int64(recipients) * 3), reason: "bench", actor: .system)
+        guard let principal = try await principals.principal(forKey: created.apiKey) else { throw APIError.unauthorized }
         var imported = 0
         while imported < recipients {
             let count = min(ContactService.importMax, recipients - imported)
@@ -51,21 +55,21 @@ public enum SendBenchmark {
                 // +1 415 NXX 2xxx: distinct, valid, and never ending in 0001/0002 (all delivered).
                 NewContactInput(name: "Parent \(index)", firstName: "P\(index)", phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)", groups: ["bench"])
             }
-            _ = try await services.contactService.importContacts(principal, ImportInput(contacts: rows, consent: .optedIn))
+            _ = try await contacts.importContacts(principal, ImportInput(contacts: rows, consent: .optedIn))
             imported += count
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let campaign = try await services.messaging.send(principal, SendInput(
+        let campaign = try await messaging.send(principal, SendInput(
             groups: ["bench"], body: "Hi {{first_name}}, the studio is closed today because of snow. Classes resume tomorrow at the usual time."))
         let accepted = clock.now
         // Polls the pool's pending credits (one row) and counts the campaign's messages only once
         // nothing is held any more, so watching costs the pipeline next to nothing.
         while true {
-            let pending = try await services.ledgerStore.accounts(of: principal.organizationID).first { $0.kind == .pool }?.pending ?? .zero
+            let pending = try await credits.pool(of: principal.organizationID).pending
             if pending == .zero {
-                let totals = try await services.messaging.view(campaign.campaign.id, principal: principal)
-                let final = (totals.counts["delivered"] ?? 0) + (totals.counts["undelivered"] ?? 0) + (totals.counts["failed"] ?? 0)
+                let totals = try await messaging.view(campaign.campaign.id, principal: principal)
+                let final = [MessageStatus.delivered, .undelivered, .failed].reduce(0) { $0 + (totals.counts[$1] ?? 0) }
                 if final == campaign.campaign.accepted { break }
             }
             try await Task.sleep(for: .milliseconds(50))

@@ -1,3 +1,4 @@
+import CreditsServices
 import CreditsAdapters
 import Foundation
 

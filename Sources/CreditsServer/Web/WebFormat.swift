@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Synchronization
@@ -144,9 +145,4 @@ extension WebFormat {
     static func count(_ number: Int, _ noun: String) -> String {
         "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
-}
-
-extension Organization {
-    /// The organisation's time zone, in which pages show times and days.
-    var zone: TimeZone { TimeZone(identifier: timeZone) ?? .gmt }
 }

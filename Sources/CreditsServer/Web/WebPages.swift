@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -7,7 +8,8 @@ import Mustache
 /// Renders portal pages: a page template inside the layout, with the navigation the signed-in
 /// staff member may use, the organisation's banners and the one-time message of a redirect.
 struct WebPages: Sendable {
-    let services: AppServices
+    /// The banners every page shows.
+    let notices: NoticeService
 
     /// One entry of the navigation; shown only to staff with one of the permissions (none = everyone).
     struct NavItem: Sendable {
@@ -39,7 +41,7 @@ struct WebPages: Sendable {
     static func require(_ section: String, _ principal: Principal) throws {
         guard allows(section, principal) else {
             let item = navigation.first { $0.section == section }
-            throw APIError.forbidden(item?.permissions.first ?? .manageSettings)
+            throw AccessError(item?.permissions.first ?? .manageSettings)
         }
     }
 
@@ -56,7 +58,7 @@ struct WebPages: Sendable {
         layout["nav"] = WebPages.navigation.filter { WebPages.allows($0.section, principal) }.map { item -> [String: Any] in
             ["label": item.label, "href": item.href, "current": item.section == section]
         }
-        layout["banners"] = try await services.notices.notices(principal).map { notice -> [String: Any] in
+        layout["banners"] = try await notices.notices(principal).map { notice -> [String: Any] in
             ["level": notice.level, "message": notice.message]
         }
         let flash = WebResponse.flashValues(request)

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -6,41 +7,41 @@ import Hummingbird
 /// Buying credits: the purchase box with its running total, the card on file, the confirmation
 /// with the tax invoice / receipt (print and download).
 extension WebRoutes {
-    static func addBilling(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
-        let services = pages.services
+    func addBilling(to portal: RouterGroup<AppRequestContext>) {
+        let (pages, billing) = (pages, billing)
         portal.get("/credits/buy") { request, context in
             let principal = try context.authenticated()
             try WebPages.require("buy", principal)
-            let billing = try await services.billing.view(principal)
-            let minimum = billing.prices?.purchaseMinimum ?? 1
+            let profile = try await billing.view(principal)
+            let minimum = profile.prices?.purchaseMinimum ?? 1
             let quantity = request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
             var values: [String: Any] = [
-                "billing": try JSONValue.of(billing).template,
+                "billing": try JSONValue.of(profile).template,
                 "quantity": String(quantity), "minimum": String(minimum),
-                "quote": try JSONValue.of(try services.billing.quote(principal, credits: quantity)).template,
+                "quote": try JSONValue.of(try billing.quote(principal, credits: quantity)).template,
                 "idempotency_key": APIKeys.randomText(bytes: 16),
-                "sandbox": billing.gateway == "sandbox",
+                "sandbox": profile.gateway == "sandbox",
             ]
-            values["has_method"] = billing.paymentMethod != nil
+            values["has_method"] = profile.paymentMethod != nil
             return try await pages.page("buy", title: "Buy credits", section: "buy", request: request, context: context, values: values)
         }
         portal.post("/credits/buy") { _, context in
-            try await submit(context, back: "/credits/buy") { principal, form in
+            try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
                 let input = try form.input(PurchaseInput.self, ["credits": .number])
-                let purchase = try await services.billing.purchase(principal, input, idempotencyKey: try form.idempotencyKey())
+                let purchase = try await billing.purchase(principal, input, idempotencyKey: try form.idempotencyKey())
                 return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased.")
             }
         }
         portal.post("/billing/payment-method") { _, context in
-            try await submit(context, back: "/credits/buy") { principal, form in
+            try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
                 let input = try form.input(PaymentMethodInputJSON.self, ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number])
-                let view = try await services.billing.setPaymentMethod(principal, input)
+                let view = try await billing.setPaymentMethod(principal, input)
                 return ("/credits/buy", "Payment method saved: \(view.paymentMethod?.description ?? "card").")
             }
         }
         portal.get("/credits/purchases/:id") { request, context in
             let principal = try context.authenticated()
-            let purchase = try await services.billing.purchase(try context.parameter("id"), principal: principal)
+            let purchase = try await billing.purchase(try context.parameter("id"), principal: principal)
             let zone = principal.organization.zone
             var values: [String: Any] = ["purchase": try JSONValue.of(purchase).template, "created": WebFormat.time(purchase.createdAt, in: zone),
                                          "succeeded": purchase.status == "succeeded"]
@@ -48,12 +49,12 @@ extension WebRoutes {
             return try await pages.page("purchase", title: "Purchase", section: "buy", request: request, context: context, values: values)
         }
         portal.get("/invoices/:id") { request, context in
-            let invoice = try await services.billing.invoice(try context.parameter("id"), principal: try context.authenticated())
+            let invoice = try await billing.invoice(try context.parameter("id"), principal: try context.authenticated())
             if request.uri.queryParameters.get("download") != nil {
                 return WebResponse.download(invoice.html(), contentType: "text/html; charset=utf-8", filename: "\(invoice.number).html")
             }
             return WebResponse.document(invoice.html())
         }
-        portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, services: services) }
+        portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, billing: billing) }
     }
 }

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -6,28 +7,29 @@ import Hummingbird
 /// Credits: the pool and wallets with their lots, transfers, "Edit credits", and each wallet's
 /// last-30-days log with Download CSV and Print.
 extension WebRoutes {
-    static func addCredits(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
-        let services = pages.services
-        portal.get("/credits") { request, context in try await creditsPage(request, context, pages: pages) }
+    func addCredits(to portal: RouterGroup<AppRequestContext>) {
+        let (pages, credits, administration) = (pages, credits, administration)
+        let routes = self
+        portal.get("/credits") { request, context in try await routes.creditsPage(request, context) }
         portal.post("/credits/transfer") { _, context in
-            try await submit(context, back: "/credits") { principal, form in
+            try await WebRoutes.submit(context, back: "/credits") { principal, form in
                 let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
-                let result = try await services.credits.transfer(principal, input, idempotencyKey: try form.idempotencyKey())
+                let result = try await credits.transfer(principal, input, idempotencyKey: try form.idempotencyKey())
                 return ("/credits", "\(WebFormat.credits(input.credits)) transferred\(result.replayed ? " (already done)" : "").")
             }
         }
         portal.post("/credits/staff/:id") { _, context in
             let id = try context.parameter("id")
-            return try await submit(context, back: "/credits") { principal, form in
+            return try await WebRoutes.submit(context, back: "/credits") { principal, form in
                 try principal.require(.manageUserCredits)
                 let patch = try form.input(StaffPatch.self, ["credits_per_month": .number])
-                _ = try await services.administration.updateStaff(principal, id, patch)
+                _ = try await administration.updateStaff(principal, id, patch)
                 guard let target = try form.input(EditCreditsTotal.self, ["total": .number]).total else { return ("/credits", "Credits per month saved.") }
-                let current = try await services.credits.view(principal).wallets.first { $0.staffID == id }?.available ?? .zero
+                let current = try await credits.view(principal).wallets.first { $0.staffID == id }?.available ?? .zero
                 guard target != current else { return ("/credits", "Credits per month saved.") }
                 let raise = target > current
                 let amount = raise ? target - current : current - target
-                _ = try await services.credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
+                _ = try await credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
                                                                                  note: "Edit credits"), idempotencyKey: try form.idempotencyKey())
                 return ("/credits", "Credits saved: total \(target.decimalString), \(WebFormat.credits(amount)) \(raise ? "added" : "returned to the pool").")
             }
@@ -36,8 +38,8 @@ extension WebRoutes {
             let principal = try context.authenticated()
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
             let zone = principal.organization.zone
-            let (account, lines) = try await lastThirtyDays(principal, wallet: wallet, services: services)
-            let name = account.kind == .pool ? "Organisation pool" : (try await services.credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
+            let (account, lines) = try await routes.lastThirtyDays(principal, wallet: wallet)
+            let name = account.kind == .pool ? "Organisation pool" : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
             let values: [String: Any] = [
                 "wallet": wallet, "wallet_name": name,
                 "csv_href": "/credits/log.csv?wallet=\(wallet.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "pool")",
@@ -46,42 +48,41 @@ extension WebRoutes {
                      "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString, "by": line.actor,
                      "negative": line.amount < .zero]
                 },
-                "truncated": lines.count == SQLLedgerStore.statementPageMax,
+                "truncated": lines.count == CreditService.statementPageMax,
             ]
             return try await pages.page("log", title: "Last 30 days: \(name)", section: "credits", request: request, context: context, values: values)
         }
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
-            let (account, lines) = try await lastThirtyDays(principal, wallet: request.uri.queryParameters.get("wallet") ?? "pool", services: services)
+            let (account, lines) = try await routes.lastThirtyDays(principal, wallet: request.uri.queryParameters.get("wallet") ?? "pool")
             return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv")
         }
     }
 
     /// A wallet's log of the last 30 days (the page and its CSV show the same lines).
-    static func lastThirtyDays(_ principal: Principal, wallet: String, services: AppServices) async throws -> (LedgerAccount, [StatementLine]) {
-        try await services.credits.statement(principal, account: wallet, since: services.now().addingTimeInterval(-30 * 86400), until: nil,
-                                             afterID: nil, limit: SQLLedgerStore.statementPageMax)
+    func lastThirtyDays(_ principal: Principal, wallet: String) async throws -> (LedgerAccount, [StatementLine]) {
+        try await credits.statement(principal, account: wallet, since: now().addingTimeInterval(-30 * 86400), until: nil,
+                                    afterID: nil, limit: CreditService.statementPageMax)
     }
 
     /// The credits page: pool, wallets with their lots, Edit credits and transfers.
-    static func creditsPage(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
-        let services = pages.services
+    func creditsPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.authenticated()
-        let credits = try await services.credits.view(principal)
+        let balances = try await credits.view(principal)
         let zone = principal.organization.zone
         let manages = principal.can(.manageUserCredits)
-        let wallets = credits.wallets.map { wallet -> [String: Any] in
+        let wallets = balances.wallets.map { wallet -> [String: Any] in
             var values = WebFormat.account(wallet, zone: zone)
             values["editable"] = manages && wallet.staffID != nil
             return values
         }
         let values: [String: Any] = [
-            "pool": WebFormat.account(credits.pool, zone: zone),
+            "pool": WebFormat.account(balances.pool, zone: zone),
             "wallets": wallets,
-            "individual": credits.creditMode == .individual,
+            "individual": balances.creditMode == .individual,
             "manages": manages,
-            "assigned": credits.allotments.assigned.decimalString, "unassigned": credits.allotments.unassigned.decimalString,
-            "parties": [["id": "pool", "name": "Organisation pool"]] + credits.wallets.compactMap { wallet in
+            "assigned": balances.allotments.assigned.decimalString, "unassigned": balances.allotments.unassigned.decimalString,
+            "parties": [["id": "pool", "name": "Organisation pool"]] + balances.wallets.compactMap { wallet in
                 wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
             },
             "idempotency_key": APIKeys.randomText(bytes: 16),

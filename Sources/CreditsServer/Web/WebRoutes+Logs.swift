@@ -1,17 +1,18 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
 
 /// The audit log and the billing transactions: filters, Download CSV and Print.
 extension WebRoutes {
-    static func addLogs(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
-        let services = pages.services
+    func addLogs(to portal: RouterGroup<AppRequestContext>) {
+        let (pages, billing, auditLog) = (pages, billing, auditLog)
         portal.get("/audit-log") { request, context in
             let principal = try context.authenticated()
             let zone = principal.organization.zone
             let filter = try LogFilter(request, zone: zone)
-            let entries = try await audit(principal, filter, services: services, limit: 500)
+            let entries = try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: 500)
             let values: [String: Any] = [
                 "filter": filter.values, "csv_href": "/audit-log.csv" + filter.query,
                 "entries": entries.map { ["when": WebFormat.time($0.at, in: zone), "actor": $0.actorName, "action": $0.action, "message": $0.message] },
@@ -22,14 +23,14 @@ extension WebRoutes {
         portal.get("/audit-log.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
-            return CSVResponse.make(AuditCSV.document(try await audit(principal, filter, services: services, limit: AuditStore.pageMax)),
+            return CSVResponse.make(AuditCSV.document(try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: AuditLog.pageMax)),
                                     filename: "audit-log.csv")
         }
         portal.get("/billing/transactions") { request, context in
             let principal = try context.authenticated()
             let zone = principal.organization.zone
             let filter = try LogFilter(request, zone: zone)
-            let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
+            let lines = try await billing.transactions(principal, since: filter.since, until: filter.until)
             let values: [String: Any] = [
                 "filter": filter.values, "csv_href": "/billing/transactions.csv" + filter.query,
                 "lines": try lines.reversed().map { line -> [String: Any] in
@@ -44,15 +45,15 @@ extension WebRoutes {
         portal.get("/billing/transactions.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
-            let lines = try await services.billing.transactions(principal, since: filter.since, until: filter.until)
-            return CSVResponse.make(BillingStatement.csv(lines), filename: "billing-\(principal.organizationID).csv")
+            let lines = try await billing.transactions(principal, since: filter.since, until: filter.until)
+            return CSVResponse.make(BillingStatementCSV.document(lines), filename: "billing-\(principal.organizationID).csv")
         }
     }
 
-    static func audit(_ principal: Principal, _ filter: LogFilter, services: AppServices, limit: Int) async throws -> [AuditEntry] {
+    static func audit(_ principal: Principal, _ filter: LogFilter, auditLog: AuditLog, limit: Int) async throws -> [AuditEntry] {
         try WebPages.require("audit", principal)
-        return try await AuditStore.list(principal.organizationID, AuditQuery(since: filter.since, until: filter.until, action: filter.action,
-                                                                              actorID: nil, subjectID: nil, afterID: nil, limit: limit), on: services.database)
+        return try await auditLog.entries(principal, AuditQuery(since: filter.since, until: filter.until, action: filter.action,
+                                                                actorID: nil, subjectID: nil, afterID: nil, limit: limit))
     }
 }
 

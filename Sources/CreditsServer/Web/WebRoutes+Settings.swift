@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -6,60 +7,60 @@ import Hummingbird
 /// SMS settings: brand and number registration, header/footer/signup message, sending hours,
 /// smart encoding, replies, and auto-renew.
 extension WebRoutes {
-    static func addSettings(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
-        let services = pages.services
-        portal.get("/settings/sms") { request, context in try await settingsPage(request, context, pages: pages) }
+    func addSettings(to portal: RouterGroup<AppRequestContext>) {
+        let (administration, registration, autoRenew) = (administration, registration, autoRenew)
+        let routes = self
+        portal.get("/settings/sms") { request, context in try await routes.settingsPage(request, context) }
         portal.post("/settings/sms") { _, context in
-            try await submit(context, back: "/settings/sms") { principal, form in
+            try await WebRoutes.submit(context, back: "/settings/sms") { principal, form in
                 let patch = try form.input(SMSSettingsPatch.self, [
                     "header": .text, "footer": .text, "signup_message": .text, "smart_encoding": .bool, "reply_mode": .optionalText,
                     "sending_hours.start": .optionalText, "sending_hours.end": .optionalText, "sending_hours.days": .list,
                     "sending_hours.time_zone": .optionalText,
                 ])
-                _ = try await services.administration.updateSMSSettings(principal, patch)
+                _ = try await administration.updateSMSSettings(principal, patch)
                 return ("/settings/sms", "SMS settings saved.")
             }
         }
         portal.post("/settings/sms/brand") { _, context in
-            try await submit(context, back: "/settings/sms#registration") { principal, form in
+            try await WebRoutes.submit(context, back: "/settings/sms#registration") { principal, form in
                 let input = try form.input(BrandInput.self, Dictionary(uniqueKeysWithValues: [
                     "legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical",
                 ].map { ($0, WebForm.Kind.text) }))
-                _ = try await services.registration.registerBrand(principal, input.brand)
+                _ = try await registration.registerBrand(principal, input.brand)
                 return ("/settings/sms#registration", "Brand information submitted; brand registration is in process.")
             }
         }
         portal.post("/settings/sms/brand/reset") { _, context in
-            try await submit(context, back: "/settings/sms#registration") { principal, _ in
-                _ = try await services.registration.resetBrand(principal)
+            try await WebRoutes.submit(context, back: "/settings/sms#registration") { principal, _ in
+                _ = try await registration.resetBrand(principal)
                 return ("/settings/sms#registration", "Brand registration reset. Enter the brand again.")
             }
         }
         portal.post("/settings/sms/numbers") { _, context in
-            try await submit(context, back: "/settings/sms#registration") { principal, form in
+            try await WebRoutes.submit(context, back: "/settings/sms#registration") { principal, form in
                 let input = try form.input(NumberInput.self, ["area_code": .text])
-                _ = try await services.registration.requestNumber(principal, areaCode: input.areaCode)
+                _ = try await registration.requestNumber(principal, areaCode: input.areaCode)
                 return ("/settings/sms#registration", "Phone number registration in area code \(input.areaCode) is in process.")
             }
         }
         portal.post("/settings/auto-renew") { _, context in
-            try await submit(context, back: "/settings/sms#auto-renew") { principal, form in
+            try await WebRoutes.submit(context, back: "/settings/sms#auto-renew") { principal, form in
                 let input = try form.input(AutoRenewInput.self, ["enabled": .bool, "credits": .number, "threshold": .number, "mode": .optionalText])
-                let view = try await services.autoRenew.update(principal, input)
+                let view = try await autoRenew.update(principal, input)
                 return ("/settings/sms#auto-renew", view.enabled ? "Auto-renew is on." : "Auto-renew is off.")
             }
         }
     }
 
     /// The SMS settings page: registration, messages, sending hours and auto-renew.
-    static func settingsPage(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
-        let services = pages.services
+    func settingsPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.authenticated()
         try WebPages.require("settings", principal)
         let settings = principal.organization.smsSettings
-        let setup = try await services.registration.view(principal)
-        let autoRenew = try await services.autoRenew.view(principal)
-        let prices = try await services.billing.view(principal).prices
+        let setup = try await registration.view(principal)
+        let renewal = try await autoRenew.view(principal)
+        let prices = try await billing.view(principal).prices
         var values: [String: Any] = [
             "settings": try JSONValue.of(settings).template,
             "limits": ["header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
@@ -72,12 +73,12 @@ extension WebRoutes {
             "requests": try JSONValue.of(setup.numberRequests).template,
             "self_serve": setup.selfServe,
             "has_requests": !setup.numberRequests.isEmpty,
-            "auto_renew": try JSONValue.of(autoRenew).template,
-            "monthly": autoRenew.mode == "monthly",
+            "auto_renew": try JSONValue.of(renewal).template,
+            "monthly": renewal.mode == "monthly",
             "purchase_minimum": String(prices?.purchaseMinimum ?? 1),
             "can_buy": principal.can(.purchaseCredits),
         ]
-        if autoRenew.credits > 0, let quote = try? services.billing.quote(principal, credits: autoRenew.credits) {
+        if renewal.credits > 0, let quote = try? billing.quote(principal, credits: renewal.credits) {
             values["auto_renew_total"] = quote.total.text
         }
         if let brand = setup.brand {

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
@@ -6,12 +7,12 @@ import Hummingbird
 /// Staff: everyone's own password and low-balance alert; for those who manage settings, the
 /// staff list with roles, adding and removing staff.
 extension WebRoutes {
-    static func addStaff(to portal: RouterGroup<AppRequestContext>, pages: WebPages) {
-        let services = pages.services
+    func addStaff(to portal: RouterGroup<AppRequestContext>) {
+        let (pages, administration) = (pages, administration)
         portal.get("/staff") { request, context in
             let principal = try context.authenticated()
             let manages = principal.can(.manageSettings)
-            let staff = manages ? try await services.organizations.staff(of: principal.organizationID) : []
+            let staff = manages ? try await administration.staff(principal) : []
             let values: [String: Any] = [
                 "me": ["id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email, "role": principal.staff.role.rawValue,
                        "threshold": principal.staff.lowBalanceThreshold?.decimalString ?? ""],
@@ -28,17 +29,17 @@ extension WebRoutes {
             return try await pages.page("staff", title: "Staff", section: "staff", request: request, context: context, values: values)
         }
         portal.post("/staff") { _, context in
-            try await submit(context, back: "/staff") { principal, form in
+            try await WebRoutes.submit(context, back: "/staff") { principal, form in
                 let input = try form.input(NewStaffInput.self, ["name": .text, "email": .text, "role": .text, "password": .optionalText])
-                let added = try await services.administration.addStaff(principal, input)
+                let added = try await administration.addStaff(principal, input)
                 return ("/staff", "\(added.name) added as \(added.role.rawValue); they sign in with \(added.email).")
             }
         }
         portal.post("/staff/:id") { _, context in
             let id = try context.parameter("id")
-            return try await submit(context, back: "/staff") { principal, form in
+            return try await WebRoutes.submit(context, back: "/staff") { principal, form in
                 let patch = try form.input(StaffPatch.self, ["password": .optionalText, "low_balance_threshold": .number, "role": .optionalText])
-                let updated = try await services.administration.updateStaff(principal, id, patch)
+                let updated = try await administration.updateStaff(principal, id, patch)
                 if patch.password != nil, updated.id == principal.staff.id {
                     return ("/sign-in", "Password changed. Sign in with the new password.")
                 }
@@ -47,9 +48,9 @@ extension WebRoutes {
         }
         portal.post("/staff/:id/delete") { _, context in
             let id = try context.parameter("id")
-            return try await submit(context, back: "/staff") { principal, _ in
-                let member = try await services.administration.staffMember(principal, id)
-                try await services.administration.deleteStaff(principal, id)
+            return try await WebRoutes.submit(context, back: "/staff") { principal, _ in
+                let member = try await administration.staffMember(principal, id)
+                try await administration.deleteStaff(principal, id)
                 return ("/staff", "\(member.name) removed; their credits went back to the pool.")
             }
         }

@@ -1,14 +1,31 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
 
 /// The office portal: server-rendered pages over the same services as `/v1`. Pages work
 /// without JavaScript; the script adds live counters, the estimate ticker and the purchase total.
-enum WebRoutes {
-    static func add(to router: Router<AppRequestContext>, services: AppServices) {
-        let sessions = WebSessionService(services: services)
-        let pages = WebPages(services: services)
+struct WebRoutes: Sendable {
+    let pages: WebPages
+    let sessions: SessionService
+    let credits: CreditService
+    let numbers: SendingNumbers
+    let registration: RegistrationService
+    let contacts: ContactService
+    let messaging: MessagingService
+    let conversations: ConversationService
+    let billing: BillingService
+    let autoRenew: AutoRenewService
+    let administration: AdministrationService
+    let auditLog: AuditLog
+    let prices: PriceList
+    /// Cookies are `Secure` when the server is reached over https.
+    let secureCookies: Bool
+    let now: @Sendable () -> Date
+
+    func add(to router: Router<AppRequestContext>) {
+        let sessions = sessions
         router.get("/assets/:name") { _, context -> Response in
             guard let name = context.parameters.get("name"), let asset = WebPages.assets[name] else { throw APIError.notFound("This file") }
             var headers = HTTPFields()
@@ -16,50 +33,53 @@ enum WebRoutes {
             headers[.cacheControl] = "public, max-age=300"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
         }
-        addSignIn(to: router, sessions: sessions)
+        addSignIn(to: router)
         let portal = router.group("").add(middleware: WebSessionMiddleware(sessions: sessions))
         portal.get("/") { _, _ in WebResponse.redirect("/dashboard") }
         portal.post("/sign-out") { request, _ in
-            if let token = request.cookies[WebSessionService.cookieName]?.value { try await sessions.signOut(token) }
+            if let token = request.cookies[SessionService.cookieName]?.value { try await sessions.signOut(token) }
             var response = WebResponse.redirect("/sign-in", notice: "You are signed out.")
-            response.setCookie(Cookie(name: WebSessionService.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(Cookie(name: SessionService.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
             return response
         }
-        portal.get("/dashboard") { request, context in try await dashboard(request, context, pages: pages) }
-        addSettings(to: portal, pages: pages)
-        addBilling(to: portal, pages: pages)
-        addMessaging(to: portal, pages: pages)
-        addCredits(to: portal, pages: pages)
-        addLogs(to: portal, pages: pages)
-        addStaff(to: portal, pages: pages)
+        let routes = self
+        portal.get("/dashboard") { request, context in try await routes.dashboard(request, context) }
+        addSettings(to: portal)
+        addBilling(to: portal)
+        addMessaging(to: portal)
+        addCredits(to: portal)
+        addLogs(to: portal)
+        addStaff(to: portal)
     }
 
     /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random
     /// cookie that the form must repeat.
-    static func addSignIn(to router: Router<AppRequestContext>, sessions: WebSessionService) {
+    func addSignIn(to router: Router<AppRequestContext>) {
+        let (sessions, secureCookies) = (sessions, secureCookies)
         router.get("/sign-in") { request, _ in
-            signInPage(request, error: nil, organizations: [], email: "")
+            WebRoutes.signInPage(request, error: nil, organizations: [], email: "")
         }
         router.post("/sign-in") { request, _ in
             var request = request
             let form = try await WebForm.read(&request)
-            guard let cookie = request.cookies[signInCookie]?.value, let presented = form.value("_csrf"),
+            guard let cookie = request.cookies[WebRoutes.signInCookie]?.value, let presented = form.value("_csrf"),
                   APIKeys.constantTimeEqual(cookie, presented) else {
-                return signInPage(request, error: "This sign-in form is out of date. Please try again.", organizations: [], email: form.value("email") ?? "")
+                return WebRoutes.signInPage(request, error: "This sign-in form is out of date. Please try again.", organizations: [], email: form.value("email") ?? "")
             }
             do {
                 switch try await sessions.signIn(email: form.value("email") ?? "", password: form.value("password") ?? "",
                                                  organization: form.trimmed("organization")) {
                 case .signedIn(let token, _):
                     var response = WebResponse.redirect(form.value("next") ?? "/dashboard")
-                    response.setCookie(Cookie(name: WebSessionService.cookieName, value: token, maxAge: Int(WebSessionService.lifetime), path: "/",
-                                              secure: sessions.services.configuration.publicURL?.hasPrefix("https:") ?? false, httpOnly: true, sameSite: .lax))
+                    response.setCookie(Cookie(name: SessionService.cookieName, value: token, maxAge: Int(SessionService.lifetime), path: "/",
+                                              secure: secureCookies, httpOnly: true, sameSite: .lax))
                     return response
                 case .chooseOrganization(let organizations):
-                    return signInPage(request, error: nil, organizations: organizations, email: form.value("email") ?? "")
+                    return WebRoutes.signInPage(request, error: nil, organizations: organizations, email: form.value("email") ?? "")
                 }
-            } catch let error as APIError {
-                return signInPage(request, error: error.message, organizations: [], email: form.value("email") ?? "", status: error.status)
+            } catch let error as SignInError {
+                return WebRoutes.signInPage(request, error: error.message, organizations: [], email: form.value("email") ?? "",
+                                  status: APIError.status(for: error.kind))
             }
         }
     }
@@ -92,22 +112,22 @@ enum WebRoutes {
             return WebResponse.redirect(location, notice: notice)
         } catch let error as APIError {
             return WebResponse.redirect(back, error: error.message)
+        } catch let error as any DomainError {
+            return WebResponse.redirect(back, error: error.message)
         }
     }
 
     /// The dashboard: balances, number, banners (from the layout) and 30 days of usage.
-    static func dashboard(_ request: Request, _ context: AppRequestContext, pages: WebPages) async throws -> Response {
+    func dashboard(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.authenticated()
-        let services = pages.services
-        let credits = try await services.credits.view(principal)
-        var numbers = try await services.numbers.numbers(of: principal.organizationID)
-        if numbers.isEmpty { numbers = try await services.registration.view(principal).numbers }  // makes the Simulator's test number
+        let balances = try await credits.view(principal)
+        let numbers = try await numbers.numbers(of: principal.organizationID)
         let zone = principal.organization.zone
-        let days = WebFormat.dayBoundaries(endingAt: services.now(), days: 30, in: zone)
-        let usage = try await services.ledgerStore.usage(of: principal.organizationID, boundaries: days)
-        let mine = credits.wallets.first { $0.staffID == principal.staff.id }
+        let days = WebFormat.dayBoundaries(endingAt: now(), days: 30, in: zone)
+        let usage = try await credits.usage(principal, boundaries: days)
+        let mine = balances.wallets.first { $0.staffID == principal.staff.id }
         var values: [String: Any] = [
-            "pool": WebFormat.account(credits.pool),
+            "pool": WebFormat.account(balances.pool),
             "numbers": numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
             "chart": UsageChart(days: Array(days.dropLast()), usage: usage, zone: zone).values(),
             "can_buy": principal.can(.purchaseCredits),

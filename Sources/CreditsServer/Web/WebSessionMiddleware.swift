@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Hummingbird
 
@@ -7,12 +8,12 @@ import Hummingbird
 /// session's CSRF token, as a `_csrf` form field or an `X-CSRF-Token` header.
 struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let sessions: WebSessionService
+    let sessions: SessionService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var request = request
-        guard let token = request.cookies[WebSessionService.cookieName]?.value, let (principal, session) = try await sessions.resolve(token) else {
+        guard let token = request.cookies[SessionService.cookieName]?.value, let (principal, session) = try await sessions.resolve(token) else {
             if request.uri.path.hasPrefix("/app/") { throw APIError.unauthorized }
             let next = request.method == .get ? request.uri.description : "/dashboard"
             return WebResponse.redirect("/sign-in?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")

@@ -51,17 +51,27 @@ public enum AuditStore {
     /// Most entries one read returns.
     public static let pageMax = 1000
 
-    /// Writes entries inside the caller's transaction.
-    public static func insert(_ records: [AuditRecord], on sql: any SQLDatabase) async throws {
+    /// The `audit_log` table as bulk-written.
+    static let rows = BulkTable<AuditRecord>(name: "audit_log", columns: [
+        .text("organization_id") { $0.organization?.rawValue }, .bigint("created_at") { $0.at.milliseconds },
+        .text("actor_type") { $0.actor.kind.rawValue }, .text("actor_id") { $0.actor.id }, .text("actor_name") { $0.actor.name },
+        .text("action") { $0.action.rawValue }, .text("message") { $0.message.description }, .text("subject_type") { $0.subjectType },
+        .text("subject_id") { $0.subjectID },
+    ])
+
+    /// Writes entries in the caller's unit of work.
+    public static func insert(_ records: [AuditRecord], in work: UnitOfWork) async throws {
+        try await insert(records, on: work.sql)
+    }
+
+    /// Writes entries in a transaction of their own.
+    public static func insert(_ records: [AuditRecord], into database: any Database) async throws {
         guard !records.isEmpty else { return }
-        try await BulkRows.insert(sql, table: "audit_log",
-            columns: [.text("organization_id"), .bigint("created_at"), .text("actor_type"), .text("actor_id"), .text("actor_name"),
-                      .text("action"), .text("message"), .text("subject_type"), .text("subject_id")],
-            rows: records.map { record in
-                [SQLCell(record.organization?.rawValue), SQLCell(record.at.milliseconds), SQLCell(record.actor.kind.rawValue),
-                 SQLCell(record.actor.id), SQLCell(record.actor.name), SQLCell(record.action), SQLCell(record.message),
-                 SQLCell(record.subjectType), SQLCell(record.subjectID)]
-            })
+        try await database.transaction { sql in try await insert(records, on: sql) }
+    }
+
+    static func insert(_ records: [AuditRecord], on sql: any SQLDatabase) async throws {
+        try await BulkRows.insert(sql, into: rows, rows: records)
     }
 
     /// An organisation's entries, oldest first after the cursor.

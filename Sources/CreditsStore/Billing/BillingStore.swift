@@ -6,12 +6,8 @@ import SQLKit
 /// purchase's credit, invoice number and audit entry are written together or not at all.
 public struct BillingStore: Sendable {
     public let database: any Database
-    let ledgerStore: SQLLedgerStore
 
-    public init(database: any Database, ledgerStore: SQLLedgerStore) {
-        self.database = database
-        self.ledgerStore = ledgerStore
-    }
+    public init(database: any Database) { self.database = database }
 
     // MARK: Profiles
 
@@ -83,44 +79,34 @@ public struct BillingStore: Sendable {
         }
     }
 
-    /// Credits a charged purchase: the purchased lot, the invoice number and the audit entry in
-    /// one transaction. Completing one already completed returns it unchanged.
-    public func complete(_ purchaseID: String, chargeID: String, at instant: Date, audit: AuditRecord) async throws -> Purchase {
-        try await database.transaction { sql in
-            guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else { throw StoreError.notFound("purchase") }
-            var purchase = try BillingStore.purchase(row)
-            try await database.lockOrganization(purchase.organizationID.rawValue, on: sql)
-            let lock = database.dialect == .postgres ? " FOR UPDATE" : ""
-            guard let locked = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)\(unsafeRaw: lock)").first() else {
-                throw StoreError.notFound("purchase")
-            }
-            purchase = try BillingStore.purchase(locked)
-            guard purchase.status == .pending else { return purchase }
-            let number = try await sql.raw("UPDATE invoice_numbers SET last_number = last_number + 1 WHERE singleton = 1 RETURNING last_number")
-                .first().map { try $0.value("last_number", as: Int64.self) }
-            guard let number else { throw StoreError.notFound("invoice number counter") }
-            purchase.invoiceNumber = number
-            var record = audit
-            record.message = record.message.replacingOccurrences(of: "{{invoice}}", with: purchase.invoiceLabel ?? "")
-            let deposit = LedgerRequest(
-                organization: purchase.organizationID, idempotencyKey: "purchase:\(purchase.id)",
-                operation: .deposit(account: purchase.accountID, source: .purchases, amount: Credits(credits: purchase.quote.credits),
-                                    lot: LotID(Identifier.make("lot_")), kind: .purchased, expiresAt: nil),
-                at: instant, actor: purchase.actor.reference, memo: "Purchase of \(purchase.quote.credits) credits (invoice \(purchase.invoiceLabel ?? ""))",
-                audit: record)
-            guard let result = try await ledgerStore.apply([deposit], within: sql).first else { throw StoreError.notFound("ledger result") }
-            let outcome = try result.get()
-            try await sql.raw("""
-                UPDATE purchases SET status = 'succeeded', charge_id = \(bind: chargeID), transfer_id = \(bind: outcome.transfer.rawValue),
-                    invoice_number = \(bind: number), completed_at = \(bind: instant.milliseconds)
-                WHERE id = \(bind: purchaseID) AND status = 'pending'
-                """).run()
-            purchase.status = .succeeded
-            purchase.chargeID = chargeID
-            purchase.transferID = outcome.transfer
-            purchase.completedAt = instant
-            return purchase
-        }
+    /// Reads a purchase in the caller's unit of work, locking it (and its organisation) so that
+    /// two completions of it wait for each other; nil when there is no such purchase.
+    public static func lock(_ purchaseID: String, in work: UnitOfWork) async throws -> Purchase? {
+        let sql = work.sql
+        guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else { return nil }
+        let purchase = try BillingStore.purchase(row)
+        try await work.database.lockOrganization(purchase.organizationID.rawValue, on: sql)
+        let lock = work.dialect == .postgres ? " FOR UPDATE" : ""
+        return try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)\(unsafeRaw: lock)").first().map(BillingStore.purchase)
+    }
+
+    /// Takes the next invoice number (server-wide, TC-000001 …) in the caller's unit of work.
+    public static func nextInvoiceNumber(in work: UnitOfWork) async throws -> Int64 {
+        let number = try await work.sql.raw("UPDATE invoice_numbers SET last_number = last_number + 1 WHERE singleton = 1 RETURNING last_number")
+            .first().map { try $0.value("last_number", as: Int64.self) }
+        guard let number else { throw StoreError.notFound("invoice number counter") }
+        return number
+    }
+
+    /// Marks a pending purchase succeeded with its charge, the transfer that credited it and its
+    /// invoice number, in the caller's unit of work.
+    public static func markSucceeded(_ purchaseID: String, chargeID: String, transfer: TransferID, invoiceNumber: Int64, at instant: Date,
+                                     in work: UnitOfWork) async throws {
+        try await work.sql.raw("""
+            UPDATE purchases SET status = 'succeeded', charge_id = \(bind: chargeID), transfer_id = \(bind: transfer.rawValue),
+                invoice_number = \(bind: invoiceNumber), completed_at = \(bind: instant.milliseconds)
+            WHERE id = \(bind: purchaseID) AND status = 'pending'
+            """).run()
     }
 
     /// Marks a pending purchase refused (nothing was charged or credited) with its audit entry.

@@ -74,13 +74,21 @@ public struct PlanStore: Sendable {
         }
     }
 
-    /// Claims a period for an organisation inside the caller's transaction; false when it was
+    /// What the scheduler did with a plan's period.
+    public enum CycleOutcome: String, Sendable {
+        /// Its plan credits were granted.
+        case granted
+        /// It passed while no server ran and its credits would already have expired.
+        case missed
+    }
+
+    /// Claims a period for an organisation in the caller's unit of work; false when it was
     /// already handled (the scheduler ran before, here or on another server).
-    public static func claim(_ organization: OrganizationID, period: DateInterval, outcome: String, at instant: Date,
-                             on sql: any SQLDatabase) async throws -> Bool {
-        try await !sql.raw("""
+    public static func claim(_ organization: OrganizationID, period: DateInterval, outcome: CycleOutcome, at instant: Date,
+                             in work: UnitOfWork) async throws -> Bool {
+        try await !work.sql.raw("""
             INSERT INTO plan_cycles (organization_id, period_start, period_end, outcome, created_at)
-            VALUES (\(bind: organization.rawValue), \(bind: period.start.milliseconds), \(bind: period.end.milliseconds), \(bind: outcome),
+            VALUES (\(bind: organization.rawValue), \(bind: period.start.milliseconds), \(bind: period.end.milliseconds), \(bind: outcome.rawValue),
                     \(bind: instant.milliseconds))
             ON CONFLICT (organization_id, period_start) DO NOTHING RETURNING organization_id
             """).all().isEmpty

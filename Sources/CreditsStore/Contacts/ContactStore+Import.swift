@@ -3,13 +3,14 @@ import Foundation
 import SQLKit
 
 extension ContactStore {
-    /// Adds many contacts in one transaction: numbers the organisation already has are skipped;
-    /// groups are created by name; consent, if given, is recorded for each new number.
+    /// Adds many contacts in the caller's unit of work: numbers the organisation already has are
+    /// skipped; groups are created by name; consent, if given, is recorded for each new number.
     /// Returns the contacts added and how many were skipped.
-    public func importContacts(_ contacts: [Contact], consent: ConsentState?, actor: String, at instant: Date, audit: AuditRecord) async throws
-        -> (added: Int, skipped: Int) {
+    public static func importContacts(_ contacts: [Contact], consent: ConsentState?, actor: String, at instant: Date,
+                                      in work: UnitOfWork) async throws -> (added: Int, skipped: Int) {
         guard let organization = contacts.first?.organizationID else { return (0, 0) }
-        return try await database.transaction { sql in
+        let sql = work.sql
+        do {
             var existing = Set<String>()
             let phones = Array(Set(contacts.map(\.phone)))
             for chunk in phones.inListChunks {
@@ -20,13 +21,13 @@ extension ContactStore {
             }
             var seen = existing
             let fresh = contacts.filter { seen.insert($0.phone).inserted }
-            try await BulkRows.insert(sql, table: "contacts",
-                columns: [.text("id"), .text("organization_id"), .text("name"), .text("first_name"), .text("phone"), .text("email"), .text("fields"),
-                          .bigint("created_at"), .bigint("updated_at")],
-                rows: fresh.map { contact in
-                    [SQLCell(contact.id), SQLCell(organization.rawValue), SQLCell(contact.name), SQLCell(contact.firstName), SQLCell(contact.phone),
-                     SQLCell(contact.email), SQLCell(ContactStore.fieldsText(contact.fields)), SQLCell(instant.milliseconds), SQLCell(instant.milliseconds)]
-                })
+            let contactRows = BulkTable<Contact>(name: "contacts", columns: [
+                .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue }, .text("name") { $0.name },
+                .text("first_name") { $0.firstName }, .text("phone") { $0.phone }, .text("email") { $0.email },
+                .text("fields") { ContactStore.fieldsText($0.fields) }, .bigint("created_at") { _ in instant.milliseconds },
+                .bigint("updated_at") { _ in instant.milliseconds },
+            ])
+            try await BulkRows.insert(sql, into: contactRows, rows: fresh)
             var groupIDs: [String: String] = [:]
             for name in Set(fresh.flatMap(\.groups)) {
                 if let row = try await sql.raw("""
@@ -42,21 +43,26 @@ extension ContactStore {
                     groupIDs[name] = id
                 }
             }
-            try await BulkRows.insert(sql, table: "contact_group_members", columns: [.text("group_id"), .text("contact_id")],
-                                      rows: fresh.flatMap { contact in Set(contact.groups).compactMap { groupIDs[$0] }.map { [SQLCell($0), SQLCell(contact.id)] } })
+            let memberRows = BulkTable<(group: String, contact: String)>(name: "contact_group_members", columns: [
+                .text("group_id") { $0.group }, .text("contact_id") { $0.contact },
+            ])
+            try await BulkRows.insert(sql, into: memberRows, rows: fresh.flatMap { contact in
+                Set(contact.groups).compactMap { groupIDs[$0] }.map { (group: $0, contact: contact.id) }
+            })
             if let consent, consent != .pending {
-                try await BulkRows.insert(sql, table: "consents", columns: [.text("organization_id"), .text("phone"), .text("state"), .bigint("changed_at")],
-                                          rows: fresh.map { [SQLCell(organization.rawValue), SQLCell($0.phone), SQLCell(consent.rawValue), SQLCell(instant.milliseconds)] },
+                let consentRows = BulkTable<Contact>(name: "consents", columns: [
+                    .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone }, .text("state") { _ in consent.rawValue },
+                    .bigint("changed_at") { _ in instant.milliseconds },
+                ])
+                try await BulkRows.insert(sql, into: consentRows, rows: fresh,
                                           suffix: "ON CONFLICT (organization_id, phone) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at")
-                try await BulkRows.insert(sql, table: "consent_events",
-                                          columns: [.text("organization_id"), .text("phone"), .text("state"), .text("source"), .text("actor"), .bigint("created_at")],
-                                          rows: fresh.map { [SQLCell(organization.rawValue), SQLCell($0.phone), SQLCell(consent.rawValue), SQLCell("import"),
-                                                             SQLCell(actor), SQLCell(instant.milliseconds)] })
+                let eventRows = BulkTable<Contact>(name: "consent_events", columns: [
+                    .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone }, .text("state") { _ in consent.rawValue },
+                    .text("source") { _ in ConsentSource.import.rawValue }, .text("actor") { _ in actor },
+                    .bigint("created_at") { _ in instant.milliseconds },
+                ])
+                try await BulkRows.insert(sql, into: eventRows, rows: fresh)
             }
-            var record = audit
-            record.message = audit.message.replacingOccurrences(of: "{{added}}", with: String(fresh.count))
-                .replacingOccurrences(of: "{{skipped}}", with: String(contacts.count - fresh.count))
-            try await AuditStore.insert([record], on: sql)
             return (fresh.count, contacts.count - fresh.count)
         }
     }

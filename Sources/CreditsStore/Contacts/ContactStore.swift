@@ -177,9 +177,15 @@ public struct ContactStore: Sendable {
 
     // MARK: Consent
 
-    /// Records a consent change for a phone (with its event) inside the caller's transaction.
+    /// Records a consent change for a phone (with its event) in the caller's unit of work.
     public static func recordConsent(organization: OrganizationID, phone: String, state: ConsentState, source: ConsentSource,
-                                     rawText: String?, actor: String, at instant: Date, on sql: any SQLDatabase) async throws {
+                                     rawText: String?, actor: String, at instant: Date, in work: UnitOfWork) async throws {
+        try await recordConsent(organization: organization, phone: phone, state: state, source: source, rawText: rawText, actor: actor,
+                                at: instant, on: work.sql)
+    }
+
+    static func recordConsent(organization: OrganizationID, phone: String, state: ConsentState, source: ConsentSource,
+                              rawText: String?, actor: String, at instant: Date, on sql: any SQLDatabase) async throws {
         precondition(state != .pending, "consent changes to opted in or opted out")
         try await sql.raw("""
             INSERT INTO consents (organization_id, phone, state, changed_at)

@@ -23,7 +23,28 @@ public protocol Database: Sendable {
     func close() async
 }
 
+/// One transaction that several stores write in: a service opens it with `Database.unitOfWork`
+/// and hands it to each store call, so what they write commits together or not at all. Only
+/// stores see the SQL connection inside.
+public struct UnitOfWork: Sendable {
+    let sql: any SQLDatabase
+    let database: any Database
+
+    /// The SQL flavour of the transaction.
+    public var dialect: StoreDialect { database.dialect }
+}
+
 extension Database {
+    /// Runs `body` in one transaction that stores write in through the unit of work.
+    public func unitOfWork<T: Sendable>(_ body: @Sendable (UnitOfWork) async throws -> T) async throws -> T {
+        try await transaction { sql in try await body(UnitOfWork(sql: sql, database: self)) }
+    }
+
+    /// Answers once the database does (the health check).
+    public func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS ok").all() }
+    }
+
     /// Serialises writers of one organisation across processes. SQLite already holds its write
     /// lock for the whole transaction, so only PostgreSQL needs the row locks.
     public func lockOrganization(_ organization: String, on sql: any SQLDatabase) async throws {

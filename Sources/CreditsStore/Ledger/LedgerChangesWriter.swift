@@ -4,93 +4,140 @@ import SQLKit
 
 /// Writes what a batch changed, inside the batch's transaction, in foreign-key order.
 enum LedgerChangesWriter {
+    /// One row of `ledger_entries`: the entry with its place in its transfer and its accounts' kinds.
+    struct EntryRow: Sendable {
+        let entry: LedgerEntry
+        let seq: Int
+        let debitKind: String
+        let creditKind: String
+    }
+
+    /// One row of `ledger_lot_movements`.
+    struct MovementRow: Sendable {
+        let transfer: TransferID
+        let seq: Int
+        let movement: LotMovement
+    }
+
+    /// One row of `ledger_hold_portions`.
+    struct HoldPortionRow: Sendable {
+        let hold: HoldID
+        let seq: Int
+        let portion: HoldPortion
+    }
+
+    /// One row of `ledger_portions`.
+    struct PortionRow: Sendable {
+        let key: PortionKey
+        let portion: Portion
+        let overdraft: Bool
+    }
+
+    static func transferRows(_ organization: String) -> BulkTable<(request: LedgerRequest, outcome: LedgerOutcome)> {
+        BulkTable(name: "ledger_transfers", columns: [
+            .text("id") { $0.outcome.transfer.rawValue }, .text("organization_id") { _ in organization },
+            .text("idempotency_key") { $0.request.idempotencyKey }, .text("operation") { $0.outcome.operation },
+            .text("fingerprint") { $0.request.operation.fingerprintDigest }, .bigint("amount") { $0.outcome.amount.milli },
+            .bigint("released") { $0.outcome.released.milli }, .text("hold_id") { $0.outcome.hold?.rawValue },
+            .text("hold_status") { $0.outcome.holdStatus?.rawValue }, .bigint("balance_after") { $0.outcome.balanceAfter?.milli },
+            .bigint("available_after") { $0.outcome.availableAfter?.milli }, .text("actor") { $0.request.actor },
+            .text("memo") { $0.request.memo }, .bigint("created_at") { $0.request.at.milliseconds },
+        ])
+    }
+
+    static func lotRows(_ organization: String) -> BulkTable<Lot> {
+        BulkTable(name: "ledger_lots", columns: [
+            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization }, .text("kind") { $0.kind.rawValue },
+            .bigint("amount") { $0.amount.milli }, .bigint("expires_at") { $0.expiresAt?.milliseconds },
+            .bigint("created_at") { $0.createdAt.milliseconds },
+        ])
+    }
+
+    static let portionRows = BulkTable<PortionRow>(name: "ledger_portions", columns: [
+        .text("account_id") { $0.key.account.rawValue }, .text("lot_id") { $0.key.lot.rawValue }, .integer("overdraft") { $0.overdraft ? 1 : 0 },
+        .bigint("balance") { $0.portion.balance.milli }, .bigint("held") { $0.portion.held.milli },
+    ])
+
+    static func newHoldRows(_ organization: String) -> BulkTable<Hold> {
+        BulkTable(name: "ledger_holds", columns: [
+            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization }, .text("account_id") { $0.account.rawValue },
+            .bigint("amount") { $0.amount.milli }, .text("status") { $0.status.rawValue }, .bigint("posted_amount") { $0.postedAmount.milli },
+            .text("reference") { $0.reference }, .bigint("created_at") { $0.createdAt.milliseconds },
+            .bigint("timeout_at") { $0.timeoutAt.milliseconds }, .bigint("resolved_at") { $0.resolvedAt?.milliseconds },
+            .text("reserve_transfer_id") { $0.reserveTransfer.rawValue }, .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
+        ])
+    }
+
+    /// The columns a resolution changes, keyed by id.
+    static let resolvedHoldRows = BulkTable<Hold>(name: "ledger_holds", columns: [
+        .text("id") { $0.id.rawValue }, .text("status") { $0.status.rawValue }, .bigint("posted_amount") { $0.postedAmount.milli },
+        .bigint("resolved_at") { $0.resolvedAt?.milliseconds }, .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
+    ])
+
+    static let holdPortionRows = BulkTable<HoldPortionRow>(name: "ledger_hold_portions", columns: [
+        .text("hold_id") { $0.hold.rawValue }, .integer("seq") { $0.seq }, .text("lot_id") { $0.portion.lot.rawValue },
+        .bigint("amount") { $0.portion.amount.milli },
+    ])
+
+    static func entryRows(_ organization: String) -> BulkTable<EntryRow> {
+        BulkTable(name: "ledger_entries", columns: [
+            .text("organization_id") { _ in organization }, .text("transfer_id") { $0.entry.transfer.rawValue }, .integer("seq") { $0.seq },
+            .text("debit_account_id") { $0.entry.debit.rawValue }, .text("debit_kind") { $0.debitKind },
+            .text("credit_account_id") { $0.entry.credit.rawValue }, .text("credit_kind") { $0.creditKind },
+            .bigint("amount") { $0.entry.amount.milli }, .bigint("debit_balance_after") { $0.entry.debitBalanceAfter.milli },
+            .bigint("credit_balance_after") { $0.entry.creditBalanceAfter.milli }, .text("reference") { $0.entry.reference },
+            .text("hold_id") { $0.entry.hold?.rawValue }, .bigint("created_at") { $0.entry.at.milliseconds },
+        ])
+    }
+
+    static let movementRows = BulkTable<MovementRow>(name: "ledger_lot_movements", columns: [
+        .text("transfer_id") { $0.transfer.rawValue }, .integer("entry_seq") { $0.seq }, .text("account_id") { $0.movement.account.rawValue },
+        .text("lot_id") { $0.movement.lot.rawValue }, .bigint("delta") { $0.movement.delta.milli },
+    ])
+
     static func write(_ changes: LedgerChanges, book: LedgerBook, on sql: any SQLDatabase) async throws {
         let org = book.organization.rawValue
         let fault = FaultInjection.shared
 
-        try await BulkRows.insert(sql, table: "ledger_transfers",
-            columns: [.text("id"), .text("organization_id"), .text("idempotency_key"), .text("operation"), .text("fingerprint"),
-                      .bigint("amount"), .bigint("released"), .text("hold_id"), .text("hold_status"), .bigint("balance_after"),
-                      .bigint("available_after"), .text("actor"), .text("memo"), .bigint("created_at")],
-            rows: changes.transfers.map { request, outcome in
-                [SQLCell(outcome.transfer.rawValue), SQLCell(org), SQLCell(request.idempotencyKey), SQLCell(outcome.operation),
-                 SQLCell(request.operation.fingerprintDigest), SQLCell(outcome.amount.milli), SQLCell(outcome.released.milli),
-                 SQLCell(outcome.hold?.rawValue), SQLCell(outcome.holdStatus?.rawValue), SQLCell(outcome.balanceAfter?.milli),
-                 SQLCell(outcome.availableAfter?.milli), SQLCell(request.actor), SQLCell(request.memo), SQLCell(request.at.milliseconds)]
-            })
+        try await BulkRows.insert(sql, into: transferRows(org), rows: changes.transfers)
         fault.statementWritten()
 
-        try await BulkRows.insert(sql, table: "ledger_lots",
-            columns: [.text("id"), .text("organization_id"), .text("kind"), .bigint("amount"), .bigint("expires_at"), .bigint("created_at")],
-            rows: changes.lots.map { lot in
-                [SQLCell(lot.id.rawValue), SQLCell(org), SQLCell(lot.kind.rawValue), SQLCell(lot.amount.milli),
-                 SQLCell(lot.expiresAt?.milliseconds), SQLCell(lot.createdAt.milliseconds)]
-            })
+        try await BulkRows.insert(sql, into: lotRows(org), rows: changes.lots)
         fault.statementWritten()
 
-        try await BulkRows.insert(sql, table: "ledger_portions",
-            columns: [.text("account_id"), .text("lot_id"), .integer("overdraft"), .bigint("balance"), .bigint("held")],
-            rows: changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map { key, portion in
-                [SQLCell(key.account.rawValue), SQLCell(key.lot.rawValue), SQLCell(book.lots[key.lot]?.kind == .overdraft ? 1 : 0),
-                 SQLCell(portion.balance.milli), SQLCell(portion.held.milli)]
-            },
-            suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held")
+        let portions = changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map { key, portion in
+            PortionRow(key: key, portion: portion, overdraft: book.lots[key.lot]?.kind == .overdraft)
+        }
+        try await BulkRows.insert(sql, into: portionRows, rows: portions,
+                                  suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held")
         fault.statementWritten()
 
         let holds = changes.holds.values.sorted { $0.id < $1.id }
-        try await BulkRows.insert(sql, table: "ledger_holds",
-            columns: [.text("id"), .text("organization_id"), .text("account_id"), .bigint("amount"), .text("status"),
-                      .bigint("posted_amount"), .text("reference"), .bigint("created_at"), .bigint("timeout_at"),
-                      .bigint("resolved_at"), .text("reserve_transfer_id"), .text("resolve_transfer_id")],
-            rows: holds.filter { changes.newHolds.contains($0.id) }.map { hold in
-                [SQLCell(hold.id.rawValue), SQLCell(org), SQLCell(hold.account.rawValue), SQLCell(hold.amount.milli),
-                 SQLCell(hold.status.rawValue), SQLCell(hold.postedAmount.milli), SQLCell(hold.reference),
-                 SQLCell(hold.createdAt.milliseconds), SQLCell(hold.timeoutAt.milliseconds), SQLCell(hold.resolvedAt?.milliseconds),
-                 SQLCell(hold.reserveTransfer.rawValue), SQLCell(hold.resolveTransfer?.rawValue)]
-            })
-        try await BulkRows.update(sql, table: "ledger_holds", key: .text("id"),
-            columns: [.text("status"), .bigint("posted_amount"), .bigint("resolved_at"), .text("resolve_transfer_id")],
-            rows: holds.filter { !changes.newHolds.contains($0.id) }.map { hold in
-                [SQLCell(hold.id.rawValue), SQLCell(hold.status.rawValue), SQLCell(hold.postedAmount.milli),
-                 SQLCell(hold.resolvedAt?.milliseconds), SQLCell(hold.resolveTransfer?.rawValue)]
-            })
+        try await BulkRows.insert(sql, into: newHoldRows(org), rows: holds.filter { changes.newHolds.contains($0.id) })
+        try await BulkRows.update(sql, resolvedHoldRows, rows: holds.filter { !changes.newHolds.contains($0.id) })
         fault.statementWritten()
 
-        var holdPortions: [[SQLCell]] = []
+        var holdPortions: [HoldPortionRow] = []
         for hold in holds where changes.newHolds.contains(hold.id) {
-            for (seq, portion) in hold.portions.enumerated() {
-                holdPortions.append([SQLCell(hold.id.rawValue), SQLCell(seq), SQLCell(portion.lot.rawValue), SQLCell(portion.amount.milli)])
-            }
+            for (seq, portion) in hold.portions.enumerated() { holdPortions.append(HoldPortionRow(hold: hold.id, seq: seq, portion: portion)) }
         }
-        try await BulkRows.insert(sql, table: "ledger_hold_portions",
-                                  columns: [.text("hold_id"), .integer("seq"), .text("lot_id"), .bigint("amount")], rows: holdPortions)
+        try await BulkRows.insert(sql, into: holdPortionRows, rows: holdPortions)
         fault.statementWritten()
 
-        var entries: [[SQLCell]] = []
-        var movements: [[SQLCell]] = []
+        var entries: [EntryRow] = []
+        var movements: [MovementRow] = []
+        entries.reserveCapacity(changes.entries.count)
         var sequence: [TransferID: Int] = [:]
         for entry in changes.entries {
             let seq = sequence[entry.transfer, default: 0]
             sequence[entry.transfer] = seq + 1
-            entries.append([SQLCell(org), SQLCell(entry.transfer.rawValue), SQLCell(seq), SQLCell(entry.debit.rawValue),
-                            SQLCell(book.accounts[entry.debit]?.kind.rawValue ?? ""), SQLCell(entry.credit.rawValue),
-                            SQLCell(book.accounts[entry.credit]?.kind.rawValue ?? ""), SQLCell(entry.amount.milli),
-                            SQLCell(entry.debitBalanceAfter.milli), SQLCell(entry.creditBalanceAfter.milli), SQLCell(entry.reference),
-                            SQLCell(entry.hold?.rawValue), SQLCell(entry.at.milliseconds)])
-            for movement in entry.lotMovements {
-                movements.append([SQLCell(entry.transfer.rawValue), SQLCell(seq), SQLCell(movement.account.rawValue),
-                                  SQLCell(movement.lot.rawValue), SQLCell(movement.delta.milli)])
-            }
+            entries.append(EntryRow(entry: entry, seq: seq, debitKind: book.accounts[entry.debit]?.kind.rawValue ?? "",
+                                    creditKind: book.accounts[entry.credit]?.kind.rawValue ?? ""))
+            for movement in entry.lotMovements { movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement)) }
         }
-        try await BulkRows.insert(sql, table: "ledger_entries",
-            columns: [.text("organization_id"), .text("transfer_id"), .integer("seq"), .text("debit_account_id"), .text("debit_kind"),
-                      .text("credit_account_id"), .text("credit_kind"), .bigint("amount"), .bigint("debit_balance_after"),
-                      .bigint("credit_balance_after"), .text("reference"), .text("hold_id"), .bigint("created_at")],
-            rows: entries)
+        try await BulkRows.insert(sql, into: entryRows(org), rows: entries)
         fault.statementWritten()
-        try await BulkRows.insert(sql, table: "ledger_lot_movements",
-            columns: [.text("transfer_id"), .integer("entry_seq"), .text("account_id"), .text("lot_id"), .bigint("delta")],
-            rows: movements)
+        try await BulkRows.insert(sql, into: movementRows, rows: movements)
         fault.statementWritten()
 
         try await AuditStore.insert(changes.transfers.compactMap { request, outcome in request.audit?.filled(with: outcome) }, on: sql)

@@ -18,23 +18,14 @@ public struct SQLLedgerStore: Sendable {
         return try await database.transaction { sql in try await apply(requests, within: sql) }
     }
 
-    /// Applies requests and, in the same transaction, whatever `alsoWriting` writes given their
-    /// results (a campaign and its outbox rows); if it throws, nothing of either is kept.
-    public func apply(_ requests: [LedgerRequest],
-                      alsoWriting extra: @escaping @Sendable (any SQLDatabase, [Result<LedgerOutcome, LedgerError>]) async throws -> Void)
-        async throws -> [Result<LedgerOutcome, LedgerError>] {
-        guard !requests.isEmpty else { return [] }
-        return try await database.transaction { sql in
-            let results = try await apply(requests, within: sql)
-            try await extra(sql, results)
-            return results
-        }
+    /// Applies requests of one organisation in the caller's unit of work (which then commits or
+    /// rolls back the ledger's writes with its own): locks the organisation, loads what the
+    /// requests need, applies them with `LedgerBook`, and writes the changes.
+    public func apply(_ requests: [LedgerRequest], in work: UnitOfWork) async throws -> [Result<LedgerOutcome, LedgerError>] {
+        try await apply(requests, within: work.sql)
     }
 
-    /// Applies requests of one organisation inside the caller's transaction (which then commits
-    /// or rolls back the ledger's writes with its own): locks the organisation, loads what the
-    /// requests need, applies them with `LedgerBook`, and writes the changes.
-    public func apply(_ requests: [LedgerRequest], within sql: any SQLDatabase) async throws -> [Result<LedgerOutcome, LedgerError>] {
+    func apply(_ requests: [LedgerRequest], within sql: any SQLDatabase) async throws -> [Result<LedgerOutcome, LedgerError>] {
         guard let organization = requests.first?.organization else { return [] }
         precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
         try await database.lockOrganization(organization.rawValue, on: sql)
@@ -46,16 +37,14 @@ public struct SQLLedgerStore: Sendable {
 
     /// Creates an organisation's pool and outside accounts inside the caller's transaction.
     public static func createAccounts(for organization: OrganizationID, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
-        var pool = AccountID("")
-        var rows: [[SQLCell]] = []
-        for kind in AccountKind.allCases where kind != .wallet {
-            let id = AccountID(Identifier.make("acc_"))
-            if kind == .pool { pool = id }
-            rows.append([SQLCell(id.rawValue), SQLCell(organization.rawValue), SQLCell(kind.rawValue), SQLCell(instant.milliseconds)])
-        }
-        try await BulkRows.insert(sql, table: "ledger_accounts",
-                                  columns: [.text("id"), .text("organization_id"), .text("kind"), .bigint("created_at")], rows: rows)
-        return pool
+        let accounts = AccountKind.allCases.filter { $0 != .wallet }.map { (id: AccountID(Identifier.make("acc_")), kind: $0) }
+        let table = BulkTable<(id: AccountID, kind: AccountKind)>(name: "ledger_accounts", columns: [
+            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization.rawValue }, .text("kind") { $0.kind.rawValue },
+            .bigint("created_at") { _ in instant.milliseconds },
+        ])
+        try await BulkRows.insert(sql, into: table, rows: accounts)
+        guard let pool = accounts.first(where: { $0.kind == .pool }) else { preconditionFailure("every organisation has a pool") }
+        return pool.id
     }
 
     /// Creates a staff member's wallet inside the caller's transaction.

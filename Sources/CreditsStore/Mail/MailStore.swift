@@ -2,17 +2,35 @@ import CreditsCore
 import Foundation
 import SQLKit
 
+/// What a mail is about.
+public enum MailKind: String, Sendable, Codable {
+    /// A staff member's balance fell below their alert.
+    case lowBalance = "low_balance"
+    /// Monthly auto-renew will buy more this month.
+    case autoRenewNotice = "auto_renew_notice"
+}
+
+/// Where a mail stands.
+public enum MailStatus: String, Sendable, Codable {
+    /// Kept in the Outbox (no mail server is configured).
+    case stored
+    /// Waiting for the mail server.
+    case queued
+    /// Handed to the mail server.
+    case sent
+    /// Refused by the mail server for good.
+    case failed
+}
+
 /// A mail the server sends (or, with the Outbox, keeps for people to read).
 public struct Mail: Sendable, Equatable, Encodable {
     public var id: String
     public var organizationID: OrganizationID?
-    /// What it is about ("low_balance").
-    public var kind: String
+    public var kind: MailKind
     public var to: String
     public var subject: String
     public var body: String
-    /// `stored` in the Outbox; `queued`, `sent` or `failed` with a mail server.
-    public var status: String
+    public var status: MailStatus
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
@@ -21,7 +39,7 @@ public struct Mail: Sendable, Equatable, Encodable {
         case createdAt = "created_at"
     }
 
-    public init(id: String, organizationID: OrganizationID?, kind: String, to: String, subject: String, body: String, status: String, createdAt: Date) {
+    public init(id: String, organizationID: OrganizationID?, kind: MailKind, to: String, subject: String, body: String, status: MailStatus, createdAt: Date) {
         self.id = id
         self.organizationID = organizationID
         self.kind = kind
@@ -58,8 +76,8 @@ public struct MailStore: Sendable {
     static func insert(_ mail: Mail, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO mail_outbox (id, organization_id, kind, to_address, subject, body, status, created_at)
-            VALUES (\(bind: mail.id), \(bind: mail.organizationID?.rawValue), \(bind: mail.kind), \(bind: mail.to), \(bind: mail.subject),
-                    \(bind: mail.body), \(bind: mail.status), \(bind: mail.createdAt.milliseconds))
+            VALUES (\(bind: mail.id), \(bind: mail.organizationID?.rawValue), \(bind: mail.kind.rawValue), \(bind: mail.to), \(bind: mail.subject),
+                    \(bind: mail.body), \(bind: mail.status.rawValue), \(bind: mail.createdAt.milliseconds))
             """).run()
     }
 
@@ -92,8 +110,11 @@ public struct MailStore: Sendable {
     }
 
     static func mail(_ row: any SQLRow) throws -> Mail {
-        Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
-             kind: try row.value("kind"), to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
-             status: try row.value("status"), createdAt: Date(milliseconds: try row.value("created_at")))
+        guard let kind = MailKind(rawValue: try row.value("kind")), let status = MailStatus(rawValue: try row.value("status")) else {
+            throw StoreError.unreadableRow("mail")
+        }
+        return Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
+                    kind: kind, to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
+                    status: status, createdAt: Date(milliseconds: try row.value("created_at")))
     }
 }

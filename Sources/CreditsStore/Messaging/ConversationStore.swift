@@ -2,6 +2,15 @@ import CreditsCore
 import Foundation
 import SQLKit
 
+/// Which conversations the Messenger Center lists.
+public enum ConversationFilter: String, Sendable, CaseIterable {
+    case open
+    case closed
+    case unread
+    /// Those whose texts asked to stop in other words (opt-out requests).
+    case flagged
+}
+
 /// The Messenger Center: one conversation per number per organisation.
 public struct ConversationStore: Sendable {
     public let database: any Database
@@ -15,16 +24,18 @@ public struct ConversationStore: Sendable {
         """
 
     static func conversation(_ row: any SQLRow) throws -> Conversation {
-        Conversation(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), phone: try row.value("phone"),
-                     contactName: try row.optional("contact_name"), contactID: try row.optional("contact_id"), status: try row.value("status"),
+        guard let status = ConversationStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("conversation") }
+        return Conversation(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), phone: try row.value("phone"),
+                     contactName: try row.optional("contact_name"), contactID: try row.optional("contact_id"), status: status,
                      unread: try row.value("unread"), flagged: try row.value("flagged", as: Int.self) == 1,
                      lastMessageAt: try row.date("last_message_at"), lastMessage: try row.value("last_message"), createdAt: try row.date("created_at"))
     }
 
-    /// Finds or opens the conversation with a number inside the caller's transaction, records its
+    /// Finds or opens the conversation with a number in the caller's unit of work, records its
     /// latest message, and returns its id. Inbound texts reopen it and count as unread.
     public static func touch(organization: OrganizationID, phone: String, message: String, inbound: Bool, flagged: Bool, at instant: Date,
-                             on sql: any SQLDatabase) async throws -> String {
+                             in work: UnitOfWork) async throws -> String {
+        let sql = work.sql
         let preview = String(message.prefix(200))
         if let row = try await sql.raw("""
             SELECT id FROM conversations WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone)
@@ -47,16 +58,17 @@ public struct ConversationStore: Sendable {
         return id
     }
 
-    /// Conversations, most recent first, optionally only open, closed or unread ones.
-    public func list(_ organization: OrganizationID, filter: String?, after cursor: RecencyCursor? = nil, limit: Int) async throws -> [Conversation] {
+    /// Conversations, most recent first, optionally only open, closed, unread or flagged ones.
+    public func list(_ organization: OrganizationID, filter: ConversationFilter?, after cursor: RecencyCursor? = nil, limit: Int) async throws
+        -> [Conversation] {
         try await database.read { sql in
             var query: SQLQueryString = "\(unsafeRaw: ConversationStore.select) WHERE v.organization_id = \(bind: organization.rawValue)"
             switch filter {
-            case "open": query += " AND v.status = 'open'"
-            case "closed": query += " AND v.status = 'closed'"
-            case "unread": query += " AND v.unread > 0"
-            case "flagged": query += " AND v.flagged = 1"
-            default: break
+            case .open?: query += " AND v.status = 'open'"
+            case .closed?: query += " AND v.status = 'closed'"
+            case .unread?: query += " AND v.unread > 0"
+            case .flagged?: query += " AND v.flagged = 1"
+            case nil: break
             }
             if let cursor { query += cursor.condition(instant: "v.last_message_at", id: "v.id") }
             query += " ORDER BY v.last_message_at DESC, v.id DESC LIMIT \(bind: max(1, min(limit, 500)))"
@@ -78,10 +90,10 @@ public struct ConversationStore: Sendable {
     }
 
     /// Opens, closes or marks a conversation read.
-    public func update(_ id: String, of organization: OrganizationID, status: String?, read: Bool, flagged: Bool?) async throws {
+    public func update(_ id: String, of organization: OrganizationID, status: ConversationStatus?, read: Bool, flagged: Bool?) async throws {
         try await database.transaction { sql in
             if let status {
-                try await sql.raw("UPDATE conversations SET status = \(bind: status) WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)").run()
+                try await sql.raw("UPDATE conversations SET status = \(bind: status.rawValue) WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)").run()
             }
             if read {
                 try await sql.raw("UPDATE conversations SET unread = 0 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)").run()

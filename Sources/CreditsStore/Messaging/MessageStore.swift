@@ -6,21 +6,13 @@ import SQLKit
 /// dispatch (SKIP LOCKED on PostgreSQL), delivery reports, and reads for the API.
 ///
 /// Every write that moves messages to a final status (a delivery report, a refusal at dispatch,
-/// a cancel, an expiry) calls `settleFinal` with them inside its own transaction, so a message is
-/// never final with its hold still pending: the status and its charge or release commit
-/// together, even if the process dies right after.
+/// a cancel, an expiry) runs in the caller's unit of work and returns the messages it finished:
+/// the settlement service settles their holds in that same transaction, so a message is never
+/// final with its hold still pending, even if the process dies right after.
 public struct MessageStore: Sendable {
-    /// Settles the holds of messages that have just reached a final status, inside the
-    /// transaction that moved them there.
-    public typealias FinalSettlement = @Sendable (_ sql: any SQLDatabase, _ messages: [Message]) async throws -> Void
-
     public let database: any Database
-    let settleFinal: FinalSettlement
 
-    public init(database: any Database, settleFinal: @escaping FinalSettlement) {
-        self.database = database
-        self.settleFinal = settleFinal
-    }
+    public init(database: any Database) { self.database = database }
 
     static let columns = """
         id, organization_id, campaign_id, conversation_id, direction, kind, from_number, to_number, body, channel, segments, credits, status,
@@ -35,22 +27,34 @@ public struct MessageStore: Sendable {
 
     // MARK: Writing
 
-    /// Inserts messages inside the caller's transaction. The first history step ("queued", or
+    /// The `messages` table as bulk-written: each column with the value it takes from a message.
+    static let messageRows = BulkTable<Message>(name: "messages", columns: [
+        .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue }, .text("campaign_id") { $0.campaignID },
+        .text("conversation_id") { $0.conversationID }, .text("direction") { $0.direction.rawValue }, .text("kind") { $0.kind.rawValue },
+        .text("from_number") { $0.from }, .text("to_number") { $0.to }, .text("body") { $0.body }, .text("channel") { $0.channel.rawValue },
+        .integer("segments") { $0.segments }, .bigint("credits") { $0.credits.milli }, .text("status") { $0.status.rawValue },
+        .text("hold_id") { $0.holdID?.rawValue }, .text("provider_id") { $0.providerID }, .integer("flagged") { $0.flagged ? 1 : 0 },
+        .bigint("not_before") { $0.notBefore.milliseconds }, .bigint("created_at") { $0.createdAt.milliseconds },
+        .bigint("updated_at") { $0.updatedAt.milliseconds },
+    ])
+
+    /// Inserts messages in the caller's unit of work. The first history step ("queued", or
     /// "received") is the message's own creation; only a `detail` is stored as an event.
-    public static func insert(_ messages: [Message], detail: String? = nil, on sql: any SQLDatabase) async throws {
+    public static func insert(_ messages: [Message], detail: String? = nil, in work: UnitOfWork) async throws {
+        try await insert(messages, detail: detail, on: work.sql)
+    }
+
+    static func insert(_ messages: [Message], detail: String? = nil, on sql: any SQLDatabase) async throws {
         guard !messages.isEmpty else { return }
-        try await BulkRows.insert(sql, table: "messages",
-            columns: [.text("id"), .text("organization_id"), .text("campaign_id"), .text("conversation_id"), .text("direction"), .text("kind"),
-                      .text("from_number"), .text("to_number"), .text("body"), .text("channel"), .integer("segments"), .bigint("credits"),
-                      .text("status"), .text("hold_id"), .integer("flagged"), .bigint("not_before"), .bigint("created_at"), .bigint("updated_at")],
-            rows: messages.map { message in
-                [SQLCell(message.id), SQLCell(message.organizationID.rawValue), SQLCell(message.campaignID), SQLCell(message.conversationID),
-                 SQLCell(message.direction), SQLCell(message.kind.rawValue), SQLCell(message.from), SQLCell(message.to), SQLCell(message.body),
-                 SQLCell(message.channel.rawValue), SQLCell(message.segments), SQLCell(message.credits.milli), SQLCell(message.status.rawValue),
-                 SQLCell(message.holdID?.rawValue), SQLCell(message.flagged ? 1 : 0), SQLCell(message.notBefore.milliseconds),
-                 SQLCell(message.createdAt.milliseconds), SQLCell(message.updatedAt.milliseconds)]
-            })
-        if let detail { try await insertEvents(messages.map { ($0.id, $0.status.rawValue, detail) }, at: messages[0].createdAt, on: sql) }
+        try await BulkRows.insert(sql, into: messageRows, rows: messages)
+        if let detail {
+            try await insertEvents(messages.map { MessageEventRow(id: $0.id, status: $0.status, detail: detail) }, at: messages[0].createdAt, on: sql)
+        }
+    }
+
+    /// True when a message with this provider id is recorded (a provider repeating a webhook).
+    public static func hasReceived(providerID: String, in work: UnitOfWork) async throws -> Bool {
+        try await work.sql.raw("SELECT id FROM messages WHERE provider_id = \(bind: providerID)").first() != nil
     }
 
     /// Reads the messages with these ids, locking them (on PostgreSQL) in ascending id order.
@@ -81,24 +85,34 @@ public struct MessageStore: Sendable {
     /// The clause that locks selected messages in the one order: byte order of the id, the same
     /// order Swift sorts ids in, so the database's collation cannot reorder chunk boundaries.
     static func lockOrder(_ sql: any SQLDatabase) -> String {
-        sql.dialect.name == "sqlite" ? "ORDER BY id" : #"ORDER BY id COLLATE "C" FOR UPDATE"#
+        sql.storeDialect == .sqlite ? "ORDER BY id" : #"ORDER BY id COLLATE "C" FOR UPDATE"#
     }
 
-    static func insertEvents(_ events: [(String, String, String?)], at instant: Date, on sql: any SQLDatabase) async throws {
-        try await BulkRows.insert(sql, table: "message_events",
-            columns: [.text("message_id"), .text("status"), .text("detail"), .bigint("created_at")],
-            rows: events.map { [SQLCell($0.0), SQLCell($0.1), SQLCell($0.2), SQLCell(instant.milliseconds)] })
+    /// One step of a message's history to write.
+    struct MessageEventRow: Sendable {
+        let id: String
+        let status: MessageStatus
+        let detail: String?
     }
 
-    /// Inserts a campaign row inside the caller's transaction.
-    public static func insert(_ campaign: Campaign, on sql: any SQLDatabase) async throws {
+    static func insertEvents(_ events: [MessageEventRow], at instant: Date, on sql: any SQLDatabase) async throws {
+        let table = BulkTable<MessageEventRow>(name: "message_events", columns: [
+            .text("message_id") { $0.id }, .text("status") { $0.status.rawValue }, .text("detail") { $0.detail },
+            .bigint("created_at") { _ in instant.milliseconds },
+        ])
+        try await BulkRows.insert(sql, into: table, rows: events)
+    }
+
+    /// Inserts a campaign row in the caller's unit of work.
+    public static func insert(_ campaign: Campaign, in work: UnitOfWork) async throws {
+        let sql = work.sql
         let skipped = String(decoding: try OrganizationStore.jsonEncoder.encode(campaign.skipped), as: UTF8.self)
         try await sql.raw("""
             INSERT INTO campaigns (id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status,
                                    requested, accepted, skipped, credits_reserved, created_at)
             VALUES (\(bind: campaign.id), \(bind: campaign.organizationID.rawValue), \(bind: campaign.account.rawValue), \(bind: campaign.actor),
                     \(bind: campaign.actorName), \(bind: campaign.body), \(bind: campaign.channel.rawValue), \(bind: campaign.automated ? 1 : 0),
-                    \(bind: campaign.sendAt?.milliseconds), \(bind: campaign.notBefore.milliseconds), \(bind: campaign.status),
+                    \(bind: campaign.sendAt?.milliseconds), \(bind: campaign.notBefore.milliseconds), \(bind: campaign.status.rawValue),
                     \(bind: campaign.requested), \(bind: campaign.accepted), \(bind: skipped), \(bind: campaign.creditsReserved.milli),
                     \(bind: campaign.createdAt.milliseconds))
             """).run()
@@ -139,60 +153,93 @@ public struct MessageStore: Sendable {
                              \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING id
                 """).all()
-            try await MessageStore.insertEvents(try rows.map { (try $0.value("id"), "queued", "dispatch interrupted; retrying") }, at: now, on: sql)
+            let events = try rows.map { MessageEventRow(id: try $0.value("id"), status: .queued, detail: "dispatch interrupted; retrying") }
+            try await MessageStore.insertEvents(events, at: now, on: sql)
             return rows.count
         }
     }
 
-    /// Records dispatch results in one transaction. A message a delivery report already moved
-    /// past `sending` keeps its newer status.
-    public func record(_ results: [(id: String, result: DispatchResult)], at instant: Date) async throws {
-        guard !results.isEmpty else { return }
-        try await database.transaction { sql in
-            try await MessageStore.lock(results.map(\.id), on: sql)
-            var sent: [[SQLCell]] = []
-            var retries: [[SQLCell]] = []
-            var failed: [[SQLCell]] = []
-            var events: [(String, String, String?)] = []
-            for (id, result) in results {
-                switch result {
-                case let .sent(providerID, segments):
-                    sent.append([SQLCell(id), SQLCell("sent"), SQLCell(providerID), SQLCell(segments.map(Int64.init)), SQLCell(instant.milliseconds)])
-                    events.append((id, "sent", "provider \(providerID)"))
-                case let .retry(at, error):
-                    retries.append([SQLCell(id), SQLCell("queued"), SQLCell(at.milliseconds), SQLCell(error), SQLCell(instant.milliseconds)])
-                    events.append((id, "queued", "retry: \(error)"))
-                case let .failed(code, message):
-                    failed.append([SQLCell(id), SQLCell("failed"), SQLCell(code), SQLCell(message), SQLCell(instant.milliseconds)])
-                    events.append((id, "failed", "\(code): \(message)"))
-                }
-            }
-            var updated = Set<String>()
-            updated.formUnion(try await MessageStore.update(sql, rows: sent,
-                columns: [.text("status"), .text("provider_id"), .integer("provider_segments"), .bigint("updated_at")],
-                extra: "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
-                skip: ["provider_segments"]))
-            updated.formUnion(try await MessageStore.update(sql, rows: retries,
-                columns: [.text("status"), .bigint("not_before"), .text("error_message"), .bigint("updated_at")], extra: "lease_until = NULL"))
-            let failedIDs = try await MessageStore.update(sql, rows: failed,
-                columns: [.text("status"), .text("error_code"), .text("error_message"), .bigint("updated_at")], extra: "lease_until = NULL")
-            updated.formUnion(failedIDs)
-            try await MessageStore.insertEvents(events.filter { updated.contains($0.0) }, at: instant, on: sql)
-            if !failedIDs.isEmpty {
-                try await settleFinal(sql, try await MessageStore.lockInOrder(failedIDs, on: sql))
+    /// A dispatched message the provider took.
+    struct SentRow: Sendable {
+        let id: String
+        let providerID: String
+        let segments: Int?
+    }
+
+    /// A message to try again later.
+    struct RetryRow: Sendable {
+        let id: String
+        let at: Date
+        let error: String
+    }
+
+    /// A message refused for good at dispatch.
+    struct FailedRow: Sendable {
+        let id: String
+        let code: String
+        let message: String
+    }
+
+    /// Records dispatch results in the caller's unit of work and returns the messages that
+    /// failed for good (now final, their holds still to settle). A message a delivery report
+    /// already moved past `sending` keeps its newer status.
+    public static func record(_ results: [(id: String, result: DispatchResult)], at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+        guard !results.isEmpty else { return [] }
+        let sql = work.sql
+        try await MessageStore.lock(results.map(\.id), on: sql)
+        var sent: [SentRow] = []
+        var retries: [RetryRow] = []
+        var failed: [FailedRow] = []
+        var events: [MessageEventRow] = []
+        for (id, result) in results {
+            switch result {
+            case let .sent(providerID, segments):
+                sent.append(SentRow(id: id, providerID: providerID, segments: segments))
+                events.append(MessageEventRow(id: id, status: .sent, detail: "provider \(providerID)"))
+            case let .retry(at, error):
+                retries.append(RetryRow(id: id, at: at, error: error))
+                events.append(MessageEventRow(id: id, status: .queued, detail: "retry: \(error)"))
+            case let .failed(code, message):
+                failed.append(FailedRow(id: id, code: code, message: message))
+                events.append(MessageEventRow(id: id, status: .failed, detail: "\(code): \(message)"))
             }
         }
+        let updatedAt = instant.milliseconds
+        var updated = Set<String>()
+        let sentTable = BulkTable<SentRow>(name: "messages", columns: [
+            .text("id") { $0.id }, .text("status") { _ in MessageStatus.sent.rawValue }, .text("provider_id") { $0.providerID },
+            .integer("provider_segments") { $0.segments }, .bigint("updated_at") { _ in updatedAt },
+        ])
+        updated.formUnion(try await updateStillSending(sql, sentTable, rows: sent,
+            extra: "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
+            skip: ["provider_segments"]))
+        let retryTable = BulkTable<RetryRow>(name: "messages", columns: [
+            .text("id") { $0.id }, .text("status") { _ in MessageStatus.queued.rawValue }, .bigint("not_before") { $0.at.milliseconds },
+            .text("error_message") { $0.error }, .bigint("updated_at") { _ in updatedAt },
+        ])
+        updated.formUnion(try await updateStillSending(sql, retryTable, rows: retries, extra: "lease_until = NULL"))
+        let failedTable = BulkTable<FailedRow>(name: "messages", columns: [
+            .text("id") { $0.id }, .text("status") { _ in MessageStatus.failed.rawValue }, .text("error_code") { $0.code },
+            .text("error_message") { $0.message }, .bigint("updated_at") { _ in updatedAt },
+        ])
+        let failedIDs = try await updateStillSending(sql, failedTable, rows: failed, extra: "lease_until = NULL")
+        updated.formUnion(failedIDs)
+        try await MessageStore.insertEvents(events.filter { updated.contains($0.id) }, at: instant, on: sql)
+        guard !failedIDs.isEmpty else { return [] }
+        return try await MessageStore.lockInOrder(failedIDs, on: sql)
     }
 
     /// Updates rows still in `sending` (a delivery report may have overtaken the dispatcher);
-    /// returns the ids it changed.
-    static func update(_ sql: any SQLDatabase, rows: [[SQLCell]], columns: [SQLColumn], extra: String, skip: Set<String> = []) async throws -> [String] {
+    /// the table's first column is the id. Returns the ids it changed.
+    static func updateStillSending<Row>(_ sql: any SQLDatabase, _ table: BulkTable<Row>, rows: [Row], extra: String,
+                                        skip: Set<String> = []) async throws -> [String] {
         guard !rows.isEmpty else { return [] }
+        let columns = Array(table.sqlColumns.dropFirst())
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         var assignments = columns.filter { !skip.contains($0.name) }.map { "\($0.name) = v.new_\($0.name)" }
         assignments.append(extra)
         var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-        query += BulkRows.source([.text("id")] + columns, aliases: aliases, dialect: sql.dialect.name, rows: rows[...])
+        query += BulkRows.source(table.sqlColumns, aliases: aliases, dialect: sql.storeDialect, rows: rows.map(table.cells)[...])
         query += ") UPDATE messages SET \(unsafeRaw: assignments.joined(separator: ", ")) FROM v WHERE messages.id = v.row_key AND messages.status = 'sending'"
         query += " RETURNING messages.id"
         return try await sql.raw(query).all().map { try $0.value("id") }
@@ -227,13 +274,20 @@ public struct MessageStore: Sendable {
         }
     }
 
-    /// Applies delivery reports in one transaction, each to the message it names (by our id, or
-    /// the provider's). A message never moves backwards; a repeat changes nothing. Returns one
-    /// change per report (nil when it named no message). Messages a report finishes are settled
-    /// in the same transaction.
-    public func applyReports(_ reports: [Report], at instant: Date) async throws -> [StatusChange?] {
-        guard !reports.isEmpty else { return [] }
-        return try await database.transaction { sql in
+    /// What applying a batch of reports did.
+    public struct ReportsApplied: Sendable {
+        /// One change per report, in order (nil when it named no message we know).
+        public var changes: [StatusChange?]
+        /// The messages the batch moved to a final status, in id order: their holds are to be settled.
+        public var finished: [Message]
+    }
+
+    /// Applies delivery reports in the caller's unit of work, each to the message it names (by
+    /// our id, or the provider's). A message never moves backwards; a repeat changes nothing.
+    public static func applyReports(_ reports: [Report], at instant: Date, in work: UnitOfWork) async throws -> ReportsApplied {
+        guard !reports.isEmpty else { return ReportsApplied(changes: [], finished: []) }
+        let sql = work.sql
+        do {
             // Resolve provider ids first, then lock every named message in one order.
             var ids = Set(reports.compactMap(\.messageID))
             let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
@@ -250,7 +304,7 @@ public struct MessageStore: Sendable {
             }
             var changes: [StatusChange?] = []
             var touched: [String: Message] = [:]
-            var events: [(String, String, String?)] = []
+            var events: [MessageEventRow] = []
             for report in reports {
                 guard let id = report.messageID ?? byProvider[report.providerID], var message = byID[id] else {
                     changes.append(nil)
@@ -274,26 +328,29 @@ public struct MessageStore: Sendable {
                 byID[id] = message
                 touched[id] = message
                 let detail = [report.errorCode.map { "error \($0)" }, report.segments.map { "\($0) segments" }].compactMap { $0 }.joined(separator: ", ")
-                events.append((id, report.status.rawValue, detail.isEmpty ? nil : detail))
+                events.append(MessageEventRow(id: id, status: report.status, detail: detail.isEmpty ? nil : detail))
                 changes.append(StatusChange(message: message, previous: previous, changed: true))
             }
-            try await BulkRows.update(sql, table: "messages", key: .text("id"),
-                columns: [.text("status"), .text("provider_id"), .integer("provider_segments"), .text("error_code"), .text("error_message"),
-                          .bigint("lease_until"), .bigint("updated_at")],
-                rows: touched.values.map { message in
-                    [SQLCell(message.id), SQLCell(message.status.rawValue), SQLCell(message.providerID), SQLCell(message.providerSegments.map(Int64.init)),
-                     SQLCell(message.errorCode), SQLCell(message.errorMessage), SQLCell.null, SQLCell(instant.milliseconds)]
-                })
+            try await BulkRows.update(sql, MessageStore.reportRows(at: instant), rows: Array(touched.values))
             try await MessageStore.insertEvents(events, at: instant, on: sql)
-            try await settleFinal(sql, touched.values.filter { $0.status.isFinal }.sorted { $0.id < $1.id })
-            return changes
+            return ReportsApplied(changes: changes, finished: touched.values.filter { $0.status.isFinal }.sorted { $0.id < $1.id })
         }
     }
 
-    /// Cancels a campaign's messages that have not been dispatched (voiding their holds) and
-    /// returns them.
-    public func cancelQueued(campaign: String, organization: OrganizationID, at instant: Date) async throws -> [Message] {
-        try await database.transaction { sql in
+    /// The columns a delivery report changes, keyed by id.
+    static func reportRows(at instant: Date) -> BulkTable<Message> {
+        BulkTable(name: "messages", columns: [
+            .text("id") { $0.id }, .text("status") { $0.status.rawValue }, .text("provider_id") { $0.providerID },
+            .integer("provider_segments") { $0.providerSegments }, .text("error_code") { $0.errorCode }, .text("error_message") { $0.errorMessage },
+            .bigint("lease_until") { _ in nil }, .bigint("updated_at") { _ in instant.milliseconds },
+        ])
+    }
+
+    /// Cancels, in the caller's unit of work, a campaign's messages that have not been
+    /// dispatched, and returns them (now final, their holds still to void).
+    public static func cancelQueued(campaign: String, organization: OrganizationID, at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+        let sql = work.sql
+        do {
             let rows = try await sql.raw("""
                 UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE campaign_id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
@@ -301,8 +358,8 @@ public struct MessageStore: Sendable {
                 RETURNING \(unsafeRaw: MessageStore.columns)
                 """).all()
             let messages = try rows.map(MessageStore.message)
-            try await MessageStore.insertEvents(messages.map { ($0.id, "canceled", "campaign canceled") }, at: instant, on: sql)
-            try await settleFinal(sql, messages)
+            try await MessageStore.insertEvents(messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "campaign canceled") },
+                                                at: instant, on: sql)
             try await sql.raw("""
                 UPDATE campaigns SET status = 'canceled', canceled_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
@@ -323,25 +380,27 @@ public struct MessageStore: Sendable {
         }
     }
 
-    /// Fails a message that was never handed to the provider before its hold timed out, and
-    /// releases its hold; a message that moved on meanwhile is left alone.
-    public func expire(_ messageID: String, reason: String, at instant: Date) async throws {
-        try await database.transaction { sql in
+    /// Fails, in the caller's unit of work, a message that was never handed to the provider
+    /// before its hold timed out, and returns it (now final, its hold still to void); a message
+    /// that moved on meanwhile is left alone.
+    public static func expire(_ messageID: String, reason: String, at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+        let sql = work.sql
+        do {
             let messages = try await sql.raw("""
                 UPDATE messages SET status = 'failed', error_code = 'expired', error_message = \(bind: reason), lease_until = NULL,
                     updated_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: messageID) AND status IN ('queued', 'sending') RETURNING \(unsafeRaw: MessageStore.columns)
                 """).all().map(MessageStore.message)
-            guard !messages.isEmpty else { return }
-            try await MessageStore.insertEvents([(messageID, "failed", reason)], at: instant, on: sql)
-            try await settleFinal(sql, messages)
+            guard !messages.isEmpty else { return [] }
+            try await MessageStore.insertEvents([MessageEventRow(id: messageID, status: .failed, detail: reason)], at: instant, on: sql)
+            return messages
         }
     }
 
     /// Adds a history step without changing the status (e.g. "charged after the timeout").
     public func note(_ messageID: String, status: MessageStatus, detail: String, at instant: Date) async throws {
         try await database.transaction { sql in
-            try await MessageStore.insertEvents([(messageID, status.rawValue, detail)], at: instant, on: sql)
+            try await MessageStore.insertEvents([MessageEventRow(id: messageID, status: status, detail: detail)], at: instant, on: sql)
         }
     }
 
@@ -349,10 +408,11 @@ public struct MessageStore: Sendable {
 
     static func message(_ row: any SQLRow) throws -> Message {
         guard let status = MessageStatus(rawValue: try row.value("status")), let kind = MessageKind(rawValue: try row.value("kind")),
-              let channel = Channel(rawValue: try row.value("channel")) else { throw StoreError.unreadableRow("message") }
+              let channel = Channel(rawValue: try row.value("channel")),
+              let direction = MessageDirection(rawValue: try row.value("direction")) else { throw StoreError.unreadableRow("message") }
         return Message(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")),
                        campaignID: try row.optional("campaign_id"), conversationID: try row.optional("conversation_id"),
-                       direction: try row.value("direction"), kind: kind, from: try row.value("from_number"), to: try row.value("to_number"),
+                       direction: direction, kind: kind, from: try row.value("from_number"), to: try row.value("to_number"),
                        body: try row.value("body"), channel: channel, segments: try row.value("segments"), credits: Credits(milli: try row.value("credits")),
                        status: status, holdID: try row.optional("hold_id", as: String.self).map(HoldID.init),
                        charged: row.contains(column: "charged") ? try row.optional("charged", as: Int64.self).map(Credits.init(milli:)) : nil,
@@ -371,9 +431,10 @@ public struct MessageStore: Sendable {
                 """).first() else { return nil }
             let message = try MessageStore.message(row)
             var events = try await sql.raw("SELECT status, detail, created_at FROM message_events WHERE message_id = \(bind: id) ORDER BY id").all().map {
-                MessageEvent(status: try $0.value("status"), detail: try $0.optional("detail"), at: try $0.date("created_at"))
+                guard let status = MessageStatus(rawValue: try $0.value("status")) else { throw StoreError.unreadableRow("message event") }
+                return MessageEvent(status: status, detail: try $0.optional("detail"), at: try $0.date("created_at"))
             }
-            let first = message.direction == "inbound" ? "received" : "queued"
+            let first: MessageStatus = message.direction == .inbound ? .received : .queued
             if events.first?.status != first { events.insert(MessageEvent(status: first, detail: nil, at: message.createdAt), at: 0) }
             return (message, events)
         }
@@ -402,11 +463,12 @@ public struct MessageStore: Sendable {
                        accepted, skipped, credits_reserved, created_at, canceled_at
                 FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
                 """).first() else { return nil }
-            let skipped = (try? JSONDecoder().decode([String: Int].self, from: Data(try row.value("skipped", as: String.self).utf8))) ?? [:]
+            let skipped = (try? JSONDecoder().decode([SkipReason: Int].self, from: Data(try row.value("skipped", as: String.self).utf8))) ?? [:]
+            guard let status = CampaignStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("campaign") }
             return Campaign(id: try row.value("id"), organizationID: organization, account: AccountID(try row.value("account_id")),
                             actor: try row.value("actor"), actorName: try row.value("actor_name"), body: try row.value("body"),
                             channel: Channel(rawValue: try row.value("channel")) ?? .sms, automated: try row.value("automated", as: Int.self) == 1,
-                            sendAt: try row.optionalDate("send_at"), notBefore: try row.date("not_before"), status: try row.value("status"),
+                            sendAt: try row.optionalDate("send_at"), notBefore: try row.date("not_before"), status: status,
                             requested: try row.value("requested"), accepted: try row.value("accepted"), skipped: skipped,
                             creditsReserved: Credits(milli: try row.value("credits_reserved")), createdAt: try row.date("created_at"),
                             canceledAt: try row.optionalDate("canceled_at"))
@@ -414,9 +476,9 @@ public struct MessageStore: Sendable {
     }
 
     /// A campaign's messages counted by status, and the credits charged and released.
-    public func campaignTotals(_ id: String) async throws -> (counts: [String: Int], charged: Credits, released: Credits) {
+    public func campaignTotals(_ id: String) async throws -> (counts: [MessageStatus: Int], charged: Credits, released: Credits) {
         try await database.read { sql in
-            var counts: [String: Int] = [:]
+            var counts: [MessageStatus: Int] = [:]
             var charged = Credits.zero
             var released = Credits.zero
             for row in try await sql.raw("""
@@ -425,7 +487,8 @@ public struct MessageStore: Sendable {
                        CAST(COALESCE(SUM(CASE WHEN h.status IN ('posted', 'timed_out', 'voided') THEN h.amount - h.posted_amount ELSE 0 END), 0) AS BIGINT) AS released
                 FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id WHERE m.campaign_id = \(bind: id) GROUP BY m.status
                 """).all() {
-                counts[try row.value("status")] = try row.value("n")
+                guard let status = MessageStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("message status") }
+                counts[status] = try row.value("n")
                 charged += Credits(milli: try row.value("charged"))
                 released += Credits(milli: try row.value("released"))
             }

@@ -15,9 +15,21 @@ public struct AssignedNumber: Sendable, Equatable, Codable {
     }
 }
 
+/// Where a brand or number registration stands.
+public enum RegistrationStatus: String, Sendable, Codable {
+    /// Submitted; the provider has not decided yet.
+    case pending
+    /// The brand is registered.
+    case registered
+    /// The number was assigned.
+    case assigned
+    /// The provider refused it.
+    case failed
+}
+
 /// Brand registration as stored.
 public struct BrandRecord: Sendable, Equatable {
-    public var status: String
+    public var status: RegistrationStatus
     public var providerID: String
     public var details: String
     public var failureReason: String?
@@ -31,13 +43,13 @@ public struct NumberRequest: Sendable, Equatable, Codable {
     public var id: String
     public var organizationID: OrganizationID
     public var areaCode: String
-    public var status: String
+    public var status: RegistrationStatus
     public var providerID: String
     public var number: String?
     public var failureMessage: String?
     public var requestedAt: Date
 
-    public init(id: String, organizationID: OrganizationID, areaCode: String, status: String, providerID: String, number: String?,
+    public init(id: String, organizationID: OrganizationID, areaCode: String, status: RegistrationStatus, providerID: String, number: String?,
                 failureMessage: String?, requestedAt: Date) {
         self.id = id
         self.organizationID = organizationID
@@ -117,7 +129,7 @@ public struct NumberStore: Sendable {
                 SELECT status, provider_id, details, failure_reason, failure_message, submitted_at, updated_at
                 FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)
                 """).first().map {
-                BrandRecord(status: try $0.value("status"), providerID: try $0.value("provider_id"), details: try $0.value("details"),
+                BrandRecord(status: try NumberStore.status($0), providerID: try $0.value("provider_id"), details: try $0.value("details"),
                             failureReason: try $0.optional("failure_reason"), failureMessage: try $0.optional("failure_message"),
                             submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at"))
             }
@@ -138,10 +150,10 @@ public struct NumberStore: Sendable {
     }
 
     /// Moves a pending brand to registered or failed.
-    public func resolveBrand(_ organization: OrganizationID, status: String, reason: String?, message: String?, at instant: Date, audit: AuditRecord) async throws {
+    public func resolveBrand(_ organization: OrganizationID, status: RegistrationStatus, reason: String?, message: String?, at instant: Date, audit: AuditRecord) async throws {
         try await database.transaction { sql in
             try await sql.raw("""
-                UPDATE brand_registrations SET status = \(bind: status), failure_reason = \(bind: reason), failure_message = \(bind: message),
+                UPDATE brand_registrations SET status = \(bind: status.rawValue), failure_reason = \(bind: reason), failure_message = \(bind: message),
                     updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND status = 'pending'
                 """).run()
@@ -165,7 +177,7 @@ public struct NumberStore: Sendable {
                 FROM brand_registrations WHERE status = 'pending' LIMIT 500
                 """).all().map {
                 (OrganizationID(try $0.value("organization_id")),
-                 BrandRecord(status: try $0.value("status"), providerID: try $0.value("provider_id"), details: try $0.value("details"),
+                 BrandRecord(status: try NumberStore.status($0), providerID: try $0.value("provider_id"), details: try $0.value("details"),
                              failureReason: nil, failureMessage: nil, submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at")))
             }
         }
@@ -175,7 +187,7 @@ public struct NumberStore: Sendable {
 
     static func request(_ row: any SQLRow) throws -> NumberRequest {
         NumberRequest(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), areaCode: try row.value("area_code"),
-                      status: try row.value("status"), providerID: try row.value("provider_id"), number: try row.optional("number"),
+                      status: try NumberStore.status(row), providerID: try row.value("provider_id"), number: try row.optional("number"),
                       failureMessage: try row.optional("failure_message"), requestedAt: try row.date("requested_at"))
     }
 
@@ -212,7 +224,7 @@ public struct NumberStore: Sendable {
     public func resolveRequest(_ request: NumberRequest, number: String?, failure: String?, provider: String, at instant: Date, audit: AuditRecord) async throws {
         try await database.transaction { sql in
             try await sql.raw("""
-                UPDATE number_requests SET status = \(bind: number == nil ? "failed" : "assigned"), number = \(bind: number),
+                UPDATE number_requests SET status = \(bind: (number == nil ? RegistrationStatus.failed : .assigned).rawValue), number = \(bind: number),
                     failure_message = \(bind: failure), updated_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: request.id) AND status = 'pending'
                 """).run()
@@ -227,12 +239,18 @@ public struct NumberStore: Sendable {
         }
     }
 
+    static func status(_ row: any SQLRow) throws -> RegistrationStatus {
+        guard let status = RegistrationStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("registration status") }
+        return status
+    }
+
     // MARK: Secrets
 
-    /// A named secret of this server (created on first use, then stable).
-    public func secret(_ name: String, createWith make: () -> String, at instant: Date) async throws -> String {
+    /// A named secret of this server: the one stored first, or `candidate` if there is none yet
+    /// (then stable; several servers starting at once agree on one).
+    public func secret(_ name: String, orCreate candidate: String, at instant: Date) async throws -> String {
         if let existing = try await secret(name) { return existing }
-        let value = make()
+        let value = candidate
         try await database.transaction { sql in
             try await sql.raw("""
                 INSERT INTO server_secrets (name, value, created_at) VALUES (\(bind: name), \(bind: value), \(bind: instant.milliseconds))

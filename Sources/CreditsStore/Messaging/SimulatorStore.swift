@@ -25,14 +25,13 @@ public struct SimulatorStore: Sendable {
         for row in rows where unique[row.reference] == nil { unique[row.reference] = row }
         let fresh = Array(unique.values)
         return try await database.transaction { sql in
-            try await BulkRows.insert(sql, table: "simulator_messages",
-                columns: [.text("reference"), .text("provider_id"), .text("from_number"), .text("to_number"), .text("body"), .text("outcome"),
-                          .text("error_code"), .integer("segments"), .text("status_callback"), .integer("attempts"), .bigint("accepted_at")],
-                rows: fresh.map { row in
-                    [SQLCell(row.reference), SQLCell(row.providerID), SQLCell(row.from), SQLCell(row.to), SQLCell(row.body), SQLCell(row.outcome.rawValue),
-                     SQLCell(row.errorCode), SQLCell(row.segments), SQLCell(row.statusCallback), SQLCell(1), SQLCell(instant.milliseconds)]
-                },
-                suffix: "ON CONFLICT (reference) DO UPDATE SET attempts = simulator_messages.attempts + 1")
+            let table = BulkTable<SimulatedMessage>(name: "simulator_messages", columns: [
+                .text("reference") { $0.reference }, .text("provider_id") { $0.providerID }, .text("from_number") { $0.from },
+                .text("to_number") { $0.to }, .text("body") { $0.body }, .text("outcome") { $0.outcome.rawValue }, .text("error_code") { $0.errorCode },
+                .integer("segments") { $0.segments }, .text("status_callback") { $0.statusCallback }, .integer("attempts") { _ in 1 },
+                .bigint("accepted_at") { _ in instant.milliseconds },
+            ])
+            try await BulkRows.insert(sql, into: table, rows: fresh, suffix: "ON CONFLICT (reference) DO UPDATE SET attempts = simulator_messages.attempts + 1")
             var stored: [String: SimulatedMessage] = [:]
             let references = fresh.map(\.reference)
             for chunk in references.inListChunks {

@@ -128,3 +128,9 @@ public struct APIKeyRecord: Sendable, Equatable, Encodable {
         try container.encode(revokedAt, forKey: .revokedAt)
     }
 }
+
+extension Organization {
+    /// The organisation's time zone, in which plans renew and pages show times and days (zones
+    /// are checked when an organisation is created, so the fallback is never used).
+    public var zone: TimeZone { TimeZone(identifier: timeZone) ?? .gmt }
+}

@@ -16,9 +16,9 @@ public struct OrganizationStore: Sendable {
 
     // MARK: Organisations
 
-    /// Creates an organisation with its ledger accounts, its owner and a first API key, all in
-    /// one transaction.
-    public func create(_ organization: Organization, owner: StaffMember, key: APIKeyRecord, actor: Actor) async throws {
+    /// Creates an organisation with its ledger accounts, its owner and a first API key, with its
+    /// audit entry, all in one transaction.
+    public func create(_ organization: Organization, owner: StaffMember, key: APIKeyRecord, audit: AuditRecord) async throws {
         let settings = String(decoding: try OrganizationStore.jsonEncoder.encode(organization.smsSettings), as: UTF8.self)
         try await database.transaction { sql in
             try await OrganizationRecord.insert(id: organization.id, name: organization.name, country: organization.country,
@@ -30,10 +30,7 @@ public struct OrganizationStore: Sendable {
                 """).run()
             try await OrganizationStore.insertStaff(owner, on: sql)
             try await OrganizationStore.insertKey(key, on: sql)
-            try await AuditStore.insert([AuditRecord(
-                organization: organization.id, actor: actor, action: "organization.created",
-                message: "Organisation \(organization.name) created with owner \(owner.name) (\(owner.email)).",
-                subjectType: "organization", subjectID: organization.id.rawValue, at: organization.createdAt)], on: sql)
+            try await AuditStore.insert([audit], on: sql)
         }
     }
 

@@ -34,6 +34,42 @@ struct SQLColumn: Sendable {
     static func integer(_ name: String) -> SQLColumn { SQLColumn(name: name, type: .integer) }
 }
 
+/// A column of a bulk-written table together with how its value is taken from a row, declared
+/// once, so a column's name and its value cannot drift apart.
+struct BulkColumn<Row>: Sendable {
+    let column: SQLColumn
+    let value: @Sendable (Row) -> SQLCell
+
+    static func text(_ name: String, _ value: @escaping @Sendable (Row) -> String?) -> BulkColumn {
+        BulkColumn(column: .text(name)) { SQLCell(value($0)) }
+    }
+
+    static func bigint(_ name: String, _ value: @escaping @Sendable (Row) -> Int64?) -> BulkColumn {
+        BulkColumn(column: .bigint(name)) { SQLCell(value($0)) }
+    }
+
+    static func integer(_ name: String, _ value: @escaping @Sendable (Row) -> Int?) -> BulkColumn {
+        BulkColumn(column: .integer(name)) { SQLCell(value($0).map(Int64.init)) }
+    }
+}
+
+/// A table written in bulk: its name and its columns, each with its value.
+struct BulkTable<Row>: Sendable {
+    let name: String
+    let columns: [BulkColumn<Row>]
+
+    /// The SQL columns, in order.
+    var sqlColumns: [SQLColumn] { columns.map(\.column) }
+
+    /// One row's values, in column order.
+    func cells(_ row: Row) -> [SQLCell] { columns.map { $0.value(row) } }
+}
+
+extension SQLDatabase {
+    /// The store's SQL flavour: the one place the driver's dialect name is read.
+    var storeDialect: StoreDialect { dialect.name == "sqlite" ? .sqlite : .postgres }
+}
+
 /// Bulk writes of many rows in one statement, the ledger's hot path.
 ///
 /// - SQLite (CPU-bound, in process): the rows are written into the statement as SQL literals —
@@ -48,9 +84,9 @@ enum BulkRows {
     static let rowsPerStatementMax = 4096
 
     /// A row source usable after INSERT … or inside a CTE: `VALUES …` or `SELECT … FROM json`.
-    static func source(_ columns: [SQLColumn], aliases: [String]? = nil, dialect: String, rows: ArraySlice<[SQLCell]>) -> SQLQueryString {
+    static func source(_ columns: [SQLColumn], aliases: [String]? = nil, dialect: StoreDialect, rows: ArraySlice<[SQLCell]>) -> SQLQueryString {
         let names = aliases ?? columns.map(\.name)
-        if dialect == "sqlite" {
+        if dialect == .sqlite {
             return SQLQueryString(SQLiteLiteral.values(rows, width: columns.count))
         }
         let projections = columns.enumerated().map { "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])" }.joined(separator: ", ")
@@ -59,22 +95,34 @@ enum BulkRows {
     }
 
     /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).
-    static func insert(_ sql: any SQLDatabase, table: String, columns: [SQLColumn], rows: [[SQLCell]], suffix: String = "") async throws {
+    private static func insert(_ sql: any SQLDatabase, table: String, columns: [SQLColumn], rows: [[SQLCell]], suffix: String = "") async throws {
         for chunk in chunks(rows) {
             var query: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) "
-            query += source(columns, dialect: sql.dialect.name, rows: chunk)
+            query += source(columns, dialect: sql.storeDialect, rows: chunk)
             if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
             try await sql.raw(query).run()
         }
     }
 
+    /// INSERTs rows into a bulk table; `suffix` is appended (e.g. an ON CONFLICT clause).
+    static func insert<Row>(_ sql: any SQLDatabase, into table: BulkTable<Row>, rows: some Collection<Row>, suffix: String = "") async throws {
+        guard !rows.isEmpty else { return }
+        try await insert(sql, table: table.name, columns: table.sqlColumns, rows: rows.map(table.cells), suffix: suffix)
+    }
+
+    /// UPDATEs a bulk table's columns (after the first, which is the key) of the matching rows.
+    static func update<Row>(_ sql: any SQLDatabase, _ table: BulkTable<Row>, rows: some Collection<Row>) async throws {
+        guard let key = table.columns.first?.column, !rows.isEmpty else { return }
+        try await update(sql, table: table.name, key: key, columns: Array(table.sqlColumns.dropFirst()), rows: rows.map(table.cells))
+    }
+
     /// UPDATEs `columns` of the rows whose `key` (first value of each row) matches.
-    static func update(_ sql: any SQLDatabase, table: String, key: SQLColumn, columns: [SQLColumn], rows: [[SQLCell]]) async throws {
+    private static func update(_ sql: any SQLDatabase, table: String, key: SQLColumn, columns: [SQLColumn], rows: [[SQLCell]]) async throws {
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         let assignments = columns.map { "\($0.name) = v.new_\($0.name)" }.joined(separator: ", ")
         for chunk in chunks(rows) {
             var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-            query += source([key] + columns, aliases: aliases, dialect: sql.dialect.name, rows: chunk)
+            query += source([key] + columns, aliases: aliases, dialect: sql.storeDialect, rows: chunk)
             query += ") UPDATE \(unsafeRaw: table) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table).\(unsafeRaw: key.name) = v.row_key"
             try await sql.raw(query).run()
         }
@@ -218,7 +266,7 @@ extension Array where Element == String {
 
     /// The inside of an `IN (…)` list: literals on SQLite (see `SQLiteLiteral`), binds elsewhere.
     func inList(for sql: any SQLDatabase) -> SQLQueryString {
-        guard sql.dialect.name == "sqlite" else { return "\(binds: binds)" }
+        guard sql.storeDialect == .sqlite else { return "\(binds: binds)" }
         var bytes: [UInt8] = []
         for (index, value) in enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

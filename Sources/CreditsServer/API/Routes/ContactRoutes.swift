@@ -1,10 +1,14 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Hummingbird
 
 /// `/v1/contacts`, `/v1/groups`.
-enum ContactRoutes {
-    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+struct ContactRoutes {
+    let contacts: ContactService
+
+    func add(to table: RouteTable, group: RouterGroup<AppRequestContext>) {
+        let contacts = contacts
         table.add(.get, "/v1/contacts", through: group) { request, context in
             let principal = try context.authenticated()
             var consent: ConsentState?
@@ -15,43 +19,43 @@ enum ContactRoutes {
                 consent = state
             }
             let limit = try QueryValues.limit(request.query("limit"))
-            let contacts = try await services.contacts.list(principal.organizationID, ContactQuery(
+            let page = try await contacts.list(principal, ContactQuery(
                 group: request.query("group")?.lowercased(), consent: consent, search: request.query("search"),
                 afterID: request.query("cursor"), limit: limit))
-            return try JSONOutput.response(Page(data: contacts, nextCursor: contacts.count == limit ? contacts.last?.id : nil))
+            return try JSONOutput.response(Page(data: page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         table.add(.post, "/v1/contacts", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NewContactInput.self, from: request)
-            return try JSONOutput.response(try await services.contactService.create(principal, input), status: .created)
+            return try JSONOutput.response(try await contacts.create(principal, input), status: .created)
         }
         table.add(.post, "/v1/contacts/import", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ImportInput.self, from: request, sizeMax: 8 << 20)
-            return try JSONOutput.response(try await services.contactService.importContacts(principal, input), status: .created)
+            return try JSONOutput.response(try await contacts.importContacts(principal, input), status: .created)
         }
         table.add(.get, "/v1/contacts/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(try await services.contactService.detail(principal, try context.parameter("id")))
+            return try JSONOutput.response(try await contacts.detail(principal, try context.parameter("id")))
         }
         table.add(.patch, "/v1/contacts/{id}", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(ContactPatch.self, from: request)
-            return try JSONOutput.response(try await services.contactService.update(principal, try context.parameter("id"), patch))
+            return try JSONOutput.response(try await contacts.update(principal, try context.parameter("id"), patch))
         }
         table.add(.delete, "/v1/contacts/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            try await services.contactService.delete(principal, try context.parameter("id"))
+            try await contacts.delete(principal, try context.parameter("id"))
             return Response(status: .noContent)
         }
         table.add(.post, "/v1/contacts/{id}/consent", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ConsentInput.self, from: request)
-            return try JSONOutput.response(try await services.contactService.setConsent(principal, try context.parameter("id"), input.state))
+            return try JSONOutput.response(try await contacts.setConsent(principal, try context.parameter("id"), input.state))
         }
         table.add(.get, "/v1/groups", through: group) { _, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(Page(data: try await services.contacts.groups(of: principal.organizationID), nextCursor: nil))
+            return try JSONOutput.response(Page(data: try await contacts.groups(principal), nextCursor: nil))
         }
     }
 }

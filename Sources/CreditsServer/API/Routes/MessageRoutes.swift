@@ -1,80 +1,85 @@
 import CreditsAdapters
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
 
 /// `/v1/messages`, `/v1/campaigns`, `/v1/conversations`, `/v1/sms/…`.
-enum MessageRoutes {
-    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+struct MessageRoutes {
+    let messaging: MessagingService
+    let conversations: ConversationService
+    let registration: RegistrationService
+
+    func add(to table: RouteTable, group: RouterGroup<AppRequestContext>) {
+        let (messaging, conversations, registration) = (messaging, conversations, registration)
         table.add(.post, "/v1/messages", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(SendInput.self, from: request)
-            return try JSONOutput.response(try await services.messaging.send(principal, input), status: .created)
+            return try JSONOutput.response(try await messaging.send(principal, input), status: .created)
         }
         table.add(.get, "/v1/messages/{id}", through: group) { _, context in
-            try JSONOutput.response(try await services.messaging.message(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(try await messaging.message(try context.parameter("id"), principal: try context.authenticated()))
         }
         table.add(.get, "/v1/campaigns", through: group) { request, context in
             let principal = try context.authenticated()
             let limit = try QueryValues.limit(request.query("limit"), fallback: 20, maximum: 100)
-            let positions = try await services.messages.campaigns(of: principal.organizationID, after: try QueryValues.recencyCursor(request.query("cursor")),
-                                                                  limit: limit)
-            var views: [CampaignView] = []
-            for position in positions { views.append(try await services.messaging.view(position.id, principal: principal)) }
-            return try JSONOutput.response(Page(data: views, nextCursor: positions.count == limit ? positions.last?.text : nil))
+            let (views, last) = try await messaging.campaigns(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            return try JSONOutput.response(Page(data: views, nextCursor: views.count == limit ? last?.text : nil))
         }
         table.add(.get, "/v1/campaigns/{id}", through: group) { _, context in
-            try JSONOutput.response(try await services.messaging.view(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(try await messaging.view(try context.parameter("id"), principal: try context.authenticated()))
         }
         table.add(.post, "/v1/campaigns/{id}/cancel", through: group) { _, context in
-            try JSONOutput.response(try await services.messaging.cancel(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(try await messaging.cancel(try context.parameter("id"), principal: try context.authenticated()))
         }
 
         table.add(.get, "/v1/conversations", through: group) { request, context in
             let principal = try context.authenticated()
-            let filter = request.query("status")
-            if let filter, !["open", "closed", "unread", "flagged"].contains(filter) {
-                throw APIError(.badRequest, "query_invalid", "status is open, closed, unread or flagged.", field: "status")
+            var filter: ConversationFilter?
+            if let text = request.query("status") {
+                guard let known = ConversationFilter(rawValue: text) else {
+                    throw APIError(.badRequest, "query_invalid", "status is open, closed, unread or flagged.", field: "status")
+                }
+                filter = known
             }
             let limit = try QueryValues.limit(request.query("limit"), fallback: 100, maximum: 500)
-            let conversations = try await services.conversations.list(principal.organizationID, filter: filter,
-                                                                       after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
-            let last = conversations.count == limit ? conversations.last : nil
-            return try JSONOutput.response(Page(data: conversations, nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }))
+            let page = try await conversations.list(principal, filter: filter, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let last = page.count == limit ? page.last : nil
+            return try JSONOutput.response(Page(data: page, nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }))
         }
         table.add(.get, "/v1/conversations/{id}", through: group) { _, context in
-            let (conversation, messages) = try await services.messaging.conversation(try context.authenticated(), try context.parameter("id"))
+            let (conversation, messages) = try await conversations.conversation(try context.authenticated(), try context.parameter("id"))
             return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
         }
         table.add(.patch, "/v1/conversations/{id}", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(ConversationPatch.self, from: request)
-            let (conversation, messages) = try await services.messaging.updateConversation(principal, try context.parameter("id"), patch)
+            let (conversation, messages) = try await conversations.update(principal, try context.parameter("id"), patch)
             return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
         }
         table.add(.post, "/v1/conversations/{id}/messages", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ReplyInput.self, from: request)
-            return try JSONOutput.response(try await services.messaging.reply(principal, conversation: try context.parameter("id"), body: input.body),
+            return try JSONOutput.response(try await conversations.reply(principal, conversation: try context.parameter("id"), body: input.body),
                                            status: .created)
         }
 
         table.add(.get, "/v1/sms/setup", through: group) { _, context in
-            try JSONOutput.response(try await services.registration.view(try context.authenticated()))
+            try JSONOutput.response(try await registration.view(try context.authenticated()))
         }
         table.add(.post, "/v1/sms/brand", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(BrandInput.self, from: request)
-            return try JSONOutput.response(try await services.registration.registerBrand(principal, input.brand), status: .created)
+            return try JSONOutput.response(try await registration.registerBrand(principal, input.brand), status: .created)
         }
         table.add(.post, "/v1/sms/brand/reset", through: group) { _, context in
-            try JSONOutput.response(try await services.registration.resetBrand(try context.authenticated()))
+            try JSONOutput.response(try await registration.resetBrand(try context.authenticated()))
         }
         table.add(.post, "/v1/sms/numbers", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NumberInput.self, from: request)
-            return try JSONOutput.response(try await services.registration.requestNumber(principal, areaCode: input.areaCode), status: .created)
+            return try JSONOutput.response(try await registration.requestNumber(principal, areaCode: input.areaCode), status: .created)
         }
     }
 }
@@ -95,22 +100,29 @@ struct ConversationView: Encodable, Sendable {
 
 /// `/webhooks/{provider}/status` and `/webhooks/{provider}/inbound`: signed provider callbacks.
 /// An unauthenticated callback changes nothing (403).
-enum WebhookRoutes {
-    static func add(to table: RouteTable, services: AppServices) {
+struct WebhookRoutes {
+    let provider: any SMSProvider
+    let settlement: SettlementService
+    let inbound: InboundService
+    /// The URL the provider was told to call.
+    let baseURL: @Sendable () -> String
+
+    func add(to table: RouteTable) {
+        let routes = self
         table.add(.post, "/webhooks/{provider}/status") { request, context in
-            let parameters = try await verified(request, context: context, services: services)
+            let parameters = try await routes.verified(request, context: context)
             guard let report = WebhookParameters.statusReport(parameters) else {
                 throw APIError(.badRequest, "callback_invalid", "This is not a delivery report (MessageSid and MessageStatus are required).")
             }
-            try await services.settlement.apply(report, messageID: request.query("message"))
+            try await routes.settlement.apply(report, messageID: request.query("message"))
             return Response(status: .noContent)
         }
         table.add(.post, "/webhooks/{provider}/inbound") { request, context in
-            let parameters = try await verified(request, context: context, services: services)
+            let parameters = try await routes.verified(request, context: context)
             guard let sms = WebhookParameters.inbound(parameters) else {
                 throw APIError(.badRequest, "callback_invalid", "This is not an inbound message (MessageSid, From and To are required).")
             }
-            try await services.inbound.handle(sms)
+            try await routes.inbound.handle(sms)
             var headers = HTTPFields()
             headers[.contentType] = "text/xml; charset=utf-8"
             return Response(status: .ok, headers: headers,
@@ -119,8 +131,8 @@ enum WebhookRoutes {
     }
 
     /// The form parameters of a callback whose signature is valid for the URL it was sent to.
-    static func verified(_ request: Request, context: AppRequestContext, services: AppServices) async throws -> [String: String] {
-        guard try context.parameter("provider") == services.provider.name else { throw APIError.notFound("This provider") }
+    func verified(_ request: Request, context: AppRequestContext) async throws -> [String: String] {
+        guard try context.parameter("provider") == provider.name else { throw APIError.notFound("This provider") }
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: 64 * 1024) } catch {
@@ -130,9 +142,9 @@ enum WebhookRoutes {
         // The signer signs the URL it called: our public URL, or (a client on this machine, say)
         // the host it addressed. Either way the path, query and parameters are bound to the token.
         let signature = request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value
-        var urls = [services.baseURL + request.uri.description]
+        var urls = [baseURL() + request.uri.description]
         if let authority = request.head.authority { urls.append("http://\(authority)\(request.uri.description)") }
-        guard urls.contains(where: { services.provider.isAuthentic(url: $0, parameters: parameters, signature: signature) }) else {
+        guard urls.contains(where: { provider.isAuthentic(url: $0, parameters: parameters, signature: signature) }) else {
             throw APIError(.forbidden, "signature_invalid", "The request signature is missing or does not match.")
         }
         return parameters

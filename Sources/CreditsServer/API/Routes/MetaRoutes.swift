@@ -1,11 +1,16 @@
+import CreditsServices
+import CreditsStore
 import Foundation
 import Hummingbird
 import Metrics
 import Prometheus
 
 /// `/openapi.yaml`, `/metrics`, `/health`.
-enum MetaRoutes {
-    static func add(to table: RouteTable, services: AppServices) {
+struct MetaRoutes {
+    let database: any Database
+
+    func add(to table: RouteTable) {
+        let database = database
         table.add(.get, "/openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
@@ -17,7 +22,7 @@ enum MetaRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: MetricsSetup.registry.emitToBuffer())))
         }
         table.add(.get, "/health") { _, _ in
-            _ = try await services.database.read { try await $0.raw("SELECT 1 AS ok").all() }
+            try await database.ping()
             return try JSONOutput.response(["status": "ok"])
         }
     }

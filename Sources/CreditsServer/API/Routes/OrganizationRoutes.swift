@@ -1,10 +1,14 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Hummingbird
 
 /// `/v1/organization`, `/v1/staff`, `/v1/api-keys`.
-enum OrganizationRoutes {
-    static func add(to table: RouteTable, group: RouterGroup<AppRequestContext>, services: AppServices) {
+struct OrganizationRoutes {
+    let administration: AdministrationService
+
+    func add(to table: RouteTable, group: RouterGroup<AppRequestContext>) {
+        let administration = administration
         table.add(.get, "/v1/organization", through: group) { _, context in
             let principal = try context.authenticated()
             return try JSONOutput.response(OrganizationView(organization: principal.organization, me: principal.staff))
@@ -12,48 +16,47 @@ enum OrganizationRoutes {
         table.add(.patch, "/v1/organization/sms-settings", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(SMSSettingsPatch.self, from: request)
-            let organization = try await services.administration.updateSMSSettings(principal, patch)
+            let organization = try await administration.updateSMSSettings(principal, patch)
             return try JSONOutput.response(OrganizationView(organization: organization, me: principal.staff))
         }
 
         table.add(.get, "/v1/staff", through: group) { _, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(Page(data: try await services.organizations.staff(of: principal.organizationID), nextCursor: nil))
+            return try JSONOutput.response(Page(data: try await administration.staff(principal), nextCursor: nil))
         }
         table.add(.post, "/v1/staff", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NewStaffInput.self, from: request)
-            return try JSONOutput.response(try await services.administration.addStaff(principal, input), status: .created)
+            return try JSONOutput.response(try await administration.addStaff(principal, input), status: .created)
         }
         table.add(.get, "/v1/staff/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(try await services.administration.staffMember(principal, try context.parameter("id")))
+            return try JSONOutput.response(try await administration.staffMember(principal, try context.parameter("id")))
         }
         table.add(.patch, "/v1/staff/{id}", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(StaffPatch.self, from: request)
-            return try JSONOutput.response(try await services.administration.updateStaff(principal, try context.parameter("id"), patch))
+            return try JSONOutput.response(try await administration.updateStaff(principal, try context.parameter("id"), patch))
         }
         table.add(.delete, "/v1/staff/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            try await services.administration.deleteStaff(principal, try context.parameter("id"))
+            try await administration.deleteStaff(principal, try context.parameter("id"))
             return Response(status: .noContent)
         }
 
         table.add(.get, "/v1/api-keys", through: group) { _, context in
             let principal = try context.authenticated()
-            try principal.require(.manageSettings)
-            return try JSONOutput.response(Page(data: try await services.organizations.keys(of: principal.organizationID), nextCursor: nil))
+            return try JSONOutput.response(Page(data: try await administration.keys(principal), nextCursor: nil))
         }
         table.add(.post, "/v1/api-keys", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NewAPIKeyInput.self, from: request)
-            let (record, key) = try await services.administration.createKey(principal, input)
+            let (record, key) = try await administration.createKey(principal, input)
             return try JSONOutput.response(NewKeyView(key: record, secret: key), status: .created)
         }
         table.add(.delete, "/v1/api-keys/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            try await services.administration.revokeKey(principal, try context.parameter("id"))
+            try await administration.revokeKey(principal, try context.parameter("id"))
             return Response(status: .noContent)
         }
     }

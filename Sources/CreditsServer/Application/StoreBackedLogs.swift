@@ -1,0 +1,47 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsStore
+import Foundation
+
+/// The Sandbox gateway's record of charges, in the server's database.
+struct SandboxDatabaseLog: SandboxChargeLog {
+    let store: BillingStore
+    let now: @Sendable () -> Date
+
+    func record(_ outcome: SandboxChargeOutcome) async throws -> SandboxChargeOutcome {
+        let stored = try await store.recordSandboxCharge(BillingStore.SandboxCharge(
+            idempotencyKey: outcome.idempotencyKey, amountCents: outcome.amountCents, paymentMethod: outcome.paymentMethodToken,
+            chargeID: outcome.chargeID, errorKind: outcome.error?.kind.rawValue, errorCode: outcome.error?.code, errorMessage: outcome.error?.message), at: now())
+        let error = stored.errorKind.map { kind in
+            PaymentError(kind: PaymentError.Kind(rawValue: kind) ?? .declined, code: stored.errorCode ?? kind, message: stored.errorMessage ?? "")
+        }
+        return SandboxChargeOutcome(idempotencyKey: stored.idempotencyKey, amountCents: stored.amountCents, paymentMethodToken: stored.paymentMethod,
+                                    chargeID: stored.chargeID, error: error)
+    }
+}
+
+/// The Simulator's log in the server's database; concurrent calls are grouped into batches.
+struct SimulatorDatabaseLog: SimulatorLog {
+    let store: SimulatorStore
+    let now: @Sendable () -> Date
+    let accepts: GroupCommit<Int, SimulatedMessage, SimulatedMessage>
+    let deliveries: GroupCommit<Int, String, Bool>
+
+    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.now = now
+        self.accepts = GroupCommit(batchSizeMax: 512) { _, rows in try await store.accept(rows, at: now()) }
+        self.deliveries = GroupCommit(batchSizeMax: 512) { _, ids in
+            try await store.callbacksDelivered(providerIDs: ids, at: now())
+            return ids.map { _ in true }
+        }
+    }
+
+    func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
+        try await accepts.submit(message, key: 0)
+    }
+
+    func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
+
+    func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
+}

@@ -1,0 +1,109 @@
+import CreditsAdapters
+import CreditsStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// One background job: a name for its logs, how long it rests between passes, and one pass that
+/// does a bounded amount of work and says how much it did.
+public struct BackgroundJob: Sendable {
+    public var name: String
+    /// The rest between passes (and after a failed pass).
+    public var interval: Duration
+    /// When a pass did work, run the next one at once instead of resting (the dispatcher drains
+    /// a queue this way).
+    public var drainsQueue: Bool
+    /// One pass; returns how many items it handled. Each pass is bounded by its own limit.
+    public var pass: @Sendable () async throws -> Int
+
+    public init(_ name: String, every interval: Duration, drainsQueue: Bool = false, pass: @escaping @Sendable () async throws -> Int) {
+        self.name = name
+        self.interval = interval
+        self.drainsQueue = drainsQueue
+        self.pass = pass
+    }
+}
+
+/// Runs one job until graceful shutdown. A pass that fails is logged with the job's name and
+/// the job carries on after its rest: one fault (a gateway down, a locked table) never stops
+/// another job or a later pass of this one.
+struct JobService: Service {
+    let job: BackgroundJob
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var handled = 0
+                do {
+                    handled = try await job.pass()
+                } catch {
+                    guard !Task.isCancelled else { return }
+                    logger.error("background job failed", metadata: ["job": "\(job.name)", "error": "\(String(reflecting: error))"])
+                }
+                if handled == 0 || !job.drainsQueue { try? await Task.sleep(for: job.interval) }
+            }
+        }
+    }
+}
+
+/// Delivers the Simulator's callbacks until shutdown.
+struct SimulatorService: Service {
+    let simulator: SimulatorProvider
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await simulator.run() }
+    }
+}
+
+/// Closes the database when the server shuts down (after every job has stopped).
+struct DatabaseCloser: Service {
+    let database: any Database
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.close()
+    }
+}
+
+extension AppServices {
+    /// Every background job of a server, each with its own rest and a bound on each pass.
+    public func backgroundJobs() -> [BackgroundJob] {
+        let (dispatcher, settlement, registration, autoRenew, plans, mail, billing, sessions, database) =
+            (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
+        let second = Duration.seconds(1)
+        return [
+            BackgroundJob("dispatch", every: configuration.pollInterval, drainsQueue: true) { try await dispatcher.runOnce() },
+            BackgroundJob("lease reclaim", every: second) { try await dispatcher.reclaimExpiredLeases() },
+            BackgroundJob("statistics refresh", every: second) { try await database.refreshStatistics().count },
+            BackgroundJob("registration poll", every: second) {
+                try await registration.poll()
+                return 0
+            },
+            BackgroundJob("auto-renew", every: second) { try await autoRenew.runImmediate(limit: 100) },
+            BackgroundJob("monthly auto-renew", every: second) { try await autoRenew.runMonthly(limit: 100) },
+            BackgroundJob("plan cycles", every: second) { try await plans.runCycles(limit: 1000) },
+            BackgroundJob("lot expiry", every: second) { try await plans.runExpiry(limit: 100) },
+            BackgroundJob("mail delivery", every: second) { try await mail.deliverQueued(limit: 50) },
+            BackgroundJob("hold timeouts", every: .seconds(10)) { try await settlement.timeOutHolds(limit: 500) },
+            BackgroundJob("purchase reconciliation", every: .seconds(10)) { try await billing.reconcile(limit: 100) },
+            BackgroundJob("session expiry", every: .seconds(10)) { try await sessions.deleteExpired() },
+        ]
+    }
+}
+
+extension Array where Element == BackgroundJob {
+    /// Runs one pass of each job, in order, each on its own: a job that fails does not stop the
+    /// ones after it. Returns each job's outcome by name.
+    public func runEachOnce() async -> [String: Result<Int, any Error>] {
+        var outcomes: [String: Result<Int, any Error>] = [:]
+        for job in self {
+            do {
+                outcomes[job.name] = .success(try await job.pass())
+            } catch {
+                outcomes[job.name] = .failure(error)
+            }
+        }
+        return outcomes
+    }
+}

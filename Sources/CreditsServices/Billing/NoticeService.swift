@@ -1,0 +1,47 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+
+/// One banner for the signed-in staff member.
+public struct NoticeView: Encodable, Sendable, Equatable {
+    /// `auto_renew_failed`, `out_of_credits` or `low_balance`.
+    public var code: String
+    /// `error` or `warning`.
+    public var level: String
+    public var message: String
+}
+
+/// `GET /v1/notices`: what the portal shows at the top of every page.
+public struct NoticeService: Sendable {
+    let autoRenew: AutoRenewStore
+    let ledgerStore: SQLLedgerStore
+
+    public init(autoRenew: AutoRenewStore, ledgerStore: SQLLedgerStore) {
+        self.autoRenew = autoRenew
+        self.ledgerStore = ledgerStore
+    }
+
+    public func notices(_ principal: Principal) async throws -> [NoticeView] {
+        var notices: [NoticeView] = []
+        let organization = principal.organizationID
+        if let settings = try await autoRenew.settings(organization), settings.failedPurchaseID != nil,
+           principal.can(.purchaseCredits) || principal.can(.manageSettings) {
+            notices.append(NoticeView(code: "auto_renew_failed", level: "error", message:
+                "We attempted to auto-purchase \(settings.credits) SMS credits, but the payment was declined, so auto-renew is off. "
+                + "Update the payment method under billing: the charge is retried and, if it succeeds, auto-renew is turned back on."))
+        }
+        // The balance this person sends from: their wallet in individual-credits mode, else the pool.
+        let accounts = try await ledgerStore.accounts(of: organization)
+        let account = principal.staff.wallet.flatMap { wallet in accounts.first { $0.id == wallet } } ?? accounts.first { $0.kind == .pool }
+        guard let account else { return notices }
+        let whose = account.kind == .wallet ? "Your" : "The organisation's"
+        if account.available <= .zero {
+            notices.append(NoticeView(code: "out_of_credits", level: "error",
+                                      message: "\(whose) SMS credits are used up: texts cannot be sent until credits are purchased or transferred."))
+        } else if let threshold = principal.staff.lowBalanceThreshold, account.available < threshold {
+            notices.append(NoticeView(code: "low_balance", level: "warning",
+                                      message: "\(whose) SMS credit balance is low: \(account.available) credits left (your alert is set below \(threshold))."))
+        }
+        return notices
+    }
+}

@@ -1,0 +1,84 @@
+import CreditsCore
+import CreditsStore
+import Foundation
+
+/// The Messenger Center: conversations listed, read, opened and closed, flagged, and answered.
+/// A reply is priced and held like any send, and never goes to a number that opted out.
+public struct ConversationService: Sendable {
+    let conversations: ConversationStore
+    let contacts: ContactStore
+    let credits: CreditService
+    let messaging: MessagingService
+    let numbers: SendingNumbers
+    let facts: Facts
+    let prices: PriceList
+    let now: @Sendable () -> Date
+
+    public init(conversations: ConversationStore, contacts: ContactStore, credits: CreditService, messaging: MessagingService,
+                numbers: SendingNumbers, facts: Facts, prices: PriceList, now: @escaping @Sendable () -> Date) {
+        self.conversations = conversations
+        self.contacts = contacts
+        self.credits = credits
+        self.messaging = messaging
+        self.numbers = numbers
+        self.facts = facts
+        self.prices = prices
+        self.now = now
+    }
+
+    /// Conversations, most recent first, optionally filtered.
+    public func list(_ principal: Principal, filter: ConversationFilter?, after cursor: RecencyCursor?, limit: Int) async throws -> [Conversation] {
+        try await conversations.list(principal.organizationID, filter: filter, after: cursor, limit: limit)
+    }
+
+    /// A conversation with its messages.
+    public func conversation(_ principal: Principal, _ id: String) async throws -> (Conversation, [Message]) {
+        guard let found = try await conversations.conversation(id, of: principal.organizationID) else {
+            throw NotFoundError("Conversation \(id)")
+        }
+        return found
+    }
+
+    /// Opens or closes a conversation, marks it read, or flags it (the API's PATCH and the
+    /// Messenger Center's buttons).
+    public func update(_ principal: Principal, _ id: String, _ patch: ConversationPatch) async throws -> (Conversation, [Message]) {
+        var status: ConversationStatus?
+        if let text = patch.status {
+            guard let known = ConversationStatus(rawValue: text) else { throw ConversationError.statusInvalid }
+            status = known
+        }
+        _ = try await conversation(principal, id)
+        try await conversations.update(id, of: principal.organizationID, status: status, read: patch.read == true, flagged: patch.flagged)
+        return try await conversation(principal, id)
+    }
+
+    /// Marks a conversation read (opening it in the Messenger Center).
+    public func markRead(_ principal: Principal, _ id: String) async throws {
+        try await conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
+    }
+
+    /// A staff reply in a conversation: priced and held like any send; never to an opted-out number.
+    public func reply(_ principal: Principal, conversation id: String, body: String) async throws -> MessageView {
+        let (conversation, _) = try await conversation(principal, id)
+        if try await contacts.consent(organization: principal.organizationID, phone: conversation.phone) == .optedOut {
+            throw SendError.optedOut(phone: conversation.phone)
+        }
+        try MessageBody.validate(body)
+        let now = now()
+        let options = EstimateService.options(for: principal.organization, channel: .sms, prices: prices)
+        let price = try Estimator.price(body: body, options: options)
+        let item = MessagingService.Planned(id: Identifier.make("msg_"), phone: conversation.phone, text: price.text, segments: price.segments,
+                                            credits: price.credits)
+        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .smsRequested,
+                                message: "Requested to send SMS message to 1 recipient (reply to \(conversation.phone)).", subjectType: "conversation",
+                                subjectID: id, at: now)
+        let account = try await credits.sendingAccount(principal)
+        try await messaging.place([item], organization: principal.organizationID, account: account,
+                                  from: try await numbers.sendingNumber(principal.organizationID), channel: .sms, kind: .reply, campaign: nil,
+                                  conversation: id, notBefore: now, actor: principal.actor, audits: [audit], now: now)
+        await facts.publish(.balanceChanged(BalanceChanged(organization: principal.organizationID, account: account.id,
+                                                           isPool: account.kind == .pool, spentBy: principal)))
+        try await conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
+        return try await messaging.message(item.id, principal: principal)
+    }
+}

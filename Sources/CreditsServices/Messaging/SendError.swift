@@ -1,0 +1,94 @@
+import CreditsCore
+import Foundation
+
+/// Why a send, a reply or a cancel was refused; nothing was queued or reserved.
+public enum SendError: DomainError, Equatable {
+    /// No `to`, `contacts` or `groups`.
+    case recipientsRequired
+    /// More than `MessagingService.recipientsMax` recipients (named in `field`).
+    case tooManyRecipients(field: String, maximum: Int)
+    /// Every recipient was skipped, for these reasons.
+    case noEligibleRecipients(skipped: [SkipReason: Int])
+    /// `send_at` is not within the next year.
+    case sendAtOutOfRange
+    /// A manual send outside the sending hours, not overridden.
+    case outsideSendingHours(hours: SendingHours, opens: Date)
+    /// The organisation has no number to send from.
+    case noSendingNumber
+    /// The holds do not fit in the available credits.
+    case insufficientCredits(available: Credits, requested: Credits)
+    /// Every message of the campaign has been sent already.
+    case nothingToCancel
+    /// A reply to a number that opted out.
+    case optedOut(phone: String)
+
+    public var kind: RefusalKind {
+        switch self {
+        case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange: .invalid
+        case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut: .conflict
+        case .insufficientCredits: .paymentRequired
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .recipientsRequired: "recipients_required"
+        case .tooManyRecipients: "too_many_recipients"
+        case .noEligibleRecipients: "no_eligible_recipients"
+        case .sendAtOutOfRange: "field_invalid"
+        case .outsideSendingHours: "outside_sending_hours"
+        case .noSendingNumber: "no_sending_number"
+        case .insufficientCredits: "insufficient_credits"
+        case .nothingToCancel: "nothing_to_cancel"
+        case .optedOut: "opted_out"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .recipientsRequired: "Name at least one recipient in to, contacts or groups."
+        case .tooManyRecipients(_, let maximum): "A send can have at most \(maximum) recipients."
+        case .noEligibleRecipients(let skipped): "No recipient can receive this message (\(SendError.reasons(skipped)))."
+        case .sendAtOutOfRange: "send_at must be within the next year."
+        case .outsideSendingHours(let hours, let opens):
+            "It is outside your SMS sending hours (\(hours.start)–\(hours.end) \(hours.timeZone)); they open at \(ISO8601DateFormatter().string(from: opens)). Schedule the message, or send anyway with override_sending_hours if you have the Mass Text Availability Override permission."
+        case .noSendingNumber: "Register a phone number under SMS settings before sending."
+        case .insufficientCredits(let available, let requested):
+            "Not enough credits: this send needs \(requested), \(available) are available (short by \(requested - available)). Nothing was sent."
+        case .nothingToCancel: "Every message of this campaign has already been sent."
+        case .optedOut(let phone): "\(phone) has opted out; no message can be sent to it."
+        }
+    }
+
+    /// "2 opted out, 1 not opted in".
+    static func reasons(_ skipped: [SkipReason: Int]) -> String {
+        skipped.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.value) \($0.key.rawValue.replacingOccurrences(of: "_", with: " "))" }
+            .joined(separator: ", ")
+    }
+
+    public var field: String? {
+        switch self {
+        case .recipientsRequired, .noEligibleRecipients: "to"
+        case .tooManyRecipients(let field, _): field
+        case .sendAtOutOfRange: "send_at"
+        case .outsideSendingHours, .noSendingNumber, .insufficientCredits, .nothingToCancel, .optedOut: nil
+        }
+    }
+
+    public var shortfall: Credits? {
+        if case .insufficientCredits(let available, let requested) = self { return requested - available }
+        return nil
+    }
+}
+
+/// Why a conversation change was refused.
+public enum ConversationError: DomainError, Equatable {
+    /// A status other than open or closed.
+    case statusInvalid
+
+    public var kind: RefusalKind { .invalid }
+    public var code: String { "field_invalid" }
+    public var message: String { "status is open or closed." }
+    public var field: String? { "status" }
+}

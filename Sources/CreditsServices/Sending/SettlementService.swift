@@ -1,0 +1,128 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsStore
+import Foundation
+import Logging
+
+/// Settlement is one unit of work: the message store records what finished a message (a
+/// delivery report, a refusal at dispatch, a cancel, an expiry) and this service applies, in the
+/// same transaction, the ledger requests `Settlement.requests(for:prices:at:)` computes for the
+/// messages that became final. Delivered and undelivered are charged at the provider's segment
+/// count (never more than was held); failed and canceled are released.
+public struct SettlementService: Sendable {
+    let database: any Database
+    let ledgerStore: SQLLedgerStore
+    let messages: MessageStore
+    let prices: PriceList
+    let now: @Sendable () -> Date
+    let logger: Logger
+    /// Delivery reports arriving together are applied, and the holds of the messages they
+    /// finish settled, in one transaction.
+    let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
+
+    public init(database: any Database, ledgerStore: SQLLedgerStore, messages: MessageStore, prices: PriceList,
+                now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.database = database
+        self.ledgerStore = ledgerStore
+        self.messages = messages
+        self.prices = prices
+        self.now = now
+        self.logger = logger
+        self.reports = GroupCommit(batchSizeMax: 512) { _, batch in
+            try await SettlementService.applyReports(batch, database: database, prices: prices, at: now(), ledgerStore: ledgerStore,
+                                                     logger: logger)
+        }
+    }
+
+    /// Applies a delivery report, settling the message's hold in the same transaction when the
+    /// report finishes it; returns false when it named no message we know.
+    @discardableResult
+    public func apply(_ report: StatusReport, messageID: String?) async throws -> Bool {
+        try await reports.submit(MessageStore.Report(
+            messageID: messageID, providerID: report.providerID, status: report.status, errorCode: report.errorCode,
+            errorMessage: report.errorMessage, segments: report.segments), key: 0) != nil
+    }
+
+    /// Applies a batch of delivery reports in one transaction, settling the holds of the
+    /// messages they finish; returns one change per report (nil when it named no message).
+    public func applyReports(_ batch: [MessageStore.Report]) async throws -> [MessageStore.StatusChange?] {
+        try await SettlementService.applyReports(batch, database: database, prices: prices, at: now(), ledgerStore: ledgerStore, logger: logger)
+    }
+
+    static func applyReports(_ batch: [MessageStore.Report], database: any Database, prices: PriceList, at instant: Date,
+                             ledgerStore: SQLLedgerStore, logger: Logger) async throws -> [MessageStore.StatusChange?] {
+        try await database.unitOfWork { work in
+            let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
+            try await settle(applied.finished, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+            return applied.changes
+        }
+    }
+
+    /// Records what a dispatch round did; the messages it failed for good are settled (released)
+    /// in the same transaction.
+    public func record(_ results: [(id: String, result: DispatchResult)]) async throws {
+        guard !results.isEmpty else { return }
+        let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
+        try await database.unitOfWork { work in
+            let failed = try await MessageStore.record(results, at: instant, in: work)
+            try await SettlementService.settle(failed, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+        }
+    }
+
+    /// Cancels a campaign's messages not yet dispatched and releases their holds, in one
+    /// transaction; returns the messages canceled.
+    public func cancel(campaign: String, organization: OrganizationID) async throws -> [Message] {
+        let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
+        return try await database.unitOfWork { work in
+            let canceled = try await MessageStore.cancelQueued(campaign: campaign, organization: organization, at: instant, in: work)
+            try await SettlementService.settle(canceled, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+            return canceled
+        }
+    }
+
+    /// Applies the timeout policy to up to `limit` holds past their timeout (a background job): a
+    /// message still `sent` is charged; one never dispatched fails and its hold is released.
+    @discardableResult
+    public func timeOutHolds(limit: Int = 500) async throws -> Int {
+        let instant = now()
+        let timedOut = try await messages.timedOut(now: instant, limit: limit)
+        for message in timedOut {
+            guard let hold = message.holdID else { continue }
+            switch message.status {
+            case .sent:
+                let request = Settlement.timeoutRequest(for: message, hold: hold, at: instant)
+                if case .success = try await ledgerStore.apply([request]).first {
+                    try await messages.note(message.id, status: .sent, detail: "charged after the hold timeout", at: instant)
+                }
+            case .queued, .sending:
+                // Fails the message and releases its hold in one transaction.
+                let (prices, ledgerStore, logger) = (prices, ledgerStore, logger)
+                try await database.unitOfWork { work in
+                    let expired = try await MessageStore.expire(message.id, reason: "not sent before the hold timeout", at: instant, in: work)
+                    try await SettlementService.settle(expired, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+                }
+            case .delivered, .undelivered, .failed, .canceled, .received:
+                // A final message settles in the transaction that finished it, so its hold
+                // cannot still be pending; `ledger verify` reports it if it ever is.
+                logger.error("final message with a pending hold", metadata: ["message": "\(message.id)"])
+            }
+        }
+        return timedOut.count
+    }
+
+    /// Settles final messages in the caller's unit of work, one organisation at a time (in id
+    /// order, so transactions that settle several organisations lock them in one order).
+    /// Messages not final or without a hold need nothing. A refusal other than "already
+    /// resolved" is logged: it means the ledger and the outbox disagree.
+    static func settle(_ finished: [Message], prices: PriceList, at instant: Date, ledgerStore: SQLLedgerStore, logger: Logger,
+                       in work: UnitOfWork) async throws {
+        let requests = Settlement.requests(for: finished, prices: prices, at: instant)
+        for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for (request, result) in zip(group, try await ledgerStore.apply(group, in: work)) {
+                guard case .failure(let error) = result else { continue }
+                if case .holdAlreadyResolved = error { continue }
+                logger.warning("settlement refused", metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"])
+            }
+        }
+    }
+}
