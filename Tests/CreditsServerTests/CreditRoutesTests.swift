@@ -90,6 +90,16 @@ import Testing
     }
 
     @Test(arguments: stores)
+    func aReasonThatLooksLikeAPlaceholderIsWrittenAsTyped(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: 3), reason: "{{balance_after}} {{amount}}", actor: .system)
+            let log = try await server.request(.get, "/v1/audit-log?action=credits.adjusted", key: org.ownerKey).list()
+            #expect(log.compactMap { $0["message"] as? String } == ["3 credits added by adjustment: {{balance_after}} {{amount}}. Pool balance 3."])
+        }
+    }
+
+    @Test(arguments: stores)
     func anOperatorAdjustmentIsAuditedAndCanRemoveOnlyAvailableCredits(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()

@@ -15,17 +15,21 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 extension AppConfiguration {
     /// Where settings come from, highest first: the command line's flags, then the environment.
     /// Every key below is read under `textcredits`, so `twilio.auth_token` is the variable
-    /// `TEXTCREDITS_TWILIO_AUTH_TOKEN`; secrets are marked so that no access log shows them.
-    public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ConfigReader {
+    /// `TEXTCREDITS_TWILIO_AUTH_TOKEN`; secrets are marked so that no access log shows them
+    /// (`CONFIG_ACCESS_LOG_FILE=PATH` logs every setting read, secrets redacted).
+    public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                              accessReporter: (any AccessReporter)? = nil) -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in flags {
             values[AbsoluteConfigKey(ConfigKey("textcredits." + key))] = ConfigValue(.string(value), isSecret: secretKeys.contains(key))
         }
         let secretVariables = Set(secretKeys.map { "TEXTCREDITS_" + $0.uppercased().replacingOccurrences(of: ".", with: "_") })
-        return ConfigReader(providers: [
-            InMemoryProvider(name: "command line", values: values),
-            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables)),
-        ])
+        return ConfigReader(
+            providers: [
+                InMemoryProvider(name: "command line", values: values),
+                EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables)),
+            ],
+            accessReporter: accessReporter)
     }
 
     /// Keys whose values are secrets.

@@ -27,11 +27,16 @@ public struct BackgroundJob: Sendable {
 /// Runs one job until graceful shutdown. A pass that fails is logged with the job's name and
 /// the job carries on after its rest: one fault (a gateway down, a locked table) never stops
 /// another job or a later pass of this one.
-struct JobService: Service {
+public struct JobService: Service {
     let job: BackgroundJob
     let logger: Logger
 
-    func run() async throws {
+    public init(job: BackgroundJob, logger: Logger) {
+        self.job = job
+        self.logger = logger
+    }
+
+    public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 var handled = 0

@@ -1,7 +1,7 @@
 import CreditsCore
 
 /// What sort of refusal an error is, in the domain's words. The HTTP layer turns each kind into
-/// a status in one exhaustive switch (`APIError.status(for:)`); the portal and the CLI show the
+/// a status in one exhaustive switch; the portal and the CLI show the
 /// error's message.
 public enum RefusalKind: Sendable, Equatable {
     /// The input breaks a rule (a field too long, a number out of range).
