@@ -13,14 +13,18 @@ struct BenchCommand: AsyncParsableCommand {
 
 /// `textcredits bench segments`.
 struct SegmentsBench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "segments", abstract: "Segmentation MB/s on GSM-7 and UCS-2 corpora.")
+    static let configuration = CommandConfiguration(
+        commandName: "segments",
+        abstract: "Segmentation MB/s on GSM-7 and UCS-2 corpora."
+    )
 
     @Option(help: "Seconds to run each corpus.") var seconds: Double = 2
     @Option(help: "Messages in each corpus.") var messages: Int = 20_000
 
     func run() throws {
         for figures in SegmentBenchmark.run(seconds: seconds, messages: messages) {
-            let line = "\(figures.corpus): \(format(figures.megabytesPerSecond)) MB/s, \(format(figures.messagesPerSecond / 1000)) k messages/s "
+            let line =
+                "\(figures.corpus): \(format(figures.megabytesPerSecond)) MB/s, \(format(figures.messagesPerSecond / 1000)) k messages/s "
                 + "(\(figures.messages) messages, \(figures.bytes) bytes, \(figures.rounds) rounds in \(format(figures.seconds)) s)"
             print(line)
         }
@@ -37,7 +41,8 @@ func format(_ value: Double) -> String {
 struct LedgerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Reserve then post holds on one hot pool from many concurrent tasks; prints holds/s and latency.")
+        abstract: "Reserve then post holds on one hot pool from many concurrent tasks; prints holds/s and latency."
+    )
 
     @OptionGroup var options: DatabaseOptions
     @Option(help: "Holds to reserve and then post.") var holds: Int = 50_000
@@ -48,7 +53,12 @@ struct LedgerBench: AsyncParsableCommand {
         let database = try await options.open()
         let phases: [LedgerBenchmark.Phase]
         do {
-            phases = try await LedgerBenchmark.run(database: database, holds: holds, concurrency: concurrency, batchSizeMax: batch)
+            phases = try await LedgerBenchmark.run(
+                database: database,
+                holds: holds,
+                concurrency: concurrency,
+                batchSizeMax: batch
+            )
         } catch {
             await database.close()
             throw error
@@ -56,8 +66,10 @@ struct LedgerBench: AsyncParsableCommand {
         await database.close()
         print("store: \(try options.url()), \(holds) holds, \(concurrency) tasks, batches of at most \(batch)")
         for phase in phases {
-            print("\(phase.name): \(format(phase.perSecond)) holds/s, p50 \(format(phase.p50Milliseconds)) ms, "
-                + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)")
+            print(
+                "\(phase.name): \(format(phase.perSecond)) holds/s, p50 \(format(phase.p50Milliseconds)) ms, "
+                    + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)"
+            )
         }
     }
 }
@@ -66,17 +78,25 @@ struct LedgerBench: AsyncParsableCommand {
 struct SendBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Accept a campaign to N recipients, then settle it end to end through the Simulator (no delay).")
+        abstract: "Accept a campaign to N recipients, then settle it end to end through the Simulator (no delay)."
+    )
 
     @OptionGroup var options: DatabaseOptions
     @Option(help: "Recipients.") var recipients: Int = 100_000
 
     func run() async throws {
-        guard recipients > 0, recipients <= 100_000 else { throw ValidationError("--recipients must be 1–100000 (the limit of one send).") }
+        guard recipients > 0, recipients <= 100_000 else {
+            throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
+        }
         let database = try await options.open()
         let figures: SendBenchmark.Figures
         do {
-            figures = try await SendBenchmark.run(database: database, url: try options.url(), recipients: recipients, logger: CommandLogger.make())
+            figures = try await SendBenchmark.run(
+                database: database,
+                url: try options.url(),
+                recipients: recipients,
+                logger: CommandLogger.make()
+            )
         } catch {
             await database.close()
             throw error
@@ -84,6 +104,8 @@ struct SendBench: AsyncParsableCommand {
         await database.close()
         print("store: \(try options.url()), \(figures.recipients) recipients")
         print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
-        print("settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)")
+        print(
+            "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
+        )
     }
 }

@@ -12,7 +12,9 @@ struct DatabaseOptions: ParsableArguments {
     /// The URL from the flag, then the environment, then the embedded default.
     func url() throws -> DatabaseURL {
         do {
-            return try AppConfiguration.database(AppConfiguration.reader(flags: database.map { ["database": $0] } ?? [:]))
+            return try AppConfiguration.database(
+                AppConfiguration.reader(flags: database.map { ["database": $0] } ?? [:])
+            )
         } catch {
             throw ValidationError(error.description)
         }

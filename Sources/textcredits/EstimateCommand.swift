@@ -9,13 +9,14 @@ struct EstimateCommand: ParsableCommand {
         commandName: "estimate",
         abstract: "Show the encoding, segments and credits of a text.",
         discussion: """
-        With --jsonl, reads one JSON object per line from standard input \
-        ({"text": …, "smart_encoding": bool, "channel": "sms"|"toll-free"|"mms"}) and writes one JSON object per line.
-        """
+            With --jsonl, reads one JSON object per line from standard input \
+            ({"text": …, "smart_encoding": bool, "channel": "sms"|"toll-free"|"mms"}) and writes one JSON object per line.
+            """
     )
 
     @Option(help: "sms, toll-free or mms.") var channel: String = "sms"
-    @Flag(name: .customLong("smart-encoding"), help: "Replace look-alike characters with GSM-7 ones first.") var smartEncoding = false
+    @Flag(name: .customLong("smart-encoding"), help: "Replace look-alike characters with GSM-7 ones first.")
+    var smartEncoding = false
     @Option(help: "Message header prepended to the text (≤ 50 characters).") var header: String = ""
     @Option(help: "Message footer appended to the text (≤ 50 characters).") var footer: String = ""
     @Flag(help: "Print the estimate as JSON.") var json = false
@@ -32,7 +33,13 @@ struct EstimateCommand: ParsableCommand {
             EstimateLines.run()
             return
         }
-        let request = EstimateRequest(text: text ?? "", channel: channel, smartEncoding: smartEncoding, header: header, footer: footer)
+        let request = EstimateRequest(
+            text: text ?? "",
+            channel: channel,
+            smartEncoding: smartEncoding,
+            header: header,
+            footer: footer
+        )
         switch request.estimate() {
         case .success(let estimate):
             print(json ? EstimateLines.encode(estimate) : EstimateReport.text(estimate, channel: request.parsedChannel))
@@ -61,7 +68,12 @@ enum EstimateLines {
         do {
             request = try JSONDecoder().decode(EstimateRequest.self, from: Data(line.utf8))
         } catch {
-            return encode(ErrorBody(code: "invalid_json", message: "The line is not a JSON object with a \"text\" string: \(EstimateLines.describe(error))"))
+            return encode(
+                ErrorBody(
+                    code: "invalid_json",
+                    message: "The line is not a JSON object with a \"text\" string: \(EstimateLines.describe(error))"
+                )
+            )
         }
         switch request.estimate() {
         case .success(let estimate): return encode(EstimateLine(estimate))
@@ -83,7 +95,9 @@ enum EstimateLines {
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return #"{"error":{"code":"internal","message":"encoding failed"}}"# }
+        guard let data = try? encoder.encode(value) else {
+            return #"{"error":{"code":"internal","message":"encoding failed"}}"#
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -12,15 +12,21 @@ enum EstimateReport {
         lines.append("Segments:    \(estimate.segments) (\(parts) \(unitName), \(estimate.units) in all)")
         lines.append("Credits:     \(estimate.credits) per recipient (\(channel.rawValue))")
         if !estimate.forcingCharacters.isEmpty {
-            let shown = estimate.forcingCharacters.prefix(10).map { "\($0.character) at \($0.index + 1)" }.joined(separator: ", ")
+            let shown = estimate.forcingCharacters.prefix(10).map { "\($0.character) at \($0.index + 1)" }.joined(
+                separator: ", "
+            )
             let more = estimate.forcingCharacters.count > 10 ? " and \(estimate.forcingCharacters.count - 10) more" : ""
             lines.append("UCS-2 because of: \(shown)\(more)")
         }
         let smart = estimate.smartEncoding
         if smart.creditsSaved.isPositive {
             let verb = smart.enabled ? "saved" : "would save"
-            let examples = smart.replacements.prefix(5).map { "\($0.original) → \($0.replacement.isEmpty ? "(removed)" : $0.replacement)" }
-            lines.append("Smart encoding \(verb) \(smart.creditsSaved) credits per recipient (\(examples.joined(separator: ", "))).")
+            let examples = smart.replacements.prefix(5).map {
+                "\($0.original) → \($0.replacement.isEmpty ? "(removed)" : $0.replacement)"
+            }
+            lines.append(
+                "Smart encoding \(verb) \(smart.creditsSaved) credits per recipient (\(examples.joined(separator: ", ")))."
+            )
         }
         if !estimate.warnings.isEmpty {
             lines.append("Warnings:")

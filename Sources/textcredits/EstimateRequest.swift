@@ -33,8 +33,11 @@ struct EstimateRequest: Decodable {
     /// The estimate, or the refusal with its stable code.
     func estimate() -> Result<Estimate, EstimateFailure> {
         guard let channel = Channel(rawValue: channel) else { return .failure(.unknownChannel(channel)) }
-        let options = EstimateOptions(channel: channel, smartEncoding: smartEncoding,
-                                      composition: Composition(header: header, footer: footer))
+        let options = EstimateOptions(
+            channel: channel,
+            smartEncoding: smartEncoding,
+            composition: Composition(header: header, footer: footer)
+        )
         do {
             return .success(try Estimator.estimate(body: text, options: options))
         } catch {

@@ -11,7 +11,11 @@ func withServices<T>(_ options: DatabaseOptions, _ body: (AppServices) async thr
     var configuration = AppConfiguration()
     configuration.database = try options.url()
     configuration.runsWorkers = false
-    let services = try await AppServices.build(configuration: configuration, database: database, logger: CommandLogger.make())
+    let services = try await AppServices.build(
+        configuration: configuration,
+        database: database,
+        logger: CommandLogger.make()
+    )
     do {
         let result = try await body(services)
         await database.close()
@@ -24,112 +28,186 @@ func withServices<T>(_ options: DatabaseOptions, _ body: (AppServices) async thr
 }
 
 /// The operator at the command line, in audit entries.
-let commandLineOperator = Actor(kind: .operator, id: ProcessInfo.processInfo.environment["USER"], name: "Operator (command line)")
+let commandLineOperator = Actor(
+    kind: .operator,
+    id: ProcessInfo.processInfo.environment["USER"],
+    name: "Operator (command line)"
+)
 
 /// `textcredits orgs …`.
 struct OrgsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "orgs", abstract: "Manage organisations.", subcommands: [CreateOrg.self])
+    static let configuration = CommandConfiguration(
+        commandName: "orgs",
+        abstract: "Manage organisations.",
+        subcommands: [CreateOrg.self]
+    )
 }
 
 /// `textcredits orgs create`.
 struct CreateOrg: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an organisation with an owner and a first API key.")
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create an organisation with an owner and a first API key."
+    )
 
     @Option(help: "Organisation name.") var name: String
     @Option(help: "US, CA, AU, NZ or GB.") var country: String
     @Option(help: "IANA time zone, e.g. America/Chicago.") var timezone: String
-    @Option(name: .customLong("credit-mode"), help: "shared (one pool) or individual (wallets per staff member).") var creditMode: String = "shared"
+    @Option(name: .customLong("credit-mode"), help: "shared (one pool) or individual (wallets per staff member).")
+    var creditMode: String = "shared"
     @Option(name: .customLong("owner-name"), help: "The owner's name.") var ownerName: String = "Owner"
-    @Option(name: .customLong("owner-email"), help: "The owner's sign-in email (default owner@<account>.example).") var ownerEmail: String?
-    @Option(name: .customLong("owner-password"), help: "The owner's password (a random one is generated and printed otherwise).")
+    @Option(name: .customLong("owner-email"), help: "The owner's sign-in email (default owner@<account>.example).")
+    var ownerEmail: String?
+    @Option(
+        name: .customLong("owner-password"),
+        help: "The owner's password (a random one is generated and printed otherwise)."
+    )
     var ownerPassword: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard let country = Country(code: country) else { throw ValidationError("--country must be US, CA, AU, NZ or GB.") }
-        guard let mode = CreditMode(rawValue: creditMode) else { throw ValidationError("--credit-mode must be shared or individual.") }
+        guard let country = Country(code: country) else {
+            throw ValidationError("--country must be US, CA, AU, NZ or GB.")
+        }
+        guard let mode = CreditMode(rawValue: creditMode) else {
+            throw ValidationError("--credit-mode must be shared or individual.")
+        }
         let created = try await withServices(database) { services in
             try await services.administration.createOrganization(
-                name: name, country: country, timeZone: timezone, creditMode: mode, ownerName: ownerName,
-                ownerEmail: ownerEmail ?? "owner@\(AdministrationService.accountName(name)).example", ownerPassword: ownerPassword,
-                actor: commandLineOperator)
+                name: name,
+                country: country,
+                timeZone: timezone,
+                creditMode: mode,
+                ownerName: ownerName,
+                ownerEmail: ownerEmail ?? "owner@\(AdministrationService.accountName(name)).example",
+                ownerPassword: ownerPassword,
+                actor: commandLineOperator
+            )
         }
         if json {
             let output: [String: String] = [
-                "organization_id": created.organization.id.rawValue, "api_key": created.apiKey, "owner_email": created.owner.email,
+                "organization_id": created.organization.id.rawValue, "api_key": created.apiKey,
+                "owner_email": created.owner.email,
                 "owner_password": created.ownerPassword, "owner_id": created.owner.id,
             ]
             let data = try JSONEncoder.api.encode(output)
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("""
+        print(
+            """
             Organisation \(created.organization.name) created.
               organization_id: \(created.organization.id)
               api_key:         \(created.apiKey)   (shown once; use as "Authorization: Bearer KEY")
               owner:           \(created.owner.email) / password \(created.ownerPassword)
-            """)
+            """
+        )
     }
 }
 
 /// `textcredits credits …`.
 struct CreditsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Operator credit adjustments.", subcommands: [AdjustCredits.self])
+    static let configuration = CommandConfiguration(
+        commandName: "credits",
+        abstract: "Operator credit adjustments.",
+        subcommands: [AdjustCredits.self]
+    )
 }
 
 /// `textcredits credits adjust`: goodwill credits or a correction, audited.
 struct AdjustCredits: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "adjust", abstract: "Add (positive) or remove (negative) pool credits.")
+    static let configuration = CommandConfiguration(
+        commandName: "adjust",
+        abstract: "Add (positive) or remove (negative) pool credits."
+    )
 
     @Option(help: "Organisation id.") var org: String
-    @Option(parsing: .unconditional, help: "Credits, up to 3 decimals; negative removes available credits.") var credits: String
+    @Option(parsing: .unconditional, help: "Credits, up to 3 decimals; negative removes available credits.")
+    var credits: String
     @Option(help: "Why (shown in the statement and audit log).") var reason: String
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard let amount = Credits(decimal: credits) else { throw ValidationError("--credits must be a number with at most 3 decimals.") }
+        guard let amount = Credits(decimal: credits) else {
+            throw ValidationError("--credits must be a number with at most 3 decimals.")
+        }
         let outcome = try await withServices(database) { services in
             guard try await services.stores.organizations.organization(OrganizationID(org)) != nil else {
                 throw ValidationError("No organisation \(org).")
             }
-            return try await services.credits.adjust(OrganizationID(org), credits: amount, reason: reason, actor: commandLineOperator)
+            return try await services.credits.adjust(
+                OrganizationID(org),
+                credits: amount,
+                reason: reason,
+                actor: commandLineOperator
+            )
         }
-        print("Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer)).")
+        print(
+            "Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer))."
+        )
     }
 }
 
 /// `textcredits plans …`.
 struct PlansCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plans", abstract: "Operator plan settings.", subcommands: [SetPlan.self])
+    static let configuration = CommandConfiguration(
+        commandName: "plans",
+        abstract: "Operator plan settings.",
+        subcommands: [SetPlan.self]
+    )
 }
 
 /// `textcredits plans set`: the running server grants its cycles (and catches up) within a second.
 struct SetPlan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Give an organisation a plan that grants plan credits each cycle.")
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Give an organisation a plan that grants plan credits each cycle."
+    )
 
     @Option(help: "Organisation id.") var org: String
     @Option(help: "Plan name, shown in the audit log.") var name: String
     @Option(help: "Plan credits granted each cycle.") var credits: Int64
     @Option(help: "monthly or yearly.") var cycle: String = "monthly"
-    @Flag(name: .customLong("rollover-protection"), help: "Plan credits granted from now on never expire.") var rolloverProtection = false
-    @Option(name: .customLong("starts-at"), help: "ISO 8601 start (default now); cycles begin at local midnight of that day.") var startsAt: String?
+    @Flag(name: .customLong("rollover-protection"), help: "Plan credits granted from now on never expire.")
+    var rolloverProtection = false
+    @Option(
+        name: .customLong("starts-at"),
+        help: "ISO 8601 start (default now); cycles begin at local midnight of that day."
+    ) var startsAt: String?
     @Flag(help: "End the plan (no further cycles).") var end = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard let cycle = Plan.Cycle(rawValue: cycle) else { throw ValidationError("--cycle must be monthly or yearly.") }
+        guard let cycle = Plan.Cycle(rawValue: cycle) else {
+            throw ValidationError("--cycle must be monthly or yearly.")
+        }
         var start: Date?
         if let startsAt {
-            guard let parsed = ISO8601DateFormatter().date(from: startsAt) else { throw ValidationError("--starts-at must be an ISO 8601 time.") }
+            guard let parsed = ISO8601DateFormatter().date(from: startsAt) else {
+                throw ValidationError("--starts-at must be an ISO 8601 time.")
+            }
             start = parsed
         }
         let plan = try await withServices(database) { services in
-            guard try await services.stores.organizations.organization(OrganizationID(org)) != nil else { throw ValidationError("No organisation \(org).") }
-            return try await services.plans.setPlan(OrganizationID(org), name: name, credits: credits, cycle: cycle, rolloverProtection: rolloverProtection,
-                                                    startsAt: start, active: !end, actor: commandLineOperator)
+            guard try await services.stores.organizations.organization(OrganizationID(org)) != nil else {
+                throw ValidationError("No organisation \(org).")
+            }
+            return try await services.plans.setPlan(
+                OrganizationID(org),
+                name: name,
+                credits: credits,
+                cycle: cycle,
+                rolloverProtection: rolloverProtection,
+                startsAt: start,
+                active: !end,
+                actor: commandLineOperator
+            )
         }
-        print(plan.active ? "Plan \(plan.name): \(plan.credits) plan credits each \(plan.cycle.rawValue) cycle from \(ISO8601DateFormatter().string(from: plan.startsAt))."
-                          : "Plan \(plan.name) ended.")
+        print(
+            plan.active
+                ? "Plan \(plan.name): \(plan.credits) plan credits each \(plan.cycle.rawValue) cycle from \(ISO8601DateFormatter().string(from: plan.startsAt))."
+                : "Plan \(plan.name) ended."
+        )
     }
 }

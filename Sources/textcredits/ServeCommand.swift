@@ -6,24 +6,46 @@ import Hummingbird
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the server (SQLite ./textcredits.sqlite, Simulator, Sandbox and Outbox by default).")
+        abstract: "Run the server (SQLite ./textcredits.sqlite, Simulator, Sandbox and Outbox by default)."
+    )
 
     @Option(help: "Interface to listen on (env TEXTCREDITS_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (env TEXTCREDITS_PORT; default 8080).") var port: Int?
     @OptionGroup var database: DatabaseOptions
-    @Option(name: .customLong("public-url"), help: "URL the server is reached at, for provider callbacks (env TEXTCREDITS_PUBLIC_URL).")
+    @Option(
+        name: .customLong("public-url"),
+        help: "URL the server is reached at, for provider callbacks (env TEXTCREDITS_PUBLIC_URL)."
+    )
     var publicURL: String?
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env TEXTCREDITS_LOG_LEVEL).")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error (env TEXTCREDITS_LOG_LEVEL)."
+    )
     var logLevel: String?
-    @Option(help: "simulator (default) or twilio (env TEXTCREDITS_PROVIDER; Twilio reads TEXTCREDITS_TWILIO_ACCOUNT_SID, TEXTCREDITS_TWILIO_AUTH_TOKEN, TEXTCREDITS_TWILIO_API_URL).")
+    @Option(
+        help:
+            "simulator (default) or twilio (env TEXTCREDITS_PROVIDER; Twilio reads TEXTCREDITS_TWILIO_ACCOUNT_SID, TEXTCREDITS_TWILIO_AUTH_TOKEN, TEXTCREDITS_TWILIO_API_URL)."
+    )
     var provider: String?
-    @Option(help: "sandbox (default) or stripe (env TEXTCREDITS_GATEWAY; Stripe reads TEXTCREDITS_STRIPE_SECRET_KEY, TEXTCREDITS_STRIPE_API_URL). Invoices name the seller from TEXTCREDITS_SELLER_NAME, TEXTCREDITS_SELLER_ADDRESS, TEXTCREDITS_SELLER_TAX_ID.")
+    @Option(
+        help:
+            "sandbox (default) or stripe (env TEXTCREDITS_GATEWAY; Stripe reads TEXTCREDITS_STRIPE_SECRET_KEY, TEXTCREDITS_STRIPE_API_URL). Invoices name the seller from TEXTCREDITS_SELLER_NAME, TEXTCREDITS_SELLER_ADDRESS, TEXTCREDITS_SELLER_TAX_ID."
+    )
     var gateway: String?
-    @Option(help: "outbox (default: mail is kept and listed at GET /v1/mail) or smtp (env TEXTCREDITS_MAIL; SMTP reads TEXTCREDITS_SMTP_HOST, TEXTCREDITS_SMTP_PORT (587), TEXTCREDITS_SMTP_USERNAME, TEXTCREDITS_SMTP_PASSWORD, TEXTCREDITS_SMTP_FROM, TEXTCREDITS_SMTP_SECURITY (starttls or none)).")
+    @Option(
+        help:
+            "outbox (default: mail is kept and listed at GET /v1/mail) or smtp (env TEXTCREDITS_MAIL; SMTP reads TEXTCREDITS_SMTP_HOST, TEXTCREDITS_SMTP_PORT (587), TEXTCREDITS_SMTP_USERNAME, TEXTCREDITS_SMTP_PASSWORD, TEXTCREDITS_SMTP_FROM, TEXTCREDITS_SMTP_SECURITY (starttls or none))."
+    )
     var mail: String?
-    @Option(name: .customLong("simulator-delay"), help: "Seconds before the Simulator reports delivery (env TEXTCREDITS_SIMULATOR_DELAY; default 1).")
+    @Option(
+        name: .customLong("simulator-delay"),
+        help: "Seconds before the Simulator reports delivery (env TEXTCREDITS_SIMULATOR_DELAY; default 1)."
+    )
     var simulatorDelay: Double?
-    @Option(name: .customLong("rate-per-number"), help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500).")
+    @Option(
+        name: .customLong("rate-per-number"),
+        help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500)."
+    )
     var ratePerNumber: Int?
 
     func run() async throws {
@@ -35,8 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
     /// Flags, then environment, then defaults (the server reads them: `AppConfiguration(reading:)`).
     func resolvedConfiguration() throws -> AppConfiguration {
         let flags: [String: String?] = [
-            "host": host, "port": port.map(String.init), "database": database.database, "public_url": publicURL, "log_level": logLevel,
-            "provider": provider, "gateway": gateway, "mail": mail, "simulator_delay": simulatorDelay.map { String($0) },
+            "host": host, "port": port.map(String.init), "database": database.database, "public_url": publicURL,
+            "log_level": logLevel,
+            "provider": provider, "gateway": gateway, "mail": mail,
+            "simulator_delay": simulatorDelay.map { String($0) },
             "rate_per_number": ratePerNumber.map(String.init),
         ]
         do {

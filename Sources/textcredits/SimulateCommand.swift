@@ -9,16 +9,22 @@ import NIOCore
 
 /// `textcredits simulate …`: drive the Simulator from the command line.
 struct SimulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Simulator tools.", subcommands: [SimulateInbound.self])
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulator tools.",
+        subcommands: [SimulateInbound.self]
+    )
 }
 
 /// `textcredits simulate inbound`: an inbound text through the same signed webhook a provider uses.
 struct SimulateInbound: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inbound",
-        abstract: "Send an inbound text to an organisation's number through the server's signed webhook.")
+        abstract: "Send an inbound text to an organisation's number through the server's signed webhook."
+    )
 
-    @Option(help: "The server's URL; --database must be the server's database (it holds the webhook's signing token).") var server: String = "http://127.0.0.1:8080"
+    @Option(help: "The server's URL; --database must be the server's database (it holds the webhook's signing token).")
+    var server: String = "http://127.0.0.1:8080"
     @Option(help: "The organisation whose number receives the text.") var org: String?
     @Option(help: "The number that receives the text (instead of --org).") var to: String?
     @Option(help: "The sender's phone number.") var from: String
@@ -32,21 +38,33 @@ struct SimulateInbound: AsyncParsableCommand {
     func run() async throws {
         let (token, number) = try await withServices(database) { services -> (String, String) in
             guard let token = try await services.stores.numbers.secret("simulator_auth_token") else {
-                throw ValidationError("The database has no Simulator token yet: start the server once with `textcredits serve` on this database.")
+                throw ValidationError(
+                    "The database has no Simulator token yet: start the server once with `textcredits serve` on this database."
+                )
             }
             if let to { return (token, to) }
             let organization = OrganizationID(org ?? "")
-            guard try await services.stores.organizations.organization(organization) != nil else { throw ValidationError("No organisation \(org ?? "").") }
+            guard try await services.stores.organizations.organization(organization) != nil else {
+                throw ValidationError("No organisation \(org ?? "").")
+            }
             return (token, try await services.sendingNumbers.sendingNumber(organization))
         }
-        let parameters = ["MessageSid": "SMsiminbound\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20))", "From": from,
-                          "To": number, "Body": text, "NumSegments": "1", "AccountSid": "ACsimulator"]
+        let parameters = [
+            "MessageSid": "SMsiminbound\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20))",
+            "From": from,
+            "To": number, "Body": text, "NumSegments": "1", "AccountSid": "ACsimulator",
+        ]
         let url = server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/webhooks/simulator/inbound"
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "X-Twilio-Signature", value: TwilioSignature.sign(url: url, parameters: parameters, authToken: token))
-        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+        request.headers.add(
+            name: "X-Twilio-Signature",
+            value: TwilioSignature.sign(url: url, parameters: parameters, authToken: token)
+        )
+        request.body = .bytes(
+            ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        )
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard (200..<300).contains(response.status.code) else {

@@ -4,7 +4,10 @@ import Foundation
 
 /// `textcredits migrate`: brings the database to the newest schema.
 struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or upgrade the database schema.")
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade the database schema."
+    )
 
     @OptionGroup var options: DatabaseOptions
 
@@ -24,15 +27,19 @@ struct MigrateCommand: AsyncParsableCommand {
 
 /// `textcredits ledger …`.
 struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Inspect the credit ledger.",
-                                                    subcommands: [VerifyCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Inspect the credit ledger.",
+        subcommands: [VerifyCommand.self]
+    )
 }
 
 /// `textcredits ledger verify`: exit 0 only when every invariant holds.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute every balance from the entries and check the ledger's invariants.")
+        abstract: "Recompute every balance from the entries and check the ledger's invariants."
+    )
 
     @OptionGroup var options: DatabaseOptions
 

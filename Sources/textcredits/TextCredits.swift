@@ -6,7 +6,10 @@ struct TextCredits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "textcredits",
         abstract: "Prepaid messaging-credits server.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, OrgsCommand.self, CreditsCommand.self, PlansCommand.self, SimulateCommand.self, LedgerCommand.self,
-                      EstimateCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, OrgsCommand.self, CreditsCommand.self, PlansCommand.self,
+            SimulateCommand.self, LedgerCommand.self,
+            EstimateCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -1,5 +1,5 @@
-import CreditsCore
 import CreditsAdapters
+import CreditsCore
 import Foundation
 import Synchronization
 import Testing
@@ -17,7 +17,8 @@ import Testing
         }
     }
 
-    let sandbox = SandboxGateway(log: MemoryLog(), now: { Date(timeIntervalSince1970: 1_795_000_000) }) // November 2026
+    /// A Sandbox whose clock says November 2026.
+    let sandbox = SandboxGateway(log: MemoryLog(), now: { Date(timeIntervalSince1970: 1_795_000_000) })
     let customer = PaymentCustomer(id: nil, name: "Studio", email: "office@studio.example", organizationID: "org_1")
 
     func token(_ number: String, month: Int = 12, year: Int = 2040) async throws -> String {
@@ -25,16 +26,30 @@ import Testing
     }
 
     func charge(_ token: String, key: String, cents: Int64 = 300) -> ChargeRequest {
-        ChargeRequest(amountCents: cents, currency: "USD", customerID: nil, paymentMethodToken: token, idempotencyKey: key, description: "credits")
+        ChargeRequest(
+            amountCents: cents,
+            currency: "USD",
+            customerID: nil,
+            paymentMethodToken: token,
+            idempotencyKey: key,
+            description: "credits"
+        )
     }
 
     @Test func stripesTestCardsBehaveAsDocumented() async throws {
         let visa = try await token("4242 4242 4242 4242")
         #expect(try await sandbox.charge(charge(visa, key: "a")).amountCents == 300)
-        await #expect(throws: PaymentError(kind: .declined, code: "card_declined", message: "Your card was declined.")) {
+        await #expect(throws: PaymentError(kind: .declined, code: "card_declined", message: "Your card was declined."))
+        {
             try await sandbox.charge(charge(try await token("4000000000000002"), key: "b"))
         }
-        await #expect(throws: PaymentError(kind: .insufficientFunds, code: "insufficient_funds", message: "Your card has insufficient funds.")) {
+        await #expect(
+            throws: PaymentError(
+                kind: .insufficientFunds,
+                code: "insufficient_funds",
+                message: "Your card has insufficient funds."
+            )
+        ) {
             try await sandbox.charge(charge(try await token("4000000000009995"), key: "c"))
         }
     }
@@ -69,7 +84,10 @@ import Testing
         }
         let thisMonth = try await token("4242424242424242", month: 11, year: 2026)
         #expect(thisMonth.hasPrefix("pm_sandbox_ok_"))
-        let bank = try await sandbox.register(.bankAccount(routingNumber: "110000000", accountNumber: "000222222227", holderName: "Studio LLC"), for: customer)
+        let bank = try await sandbox.register(
+            .bankAccount(routingNumber: "110000000", accountNumber: "000222222227", holderName: "Studio LLC"),
+            for: customer
+        )
         #expect(bank.method.kind == .bankAccount)
         #expect(bank.method.last4 == "2227")
         await #expect(throws: PaymentError.self) { try await sandbox.charge(charge(bank.method.token, key: "ach")) }

@@ -1,5 +1,5 @@
-import CreditsCore
 import CreditsAdapters
+import CreditsCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -25,31 +25,78 @@ import Testing
 
         func application() -> some ApplicationProtocol {
             let router = Router()
-            router.post("/v1/customers") { request, _ in try await self.answer(request) { _ in (.ok, ["id": "cus_1", "object": "customer"]) } }
+            router.post("/v1/customers") { request, _ in
+                try await self.answer(request) { _ in (.ok, ["id": "cus_1", "object": "customer"]) }
+            }
             router.post("/v1/payment_methods/:id/attach") { request, context in
                 let id = context.parameters.get("id") ?? ""
                 return try await self.answer(request) { _ in
                     id == "pm_unknown"
-                        ? (.notFound, ["error": ["type": "invalid_request_error", "code": "resource_missing", "message": "No such PaymentMethod: 'pm_unknown'"]])
-                        : (.ok, ["id": id, "type": "card", "card": ["brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2040]])
+                        ? (
+                            .notFound,
+                            [
+                                "error": [
+                                    "type": "invalid_request_error", "code": "resource_missing",
+                                    "message": "No such PaymentMethod: 'pm_unknown'",
+                                ]
+                            ]
+                        )
+                        : (
+                            .ok,
+                            [
+                                "id": id, "type": "card",
+                                "card": ["brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2040],
+                            ]
+                        )
                 }
             }
             router.post("/v1/payment_intents") { request, _ in
                 try await self.answer(request) { form in
-                    let declined = ["type": "card_error", "code": "card_declined", "message": "Your card was declined."]
+                    let declined = [
+                        "type": "card_error", "code": "card_declined", "message": "Your card was declined.",
+                    ]
                     switch form["payment_method"] {
                     case "pm_card_chargeDeclined":
-                        return (.init(code: 402), ["error": declined.merging(["decline_code": "generic_decline"]) { $1 }])
+                        return (
+                            .init(code: 402), ["error": declined.merging(["decline_code": "generic_decline"]) { $1 }]
+                        )
                     case "pm_card_chargeDeclinedInsufficientFunds":
-                        return (.init(code: 402), ["error": declined.merging(["decline_code": "insufficient_funds", "message": "Your card has insufficient funds."]) { $1 }])
+                        return (
+                            .init(code: 402),
+                            [
+                                "error": declined.merging([
+                                    "decline_code": "insufficient_funds",
+                                    "message": "Your card has insufficient funds.",
+                                ]) { $1 }
+                            ]
+                        )
                     case "pm_card_authenticationRequired":
-                        return (.init(code: 402), ["error": ["type": "card_error", "code": "authentication_required", "message": "This payment requires authentication."]])
+                        return (
+                            .init(code: 402),
+                            [
+                                "error": [
+                                    "type": "card_error", "code": "authentication_required",
+                                    "message": "This payment requires authentication.",
+                                ]
+                            ]
+                        )
                     case "pm_card_flaky":
-                        return (.internalServerError, ["error": ["type": "api_error", "message": "Something went wrong."]])
+                        return (
+                            .internalServerError, ["error": ["type": "api_error", "message": "Something went wrong."]]
+                        )
                     default:
-                        let number = self.intents.withLock { $0 += 1; return $0 }
-                        return (.ok, ["id": "pi_\(number)", "object": "payment_intent", "status": "succeeded",
-                                      "amount": Int(form["amount"] ?? "0") ?? 0, "amount_received": Int(form["amount"] ?? "0") ?? 0])
+                        let number = self.intents.withLock {
+                            $0 += 1
+                            return $0
+                        }
+                        return (
+                            .ok,
+                            [
+                                "id": "pi_\(number)", "object": "payment_intent", "status": "succeeded",
+                                "amount": Int(form["amount"] ?? "0") ?? 0,
+                                "amount_received": Int(form["amount"] ?? "0") ?? 0,
+                            ]
+                        )
                     }
                 }
             }
@@ -57,13 +104,27 @@ import Testing
         }
 
         /// Checks the key, records the request, and replays the first reply for a repeated key.
-        func answer(_ request: Request, _ reply: @Sendable ([String: String]) -> (HTTPResponse.Status, [String: Any])) async throws -> Response {
+        func answer(_ request: Request, _ reply: @Sendable ([String: String]) -> (HTTPResponse.Status, [String: Any]))
+            async throws -> Response
+        {
             var request = request
             let form = FormEncoding.decode(String(buffer: try await request.collectBody(upTo: 1 << 16)))
             let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-            seen.withLock { $0.append(Seen(path: request.uri.path, form: form, idempotencyKey: key, authorization: request.headers[.authorization])) }
+            seen.withLock {
+                $0.append(
+                    Seen(
+                        path: request.uri.path,
+                        form: form,
+                        idempotencyKey: key,
+                        authorization: request.headers[.authorization]
+                    )
+                )
+            }
             guard request.headers[.authorization] == "Bearer sk_test_123" else {
-                return try json(.unauthorized, ["error": ["type": "authentication_error", "message": "Invalid API Key provided."]])
+                return try json(
+                    .unauthorized,
+                    ["error": ["type": "authentication_error", "message": "Invalid API Key provided."]]
+                )
             }
             let (status, body) = replies.withLock { stored in
                 if let key, let first = stored[key] { return first }
@@ -75,8 +136,11 @@ import Testing
         }
 
         func json(_ status: HTTPResponse.Status, _ object: [String: Any]) throws -> Response {
-            Response(status: status, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
+            Response(
+                status: status,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
+            )
         }
     }
 
@@ -85,7 +149,14 @@ import Testing
     }
 
     func charge(_ method: String, key: String = "pur_1") -> ChargeRequest {
-        ChargeRequest(amountCents: 880, currency: "USD", customerID: "cus_1", paymentMethodToken: method, idempotencyKey: key, description: "100 SMS credits")
+        ChargeRequest(
+            amountCents: 880,
+            currency: "USD",
+            customerID: "cus_1",
+            paymentMethodToken: method,
+            idempotencyKey: key,
+            description: "100 SMS credits"
+        )
     }
 
     @Test func aChargeIsAnOffSessionPaymentIntentConfirmedAtOnceWithTheIdempotencyKey() async throws {
@@ -131,7 +202,9 @@ import Testing
                 }
             }
             do {
-                _ = try await self.gateway(try #require(client.port), key: "sk_wrong").charge(charge("pm_card_visa", key: "pur_x"))
+                _ = try await self.gateway(try #require(client.port), key: "sk_wrong").charge(
+                    charge("pm_card_visa", key: "pur_x")
+                )
                 Issue.record("a wrong key should be refused")
             } catch let error as PaymentError {
                 #expect(error.kind == .configuration)
@@ -144,16 +217,34 @@ import Testing
         let stripe = FakeStripe()
         try await stripe.application().test(.live) { client in
             let gateway = gateway(try #require(client.port))
-            let customer = PaymentCustomer(id: nil, name: "Koala Swim School", email: "office@koala.example", organizationID: "org_1")
+            let customer = PaymentCustomer(
+                id: nil,
+                name: "Koala Swim School",
+                email: "office@koala.example",
+                organizationID: "org_1"
+            )
             let registered = try await gateway.register(.token("pm_card_visa"), for: customer)
             #expect(registered.customerID == "cus_1")
-            #expect(registered.method == PaymentMethodDetails(token: "pm_card_visa", kind: .card, brand: "visa", last4: "4242", expMonth: 12, expYear: 2040))
+            #expect(
+                registered.method
+                    == PaymentMethodDetails(
+                        token: "pm_card_visa",
+                        kind: .card,
+                        brand: "visa",
+                        last4: "4242",
+                        expMonth: 12,
+                        expYear: 2040
+                    )
+            )
             #expect(stripe.requests.map(\.path) == ["/v1/customers", "/v1/payment_methods/pm_card_visa/attach"])
             #expect(stripe.requests.first?.form["metadata[organization_id]"] == "org_1")
             #expect(stripe.requests.last?.form["customer"] == "cus_1")
             await #expect(throws: PaymentError.self) { try await gateway.register(.token("pm_unknown"), for: customer) }
             do {
-                _ = try await gateway.register(.card(number: "4242424242424242", expMonth: 1, expYear: 2040), for: customer)
+                _ = try await gateway.register(
+                    .card(number: "4242424242424242", expMonth: 1, expYear: 2040),
+                    for: customer
+                )
                 Issue.record("raw card numbers never go to our Stripe client")
             } catch let error as PaymentError {
                 #expect(error.code == "token_required")

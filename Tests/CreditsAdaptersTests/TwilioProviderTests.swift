@@ -12,15 +12,20 @@ import Testing
     /// What the fake server saw.
     final class Recorder: Sendable {
         let requests = Mutex<[(path: String, form: [String: String], authorization: String?)]>([])
-        func add(_ path: String, _ form: [String: String], _ authorization: String?) { requests.withLock { $0.append((path, form, authorization)) } }
+        func add(_ path: String, _ form: [String: String], _ authorization: String?) {
+            requests.withLock { $0.append((path, form, authorization)) }
+        }
         var all: [(path: String, form: [String: String], authorization: String?)] { requests.withLock { $0 } }
     }
 
     static func fakeTwilio(_ recorder: Recorder) -> some ApplicationProtocol {
         let router = Router()
         @Sendable func json(_ object: Any, _ status: HTTPResponse.Status = .ok) throws -> Response {
-            Response(status: status, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
+            Response(
+                status: status,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
+            )
         }
         @Sendable func form(_ request: Request) async throws -> [String: String] {
             var request = request
@@ -33,16 +38,34 @@ import Testing
                 return try json(["code": 20003, "message": "Authenticate", "status": 401], .unauthorized)
             }
             switch fields["To"] {
-            case "+15005550001": return try json(["code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400], .badRequest)
-            case "+15005550009": return try json(["code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400], .badRequest)
+            case "+15005550001":
+                return try json(
+                    ["code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400],
+                    .badRequest
+                )
+            case "+15005550009":
+                return try json(
+                    ["code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400],
+                    .badRequest
+                )
             case "+15005550500": return try json(["message": "Internal error", "status": 500], .internalServerError)
-            default: return try json(["sid": "SM\(recorder.all.count)", "status": "queued", "num_segments": "2", "body": fields["Body"] ?? ""], .created)
+            default:
+                return try json(
+                    [
+                        "sid": "SM\(recorder.all.count)", "status": "queued", "num_segments": "2",
+                        "body": fields["Body"] ?? "",
+                    ],
+                    .created
+                )
             }
         }
         router.get("/2010-04-01/Accounts/:sid/Messages.json") { request, context in
             let to = request.uri.queryParameters.get("To")
             recorder.add(request.uri.path + "?list", [:], request.headers[.authorization])
-            return try json(["messages": to == "+15005550123" ? [["sid": "SMearlier", "body": "Hello again", "num_segments": "1"]] : []])
+            return try json([
+                "messages": to == "+15005550123"
+                    ? [["sid": "SMearlier", "body": "Hello again", "num_segments": "1"]] : []
+            ])
         }
         router.get("/2010-04-01/Accounts/:sid/AvailablePhoneNumbers/US/Local.json") { request, context in
             let area = request.uri.queryParameters.get("AreaCode") ?? ""
@@ -62,15 +85,29 @@ import Testing
     }
 
     func provider(port: Int) -> TwilioProvider {
-        TwilioProvider(configuration: TwilioConfiguration(accountSID: "ACtest", authToken: "secret", apiURL: "http://127.0.0.1:\(port)",
-                                                          messagingURL: "http://127.0.0.1:\(port)", customerProfileBundleSID: "BUcustomer",
-                                                          a2pProfileBundleSID: "BUa2p"),
-                       logger: Logger(label: "test"))
+        TwilioProvider(
+            configuration: TwilioConfiguration(
+                accountSID: "ACtest",
+                authToken: "secret",
+                apiURL: "http://127.0.0.1:\(port)",
+                messagingURL: "http://127.0.0.1:\(port)",
+                customerProfileBundleSID: "BUcustomer",
+                a2pProfileBundleSID: "BUa2p"
+            ),
+            logger: Logger(label: "test")
+        )
     }
 
     func message(to: String, body: String = "Hello", retry: Bool = false) -> OutboundSMS {
-        OutboundSMS(reference: "msg_1", from: "+15005550006", to: to, body: body, channel: .sms,
-                    statusCallback: "https://texts.example/webhooks/twilio/status?message=msg_1", isRetry: retry)
+        OutboundSMS(
+            reference: "msg_1",
+            from: "+15005550006",
+            to: to,
+            body: body,
+            channel: .sms,
+            statusCallback: "https://texts.example/webhooks/twilio/status?message=msg_1",
+            isRetry: retry
+        )
     }
 
     @Test func aSendPostsTheMessagesResourceWithBasicAuthAndAStatusCallback() async throws {
@@ -80,8 +117,12 @@ import Testing
             #expect(accepted == ProviderAcceptance(providerID: "SM1", segments: 2))
             let request = try #require(recorder.all.first)
             #expect(request.path == "/2010-04-01/Accounts/ACtest/Messages.json")
-            #expect(request.form == ["To": "+15005550123", "From": "+15005550006", "Body": "Hello",
-                                     "StatusCallback": "https://texts.example/webhooks/twilio/status?message=msg_1"])
+            #expect(
+                request.form == [
+                    "To": "+15005550123", "From": "+15005550006", "Body": "Hello",
+                    "StatusCallback": "https://texts.example/webhooks/twilio/status?message=msg_1",
+                ]
+            )
             #expect(request.authorization == "Basic QUN0ZXN0OnNlY3JldA==")
         }
     }
@@ -90,10 +131,22 @@ import Testing
         let recorder = Recorder()
         try await TwilioProviderTests.fakeTwilio(recorder).test(.live) { client in
             let twilio = provider(port: try #require(client.port))
-            await #expect(throws: ProviderError(kind: .invalidNumber, code: "21211", message: "The 'To' number is not a valid phone number.")) {
+            await #expect(
+                throws: ProviderError(
+                    kind: .invalidNumber,
+                    code: "21211",
+                    message: "The 'To' number is not a valid phone number."
+                )
+            ) {
                 try await twilio.send(message(to: "+15005550001"))
             }
-            await #expect(throws: ProviderError(kind: .optedOut, code: "21610", message: "Attempt to send to unsubscribed recipient")) {
+            await #expect(
+                throws: ProviderError(
+                    kind: .optedOut,
+                    code: "21610",
+                    message: "Attempt to send to unsubscribed recipient"
+                )
+            ) {
                 try await twilio.send(message(to: "+15005550009"))
             }
             do {
@@ -111,7 +164,9 @@ import Testing
     @Test func aRetryAdoptsTheMessageTwilioAlreadyHasInsteadOfSendingTwice() async throws {
         let recorder = Recorder()
         try await TwilioProviderTests.fakeTwilio(recorder).test(.live) { client in
-            let accepted = try await provider(port: try #require(client.port)).send(message(to: "+15005550123", body: "Hello again", retry: true))
+            let accepted = try await provider(port: try #require(client.port)).send(
+                message(to: "+15005550123", body: "Hello again", retry: true)
+            )
             #expect(accepted.providerID == "SMearlier")
             #expect(recorder.all.map(\.path).allSatisfy { $0.hasSuffix("?list") }, "no second POST")
         }
@@ -121,16 +176,30 @@ import Testing
         let recorder = Recorder()
         try await TwilioProviderTests.fakeTwilio(recorder).test(.live) { client in
             let twilio = provider(port: try #require(client.port))
-            let brand = BrandRegistration(legalName: "A", taxID: "1", website: "w", email: "e", phone: "p", street: "s", city: "c", region: "r",
-                                          postalCode: "z", vertical: "v")
+            let brand = BrandRegistration(
+                legalName: "A",
+                taxID: "1",
+                website: "w",
+                email: "e",
+                phone: "p",
+                street: "s",
+                city: "c",
+                region: "r",
+                postalCode: "z",
+                vertical: "v"
+            )
             let id = try await twilio.registerBrand(brand)
             #expect(id == "BN1")
             #expect(recorder.all.last?.form["CustomerProfileBundleSid"] == "BUcustomer")
             #expect(try await twilio.brandState(id, submittedAt: Date(), now: Date()) == .completed(number: nil))
             let request = try await twilio.requestNumber(areaCode: "512")
-            #expect(try await twilio.numberState(request, requestedAt: Date(), now: Date()) == .completed(number: "+15125550142"))
+            #expect(
+                try await twilio.numberState(request, requestedAt: Date(), now: Date())
+                    == .completed(number: "+15125550142")
+            )
             let none = try await twilio.requestNumber(areaCode: "999")
-            guard case .failed(let reason, _) = try await twilio.numberState(none, requestedAt: Date(), now: Date()) else {
+            guard case .failed(let reason, _) = try await twilio.numberState(none, requestedAt: Date(), now: Date())
+            else {
                 Issue.record("no numbers must fail")
                 return
             }
@@ -139,10 +208,24 @@ import Testing
     }
 
     @Test func webhookParametersAreRead() {
-        let report = WebhookParameters.statusReport(["MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003", "NumSegments": "2"])
-        #expect(report == StatusReport(providerID: "SM1", status: .undelivered, errorCode: "30003", errorMessage: nil, segments: 2))
+        let report = WebhookParameters.statusReport([
+            "MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003", "NumSegments": "2",
+        ])
+        #expect(
+            report
+                == StatusReport(
+                    providerID: "SM1",
+                    status: .undelivered,
+                    errorCode: "30003",
+                    errorMessage: nil,
+                    segments: 2
+                )
+        )
         #expect(WebhookParameters.statusReport(["MessageSid": "SM1", "MessageStatus": "exploded"]) == nil)
-        #expect(WebhookParameters.inbound(["MessageSid": "SM2", "From": "+1", "To": "+2", "Body": "STOP"]) == InboundSMS(providerID: "SM2", from: "+1", to: "+2", body: "STOP"))
+        #expect(
+            WebhookParameters.inbound(["MessageSid": "SM2", "From": "+1", "To": "+2", "Body": "STOP"])
+                == InboundSMS(providerID: "SM2", from: "+1", to: "+2", body: "STOP")
+        )
         #expect(FormEncoding.decode("A=1&B=a+b%26c&C=") == ["A": "1", "B": "a b&c", "C": ""])
         #expect(FormEncoding.decode(FormEncoding.encode([("Body", "Ça & 😀 = ok")])) == ["Body": "Ça & 😀 = ok"])
     }

@@ -5,15 +5,28 @@ import Testing
 
 /// Audit sentences keep text as text: only the figures the code put in are filled.
 @Suite struct AuditTextTests {
-    let outcome = LedgerOutcome(transfer: TransferID("tr_1"), operation: "post", amount: Credits(credits: 2), balanceAfter: Credits(credits: 98),
-                                availableAfter: Credits(credits: 97))
+    let outcome = LedgerOutcome(
+        transfer: TransferID("tr_1"),
+        operation: "post",
+        amount: Credits(credits: 2),
+        balanceAfter: Credits(credits: 98),
+        availableAfter: Credits(credits: 97)
+    )
 
     func record(_ message: AuditText) -> AuditRecord {
-        AuditRecord(organization: OrganizationID("org_1"), actor: .system, action: .smsDelivered, message: message, at: Date(timeIntervalSince1970: 0))
+        AuditRecord(
+            organization: OrganizationID("org_1"),
+            actor: .system,
+            action: .smsDelivered,
+            message: message,
+            at: Date(timeIntervalSince1970: 0)
+        )
     }
 
     @Test func ledgerFiguresAreFilledFromTheOutcome() {
-        let filled = record("SMS message delivered to +14155552671. \(.amount) credits used. \(.availableAfter) remaining.").filled(with: outcome)
+        let filled = record(
+            "SMS message delivered to +14155552671. \(.amount) credits used. \(.availableAfter) remaining."
+        ).filled(with: outcome)
         #expect(filled.message.description == "SMS message delivered to +14155552671. 2 credits used. 97 remaining.")
     }
 

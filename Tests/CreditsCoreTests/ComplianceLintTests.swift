@@ -1,10 +1,13 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct ComplianceLintTests {
     let lint = ComplianceLint(businessName: "Bright Stars Gym")
 
-    func codes(header: String = "Bright Stars Gym", body: String, footer: String = "Reply STOP to opt out") -> [LintCode] {
+    func codes(header: String = "Bright Stars Gym", body: String, footer: String = "Reply STOP to opt out")
+        -> [LintCode]
+    {
         lint.warnings(header: header, body: body, footer: footer, costNote: nil).map(\.code)
     }
 
@@ -49,23 +52,34 @@ import Testing
     }
 
     @Test func emojiAndNonGSMCharactersWarnWithTheirCost() {
-        let warnings = lint.warnings(header: "Bright Stars Gym", body: "Great job 🎉 on the “show”", footer: "STOP to opt out",
-                                     costNote: "This message costs 2 credits per recipient instead of 1.")
+        let warnings = lint.warnings(
+            header: "Bright Stars Gym",
+            body: "Great job 🎉 on the “show”",
+            footer: "STOP to opt out",
+            costNote: "This message costs 2 credits per recipient instead of 1."
+        )
         #expect(warnings.map(\.code) == [.emoji, .nonGSMCharacter, .nonGSMCharacter])
         #expect(warnings[0].range == TextRange(start: 10, end: 11))
         #expect(warnings[0].message.contains("2 credits per recipient instead of 1"))
     }
 
     @Test func hiddenFormattingCharactersWarn() {
-        let warnings = lint.warnings(header: "Bright Stars Gym", body: "See\u{200B} you\u{00A0}soon", footer: "STOP", costNote: nil)
+        let warnings = lint.warnings(
+            header: "Bright Stars Gym",
+            body: "See\u{200B} you\u{00A0}soon",
+            footer: "STOP",
+            costNote: nil
+        )
         #expect(warnings.map(\.code) == [.hiddenFormatting, .hiddenFormatting])
         #expect(warnings.map(\.range) == [TextRange(start: 3, end: 4), TextRange(start: 8, end: 9)])
     }
 
     @Test func everyCodeIsStable() {
-        #expect(LintCode.allCases.map(\.rawValue) == [
-            "header_missing_business_name", "footer_missing_opt_out", "url_shortener", "aggressive_language",
-            "excessive_capitals", "emoji", "non_gsm_character", "hidden_formatting", "long_message",
-        ])
+        #expect(
+            LintCode.allCases.map(\.rawValue) == [
+                "header_missing_business_name", "footer_missing_opt_out", "url_shortener", "aggressive_language",
+                "excessive_capitals", "emoji", "non_gsm_character", "hidden_formatting", "long_message",
+            ]
+        )
     }
 }

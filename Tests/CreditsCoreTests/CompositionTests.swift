@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct CompositionTests {
@@ -30,7 +31,9 @@ import Testing
 
     @Test func bodiesMustHaveOneToSixteenHundredCharacters() {
         #expect(throws: MessageError.bodyEmpty) { try MessageBody.validate("") }
-        #expect(throws: MessageError.bodyTooLong(length: 1601)) { try MessageBody.validate(String(repeating: "a", count: 1601)) }
+        #expect(throws: MessageError.bodyTooLong(length: 1601)) {
+            try MessageBody.validate(String(repeating: "a", count: 1601))
+        }
         #expect(throws: Never.self) { try MessageBody.validate(String(repeating: "a", count: 1600)) }
     }
 
@@ -51,7 +54,10 @@ import Testing
 
 @Suite struct MergeFieldTests {
     @Test func fieldsAreFilledFromTheRecipientsValues() throws {
-        let text = try MergeFields.render("Hi {{first_name}}, see you {{ day }}!", values: ["first_name": "Ana", "day": "Monday"])
+        let text = try MergeFields.render(
+            "Hi {{first_name}}, see you {{ day }}!",
+            values: ["first_name": "Ana", "day": "Monday"]
+        )
         #expect(text == "Hi Ana, see you Monday!")
     }
 
@@ -68,7 +74,9 @@ import Testing
     }
 
     @Test func anUnclosedFieldIsMalformed() {
-        #expect(throws: MessageError.mergeFieldMalformed(position: 3)) { try MergeFields.render("Hi {{first_name", values: [:]) }
+        #expect(throws: MessageError.mergeFieldMalformed(position: 3)) {
+            try MergeFields.render("Hi {{first_name", values: [:])
+        }
         #expect(throws: MessageError.mergeFieldMalformed(position: 0)) { try MergeFields.render("{{}}", values: [:]) }
     }
 
@@ -79,7 +87,9 @@ import Testing
 }
 
 @Suite struct PriceListTests {
-    @Test(arguments: [(Channel.sms, 1, 1000), (.sms, 3, 3000), (.tollFree, 1, 1500), (.tollFree, 2, 3000), (.mms, 5, 2000)])
+    @Test(arguments: [
+        (Channel.sms, 1, 1000), (.sms, 3, 3000), (.tollFree, 1, 1500), (.tollFree, 2, 3000), (.mms, 5, 2000),
+    ])
     func textsCostTheirChannelsPrice(_ channel: Channel, _ segments: Int, _ milli: Int64) {
         #expect(PriceList.standard.text(channel: channel, segments: segments).milli == milli)
     }

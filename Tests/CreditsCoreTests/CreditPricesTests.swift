@@ -36,20 +36,33 @@ import Testing
     }
 
     @Test func aSubCentPriceRoundsTheSubtotalHalfUp() throws {
-        let prices = CreditPrices(currency: "USD", purchaseMinimum: 1, purchaseMaximum: 1000,
-                                  terms: [.us: .init(unitPriceHundredthsOfCent: 250)])
+        let prices = CreditPrices(
+            currency: "USD",
+            purchaseMinimum: 1,
+            purchaseMaximum: 1000,
+            terms: [.us: .init(unitPriceHundredthsOfCent: 250)]
+        )
         // 101 × $0.025 = $2.525 → $2.53; 100 × $0.025 = $2.50 exactly.
         #expect(try prices.quote(credits: 101, country: .us).totalCents == 253)
         #expect(try prices.quote(credits: 100, country: .us).totalCents == 250)
     }
 
     @Test func purchasesBelowTheMinimumOrAboveTheMaximumAreRefused() {
-        #expect(throws: BillingError.belowMinimum(credits: 99, minimum: 100)) { try CreditPrices.standard.quote(credits: 99, country: .us) }
-        #expect(throws: BillingError.belowMinimum(credits: 0, minimum: 100)) { try CreditPrices.standard.quote(credits: 0, country: .us) }
+        #expect(throws: BillingError.belowMinimum(credits: 99, minimum: 100)) {
+            try CreditPrices.standard.quote(credits: 99, country: .us)
+        }
+        #expect(throws: BillingError.belowMinimum(credits: 0, minimum: 100)) {
+            try CreditPrices.standard.quote(credits: 0, country: .us)
+        }
         #expect(throws: BillingError.aboveMaximum(credits: 10_000_001, maximum: 10_000_000)) {
             try CreditPrices.standard.quote(credits: 10_000_001, country: .us)
         }
-        let usOnly = CreditPrices(currency: "USD", purchaseMinimum: 100, purchaseMaximum: 1000, terms: [.us: .init(unitPriceHundredthsOfCent: 300)])
+        let usOnly = CreditPrices(
+            currency: "USD",
+            purchaseMinimum: 100,
+            purchaseMaximum: 1000,
+            terms: [.us: .init(unitPriceHundredthsOfCent: 300)]
+        )
         #expect(throws: BillingError.notSelfServe(.gb)) { try usOnly.quote(credits: 100, country: .gb) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct CreditsTests {
@@ -23,6 +24,8 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self) == #"{"credits":1.5}"#)
         let decoded = try JSONDecoder().decode([String: Credits].self, from: Data(#"{"a": 2.125}"#.utf8))
         #expect(decoded["a"]?.milli == 2125)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: Credits].self, from: Data(#"{"a": 0.0001}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([String: Credits].self, from: Data(#"{"a": 0.0001}"#.utf8))
+        }
     }
 }

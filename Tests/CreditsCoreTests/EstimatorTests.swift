@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct EstimatorTests {
@@ -35,13 +36,20 @@ import Testing
 
     @Test func tollFreeAndMMSUseTheirPrices() throws {
         let long = String(repeating: "a", count: 200)
-        #expect(try Estimator.estimate(body: long, options: EstimateOptions(channel: .tollFree)).credits == Credits(milli: 3000))
-        #expect(try Estimator.estimate(body: long, options: EstimateOptions(channel: .mms)).credits == Credits(milli: 2000))
+        #expect(
+            try Estimator.estimate(body: long, options: EstimateOptions(channel: .tollFree)).credits
+                == Credits(milli: 3000)
+        )
+        #expect(
+            try Estimator.estimate(body: long, options: EstimateOptions(channel: .mms)).credits == Credits(milli: 2000)
+        )
     }
 
     @Test func headerAndFooterAreCountedInTheEstimate() throws {
-        let options = EstimateOptions(composition: Composition(header: "Bright Stars Gym", footer: "Reply STOP to opt out"),
-                                      businessName: "Bright Stars Gym")
+        let options = EstimateOptions(
+            composition: Composition(header: "Bright Stars Gym", footer: "Reply STOP to opt out"),
+            businessName: "Bright Stars Gym"
+        )
         let estimate = try Estimator.estimate(body: String(repeating: "a", count: 130), options: options)
         #expect(estimate.segments == 2)
         #expect(estimate.characters == 130 + 16 + 21 + 2)
@@ -64,7 +72,10 @@ import Testing
 @Suite struct PriceTests {
     @Test(arguments: ["Hello", "Hi 😀 “x”", String(repeating: "a", count: 300), "Wait… — ok"], [false, true])
     func thePriceIsExactlyTheEstimate(_ body: String, _ smart: Bool) throws {
-        let options = EstimateOptions(smartEncoding: smart, composition: Composition(header: "Gym", footer: "STOP to end"))
+        let options = EstimateOptions(
+            smartEncoding: smart,
+            composition: Composition(header: "Gym", footer: "STOP to end")
+        )
         let estimate = try Estimator.estimate(body: body, options: options)
         let price = try Estimator.price(body: body, options: options)
         #expect(price.text == estimate.text)

@@ -3,7 +3,8 @@ import Foundation
 /// Reads files from `Tests/CreditsCoreTests/Fixtures`, next to this source file.
 enum Fixture {
     static func url(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").appendingPathComponent(name)
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+            .appendingPathComponent(name)
     }
 
     static func lines(_ name: String) -> [String] {

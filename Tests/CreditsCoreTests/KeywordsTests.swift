@@ -1,9 +1,12 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct KeywordsTests {
-    @Test(arguments: ["STOP", "stop", " Stop. ", "STOP!!", "stopall", "Unsubscribe", "cancel", "END", "quit", "revoke",
-                      "optout", "OPT OUT", "opt-out", "Opt  Out!", "\n\tstop\n", "«STOP»", "STOP 🛑"])
+    @Test(arguments: [
+        "STOP", "stop", " Stop. ", "STOP!!", "stopall", "Unsubscribe", "cancel", "END", "quit", "revoke",
+        "optout", "OPT OUT", "opt-out", "Opt  Out!", "\n\tstop\n", "«STOP»", "STOP 🛑",
+    ])
     func optOutKeywordsOptOut(_ body: String) {
         guard case .optOut = Keywords.classify(body) else {
             Issue.record("\(body.debugDescription) was \(Keywords.classify(body))")

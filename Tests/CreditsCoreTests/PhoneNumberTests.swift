@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct PhoneNumberTests {
@@ -20,7 +21,12 @@ import Testing
     ]
 
     @Test(arguments: valid)
-    func nationalAndInternationalStylesNormaliseToE164(_ input: String, _ country: Country, _ e164: String, _ owner: Country) throws {
+    func nationalAndInternationalStylesNormaliseToE164(
+        _ input: String,
+        _ country: Country,
+        _ e164: String,
+        _ owner: Country
+    ) throws {
         let number = try PhoneNumber(parsing: input, defaultCountry: country)
         #expect(number.e164 == e164)
         #expect(number.country == owner)

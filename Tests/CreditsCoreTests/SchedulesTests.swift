@@ -56,7 +56,10 @@ import Testing
     @Test(arguments: monthlyAmounts)
     func theMonthlyPurchaseBuysWholeMultiplesOfTheAmount(_ row: (Int64, Int64, Int64, Int64)) {
         let (available, threshold, amount, expected) = row
-        #expect(MonthlyRenewal.credits(available: Credits(credits: available), threshold: threshold, amount: amount) == expected)
+        #expect(
+            MonthlyRenewal.credits(available: Credits(credits: available), threshold: threshold, amount: amount)
+                == expected
+        )
     }
 
     /// (attempt that failed, seconds until the next try, or nil when dispatch gives up).
@@ -85,7 +88,12 @@ import Testing
     }
 
     static func weekdays() throws -> SendingHours {
-        try SendingHours(timeZone: "America/Chicago", start: TimeOfDay("08:00")!, end: TimeOfDay("20:00")!, days: [.mon, .tue, .wed, .thu, .fri])
+        try SendingHours(
+            timeZone: "America/Chicago",
+            start: TimeOfDay("08:00")!,
+            end: TimeOfDay("20:00")!,
+            days: [.mon, .tue, .wed, .thu, .fri]
+        )
     }
 
     /// A timing case: when it is asked, with what, and what it decides.
@@ -106,25 +114,64 @@ import Testing
 
     static let timings: [TimingCase] = [
         TimingCase(name: "inside the window it goes now", now: tuesdayTen, expected: .notBefore(date(tuesdayTen))),
-        TimingCase(name: "a manual send after hours is refused", now: tuesdayNight, expected: .outsideHours(opens: date(wednesdayEight))),
-        TimingCase(name: "an automated send waits for the window", now: tuesdayNight, automated: true,
-                   expected: .notBefore(date(wednesdayEight))),
-        TimingCase(name: "an override goes now if allowed", now: tuesdayNight, override: true, expected: .needsOverride(now: date(tuesdayNight))),
-        TimingCase(name: "a scheduled send inside the window goes at its time", now: tuesdayTen, sendAt: "2026-11-17T18:00:00Z",
-                   expected: .notBefore(date("2026-11-17T18:00:00Z"))),
-        TimingCase(name: "a scheduled send after hours waits for the window", now: tuesdayTen, sendAt: tuesdayNight,
-                   expected: .notBefore(date(wednesdayEight))),
-        TimingCase(name: "a send_at a little in the past goes now", now: tuesdayTen, sendAt: "2026-11-17T15:59:30Z",
-                   expected: .notBefore(date(tuesdayTen))),
-        TimingCase(name: "a send_at over a minute in the past is refused", now: tuesdayTen, sendAt: "2026-11-17T15:58:59Z",
-                   expected: .sendAtOutOfRange),
-        TimingCase(name: "a send_at over a year ahead is refused", now: tuesdayTen, sendAt: "2027-11-19T16:00:00Z", expected: .sendAtOutOfRange),
+        TimingCase(
+            name: "a manual send after hours is refused",
+            now: tuesdayNight,
+            expected: .outsideHours(opens: date(wednesdayEight))
+        ),
+        TimingCase(
+            name: "an automated send waits for the window",
+            now: tuesdayNight,
+            automated: true,
+            expected: .notBefore(date(wednesdayEight))
+        ),
+        TimingCase(
+            name: "an override goes now if allowed",
+            now: tuesdayNight,
+            override: true,
+            expected: .needsOverride(now: date(tuesdayNight))
+        ),
+        TimingCase(
+            name: "a scheduled send inside the window goes at its time",
+            now: tuesdayTen,
+            sendAt: "2026-11-17T18:00:00Z",
+            expected: .notBefore(date("2026-11-17T18:00:00Z"))
+        ),
+        TimingCase(
+            name: "a scheduled send after hours waits for the window",
+            now: tuesdayTen,
+            sendAt: tuesdayNight,
+            expected: .notBefore(date(wednesdayEight))
+        ),
+        TimingCase(
+            name: "a send_at a little in the past goes now",
+            now: tuesdayTen,
+            sendAt: "2026-11-17T15:59:30Z",
+            expected: .notBefore(date(tuesdayTen))
+        ),
+        TimingCase(
+            name: "a send_at over a minute in the past is refused",
+            now: tuesdayTen,
+            sendAt: "2026-11-17T15:58:59Z",
+            expected: .sendAtOutOfRange
+        ),
+        TimingCase(
+            name: "a send_at over a year ahead is refused",
+            now: tuesdayTen,
+            sendAt: "2027-11-19T16:00:00Z",
+            expected: .sendAtOutOfRange
+        ),
     ]
 
     @Test(arguments: timings)
     func aSendGoesNowAtItsTimeOrWhenTheWindowOpens(_ timing: TimingCase) throws {
-        let decided = SendTiming.decide(sendAt: timing.sendAt.map(SchedulesTests.date), automated: timing.automated, override: timing.override,
-                                        hours: try SchedulesTests.weekdays(), now: SchedulesTests.date(timing.now))
+        let decided = SendTiming.decide(
+            sendAt: timing.sendAt.map(SchedulesTests.date),
+            automated: timing.automated,
+            override: timing.override,
+            hours: try SchedulesTests.weekdays(),
+            now: SchedulesTests.date(timing.now)
+        )
         #expect(decided == timing.expected)
     }
 }

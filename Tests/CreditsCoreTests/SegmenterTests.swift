@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CreditsCore
 
 /// One line of `sms-segments.jsonl`: a text and what Twilio's calculator says about it.
@@ -83,15 +84,20 @@ struct SegmentVector: Decodable, CustomTestStringConvertible, Sendable {
 @Suite struct UCS2PackingTests {
     /// Pieces that stress grapheme breaking: joiner sequences, flags, skin tones, combining
     /// marks, Hangul jamo, CR LF, keycaps, Indic prepend and spacing marks.
-    static let pieces = ["a", "b ", "😀", "👨‍👩‍👧", "🇦🇺", "🇮🇹🇫🇷", "👍🏽", "é", "e\u{301}", "\u{301}", "\r\n", "\r", "\n",
-                         "한", "\u{1100}\u{1161}\u{11A8}", "1️⃣", "©", "\u{200D}", "\u{200D}©", "中文", "ष्", "\u{0D4E}ക", "’", "{", "€", "\u{FE0F}"]
+    static let pieces = [
+        "a", "b ", "😀", "👨‍👩‍👧", "🇦🇺", "🇮🇹🇫🇷", "👍🏽", "é", "e\u{301}", "\u{301}", "\r\n", "\r", "\n",
+        "한", "\u{1100}\u{1161}\u{11A8}", "1️⃣", "©", "\u{200D}", "\u{200D}©", "中文", "ष्", "\u{0D4E}ക", "’", "{", "€",
+        "\u{FE0F}",
+    ]
 
     @Test(arguments: 0..<200)
     func theFastPathAgreesWithTheReferenceImplementation(_ seed: Int) {
         var random = SeededGenerator(seed: UInt64(seed))
         var text = ""
         let length = Int.random(in: 1...120, using: &random)
-        for _ in 0..<length { text += UCS2PackingTests.pieces[Int.random(in: 0..<UCS2PackingTests.pieces.count, using: &random)] }
+        for _ in 0..<length {
+            text += UCS2PackingTests.pieces[Int.random(in: 0..<UCS2PackingTests.pieces.count, using: &random)]
+        }
         guard !GSM7.canEncode(text) else { return }
         let fast = Segmenter.ucs2FastPacking(of: text)
         let reference = Segmenter.ucs2Packing(of: text)

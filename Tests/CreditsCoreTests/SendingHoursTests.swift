@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct SendingHoursTests {
@@ -10,7 +11,12 @@ import Testing
     }
 
     func weekdays(_ zone: String = "America/Chicago") throws -> SendingHours {
-        try SendingHours(timeZone: zone, start: TimeOfDay("08:00")!, end: TimeOfDay("20:00")!, days: [.mon, .tue, .wed, .thu, .fri])
+        try SendingHours(
+            timeZone: zone,
+            start: TimeOfDay("08:00")!,
+            end: TimeOfDay("20:00")!,
+            days: [.mon, .tue, .wed, .thu, .fri]
+        )
     }
 
     @Test func insideTheWindowSendingIsAllowed() throws {
@@ -42,7 +48,12 @@ import Testing
     }
 
     @Test func aWindowThatStartsInASkippedHourOpensRightAfterTheJump() throws {
-        let hours = try SendingHours(timeZone: "America/Chicago", start: TimeOfDay("02:30")!, end: TimeOfDay("05:00")!, days: [.sun])
+        let hours = try SendingHours(
+            timeZone: "America/Chicago",
+            start: TimeOfDay("02:30")!,
+            end: TimeOfDay("05:00")!,
+            days: [.sun]
+        )
         let state = hours.evaluate(at: date("2026-03-08T06:00:00Z"))  // 00:00 CST on the change day
         #expect(state == .closed(opensAt: date("2026-03-08T08:00:00Z")))  // 03:00 CDT
     }
@@ -60,7 +71,9 @@ import Testing
         #expect(throws: SendingHoursError.emptyWindow) {
             try SendingHours(timeZone: "UTC", start: TimeOfDay("09:00")!, end: TimeOfDay("09:00")!, days: [.mon])
         }
-        #expect(throws: SendingHoursError.noDays) { try SendingHours(timeZone: "UTC", start: .startOfDay, end: .endOfDay, days: []) }
+        #expect(throws: SendingHoursError.noDays) {
+            try SendingHours(timeZone: "UTC", start: .startOfDay, end: .endOfDay, days: [])
+        }
         #expect(TimeOfDay("25:00") == nil)
         #expect(TimeOfDay("24:00")?.minutes == 1440)
     }

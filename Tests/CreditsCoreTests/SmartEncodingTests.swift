@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditsCore
 
 @Suite struct SmartEncodingTests {

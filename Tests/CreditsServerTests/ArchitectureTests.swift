@@ -13,12 +13,18 @@ import Testing
 
     /// Every Swift file under `Sources/<target>`.
     static func sources(_ target: String) throws -> [SourceFile] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Sources")
         let directory = root.appendingPathComponent(target)
-        guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
+        guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else {
+            return []
+        }
         return try files.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }.map { url in
-            SourceFile(path: url.path.replacingOccurrences(of: root.path + "/", with: ""), text: try String(contentsOf: url, encoding: .utf8))
+            SourceFile(
+                path: url.path.replacingOccurrences(of: root.path + "/", with: ""),
+                text: try String(contentsOf: url, encoding: .utf8)
+            )
         }
     }
 
@@ -26,14 +32,19 @@ import Testing
         let files = try ArchitectureTests.sources("CreditsServices")
         #expect(files.count > 20, "the services were found")
         for file in files {
-            for forbidden in ["import Hummingbird\n", "import SQLKit", "import SQLiteKit", "import PostgresKit", "APIError", "HTTPResponse"] {
+            for forbidden in [
+                "import Hummingbird\n", "import SQLKit", "import SQLiteKit", "import PostgresKit", "APIError",
+                "HTTPResponse",
+            ] {
                 #expect(!file.text.contains(forbidden), "\(file) mentions \(forbidden)")
             }
         }
     }
 
     @Test func noStoreTakesAClosure() throws {
-        let stores = try ArchitectureTests.sources("CreditsStore").filter { $0.path.hasSuffix("Store.swift") || $0.path.contains("Store+") }
+        let stores = try ArchitectureTests.sources("CreditsStore").filter {
+            $0.path.hasSuffix("Store.swift") || $0.path.contains("Store+")
+        }
         #expect(stores.count >= 10, "the stores were found")
         for file in stores {
             #expect(!file.text.contains("@escaping"), "\(file) takes an escaping closure")
@@ -42,7 +53,9 @@ import Testing
     }
 
     @Test func onlyTheCompositionRootTakesTheWholeGraph() throws {
-        let files = try ["CreditsServices", "CreditsServer", "CreditsStore", "CreditsAdapters", "CreditsCore"].flatMap(ArchitectureTests.sources)
+        let files = try ["CreditsServices", "CreditsServer", "CreditsStore", "CreditsAdapters", "CreditsCore"].flatMap(
+            ArchitectureTests.sources
+        )
         for file in files {
             let lines = file.text.split(separator: "\n")
             for line in lines where line.contains(": AppServices") || line.contains("AppServices,") {

@@ -10,13 +10,25 @@ import Testing
 @Suite struct AutoRenewTests {
     static let stores = TestDatabase.available
 
-    static func autoRenew(_ server: TestServer, _ org: TestServer.Org, credits: Int, threshold: Int, enabled: Bool = true) async throws -> TestResponse {
-        try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
-                                 json: #"{"enabled": \#(enabled), "credits": \#(credits), "threshold": \#(threshold), "mode": "immediate"}"#)
+    static func autoRenew(
+        _ server: TestServer,
+        _ org: TestServer.Org,
+        credits: Int,
+        threshold: Int,
+        enabled: Bool = true
+    ) async throws -> TestResponse {
+        try await server.request(
+            .put,
+            "/v1/credits/auto-renew",
+            key: org.ownerKey,
+            json: #"{"enabled": \#(enabled), "credits": \#(credits), "threshold": \#(threshold), "mode": "immediate"}"#
+        )
     }
 
     static func autoRenewPurchases(_ server: TestServer, _ org: TestServer.Org) async throws -> [[String: Any]] {
-        try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().filter { $0["kind"] as? String == "auto_renew" }
+        try await server.request(.get, "/v1/credits/purchases", key: org.ownerKey).list().filter {
+            $0["kind"] as? String == "auto_renew"
+        }
     }
 
     @Test(arguments: stores)
@@ -35,8 +47,12 @@ import Testing
                 for (index, phone) in phones.enumerated() {
                     if index % 10 == 0 { group.addTask { try await server.services.autoRenew.runDue() } }
                     group.addTask {
-                        let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
-                                                            json: #"{"to": ["\#(phone)"], "body": "Pool closed today", "override_sending_hours": true}"#)
+                        let sent = try await server.request(
+                            .post,
+                            "/v1/messages",
+                            key: org.ownerKey,
+                            json: #"{"to": ["\#(phone)"], "body": "Pool closed today", "override_sending_hours": true}"#
+                        )
                         #expect(sent.status == .created, "\(sent.text)")
                     }
                 }
@@ -49,7 +65,12 @@ import Testing
             #expect(try await server.services.stores.billing.sandboxChargeCount(succeeded: true) == 1)
 
             // Back above the threshold the setting re-arms: the next crossing buys again.
-            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -460), reason: "correction", actor: .system)
+            _ = try await server.services.credits.adjust(
+                org.id,
+                credits: Credits(credits: -460),
+                reason: "correction",
+                actor: .system
+            )
             await server.services.autoRenew.check(org.id)
             #expect(try await server.services.autoRenew.runDue() == 1)
             #expect(try await AutoRenewTests.autoRenewPurchases(server, org).count == 2)
@@ -65,15 +86,22 @@ import Testing
             try await server.fund(org, credits: 150)
             try await BillingTests.putCard(server, org, "4242424242424242")
             #expect(try await AutoRenewTests.autoRenew(server, org, credits: 500, threshold: 100).status == .ok)
-            _ = try await server.services.credits.adjust(org.id, credits: Credits(credits: -60), reason: "spent", actor: .system)
+            _ = try await server.services.credits.adjust(
+                org.id,
+                credits: Credits(credits: -60),
+                reason: "spent",
+                actor: .system
+            )
             // Every spend below the threshold checks; only the first counts as a crossing, even
             // one that observed the low balance late (a direct trip stands for it).
             for _ in 0..<5 { await server.services.autoRenew.check(org.id) }
             #expect(try await server.services.stores.autoRenew.trip(org.id, at: server.clock.now) == nil)
             #expect(try await server.services.stores.autoRenew.settings(org.id)?.crossings == 1)
             #expect(try await server.services.autoRenew.runDue() == 1)
-            #expect(try await server.services.stores.autoRenew.trip(org.id, at: server.clock.now) != nil,
-                    "after the purchase the balance is above the threshold and the setting is armed again")
+            #expect(
+                try await server.services.stores.autoRenew.trip(org.id, at: server.clock.now) != nil,
+                "after the purchase the balance is above the threshold and the setting is armed again"
+            )
         }
     }
 
@@ -89,10 +117,16 @@ import Testing
             let settings = try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()
             #expect(settings["enabled"] as? Bool == false)
             #expect(settings["failed_purchase"] is String)
-            let log = try await server.request(.get, "/v1/audit-log?action=credits.auto_renew_failed", key: org.ownerKey).list()
-            #expect(log.compactMap { $0["message"] as? String } == [
-                "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information.",
-            ])
+            let log = try await server.request(
+                .get,
+                "/v1/audit-log?action=credits.auto_renew_failed",
+                key: org.ownerKey
+            ).list()
+            #expect(
+                log.compactMap { $0["message"] as? String } == [
+                    "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information."
+                ]
+            )
             let notices = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
             #expect(notices.map { $0["code"] as? String } == ["auto_renew_failed"])
             #expect(try await server.pool(org)["available"] as? Double == 50)
@@ -104,8 +138,15 @@ import Testing
             #expect(restored["enabled"] as? Bool == true)
             #expect(restored["failed_purchase"] == nil)
             #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().isEmpty)
-            #expect(try await server.services.autoRenew.runDue() == 0, "the retry was the purchase; nothing else is due")
-            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["status"] as? String } == ["succeeded", "failed"])
+            #expect(
+                try await server.services.autoRenew.runDue() == 0,
+                "the retry was the purchase; nothing else is due"
+            )
+            #expect(
+                try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["status"] as? String } == [
+                    "succeeded", "failed",
+                ]
+            )
         }
     }
 
@@ -113,17 +154,34 @@ import Testing
     func badAutoRenewSettingsAreRefused(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 200, threshold: 100).errorCode == "payment_method_required")
+            #expect(
+                try await AutoRenewTests.autoRenew(server, org, credits: 200, threshold: 100).errorCode
+                    == "payment_method_required"
+            )
             try await BillingTests.putCard(server, org, "4242424242424242")
-            #expect(try await AutoRenewTests.autoRenew(server, org, credits: 50, threshold: 100).errorCode == "purchase_below_minimum")
-            let weekly = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
-                                                  json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "weekly"}"#)
+            #expect(
+                try await AutoRenewTests.autoRenew(server, org, credits: 50, threshold: 100).errorCode
+                    == "purchase_below_minimum"
+            )
+            let weekly = try await server.request(
+                .put,
+                "/v1/credits/auto-renew",
+                key: org.ownerKey,
+                json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "weekly"}"#
+            )
             #expect(weekly.status == .unprocessableContent)
             let staff = try await server.addStaff(org, role: .staff)
-            let forbidden = try await server.request(.put, "/v1/credits/auto-renew", key: staff.key,
-                                                     json: #"{"enabled": true, "credits": 200, "threshold": 100}"#)
+            let forbidden = try await server.request(
+                .put,
+                "/v1/credits/auto-renew",
+                key: staff.key,
+                json: #"{"enabled": true, "credits": 200, "threshold": 100}"#
+            )
             #expect(forbidden.status == .forbidden)
-            #expect(try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()["enabled"] as? Bool == false)
+            #expect(
+                try await server.request(.get, "/v1/credits/auto-renew", key: org.ownerKey).object()["enabled"] as? Bool
+                    == false
+            )
         }
     }
 
@@ -131,13 +189,24 @@ import Testing
     func lowAndEmptyBalancesShowNotices(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().map { $0["code"] as? String } == ["out_of_credits"])
+            #expect(
+                try await server.request(.get, "/v1/notices", key: org.ownerKey).list().map { $0["code"] as? String }
+                    == ["out_of_credits"]
+            )
             try await server.fund(org, credits: 20)
             #expect(try await server.request(.get, "/v1/notices", key: org.ownerKey).list().isEmpty)
-            _ = try await server.request(.patch, "/v1/staff/\(org.ownerID)", key: org.ownerKey, json: #"{"low_balance_threshold": 25}"#)
+            _ = try await server.request(
+                .patch,
+                "/v1/staff/\(org.ownerID)",
+                key: org.ownerKey,
+                json: #"{"low_balance_threshold": 25}"#
+            )
             let notices = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
             #expect(notices.map { $0["code"] as? String } == ["low_balance"])
-            #expect(notices.first?["message"] as? String == "The organisation's SMS credit balance is low: 20 credits left (your alert is set below 25).")
+            #expect(
+                notices.first?["message"] as? String
+                    == "The organisation's SMS credit balance is low: 20 credits left (your alert is set below 25)."
+            )
         }
     }
 
@@ -150,25 +219,40 @@ import Testing
             try await BillingTests.putCard(server, org, "4242424242424242")
             let phones = (0..<650).map { "+1415\(300 + $0 / 1000)\(String(format: "%04d", 5000 + $0 % 1000))" }
             try await server.importContacts(org, phones: phones)
-            let set = try await server.request(.put, "/v1/credits/auto-renew", key: org.ownerKey,
-                                               json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#)
+            let set = try await server.request(
+                .put,
+                "/v1/credits/auto-renew",
+                key: org.ownerKey,
+                json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#
+            )
             #expect(set.status == .ok, "\(set.text)")
-            #expect(try await server.pool(org)["overdraft_limit"] as? Double == 2000, "sending continues on a bounded overdraft line")
+            #expect(
+                try await server.pool(org)["overdraft_limit"] as? Double == 2000,
+                "sending continues on a bounded overdraft line"
+            )
 
             func send(_ numbers: ArraySlice<String>) async throws {
-                let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
-                                                    json: try jsonText(["to": Array(numbers), "body": "Snow day", "override_sending_hours": true]))
+                let sent = try await server.request(
+                    .post,
+                    "/v1/messages",
+                    key: org.ownerKey,
+                    json: try jsonText(["to": Array(numbers), "body": "Snow day", "override_sending_hours": true])
+                )
                 #expect(sent.status == .created, "\(sent.text)")
             }
-            try await send(phones[0..<250])                      // 50 left: 50 below the threshold → 200 will be bought
-            try await send(phones[250..<450])                    // −150: 250 below → 400 will be bought
+            try await send(phones[0..<250])  // 50 left: 50 below the threshold → 200 will be bought
+            try await send(phones[250..<450])  // −150: 250 below → 400 will be bought
             #expect(try await AutoRenewTests.net(server, org) == -150, "150 credits into the overdraft line")
-            let notices = try await server.request(.get, "/v1/mail", key: org.ownerKey).list().compactMap { $0["subject"] as? String }
-            #expect(notices == ["Auto-renew will purchase 400 SMS credits", "Auto-renew will purchase 200 SMS credits"])
+            let notices = try await server.request(.get, "/v1/mail", key: org.ownerKey).list().compactMap {
+                $0["subject"] as? String
+            }
+            #expect(
+                notices == ["Auto-renew will purchase 400 SMS credits", "Auto-renew will purchase 200 SMS credits"]
+            )
 
-            server.clock.set(PlanTests.date("2026-12-01T15:59:59Z"))   // 09:59:59 CST
+            server.clock.set(PlanTests.date("2026-12-01T15:59:59Z"))  // 09:59:59 CST
             #expect(try await server.services.autoRenew.runDue() == 0)
-            server.clock.set(PlanTests.date("2026-12-01T16:00:00Z"))   // 10:00 CST
+            server.clock.set(PlanTests.date("2026-12-01T16:00:00Z"))  // 10:00 CST
             #expect(try await server.services.autoRenew.runDue() == 1)
             #expect(try await server.services.autoRenew.runDue() == 0, "one purchase a month")
             #expect(try await AutoRenewTests.net(server, org) == 250)
@@ -176,12 +260,14 @@ import Testing
             #expect(purchases.map { $0["credits"] as? Int } == [400])
 
             // Daylight saving time: in April 10:00 Central is 15:00 UTC.
-            try await send(phones[450..<650])                    // 50 left
+            try await send(phones[450..<650])  // 50 left
             server.clock.set(PlanTests.date("2027-04-01T14:59:59Z"))
             #expect(try await server.services.autoRenew.runDue() == 0)
             server.clock.set(PlanTests.date("2027-04-01T15:00:00Z"))
             #expect(try await server.services.autoRenew.runDue() == 1)
-            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["credits"] as? Int } == [200, 400])
+            #expect(
+                try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["credits"] as? Int } == [200, 400]
+            )
             #expect(try await AutoRenewTests.net(server, org) == 250)
             #expect(try await server.verifyLedger() == [])
         }

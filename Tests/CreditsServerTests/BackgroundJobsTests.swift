@@ -21,7 +21,8 @@ import Testing
     }
 
     /// The reconciliation job, failing as if the gateway threw in the middle of it.
-    static func failingReconciliation(_ jobs: [BackgroundJob], attempts: Counter = Counter()) throws -> [BackgroundJob] {
+    static func failingReconciliation(_ jobs: [BackgroundJob], attempts: Counter = Counter()) throws -> [BackgroundJob]
+    {
         var jobs = jobs
         let index = try #require(jobs.firstIndex { $0.name == "purchase reconciliation" })
         jobs[index].pass = {
@@ -34,8 +35,16 @@ import Testing
 
     /// A plan whose first cycle has begun, and plan credits whose cycle has ended.
     static func dueWork(_ server: TestServer, _ org: TestServer.Org) async throws {
-        _ = try await server.services.plans.setPlan(org.id, name: "Starter", credits: 100, cycle: .monthly, rolloverProtection: false,
-                                                   startsAt: server.clock.now, active: true, actor: .system)
+        _ = try await server.services.plans.setPlan(
+            org.id,
+            name: "Starter",
+            credits: 100,
+            cycle: .monthly,
+            rolloverProtection: false,
+            startsAt: server.clock.now,
+            active: true,
+            actor: .system
+        )
     }
 
     @Test(arguments: stores)
@@ -44,7 +53,11 @@ import Testing
             let org = try await server.makeOrganization()
             try await BackgroundJobsTests.dueWork(server, org)
             let jobs = try BackgroundJobsTests.failingReconciliation(server.services.backgroundJobs())
-            #expect(jobs.map(\.name).firstIndex(of: "purchase reconciliation")! < jobs.map(\.name).firstIndex(of: "session expiry")!)
+            #expect(
+                jobs.map(\.name).firstIndex(of: "purchase reconciliation")! < jobs.map(\.name).firstIndex(
+                    of: "session expiry"
+                )!
+            )
 
             let outcomes = await jobs.runEachOnce()
             #expect(throws: PaymentError.self) { try outcomes["purchase reconciliation"]?.get() }
@@ -67,10 +80,15 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
             let attempts = Counter()
-            let jobs = try BackgroundJobsTests.failingReconciliation(server.services.backgroundJobs(), attempts: attempts)
+            let jobs = try BackgroundJobsTests.failingReconciliation(
+                server.services.backgroundJobs(),
+                attempts: attempts
+            )
             var logger = Logger(label: "jobs-test")
             logger.logLevel = .critical
-            let group = ServiceGroup(configuration: .init(services: jobs.map { JobService(job: $0, logger: logger) }, logger: logger))
+            let group = ServiceGroup(
+                configuration: .init(services: jobs.map { JobService(job: $0, logger: logger) }, logger: logger)
+            )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 try await BackgroundJobsTests.dueWork(server, org)

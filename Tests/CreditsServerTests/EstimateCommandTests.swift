@@ -24,12 +24,12 @@ import Testing
 
     @Test func jsonLinesAnswerEachLineAndGoOnAfterABadOne() async throws {
         let input = """
-        {"text": "Hello World"}
-        not json
-        {"text": "😜23456789012345678901234567890123456789012345678901234567890123456789012", "channel": "toll-free"}
-        {"text": ""}
-        {"text": "“Hi” it’s", "smart_encoding": true}
-        """
+            {"text": "Hello World"}
+            not json
+            {"text": "😜23456789012345678901234567890123456789012345678901234567890123456789012", "channel": "toll-free"}
+            {"text": ""}
+            {"text": "“Hi” it’s", "smart_encoding": true}
+            """
         let output = try await CommandLineTool.run(["estimate", "--jsonl"], input: input + "\n")
         #expect(output.status == 0)
         let lines = output.standardOutput.split(separator: "\n")

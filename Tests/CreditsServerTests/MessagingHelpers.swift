@@ -11,17 +11,32 @@ import Testing
 
 extension TestServer {
     /// Imports opted-in contacts into a group.
-    func importContacts(_ org: Org, phones: [String], group: String = "families", consent: String = "opted_in") async throws {
-        let rows = phones.enumerated().map { index, phone in ["name": "Parent \(index)", "first_name": "P\(index)", "phone": phone, "groups": [group]] as [String: Any] }
-        let response = try await request(.post, "/v1/contacts/import", key: org.ownerKey, json: try jsonText(["contacts": rows, "consent": consent]))
+    func importContacts(_ org: Org, phones: [String], group: String = "families", consent: String = "opted_in")
+        async throws
+    {
+        let rows = phones.enumerated().map { index, phone in
+            ["name": "Parent \(index)", "first_name": "P\(index)", "phone": phone, "groups": [group]] as [String: Any]
+        }
+        let response = try await request(
+            .post,
+            "/v1/contacts/import",
+            key: org.ownerKey,
+            json: try jsonText(["contacts": rows, "consent": consent])
+        )
         #expect(response.status == .created, "\(response.text)")
     }
 
     /// Posts a Twilio-shaped callback signed with the Simulator's token.
     @discardableResult
-    func callback(_ path: String, _ parameters: [String: String], signed: Bool = true, signedFor base: String? = nil) async throws -> TestResponse {
+    func callback(_ path: String, _ parameters: [String: String], signed: Bool = true, signedFor base: String? = nil)
+        async throws -> TestResponse
+    {
         let token = services.simulator?.authToken ?? ""
-        let signature = TwilioSignature.sign(url: (base ?? services.baseURL) + path, parameters: parameters, authToken: token)
+        let signature = TwilioSignature.sign(
+            url: (base ?? services.baseURL) + path,
+            parameters: parameters,
+            authToken: token
+        )
         var fields = HTTPFields()
         fields[.contentType] = "application/x-www-form-urlencoded"
         if signed { fields[HTTPField.Name("X-Twilio-Signature")!] = signature }
@@ -33,8 +48,10 @@ extension TestServer {
     @discardableResult
     func inbound(_ org: Org, from: String, _ text: String) async throws -> TestResponse {
         let number = try await services.sendingNumbers.sendingNumber(org.id)
-        return try await callback("/webhooks/simulator/inbound",
-                                  ["MessageSid": "SMin\(UUID().uuidString.prefix(12))", "From": from, "To": number, "Body": text])
+        return try await callback(
+            "/webhooks/simulator/inbound",
+            ["MessageSid": "SMin\(UUID().uuidString.prefix(12))", "From": from, "To": number, "Body": text]
+        )
     }
 
     func pool(_ org: Org) async throws -> [String: Any] {

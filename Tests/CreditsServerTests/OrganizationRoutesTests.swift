@@ -18,7 +18,10 @@ import Testing
             #expect(object["name"] as? String == "Bright Stars Gym")
             #expect((object["me"] as? [String: Any])?["role"] as? String == "owner")
             let settings = try #require(object["sms_settings"] as? [String: Any])
-            #expect((settings["opt_out_reply"] as? String)?.hasPrefix("You have opted out of text messages from our system") == true)
+            #expect(
+                (settings["opt_out_reply"] as? String)?.hasPrefix("You have opted out of text messages from our system")
+                    == true
+            )
         }
     }
 
@@ -26,10 +29,15 @@ import Testing
     func smsSettingsChangeAndAreAudited(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            let response = try await server.request(.patch, "/v1/organization/sms-settings", key: org.ownerKey, json: """
-                {"header": "Bright Stars Gym", "footer": "To opt out, reply STOP.", "smart_encoding": true,
-                 "sending_hours": {"start": "08:00", "end": "20:00", "days": ["mon", "tue", "wed", "thu", "fri"]}}
-                """)
+            let response = try await server.request(
+                .patch,
+                "/v1/organization/sms-settings",
+                key: org.ownerKey,
+                json: """
+                    {"header": "Bright Stars Gym", "footer": "To opt out, reply STOP.", "smart_encoding": true,
+                     "sending_hours": {"start": "08:00", "end": "20:00", "days": ["mon", "tue", "wed", "thu", "fri"]}}
+                    """
+            )
             #expect(response.status == .ok, "\(response.text)")
             let settings = try #require(try response.object()["sms_settings"] as? [String: Any])
             #expect(settings["header"] as? String == "Bright Stars Gym")
@@ -62,12 +70,20 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
             for (body, status, field, code) in OrganizationRoutesTests.badSettings {
-                let response = try await server.request(.patch, "/v1/organization/sms-settings", key: org.ownerKey, json: body)
+                let response = try await server.request(
+                    .patch,
+                    "/v1/organization/sms-settings",
+                    key: org.ownerKey,
+                    json: body
+                )
                 #expect(response.status.code == status, "\(body): \(response.text)")
                 #expect(response.errorCode == code, "\(body): \(response.text)")
                 if let field { #expect(response.errorField == field, "\(body): \(response.text)") }
             }
-            let settings = try #require(try await server.request(.get, "/v1/organization", key: org.ownerKey).object()["sms_settings"] as? [String: Any])
+            let settings = try #require(
+                try await server.request(.get, "/v1/organization", key: org.ownerKey).object()["sms_settings"]
+                    as? [String: Any]
+            )
             #expect(settings["header"] as? String == "")
         }
     }
@@ -77,7 +93,12 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
             let staff = try await server.addStaff(org, role: .staff)
-            let response = try await server.request(.patch, "/v1/organization/sms-settings", key: staff.key, json: #"{"header": "x"}"#)
+            let response = try await server.request(
+                .patch,
+                "/v1/organization/sms-settings",
+                key: staff.key,
+                json: #"{"header": "x"}"#
+            )
             #expect(response.status == .forbidden)
             #expect(response.errorCode == "forbidden")
         }
@@ -87,7 +108,9 @@ import Testing
     func requestsWithoutAValidKeyAreUnauthorized(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            for key in [nil, "nonsense", "tc_0000000000000000_" + String(repeating: "0", count: 48), org.ownerKey + "0"] {
+            for key in [
+                nil, "nonsense", "tc_0000000000000000_" + String(repeating: "0", count: 48), org.ownerKey + "0",
+            ] {
                 let response = try await server.request(.get, "/v1/organization", key: key)
                 #expect(response.status == .unauthorized)
                 #expect(response.errorCode == "unauthorized")
@@ -99,7 +122,12 @@ import Testing
     func aRevokedKeyStopsWorking(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            let created = try await server.request(.post, "/v1/api-keys", key: org.ownerKey, json: #"{"name": "Zapier"}"#)
+            let created = try await server.request(
+                .post,
+                "/v1/api-keys",
+                key: org.ownerKey,
+                json: #"{"name": "Zapier"}"#
+            )
             let object = try created.object()
             let key = try #require(object["api_key"] as? String)
             #expect(try await server.request(.get, "/v1/organization", key: key).status == .ok)

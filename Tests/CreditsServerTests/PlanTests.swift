@@ -12,9 +12,23 @@ import Testing
 
     static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
-    static func plan(_ server: TestServer, _ org: TestServer.Org, credits: Int64 = 100, rollover: Bool = false, startsAt: Date? = nil) async throws {
-        _ = try await server.services.plans.setPlan(org.id, name: "Starter", credits: credits, cycle: .monthly, rolloverProtection: rollover,
-                                                    startsAt: startsAt, active: true, actor: .system)
+    static func plan(
+        _ server: TestServer,
+        _ org: TestServer.Org,
+        credits: Int64 = 100,
+        rollover: Bool = false,
+        startsAt: Date? = nil
+    ) async throws {
+        _ = try await server.services.plans.setPlan(
+            org.id,
+            name: "Starter",
+            credits: credits,
+            cycle: .monthly,
+            rolloverProtection: rollover,
+            startsAt: startsAt,
+            active: true,
+            actor: .system
+        )
     }
 
     @Test(arguments: stores)
@@ -34,15 +48,23 @@ import Testing
             try await server.importContacts(org, phones: ["+14155550123"])
             let send = #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#
             server.clock.set(PlanTests.date("2026-12-18T05:59:59Z"))
-            #expect(try await server.request(.post, "/v1/messages", key: org.ownerKey, json: send).status == .created, "a second before: still there")
+            #expect(
+                try await server.request(.post, "/v1/messages", key: org.ownerKey, json: send).status == .created,
+                "a second before: still there"
+            )
             server.clock.set(PlanTests.date("2026-12-18T06:00:00Z"))
             let late = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: send)
-            #expect(late.status.code == 402, "at the instant itself the plan credits no longer count, worker or not: \(late.text)")
+            #expect(
+                late.status.code == 402,
+                "at the instant itself the plan credits no longer count, worker or not: \(late.text)"
+            )
 
             #expect(try await server.services.plans.runExpiry() == 1)
             #expect(try await server.services.plans.runExpiry() == 0)
             let log = try await server.request(.get, "/v1/audit-log?action=credits.expired", key: org.ownerKey).list()
-            #expect(log.compactMap { $0["message"] as? String } == ["99 plan credits expired at the end of their cycle."])
+            #expect(
+                log.compactMap { $0["message"] as? String } == ["99 plan credits expired at the end of their cycle."]
+            )
             let lines = try await server.request(.get, "/v1/billing/transactions", key: org.ownerKey).list()
             #expect(lines.map { $0["type"] as? String } == ["grant", "expiry"])
             #expect(lines.map { $0["credits"] as? Double } == [100, -99])
@@ -60,7 +82,12 @@ import Testing
             try await PlanTests.plan(server, org)
             try await server.services.plans.runCycles()
             try await server.importContacts(org, phones: ["+14155550123"])
-            _ = try await server.request(.post, "/v1/messages", key: org.ownerKey, json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#)
+            _ = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#
+            )
             let lots = try #require(try await server.pool(org)["lots"] as? [[String: Any]])
             #expect(lots.first { $0["kind"] as? String == "plan" }?["held"] as? Double == 1)
             #expect(lots.first { $0["kind"] as? String == "purchased" }?["held"] as? Double == 0)
@@ -78,10 +105,17 @@ import Testing
             // Aug, Sep, Oct and the current November cycle, for each organisation.
             #expect(try await server.services.plans.runCycles() == 8)
             #expect(try await server.services.plans.runCycles() == 0)
-            #expect(try await server.pool(expiring)["posted"] as? Double == 100, "past cycles' credits would have expired: only this cycle's")
-            let missed = try await server.request(.get, "/v1/audit-log?action=plan.missed", key: expiring.ownerKey).list()
+            #expect(
+                try await server.pool(expiring)["posted"] as? Double == 100,
+                "past cycles' credits would have expired: only this cycle's"
+            )
+            let missed = try await server.request(.get, "/v1/audit-log?action=plan.missed", key: expiring.ownerKey)
+                .list()
             #expect(missed.count == 3)
-            #expect(try await server.pool(protected)["posted"] as? Double == 400, "with rollover protection every cycle counts")
+            #expect(
+                try await server.pool(protected)["posted"] as? Double == 400,
+                "with rollover protection every cycle counts"
+            )
             let lots = try #require(try await server.pool(protected)["lots"] as? [[String: Any]])
             #expect(lots.allSatisfy { $0["expires_at"] == nil })
         }
@@ -93,7 +127,12 @@ import Testing
             let org = try await server.makeOrganization(mode: .individual)
             let staff = try await server.addStaff(org, role: .staff)
             try await server.fund(org, credits: 100)
-            let patched = try await server.request(.patch, "/v1/staff/\(staff.id)", key: org.ownerKey, json: #"{"credits_per_month": 20}"#)
+            let patched = try await server.request(
+                .patch,
+                "/v1/staff/\(staff.id)",
+                key: org.ownerKey,
+                json: #"{"credits_per_month": 20}"#
+            )
             #expect(patched.status == .ok, "\(patched.text)")
             try await PlanTests.plan(server, org)
             try await server.services.plans.runCycles()
@@ -101,7 +140,10 @@ import Testing
             let view = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()
             let wallet = (view["wallets"] as? [[String: Any]])?.first { $0["staff_id"] as? String == staff.id }
             #expect(wallet?["posted"] as? Double == 20)
-            #expect((view["pool"] as? [String: Any])?["posted"] as? Double == 180, "100 funded + 100 granted − 20 allotted, once")
+            #expect(
+                (view["pool"] as? [String: Any])?["posted"] as? Double == 180,
+                "100 funded + 100 granted − 20 allotted, once"
+            )
         }
     }
 
@@ -118,8 +160,12 @@ import Testing
             server.clock.set(PlanTests.date("2026-12-18T06:00:01Z"))
             #expect(try await server.services.plans.runExpiry() == 0)
             try await server.importContacts(org, phones: ["+14155550123"])
-            let sent = try await server.request(.post, "/v1/messages", key: org.ownerKey,
-                                                json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#)
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#
+            )
             #expect(sent.status == .created, "the protected credits are still there after the cycle ends")
         }
     }

@@ -2,8 +2,8 @@ import CreditsCore
 import CreditsServer
 import CreditsServices
 import CreditsStore
-import HummingbirdTesting
 import Foundation
+import HummingbirdTesting
 import TestSupport
 import Testing
 
@@ -14,20 +14,30 @@ import Testing
     func staffAreAddedListedChangedAndDeleted(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            let created = try await server.request(.post, "/v1/staff", key: org.ownerKey,
-                                                   json: #"{"name": "Dana Lee", "email": "Dana@Example.com", "role": "billing"}"#)
+            let created = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "Dana Lee", "email": "Dana@Example.com", "role": "billing"}"#
+            )
             #expect(created.status == .created)
             let staff = try created.object()
             let id = try #require(staff["id"] as? String)
             #expect(staff["email"] as? String == "dana@example.com")
             #expect(staff["permissions"] as? [String] == ["manage_user_credits", "purchase_credits", "view_logs"])
             #expect(try await server.request(.get, "/v1/staff", key: org.ownerKey).list().count == 2)
-            let changed = try await server.request(.patch, "/v1/staff/\(id)", key: org.ownerKey, json: #"{"role": "staff", "name": "Dana L."}"#)
+            let changed = try await server.request(
+                .patch,
+                "/v1/staff/\(id)",
+                key: org.ownerKey,
+                json: #"{"role": "staff", "name": "Dana L."}"#
+            )
             #expect(try changed.object()["permissions"] as? [String] == ["send_mass_texts"])
             #expect(try changed.object()["name"] as? String == "Dana L.")
             #expect(try await server.request(.delete, "/v1/staff/\(id)", key: org.ownerKey).status == .noContent)
             #expect(try await server.request(.get, "/v1/staff/\(id)", key: org.ownerKey).status == .notFound)
-            let actions = try await server.request(.get, "/v1/audit-log?action=staff", key: org.ownerKey).list().compactMap { $0["action"] as? String }
+            let actions = try await server.request(.get, "/v1/audit-log?action=staff", key: org.ownerKey).list()
+                .compactMap { $0["action"] as? String }
             #expect(actions == ["staff.created", "staff.updated", "staff.deleted"])
         }
     }
@@ -36,13 +46,27 @@ import Testing
     func aDuplicateEmailOrBadInputIsRefused(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
-            let again = try await server.request(.post, "/v1/staff", key: org.ownerKey,
-                                                 json: #"{"name": "X", "email": "owner@brightstarsgym.example", "role": "staff"}"#)
+            let again = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "X", "email": "owner@brightstarsgym.example", "role": "staff"}"#
+            )
             #expect(again.status == .conflict)
-            let badEmail = try await server.request(.post, "/v1/staff", key: org.ownerKey, json: #"{"name": "X", "email": "nope", "role": "staff"}"#)
+            let badEmail = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "X", "email": "nope", "role": "staff"}"#
+            )
             #expect(badEmail.status == .unprocessableContent)
             #expect(badEmail.errorField == "email")
-            let badRole = try await server.request(.post, "/v1/staff", key: org.ownerKey, json: #"{"name": "X", "email": "x@y.co", "role": "king"}"#)
+            let badRole = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "X", "email": "x@y.co", "role": "king"}"#
+            )
             #expect(badRole.status == .unprocessableContent)
             #expect(badRole.errorField == "role")
             let missing = try await server.request(.post, "/v1/staff", key: org.ownerKey, json: #"{"name": "X"}"#)
@@ -67,14 +91,31 @@ import Testing
             for (key, action, allowed) in cases {
                 let response: TestResponse
                 switch action {
-                case "settings": response = try await server.request(.patch, "/v1/organization/sms-settings", key: key, json: #"{"header": "Hi"}"#)
+                case "settings":
+                    response = try await server.request(
+                        .patch,
+                        "/v1/organization/sms-settings",
+                        key: key,
+                        json: #"{"header": "Hi"}"#
+                    )
                 case "audit": response = try await server.request(.get, "/v1/audit-log", key: key)
-                default: response = try await server.request(.post, "/v1/staff", key: key, json: #"{"name": "N", "email": "n\#(UUID().uuidString.prefix(4))@x.co", "role": "staff"}"#)
+                default:
+                    response = try await server.request(
+                        .post,
+                        "/v1/staff",
+                        key: key,
+                        json: #"{"name": "N", "email": "n\#(UUID().uuidString.prefix(4))@x.co", "role": "staff"}"#
+                    )
                 }
                 #expect((response.status.code < 300) == allowed, "\(action) with \(key.prefix(10)): \(response.status)")
                 if !allowed { #expect(response.status == .forbidden) }
             }
-            let promote = try await server.request(.patch, "/v1/staff/\(staff.id)", key: admin.key, json: #"{"role": "owner"}"#)
+            let promote = try await server.request(
+                .patch,
+                "/v1/staff/\(staff.id)",
+                key: admin.key,
+                json: #"{"role": "owner"}"#
+            )
             #expect(promote.status == .forbidden, "only an owner makes owners")
         }
     }
@@ -85,8 +126,13 @@ import Testing
             let org = try await server.makeOrganization(mode: .individual)
             try await server.fund(org, credits: 100)
             let staff = try await server.addStaff(org, role: .staff)
-            let transfer = try await server.request(.post, "/v1/credits/transfers", key: org.ownerKey,
-                                                    json: #"{"from": "pool", "to": "\#(staff.id)", "credits": 30}"#, headers: ["Idempotency-Key": "t1"])
+            let transfer = try await server.request(
+                .post,
+                "/v1/credits/transfers",
+                key: org.ownerKey,
+                json: #"{"from": "pool", "to": "\#(staff.id)", "credits": 30}"#,
+                headers: ["Idempotency-Key": "t1"]
+            )
             #expect(transfer.status == .created, "\(transfer.text)")
             #expect(try await server.request(.delete, "/v1/staff/\(staff.id)", key: org.ownerKey).status == .noContent)
             let credits = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()
@@ -106,11 +152,33 @@ import Testing
             try await server.fund(org, credits: 120)
             let first = try await server.addStaff(org, role: .staff)
             let second = try await server.addStaff(org, role: .staff)
-            #expect(try await server.request(.patch, "/v1/staff/\(first.id)", key: org.ownerKey, json: #"{"credits_per_month": 100}"#).status == .ok)
-            let tooMuch = try await server.request(.patch, "/v1/staff/\(second.id)", key: org.ownerKey, json: #"{"credits_per_month": 21}"#)
+            #expect(
+                try await server.request(
+                    .patch,
+                    "/v1/staff/\(first.id)",
+                    key: org.ownerKey,
+                    json: #"{"credits_per_month": 100}"#
+                ).status == .ok
+            )
+            let tooMuch = try await server.request(
+                .patch,
+                "/v1/staff/\(second.id)",
+                key: org.ownerKey,
+                json: #"{"credits_per_month": 21}"#
+            )
             #expect(tooMuch.status == .unprocessableContent)
-            #expect(try (tooMuch.object()["error"] as? [String: Any])?["message"] as? String == "Credits per month cannot be greater than 20.")
-            #expect(try await server.request(.patch, "/v1/staff/\(second.id)", key: org.ownerKey, json: #"{"credits_per_month": 20}"#).status == .ok)
+            #expect(
+                try (tooMuch.object()["error"] as? [String: Any])?["message"] as? String
+                    == "Credits per month cannot be greater than 20."
+            )
+            #expect(
+                try await server.request(
+                    .patch,
+                    "/v1/staff/\(second.id)",
+                    key: org.ownerKey,
+                    json: #"{"credits_per_month": 20}"#
+                ).status == .ok
+            )
             let view = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()
             #expect((view["allotments"] as? [String: Any])?["assigned"] as? Double == 120)
         }

@@ -30,8 +30,12 @@ struct TestServer: Sendable {
     /// Runs `body` against a new server on `store`.
     /// With `live`, the server listens on a free port and runs its workers (dispatch, Simulator
     /// callbacks over HTTP, settlement); otherwise requests go straight to the router.
-    static func with(_ store: TestDatabase, live: Bool = false, configure: @Sendable (inout AppConfiguration) -> Void = { _ in },
-                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    static func with(
+        _ store: TestDatabase,
+        live: Bool = false,
+        configure: @Sendable (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestServer) async throws -> Void
+    ) async throws {
         try await store.with { database, url in
             var configuration = AppConfiguration()
             configuration.database = url
@@ -43,7 +47,12 @@ struct TestServer: Sendable {
             configuration.simulatorDelay = .milliseconds(5)
             configuration.simulatorRegistrationDelay = 2
             configure(&configuration)
-            let services = try await AppServices.build(configuration: configuration, database: database, now: { clock.now }, logger: logger)
+            let services = try await AppServices.build(
+                configuration: configuration,
+                database: database,
+                now: { clock.now },
+                logger: logger
+            )
             let application = buildApplication(services: services)
             try await application.test(live ? .live : .router) { client in
                 try await body(TestServer(services: services, client: client, clock: clock))
@@ -58,37 +67,71 @@ struct TestServer: Sendable {
         let ownerID: String
     }
 
-    func makeOrganization(_ name: String = "Bright Stars Gym", country: Country = .us, mode: CreditMode = .shared) async throws -> Org {
+    func makeOrganization(_ name: String = "Bright Stars Gym", country: Country = .us, mode: CreditMode = .shared)
+        async throws -> Org
+    {
         let created = try await services.administration.createOrganization(
-            name: name, country: country, timeZone: "America/Chicago", creditMode: mode, ownerName: "Olive Owner",
-            ownerEmail: "owner@\(AdministrationService.accountName(name)).example", ownerPassword: "correct horse battery", actor: .system)
+            name: name,
+            country: country,
+            timeZone: "America/Chicago",
+            creditMode: mode,
+            ownerName: "Olive Owner",
+            ownerEmail: "owner@\(AdministrationService.accountName(name)).example",
+            ownerPassword: "correct horse battery",
+            actor: .system
+        )
         return Org(id: created.organization.id, ownerKey: created.apiKey, ownerID: created.owner.id)
     }
 
     /// Adds operator credits to an organisation's pool.
     func fund(_ org: Org, credits: Int64) async throws {
-        _ = try await services.credits.adjust(org.id, credits: Credits(credits: credits), reason: "test credits", actor: .system)
+        _ = try await services.credits.adjust(
+            org.id,
+            credits: Credits(credits: credits),
+            reason: "test credits",
+            actor: .system
+        )
     }
 
     /// Sends a request and returns the response.
     @discardableResult
-    func request(_ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil, headers: [String: String] = [:]) async throws -> TestResponse {
+    func request(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: String?,
+        json: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> TestResponse {
         var fields = HTTPFields()
         if let key { fields[.authorization] = "Bearer \(key)" }
         if json != nil { fields[.contentType] = "application/json" }
         for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
-        return try await client.execute(uri: uri, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+        return try await client.execute(
+            uri: uri,
+            method: method,
+            headers: fields,
+            body: json.map { ByteBuffer(string: $0) }
+        )
     }
 
     /// A staff member with their own key.
-    func addStaff(_ org: Org, role: Role, email: String = "staff\(UUID().uuidString.prefix(6))@example.com",
-                  permissions: [Permission]? = nil) async throws -> (id: String, key: String) {
+    func addStaff(
+        _ org: Org,
+        role: Role,
+        email: String = "staff\(UUID().uuidString.prefix(6))@example.com",
+        permissions: [Permission]? = nil
+    ) async throws -> (id: String, key: String) {
         var body: [String: Any] = ["name": "Sam \(role.rawValue)", "email": email, "role": role.rawValue]
         if let permissions { body["permissions"] = permissions.map(\.rawValue) }
         let created = try await request(.post, "/v1/staff", key: org.ownerKey, json: try jsonText(body))
         #expect(created.status == .created, "\(created.text)")
         let id = try created.object()["id"] as? String ?? ""
-        let key = try await request(.post, "/v1/api-keys", key: org.ownerKey, json: try jsonText(["name": "key for \(id)", "staff_id": id]))
+        let key = try await request(
+            .post,
+            "/v1/api-keys",
+            key: org.ownerKey,
+            json: try jsonText(["name": "key for \(id)", "staff_id": id])
+        )
         return (id, try key.object()["api_key"] as? String ?? "")
     }
 }
@@ -126,7 +169,10 @@ extension TestResponse {
     var text: String { body.getString(at: body.readerIndex, length: body.readableBytes) ?? "" }
 
     func object() throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            "not a JSON object: \(text)"
+        )
     }
 
     func list() throws -> [[String: Any]] {

@@ -22,7 +22,9 @@ struct PortalBrowser: Sendable {
         #expect(signedIn.status == .seeOther, "\(signedIn.text)")
         #expect(browser.cookies["tc_session"] != nil, "no session cookie after signing in")
         let dashboard = try await browser.get("/dashboard")
-        browser.csrf = try #require(PortalBrowser.firstMatch(#"name="csrf-token" content="([0-9a-f]+)""#, in: dashboard.text))
+        browser.csrf = try #require(
+            PortalBrowser.firstMatch(#"name="csrf-token" content="([0-9a-f]+)""#, in: dashboard.text)
+        )
         return browser
     }
 
@@ -40,7 +42,12 @@ struct PortalBrowser: Sendable {
 
     /// A form POST; the page's CSRF token is added unless the fields carry their own `_csrf` or `withToken` is false.
     @discardableResult
-    mutating func post(_ path: String, _ fields: [String: String], withToken: Bool = true, repeated: [(String, String)] = []) async throws -> TestResponse {
+    mutating func post(
+        _ path: String,
+        _ fields: [String: String],
+        withToken: Bool = true,
+        repeated: [(String, String)] = []
+    ) async throws -> TestResponse {
         var pairs = fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + repeated
         if withToken, fields["_csrf"] == nil { pairs.append(("_csrf", csrf)) }
         let body = pairs.map { "\(PortalBrowser.encode($0.0))=\(PortalBrowser.encode($0.1))" }.joined(separator: "&")
@@ -54,13 +61,24 @@ struct PortalBrowser: Sendable {
         return try await send(.post, path, body: json, contentType: "application/json", extra: headers)
     }
 
-    mutating func send(_ method: HTTPRequest.Method, _ path: String, body: String?, contentType: String?, extra: [String: String] = [:]) async throws -> TestResponse {
+    mutating func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        body: String?,
+        contentType: String?,
+        extra: [String: String] = [:]
+    ) async throws -> TestResponse {
         var fields = HTTPFields()
         fields[.accept] = "text/html"
         if let contentType { fields[.contentType] = contentType }
         for (name, value) in extra { if let field = HTTPField.Name(name) { fields[field] = value } }
         if !cookies.isEmpty { fields[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
-        let response = try await server.client.execute(uri: path, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) })
+        let response = try await server.client.execute(
+            uri: path,
+            method: method,
+            headers: fields,
+            body: body.map { ByteBuffer(string: $0) }
+        )
         for header in response.headers[values: .setCookie] {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
             guard let name = pair.first.map(String.init) else { continue }
@@ -79,8 +97,9 @@ struct PortalBrowser: Sendable {
 
     static func firstMatch(_ pattern: String, in text: String) -> String? {
         guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-              let range = Range(match.range(at: 1), in: text) else { return nil }
+            let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+            let range = Range(match.range(at: 1), in: text)
+        else { return nil }
         return String(text[range])
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditsStore
 
 /// The hand-written SQL literals of the SQLite bulk path must never change a statement's meaning.

@@ -10,7 +10,9 @@ import Testing
     @Test(arguments: TestDatabase.available)
     func verifyPassesAfterTheBenchmarkAndNamesAHandTamperedRow(_ store: TestDatabase) async throws {
         try await store.with { database, url in
-            let bench = try await CommandLineTool.run(["bench", "ledger", "--database", url.commandLineValue, "--holds", "500", "--concurrency", "50"])
+            let bench = try await CommandLineTool.run([
+                "bench", "ledger", "--database", url.commandLineValue, "--holds", "500", "--concurrency", "50",
+            ])
             #expect(bench.status == 0, "\(bench.standardError)")
             #expect(bench.standardOutput.contains("reserve:") && bench.standardOutput.contains("holds/s"))
 
@@ -29,7 +31,8 @@ import Testing
     }
 
     @Test func migrateReportsTheSchemaVersion() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString).sqlite").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString).sqlite")
+            .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let first = try await CommandLineTool.run(["migrate", "--database", "sqlite:\(path)"])
         #expect(first.status == 0)

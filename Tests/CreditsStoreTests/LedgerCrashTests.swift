@@ -21,19 +21,27 @@ import Testing
         for limit in [13, 22, 40] {
             try await store.with { database, url in
                 let output = try await CommandLineTool.run(
-                    ["bench", "ledger", "--database", url.commandLineValue, "--holds", "3000", "--concurrency", "64", "--batch", "200"],
-                    environment: ["TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS": "\(limit)"])
+                    [
+                        "bench", "ledger", "--database", url.commandLineValue, "--holds", "3000", "--concurrency", "64",
+                        "--batch", "200",
+                    ],
+                    environment: ["TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS": "\(limit)"]
+                )
                 #expect(output.killedBySignal, "the process must die inside a batch: \(output.standardError)")
                 #expect(output.status == SIGKILL)
 
                 #expect(try await LedgerVerifier(database: database).verify() == [])
-                let counts = try #require(try await database.read { sql in
-                    try await sql.raw("""
-                        SELECT (SELECT COUNT(*) FROM ledger_holds) AS holds,
-                               (SELECT COUNT(*) FROM ledger_transfers WHERE operation = 'reserve') AS reserves,
-                               (SELECT COUNT(*) FROM ledger_hold_portions) AS portions
-                        """).first(decoding: Counts.self)
-                })
+                let counts = try #require(
+                    try await database.read { sql in
+                        try await sql.raw(
+                            """
+                            SELECT (SELECT COUNT(*) FROM ledger_holds) AS holds,
+                                   (SELECT COUNT(*) FROM ledger_transfers WHERE operation = 'reserve') AS reserves,
+                                   (SELECT COUNT(*) FROM ledger_hold_portions) AS portions
+                            """
+                        ).first(decoding: Counts.self)
+                    }
+                )
                 #expect(counts.holds == counts.reserves)
                 #expect(counts.portions == counts.holds)
                 if limit > 20 { #expect(counts.holds > 0, "batches before the kill are durable") }

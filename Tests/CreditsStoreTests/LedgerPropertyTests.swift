@@ -40,7 +40,15 @@ import Testing
                     let now = TimeInterval(index * 60)
                     var requests: [LedgerRequest] = []
                     for code in codes {
-                        requests.append(await LedgerPropertyTests.request(for: Step(code: code), org: org, wallets: wallets, world: world, now: now))
+                        requests.append(
+                            await LedgerPropertyTests.request(
+                                for: Step(code: code),
+                                org: org,
+                                wallets: wallets,
+                                world: world,
+                                now: now
+                            )
+                        )
                     }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for request in requests {
@@ -60,7 +68,13 @@ import Testing
     }
 
     /// Turns a generated step into a ledger request against what exists now.
-    static func request(for step: Step, org: LedgerTestOrganization, wallets: [AccountID], world: World, now: TimeInterval) async -> LedgerRequest {
+    static func request(
+        for step: Step,
+        org: LedgerTestOrganization,
+        wallets: [AccountID],
+        world: World,
+        now: TimeInterval
+    ) async -> LedgerRequest {
         let account = wallets[step.pick % wallets.count]
         let amount = Credits(credits: step.amount)
         let instant = LedgerTestOrganization.t0.addingTimeInterval(now)
@@ -72,18 +86,37 @@ import Testing
             let lot = LotID(Identifier.make("lot_"))
             let expiresAt = instant.addingTimeInterval(TimeInterval(60 * (1 + step.other % 5)))
             await world.add(lot: lot, expiresAt: expiresAt)
-            operation = .deposit(account: account, source: .planGrants, amount: amount, lot: lot, kind: .plan, expiresAt: expiresAt)
+            operation = .deposit(
+                account: account,
+                source: .planGrants,
+                amount: amount,
+                lot: lot,
+                kind: .plan,
+                expiresAt: expiresAt
+            )
         case 1:
             let lot = LotID(Identifier.make("lot_"))
             await world.add(lot: lot, expiresAt: nil)
-            operation = .deposit(account: account, source: .purchases, amount: amount, lot: lot, kind: .purchased, expiresAt: nil)
+            operation = .deposit(
+                account: account,
+                source: .purchases,
+                amount: amount,
+                lot: lot,
+                kind: .purchased,
+                expiresAt: nil
+            )
         case 2:
             operation = .transfer(from: account, to: wallets[step.other % wallets.count], amount: amount)
         case 3, 4:
             let hold = HoldID(Identifier.make("hold_"))
             await world.add(hold: hold)
-            operation = .reserve(hold: hold, account: account, amount: amount, reference: "msg-\(hold)",
-                                 timeoutAt: instant.addingTimeInterval(TimeInterval(60 * (1 + step.other % 4))))
+            operation = .reserve(
+                hold: hold,
+                account: account,
+                amount: amount,
+                reference: "msg-\(hold)",
+                timeoutAt: instant.addingTimeInterval(TimeInterval(60 * (1 + step.other % 4)))
+            )
         case 5 where !holds.isEmpty:
             operation = .post(hold: holds[step.other % holds.count], amount: Credits(milli: Int64(step.pick % 3) * 500))
         case 6 where !holds.isEmpty:
@@ -97,7 +130,13 @@ import Testing
         default:
             operation = .spend(account: account, amount: amount, reference: "call-\(step.code)")
         }
-        return LedgerRequest(organization: org.organization, idempotencyKey: Identifier.make("key_"), operation: operation,
-                             at: instant, actor: "property", memo: operation.name)
+        return LedgerRequest(
+            organization: org.organization,
+            idempotencyKey: Identifier.make("key_"),
+            operation: operation,
+            at: instant,
+            actor: "property",
+            memo: operation.name
+        )
     }
 }

@@ -23,8 +23,15 @@ import Testing
             let org = try await LedgerTestOrganization.make(on: database)
             try await org.buy(10)
             let hold = HoldID(Identifier.make("hold_"))
-            _ = try await org.apply(.reserve(hold: hold, account: org.pool, amount: Credits(credits: 3), reference: "msg-1",
-                                             timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600))).get()
+            _ = try await org.apply(
+                .reserve(
+                    hold: hold,
+                    account: org.pool,
+                    amount: Credits(credits: 3),
+                    reference: "msg-1",
+                    timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
+                )
+            ).get()
             #expect(try await org.account(org.pool)?.pending == Credits(credits: 3))
             let posted = try await org.apply(.post(hold: hold, amount: Credits(credits: 2)), at: 5).get()
             #expect(posted.released == Credits(credits: 1))
@@ -40,11 +47,22 @@ import Testing
         try await store.with { database, _ in
             let org = try await LedgerTestOrganization.make(on: database)
             try await org.buy(2)
-            let result = try await org.apply(.reserve(hold: HoldID("h"), account: org.pool, amount: Credits(credits: 3), reference: "m",
-                                                      timeoutAt: LedgerTestOrganization.t0))
-            #expect(result == .failure(.insufficientCredits(available: Credits(credits: 2), requested: Credits(credits: 3))))
+            let result = try await org.apply(
+                .reserve(
+                    hold: HoldID("h"),
+                    account: org.pool,
+                    amount: Credits(credits: 3),
+                    reference: "m",
+                    timeoutAt: LedgerTestOrganization.t0
+                )
+            )
+            #expect(
+                result == .failure(.insufficientCredits(available: Credits(credits: 2), requested: Credits(credits: 3)))
+            )
             #expect(try await org.account(org.pool)?.pending == .zero)
-            let holds = try await database.read { try await $0.raw("SELECT COUNT(*) AS n FROM ledger_holds").first(decoding: Count.self) }
+            let holds = try await database.read {
+                try await $0.raw("SELECT COUNT(*) AS n FROM ledger_holds").first(decoding: Count.self)
+            }
             #expect(holds?.n == 0)
         }
     }
@@ -53,16 +71,30 @@ import Testing
     func aRepeatedKeyReturnsTheFirstResultAcrossTransactions(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
             let org = try await LedgerTestOrganization.make(on: database)
-            let deposit = LedgerOperation.deposit(account: org.pool, source: .purchases, amount: Credits(credits: 100),
-                                                  lot: LotID("lot-1"), kind: .purchased, expiresAt: nil)
+            let deposit = LedgerOperation.deposit(
+                account: org.pool,
+                source: .purchases,
+                amount: Credits(credits: 100),
+                lot: LotID("lot-1"),
+                kind: .purchased,
+                expiresAt: nil
+            )
             let first = try await org.apply(deposit, key: "purchase-1").get()
             let again = try await org.apply(deposit, key: "purchase-1").get()
             #expect(again.replayed)
             #expect(again.transfer == first.transfer)
             #expect(try await org.account(org.pool)?.balance == Credits(credits: 100))
-            let different = LedgerOperation.deposit(account: org.pool, source: .purchases, amount: Credits(credits: 200),
-                                                    lot: LotID("lot-2"), kind: .purchased, expiresAt: nil)
-            #expect(try await org.apply(different, key: "purchase-1") == .failure(.idempotencyConflict(key: "purchase-1")))
+            let different = LedgerOperation.deposit(
+                account: org.pool,
+                source: .purchases,
+                amount: Credits(credits: 200),
+                lot: LotID("lot-2"),
+                kind: .purchased,
+                expiresAt: nil
+            )
+            #expect(
+                try await org.apply(different, key: "purchase-1") == .failure(.idempotencyConflict(key: "purchase-1"))
+            )
         }
     }
 
@@ -74,18 +106,33 @@ import Testing
             try await org.buy(10, at: 0)
             try await org.buy(5, at: 100)
             _ = try await org.apply(.transfer(from: org.pool, to: alice, amount: Credits(credits: 4)), at: 200).get()
-            _ = try await org.apply(.spend(account: org.pool, amount: Credits(credits: 1), reference: "call-1"), at: 300).get()
+            _ = try await org.apply(
+                .spend(account: org.pool, amount: Credits(credits: 1), reference: "call-1"),
+                at: 300
+            ).get()
             let lines = try await org.store.statement(account: org.pool, organization: org.organization)
             #expect(lines.map(\.amount) == [10, 5, -4, -1].map { Credits(credits: $0) })
             #expect(lines.map(\.balanceAfter) == [10, 15, 11, 10].map { Credits(credits: $0) })
             #expect(lines.map(\.counterpartyKind) == [.purchases, .purchases, .wallet, .usage])
-            let window = try await org.store.statement(account: org.pool, organization: org.organization,
-                                                       since: LedgerTestOrganization.t0.addingTimeInterval(100),
-                                                       until: LedgerTestOrganization.t0.addingTimeInterval(300))
+            let window = try await org.store.statement(
+                account: org.pool,
+                organization: org.organization,
+                since: LedgerTestOrganization.t0.addingTimeInterval(100),
+                until: LedgerTestOrganization.t0.addingTimeInterval(300)
+            )
             #expect(window.map(\.amount) == [5, -4].map { Credits(credits: $0) })
-            let page = try await org.store.statement(account: org.pool, organization: org.organization, afterID: lines[1].id, limit: 1)
+            let page = try await org.store.statement(
+                account: org.pool,
+                organization: org.organization,
+                afterID: lines[1].id,
+                limit: 1
+            )
             #expect(page.map(\.amount) == [Credits(credits: -4)])
-            #expect(try await org.store.statement(account: alice, organization: org.organization).map(\.balanceAfter) == [Credits(credits: 4)])
+            #expect(
+                try await org.store.statement(account: alice, organization: org.organization).map(\.balanceAfter) == [
+                    Credits(credits: 4)
+                ]
+            )
         }
     }
 
@@ -95,7 +142,10 @@ import Testing
             let a = try await LedgerTestOrganization.make(on: database, name: "A")
             let b = try await LedgerTestOrganization.make(on: database, name: "B")
             try await a.buy(10)
-            #expect(try await b.apply(.transfer(from: a.pool, to: b.pool, amount: Credits(credits: 1))) == .failure(.unknownAccount(a.pool)))
+            #expect(
+                try await b.apply(.transfer(from: a.pool, to: b.pool, amount: Credits(credits: 1)))
+                    == .failure(.unknownAccount(a.pool))
+            )
             #expect(try await b.store.statement(account: a.pool, organization: b.organization).isEmpty)
             #expect(try await a.account(a.pool)?.balance == Credits(credits: 10))
         }
@@ -110,8 +160,15 @@ import Testing
             let outcomes = try await withThrowingTaskGroup(of: Result<LedgerOutcome, LedgerError>.self) { group in
                 for index in 0..<200 {
                     group.addTask {
-                        try await org.apply(.reserve(hold: HoldID("race-\(index)"), account: org.pool, amount: Credits(credits: 1),
-                                                     reference: "msg-\(index)", timeoutAt: timeout))
+                        try await org.apply(
+                            .reserve(
+                                hold: HoldID("race-\(index)"),
+                                account: org.pool,
+                                amount: Credits(credits: 1),
+                                reference: "msg-\(index)",
+                                timeoutAt: timeout
+                            )
+                        )
                     }
                 }
                 var all: [Result<LedgerOutcome, LedgerError>] = []
@@ -120,10 +177,12 @@ import Testing
             }
             let succeeded = outcomes.filter { if case .success = $0 { true } else { false } }
             #expect(succeeded.count == 50)
-            #expect(outcomes.allSatisfy { result in
-                if case .failure(let error) = result { return error.code == "insufficient_credits" }
-                return true
-            })
+            #expect(
+                outcomes.allSatisfy { result in
+                    if case .failure(let error) = result { return error.code == "insufficient_credits" }
+                    return true
+                }
+            )
             let pool = try #require(try await org.account(org.pool))
             #expect(pool.available == .zero)
             #expect(pool.balance == Credits(credits: 50))
@@ -138,22 +197,35 @@ import Testing
             try await org.buy(5)
             // A pool cannot be set below its overdraft line.
             await #expect(throws: (any Error).self) {
-                try await database.transaction { try await $0.raw("UPDATE ledger_accounts SET balance = -1, pending = 0 WHERE kind = 'pool'").run() }
+                try await database.transaction {
+                    try await $0.raw("UPDATE ledger_accounts SET balance = -1, pending = 0 WHERE kind = 'pool'").run()
+                }
             }
             // Entries are append-only.
             await #expect(throws: (any Error).self) {
-                try await database.transaction { try await $0.raw("UPDATE ledger_entries SET amount = amount + 1").run() }
+                try await database.transaction {
+                    try await $0.raw("UPDATE ledger_entries SET amount = amount + 1").run()
+                }
             }
             await #expect(throws: (any Error).self) {
                 try await database.transaction { try await $0.raw("DELETE FROM ledger_entries").run() }
             }
             // A resolved hold cannot change again.
             let hold = HoldID("h-final")
-            _ = try await org.apply(.reserve(hold: hold, account: org.pool, amount: Credits(credits: 1), reference: "m",
-                                             timeoutAt: LedgerTestOrganization.t0)).get()
+            _ = try await org.apply(
+                .reserve(
+                    hold: hold,
+                    account: org.pool,
+                    amount: Credits(credits: 1),
+                    reference: "m",
+                    timeoutAt: LedgerTestOrganization.t0
+                )
+            ).get()
             _ = try await org.apply(.void(hold: hold)).get()
             await #expect(throws: (any Error).self) {
-                try await database.transaction { try await $0.raw("UPDATE ledger_holds SET status = 'posted', posted_amount = 1000").run() }
+                try await database.transaction {
+                    try await $0.raw("UPDATE ledger_holds SET status = 'posted', posted_amount = 1000").run()
+                }
             }
             #expect(try await LedgerVerifier(database: database).verify() == [])
         }
@@ -165,7 +237,9 @@ import Testing
             let org = try await LedgerTestOrganization.make(on: database)
             try await org.buy(5)
             try await database.transaction { sql in
-                try await sql.raw("UPDATE ledger_accounts SET balance = balance + 1000 WHERE id = \(bind: org.pool.rawValue)").run()
+                try await sql.raw(
+                    "UPDATE ledger_accounts SET balance = balance + 1000 WHERE id = \(bind: org.pool.rawValue)"
+                ).run()
             }
             let violations = try await LedgerVerifier(database: database).verify()
             #expect(violations.map(\.invariant).contains("balance_matches_entries"))
@@ -186,7 +260,9 @@ import Testing
                 } else {
                     try await sql.raw("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only").run()
                 }
-                try await sql.raw("UPDATE ledger_entries SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM ledger_entries)").run()
+                try await sql.raw(
+                    "UPDATE ledger_entries SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM ledger_entries)"
+                ).run()
             }
             let violations = try await LedgerVerifier(database: database).verify()
             #expect(violations.map(\.invariant).contains("running_balance"))

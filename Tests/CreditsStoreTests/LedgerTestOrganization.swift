@@ -11,35 +11,73 @@ struct LedgerTestOrganization {
     let store: SQLLedgerStore
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func make(on database: any Database, name: String = "Bright Stars Gym") async throws -> LedgerTestOrganization {
+    static func make(on database: any Database, name: String = "Bright Stars Gym") async throws
+        -> LedgerTestOrganization
+    {
         let organization = OrganizationID(Identifier.make("org_"))
         let pool = try await database.transaction { sql in
-            try await OrganizationRecord.insert(id: organization, name: name, country: .us, timeZone: "America/Chicago", at: t0, on: sql)
+            try await OrganizationRecord.insert(
+                id: organization,
+                name: name,
+                country: .us,
+                timeZone: "America/Chicago",
+                at: t0,
+                on: sql
+            )
         }
         let store = SQLLedgerStore(database: database)
-        return LedgerTestOrganization(organization: organization, pool: pool, ledger: Ledger(store: store), store: store)
+        return LedgerTestOrganization(
+            organization: organization,
+            pool: pool,
+            ledger: Ledger(store: store),
+            store: store
+        )
     }
 
     func wallet(_ staff: String) async throws -> AccountID {
         try await store.database.transaction { sql in
-            try await SQLLedgerStore.createWallet(for: organization, staff: staff, at: LedgerTestOrganization.t0, on: sql)
+            try await SQLLedgerStore.createWallet(
+                for: organization,
+                staff: staff,
+                at: LedgerTestOrganization.t0,
+                on: sql
+            )
         }
     }
 
-    func request(_ operation: LedgerOperation, key: String = Identifier.make("key_"), at seconds: TimeInterval = 0) -> LedgerRequest {
-        LedgerRequest(organization: organization, idempotencyKey: key, operation: operation,
-                      at: LedgerTestOrganization.t0.addingTimeInterval(seconds), actor: "test", memo: operation.name)
+    func request(_ operation: LedgerOperation, key: String = Identifier.make("key_"), at seconds: TimeInterval = 0)
+        -> LedgerRequest
+    {
+        LedgerRequest(
+            organization: organization,
+            idempotencyKey: key,
+            operation: operation,
+            at: LedgerTestOrganization.t0.addingTimeInterval(seconds),
+            actor: "test",
+            memo: operation.name
+        )
     }
 
     @discardableResult
-    func apply(_ operation: LedgerOperation, key: String = Identifier.make("key_"), at seconds: TimeInterval = 0) async throws
-        -> Result<LedgerOutcome, LedgerError> {
+    func apply(_ operation: LedgerOperation, key: String = Identifier.make("key_"), at seconds: TimeInterval = 0)
+        async throws
+        -> Result<LedgerOutcome, LedgerError>
+    {
         try await ledger.apply(request(operation, key: key, at: seconds))
     }
 
     func buy(_ credits: Int64, into account: AccountID? = nil, at seconds: TimeInterval = 0) async throws {
-        _ = try await apply(.deposit(account: account ?? pool, source: .purchases, amount: Credits(credits: credits),
-                                     lot: LotID(Identifier.make("lot_")), kind: .purchased, expiresAt: nil), at: seconds).get()
+        _ = try await apply(
+            .deposit(
+                account: account ?? pool,
+                source: .purchases,
+                amount: Credits(credits: credits),
+                lot: LotID(Identifier.make("lot_")),
+                kind: .purchased,
+                expiresAt: nil
+            ),
+            at: seconds
+        ).get()
     }
 
     func account(_ id: AccountID) async throws -> LedgerAccount? {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Runs the `textcredits` executable that `swift test` built next to the test bundle.
@@ -22,7 +23,9 @@ public enum CommandLineTool {
     /// Runs the tool with arguments and standard input and waits for it to exit — on a thread of
     /// its own, so a test awaiting it never blocks the cooperative pool that other tests (and
     /// their open database transactions) need.
-    public static func run(_ arguments: [String], input: String = "", environment: [String: String] = [:]) async throws -> Output {
+    public static func run(_ arguments: [String], input: String = "", environment: [String: String] = [:]) async throws
+        -> Output
+    {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try runBlocking(arguments, input: input, environment: environment) })
@@ -49,8 +52,12 @@ public enum CommandLineTool {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
-                      standardError: String(decoding: err, as: UTF8.self), killedBySignal: process.terminationReason == .uncaughtSignal)
+        return Output(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: out, as: UTF8.self),
+            standardError: String(decoding: err, as: UTF8.self),
+            killedBySignal: process.terminationReason == .uncaughtSignal
+        )
     }
 }
 
@@ -78,7 +85,9 @@ public final class RunningTool: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Sends a signal and waits (on a thread of its own) up to `seconds` for the exit status.
-    public func stop(signal: Int32 = SIGTERM, within seconds: Double = 15) async -> (status: Int32, reason: Process.TerminationReason)? {
+    public func stop(signal: Int32 = SIGTERM, within seconds: Double = 15) async -> (
+        status: Int32, reason: Process.TerminationReason
+    )? {
         kill(process.processIdentifier, signal)
         let process = self.process
         return await withCheckedContinuation { continuation in
@@ -109,7 +118,13 @@ public enum HTTP {
     }
 
     /// Sends a request with curl-like simplicity using URLSession.
-    public static func send(_ method: String, _ url: String, key: String? = nil, json: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    public static func send(
+        _ method: String,
+        _ url: String,
+        key: String? = nil,
+        json: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
         guard let target = URL(string: url) else { throw URLError(.badURL) }
         var request = URLRequest(url: target)
         request.httpMethod = method
@@ -120,7 +135,10 @@ public enum HTTP {
         }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+        return Reply(
+            status: (response as? HTTPURLResponse)?.statusCode ?? 0,
+            body: String(decoding: data, as: UTF8.self)
+        )
     }
 
     /// Polls until the URL answers 200 or the time runs out.

@@ -22,7 +22,7 @@ public final class SMTPTestServer: Sendable {
     private init() throws {
         let python = ProcessInfo.processInfo.environment["TEXTCREDITS_TEST_SMTP_PYTHON"] ?? "python3"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("CreditsAdaptersTests/Fixtures/smtp_server.py")
+            .appendingPathComponent("CreditsAdaptersTests/Fixtures/smtp_server.py")
         output = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString).jsonl")
         let pipe = Pipe()
         process = Process()
@@ -38,15 +38,24 @@ public final class SMTPTestServer: Sendable {
             guard !chunk.isEmpty else { break }
             line += chunk
         }
-        let parts = String(decoding: line, as: UTF8.self).split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard parts.count == 2, let port = Int(parts[0]) else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "smtp_server.py did not start"]) }
+        let parts = String(decoding: line, as: UTF8.self).split(separator: " ").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard parts.count == 2, let port = Int(parts[0]) else {
+            throw CocoaError(
+                .fileReadCorruptFile,
+                userInfo: [NSLocalizedDescriptionKey: "smtp_server.py did not start"]
+            )
+        }
         self.port = port
         certificate = parts[1]
     }
 
     public func messages() throws -> [[String: Any]] {
         guard let text = try? String(contentsOf: output, encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+        return try text.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+        }
     }
 
     deinit {

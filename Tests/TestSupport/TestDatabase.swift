@@ -25,10 +25,14 @@ public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertibl
     public func makeURL() async throws -> DatabaseURL {
         switch self {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("textcredits-test-\(UUID().uuidString).sqlite").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "textcredits-test-\(UUID().uuidString).sqlite"
+            ).path
             return .sqlite(path: path)
         case .postgres:
-            guard let base = TestDatabase.postgresURL else { preconditionFailure("PostgreSQL tests need TEXTCREDITS_TEST_POSTGRES_URL") }
+            guard let base = TestDatabase.postgresURL else {
+                preconditionFailure("PostgreSQL tests need TEXTCREDITS_TEST_POSTGRES_URL")
+            }
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let admin = try await DatabaseFactory.open(try DatabaseURL(parsing: base), logger: TestDatabase.quietLogger)
             try await admin.transaction { try await $0.raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }

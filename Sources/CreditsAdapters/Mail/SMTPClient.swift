@@ -26,8 +26,16 @@ public struct SMTPConfiguration: Sendable {
     /// The longest a whole session may take; a server that stops answering is given up on.
     public var sessionTimeout: TimeAmount = .seconds(60)
 
-    public init(host: String, port: Int = 587, username: String? = nil, password: String? = nil, security: Security = .startTLS,
-                from: String, trustRootsFile: String? = nil, heloName: String = "textcredits.local") {
+    public init(
+        host: String,
+        port: Int = 587,
+        username: String? = nil,
+        password: String? = nil,
+        security: Security = .startTLS,
+        from: String,
+        trustRootsFile: String? = nil,
+        heloName: String = "textcredits.local"
+    ) {
         self.host = host
         self.port = port
         self.username = username
@@ -89,10 +97,14 @@ public struct SMTPClient: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(15))
             .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
             }
         // Closing the channel ends the reply stream, so a stalled server surfaces as an error.
-        let deadline = channel.channel.eventLoop.scheduleTask(in: configuration.sessionTimeout) { channel.channel.close(promise: nil) }
+        let deadline = channel.channel.eventLoop.scheduleTask(in: configuration.sessionTimeout) {
+            channel.channel.close(promise: nil)
+        }
         defer { deadline.cancel() }
         try await channel.executeThenClose { inbound, outbound in
             var replies = SMTPReplies(inbound.makeAsyncIterator())
@@ -116,7 +128,10 @@ public struct SMTPClient: Sendable {
                 // The handler is made and added on the channel's event loop: it never crosses threads.
                 let pipeline = channel.channel.pipeline
                 try await channel.channel.eventLoop.submit {
-                    try pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname), position: .first)
+                    try pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: serverHostname),
+                        position: .first
+                    )
                 }.get()
                 hello = try await command("EHLO \(configuration.heloName)", expect: [250])
             }
@@ -127,7 +142,9 @@ public struct SMTPClient: Sendable {
             _ = try await command("MAIL FROM:<\(configuration.from)>", expect: [250])
             _ = try await command("RCPT TO:<\(mail.to)>", expect: [250, 251])
             _ = try await command("DATA", expect: [354])
-            try await outbound.write(ByteBuffer(string: SMTPMessage.data(mail, from: configuration.from, at: date) + ".\r\n"))
+            try await outbound.write(
+                ByteBuffer(string: SMTPMessage.data(mail, from: configuration.from, at: date) + ".\r\n")
+            )
             _ = try await replies.expect([250], after: "end of DATA")
             try? await outbound.write(ByteBuffer(string: "QUIT\r\n"))
         }
@@ -167,9 +184,13 @@ struct SMTPReplies {
         var lines: [String] = []
         for _ in 0..<100 {
             let text = try await line()
-            guard text.count >= 3, let code = Int(text.prefix(3)) else { throw MailError(isTemporary: true, message: "Unexpected reply: \(text)") }
+            guard text.count >= 3, let code = Int(text.prefix(3)) else {
+                throw MailError(isTemporary: true, message: "Unexpected reply: \(text)")
+            }
             lines.append(String(text.dropFirst(4)))
-            if text.count == 3 || text[text.index(text.startIndex, offsetBy: 3)] == " " { return SMTPReply(code: code, lines: lines) }
+            if text.count == 3 || text[text.index(text.startIndex, offsetBy: 3)] == " " {
+                return SMTPReply(code: code, lines: lines)
+            }
         }
         throw MailError(isTemporary: true, message: "The mail server's reply is too long.")
     }
@@ -177,7 +198,10 @@ struct SMTPReplies {
     mutating func expect(_ codes: Set<Int>, after step: String) async throws -> SMTPReply {
         let reply = try await reply()
         guard codes.contains(reply.code) else {
-            throw MailError(isTemporary: reply.code < 500, message: "The mail server refused \(step): \(reply.code) \(reply.lines.joined(separator: " "))")
+            throw MailError(
+                isTemporary: reply.code < 500,
+                message: "The mail server refused \(step): \(reply.code) \(reply.lines.joined(separator: " "))"
+            )
         }
         return reply
     }
@@ -192,11 +216,16 @@ enum SMTPMessage {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
         let domain = from.split(separator: "@").last.map(String.init) ?? "textcredits.local"
         let headers = [
-            "From: \(from)", "To: \(mail.to)", "Subject: \(header(mail.subject))", "Date: \(formatter.string(from: date))",
-            "Message-ID: <\(mail.id)@\(domain)>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
+            "From: \(from)", "To: \(mail.to)", "Subject: \(header(mail.subject))",
+            "Date: \(formatter.string(from: date))",
+            "Message-ID: <\(mail.id)@\(domain)>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: 8bit",
         ]
-        let body = mail.body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+        let body = mail.body.replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n",
+            omittingEmptySubsequences: false
+        )
+        .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
         return (headers + [""] + body).joined(separator: "\r\n") + "\r\n"
     }
 

@@ -48,7 +48,14 @@ public struct ChargeRequest: Sendable, Equatable {
     public var idempotencyKey: String
     public var description: String
 
-    public init(amountCents: Int64, currency: String, customerID: String?, paymentMethodToken: String, idempotencyKey: String, description: String) {
+    public init(
+        amountCents: Int64,
+        currency: String,
+        customerID: String?,
+        paymentMethodToken: String,
+        idempotencyKey: String,
+        description: String
+    ) {
         precondition(amountCents > 0, "a charge is for a positive amount")
         self.amountCents = amountCents
         self.currency = currency
@@ -110,7 +117,8 @@ public protocol PaymentGateway: Sendable {
     /// "sandbox" or "stripe".
     var name: String { get }
     /// Turns what the customer gave into a method on file, creating the customer if needed.
-    func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError) -> RegisteredPaymentMethod
+    func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError)
+        -> RegisteredPaymentMethod
     /// Charges a method on file off-session; the same idempotency key returns the same charge.
     func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge
 }

@@ -18,7 +18,13 @@ public struct SandboxChargeOutcome: Sendable, Equatable {
     /// The refusal otherwise.
     public var error: PaymentError?
 
-    public init(idempotencyKey: String, amountCents: Int64, paymentMethodToken: String, chargeID: String?, error: PaymentError?) {
+    public init(
+        idempotencyKey: String,
+        amountCents: Int64,
+        paymentMethodToken: String,
+        chargeID: String?,
+        error: PaymentError?
+    ) {
         precondition((chargeID == nil) != (error == nil), "an outcome is a charge or an error")
         self.idempotencyKey = idempotencyKey
         self.amountCents = amountCents
@@ -59,25 +65,40 @@ public struct SandboxGateway: PaymentGateway {
             switch self {
             case .succeeds, .answerLost: nil
             case .declined: PaymentError(kind: .declined, code: "card_declined", message: "Your card was declined.")
-            case .insufficientFunds: PaymentError(kind: .insufficientFunds, code: "insufficient_funds", message: "Your card has insufficient funds.")
+            case .insufficientFunds:
+                PaymentError(
+                    kind: .insufficientFunds,
+                    code: "insufficient_funds",
+                    message: "Your card has insufficient funds."
+                )
             case .expired: PaymentError(kind: .expired, code: "expired_card", message: "Your card has expired.")
             }
         }
     }
 
-    public func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError) -> RegisteredPaymentMethod {
+    public func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError)
+        -> RegisteredPaymentMethod
+    {
         let customerID = customer.id ?? "cus_sandbox_\(customer.organizationID)"
         let suffix = UUID().uuidString.prefix(8).lowercased()
         switch input {
-        case let .card(number, expMonth, expYear):
+        case .card(let number, let expMonth, let expYear):
             let digits = number.filter { $0 != " " && $0 != "-" }
-            guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCIIDigit), SandboxGateway.passesLuhn(digits) else {
+            guard (12...19).contains(digits.count), digits.allSatisfy(\.isASCIIDigit), SandboxGateway.passesLuhn(digits)
+            else {
                 throw PaymentError(kind: .invalid, code: "invalid_number", message: "The card number is not valid.")
             }
             guard (1...12).contains(expMonth), (2000...2100).contains(expYear) else {
-                throw PaymentError(kind: .invalid, code: "invalid_expiry", message: "The card's expiry month or year is not valid.")
+                throw PaymentError(
+                    kind: .invalid,
+                    code: "invalid_expiry",
+                    message: "The card's expiry month or year is not valid."
+                )
             }
-            let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC") ?? .current, from: now())
+            let today = Calendar(identifier: .gregorian).dateComponents(
+                in: TimeZone(identifier: "UTC") ?? .current,
+                from: now()
+            )
             let outcome: Outcome
             switch digits {
             case "4000000000000002": outcome = .declined
@@ -91,53 +112,103 @@ public struct SandboxGateway: PaymentGateway {
                 }
                 outcome = .succeeds
             }
-            let method = PaymentMethodDetails(token: "pm_sandbox_\(outcome.rawValue)_\(suffix)", kind: .card, brand: SandboxGateway.brand(of: digits),
-                                              last4: String(digits.suffix(4)), expMonth: expMonth, expYear: expYear)
+            let method = PaymentMethodDetails(
+                token: "pm_sandbox_\(outcome.rawValue)_\(suffix)",
+                kind: .card,
+                brand: SandboxGateway.brand(of: digits),
+                last4: String(digits.suffix(4)),
+                expMonth: expMonth,
+                expYear: expYear
+            )
             return RegisteredPaymentMethod(method: method, customerID: customerID)
-        case let .bankAccount(routing, account, holder):
-            guard routing.count == 9, routing.allSatisfy(\.isASCIIDigit), (4...17).contains(account.count), account.allSatisfy(\.isASCIIDigit) else {
-                throw PaymentError(kind: .invalid, code: "invalid_bank_account", message: "The routing or account number is not valid.")
+        case .bankAccount(let routing, let account, let holder):
+            guard routing.count == 9, routing.allSatisfy(\.isASCIIDigit), (4...17).contains(account.count),
+                account.allSatisfy(\.isASCIIDigit)
+            else {
+                throw PaymentError(
+                    kind: .invalid,
+                    code: "invalid_bank_account",
+                    message: "The routing or account number is not valid."
+                )
             }
             guard !holder.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw PaymentError(kind: .invalid, code: "invalid_bank_account", message: "The account holder's name is required.")
+                throw PaymentError(
+                    kind: .invalid,
+                    code: "invalid_bank_account",
+                    message: "The account holder's name is required."
+                )
             }
-            let outcome: Outcome = switch account {
-            case "000111111116": .declined
-            case "000222222227": .insufficientFunds
-            default: .succeeds
-            }
-            let method = PaymentMethodDetails(token: "pm_sandbox_\(outcome.rawValue)_\(suffix)", kind: .bankAccount, brand: "STRIPE TEST BANK",
-                                              last4: String(account.suffix(4)))
+            let outcome: Outcome =
+                switch account {
+                case "000111111116": .declined
+                case "000222222227": .insufficientFunds
+                default: .succeeds
+                }
+            let method = PaymentMethodDetails(
+                token: "pm_sandbox_\(outcome.rawValue)_\(suffix)",
+                kind: .bankAccount,
+                brand: "STRIPE TEST BANK",
+                last4: String(account.suffix(4))
+            )
             return RegisteredPaymentMethod(method: method, customerID: customerID)
         case .token(let token):
             guard SandboxGateway.outcome(of: token) != nil else {
-                throw PaymentError(kind: .invalid, code: "invalid_token", message: "The Sandbox does not know this payment method token.")
+                throw PaymentError(
+                    kind: .invalid,
+                    code: "invalid_token",
+                    message: "The Sandbox does not know this payment method token."
+                )
             }
-            return RegisteredPaymentMethod(method: PaymentMethodDetails(token: token, kind: .card, brand: "visa", last4: "4242"), customerID: customerID)
+            return RegisteredPaymentMethod(
+                method: PaymentMethodDetails(token: token, kind: .card, brand: "visa", last4: "4242"),
+                customerID: customerID
+            )
         }
     }
 
     public func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge {
         guard let outcome = SandboxGateway.outcome(of: request.paymentMethodToken) else {
-            throw PaymentError(kind: .invalid, code: "invalid_token", message: "The Sandbox does not know this payment method token.")
+            throw PaymentError(
+                kind: .invalid,
+                code: "invalid_token",
+                message: "The Sandbox does not know this payment method token."
+            )
         }
-        let candidate = SandboxChargeOutcome(idempotencyKey: request.idempotencyKey, amountCents: request.amountCents,
-                                             paymentMethodToken: request.paymentMethodToken,
-                                             chargeID: outcome.error == nil ? "pi_sandbox_" + UUID().uuidString.filter(\.isHexDigit).prefix(16).lowercased() : nil,
-                                             error: outcome.error)
+        let candidate = SandboxChargeOutcome(
+            idempotencyKey: request.idempotencyKey,
+            amountCents: request.amountCents,
+            paymentMethodToken: request.paymentMethodToken,
+            chargeID: outcome.error == nil
+                ? "pi_sandbox_" + UUID().uuidString.filter(\.isHexDigit).prefix(16).lowercased() : nil,
+            error: outcome.error
+        )
         let recorded: SandboxChargeOutcome
         do { recorded = try await log.record(candidate) } catch {
-            throw PaymentError(kind: .temporary, code: "sandbox_log", message: "The Sandbox could not record the charge.")
+            throw PaymentError(
+                kind: .temporary,
+                code: "sandbox_log",
+                message: "The Sandbox could not record the charge."
+            )
         }
-        guard recorded.amountCents == request.amountCents, recorded.paymentMethodToken == request.paymentMethodToken else {
-            throw PaymentError(kind: .invalid, code: "idempotency_error",
-                               message: "This idempotency key was already used for a different charge.")
+        guard recorded.amountCents == request.amountCents, recorded.paymentMethodToken == request.paymentMethodToken
+        else {
+            throw PaymentError(
+                kind: .invalid,
+                code: "idempotency_error",
+                message: "This idempotency key was already used for a different charge."
+            )
         }
         if let error = recorded.error { throw error }
         if outcome == .answerLost, recorded.chargeID == candidate.chargeID {
-            throw PaymentError(kind: .temporary, code: "network", message: "The Sandbox took the charge but its answer was lost (test card 4000 0000 0000 0077).")
+            throw PaymentError(
+                kind: .temporary,
+                code: "network",
+                message: "The Sandbox took the charge but its answer was lost (test card 4000 0000 0000 0077)."
+            )
         }
-        guard let id = recorded.chargeID else { throw PaymentError(kind: .temporary, code: "sandbox_log", message: "The Sandbox lost a charge.") }
+        guard let id = recorded.chargeID else {
+            throw PaymentError(kind: .temporary, code: "sandbox_log", message: "The Sandbox lost a charge.")
+        }
         return Charge(id: id, amountCents: recorded.amountCents)
     }
 

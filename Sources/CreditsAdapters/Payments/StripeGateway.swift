@@ -1,5 +1,5 @@
-import CreditsCore
 import AsyncHTTPClient
+import CreditsCore
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -29,45 +29,78 @@ public struct StripeGateway: PaymentGateway {
         self.httpClient = httpClient
     }
 
-    public func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError) -> RegisteredPaymentMethod {
+    public func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError)
+        -> RegisteredPaymentMethod
+    {
         guard case .token(let token) = input else {
-            throw PaymentError(kind: .invalid, code: "token_required",
-                               message: "With Stripe, card and bank details go to Stripe's own form; send the pm_… token it returns.")
+            throw PaymentError(
+                kind: .invalid,
+                code: "token_required",
+                message: "With Stripe, card and bank details go to Stripe's own form; send the pm_… token it returns."
+            )
         }
         var customerID = customer.id
         if customerID == nil {
-            let created = try await call("/v1/customers", form: [("name", customer.name), ("email", customer.email),
-                                                                 ("metadata[organization_id]", customer.organizationID)],
-                                         idempotencyKey: "customer-\(customer.organizationID)")
-            guard let id = created["id"] as? String else { throw PaymentError(kind: .temporary, code: "no_id", message: "Stripe did not return a customer id.") }
+            let created = try await call(
+                "/v1/customers",
+                form: [
+                    ("name", customer.name), ("email", customer.email),
+                    ("metadata[organization_id]", customer.organizationID),
+                ],
+                idempotencyKey: "customer-\(customer.organizationID)"
+            )
+            guard let id = created["id"] as? String else {
+                throw PaymentError(kind: .temporary, code: "no_id", message: "Stripe did not return a customer id.")
+            }
             customerID = id
         }
-        let attached = try await call("/v1/payment_methods/\(StripeGateway.pathSafe(token))/attach", form: [("customer", customerID ?? "")], idempotencyKey: nil)
-        return RegisteredPaymentMethod(method: try StripeGateway.details(attached, token: token), customerID: customerID)
+        let attached = try await call(
+            "/v1/payment_methods/\(StripeGateway.pathSafe(token))/attach",
+            form: [("customer", customerID ?? "")],
+            idempotencyKey: nil
+        )
+        return RegisteredPaymentMethod(
+            method: try StripeGateway.details(attached, token: token),
+            customerID: customerID
+        )
     }
 
     public func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge {
-        var form = [("amount", String(request.amountCents)), ("currency", request.currency.lowercased()), ("payment_method", request.paymentMethodToken),
-                    ("confirm", "true"), ("off_session", "true"), ("description", request.description),
-                    ("metadata[idempotency_key]", request.idempotencyKey)]
+        var form = [
+            ("amount", String(request.amountCents)), ("currency", request.currency.lowercased()),
+            ("payment_method", request.paymentMethodToken),
+            ("confirm", "true"), ("off_session", "true"), ("description", request.description),
+            ("metadata[idempotency_key]", request.idempotencyKey),
+        ]
         if let customer = request.customerID { form.append(("customer", customer)) }
         let intent = try await call("/v1/payment_intents", form: form, idempotencyKey: request.idempotencyKey)
-        guard let id = intent["id"] as? String else { throw PaymentError(kind: .temporary, code: "no_id", message: "Stripe did not return a PaymentIntent id.") }
+        guard let id = intent["id"] as? String else {
+            throw PaymentError(kind: .temporary, code: "no_id", message: "Stripe did not return a PaymentIntent id.")
+        }
         switch intent["status"] as? String {
         case "succeeded":
             return Charge(id: id, amountCents: StripeGateway.integer(intent["amount_received"]) ?? request.amountCents)
         case "requires_action", "requires_payment_method":
-            throw PaymentError(kind: .authenticationRequired, code: "authentication_required",
-                               message: "The bank asked the cardholder to confirm this payment; it cannot be charged automatically.")
+            throw PaymentError(
+                kind: .authenticationRequired,
+                code: "authentication_required",
+                message: "The bank asked the cardholder to confirm this payment; it cannot be charged automatically."
+            )
         default:
             // "processing" (bank debits): the money is not there yet, so no credits; the
             // purchase stays pending and is retried with the same key.
-            throw PaymentError(kind: .temporary, code: intent["status"] as? String ?? "unknown", message: "Stripe has not confirmed the payment yet.")
+            throw PaymentError(
+                kind: .temporary,
+                code: intent["status"] as? String ?? "unknown",
+                message: "Stripe has not confirmed the payment yet."
+            )
         }
     }
 
     /// Posts a form with Stripe's authentication; returns the JSON object or throws the mapped error.
-    func call(_ path: String, form: [(String, String)], idempotencyKey: String?) async throws(PaymentError) -> [String: Any] {
+    func call(_ path: String, form: [(String, String)], idempotencyKey: String?) async throws(PaymentError) -> [String:
+        Any]
+    {
         var request = HTTPClientRequest(url: configuration.apiURL + path)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.secretKey)")
@@ -84,7 +117,9 @@ public struct StripeGateway: PaymentGateway {
             throw PaymentError(kind: .temporary, code: "network", message: "Stripe could not be reached: \(error)")
         }
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
-        guard (200..<300).contains(status) else { throw StripeGateway.error(status: status, json["error"] as? [String: Any] ?? [:]) }
+        guard (200..<300).contains(status) else {
+            throw StripeGateway.error(status: status, json["error"] as? [String: Any] ?? [:])
+        }
         return json
     }
 
@@ -94,7 +129,8 @@ public struct StripeGateway: PaymentGateway {
         let declineCode = error["decline_code"] as? String
         let message = error["message"] as? String ?? "Stripe answered \(status)."
         switch (declineCode, code) {
-        case ("insufficient_funds", _): return PaymentError(kind: .insufficientFunds, code: "insufficient_funds", message: message)
+        case ("insufficient_funds", _):
+            return PaymentError(kind: .insufficientFunds, code: "insufficient_funds", message: message)
         case (_, "expired_card"): return PaymentError(kind: .expired, code: "expired_card", message: message)
         case (_, "authentication_required"), ("authentication_required", _):
             return PaymentError(kind: .authenticationRequired, code: "authentication_required", message: message)
@@ -104,21 +140,46 @@ public struct StripeGateway: PaymentGateway {
         default: break
         }
         if status == 401 || error["type"] as? String == "authentication_error" {
-            return PaymentError(kind: .configuration, code: "authentication_error", message: "Stripe refused our API key.")
+            return PaymentError(
+                kind: .configuration,
+                code: "authentication_error",
+                message: "Stripe refused our API key."
+            )
         }
-        if status == 429 || status >= 500 { return PaymentError(kind: .temporary, code: code ?? "http_\(status)", message: message) }
-        return PaymentError(kind: .invalid, code: code ?? error["type"] as? String ?? "http_\(status)", message: message)
+        if status == 429 || status >= 500 {
+            return PaymentError(kind: .temporary, code: code ?? "http_\(status)", message: message)
+        }
+        return PaymentError(
+            kind: .invalid,
+            code: code ?? error["type"] as? String ?? "http_\(status)",
+            message: message
+        )
     }
 
     static func details(_ method: [String: Any], token: String) throws(PaymentError) -> PaymentMethodDetails {
         if let card = method["card"] as? [String: Any] {
-            return PaymentMethodDetails(token: token, kind: .card, brand: card["brand"] as? String ?? "card", last4: card["last4"] as? String ?? "",
-                                        expMonth: integer(card["exp_month"]).map(Int.init), expYear: integer(card["exp_year"]).map(Int.init))
+            return PaymentMethodDetails(
+                token: token,
+                kind: .card,
+                brand: card["brand"] as? String ?? "card",
+                last4: card["last4"] as? String ?? "",
+                expMonth: integer(card["exp_month"]).map(Int.init),
+                expYear: integer(card["exp_year"]).map(Int.init)
+            )
         }
         if let bank = method["us_bank_account"] as? [String: Any] {
-            return PaymentMethodDetails(token: token, kind: .bankAccount, brand: bank["bank_name"] as? String ?? "bank", last4: bank["last4"] as? String ?? "")
+            return PaymentMethodDetails(
+                token: token,
+                kind: .bankAccount,
+                brand: bank["bank_name"] as? String ?? "bank",
+                last4: bank["last4"] as? String ?? ""
+            )
         }
-        throw PaymentError(kind: .invalid, code: "unsupported_method", message: "Only cards and US bank accounts can be kept on file.")
+        throw PaymentError(
+            kind: .invalid,
+            code: "unsupported_method",
+            message: "Only cards and US bank accounts can be kept on file."
+        )
     }
 
     static func integer(_ value: Any?) -> Int64? {

@@ -16,7 +16,15 @@ public struct OutboundSMS: Sendable, Equatable {
     /// crash); providers without idempotency keys look for the earlier message first.
     public var isRetry: Bool
 
-    public init(reference: String, from: String, to: String, body: String, channel: Channel, statusCallback: String, isRetry: Bool = false) {
+    public init(
+        reference: String,
+        from: String,
+        to: String,
+        body: String,
+        channel: Channel,
+        statusCallback: String,
+        isRetry: Bool = false
+    ) {
         self.reference = reference
         self.from = from
         self.to = to
@@ -128,8 +136,18 @@ public struct BrandRegistration: Sendable, Equatable, Codable {
         case postalCode = "postal_code"
     }
 
-    public init(legalName: String, taxID: String, website: String, email: String, phone: String, street: String, city: String,
-                region: String, postalCode: String, vertical: String) {
+    public init(
+        legalName: String,
+        taxID: String,
+        website: String,
+        email: String,
+        phone: String,
+        street: String,
+        city: String,
+        region: String,
+        postalCode: String,
+        vertical: String
+    ) {
         self.legalName = legalName
         self.taxID = taxID
         self.website = website
@@ -144,9 +162,11 @@ public struct BrandRegistration: Sendable, Equatable, Codable {
 
     /// The first empty field, if any ("all fields are required").
     public var missingField: String? {
-        let fields: [(String, String)] = [("legal_name", legalName), ("tax_id", taxID), ("website", website), ("email", email),
-                                          ("phone", phone), ("street", street), ("city", city), ("region", region),
-                                          ("postal_code", postalCode), ("vertical", vertical)]
+        let fields: [(String, String)] = [
+            ("legal_name", legalName), ("tax_id", taxID), ("website", website), ("email", email),
+            ("phone", phone), ("street", street), ("city", city), ("region", region),
+            ("postal_code", postalCode), ("vertical", vertical),
+        ]
         return fields.first { $0.1.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }?.0
     }
 }
@@ -185,7 +205,8 @@ public enum WebhookParameters {
     /// A delivery report, or nil when the parameters are not one.
     public static func statusReport(_ parameters: [String: String]) -> StatusReport? {
         guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty,
-              let text = parameters["MessageStatus"] ?? parameters["SmsStatus"] else { return nil }
+            let text = parameters["MessageStatus"] ?? parameters["SmsStatus"]
+        else { return nil }
         let status: MessageStatus
         switch text.lowercased() {
         case "accepted", "queued", "scheduled": status = .queued
@@ -197,14 +218,21 @@ public enum WebhookParameters {
         case "canceled": status = .canceled
         default: return nil
         }
-        return StatusReport(providerID: id, status: status, errorCode: parameters["ErrorCode"].flatMap { $0.isEmpty ? nil : $0 },
-                            errorMessage: parameters["ErrorMessage"], segments: parameters["NumSegments"].flatMap(Int.init))
+        return StatusReport(
+            providerID: id,
+            status: status,
+            errorCode: parameters["ErrorCode"].flatMap { $0.isEmpty ? nil : $0 },
+            errorMessage: parameters["ErrorMessage"],
+            segments: parameters["NumSegments"].flatMap(Int.init)
+        )
     }
 
     /// An inbound text, or nil when the parameters are not one.
     public static func inbound(_ parameters: [String: String]) -> InboundSMS? {
-        guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty, let from = parameters["From"], !from.isEmpty,
-              let to = parameters["To"], !to.isEmpty else { return nil }
+        guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty, let from = parameters["From"],
+            !from.isEmpty,
+            let to = parameters["To"], !to.isEmpty
+        else { return nil }
         return InboundSMS(providerID: id, from: from, to: to, body: parameters["Body"] ?? "")
     }
 }

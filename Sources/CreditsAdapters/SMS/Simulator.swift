@@ -27,8 +27,13 @@ public final class SimulatorProvider: SMSProvider {
     let callbacks: SimulatorCallbacks
     let registrationDelay: TimeInterval
 
-    public init(authToken: String, log: any SimulatorLog, callbackDelay: Duration = .seconds(1), registrationDelay: TimeInterval = 3,
-                logger: Logger) {
+    public init(
+        authToken: String,
+        log: any SimulatorLog,
+        callbackDelay: Duration = .seconds(1),
+        registrationDelay: TimeInterval = 3,
+        logger: Logger
+    ) {
         self.authToken = authToken
         self.log = log
         self.registrationDelay = registrationDelay
@@ -40,7 +45,10 @@ public final class SimulatorProvider: SMSProvider {
         // Its own client with many connections to the one server it calls back, made only
         // while it runs (an idle Simulator in tests or commands holds no client).
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: SimulatorCallbacks.concurrencyMax)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: SimulatorCallbacks.concurrencyMax
+        )
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         await callbacks.run(using: client)
         try? await client.shutdown()
@@ -56,14 +64,28 @@ public final class SimulatorProvider: SMSProvider {
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
         let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to)
         let segments = message.channel == .mms ? 1 : max(1, Segmenter.segment(message.body).segments)
-        let candidate = SimulatedMessage(reference: message.reference, providerID: "SM" + String(decoding: message.reference.utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self),
-                                         from: message.from, to: message.to, body: message.body, outcome: outcome, errorCode: errorCode,
-                                         segments: segments, statusCallback: message.statusCallback, attempts: 1)
+        let candidate = SimulatedMessage(
+            reference: message.reference,
+            providerID: "SM"
+                + String(decoding: message.reference.utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self),
+            from: message.from,
+            to: message.to,
+            body: message.body,
+            outcome: outcome,
+            errorCode: errorCode,
+            segments: segments,
+            statusCallback: message.statusCallback,
+            attempts: 1
+        )
         let recorded: SimulatedMessage
         do {
             recorded = try await log.accept(candidate)
         } catch {
-            throw ProviderError(kind: .temporary, code: "simulator_log", message: "The simulator could not record the message.")
+            throw ProviderError(
+                kind: .temporary,
+                code: "simulator_log",
+                message: "The simulator could not record the message."
+            )
         }
         await callbacks.enqueue(recorded)
         return ProviderAcceptance(providerID: recorded.providerID, segments: recorded.segments)
@@ -79,14 +101,19 @@ public final class SimulatorProvider: SMSProvider {
     /// with a timeout (and no message); anything else is registered.
     public func registerBrand(_ brand: BrandRegistration) async throws(ProviderError) -> String {
         let digits = brand.taxID.filter(\.isNumber)
-        let outcome = digits == "000000000" ? "taxid" : (brand.legalName.lowercased().contains("timeout") ? "timeout" : "ok")
+        let outcome =
+            digits == "000000000" ? "taxid" : (brand.legalName.lowercased().contains("timeout") ? "timeout" : "ok")
         return "BNsim-\(outcome)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    public func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
+    public func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    {
         guard now.timeIntervalSince(submittedAt) >= registrationDelay else { return .pending }
         if id.hasPrefix("BNsim-taxid-") {
-            return .failed(reason: "tax_id_mismatch", message: "Brand registration failed: the Tax ID does not match the legal business name.")
+            return .failed(
+                reason: "tax_id_mismatch",
+                message: "Brand registration failed: the Tax ID does not match the legal business name."
+            )
         }
         if id.hasPrefix("BNsim-timeout-") { return .failed(reason: "timeout", message: nil) }
         return .completed(number: nil)
@@ -97,11 +124,15 @@ public final class SimulatorProvider: SMSProvider {
         "PNsim-\(areaCode)-\(Int.random(in: 1000...8999))"
     }
 
-    public func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
+    public func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    {
         guard now.timeIntervalSince(requestedAt) >= registrationDelay else { return .pending }
         let parts = id.split(separator: "-")
         guard parts.count == 3, parts[1] != "000", parts[1] != "999" else {
-            return .failed(reason: "no_numbers", message: "No phone numbers are available in that area code; try another.")
+            return .failed(
+                reason: "no_numbers",
+                message: "No phone numbers are available in that area code; try another."
+            )
         }
         return .completed(number: "+1\(parts[1])555\(parts[2])")
     }
@@ -146,7 +177,8 @@ actor SimulatorCallbacks {
         // Fresh callbacks share one delay, so they almost always go at the end; a retry is
         // placed by binary search.
         if let last = queue.last, last.due > item.due {
-            var low = head, high = queue.count
+            var low = head
+            var high = queue.count
             while low < high {
                 let middle = (low + high) / 2
                 if queue[middle].due <= item.due { low = middle + 1 } else { high = middle }
@@ -217,7 +249,10 @@ actor SimulatorCallbacks {
                     let batch = await next()
                     if batch.isEmpty {
                         let due = earliestDue() ?? ContinuousClock.now
-                        try? await Task.sleep(until: min(max(due, ContinuousClock.now), ContinuousClock.now + .milliseconds(20)), clock: .continuous)
+                        try? await Task.sleep(
+                            until: min(max(due, ContinuousClock.now), ContinuousClock.now + .milliseconds(20)),
+                            clock: .continuous
+                        )
                         continue
                     }
                     for item in batch {
@@ -237,24 +272,34 @@ actor SimulatorCallbacks {
 
     /// POSTs one callback; on failure schedules a retry with exponential backoff.
     func deliver(_ message: SimulatedMessage, attempt: Int, using httpClient: HTTPClient) async {
-        var parameters = ["MessageSid": message.providerID, "SmsSid": message.providerID, "MessageStatus": message.outcome.rawValue,
-                          "To": message.to, "From": message.from, "NumSegments": String(message.segments), "AccountSid": "ACsimulator"]
+        var parameters = [
+            "MessageSid": message.providerID, "SmsSid": message.providerID, "MessageStatus": message.outcome.rawValue,
+            "To": message.to, "From": message.from, "NumSegments": String(message.segments),
+            "AccountSid": "ACsimulator",
+        ]
         if let code = message.errorCode { parameters["ErrorCode"] = code }
         let signature = TwilioSignature.sign(url: message.statusCallback, parameters: parameters, authToken: authToken)
         var request = HTTPClientRequest(url: message.statusCallback)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "X-Twilio-Signature", value: signature)
-        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+        request.body = .bytes(
+            ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        )
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(10))
             _ = try await response.body.collect(upTo: 64 * 1024)
-            guard (200..<300).contains(response.status.code) else { throw SimulatorCallbackError.status(Int(response.status.code)) }
+            guard (200..<300).contains(response.status.code) else {
+                throw SimulatorCallbackError.status(Int(response.status.code))
+            }
             try await log.callbackDelivered(providerID: message.providerID)
             finished(message.providerID)
         } catch {
             guard attempt + 1 < SimulatorCallbacks.attemptsMax, !Task.isCancelled else {
-                logger.warning("simulator callback gave up", metadata: ["message": "\(message.reference)", "error": "\(error)"])
+                logger.warning(
+                    "simulator callback gave up",
+                    metadata: ["message": "\(message.reference)", "error": "\(error)"]
+                )
                 finished(message.providerID)
                 return
             }

@@ -18,8 +18,14 @@ public struct TwilioConfiguration: Sendable {
     public var customerProfileBundleSID: String?
     public var a2pProfileBundleSID: String?
 
-    public init(accountSID: String, authToken: String, apiURL: String = "https://api.twilio.com",
-                messagingURL: String = "https://messaging.twilio.com", customerProfileBundleSID: String? = nil, a2pProfileBundleSID: String? = nil) {
+    public init(
+        accountSID: String,
+        authToken: String,
+        apiURL: String = "https://api.twilio.com",
+        messagingURL: String = "https://messaging.twilio.com",
+        customerProfileBundleSID: String? = nil,
+        a2pProfileBundleSID: String? = nil
+    ) {
         self.accountSID = accountSID
         self.authToken = authToken
         self.apiURL = apiURL
@@ -50,9 +56,14 @@ public struct TwilioProvider: SMSProvider {
 
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
         if message.isRetry, let existing = try await existingMessage(like: message) { return existing }
-        let form = [("To", message.to), ("From", message.from), ("Body", message.body), ("StatusCallback", message.statusCallback)]
+        let form = [
+            ("To", message.to), ("From", message.from), ("Body", message.body),
+            ("StatusCallback", message.statusCallback),
+        ]
         let json = try await call(.POST, "\(accountPath)/Messages.json", form: form)
-        guard let sid = json["sid"] as? String else { throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a message sid.") }
+        guard let sid = json["sid"] as? String else {
+            throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a message sid.")
+        }
         return ProviderAcceptance(providerID: sid, segments: TwilioProvider.integer(json["num_segments"]))
     }
 
@@ -63,29 +74,47 @@ public struct TwilioProvider: SMSProvider {
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(identifier: "UTC")
         let since = formatter.string(from: Date().addingTimeInterval(-86_400))
-        let query = FormEncoding.encode([("To", message.to), ("From", message.from), ("DateSent>", since), ("PageSize", "50")])
+        let query = FormEncoding.encode([
+            ("To", message.to), ("From", message.from), ("DateSent>", since), ("PageSize", "50"),
+        ])
         let json = try await call(.GET, "\(accountPath)/Messages.json?\(query)", form: nil)
         let messages = json["messages"] as? [[String: Any]] ?? []
-        guard let match = messages.first(where: { $0["body"] as? String == message.body }), let sid = match["sid"] as? String else { return nil }
+        guard let match = messages.first(where: { $0["body"] as? String == message.body }),
+            let sid = match["sid"] as? String
+        else { return nil }
         return ProviderAcceptance(providerID: sid, segments: TwilioProvider.integer(match["num_segments"]))
     }
 
     public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
-        TwilioSignature.isValid(signature: signature, url: url, parameters: parameters, authToken: configuration.authToken)
+        TwilioSignature.isValid(
+            signature: signature,
+            url: url,
+            parameters: parameters,
+            authToken: configuration.authToken
+        )
     }
 
     public func registerBrand(_ brand: BrandRegistration) async throws(ProviderError) -> String {
         guard let customer = configuration.customerProfileBundleSID, let a2p = configuration.a2pProfileBundleSID else {
-            throw ProviderError(kind: .rejected, code: "bundles_missing",
-                                message: "Set the TrustHub customer and A2P profile bundles for this Twilio account first.")
+            throw ProviderError(
+                kind: .rejected,
+                code: "bundles_missing",
+                message: "Set the TrustHub customer and A2P profile bundles for this Twilio account first."
+            )
         }
-        let json = try await call(.POST, "\(configuration.messagingURL)/v1/a2p/BrandRegistrations",
-                                  form: [("CustomerProfileBundleSid", customer), ("A2PProfileBundleSid", a2p), ("BrandType", "STANDARD")])
-        guard let sid = json["sid"] as? String else { throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a brand sid.") }
+        let json = try await call(
+            .POST,
+            "\(configuration.messagingURL)/v1/a2p/BrandRegistrations",
+            form: [("CustomerProfileBundleSid", customer), ("A2PProfileBundleSid", a2p), ("BrandType", "STANDARD")]
+        )
+        guard let sid = json["sid"] as? String else {
+            throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a brand sid.")
+        }
         return sid
     }
 
-    public func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
+    public func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    {
         let json = try await call(.GET, "\(configuration.messagingURL)/v1/a2p/BrandRegistrations/\(id)", form: nil)
         switch (json["status"] as? String ?? "").uppercased() {
         case "APPROVED", "REGISTERED": return .completed(number: nil)
@@ -94,29 +123,44 @@ public struct TwilioProvider: SMSProvider {
             let code = reason.lowercased().contains("tax") ? "tax_id_mismatch" : "failed"
             return .failed(reason: code, message: reason)
         default:
-            return now.timeIntervalSince(submittedAt) > 14 * 86_400 ? .failed(reason: "timeout", message: nil) : .pending
+            return now.timeIntervalSince(submittedAt) > 14 * 86_400
+                ? .failed(reason: "timeout", message: nil) : .pending
         }
     }
 
     /// Finds a number in the area code and buys it; the request id carries the number.
     public func requestNumber(areaCode: String) async throws(ProviderError) -> String {
-        let search = try await call(.GET, "\(accountPath)/AvailablePhoneNumbers/US/Local.json?AreaCode=\(areaCode)&SmsEnabled=true", form: nil)
-        guard let first = (search["available_phone_numbers"] as? [[String: Any]])?.first, let number = first["phone_number"] as? String else {
+        let search = try await call(
+            .GET,
+            "\(accountPath)/AvailablePhoneNumbers/US/Local.json?AreaCode=\(areaCode)&SmsEnabled=true",
+            form: nil
+        )
+        guard let first = (search["available_phone_numbers"] as? [[String: Any]])?.first,
+            let number = first["phone_number"] as? String
+        else {
             return "none-\(areaCode)"
         }
         let bought = try await call(.POST, "\(accountPath)/IncomingPhoneNumbers.json", form: [("PhoneNumber", number)])
         return "\(bought["sid"] as? String ?? "PN")|\(bought["phone_number"] as? String ?? number)"
     }
 
-    public func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState {
-        if id.hasPrefix("none-") { return .failed(reason: "no_numbers", message: "No phone numbers are available in that area code; try another.") }
+    public func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    {
+        if id.hasPrefix("none-") {
+            return .failed(
+                reason: "no_numbers",
+                message: "No phone numbers are available in that area code; try another."
+            )
+        }
         return .completed(number: id.split(separator: "|").last.map(String.init))
     }
 
     // MARK: HTTP
 
     /// One REST call; errors are mapped to `ProviderError` by Twilio's error code.
-    func call(_ method: HTTPMethod, _ url: String, form: [(String, String)]?) async throws(ProviderError) -> [String: Any] {
+    func call(_ method: HTTPMethod, _ url: String, form: [(String, String)]?) async throws(ProviderError) -> [String:
+        Any]
+    {
         var request = HTTPClientRequest(url: url)
         request.method = method
         let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
@@ -138,7 +182,11 @@ public struct TwilioProvider: SMSProvider {
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
         guard (200..<300).contains(status) else {
             let code = TwilioProvider.integer(json["code"]).map(String.init) ?? String(status)
-            throw TwilioProvider.error(code: code, status: status, message: json["message"] as? String ?? "Twilio answered \(status).")
+            throw TwilioProvider.error(
+                code: code,
+                status: status,
+                message: json["message"] as? String ?? "Twilio answered \(status)."
+            )
         }
         return json
     }

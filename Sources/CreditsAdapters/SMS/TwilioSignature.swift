@@ -15,9 +15,11 @@ public enum TwilioSignature {
     }
 
     /// True when `signature` matches the URL as given, or with its default port added or removed.
-    public static func isValid(signature: String?, url: String, parameters: [String: String], authToken: String) -> Bool {
+    public static func isValid(signature: String?, url: String, parameters: [String: String], authToken: String) -> Bool
+    {
         guard let signature, !signature.isEmpty else { return false }
-        for candidate in urlVariants(url) where constantTimeEqual(sign(url: candidate, parameters: parameters, authToken: authToken), signature) {
+        for candidate in urlVariants(url)
+        where constantTimeEqual(sign(url: candidate, parameters: parameters, authToken: authToken), signature) {
             return true
         }
         return false
@@ -25,7 +27,9 @@ public enum TwilioSignature {
 
     /// The URL, and the same URL with the scheme's default port toggled.
     static func urlVariants(_ url: String) -> [String] {
-        guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else { return [url] }
+        guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            return [url]
+        }
         let defaultPort = scheme == "https" ? 443 : (scheme == "http" ? 80 : nil)
         guard let defaultPort else { return [url] }
         if components.port == defaultPort {

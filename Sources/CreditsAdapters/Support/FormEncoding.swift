@@ -19,8 +19,9 @@ public enum FormEncoding {
     static func append(_ text: String, to bytes: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 bytes.append(byte)
             default:
                 bytes.append(UInt8(ascii: "%"))
@@ -59,7 +60,8 @@ public enum FormEncoding {
             } else if byte == UInt8(ascii: "%") {
                 let first = raw.index(after: index)
                 guard first < raw.endIndex, raw.index(after: first) < raw.endIndex,
-                      let high = hexValue(raw[first]), let low = hexValue(raw[raw.index(after: first)]) else { return String(Substring(raw)) }
+                    let high = hexValue(raw[first]), let low = hexValue(raw[raw.index(after: first)])
+                else { return String(Substring(raw)) }
                 bytes.append(high << 4 | low)
                 index = raw.index(after: first)
             } else {

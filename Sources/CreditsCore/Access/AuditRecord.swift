@@ -43,8 +43,15 @@ public struct AuditRecord: Sendable, Equatable {
     public var subjectID: String?
     public var at: Date
 
-    public init(organization: OrganizationID?, actor: Actor, action: AuditAction, message: AuditText,
-                subjectType: String? = nil, subjectID: String? = nil, at: Date) {
+    public init(
+        organization: OrganizationID?,
+        actor: Actor,
+        action: AuditAction,
+        message: AuditText,
+        subjectType: String? = nil,
+        subjectID: String? = nil,
+        at: Date
+    ) {
         self.organization = organization
         self.actor = actor
         self.action = action
@@ -59,13 +66,15 @@ extension AuditRecord {
     /// The record with its ledger figures filled in from the outcome of its operation.
     public func filled(with outcome: LedgerOutcome) -> AuditRecord {
         var copy = self
-        copy.message = AuditText(message.rendered { figure in
-            switch figure {
-            case .amount: outcome.amount.decimalString
-            case .balanceAfter: outcome.balanceAfter?.decimalString
-            case .availableAfter: outcome.availableAfter?.decimalString
+        copy.message = AuditText(
+            message.rendered { figure in
+                switch figure {
+                case .amount: outcome.amount.decimalString
+                case .balanceAfter: outcome.balanceAfter?.decimalString
+                case .availableAfter: outcome.availableAfter?.decimalString
+                }
             }
-        })
+        )
         return copy
     }
 }

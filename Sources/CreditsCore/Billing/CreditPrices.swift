@@ -51,13 +51,22 @@ public struct CreditPrices: Sendable, Equatable {
 
     /// The defaults of DESIGN §4: US/CA $0.03, AU $0.08 plus a monthly fee with 10% GST, NZ
     /// $0.12 with 15% GST, GB $0.06 with 20% VAT; minimum purchase 100 credits.
-    public static let standard = CreditPrices(currency: "USD", purchaseMinimum: 100, purchaseMaximum: 10_000_000, terms: [
-        .us: Terms(unitPriceHundredthsOfCent: 300),
-        .ca: Terms(unitPriceHundredthsOfCent: 300),
-        .au: Terms(unitPriceHundredthsOfCent: 800, monthlyFeeCents: 1_000, tax: Tax(name: "GST", rateBasisPoints: 1_000)),
-        .nz: Terms(unitPriceHundredthsOfCent: 1_200, tax: Tax(name: "GST", rateBasisPoints: 1_500)),
-        .gb: Terms(unitPriceHundredthsOfCent: 600, tax: Tax(name: "VAT", rateBasisPoints: 2_000)),
-    ])
+    public static let standard = CreditPrices(
+        currency: "USD",
+        purchaseMinimum: 100,
+        purchaseMaximum: 10_000_000,
+        terms: [
+            .us: Terms(unitPriceHundredthsOfCent: 300),
+            .ca: Terms(unitPriceHundredthsOfCent: 300),
+            .au: Terms(
+                unitPriceHundredthsOfCent: 800,
+                monthlyFeeCents: 1_000,
+                tax: Tax(name: "GST", rateBasisPoints: 1_000)
+            ),
+            .nz: Terms(unitPriceHundredthsOfCent: 1_200, tax: Tax(name: "GST", rateBasisPoints: 1_500)),
+            .gb: Terms(unitPriceHundredthsOfCent: 600, tax: Tax(name: "VAT", rateBasisPoints: 2_000)),
+        ]
+    )
 
     /// Prices a purchase of `credits` for an organisation in `country`.
     ///
@@ -70,8 +79,16 @@ public struct CreditPrices: Sendable, Equatable {
         guard credits <= purchaseMaximum else { throw .aboveMaximum(credits: credits, maximum: purchaseMaximum) }
         let subtotal = CreditPrices.divideRoundingHalfUp(credits * terms.unitPriceHundredthsOfCent, by: 100)
         let tax = terms.tax.map { CreditPrices.divideRoundingHalfUp(subtotal * $0.rateBasisPoints, by: 10_000) } ?? 0
-        let quote = Quote(credits: credits, country: country, currency: currency, unitPriceHundredthsOfCent: terms.unitPriceHundredthsOfCent,
-                          subtotalCents: subtotal, tax: terms.tax, taxCents: tax, totalCents: subtotal + tax)
+        let quote = Quote(
+            credits: credits,
+            country: country,
+            currency: currency,
+            unitPriceHundredthsOfCent: terms.unitPriceHundredthsOfCent,
+            subtotalCents: subtotal,
+            tax: terms.tax,
+            taxCents: tax,
+            totalCents: subtotal + tax
+        )
         assert(quote.totalCents == quote.subtotalCents + quote.taxCents && quote.totalCents > 0, "a quote adds up")
         return quote
     }
@@ -94,8 +111,16 @@ public struct Quote: Sendable, Equatable, Codable {
     public var taxCents: Int64
     public var totalCents: Int64
 
-    public init(credits: Int64, country: Country, currency: String, unitPriceHundredthsOfCent: Int64, subtotalCents: Int64, tax: CreditPrices.Tax?,
-                taxCents: Int64, totalCents: Int64) {
+    public init(
+        credits: Int64,
+        country: Country,
+        currency: String,
+        unitPriceHundredthsOfCent: Int64,
+        subtotalCents: Int64,
+        tax: CreditPrices.Tax?,
+        taxCents: Int64,
+        totalCents: Int64
+    ) {
         self.credits = credits
         self.country = country
         self.currency = currency
@@ -125,9 +150,12 @@ public enum BillingError: Error, Equatable, Sendable {
     /// A sentence for people.
     public var message: String {
         switch self {
-        case .notSelfServe(let country): "Credits for organisations in \(country.name) are not sold self-serve; contact support."
-        case .belowMinimum(let credits, let minimum): "The minimum purchase is \(minimum) credits; \(credits) were requested."
-        case .aboveMaximum(let credits, let maximum): "A single purchase is at most \(maximum) credits; \(credits) were requested."
+        case .notSelfServe(let country):
+            "Credits for organisations in \(country.name) are not sold self-serve; contact support."
+        case .belowMinimum(let credits, let minimum):
+            "The minimum purchase is \(minimum) credits; \(credits) were requested."
+        case .aboveMaximum(let credits, let maximum):
+            "A single purchase is at most \(maximum) credits; \(credits) were requested."
         }
     }
 }
@@ -144,7 +172,8 @@ public enum Money {
             dollars.removeLast(3)
         }
         let fraction = magnitude % 100
-        return "\(sign)$\(dollars)\(grouped).\(fraction < 10 ? "0" : "")\(fraction)" + (currency == "USD" ? "" : " \(currency)")
+        return "\(sign)$\(dollars)\(grouped).\(fraction < 10 ? "0" : "")\(fraction)"
+            + (currency == "USD" ? "" : " \(currency)")
     }
 
     /// A price per credit in hundredths of a cent as dollars, without trailing zeros past the cents ("$0.03", "$0.025").

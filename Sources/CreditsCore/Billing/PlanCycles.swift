@@ -9,7 +9,9 @@ public enum PlanCycles {
     public static let periodsMax = 120
 
     /// Periods that have started by `now`, oldest first (at most `periodsMax`, the latest kept).
-    public static func periods(startingAt start: Date, yearly: Bool, timeZone: TimeZone, through now: Date) -> [DateInterval] {
+    public static func periods(startingAt start: Date, yearly: Bool, timeZone: TimeZone, through now: Date)
+        -> [DateInterval]
+    {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let anchor = calendar.startOfDay(for: start)

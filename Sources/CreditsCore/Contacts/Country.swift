@@ -30,7 +30,10 @@ public enum Country: String, Sendable, Codable, CaseIterable {
     /// Parses "US", "us", and the common alias "UK".
     public init?(code: String) {
         let upper = code.uppercased()
-        if upper == "UK" { self = .gb; return }
+        if upper == "UK" {
+            self = .gb
+            return
+        }
         guard let country = Country(rawValue: upper) else { return nil }
         self = country
     }

@@ -48,7 +48,11 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible,
                 international = true
             }
         }
-        let (country, national) = try PhoneNumber.split(digits: digits, international: international, defaultCountry: defaultCountry)
+        let (country, national) = try PhoneNumber.split(
+            digits: digits,
+            international: international,
+            defaultCountry: defaultCountry
+        )
         try PhoneNumber.validate(national: national, in: country)
         self.country = PhoneNumber.refine(country, national: national)
         self.e164 = "+" + country.callingCode + national
@@ -56,12 +60,16 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible,
 
     /// Wraps an E.164 text already known to be valid (read back from storage).
     public init?(e164: String) {
-        guard e164.hasPrefix("+"), let parsed = try? PhoneNumber(parsing: e164, defaultCountry: .us), parsed.e164 == e164 else { return nil }
+        guard e164.hasPrefix("+"), let parsed = try? PhoneNumber(parsing: e164, defaultCountry: .us),
+            parsed.e164 == e164
+        else { return nil }
         self = parsed
     }
 
     /// Splits the digits into a country and its national significant number (no trunk 0).
-    static func split(digits: String, international: Bool, defaultCountry: Country) throws(PhoneNumberError) -> (Country, String) {
+    static func split(digits: String, international: Bool, defaultCountry: Country) throws(PhoneNumberError) -> (
+        Country, String
+    ) {
         if international {
             for country in [Country.us, .au, .nz, .gb] where digits.hasPrefix(country.callingCode) {
                 return (country, String(digits.dropFirst(country.callingCode.count)))
@@ -93,21 +101,27 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible,
         case .au:
             guard bytes.count >= 9 else { throw .tooShort }
             guard bytes.count == 9 else { throw .tooLong }
-            guard [2, 3, 4, 7, 8].contains(bytes[0]) else { throw .invalidNumber("Australian numbers start with 02, 03, 04, 07 or 08") }
+            guard [2, 3, 4, 7, 8].contains(bytes[0]) else {
+                throw .invalidNumber("Australian numbers start with 02, 03, 04, 07 or 08")
+            }
         case .nz:
             guard let first = bytes.first else { throw .tooShort }
             if first == 2 {
                 guard bytes.count >= 8 else { throw .tooShort }
                 guard bytes.count <= 10 else { throw .tooLong }
             } else {
-                guard [3, 4, 6, 7, 9].contains(first) else { throw .invalidNumber("New Zealand numbers start with 02, 03, 04, 06, 07 or 09") }
+                guard [3, 4, 6, 7, 9].contains(first) else {
+                    throw .invalidNumber("New Zealand numbers start with 02, 03, 04, 06, 07 or 09")
+                }
                 guard bytes.count >= 8 else { throw .tooShort }
                 guard bytes.count == 8 else { throw .tooLong }
             }
         case .gb:
             guard bytes.count >= 9 else { throw .tooShort }
             guard bytes.count <= 10 else { throw .tooLong }
-            guard [1, 2, 3, 5, 7, 8, 9].contains(bytes.first ?? 0) else { throw .invalidNumber("UK numbers start with 01, 02, 03, 05, 07, 08 or 09") }
+            guard [1, 2, 3, 5, 7, 8, 9].contains(bytes.first ?? 0) else {
+                throw .invalidNumber("UK numbers start with 01, 02, 03, 05, 07, 08 or 09")
+            }
             if bytes.first == 7 || bytes.first == 2 || bytes.first == 3 {
                 guard bytes.count == 10 else { throw .tooShort }
             }
@@ -175,10 +189,12 @@ public enum PhoneNumberError: Error, Sendable, Equatable {
     public var message: String {
         switch self {
         case .empty: "The phone number is empty."
-        case .invalidCharacter(let character): "The phone number contains \u{201C}\(character)\u{201D}; use digits, spaces, dashes, dots, brackets and a leading +."
+        case .invalidCharacter(let character):
+            "The phone number contains \u{201C}\(character)\u{201D}; use digits, spaces, dashes, dots, brackets and a leading +."
         case .tooShort: "The phone number has too few digits."
         case .tooLong: "The phone number has too many digits."
-        case .unsupportedCountry(let code): "Numbers starting +\(code) are outside the supported countries (US, CA, AU, NZ, GB)."
+        case .unsupportedCountry(let code):
+            "Numbers starting +\(code) are outside the supported countries (US, CA, AU, NZ, GB)."
         case .invalidAreaCode(let code): "\(code) is not a valid area code."
         case .invalidNumber(let reason): "The phone number is not valid: \(reason)."
         }

@@ -26,7 +26,12 @@ public struct Credits: Hashable, Comparable, Sendable, Codable, CustomStringConv
     public init?(decimal text: String) {
         var digits = Substring(text)
         var negative = false
-        if digits.first == "-" { negative = true; digits = digits.dropFirst() } else if digits.first == "+" { digits = digits.dropFirst() }
+        if digits.first == "-" {
+            negative = true
+            digits = digits.dropFirst()
+        } else if digits.first == "+" {
+            digits = digits.dropFirst()
+        }
         let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let wholePart = parts.first, !wholePart.isEmpty || parts.count == 2 else { return nil }
         let fraction = parts.count == 2 ? parts[1] : ""

@@ -22,7 +22,10 @@ struct CreditsJSONNumber: Codable {
         let value = try container.decode(Decimal.self)
         let text = NSDecimalNumber(decimal: value).stringValue
         guard let parsed = Credits(decimal: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "credits must be a number with at most 3 decimals")
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "credits must be a number with at most 3 decimals"
+            )
         }
         self.credits = parsed
     }

@@ -48,9 +48,20 @@ public struct Hold: Sendable, Equatable, Codable {
     public var resolveTransfer: TransferID?
 
     /// A hold as stored.
-    public init(id: HoldID, account: AccountID, amount: Credits, status: HoldStatus, postedAmount: Credits,
-                portions: [HoldPortion], reference: String, createdAt: Date, timeoutAt: Date, resolvedAt: Date?,
-                reserveTransfer: TransferID, resolveTransfer: TransferID?) {
+    public init(
+        id: HoldID,
+        account: AccountID,
+        amount: Credits,
+        status: HoldStatus,
+        postedAmount: Credits,
+        portions: [HoldPortion],
+        reference: String,
+        createdAt: Date,
+        timeoutAt: Date,
+        resolvedAt: Date?,
+        reserveTransfer: TransferID,
+        resolveTransfer: TransferID?
+    ) {
         self.id = id
         self.account = account
         self.amount = amount

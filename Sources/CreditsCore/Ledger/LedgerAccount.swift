@@ -38,8 +38,14 @@ public struct LedgerAccount: Sendable, Equatable, Codable {
     public var overdraftLimit: Credits
 
     /// A new account with nothing on it.
-    public init(id: AccountID, kind: AccountKind, staffID: String? = nil, balance: Credits = .zero,
-                pending: Credits = .zero, overdraftLimit: Credits = .zero) {
+    public init(
+        id: AccountID,
+        kind: AccountKind,
+        staffID: String? = nil,
+        balance: Credits = .zero,
+        pending: Credits = .zero,
+        overdraftLimit: Credits = .zero
+    ) {
         precondition(kind == .wallet || staffID == nil, "only wallets belong to a staff member")
         self.id = id
         self.kind = kind

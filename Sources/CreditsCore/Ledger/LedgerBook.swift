@@ -27,9 +27,15 @@ public struct LedgerBook: Sendable {
     private var lotsByAccount: [AccountID: Set<LotID>] = [:]
 
     /// A book over loaded state.
-    public init(organization: OrganizationID, accounts: [LedgerAccount], lots: [Lot], portions: [PortionKey: Portion],
-                holds: [Hold], results: [String: (fingerprint: String, outcome: LedgerOutcome)],
-                makeTransferID: @escaping @Sendable () -> TransferID) {
+    public init(
+        organization: OrganizationID,
+        accounts: [LedgerAccount],
+        lots: [Lot],
+        portions: [PortionKey: Portion],
+        holds: [Hold],
+        results: [String: (fingerprint: String, outcome: LedgerOutcome)],
+        makeTransferID: @escaping @Sendable () -> TransferID
+    ) {
         self.organization = organization
         self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
         self.lots = Dictionary(uniqueKeysWithValues: lots.map { ($0.id, $0) })
@@ -50,7 +56,9 @@ public struct LedgerBook: Sendable {
     /// mutates, so no snapshot of the book is needed).
     public mutating func apply(_ request: LedgerRequest) -> Result<LedgerOutcome, LedgerError> {
         let key = request.idempotencyKey
-        guard !key.isEmpty, key.count <= LedgerRequest.idempotencyKeyLengthMax else { return .failure(.invalidIdempotencyKey) }
+        guard !key.isEmpty, key.count <= LedgerRequest.idempotencyKeyLengthMax else {
+            return .failure(.invalidIdempotencyKey)
+        }
         precondition(request.organization == organization, "a request is applied to its own organisation's book")
         let fingerprint = request.operation.fingerprintDigest
         if let earlier = results[key] {
@@ -71,8 +79,10 @@ public struct LedgerBook: Sendable {
             // Every operation checks everything before it changes anything, so a refusal leaves
             // the book as it was; this post-condition holds them to it.
             precondition(totalBalance() == sumBefore, "a refused operation changes nothing")
-            precondition(changeCount == (changes.entries.count, changes.portions.count, changes.holds.count, changes.lots.count),
-                         "a refused operation records no change")
+            precondition(
+                changeCount == (changes.entries.count, changes.portions.count, changes.holds.count, changes.lots.count),
+                "a refused operation records no change"
+            )
             return .failure(error)
         }
     }
@@ -80,28 +90,51 @@ public struct LedgerBook: Sendable {
     private mutating func perform(_ request: LedgerRequest, transfer: TransferID) throws(LedgerError) -> LedgerOutcome {
         let at = request.at
         switch request.operation {
-        case let .deposit(account, source, amount, lot, kind, expiresAt):
-            return try deposit(account, from: source, amount: amount, lot: lot, kind: kind, expiresAt: expiresAt, at: at, transfer: transfer)
-        case let .withdraw(account, amount):
+        case .deposit(let account, let source, let amount, let lot, let kind, let expiresAt):
+            return try deposit(
+                account,
+                from: source,
+                amount: amount,
+                lot: lot,
+                kind: kind,
+                expiresAt: expiresAt,
+                at: at,
+                transfer: transfer
+            )
+        case .withdraw(let account, let amount):
             return try withdraw(account, amount: amount, at: at, transfer: transfer)
-        case let .transfer(from, to, amount):
+        case .transfer(let from, let to, let amount):
             return try move(from: from, to: to, amount: amount, at: at, transfer: transfer)
-        case let .reserve(hold, account, amount, reference, timeoutAt):
-            return try reserve(hold, on: account, amount: amount, reference: reference, timeoutAt: timeoutAt, at: at, transfer: transfer)
-        case let .reserveAll(account, holds):
+        case .reserve(let hold, let account, let amount, let reference, let timeoutAt):
+            return try reserve(
+                hold,
+                on: account,
+                amount: amount,
+                reference: reference,
+                timeoutAt: timeoutAt,
+                at: at,
+                transfer: transfer
+            )
+        case .reserveAll(let account, let holds):
             return try reserveAll(holds, on: account, at: at, transfer: transfer)
-        case let .post(hold, amount):
+        case .post(let hold, let amount):
             return try resolve(hold, charging: amount, as: .posted, at: at, transfer: transfer)
-        case let .void(hold):
+        case .void(let hold):
             return try resolve(hold, charging: .zero, as: .voided, at: at, transfer: transfer)
-        case let .timeOut(hold, policy):
+        case .timeOut(let hold, let policy):
             guard let current = holds[hold] else { throw .unknownHold(hold) }
             guard current.status == .pending else { throw .holdAlreadyResolved(hold, current.status) }
             guard current.timeoutAt <= at else { throw .holdNotTimedOut(hold) }
-            return try resolve(hold, charging: policy == .post ? current.amount : .zero, as: .timedOut, at: at, transfer: transfer)
-        case let .expire(lot):
+            return try resolve(
+                hold,
+                charging: policy == .post ? current.amount : .zero,
+                as: .timedOut,
+                at: at,
+                transfer: transfer
+            )
+        case .expire(let lot):
             return try expire(lot, at: at, transfer: transfer)
-        case let .spend(account, amount, reference):
+        case .spend(let account, let amount, let reference):
             return try spend(account, amount: amount, reference: reference, at: at, transfer: transfer)
         }
     }
@@ -115,7 +148,8 @@ public struct LedgerBook: Sendable {
         var total = Credits.zero
         for lotID in lotsByAccount[account] ?? [] {
             guard let lot = lots[lotID], lot.kind != .overdraft, !lot.isExpired(at: instant),
-                  let portion = portions[PortionKey(account: account, lot: lotID)] else { continue }
+                let portion = portions[PortionKey(account: account, lot: lotID)]
+            else { continue }
             total += portion.free
         }
         return includingOverdraft ? total + overdraftRoom(state) : total
@@ -123,7 +157,9 @@ public struct LedgerBook: Sendable {
 
     /// What is left of an account's overdraft line.
     func overdraftRoom(_ account: LedgerAccount) -> Credits {
-        let used = portions[PortionKey(account: account.id, lot: LedgerBook.overdraftLot(of: account.id))].map { -$0.free } ?? .zero
+        let used =
+            portions[PortionKey(account: account.id, lot: LedgerBook.overdraftLot(of: account.id))].map { -$0.free }
+            ?? .zero
         return max(.zero, account.overdraftLimit - used)
     }
 
@@ -143,11 +179,14 @@ public struct LedgerBook: Sendable {
     }
 
     /// Chooses lot portions for `amount` in spending order, then the overdraft line if allowed.
-    func allocate(_ amount: Credits, from account: LedgerAccount, at instant: Date, overdraft: Bool) throws(LedgerError) -> [HoldPortion] {
+    func allocate(_ amount: Credits, from account: LedgerAccount, at instant: Date, overdraft: Bool) throws(LedgerError)
+        -> [HoldPortion]
+    {
         guard amount.isPositive else { throw .nonPositiveAmount }
         let candidates = (lotsByAccount[account.id] ?? []).compactMap { id -> Lot? in
             guard let lot = lots[id], lot.kind != .overdraft, !lot.isExpired(at: instant),
-                  (portions[PortionKey(account: account.id, lot: id)]?.free ?? .zero).isPositive else { return nil }
+                (portions[PortionKey(account: account.id, lot: id)]?.free ?? .zero).isPositive
+            else { return nil }
             return lot
         }.sorted(by: Lot.spendsBefore)
         var remaining = amount
@@ -163,7 +202,10 @@ public struct LedgerBook: Sendable {
             remaining = .zero
         }
         guard !remaining.isPositive else {
-            throw .insufficientCredits(available: spendable(account.id, at: instant, includingOverdraft: overdraft), requested: amount)
+            throw .insufficientCredits(
+                available: spendable(account.id, at: instant, includingOverdraft: overdraft),
+                requested: amount
+            )
         }
         return chosen
     }
@@ -188,8 +230,16 @@ public struct LedgerBook: Sendable {
     }
 
     /// Posts one entry: balances of both accounts and the lot movements it carries.
-    mutating func post(entry debit: AccountID, to credit: AccountID, amount: Credits, movements: [LotMovement],
-                       reference: String?, hold: HoldID?, at instant: Date, transfer: TransferID) {
+    mutating func post(
+        entry debit: AccountID,
+        to credit: AccountID,
+        amount: Credits,
+        movements: [LotMovement],
+        reference: String?,
+        hold: HoldID?,
+        at instant: Date,
+        transfer: TransferID
+    ) {
         guard amount.isPositive else { return }
         for (id, expected) in [(debit, -amount), (credit, amount)] where accounts[id]?.kind.holdsCredits == true {
             let moved = movements.filter { $0.account == id }.reduce(Credits.zero) { $0 + $1.delta }
@@ -197,12 +247,22 @@ public struct LedgerBook: Sendable {
         }
         accounts[debit]?.balance -= amount
         accounts[credit]?.balance += amount
-        for movement in movements { adjustPortion(PortionKey(account: movement.account, lot: movement.lot), balance: movement.delta) }
+        for movement in movements {
+            adjustPortion(PortionKey(account: movement.account, lot: movement.lot), balance: movement.delta)
+        }
         for id in [debit, credit] { if let account = accounts[id] { changes.accounts[id] = account } }
-        let entry = LedgerEntry(transfer: transfer, debit: debit, credit: credit, amount: amount,
-                                debitBalanceAfter: accounts[debit]?.balance ?? .zero,
-                                creditBalanceAfter: accounts[credit]?.balance ?? .zero,
-                                reference: reference, hold: hold, at: instant, lotMovements: movements)
+        let entry = LedgerEntry(
+            transfer: transfer,
+            debit: debit,
+            credit: credit,
+            amount: amount,
+            debitBalanceAfter: accounts[debit]?.balance ?? .zero,
+            creditBalanceAfter: accounts[credit]?.balance ?? .zero,
+            reference: reference,
+            hold: hold,
+            at: instant,
+            lotMovements: movements
+        )
         changes.entries.append(entry)
         for id in [debit, credit] { assertPortionsMatch(id) }
     }
@@ -222,4 +282,3 @@ public struct LedgerBook: Sendable {
         precondition(account.balance >= -account.overdraftLimit, "no account below its overdraft line")
     }
 }
-

@@ -17,8 +17,18 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
     /// How the amount splits over lots, per account (debit side negative, credit side positive).
     public var lotMovements: [LotMovement]
 
-    public init(transfer: TransferID, debit: AccountID, credit: AccountID, amount: Credits, debitBalanceAfter: Credits,
-                creditBalanceAfter: Credits, reference: String?, hold: HoldID?, at: Date, lotMovements: [LotMovement]) {
+    public init(
+        transfer: TransferID,
+        debit: AccountID,
+        credit: AccountID,
+        amount: Credits,
+        debitBalanceAfter: Credits,
+        creditBalanceAfter: Credits,
+        reference: String?,
+        hold: HoldID?,
+        at: Date,
+        lotMovements: [LotMovement]
+    ) {
         precondition(amount.isPositive, "an entry moves a positive amount")
         precondition(debit != credit, "an entry moves between two accounts")
         self.transfer = transfer
@@ -68,8 +78,17 @@ public struct LedgerOutcome: Sendable, Equatable, Codable {
     /// True when this is a replay of an earlier request with the same key.
     public var replayed: Bool
 
-    public init(transfer: TransferID, operation: String, amount: Credits, released: Credits = .zero, hold: HoldID? = nil,
-                holdStatus: HoldStatus? = nil, balanceAfter: Credits? = nil, availableAfter: Credits? = nil, replayed: Bool = false) {
+    public init(
+        transfer: TransferID,
+        operation: String,
+        amount: Credits,
+        released: Credits = .zero,
+        hold: HoldID? = nil,
+        holdStatus: HoldStatus? = nil,
+        balanceAfter: Credits? = nil,
+        availableAfter: Credits? = nil,
+        replayed: Bool = false
+    ) {
         self.transfer = transfer
         self.operation = operation
         self.amount = amount
@@ -109,7 +128,8 @@ public struct LedgerChanges: Sendable, Equatable {
     public init() {}
 
     public static func == (lhs: LedgerChanges, rhs: LedgerChanges) -> Bool {
-        lhs.transfers.map(\.outcome) == rhs.transfers.map(\.outcome) && lhs.entries == rhs.entries && lhs.lots == rhs.lots
+        lhs.transfers.map(\.outcome) == rhs.transfers.map(\.outcome) && lhs.entries == rhs.entries
+            && lhs.lots == rhs.lots
             && lhs.holds == rhs.holds && lhs.portions == rhs.portions && lhs.accounts == rhs.accounts
     }
 

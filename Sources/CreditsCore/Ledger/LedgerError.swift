@@ -52,27 +52,28 @@ public enum LedgerError: Error, Sendable, Equatable {
     /// A sentence for people.
     public var message: String {
         switch self {
-        case let .insufficientCredits(available, requested):
+        case .insufficientCredits(let available, let requested):
             "Not enough credits: \(requested) needed, \(available) available (short by \(requested - available))."
         case .nonPositiveAmount: "The amount must be more than zero."
         case .unknownAccount(let id): "No credit account \(id) in this organisation."
-        case let .wrongAccountKind(id, kind): "Account \(id) is a \(kind.rawValue) account and cannot do this."
+        case .wrongAccountKind(let id, let kind): "Account \(id) is a \(kind.rawValue) account and cannot do this."
         case .sameAccount: "Credits cannot be transferred to the account they come from."
         case .unknownHold(let id): "No hold \(id) in this organisation."
-        case let .holdAlreadyResolved(id, status): "Hold \(id) was already \(status.rawValue.replacingUnderscores)."
-        case let .postExceedsHold(hold, requested): "Cannot charge \(requested) credits on a hold of \(hold)."
+        case .holdAlreadyResolved(let id, let status): "Hold \(id) was already \(status.rawValue.replacingUnderscores)."
+        case .postExceedsHold(let hold, let requested): "Cannot charge \(requested) credits on a hold of \(hold)."
         case .holdNotTimedOut(let id): "Hold \(id) has not reached its timeout yet."
         case .unknownLot(let id): "No lot \(id) in this organisation."
         case .lotNotExpiring(let id): "Lot \(id) does not expire at this time."
         case .duplicateID(let id): "The id \(id) is already used."
         case .idempotencyConflict(let key): "The idempotency key \(key) was already used for a different request."
-        case .invalidIdempotencyKey: "An idempotency key of 1 to \(LedgerRequest.idempotencyKeyLengthMax) characters is required."
+        case .invalidIdempotencyKey:
+            "An idempotency key of 1 to \(LedgerRequest.idempotencyKeyLengthMax) characters is required."
         }
     }
 
     /// The shortfall a refused reserve would need, for "402 with the shortfall".
     public var shortfall: Credits? {
-        if case let .insufficientCredits(available, requested) = self { return requested - available }
+        if case .insufficientCredits(let available, let requested) = self { return requested - available }
         return nil
     }
 }

@@ -44,15 +44,17 @@ public enum LedgerOperation: Sendable, Equatable {
     /// A canonical description of the request: the same key with a different fingerprint is
     /// a different request and is refused.
     public var fingerprint: String {
-        func time(_ date: Date?) -> String { date.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-" }
+        func time(_ date: Date?) -> String {
+            date.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "-"
+        }
         switch self {
-        case let .deposit(account, source, amount, lot, kind, expiresAt):
+        case .deposit(let account, let source, let amount, let lot, let kind, let expiresAt):
             return "deposit|\(account)|\(source.rawValue)|\(amount.milli)|\(lot)|\(kind.rawValue)|\(time(expiresAt))"
-        case let .withdraw(account, amount): return "withdraw|\(account)|\(amount.milli)"
-        case let .transfer(from, to, amount): return "transfer|\(from)|\(to)|\(amount.milli)"
-        case let .reserve(hold, account, amount, reference, timeoutAt):
+        case .withdraw(let account, let amount): return "withdraw|\(account)|\(amount.milli)"
+        case .transfer(let from, let to, let amount): return "transfer|\(from)|\(to)|\(amount.milli)"
+        case .reserve(let hold, let account, let amount, let reference, let timeoutAt):
             return "reserve|\(hold)|\(account)|\(amount.milli)|\(reference)|\(time(timeoutAt))"
-        case let .reserveAll(account, holds):
+        case .reserveAll(let account, let holds):
             // A digest of every hold keeps the fingerprint short for any number of holds.
             var hash: UInt64 = 0xCBF2_9CE4_8422_2325
             var total: Int64 = 0
@@ -64,11 +66,11 @@ public enum LedgerOperation: Sendable, Equatable {
                 }
             }
             return "reserve_all|\(account)|\(holds.count)|\(total)|\(String(hash, radix: 16))"
-        case let .post(hold, amount): return "post|\(hold)|\(amount.milli)"
-        case let .void(hold): return "void|\(hold)"
-        case let .timeOut(hold, policy): return "time_out|\(hold)|\(policy.rawValue)"
-        case let .expire(lot): return "expire|\(lot)"
-        case let .spend(account, amount, reference): return "spend|\(account)|\(amount.milli)|\(reference)"
+        case .post(let hold, let amount): return "post|\(hold)|\(amount.milli)"
+        case .void(let hold): return "void|\(hold)"
+        case .timeOut(let hold, let policy): return "time_out|\(hold)|\(policy.rawValue)"
+        case .expire(let lot): return "expire|\(lot)"
+        case .spend(let account, let amount, let reference): return "spend|\(account)|\(amount.milli)|\(reference)"
         }
     }
 
@@ -128,8 +130,15 @@ public struct LedgerRequest: Sendable, Equatable {
     public var audit: AuditRecord?
 
     /// A request; the key must be 1–200 characters.
-    public init(organization: OrganizationID, idempotencyKey: String, operation: LedgerOperation, at: Date,
-                actor: String = "system", memo: String = "", audit: AuditRecord? = nil) {
+    public init(
+        organization: OrganizationID,
+        idempotencyKey: String,
+        operation: LedgerOperation,
+        at: Date,
+        actor: String = "system",
+        memo: String = "",
+        audit: AuditRecord? = nil
+    ) {
         self.organization = organization
         self.idempotencyKey = idempotencyKey
         self.operation = operation

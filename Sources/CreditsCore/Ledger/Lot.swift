@@ -46,7 +46,7 @@ public struct Lot: Sendable, Equatable, Codable {
     /// oldest first; ties broken by id so the order is total.
     public static func spendsBefore(_ lhs: Lot, _ rhs: Lot) -> Bool {
         switch (lhs.expiresAt, rhs.expiresAt) {
-        case let (left?, right?) where left != right: return left < right
+        case (let left?, let right?) where left != right: return left < right
         case (.some, nil): return true
         case (nil, .some): return false
         default:

@@ -35,10 +35,17 @@ public struct PriceList: Sendable, Equatable, Codable {
     /// The seed's prices: SMS 1, toll-free 1.5, MMS 2, inbound free, voice 2/min + 0.5 detection,
     /// calls 2/min, forwarding 3/min + 1 per voicemail + 4 per transcription.
     public static let standard = PriceList(
-        smsSegment: Credits(milli: 1000), tollFreeSegment: Credits(milli: 1500), mms: Credits(milli: 2000),
-        inboundText: .zero, voiceBroadcastMinute: Credits(milli: 2000), machineDetection: Credits(milli: 500),
-        outgoingCallMinute: Credits(milli: 2000), callForwardingMinute: Credits(milli: 3000),
-        voicemail: Credits(milli: 1000), transcription: Credits(milli: 4000))
+        smsSegment: Credits(milli: 1000),
+        tollFreeSegment: Credits(milli: 1500),
+        mms: Credits(milli: 2000),
+        inboundText: .zero,
+        voiceBroadcastMinute: Credits(milli: 2000),
+        machineDetection: Credits(milli: 500),
+        outgoingCallMinute: Credits(milli: 2000),
+        callForwardingMinute: Credits(milli: 3000),
+        voicemail: Credits(milli: 1000),
+        transcription: Credits(milli: 4000)
+    )
 
     /// Credits for one text to one recipient.
     public func text(channel: Channel, segments: Int) -> Credits {

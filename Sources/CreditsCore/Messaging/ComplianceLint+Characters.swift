@@ -12,30 +12,50 @@ extension ComplianceLint {
             let length = character.unicodeScalars.count
             let range = TextRange(start: offset, end: offset + length)
             defer { offset += length }
-            if ignoresReplaceable, character.unicodeScalars.allSatisfy({ GSM7.septets($0) > 0 || SmartEncoding.table[$0.value] != nil }) {
+            if ignoresReplaceable,
+                character.unicodeScalars.allSatisfy({ GSM7.septets($0) > 0 || SmartEncoding.table[$0.value] != nil })
+            {
                 continue
             }
             if let name = ComplianceLint.hiddenCharacterName(character) {
                 guard hidden.count < ComplianceLint.warningsPerRuleMax else { continue }
-                hidden.append(LintWarning(code: .hiddenFormatting,
-                                          message: "A hidden formatting character (\(name)) was found, often pasted from another program; it may cost extra characters or credits.",
-                                          part: part, range: range))
+                hidden.append(
+                    LintWarning(
+                        code: .hiddenFormatting,
+                        message:
+                            "A hidden formatting character (\(name)) was found, often pasted from another program; it may cost extra characters or credits.",
+                        part: part,
+                        range: range
+                    )
+                )
                 continue
             }
             if ComplianceLint.isEmoji(character) {
                 guard emoji.count < ComplianceLint.warningsPerRuleMax else { continue }
-                emoji.append(LintWarning(code: .emoji,
-                                         message: "The emoji \(character) switches the message to UCS-2 (70 characters per segment).\(costNote.map { " " + $0 } ?? "")",
-                                         part: part, range: range))
+                emoji.append(
+                    LintWarning(
+                        code: .emoji,
+                        message:
+                            "The emoji \(character) switches the message to UCS-2 (70 characters per segment).\(costNote.map { " " + $0 } ?? "")",
+                        part: part,
+                        range: range
+                    )
+                )
                 continue
             }
             if character.unicodeScalars.contains(where: { GSM7.septets($0) == 0 }) {
                 let key = String(character)
                 guard !seenNonGSM.contains(key), nonGSM.count < ComplianceLint.warningsPerRuleMax else { continue }
                 seenNonGSM.insert(key)
-                nonGSM.append(LintWarning(code: .nonGSMCharacter,
-                                          message: "\u{201C}\(character)\u{201D} is not a standard GSM character and switches the message to UCS-2 (70 characters per segment).\(costNote.map { " " + $0 } ?? "")",
-                                          part: part, range: range))
+                nonGSM.append(
+                    LintWarning(
+                        code: .nonGSMCharacter,
+                        message:
+                            "\u{201C}\(character)\u{201D} is not a standard GSM character and switches the message to UCS-2 (70 characters per segment).\(costNote.map { " " + $0 } ?? "")",
+                        part: part,
+                        range: range
+                    )
+                )
             }
         }
         return emoji + nonGSM + hidden

@@ -49,24 +49,40 @@ public struct ComplianceLint: Sendable {
 
     func headerWarnings(header: String, body: String) -> [LintWarning] {
         if header.trimmingWhitespace().isEmpty {
-            return [LintWarning(code: .headerMissingBusinessName,
-                                message: "Identify your business in every message: add a message header with your business name.",
-                                part: .header)]
+            return [
+                LintWarning(
+                    code: .headerMissingBusinessName,
+                    message: "Identify your business in every message: add a message header with your business name.",
+                    part: .header
+                )
+            ]
         }
         if let name = businessName?.trimmingWhitespace(), !name.isEmpty,
-           !header.lowercased().contains(name.lowercased()) {
-            return [LintWarning(code: .headerMissingBusinessName,
-                                message: "The message header does not name your business (\(name)); carriers may block messages that do not identify the sender.",
-                                part: .header, range: TextRange(start: 0, end: MessageBody.length(of: header)))]
+            !header.lowercased().contains(name.lowercased())
+        {
+            return [
+                LintWarning(
+                    code: .headerMissingBusinessName,
+                    message:
+                        "The message header does not name your business (\(name)); carriers may block messages that do not identify the sender.",
+                    part: .header,
+                    range: TextRange(start: 0, end: MessageBody.length(of: header))
+                )
+            ]
         }
         return []
     }
 
     func footerWarnings(footer: String, body: String) -> [LintWarning] {
         if ComplianceLint.hasOptOutInstruction(footer) || ComplianceLint.hasOptOutInstruction(body) { return [] }
-        return [LintWarning(code: .footerMissingOptOut,
-                            message: "Provide clear opt-out instructions, for example a footer such as \u{201C}To opt out, reply STOP.\u{201D}",
-                            part: .footer)]
+        return [
+            LintWarning(
+                code: .footerMissingOptOut,
+                message:
+                    "Provide clear opt-out instructions, for example a footer such as \u{201C}To opt out, reply STOP.\u{201D}",
+                part: .footer
+            )
+        ]
     }
 
     /// True when the text tells people how to opt out.
@@ -80,16 +96,28 @@ public struct ComplianceLint: Sendable {
         let lower = text.lowercased()
         for domain in ComplianceLint.shortenerDomains {
             for range in TextSearch.domainRanges(of: domain, in: lower).prefix(ComplianceLint.warningsPerRuleMax) {
-                warnings.append(LintWarning(code: .urlShortener,
-                                            message: "Do not use URL shorteners such as \(domain): many carriers block them. Use your full link.",
-                                            part: part, range: range))
+                warnings.append(
+                    LintWarning(
+                        code: .urlShortener,
+                        message:
+                            "Do not use URL shorteners such as \(domain): many carriers block them. Use your full link.",
+                        part: part,
+                        range: range
+                    )
+                )
             }
         }
         for phrase in ComplianceLint.aggressivePhrases {
             for range in TextSearch.wholeWordRanges(of: phrase, in: lower).prefix(ComplianceLint.warningsPerRuleMax) {
-                warnings.append(LintWarning(code: .aggressiveLanguage,
-                                            message: "\u{201C}\(phrase)\u{201D} can read as aggressive; try \u{201C}we suggest\u{201D} or \u{201C}it is recommended\u{201D}.",
-                                            part: part, range: range))
+                warnings.append(
+                    LintWarning(
+                        code: .aggressiveLanguage,
+                        message:
+                            "\u{201C}\(phrase)\u{201D} can read as aggressive; try \u{201C}we suggest\u{201D} or \u{201C}it is recommended\u{201D}.",
+                        part: part,
+                        range: range
+                    )
+                )
             }
         }
         if let warning = capitalsWarning(text, part: part) { warnings.append(warning) }
@@ -104,7 +132,12 @@ public struct ComplianceLint: Sendable {
         for scalar in text.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
-                if value >= 0x41 && value <= 0x5A { letters += 1; upper += 1 } else if value >= 0x61 && value <= 0x7A { letters += 1 }
+                if value >= 0x41 && value <= 0x5A {
+                    letters += 1
+                    upper += 1
+                } else if value >= 0x61 && value <= 0x7A {
+                    letters += 1
+                }
             } else if scalar.properties.isUppercase {
                 letters += 1
                 upper += 1
@@ -113,8 +146,12 @@ public struct ComplianceLint: Sendable {
             }
         }
         guard letters >= 12, upper * 2 >= letters else { return nil }
-        return LintWarning(code: .excessiveCapitals,
-                           message: "\(upper) of \(letters) letters are capitals; messages that overuse capitals are often reported as spam.",
-                           part: part, range: TextRange(start: 0, end: MessageBody.length(of: text)))
+        return LintWarning(
+            code: .excessiveCapitals,
+            message:
+                "\(upper) of \(letters) letters are capitals; messages that overuse capitals are often reported as spam.",
+            part: part,
+            range: TextRange(start: 0, end: MessageBody.length(of: text))
+        )
     }
 }

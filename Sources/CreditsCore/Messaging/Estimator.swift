@@ -14,13 +14,20 @@ public struct EstimateOptions: Sendable, Equatable {
     public var prices: PriceList
 
     /// Options with the defaults of a bare estimate: SMS, no smart encoding, no header or footer.
-    public init(channel: Channel = .sms, smartEncoding: Bool = false, composition: Composition = Composition(),
-                businessName: String? = nil, checksParts: Bool? = nil, prices: PriceList = .standard) {
+    public init(
+        channel: Channel = .sms,
+        smartEncoding: Bool = false,
+        composition: Composition = Composition(),
+        businessName: String? = nil,
+        checksParts: Bool? = nil,
+        prices: PriceList = .standard
+    ) {
         self.channel = channel
         self.smartEncoding = smartEncoding
         self.composition = composition
         self.businessName = businessName
-        self.checksParts = checksParts ?? (businessName != nil || !composition.header.isEmpty || !composition.footer.isEmpty)
+        self.checksParts =
+            checksParts ?? (businessName != nil || !composition.header.isEmpty || !composition.footer.isEmpty)
         self.prices = prices
     }
 }
@@ -94,15 +101,22 @@ public enum Estimator {
     public static func price(body: String, options: EstimateOptions) throws(MessageError) -> PricedText {
         let prepared = try prepare(body: body, options: options)
         let segments = Segmenter.segment(prepared.sent).segments
-        return PricedText(text: prepared.sent, segments: segments, credits: options.prices.text(channel: options.channel, segments: segments))
+        return PricedText(
+            text: prepared.sent,
+            segments: segments,
+            credits: options.prices.text(channel: options.channel, segments: segments)
+        )
     }
 
     /// Composes, applies smart encoding if enabled, and checks the length of what is sent.
     static func prepare(body: String, options: EstimateOptions) throws(MessageError)
-        -> (composition: Composition, composed: String, encoded: SmartEncoding.Result, sent: String, length: Int) {
+        -> (composition: Composition, composed: String, encoded: SmartEncoding.Result, sent: String, length: Int)
+    {
         let composition = try options.composition.validated()
         let composed = try composition.compose(body: body)
-        let encoded = options.smartEncoding ? SmartEncoding.apply(to: composed) : SmartEncoding.Result(text: composed, replacements: [])
+        let encoded =
+            options.smartEncoding
+            ? SmartEncoding.apply(to: composed) : SmartEncoding.Result(text: composed, replacements: [])
         let sent = encoded.text
         let length = MessageBody.length(of: sent)
         if length == 0 { throw .bodyEmpty }
@@ -121,23 +135,45 @@ public enum Estimator {
         let withSmart = options.smartEncoding ? credits : alternativeCredits
         let withoutSmart = options.smartEncoding ? alternativeCredits : credits
         let report = SmartEncodingReport(
-            enabled: options.smartEncoding, replacements: encoded.replacements,
-            alternativeSegments: alternative.segments, alternativeCredits: alternativeCredits,
-            creditsSaved: max(.zero, withoutSmart - withSmart))
+            enabled: options.smartEncoding,
+            replacements: encoded.replacements,
+            alternativeSegments: alternative.segments,
+            alternativeCredits: alternativeCredits,
+            creditsSaved: max(.zero, withoutSmart - withSmart)
+        )
 
-        let lint = ComplianceLint(businessName: options.businessName, checksParts: options.checksParts,
-                                  ignoresReplaceable: options.smartEncoding)
-        let warnings = lint.warnings(header: composition.header, body: body, footer: composition.footer,
-                                     costNote: ucs2CostNote(sent: sent, segmentation: segmentation, credits: credits, options: options))
+        let lint = ComplianceLint(
+            businessName: options.businessName,
+            checksParts: options.checksParts,
+            ignoresReplaceable: options.smartEncoding
+        )
+        let warnings = lint.warnings(
+            header: composition.header,
+            body: body,
+            footer: composition.footer,
+            costNote: ucs2CostNote(sent: sent, segmentation: segmentation, credits: credits, options: options)
+        )
         var result = Estimate(
-            text: sent, characters: length, encoding: segmentation.encoding, segments: segmentation.segments,
-            units: segmentation.units, perSegmentUnits: segmentation.perSegmentUnits, credits: credits,
-            forcingCharacters: segmentation.forcingCharacters, warnings: warnings, smartEncoding: report)
+            text: sent,
+            characters: length,
+            encoding: segmentation.encoding,
+            segments: segmentation.segments,
+            units: segmentation.units,
+            perSegmentUnits: segmentation.perSegmentUnits,
+            credits: credits,
+            forcingCharacters: segmentation.forcingCharacters,
+            warnings: warnings,
+            smartEncoding: report
+        )
         if segmentation.segments > longMessageSegments {
-            result.warnings.append(LintWarning(
-                code: .longMessage,
-                message: "This message is \(segmentation.segments) segments long; long messages cost more and are more often reported as spam.",
-                part: .message))
+            result.warnings.append(
+                LintWarning(
+                    code: .longMessage,
+                    message:
+                        "This message is \(segmentation.segments) segments long; long messages cost more and are more often reported as spam.",
+                    part: .message
+                )
+            )
         }
         return result
     }
@@ -147,13 +183,18 @@ public enum Estimator {
 
     /// "It costs 2 credits per recipient instead of 1": the price of UCS-2 against the same text
     /// with its non-GSM characters replaced (where smart encoding can) or left out.
-    static func ucs2CostNote(sent: String, segmentation: Segmentation, credits: Credits, options: EstimateOptions) -> String? {
+    static func ucs2CostNote(sent: String, segmentation: Segmentation, credits: Credits, options: EstimateOptions)
+        -> String?
+    {
         guard segmentation.encoding == .ucs2, options.channel != .mms else { return nil }
         var plain = String.UnicodeScalarView()
         for scalar in SmartEncoding.apply(to: sent).text.unicodeScalars where GSM7.septets(scalar) > 0 {
             plain.append(scalar)
         }
-        let gsmCredits = options.prices.text(channel: options.channel, segments: Segmenter.segment(String(plain)).segments)
+        let gsmCredits = options.prices.text(
+            channel: options.channel,
+            segments: Segmenter.segment(String(plain)).segments
+        )
         guard gsmCredits < credits else { return nil }
         return "This message costs \(credits) credits per recipient instead of \(gsmCredits)."
     }

@@ -29,7 +29,9 @@ public enum KeywordIntent: Sendable, Equatable {
 /// case ("Stop.", " stop!! ", "Opt-Out" all opt out); inner runs of spaces or hyphens are one space.
 public enum Keywords {
     /// Opt-out keywords (CTIA/Twilio standard set).
-    public static let optOut = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"]
+    public static let optOut = [
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+    ]
     /// Opt-in keywords.
     public static let optIn = ["START", "YES", "UNSTOP"]
     /// Help keywords.
@@ -68,7 +70,10 @@ public enum Keywords {
                 pendingSpace = true
                 continue
             }
-            if pendingSpace { output.append(" "); pendingSpace = false }
+            if pendingSpace {
+                output.append(" ")
+                pendingSpace = false
+            }
             output.unicodeScalars.append(scalar)
         }
         return output.uppercased()
@@ -79,7 +84,7 @@ public enum Keywords {
         if properties.isWhitespace || properties.isDefaultIgnorableCodePoint { return true }
         switch properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-             .finalPunctuation, .otherPunctuation, .mathSymbol, .otherSymbol, .modifierSymbol, .control, .format:
+            .finalPunctuation, .otherPunctuation, .mathSymbol, .otherSymbol, .modifierSymbol, .control, .format:
             return true
         default:
             return false

@@ -29,7 +29,9 @@ public enum MergeFields {
     public static func hasFields(_ template: String) -> Bool { template.contains("{{") }
 
     /// Walks the template, replacing each field with what `substitute` returns.
-    static func scan(_ template: String, substitute: (String) throws(MessageError) -> String) throws(MessageError) -> String {
+    static func scan(_ template: String, substitute: (String) throws(MessageError) -> String) throws(MessageError)
+        -> String
+    {
         guard hasFields(template) else { return template }
         var output = ""
         var rest = template[...]
@@ -42,7 +44,7 @@ public enum MergeFields {
             let rawName = afterOpen[..<close.lowerBound]
             let name = rawName.trimmingWhitespace()
             guard !name.isEmpty, name.count <= nameLengthMax, !name.contains("{"),
-                  name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" })
+                name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" })
             else { throw .mergeFieldMalformed(position: scalarOffset) }
             output += try substitute(name)
             scalarOffset += rest[open.lowerBound..<close.upperBound].unicodeScalars.count

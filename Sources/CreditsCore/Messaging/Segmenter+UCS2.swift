@@ -31,8 +31,13 @@ extension Segmenter {
             if !clusterIsGSM {
                 let start = utf8.index(utf8.startIndex, offsetBy: clusterStart.byte)
                 let stop = utf8.index(utf8.startIndex, offsetBy: end)
-                forcing.append(ForcingCharacter(character: String(text[start..<stop]), index: clusterStart.scalar,
-                                                utf16Offset: clusterStart.utf16))
+                forcing.append(
+                    ForcingCharacter(
+                        character: String(text[start..<stop]),
+                        index: clusterStart.scalar,
+                        utf16Offset: clusterStart.utf16
+                    )
+                )
             }
             return true
         }
@@ -66,7 +71,12 @@ extension Segmenter {
         }
         guard closeCluster(endingAt: byteOffset) else { return nil }
         if total <= SMSEncoding.ucs2.singleSegmentUnits {
-            return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: total == 0 ? [] : [total], forcingCharacters: forcing)
+            return Segmentation(
+                encoding: .ucs2,
+                units: total,
+                perSegmentUnits: total == 0 ? [] : [total],
+                forcingCharacters: forcing
+            )
         }
         packed.append(segmentUnits)
         return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: packed, forcingCharacters: forcing)

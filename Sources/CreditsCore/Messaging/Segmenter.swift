@@ -50,7 +50,12 @@ public enum Segmenter {
             current += unit
         }
         if total <= SMSEncoding.gsm7.singleSegmentUnits {
-            return Segmentation(encoding: .gsm7, units: total, perSegmentUnits: total == 0 ? [] : [total], forcingCharacters: [])
+            return Segmentation(
+                encoding: .gsm7,
+                units: total,
+                perSegmentUnits: total == 0 ? [] : [total],
+                forcingCharacters: []
+            )
         }
         packed.append(current)
         return Segmentation(encoding: .gsm7, units: total, perSegmentUnits: packed, forcingCharacters: [])
@@ -66,7 +71,8 @@ public enum Segmenter {
             return (value, 2)
         }
         if lead & 0xF0 == 0xE0, position + 2 < bytes.count {
-            let value = UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6 | UInt32(bytes[position + 2] & 0x3F)
+            let value =
+                UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6 | UInt32(bytes[position + 2] & 0x3F)
             return (value, 3)
         }
         return nil
@@ -94,7 +100,9 @@ public enum Segmenter {
                 if isGSM && GSM7.septets(scalar) == 0 { isGSM = false }
             }
             if !isGSM {
-                forcing.append(ForcingCharacter(character: String(character), index: scalarOffset, utf16Offset: utf16Offset))
+                forcing.append(
+                    ForcingCharacter(character: String(character), index: scalarOffset, utf16Offset: utf16Offset)
+                )
             }
             total += units
             if units > capacity {
@@ -102,18 +110,29 @@ public enum Segmenter {
                 // whole; it is then split at scalar boundaries, as a handset would reassemble it.
                 for scalar in character.unicodeScalars {
                     let unit = scalar.value > 0xFFFF ? 2 : 1
-                    if current + unit > capacity { packed.append(current); current = 0 }
+                    if current + unit > capacity {
+                        packed.append(current)
+                        current = 0
+                    }
                     current += unit
                 }
             } else {
-                if current + units > capacity { packed.append(current); current = 0 }
+                if current + units > capacity {
+                    packed.append(current)
+                    current = 0
+                }
                 current += units
             }
             scalarOffset += scalars
             utf16Offset += units
         }
         if total <= SMSEncoding.ucs2.singleSegmentUnits {
-            return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: total == 0 ? [] : [total], forcingCharacters: forcing)
+            return Segmentation(
+                encoding: .ucs2,
+                units: total,
+                perSegmentUnits: total == 0 ? [] : [total],
+                forcingCharacters: forcing
+            )
         }
         packed.append(current)
         return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: packed, forcingCharacters: forcing)

@@ -50,8 +50,9 @@ public struct TimeOfDay: Sendable, Equatable, Comparable, Codable, CustomStringC
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2,
-              let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...24).contains(hours), (0..<60).contains(minutes) else { return nil }
+            let hours = Int(parts[0]), let minutes = Int(parts[1]),
+            (0...24).contains(hours), (0..<60).contains(minutes)
+        else { return nil }
         self.init(minutes: hours * 60 + minutes)
     }
 
@@ -115,8 +116,12 @@ public struct SendingHours: Sendable, Equatable, Codable {
 
     /// Every day, all day, in a time zone: the default until an organisation sets its hours.
     public static func always(in timeZone: String) -> SendingHours {
-        SendingHours(checkedTimeZone: TimeZone(identifier: timeZone) == nil ? "UTC" : timeZone,
-                     start: .startOfDay, end: .endOfDay, days: Weekday.allCases)
+        SendingHours(
+            checkedTimeZone: TimeZone(identifier: timeZone) == nil ? "UTC" : timeZone,
+            start: .startOfDay,
+            end: .endOfDay,
+            days: Weekday.allCases
+        )
     }
 
     /// Checks a decoded value the same way the initialiser does.
@@ -131,8 +136,9 @@ public struct SendingHours: Sendable, Equatable, Codable {
         // Today through a week ahead: enough for any schedule with at least one day.
         for dayOffset in 0...7 {
             guard let day = calendar.date(byAdding: .day, value: dayOffset, to: startOfToday),
-                  let weekday = Weekday(gregorianNumber: calendar.component(.weekday, from: day)),
-                  days.contains(weekday) else { continue }
+                let weekday = Weekday(gregorianNumber: calendar.component(.weekday, from: day)),
+                days.contains(weekday)
+            else { continue }
             let opens = instant(of: start, on: day, calendar: calendar)
             let closes = instant(of: end, on: day, calendar: calendar)
             if now < opens { return .closed(opensAt: opens) }
@@ -154,8 +160,12 @@ public struct SendingHours: Sendable, Equatable, Codable {
         guard let date = calendar.date(from: components) else { return day }
         let local = calendar.dateComponents([.hour, .minute], from: date)
         if (local.hour ?? 0) * 60 + (local.minute ?? 0) != time.minutes,
-           let next = calendar.nextDate(after: day, matching: DateComponents(hour: components.hour, minute: components.minute),
-                                        matchingPolicy: .nextTime) {
+            let next = calendar.nextDate(
+                after: day,
+                matching: DateComponents(hour: components.hour, minute: components.minute),
+                matchingPolicy: .nextTime
+            )
+        {
             return next
         }
         return date

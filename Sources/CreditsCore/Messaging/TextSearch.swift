@@ -17,10 +17,11 @@ enum TextSearch {
         let bytes = Array(haystack.utf8)
         return byteRanges(of: domain, in: bytes) { before, after in
             let hostStart = before.map { !isWordByte($0) && $0 != UInt8(ascii: "-") } ?? true
-            let hostEnd = after.map { byte in
-                byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
-                    || (!isWordByte(byte) && byte != UInt8(ascii: "-") && byte != UInt8(ascii: "."))
-            } ?? true
+            let hostEnd =
+                after.map { byte in
+                    byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
+                        || (!isWordByte(byte) && byte != UInt8(ascii: "-") && byte != UInt8(ascii: "."))
+                } ?? true
             let dottedEnd = after == UInt8(ascii: ".")  // "bit.ly." at the end of a sentence
             return hostStart && (hostEnd || dottedEnd)
         }.map { start, end in
@@ -40,14 +41,19 @@ enum TextSearch {
     }
 
     /// Byte ranges of an ASCII needle, non-overlapping, left to right.
-    static func byteRanges(of needle: String, in bytes: [UInt8], boundary: (UInt8?, UInt8?) -> Bool) -> [(start: Int, end: Int)] {
+    static func byteRanges(of needle: String, in bytes: [UInt8], boundary: (UInt8?, UInt8?) -> Bool) -> [(
+        start: Int, end: Int
+    )] {
         let pattern = Array(needle.utf8)
         guard let first = pattern.first, pattern.count <= bytes.count else { return [] }
         var found: [(Int, Int)] = []
         var start = 0
         let last = bytes.count - pattern.count
         while start <= last {
-            guard bytes[start] == first else { start += 1; continue }
+            guard bytes[start] == first else {
+                start += 1
+                continue
+            }
             var index = 1
             while index < pattern.count && bytes[start + index] == pattern[index] { index += 1 }
             if index == pattern.count {
@@ -73,8 +79,11 @@ enum TextSearch {
 
     /// Letters, digits, the underscore, and any byte of a non-ASCII scalar belong to words.
     static func isWordByte(_ byte: UInt8) -> Bool {
-        byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+        byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+            || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
     }
 
-    static func isSpaceByte(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x0C }
+    static func isSpaceByte(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x0C
+    }
 }

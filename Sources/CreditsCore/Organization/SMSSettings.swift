@@ -45,20 +45,30 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     /// The defaults of a new organisation: no header or footer, always open, the seed's replies.
     public static func defaults(timeZone: String) -> SMSSettings {
         SMSSettings(
-            header: "", footer: "", signupMessage: "", sendingHours: .always(in: timeZone), smartEncoding: false,
-            replyMode: .twoWay, optOutReply: KeywordReplies.optOut, optInReply: KeywordReplies.optIn,
-            helpReply: KeywordReplies.help, noReplyNotice: KeywordReplies.noReply)
+            header: "",
+            footer: "",
+            signupMessage: "",
+            sendingHours: .always(in: timeZone),
+            smartEncoding: false,
+            replyMode: .twoWay,
+            optOutReply: KeywordReplies.optOut,
+            optInReply: KeywordReplies.optIn,
+            helpReply: KeywordReplies.help,
+            noReplyNotice: KeywordReplies.noReply
+        )
     }
 
     /// Checks every limit; the error names the field.
     public func validated() throws(SettingsError) -> SMSSettings {
-        for (field, text, limit) in [("header", header, MessagePart.header.lengthMax),
-                                     ("footer", footer, MessagePart.footer.lengthMax),
-                                     ("signup_message", signupMessage, MessagePart.signupMessage.lengthMax),
-                                     ("opt_out_reply", optOutReply, SMSSettings.replyLengthMax),
-                                     ("opt_in_reply", optInReply, SMSSettings.replyLengthMax),
-                                     ("help_reply", helpReply, SMSSettings.replyLengthMax),
-                                     ("no_reply_notice", noReplyNotice, SMSSettings.replyLengthMax)] {
+        for (field, text, limit) in [
+            ("header", header, MessagePart.header.lengthMax),
+            ("footer", footer, MessagePart.footer.lengthMax),
+            ("signup_message", signupMessage, MessagePart.signupMessage.lengthMax),
+            ("opt_out_reply", optOutReply, SMSSettings.replyLengthMax),
+            ("opt_in_reply", optInReply, SMSSettings.replyLengthMax),
+            ("help_reply", helpReply, SMSSettings.replyLengthMax),
+            ("no_reply_notice", noReplyNotice, SMSSettings.replyLengthMax),
+        ] {
             let length = MessageBody.length(of: text)
             if length > limit { throw .tooLong(field: field, length: length, limit: limit) }
             if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }) {
@@ -66,7 +76,9 @@ public struct SMSSettings: Sendable, Equatable, Codable {
             }
         }
         for (field, text) in [("opt_out_reply", optOutReply), ("opt_in_reply", optInReply), ("help_reply", helpReply)] {
-            if text.trimmingWhitespace().isEmpty { throw .invalid(field: field, reason: "carriers require an answer to this keyword") }
+            if text.trimmingWhitespace().isEmpty {
+                throw .invalid(field: field, reason: "carriers require an answer to this keyword")
+            }
             do {
                 _ = try MergeFields.render(text, values: ["account": "x"])
             } catch {
@@ -105,19 +117,23 @@ public enum SettingsError: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case let .tooLong(field, length, limit): "\(field) has \(length) characters; the limit is \(limit)."
-        case let .invalid(field, reason): "\(field) \(reason)."
-        case let .sendingHours(error): error.message
+        case .tooLong(let field, let length, let limit): "\(field) has \(length) characters; the limit is \(limit)."
+        case .invalid(let field, let reason): "\(field) \(reason)."
+        case .sendingHours(let error): error.message
         }
     }
 }
 
 /// The seed's keyword replies (iClassPro), with `{{account}}` for the organisation.
 public enum KeywordReplies {
-    public static let optOut = "You have opted out of text messages from our system and will receive no further messages from {{account}}. To opt back in, reply START."
-    public static let optIn = "You've subscribed to receive notifications from {{account}}. Text HELP for support instructions or STOP to unsubscribe. Msg & data rates may apply. Message frequency varies"
-    public static let help = "Please visit our portal at https://portal.iclasspro.com/{{account}} for further contact details. To opt-out, reply STOP."
-    public static let noReply = "This number does not accept replies. Please contact {{account}} directly. Reply STOP to opt out or HELP for help."
+    public static let optOut =
+        "You have opted out of text messages from our system and will receive no further messages from {{account}}. To opt back in, reply START."
+    public static let optIn =
+        "You've subscribed to receive notifications from {{account}}. Text HELP for support instructions or STOP to unsubscribe. Msg & data rates may apply. Message frequency varies"
+    public static let help =
+        "Please visit our portal at https://portal.iclasspro.com/{{account}} for further contact details. To opt-out, reply STOP."
+    public static let noReply =
+        "This number does not accept replies. Please contact {{account}} directly. Reply STOP to opt out or HELP for help."
 
     /// A reply with the account filled in.
     public static func render(_ template: String, account: String) -> String {

@@ -5,7 +5,8 @@ import Foundation
 /// above the threshold in whole multiples of the amount.
 public enum MonthlyRenewal {
     /// The zone the purchase time is read in.
-    public static let timeZone = TimeZone(identifier: "America/Chicago") ?? TimeZone(secondsFromGMT: -6 * 3600) ?? .current
+    public static let timeZone =
+        TimeZone(identifier: "America/Chicago") ?? TimeZone(secondsFromGMT: -6 * 3600) ?? .current
 
     /// The month of `instant` in Chicago ("2026-12") and the instant of its purchase.
     public static func purchase(containing instant: Date) -> (month: String, at: Date)? {

@@ -19,9 +19,12 @@ public enum SendTiming: Sendable, Equatable {
     public static let sendAtFutureMax: TimeInterval = 366 * 86_400
 
     /// The timing of a send asked for at `now`.
-    public static func decide(sendAt: Date?, automated: Bool, override: Bool, hours: SendingHours, now: Date) -> SendTiming {
+    public static func decide(sendAt: Date?, automated: Bool, override: Bool, hours: SendingHours, now: Date)
+        -> SendTiming
+    {
         if let sendAt {
-            guard sendAt >= now.addingTimeInterval(-sendAtPastMax), sendAt <= now.addingTimeInterval(sendAtFutureMax) else {
+            guard sendAt >= now.addingTimeInterval(-sendAtPastMax), sendAt <= now.addingTimeInterval(sendAtFutureMax)
+            else {
                 return .sendAtOutOfRange
             }
             let start = max(sendAt, now)

@@ -55,11 +55,32 @@ public struct Message: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, organizationID: OrganizationID, campaignID: String?, conversationID: String?, direction: MessageDirection,
-                kind: MessageKind,
-                from: String, to: String, body: String, channel: Channel, segments: Int, credits: Credits, status: MessageStatus,
-                holdID: HoldID?, charged: Credits? = nil, providerID: String? = nil, providerSegments: Int? = nil, errorCode: String? = nil,
-                errorMessage: String? = nil, flagged: Bool = false, notBefore: Date, attempts: Int = 0, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        campaignID: String?,
+        conversationID: String?,
+        direction: MessageDirection,
+        kind: MessageKind,
+        from: String,
+        to: String,
+        body: String,
+        channel: Channel,
+        segments: Int,
+        credits: Credits,
+        status: MessageStatus,
+        holdID: HoldID?,
+        charged: Credits? = nil,
+        providerID: String? = nil,
+        providerSegments: Int? = nil,
+        errorCode: String? = nil,
+        errorMessage: String? = nil,
+        flagged: Bool = false,
+        notBefore: Date,
+        attempts: Int = 0,
+        createdAt: Date,
+        updatedAt: Date
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.campaignID = campaignID

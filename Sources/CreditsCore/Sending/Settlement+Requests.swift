@@ -13,7 +13,9 @@ extension Settlement {
     }
 
     /// The request settling one message, with the seed's audit sentence.
-    static func request(_ message: Message, hold: HoldID, settlement: Settlement, prices: PriceList, at instant: Date) -> LedgerRequest {
+    static func request(_ message: Message, hold: HoldID, settlement: Settlement, prices: PriceList, at instant: Date)
+        -> LedgerRequest
+    {
         let operation: LedgerOperation
         let sentence: AuditText
         switch settlement {
@@ -25,7 +27,8 @@ extension Settlement {
                 prices: prices
             )
             operation = .post(hold: hold, amount: charge)
-            sentence = "SMS message \(message.status.rawValue) to \(message.to). \(.amount) credits used. \(.availableAfter) remaining."
+            sentence =
+                "SMS message \(message.status.rawValue) to \(message.to). \(.amount) credits used. \(.availableAfter) remaining."
         case .void:
             operation = .void(hold: hold)
             let reason = [message.errorCode, message.errorMessage].compactMap { $0 }.joined(separator: ": ")
@@ -77,7 +80,8 @@ extension Settlement {
                 organization: message.organizationID,
                 actor: .system,
                 action: .smsTimedOut,
-                message: "SMS message to \(message.to) had no delivery report in time. \(.amount) credits used. \(.availableAfter) remaining.",
+                message:
+                    "SMS message to \(message.to) had no delivery report in time. \(.amount) credits used. \(.availableAfter) remaining.",
                 subjectType: "message",
                 subjectID: message.id,
                 at: instant

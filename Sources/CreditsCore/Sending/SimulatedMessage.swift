@@ -13,8 +13,18 @@ public struct SimulatedMessage: Sendable, Equatable {
     /// How many times it was handed over (more than 1 only for retries after a crash).
     public var attempts: Int
 
-    public init(reference: String, providerID: String, from: String, to: String, body: String, outcome: MessageStatus, errorCode: String?,
-                segments: Int, statusCallback: String, attempts: Int) {
+    public init(
+        reference: String,
+        providerID: String,
+        from: String,
+        to: String,
+        body: String,
+        outcome: MessageStatus,
+        errorCode: String?,
+        segments: Int,
+        statusCallback: String,
+        attempts: Int
+    ) {
         self.reference = reference
         self.providerID = providerID
         self.from = from

@@ -12,7 +12,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var field: String?
     public var shortfall: Credits?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, shortfall: Credits? = nil) {
+    public init(
+        _ status: HTTPResponse.Status,
+        _ code: String,
+        _ message: String,
+        field: String? = nil,
+        shortfall: Credits? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
@@ -40,16 +46,25 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
 
     // MARK: Common errors
 
-    public static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) was not found.") }
-    public static let unauthorized = APIError(.unauthorized, "unauthorized", "Send a valid API key as \"Authorization: Bearer KEY\".")
+    public static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, "not_found", "\(what) was not found.")
+    }
+    public static let unauthorized = APIError(
+        .unauthorized,
+        "unauthorized",
+        "Send a valid API key as \"Authorization: Bearer KEY\"."
+    )
     public static func forbidden(_ permission: Permission) -> APIError {
         APIError(.forbidden, "forbidden", "This needs the \(permission.rawValue) permission.")
     }
     public static func invalid(_ field: String, _ message: String, code: String = "field_invalid") -> APIError {
         APIError(.unprocessableContent, code, message, field: field)
     }
-    public static let idempotencyKeyRequired = APIError(.badRequest, "idempotency_key_required",
-                                                        "This request moves credits or money: send an Idempotency-Key header (1–200 characters).")
+    public static let idempotencyKeyRequired = APIError(
+        .badRequest,
+        "idempotency_key_required",
+        "This request moves credits or money: send an Idempotency-Key header (1–200 characters)."
+    )
 }
 
 extension HTTPResponse.Status {
@@ -61,7 +76,13 @@ extension APIError {
     /// The HTTP form of a service's refusal: its code, sentence, field and shortfall as they are,
     /// with the status its kind calls for.
     public init(_ error: any DomainError) {
-        self.init(APIError.status(for: error.kind), error.code, error.message, field: error.field, shortfall: error.shortfall)
+        self.init(
+            APIError.status(for: error.kind),
+            error.code,
+            error.message,
+            field: error.field,
+            shortfall: error.shortfall
+        )
     }
 
     /// The one place a kind of refusal becomes an HTTP status. Exhaustive, so a new kind does not

@@ -9,7 +9,9 @@ import Logging
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let error: any HTTPResponseError
         do {
             return try await next(request, context)
@@ -20,12 +22,20 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let caught as any HTTPResponseError {
             error = caught
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            let hidden = APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
+            context.logger.error(
+                "request failed",
+                metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"]
+            )
+            let hidden = APIError(
+                .internalServerError,
+                "internal",
+                "Something went wrong on our side; it has been logged."
+            )
             guard ErrorMiddleware.wantsPage(request) else { throw hidden }
             return WebErrorPage.response(hidden)
         }
-        guard ErrorMiddleware.wantsPage(request), let apiError = (error as? APIError) ?? (error as? AllowError)?.error else { throw error }
+        guard ErrorMiddleware.wantsPage(request), let apiError = (error as? APIError) ?? (error as? AllowError)?.error
+        else { throw error }
         return WebErrorPage.response(apiError)
     }
 
@@ -41,8 +51,10 @@ struct ErrorMiddleware: RouterMiddleware {
         case 404: return APIError(.notFound, "not_found", "There is nothing at this address.")
         case 405: return APIError(.methodNotAllowed, "method_not_allowed", "This address does not accept that method.")
         case 413: return APIError(.contentTooLarge, "body_too_large", "The request body is too large.")
-        case 400..<500: return APIError(error.status, "bad_request", error.body ?? "The request could not be understood.")
-        default: return APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
+        case 400..<500:
+            return APIError(error.status, "bad_request", error.body ?? "The request could not be understood.")
+        default:
+            return APIError(.internalServerError, "internal", "Something went wrong on our side; it has been logged.")
         }
     }
 }
@@ -50,14 +62,22 @@ struct ErrorMiddleware: RouterMiddleware {
 /// The page a browser sees for an error: the message and a way back, never internals.
 enum WebErrorPage {
     static func response(_ error: APIError) -> Response {
-        let heading = switch error.status.code {
-        case 401: "Please sign in"
-        case 403: "Not available to you"
-        case 404: "Not found"
-        case 500...: "Something went wrong"
-        default: "That did not work"
-        }
-        return WebPages.bare("error", title: heading, values: ["heading": heading, "message": error.message, "code": error.code,
-                                                             "forbidden": error.status == .forbidden], status: error.status)
+        let heading =
+            switch error.status.code {
+            case 401: "Please sign in"
+            case 403: "Not available to you"
+            case 404: "Not found"
+            case 500...: "Something went wrong"
+            default: "That did not work"
+            }
+        return WebPages.bare(
+            "error",
+            title: heading,
+            values: [
+                "heading": heading, "message": error.message, "code": error.code,
+                "forbidden": error.status == .forbidden,
+            ],
+            status: error.status
+        )
     }
 }

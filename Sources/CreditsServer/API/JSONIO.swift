@@ -10,7 +10,9 @@ public enum JSONInput {
     /// Largest request body accepted.
     public static let bodySizeMax = 256 * 1024
 
-    public static func decode<T: APIInput>(_ type: T.Type, from request: Request, sizeMax: Int = bodySizeMax) async throws -> T {
+    public static func decode<T: APIInput>(_ type: T.Type, from request: Request, sizeMax: Int = bodySizeMax)
+        async throws -> T
+    {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -22,7 +24,9 @@ public enum JSONInput {
     }
 
     public static func decode<T: APIInput>(_ type: T.Type, from data: Data) throws -> T {
-        guard !data.isEmpty else { throw APIError(.badRequest, "body_required", "Send a JSON object as the request body.") }
+        guard !data.isEmpty else {
+            throw APIError(.badRequest, "body_required", "Send a JSON object as the request body.")
+        }
         // Text with an escaped NUL takes the slow path, which names the field it is in.
         if containsEscapedNUL(data) { try checkTree(data, allowed: T.fields) }
         do {
@@ -63,7 +67,10 @@ public enum JSONInput {
             guard Array(bytes[index..<index + pattern.count]) == pattern else { continue }
             var backslashes = 0
             var cursor = index - 1
-            while cursor >= 0 && bytes[cursor] == UInt8(ascii: "\\") { backslashes += 1; cursor -= 1 }
+            while cursor >= 0 && bytes[cursor] == UInt8(ascii: "\\") {
+                backslashes += 1
+                cursor -= 1
+            }
             if backslashes % 2 == 1 { return true }
         }
         return false

@@ -38,7 +38,9 @@ struct JSONWriter {
 
     /// `"name":` — keys are written in sorted order by the callers, as JSONEncoder.api does.
     mutating func key(_ name: StaticString) {
-        if let last = bytes.last, last != UInt8(ascii: "{") && last != UInt8(ascii: "[") { bytes.append(UInt8(ascii: ",")) }
+        if let last = bytes.last, last != UInt8(ascii: "{") && last != UInt8(ascii: "[") {
+            bytes.append(UInt8(ascii: ","))
+        }
         bytes.append(UInt8(ascii: "\""))
         raw(name)
         raw("\":")
@@ -65,42 +67,69 @@ extension Estimate {
     func jsonBytes() -> [UInt8] {
         var writer = JSONWriter()
         writer.object { json in
-            json.key("characters"); json.number(characters)
-            json.key("credits"); json.credits(credits)
-            json.key("encoding"); json.string(encoding.rawValue)
-            json.key("per_segment_units"); json.array(perSegmentUnits) { $0.number($1) }
-            json.key("segments"); json.number(segments)
-            json.key("smart_encoding"); json.object { report in
-                report.key("alternative_credits"); report.credits(smartEncoding.alternativeCredits)
-                report.key("alternative_segments"); report.number(smartEncoding.alternativeSegments)
-                report.key("credits_saved"); report.credits(smartEncoding.creditsSaved)
-                report.key("enabled"); report.bool(smartEncoding.enabled)
-                report.key("replacements"); report.array(smartEncoding.replacements) { item, replacement in
+            json.key("characters")
+            json.number(characters)
+            json.key("credits")
+            json.credits(credits)
+            json.key("encoding")
+            json.string(encoding.rawValue)
+            json.key("per_segment_units")
+            json.array(perSegmentUnits) { $0.number($1) }
+            json.key("segments")
+            json.number(segments)
+            json.key("smart_encoding")
+            json.object { report in
+                report.key("alternative_credits")
+                report.credits(smartEncoding.alternativeCredits)
+                report.key("alternative_segments")
+                report.number(smartEncoding.alternativeSegments)
+                report.key("credits_saved")
+                report.credits(smartEncoding.creditsSaved)
+                report.key("enabled")
+                report.bool(smartEncoding.enabled)
+                report.key("replacements")
+                report.array(smartEncoding.replacements) { item, replacement in
                     item.object { entry in
-                        entry.key("index"); entry.number(replacement.index)
-                        entry.key("original"); entry.string(replacement.original)
-                        entry.key("replacement"); entry.string(replacement.replacement)
+                        entry.key("index")
+                        entry.number(replacement.index)
+                        entry.key("original")
+                        entry.string(replacement.original)
+                        entry.key("replacement")
+                        entry.string(replacement.replacement)
                     }
                 }
             }
-            json.key("text"); json.string(text)
-            json.key("ucs2_characters"); json.array(forcingCharacters) { item, character in
+            json.key("text")
+            json.string(text)
+            json.key("ucs2_characters")
+            json.array(forcingCharacters) { item, character in
                 item.object { entry in
-                    entry.key("character"); entry.string(character.character)
-                    entry.key("index"); entry.number(character.index)
-                    entry.key("utf16_offset"); entry.number(character.utf16Offset)
+                    entry.key("character")
+                    entry.string(character.character)
+                    entry.key("index")
+                    entry.number(character.index)
+                    entry.key("utf16_offset")
+                    entry.number(character.utf16Offset)
                 }
             }
-            json.key("units"); json.number(units)
-            json.key("warnings"); json.array(warnings) { item, warning in
+            json.key("units")
+            json.number(units)
+            json.key("warnings")
+            json.array(warnings) { item, warning in
                 item.object { entry in
-                    entry.key("code"); entry.string(warning.code.rawValue)
-                    entry.key("message"); entry.string(warning.message)
-                    entry.key("part"); entry.string(warning.part.rawValue)
+                    entry.key("code")
+                    entry.string(warning.code.rawValue)
+                    entry.key("message")
+                    entry.string(warning.message)
+                    entry.key("part")
+                    entry.string(warning.part.rawValue)
                     if let range = warning.range {
-                        entry.key("range"); entry.object { span in
-                            span.key("end"); span.number(range.end)
-                            span.key("start"); span.number(range.start)
+                        entry.key("range")
+                        entry.object { span in
+                            span.key("end")
+                            span.number(range.end)
+                            span.key("start")
+                            span.number(range.start)
                         }
                     }
                 }

@@ -20,14 +20,24 @@ enum QueryValues {
         let dateOnly = ISO8601DateFormatter()
         dateOnly.formatOptions = [.withFullDate]
         if let date = dateOnly.date(from: text) { return date }
-        throw APIError(.badRequest, "query_invalid", "\(field) must be like 30d, 24h, 2026-11-01 or 2026-11-01T10:00:00Z.", field: field)
+        throw APIError(
+            .badRequest,
+            "query_invalid",
+            "\(field) must be like 30d, 24h, 2026-11-01 or 2026-11-01T10:00:00Z.",
+            field: field
+        )
     }
 
     /// A page size between 1 and `maximum` (default `fallback`).
     static func limit(_ text: String?, fallback: Int = 100, maximum: Int = 1000) throws -> Int {
         guard let text else { return fallback }
         guard let value = Int(text), (1...maximum).contains(value) else {
-            throw APIError(.badRequest, "query_invalid", "limit must be a whole number from 1 to \(maximum).", field: "limit")
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "limit must be a whole number from 1 to \(maximum).",
+                field: "limit"
+            )
         }
         return value
     }
@@ -36,7 +46,12 @@ enum QueryValues {
     static func recencyCursor(_ text: String?) throws -> RecencyCursor? {
         guard let text else { return nil }
         guard let cursor = RecencyCursor(text) else {
-            throw APIError(.badRequest, "query_invalid", "cursor is the next_cursor of a previous page.", field: "cursor")
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "cursor is the next_cursor of a previous page.",
+                field: "cursor"
+            )
         }
         return cursor
     }
@@ -45,7 +60,12 @@ enum QueryValues {
     static func numericCursor(_ text: String?) throws -> Int64? {
         guard let text else { return nil }
         guard let value = Int64(text), value >= 0 else {
-            throw APIError(.badRequest, "query_invalid", "cursor is the next_cursor of a previous page.", field: "cursor")
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "cursor is the next_cursor of a previous page.",
+                field: "cursor"
+            )
         }
         return value
     }
@@ -58,7 +78,9 @@ public enum CSV {
     }
 
     static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
+            return value
+        }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -12,11 +12,18 @@ public final class RouteTable: @unchecked Sendable {
     public typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
 
     /// Adds a route on the router (with the given middleware in front) and to the table.
-    func add(_ method: HTTPRequest.Method, _ path: String, through group: RouterGroup<AppRequestContext>? = nil, _ handler: @escaping Handler) {
+    func add(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        through group: RouterGroup<AppRequestContext>? = nil,
+        _ handler: @escaping Handler
+    ) {
         routes.append((method, path))
-        let hummingbirdPath = RouterPath(path.split(separator: "/").map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
-        }.joined(separator: "/"))
+        let hummingbirdPath = RouterPath(
+            path.split(separator: "/").map { part in
+                part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
+            }.joined(separator: "/")
+        )
         if let group {
             group.on(hummingbirdPath, method: method, use: handler)
         } else {
@@ -64,9 +71,11 @@ extension RouteTable {
         for route in routes { byPath[route.path, default: []].append(route.method) }
         for (path, allowed) in byPath {
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            let hummingbirdPath = RouterPath(path.split(separator: "/").map { part in
-                part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
-            }.joined(separator: "/"))
+            let hummingbirdPath = RouterPath(
+                path.split(separator: "/").map { part in
+                    part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : part
+                }.joined(separator: "/")
+            )
             for method in methods where !allowed.contains(method) {
                 router.on(hummingbirdPath, method: method) { _, _ -> Response in
                     var error = APIError(.methodNotAllowed, "method_not_allowed", "\(path) accepts \(allow).")

@@ -17,19 +17,31 @@ extension AppConfiguration {
     /// Every key below is read under `textcredits`, so `twilio.auth_token` is the variable
     /// `TEXTCREDITS_TWILIO_AUTH_TOKEN`; secrets are marked so that no access log shows them
     /// (`CONFIG_ACCESS_LOG_FILE=PATH` logs every setting read, secrets redacted).
-    public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment,
-                              accessReporter: (any AccessReporter)? = nil) -> ConfigReader {
+    public static func reader(
+        flags: [String: String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        accessReporter: (any AccessReporter)? = nil
+    ) -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in flags {
-            values[AbsoluteConfigKey(ConfigKey("textcredits." + key))] = ConfigValue(.string(value), isSecret: secretKeys.contains(key))
+            values[AbsoluteConfigKey(ConfigKey("textcredits." + key))] = ConfigValue(
+                .string(value),
+                isSecret: secretKeys.contains(key)
+            )
         }
-        let secretVariables = Set(secretKeys.map { "TEXTCREDITS_" + $0.uppercased().replacingOccurrences(of: ".", with: "_") })
+        let secretVariables = Set(
+            secretKeys.map { "TEXTCREDITS_" + $0.uppercased().replacingOccurrences(of: ".", with: "_") }
+        )
         return ConfigReader(
             providers: [
                 InMemoryProvider(name: "command line", values: values),
-                EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables)),
+                EnvironmentVariablesProvider(
+                    environmentVariables: environment,
+                    secretsSpecifier: .specific(secretVariables)
+                ),
             ],
-            accessReporter: accessReporter)
+            accessReporter: accessReporter
+        )
     }
 
     /// Keys whose values are secrets.
@@ -49,7 +61,9 @@ extension AppConfiguration {
         publicURL = config.text("public_url")
         // log_level — trace, debug, info, notice, warning or error (default info).
         if let level = config.text("log_level") {
-            guard let parsed = Logger.Level(rawValue: level) else { throw ConfigurationError("Unknown log level \(level).") }
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw ConfigurationError("Unknown log level \(level).")
+            }
             logLevel = parsed
         }
         provider = try AppConfiguration.provider(config)
@@ -61,16 +75,21 @@ extension AppConfiguration {
         seller.taxID = config.text("seller.tax_id")
         // simulator_delay — seconds before the Simulator reports delivery, 0–3600 (default 1).
         if let text = config.text("simulator_delay") {
-            guard let delay = Double(text), delay >= 0, delay <= 3600 else { throw ConfigurationError("--simulator-delay must be 0–3600 seconds.") }
+            guard let delay = Double(text), delay >= 0, delay <= 3600 else {
+                throw ConfigurationError("--simulator-delay must be 0–3600 seconds.")
+            }
             simulatorDelay = .milliseconds(Int(delay * 1000))
         }
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
-        ratePerNumber = try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+        ratePerNumber =
+            try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
     }
 
     /// The database URL alone (every command that touches data reads it).
     public static func database(_ root: ConfigReader) throws(ConfigurationError) -> DatabaseURL {
-        guard let text = Settings(reader: root.scoped(to: "textcredits")).text("database", secret: true) else { return .embeddedDefault }
+        guard let text = Settings(reader: root.scoped(to: "textcredits")).text("database", secret: true) else {
+            return .embeddedDefault
+        }
         do {
             return try DatabaseURL(parsing: text)
         } catch {
@@ -89,13 +108,23 @@ extension AppConfiguration {
         switch config.text("provider") ?? "simulator" {
         case "simulator": return .simulator
         case "twilio":
-            guard let sid = config.text("twilio.account_sid"), let token = config.text("twilio.auth_token", secret: true) else {
-                throw ConfigurationError("--provider twilio needs TEXTCREDITS_TWILIO_ACCOUNT_SID and TEXTCREDITS_TWILIO_AUTH_TOKEN.")
+            guard let sid = config.text("twilio.account_sid"),
+                let token = config.text("twilio.auth_token", secret: true)
+            else {
+                throw ConfigurationError(
+                    "--provider twilio needs TEXTCREDITS_TWILIO_ACCOUNT_SID and TEXTCREDITS_TWILIO_AUTH_TOKEN."
+                )
             }
-            return .twilio(TwilioConfiguration(
-                accountSID: sid, authToken: token, apiURL: config.text("twilio.api_url") ?? "https://api.twilio.com",
-                messagingURL: config.text("twilio.messaging_url") ?? "https://messaging.twilio.com",
-                customerProfileBundleSID: config.text("twilio.customer_profile"), a2pProfileBundleSID: config.text("twilio.a2p_profile")))
+            return .twilio(
+                TwilioConfiguration(
+                    accountSID: sid,
+                    authToken: token,
+                    apiURL: config.text("twilio.api_url") ?? "https://api.twilio.com",
+                    messagingURL: config.text("twilio.messaging_url") ?? "https://messaging.twilio.com",
+                    customerProfileBundleSID: config.text("twilio.customer_profile"),
+                    a2pProfileBundleSID: config.text("twilio.a2p_profile")
+                )
+            )
         case let other: throw ConfigurationError("Unknown provider \(other); use simulator or twilio.")
         }
     }
@@ -108,7 +137,9 @@ extension AppConfiguration {
             guard let key = config.text("stripe.secret_key", secret: true) else {
                 throw ConfigurationError("--gateway stripe needs TEXTCREDITS_STRIPE_SECRET_KEY.")
             }
-            return .stripe(StripeConfiguration(secretKey: key, apiURL: config.text("stripe.api_url") ?? "https://api.stripe.com"))
+            return .stripe(
+                StripeConfiguration(secretKey: key, apiURL: config.text("stripe.api_url") ?? "https://api.stripe.com")
+            )
         case let other: throw ConfigurationError("Unknown gateway \(other); use sandbox or stripe.")
         }
     }
@@ -125,9 +156,16 @@ extension AppConfiguration {
             guard let security = SMTPConfiguration.Security(rawValue: config.text("smtp.security") ?? "starttls") else {
                 throw ConfigurationError("TEXTCREDITS_SMTP_SECURITY must be starttls or none.")
             }
-            return .smtp(SMTPConfiguration(
-                host: host, port: config.text("smtp.port").flatMap(Int.init) ?? 587, username: config.text("smtp.username"),
-                password: config.text("smtp.password", secret: true), security: security, from: from))
+            return .smtp(
+                SMTPConfiguration(
+                    host: host,
+                    port: config.text("smtp.port").flatMap(Int.init) ?? 587,
+                    username: config.text("smtp.username"),
+                    password: config.text("smtp.password", secret: true),
+                    security: security,
+                    from: from
+                )
+            )
         case let other: throw ConfigurationError("Unknown mail transport \(other); use outbox or smtp.")
         }
     }
@@ -139,7 +177,11 @@ struct Settings {
 
     /// A setting's text, or nil when it is unset or empty.
     func text(_ key: String, secret: Bool = false) -> String? {
-        guard let value = reader.string(forKey: ConfigKey(key), isSecret: secret || AppConfiguration.secretKeys.contains(key)), !value.isEmpty
+        guard
+            let value = reader.string(
+                forKey: ConfigKey(key),
+                isSecret: secret || AppConfiguration.secretKeys.contains(key)
+            ), !value.isEmpty
         else { return nil }
         return value
     }
@@ -150,7 +192,11 @@ struct Settings {
         let variable = "TEXTCREDITS_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
         guard let value = Int(text) else { throw ConfigurationError("\(variable) must be a number.") }
         guard range.contains(value) else {
-            throw ConfigurationError(range.upperBound == Int.max ? "\(name) must be at least \(range.lowerBound)." : "\(name) must be \(range.lowerBound)–\(range.upperBound).")
+            throw ConfigurationError(
+                range.upperBound == Int.max
+                    ? "\(name) must be at least \(range.lowerBound)."
+                    : "\(name) must be \(range.lowerBound)–\(range.upperBound)."
+            )
         }
         return value
     }

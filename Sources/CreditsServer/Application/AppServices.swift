@@ -90,33 +90,62 @@ public struct AppServices: Sendable {
     /// The composition root: builds the stores, the adapters and then the services in dependency
     /// order, and subscribes the services that act on facts. Reads or creates the Simulator's
     /// signing secret.
-    public static func build(configuration: AppConfiguration, database: any Database, now: @escaping @Sendable () -> Date = { Date() },
-                             logger: Logger) async throws -> AppServices {
+    public static func build(
+        configuration: AppConfiguration,
+        database: any Database,
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger
+    ) async throws -> AppServices {
         let stores = Stores(database: database)
         let simulator: SimulatorProvider?
         let provider: any SMSProvider
         switch configuration.provider {
         case .simulator:
-            let token = try await stores.numbers.secret("simulator_auth_token", orCreate: APIKeys.randomText(bytes: 20), at: now())
-            let made = SimulatorProvider(authToken: token, log: SimulatorDatabaseLog(store: stores.simulator, now: now),
-                                         callbackDelay: configuration.simulatorDelay,
-                                         registrationDelay: configuration.simulatorRegistrationDelay, logger: logger)
+            let token = try await stores.numbers.secret(
+                "simulator_auth_token",
+                orCreate: APIKeys.randomText(bytes: 20),
+                at: now()
+            )
+            let made = SimulatorProvider(
+                authToken: token,
+                log: SimulatorDatabaseLog(store: stores.simulator, now: now),
+                callbackDelay: configuration.simulatorDelay,
+                registrationDelay: configuration.simulatorRegistrationDelay,
+                logger: logger
+            )
             simulator = made
             provider = made
         case .twilio(let twilio):
             simulator = nil
             provider = TwilioProvider(configuration: twilio, logger: logger)
         }
-        let gateway: any PaymentGateway = switch configuration.gateway {
-        case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: stores.billing, now: now), now: now)
-        case .stripe(let stripe): StripeGateway(configuration: stripe)
-        }
-        return AppServices(configuration: configuration, database: database, stores: stores, provider: provider, simulator: simulator,
-                           gateway: gateway, now: now, logger: logger)
+        let gateway: any PaymentGateway =
+            switch configuration.gateway {
+            case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: stores.billing, now: now), now: now)
+            case .stripe(let stripe): StripeGateway(configuration: stripe)
+            }
+        return AppServices(
+            configuration: configuration,
+            database: database,
+            stores: stores,
+            provider: provider,
+            simulator: simulator,
+            gateway: gateway,
+            now: now,
+            logger: logger
+        )
     }
 
-    private init(configuration: AppConfiguration, database: any Database, stores: Stores, provider: any SMSProvider,
-                 simulator: SimulatorProvider?, gateway: any PaymentGateway, now: @escaping @Sendable () -> Date, logger: Logger) {
+    private init(
+        configuration: AppConfiguration,
+        database: any Database,
+        stores: Stores,
+        provider: any SMSProvider,
+        simulator: SimulatorProvider?,
+        gateway: any PaymentGateway,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.database = database
         self.stores = stores
@@ -133,37 +162,121 @@ public struct AppServices: Sendable {
 
         facts = Facts()
         principals = PrincipalResolver(organizations: stores.organizations, now: now)
-        credits = CreditService(ledgerStore: stores.ledger, ledger: ledger, organizations: stores.organizations, facts: facts, now: now)
+        credits = CreditService(
+            ledgerStore: stores.ledger,
+            ledger: ledger,
+            organizations: stores.organizations,
+            facts: facts,
+            now: now
+        )
         notices = NoticeService(autoRenew: stores.autoRenew, ledgerStore: stores.ledger)
         alerts = AlertService(credits: credits, mail: stores.mail, newMailStatus: newMail, now: now, logger: logger)
         mailDelivery = MailDelivery(mail: stores.mail, client: configuration.mail.client, now: now, logger: logger)
-        settlement = SettlementService(database: database, ledgerStore: stores.ledger, messages: stores.messages, prices: prices, now: now,
-                                       logger: logger)
+        settlement = SettlementService(
+            database: database,
+            ledgerStore: stores.ledger,
+            messages: stores.messages,
+            prices: prices,
+            now: now,
+            logger: logger
+        )
         sendingNumbers = SendingNumbers(store: stores.numbers, givesTestNumbers: simulator != nil, now: now)
-        messaging = MessagingService(database: database, ledgerStore: stores.ledger, credits: credits, contacts: stores.contacts,
-                                     messages: stores.messages, numbers: sendingNumbers, settlement: settlement, facts: facts, prices: prices,
-                                     holdTimeout: configuration.holdTimeout, now: now)
-        conversations = ConversationService(conversations: stores.conversations, contacts: stores.contacts, credits: credits,
-                                            messaging: messaging, numbers: sendingNumbers, facts: facts, prices: prices, now: now)
+        messaging = MessagingService(
+            database: database,
+            ledgerStore: stores.ledger,
+            credits: credits,
+            contacts: stores.contacts,
+            messages: stores.messages,
+            numbers: sendingNumbers,
+            settlement: settlement,
+            facts: facts,
+            prices: prices,
+            holdTimeout: configuration.holdTimeout,
+            now: now
+        )
+        conversations = ConversationService(
+            conversations: stores.conversations,
+            contacts: stores.contacts,
+            credits: credits,
+            messaging: messaging,
+            numbers: sendingNumbers,
+            facts: facts,
+            prices: prices,
+            now: now
+        )
         contacts = ContactService(contacts: stores.contacts, database: database, messaging: messaging, now: now)
-        inbound = InboundService(database: database, numbers: stores.numbers, organizations: stores.organizations, contacts: stores.contacts,
-                                 messaging: messaging, now: now)
-        dispatcher = Dispatcher(messages: stores.messages, contacts: stores.contacts, provider: provider,
-                                rateLimiter: RateLimiter(perSecond: configuration.ratePerNumber), settlement: settlement,
-                                callbackBaseURL: { address.baseURL }, now: now)
-        registration = RegistrationService(numbers: stores.numbers, sendingNumbers: sendingNumbers, provider: provider, credits: credits, now: now)
-        billing = BillingService(store: stores.billing, database: database, ledgerStore: stores.ledger, credits: credits,
-                                 organizations: stores.organizations, gateway: gateway, creditPrices: configuration.creditPrices,
-                                 seller: configuration.seller, facts: facts, now: now, logger: logger)
-        autoRenew = AutoRenewService(store: stores.autoRenew, billingStore: stores.billing, billing: billing, credits: credits,
-                                     ledgerStore: stores.ledger, organizations: stores.organizations, newMailStatus: newMail, now: now,
-                                     logger: logger)
-        plans = PlanService(store: stores.plans, database: database, ledgerStore: stores.ledger, ledger: ledger, credits: credits,
-                            organizations: stores.organizations, now: now, logger: logger)
-        administration = AdministrationService(organizations: stores.organizations, credits: credits, principals: principals,
-                                               sessions: stores.sessions, now: now)
-        sessions = SessionService(sessions: stores.sessions, organizations: stores.organizations, principals: principals,
-                                  throttle: SignInThrottle(), now: now)
+        inbound = InboundService(
+            database: database,
+            numbers: stores.numbers,
+            organizations: stores.organizations,
+            contacts: stores.contacts,
+            messaging: messaging,
+            now: now
+        )
+        dispatcher = Dispatcher(
+            messages: stores.messages,
+            contacts: stores.contacts,
+            provider: provider,
+            rateLimiter: RateLimiter(perSecond: configuration.ratePerNumber),
+            settlement: settlement,
+            callbackBaseURL: { address.baseURL },
+            now: now
+        )
+        registration = RegistrationService(
+            numbers: stores.numbers,
+            sendingNumbers: sendingNumbers,
+            provider: provider,
+            credits: credits,
+            now: now
+        )
+        billing = BillingService(
+            store: stores.billing,
+            database: database,
+            ledgerStore: stores.ledger,
+            credits: credits,
+            organizations: stores.organizations,
+            gateway: gateway,
+            creditPrices: configuration.creditPrices,
+            seller: configuration.seller,
+            facts: facts,
+            now: now,
+            logger: logger
+        )
+        autoRenew = AutoRenewService(
+            store: stores.autoRenew,
+            billingStore: stores.billing,
+            billing: billing,
+            credits: credits,
+            ledgerStore: stores.ledger,
+            organizations: stores.organizations,
+            newMailStatus: newMail,
+            now: now,
+            logger: logger
+        )
+        plans = PlanService(
+            store: stores.plans,
+            database: database,
+            ledgerStore: stores.ledger,
+            ledger: ledger,
+            credits: credits,
+            organizations: stores.organizations,
+            now: now,
+            logger: logger
+        )
+        administration = AdministrationService(
+            organizations: stores.organizations,
+            credits: credits,
+            principals: principals,
+            sessions: stores.sessions,
+            now: now
+        )
+        sessions = SessionService(
+            sessions: stores.sessions,
+            organizations: stores.organizations,
+            principals: principals,
+            throttle: SignInThrottle(),
+            now: now
+        )
         auditLog = AuditLog(database: database)
 
         // Reactions to facts, in this order: auto-renew first (it may buy), then the sender's alert.
@@ -182,7 +295,8 @@ final class BoundAddress: Sendable {
     var baseURL: String { configuration.publicURL ?? bound.withLock { $0 } ?? configuration.baseURL }
 
     func bound(host: String, port: Int) {
-        let name = host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "[::1]" : (host.contains(":") ? "[\(host)]" : host))
+        let name =
+            host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "[::1]" : (host.contains(":") ? "[\(host)]" : host))
         bound.withLock { $0 = "http://\(name):\(port)" }
     }
 }

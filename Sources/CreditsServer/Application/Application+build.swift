@@ -18,21 +18,51 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
     OrganizationRoutes(administration: services.administration).add(to: table, group: api)
     ContactRoutes(contacts: services.contacts).add(to: table, group: api)
-    CreditRoutes(credits: services.credits, auditLog: services.auditLog, prices: services.configuration.prices, now: services.now)
-        .add(to: table, group: api)
-    BillingRoutes(billing: services.billing, autoRenew: services.autoRenew, plans: services.plans, alerts: services.alerts,
-                  notices: services.notices, now: services.now)
-        .add(to: table, group: api)
-    MessageRoutes(messaging: services.messaging, conversations: services.conversations, registration: services.registration)
-        .add(to: table, group: api)
-    WebhookRoutes(provider: services.provider, settlement: services.settlement, inbound: services.inbound, baseURL: { services.baseURL })
-        .add(to: table)
+    CreditRoutes(
+        credits: services.credits,
+        auditLog: services.auditLog,
+        prices: services.configuration.prices,
+        now: services.now
+    )
+    .add(to: table, group: api)
+    BillingRoutes(
+        billing: services.billing,
+        autoRenew: services.autoRenew,
+        plans: services.plans,
+        alerts: services.alerts,
+        notices: services.notices,
+        now: services.now
+    )
+    .add(to: table, group: api)
+    MessageRoutes(
+        messaging: services.messaging,
+        conversations: services.conversations,
+        registration: services.registration
+    )
+    .add(to: table, group: api)
+    WebhookRoutes(
+        provider: services.provider,
+        settlement: services.settlement,
+        inbound: services.inbound,
+        baseURL: { services.baseURL }
+    )
+    .add(to: table)
     WebRoutes(
-        pages: WebPages(notices: services.notices), sessions: services.sessions, credits: services.credits, numbers: services.sendingNumbers,
-        registration: services.registration, contacts: services.contacts, messaging: services.messaging,
-        conversations: services.conversations, billing: services.billing, autoRenew: services.autoRenew,
-        administration: services.administration, auditLog: services.auditLog, prices: services.configuration.prices,
-        secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false, now: services.now
+        pages: WebPages(notices: services.notices),
+        sessions: services.sessions,
+        credits: services.credits,
+        numbers: services.sendingNumbers,
+        registration: services.registration,
+        contacts: services.contacts,
+        messaging: services.messaging,
+        conversations: services.conversations,
+        billing: services.billing,
+        autoRenew: services.autoRenew,
+        administration: services.administration,
+        auditLog: services.auditLog,
+        prices: services.configuration.prices,
+        secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false,
+        now: services.now
     ).add(to: router)
     table.addMethodNotAllowed()
     return (router, table)
@@ -40,14 +70,21 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
 
 /// The one assembly point the CLI and the tests both call: opens and migrates the database,
 /// builds the services, routes and background jobs.
-public func buildApplication(_ configuration: AppConfiguration, now: @escaping @Sendable () -> Date = { Date() }) async throws
-    -> some ApplicationProtocol {
+public func buildApplication(_ configuration: AppConfiguration, now: @escaping @Sendable () -> Date = { Date() })
+    async throws
+    -> some ApplicationProtocol
+{
     var logger = Logger(label: "textcredits")
     logger.logLevel = configuration.logLevel
     _ = MetricsSetup.registry
     let database = try await DatabaseFactory.open(configuration.database, logger: logger)
     try await Migrator.migrate(database)
-    let services = try await AppServices.build(configuration: configuration, database: database, now: now, logger: logger)
+    let services = try await AppServices.build(
+        configuration: configuration,
+        database: database,
+        now: now,
+        logger: logger
+    )
     return buildApplication(services: services)
 }
 
@@ -56,13 +93,17 @@ public func buildApplication(services: AppServices) -> some ApplicationProtocol 
     let (router, _) = buildRouter(services: services)
     var application = Application(
         router: router,
-        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "TextCredits"),
+        configuration: .init(
+            address: .hostname(services.configuration.host, port: services.configuration.port),
+            serverName: "TextCredits"
+        ),
         onServerRunning: { channel in
             if let address = channel.localAddress, let port = address.port {
                 services.serverBound(host: address.ipAddress ?? services.configuration.host, port: port)
             }
         },
-        logger: services.logger)
+        logger: services.logger
+    )
     // Services shut down in reverse order: the database closes last, after the jobs stop.
     application.addServices(DatabaseCloser(database: services.database))
     if services.configuration.runsWorkers {

@@ -10,11 +10,14 @@ public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let resolver: PrincipalResolver
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         var context = context
         if context.principal == nil {
             guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-                  let principal = try await resolver.principal(forKey: String(header.dropFirst("Bearer ".count))) else {
+                let principal = try await resolver.principal(forKey: String(header.dropFirst("Bearer ".count)))
+            else {
                 throw APIError.unauthorized
             }
             context.principal = principal

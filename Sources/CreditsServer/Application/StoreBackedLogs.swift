@@ -9,14 +9,32 @@ struct SandboxDatabaseLog: SandboxChargeLog {
     let now: @Sendable () -> Date
 
     func record(_ outcome: SandboxChargeOutcome) async throws -> SandboxChargeOutcome {
-        let stored = try await store.recordSandboxCharge(BillingStore.SandboxCharge(
-            idempotencyKey: outcome.idempotencyKey, amountCents: outcome.amountCents, paymentMethod: outcome.paymentMethodToken,
-            chargeID: outcome.chargeID, errorKind: outcome.error?.kind.rawValue, errorCode: outcome.error?.code, errorMessage: outcome.error?.message), at: now())
+        let stored = try await store.recordSandboxCharge(
+            BillingStore.SandboxCharge(
+                idempotencyKey: outcome.idempotencyKey,
+                amountCents: outcome.amountCents,
+                paymentMethod: outcome.paymentMethodToken,
+                chargeID: outcome.chargeID,
+                errorKind: outcome.error?.kind.rawValue,
+                errorCode: outcome.error?.code,
+                errorMessage: outcome.error?.message
+            ),
+            at: now()
+        )
         let error = stored.errorKind.map { kind in
-            PaymentError(kind: PaymentError.Kind(rawValue: kind) ?? .declined, code: stored.errorCode ?? kind, message: stored.errorMessage ?? "")
+            PaymentError(
+                kind: PaymentError.Kind(rawValue: kind) ?? .declined,
+                code: stored.errorCode ?? kind,
+                message: stored.errorMessage ?? ""
+            )
         }
-        return SandboxChargeOutcome(idempotencyKey: stored.idempotencyKey, amountCents: stored.amountCents, paymentMethodToken: stored.paymentMethod,
-                                    chargeID: stored.chargeID, error: error)
+        return SandboxChargeOutcome(
+            idempotencyKey: stored.idempotencyKey,
+            amountCents: stored.amountCents,
+            paymentMethodToken: stored.paymentMethod,
+            chargeID: stored.chargeID,
+            error: error
+        )
     }
 }
 

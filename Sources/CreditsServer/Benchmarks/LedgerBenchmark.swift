@@ -16,38 +16,78 @@ public enum LedgerBenchmark {
     }
 
     /// Runs both phases on a fresh organisation in `database` and returns their figures.
-    public static func run(database: any Database, holds: Int, concurrency: Int, batchSizeMax: Int = 512) async throws -> [Phase] {
+    public static func run(database: any Database, holds: Int, concurrency: Int, batchSizeMax: Int = 512) async throws
+        -> [Phase]
+    {
         precondition(holds > 0 && concurrency > 0, "a benchmark needs holds and tasks")
         let organization = OrganizationID(Identifier.make("org_"))
         let start = Date()
         let pool = try await database.transaction { sql in
-            try await OrganizationRecord.insert(id: organization, name: "Benchmark \(organization)", country: .us,
-                                                timeZone: "America/Chicago", at: start, on: sql)
+            try await OrganizationRecord.insert(
+                id: organization,
+                name: "Benchmark \(organization)",
+                country: .us,
+                timeZone: "America/Chicago",
+                at: start,
+                on: sql
+            )
         }
         let ledger = Ledger(store: SQLLedgerStore(database: database), batchSizeMax: batchSizeMax)
-        _ = try await ledger.apply(LedgerRequest(
-            organization: organization, idempotencyKey: "bench-deposit",
-            operation: .deposit(account: pool, source: .purchases, amount: Credits(credits: Int64(holds)),
-                                lot: LotID(Identifier.make("lot_")), kind: .purchased, expiresAt: nil),
-            at: start, actor: "bench", memo: "Benchmark credits")).get()
+        _ = try await ledger.apply(
+            LedgerRequest(
+                organization: organization,
+                idempotencyKey: "bench-deposit",
+                operation: .deposit(
+                    account: pool,
+                    source: .purchases,
+                    amount: Credits(credits: Int64(holds)),
+                    lot: LotID(Identifier.make("lot_")),
+                    kind: .purchased,
+                    expiresAt: nil
+                ),
+                at: start,
+                actor: "bench",
+                memo: "Benchmark credits"
+            )
+        ).get()
         let holdIDs = (0..<holds).map { HoldID("bench-\(organization)-\($0)") }
         let reserve = try await measure("reserve", count: holds, concurrency: concurrency, using: ledger) { index in
-            LedgerRequest(organization: organization, idempotencyKey: "reserve-\(index)",
-                          operation: .reserve(hold: holdIDs[index], account: pool, amount: Credits(credits: 1),
-                                              reference: "bench-message-\(index)", timeoutAt: start.addingTimeInterval(86_400)),
-                          at: Date(), actor: "bench", memo: "Benchmark hold")
+            LedgerRequest(
+                organization: organization,
+                idempotencyKey: "reserve-\(index)",
+                operation: .reserve(
+                    hold: holdIDs[index],
+                    account: pool,
+                    amount: Credits(credits: 1),
+                    reference: "bench-message-\(index)",
+                    timeoutAt: start.addingTimeInterval(86_400)
+                ),
+                at: Date(),
+                actor: "bench",
+                memo: "Benchmark hold"
+            )
         }
         let post = try await measure("post", count: holds, concurrency: concurrency, using: ledger) { index in
-            LedgerRequest(organization: organization, idempotencyKey: "post-\(index)",
-                          operation: .post(hold: holdIDs[index], amount: Credits(credits: 1)),
-                          at: Date(), actor: "bench", memo: "Benchmark delivery")
+            LedgerRequest(
+                organization: organization,
+                idempotencyKey: "post-\(index)",
+                operation: .post(hold: holdIDs[index], amount: Credits(credits: 1)),
+                at: Date(),
+                actor: "bench",
+                memo: "Benchmark delivery"
+            )
         }
         return [reserve, post]
     }
 
     /// Runs `count` requests from `concurrency` tasks and records each one's latency.
-    static func measure(_ name: String, count: Int, concurrency: Int, using ledger: Ledger,
-                        request: @escaping @Sendable (Int) -> LedgerRequest) async throws -> Phase {
+    static func measure(
+        _ name: String,
+        count: Int,
+        concurrency: Int,
+        using ledger: Ledger,
+        request: @escaping @Sendable (Int) -> LedgerRequest
+    ) async throws -> Phase {
         let clock = ContinuousClock()
         let begin = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
@@ -70,9 +110,13 @@ public enum LedgerBenchmark {
             return all.sorted()
         }
         let elapsed = clock.now - begin
-        return Phase(name: name, operations: count, seconds: elapsed.seconds,
-                     p50Milliseconds: latencies[latencies.count / 2].seconds * 1000,
-                     p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)].seconds * 1000)
+        return Phase(
+            name: name,
+            operations: count,
+            seconds: elapsed.seconds,
+            p50Milliseconds: latencies[latencies.count / 2].seconds * 1000,
+            p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)].seconds * 1000
+        )
     }
 }
 

@@ -18,8 +18,10 @@ public enum SegmentBenchmark {
 
     /// Runs both corpora for at least `seconds` each and returns their figures.
     public static func run(seconds: Double = 2, messages: Int = 20_000) -> [Figures] {
-        [measure("GSM-7", corpus: corpus(ucs2: false, count: messages), seconds: seconds),
-         measure("UCS-2", corpus: corpus(ucs2: true, count: messages), seconds: seconds)]
+        [
+            measure("GSM-7", corpus: corpus(ucs2: false, count: messages), seconds: seconds),
+            measure("UCS-2", corpus: corpus(ucs2: true, count: messages), seconds: seconds),
+        ]
     }
 
     static func measure(_ name: String, corpus: [String], seconds: Double) -> Figures {
@@ -64,7 +66,10 @@ public enum SegmentBenchmark {
             for index in 0..<sentenceCount {
                 if index > 0 { text += " " }
                 let name = names[Int.random(in: 0..<names.count, using: &random)]
-                text += sentences[Int.random(in: 0..<sentences.count, using: &random)].replacingOccurrences(of: "{name}", with: name)
+                text += sentences[Int.random(in: 0..<sentences.count, using: &random)].replacingOccurrences(
+                    of: "{name}",
+                    with: name
+                )
                 if ucs2 && (index == 0 || Bool.random(using: &random)) {
                     text += unicodeExtras[Int.random(in: 0..<unicodeExtras.count, using: &random)]
                 }

@@ -17,7 +17,9 @@ public enum SendBenchmark {
         public var messagesPerSecond: Double { Double(recipients) / settleSeconds }
     }
 
-    public static func run(database: any Database, url: DatabaseURL, recipients: Int, logger: Logger) async throws -> Figures {
+    public static func run(database: any Database, url: DatabaseURL, recipients: Int, logger: Logger) async throws
+        -> Figures
+    {
         var configuration = AppConfiguration()
         configuration.database = url
         configuration.port = 0
@@ -33,35 +35,71 @@ public enum SendBenchmark {
                 return nil
             }
             let figures = try await measure(
-                administration: services.administration, credits: services.credits, principals: services.principals, contacts: services.contacts,
-                messaging: services.messaging, recipients: recipients)
+                administration: services.administration,
+                credits: services.credits,
+                principals: services.principals,
+                contacts: services.contacts,
+                messaging: services.messaging,
+                recipients: recipients
+            )
             await serviceGroup.triggerGracefulShutdown()
             for try await _ in group {}
             return figures
         }
     }
 
-    static func measure(administration: AdministrationService, credits: CreditService, principals: PrincipalResolver, contacts: ContactService,
-                        messaging: MessagingService, recipients: Int) async throws -> Figures {
+    static func measure(
+        administration: AdministrationService,
+        credits: CreditService,
+        principals: PrincipalResolver,
+        contacts: ContactService,
+        messaging: MessagingService,
+        recipients: Int
+    ) async throws -> Figures {
         let created = try await administration.createOrganization(
-            name: "Bench \(UUID().uuidString.prefix(6))", country: .us, timeZone: "America/Chicago", creditMode: .shared, ownerName: "Bench",
-            ownerEmail: "bench@example.com", ownerPassword: nil, actor: .system)
-        _ = try await credits.adjust(created.organization.id, credits: Credits(credits: Int64(recipients) * 3), reason: "bench", actor: .system)
-        guard let principal = try await principals.principal(forKey: created.apiKey) else { throw APIError.unauthorized }
+            name: "Bench \(UUID().uuidString.prefix(6))",
+            country: .us,
+            timeZone: "America/Chicago",
+            creditMode: .shared,
+            ownerName: "Bench",
+            ownerEmail: "bench@example.com",
+            ownerPassword: nil,
+            actor: .system
+        )
+        _ = try await credits.adjust(
+            created.organization.id,
+            credits: Credits(credits: Int64(recipients) * 3),
+            reason: "bench",
+            actor: .system
+        )
+        guard let principal = try await principals.principal(forKey: created.apiKey) else {
+            throw APIError.unauthorized
+        }
         var imported = 0
         while imported < recipients {
             let count = min(ContactService.importMax, recipients - imported)
             let rows = (imported..<imported + count).map { index in
                 // +1 415 NXX 2xxx: distinct, valid, and never ending in 0001/0002 (all delivered).
-                NewContactInput(name: "Parent \(index)", firstName: "P\(index)", phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)", groups: ["bench"])
+                NewContactInput(
+                    name: "Parent \(index)",
+                    firstName: "P\(index)",
+                    phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)",
+                    groups: ["bench"]
+                )
             }
             _ = try await contacts.importContacts(principal, ImportInput(contacts: rows, consent: .optedIn))
             imported += count
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let campaign = try await messaging.send(principal, SendInput(
-            groups: ["bench"], body: "Hi {{first_name}}, the studio is closed today because of snow. Classes resume tomorrow at the usual time."))
+        let campaign = try await messaging.send(
+            principal,
+            SendInput(
+                groups: ["bench"],
+                body:
+                    "Hi {{first_name}}, the studio is closed today because of snow. Classes resume tomorrow at the usual time."
+            )
+        )
         let accepted = clock.now
         // Polls the pool's pending credits (one row) and counts the campaign's messages only once
         // nothing is held any more, so watching costs the pipeline next to nothing.
@@ -75,6 +113,10 @@ public enum SendBenchmark {
             try await Task.sleep(for: .milliseconds(50))
         }
         let settled = clock.now
-        return Figures(recipients: campaign.campaign.accepted, acceptSeconds: (accepted - start).seconds, settleSeconds: (settled - accepted).seconds)
+        return Figures(
+            recipients: campaign.campaign.accepted,
+            acceptSeconds: (accepted - start).seconds,
+            settleSeconds: (settled - accepted).seconds
+        )
     }
 }

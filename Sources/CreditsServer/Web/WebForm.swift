@@ -1,5 +1,5 @@
-import CreditsServices
 import CreditsAdapters
+import CreditsServices
 import Foundation
 
 /// A submitted portal form. Its fields are turned into the same JSON input the API takes, so a
@@ -67,7 +67,9 @@ public struct WebForm: Sendable {
         case .number:
             guard let text = trimmed(name) else { return nil }
             if let whole = Int64(text) { return .integer(whole) }
-            if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text) { return .number(text, number) }
+            if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text) {
+                return .number(text, number)
+            }
             return .string(text)
         case .bool:
             guard let text = value(name) else { return nil }
@@ -88,7 +90,10 @@ extension Dictionary where Key == String, Value == JSONValue {
     /// Sets a value at a path of keys, making objects along the way.
     mutating func setValue(_ value: JSONValue, at path: [String]) {
         guard let first = path.first else { return }
-        if path.count == 1 { self[first] = value; return }
+        if path.count == 1 {
+            self[first] = value
+            return
+        }
         var child: [String: JSONValue] = if case .object(let existing) = self[first] { existing } else { [:] }
         child.setValue(value, at: Array(path.dropFirst()))
         self[first] = .object(child)

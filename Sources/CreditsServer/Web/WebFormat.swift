@@ -60,9 +60,12 @@ enum WebFormat {
             "held": account.pending.decimalString,
             "posted": account.posted.decimalString,
             "lots": account.lots.map { lot -> [String: Any] in
-                ["kind": lot.kind == .purchased ? "Purchased" : (lot.kind == .plan ? "Plan" : lot.kind.rawValue.capitalized),
-                 "balance": lot.balance.decimalString, "held": lot.held.decimalString,
-                 "expires": lot.expiresAt.map { time($0, in: zone) } ?? "Never"]
+                [
+                    "kind": lot.kind == .purchased
+                        ? "Purchased" : (lot.kind == .plan ? "Plan" : lot.kind.rawValue.capitalized),
+                    "balance": lot.balance.decimalString, "held": lot.held.decimalString,
+                    "expires": lot.expiresAt.map { time($0, in: zone) } ?? "Never",
+                ]
             },
         ]
         if let id = account.staffID { values["staff_id"] = id }
@@ -98,15 +101,22 @@ struct UsageChart {
             let (day, credits) = pair
             let height = plot * Double(credits.milli) / Double(maximum)
             let x = Double(index) * slot + slot * 0.15
-            return ["x": UsageChart.tenths(x), "y": UsageChart.tenths(Double(UsageChart.height - UsageChart.bottom) - height),
-                    "width": UsageChart.tenths(slot * 0.7), "height": UsageChart.tenths(height),
-                    "label": "\(WebFormat.day(day, in: zone)): \(credits.decimalString) credits"]
+            return [
+                "x": UsageChart.tenths(x),
+                "y": UsageChart.tenths(Double(UsageChart.height - UsageChart.bottom) - height),
+                "width": UsageChart.tenths(slot * 0.7), "height": UsageChart.tenths(height),
+                "label": "\(WebFormat.day(day, in: zone)): \(credits.decimalString) credits",
+            ]
         }
         let first = days.first.map { WebFormat.day($0, in: zone) } ?? ""
         let last = days.last.map { WebFormat.day($0, in: zone) } ?? ""
-        return ["bars": bars, "width": String(UsageChart.width), "height": String(UsageChart.height), "baseline": String(UsageChart.height - UsageChart.bottom),
-                "label_y": String(UsageChart.height - 6), "first_day": first, "last_day": last, "total": total.decimalString,
-                "maximum": Credits(milli: maximum).decimalString, "end_x": String(UsageChart.width)]
+        return [
+            "bars": bars, "width": String(UsageChart.width), "height": String(UsageChart.height),
+            "baseline": String(UsageChart.height - UsageChart.bottom),
+            "label_y": String(UsageChart.height - 6), "first_day": first, "last_day": last,
+            "total": total.decimalString,
+            "maximum": Credits(milli: maximum).decimalString, "end_x": String(UsageChart.width),
+        ]
     }
 }
 
@@ -116,7 +126,9 @@ extension WebFormat {
         guard let text, !text.isEmpty else { return nil }
         let parts = text.split(separator: "-").compactMap { Int($0) }
         let calendar = calendar(zone)
-        guard parts.count == 3, let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+        guard parts.count == 3,
+            let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        else {
             throw APIError(.badRequest, "query_invalid", "\(field) is a date such as 2026-11-21.", field: field)
         }
         return next ? calendar.date(byAdding: .day, value: 1, to: day) : day

@@ -28,7 +28,12 @@ struct WebPages: Sendable {
         NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
         NavItem(section: "settings", label: "SMS settings", href: "/settings/sms", permissions: [.manageSettings]),
         NavItem(section: "audit", label: "Audit log", href: "/audit-log", permissions: [.viewLogs]),
-        NavItem(section: "billing", label: "Billing", href: "/billing/transactions", permissions: [.purchaseCredits, .viewLogs]),
+        NavItem(
+            section: "billing",
+            label: "Billing",
+            href: "/billing/transactions",
+            permissions: [.purchaseCredits, .viewLogs]
+        ),
     ]
 
     /// True when the staff member may open a section's pages.
@@ -46,8 +51,15 @@ struct WebPages: Sendable {
     }
 
     /// A full page for the signed-in staff member.
-    func page(_ template: String, title: String, section: String, request: Request, context: AppRequestContext,
-              values: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func page(
+        _ template: String,
+        title: String,
+        section: String,
+        request: Request,
+        context: AppRequestContext,
+        values: [String: Any],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let principal = try context.authenticated()
         var layout = values
         layout["title"] = title
@@ -55,7 +67,8 @@ struct WebPages: Sendable {
         layout["staff_name"] = principal.staff.name
         layout["staff_role"] = principal.staff.role.rawValue
         layout["csrf"] = context.webSession?.csrfToken ?? ""
-        layout["nav"] = WebPages.navigation.filter { WebPages.allows($0.section, principal) }.map { item -> [String: Any] in
+        layout["nav"] = WebPages.navigation.filter { WebPages.allows($0.section, principal) }.map {
+            item -> [String: Any] in
             ["label": item.label, "href": item.href, "current": item.section == section]
         }
         layout["banners"] = try await notices.notices(principal).map { notice -> [String: Any] in
@@ -70,7 +83,9 @@ struct WebPages: Sendable {
     }
 
     /// A page outside the signed-in area (sign-in, errors before sign-in).
-    static func bare(_ template: String, title: String, values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    static func bare(_ template: String, title: String, values: [String: Any], status: HTTPResponse.Status = .ok)
+        -> Response
+    {
         var layout = values
         layout["title"] = title
         layout["body"] = render(template, layout)
@@ -87,12 +102,19 @@ struct WebPages: Sendable {
     /// Every template in `Resources/web`, loaded once; partials refer to each other by file name.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        let directory = Bundle.module.url(forResource: "layout", withExtension: "mustache", subdirectory: "Resources/web")?.deletingLastPathComponent()
+        let directory = Bundle.module.url(
+            forResource: "layout",
+            withExtension: "mustache",
+            subdirectory: "Resources/web"
+        )?
+        .deletingLastPathComponent()
         let names = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
         let urls = names.filter { $0.hasSuffix(".mustache") }.compactMap { directory?.appendingPathComponent($0) }
         precondition(!urls.isEmpty, "the portal templates ship with the server")
         for url in urls {
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else { preconditionFailure("unreadable template \(url.path)") }
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                preconditionFailure("unreadable template \(url.path)")
+            }
             do { try library.register(text, named: url.deletingPathExtension().lastPathComponent) } catch {
                 preconditionFailure("template \(url.lastPathComponent) does not parse: \(error)")
             }
@@ -105,7 +127,8 @@ struct WebPages: Sendable {
         var assets: [String: (String, ByteBuffer)] = [:]
         for (name, type) in [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources/web"),
-                  let text = try? String(contentsOf: url, encoding: .utf8) else { preconditionFailure("the portal's \(name) ships with the server") }
+                let text = try? String(contentsOf: url, encoding: .utf8)
+            else { preconditionFailure("the portal's \(name) ships with the server") }
             assets[name] = (type, ByteBuffer(string: text))
         }
         return assets

@@ -12,7 +12,8 @@ enum WebResponse {
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var response = document(text, status: status)
         response.headers[.init("X-Frame-Options")!] = "DENY"
-        response.headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+        response.headers[.init("Content-Security-Policy")!] =
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
         return response
     }
 
@@ -30,8 +31,15 @@ enum WebResponse {
         headers[.location] = safeLocation(location)
         var response = Response(status: .seeOther, headers: headers)
         if let text = error.map({ "error:" + $0 }) ?? notice.map({ "notice:" + $0 }) {
-            response.setCookie(Cookie(name: flashCookie, value: text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
-                                      path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(
+                    name: flashCookie,
+                    value: text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
+                    path: "/",
+                    httpOnly: true,
+                    sameSite: .lax
+                )
+            )
         }
         return response
     }
@@ -43,7 +51,8 @@ enum WebResponse {
 
     /// The one-time message a redirect left, if any: its kind ("notice" or "error") and text.
     static func flash(_ request: Request) -> (kind: String, text: String)? {
-        guard let raw = request.cookies[flashCookie]?.value.removingPercentEncoding, let colon = raw.firstIndex(of: ":") else { return nil }
+        guard let raw = request.cookies[flashCookie]?.value.removingPercentEncoding, let colon = raw.firstIndex(of: ":")
+        else { return nil }
         let kind = String(raw[..<colon])
         guard kind == "notice" || kind == "error" else { return nil }
         return (kind, String(raw[raw.index(after: colon)...].prefix(500)))

@@ -14,7 +14,8 @@ extension WebRoutes {
             try WebPages.require("buy", principal)
             let profile = try await billing.view(principal)
             let minimum = profile.prices?.purchaseMinimum ?? 1
-            let quantity = request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
+            let quantity =
+                request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
             var values: [String: Any] = [
                 "billing": try JSONValue.of(profile).template,
                 "quantity": String(quantity), "minimum": String(minimum),
@@ -23,7 +24,14 @@ extension WebRoutes {
                 "sandbox": profile.gateway == "sandbox",
             ]
             values["has_method"] = profile.paymentMethod != nil
-            return try await pages.page("buy", title: "Buy credits", section: "buy", request: request, context: context, values: values)
+            return try await pages.page(
+                "buy",
+                title: "Buy credits",
+                section: "buy",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.post("/credits/buy") { _, context in
             try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
@@ -34,7 +42,10 @@ extension WebRoutes {
         }
         portal.post("/billing/payment-method") { _, context in
             try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
-                let input = try form.input(PaymentMethodInputJSON.self, ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number])
+                let input = try form.input(
+                    PaymentMethodInputJSON.self,
+                    ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number]
+                )
                 let view = try await billing.setPaymentMethod(principal, input)
                 return ("/credits/buy", "Payment method saved: \(view.paymentMethod?.description ?? "card").")
             }
@@ -43,18 +54,33 @@ extension WebRoutes {
             let principal = try context.authenticated()
             let purchase = try await billing.purchase(try context.parameter("id"), principal: principal)
             let zone = principal.organization.zone
-            var values: [String: Any] = ["purchase": try JSONValue.of(purchase).template, "created": WebFormat.time(purchase.createdAt, in: zone),
-                                         "succeeded": purchase.status == "succeeded"]
+            var values: [String: Any] = [
+                "purchase": try JSONValue.of(purchase).template,
+                "created": WebFormat.time(purchase.createdAt, in: zone),
+                "succeeded": purchase.status == "succeeded",
+            ]
             if purchase.invoice != nil { values["invoice_id"] = purchase.id }
-            return try await pages.page("purchase", title: "Purchase", section: "buy", request: request, context: context, values: values)
+            return try await pages.page(
+                "purchase",
+                title: "Purchase",
+                section: "buy",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.get("/invoices/:id") { request, context in
             let invoice = try await billing.invoice(try context.parameter("id"), principal: try context.authenticated())
             if request.uri.queryParameters.get("download") != nil {
-                return WebResponse.download(invoice.html(), contentType: "text/html; charset=utf-8", filename: "\(invoice.number).html")
+                return WebResponse.download(
+                    invoice.html(),
+                    contentType: "text/html; charset=utf-8",
+                    filename: "\(invoice.number).html"
+                )
             }
             return WebResponse.document(invoice.html())
         }
-        portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, billing: billing) }
+        portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, billing: billing)
+        }
     }
 }

@@ -13,9 +13,15 @@ extension WebRoutes {
         portal.get("/credits") { request, context in try await routes.creditsPage(request, context) }
         portal.post("/credits/transfer") { _, context in
             try await WebRoutes.submit(context, back: "/credits") { principal, form in
-                let input = try form.input(TransferInput.self, ["from": .text, "to": .text, "credits": .number, "note": .optionalText])
+                let input = try form.input(
+                    TransferInput.self,
+                    ["from": .text, "to": .text, "credits": .number, "note": .optionalText]
+                )
                 let result = try await credits.transfer(principal, input, idempotencyKey: try form.idempotencyKey())
-                return ("/credits", "\(WebFormat.credits(input.credits)) transferred\(result.replayed ? " (already done)" : "").")
+                return (
+                    "/credits",
+                    "\(WebFormat.credits(input.credits)) transferred\(result.replayed ? " (already done)" : "")."
+                )
             }
         }
         portal.post("/credits/staff/:id") { _, context in
@@ -24,14 +30,27 @@ extension WebRoutes {
                 try principal.require(.manageUserCredits)
                 let patch = try form.input(StaffPatch.self, ["credits_per_month": .number])
                 _ = try await administration.updateStaff(principal, id, patch)
-                guard let target = try form.input(EditCreditsTotal.self, ["total": .number]).total else { return ("/credits", "Credits per month saved.") }
+                guard let target = try form.input(EditCreditsTotal.self, ["total": .number]).total else {
+                    return ("/credits", "Credits per month saved.")
+                }
                 let current = try await credits.view(principal).wallets.first { $0.staffID == id }?.available ?? .zero
                 guard target != current else { return ("/credits", "Credits per month saved.") }
                 let raise = target > current
                 let amount = raise ? target - current : current - target
-                _ = try await credits.transfer(principal, TransferInput(from: raise ? "pool" : id, to: raise ? id : "pool", credits: amount,
-                                                                                 note: "Edit credits"), idempotencyKey: try form.idempotencyKey())
-                return ("/credits", "Credits saved: total \(target.decimalString), \(WebFormat.credits(amount)) \(raise ? "added" : "returned to the pool").")
+                _ = try await credits.transfer(
+                    principal,
+                    TransferInput(
+                        from: raise ? "pool" : id,
+                        to: raise ? id : "pool",
+                        credits: amount,
+                        note: "Edit credits"
+                    ),
+                    idempotencyKey: try form.idempotencyKey()
+                )
+                return (
+                    "/credits",
+                    "Credits saved: total \(target.decimalString), \(WebFormat.credits(amount)) \(raise ? "added" : "returned to the pool")."
+                )
             }
         }
         portal.get("/credits/log") { request, context in
@@ -39,30 +58,57 @@ extension WebRoutes {
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
             let zone = principal.organization.zone
             let (account, lines) = try await routes.lastThirtyDays(principal, wallet: wallet)
-            let name = account.kind == .pool ? "Organisation pool" : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
+            let name =
+                account.kind == .pool
+                ? "Organisation pool"
+                : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
             let values: [String: Any] = [
                 "wallet": wallet, "wallet_name": name,
-                "csv_href": "/credits/log.csv?wallet=\(wallet.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "pool")",
+                "csv_href":
+                    "/credits/log.csv?wallet=\(wallet.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "pool")",
                 "lines": lines.reversed().map { line -> [String: Any] in
-                    ["when": WebFormat.time(line.at, in: zone), "description": line.memo, "operation": line.operation,
-                     "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString, "by": line.actor,
-                     "negative": line.amount < .zero]
+                    [
+                        "when": WebFormat.time(line.at, in: zone), "description": line.memo,
+                        "operation": line.operation,
+                        "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString,
+                        "by": line.actor,
+                        "negative": line.amount < .zero,
+                    ]
                 },
                 "truncated": lines.count == CreditService.statementPageMax,
             ]
-            return try await pages.page("log", title: "Last 30 days: \(name)", section: "credits", request: request, context: context, values: values)
+            return try await pages.page(
+                "log",
+                title: "Last 30 days: \(name)",
+                section: "credits",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
-            let (account, lines) = try await routes.lastThirtyDays(principal, wallet: request.uri.queryParameters.get("wallet") ?? "pool")
-            return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv")
+            let (account, lines) = try await routes.lastThirtyDays(
+                principal,
+                wallet: request.uri.queryParameters.get("wallet") ?? "pool"
+            )
+            return CSVResponse.make(
+                StatementCSV.document(lines),
+                filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv"
+            )
         }
     }
 
     /// A wallet's log of the last 30 days (the page and its CSV show the same lines).
     func lastThirtyDays(_ principal: Principal, wallet: String) async throws -> (LedgerAccount, [StatementLine]) {
-        try await credits.statement(principal, account: wallet, since: now().addingTimeInterval(-30 * 86400), until: nil,
-                                    afterID: nil, limit: CreditService.statementPageMax)
+        try await credits.statement(
+            principal,
+            account: wallet,
+            since: now().addingTimeInterval(-30 * 86400),
+            until: nil,
+            afterID: nil,
+            limit: CreditService.statementPageMax
+        )
     }
 
     /// The credits page: pool, wallets with their lots, Edit credits and transfers.
@@ -81,13 +127,22 @@ extension WebRoutes {
             "wallets": wallets,
             "individual": balances.creditMode == .individual,
             "manages": manages,
-            "assigned": balances.allotments.assigned.decimalString, "unassigned": balances.allotments.unassigned.decimalString,
-            "parties": [["id": "pool", "name": "Organisation pool"]] + balances.wallets.compactMap { wallet in
-                wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
-            },
+            "assigned": balances.allotments.assigned.decimalString,
+            "unassigned": balances.allotments.unassigned.decimalString,
+            "parties": [["id": "pool", "name": "Organisation pool"]]
+                + balances.wallets.compactMap { wallet in
+                    wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
+                },
             "idempotency_key": APIKeys.randomText(bytes: 16),
         ]
-        return try await pages.page("credits", title: "Credits", section: "credits", request: request, context: context, values: values)
+        return try await pages.page(
+            "credits",
+            title: "Credits",
+            section: "credits",
+            request: request,
+            context: context,
+            values: values
+        )
     }
 }
 

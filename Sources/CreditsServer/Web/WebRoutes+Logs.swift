@@ -15,16 +15,32 @@ extension WebRoutes {
             let entries = try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: 500)
             let values: [String: Any] = [
                 "filter": filter.values, "csv_href": "/audit-log.csv" + filter.query,
-                "entries": entries.map { ["when": WebFormat.time($0.at, in: zone), "actor": $0.actorName, "action": $0.action, "message": $0.message] },
+                "entries": entries.map {
+                    [
+                        "when": WebFormat.time($0.at, in: zone), "actor": $0.actorName, "action": $0.action,
+                        "message": $0.message,
+                    ]
+                },
                 "truncated": entries.count == 500,
             ]
-            return try await pages.page("audit", title: "Audit log", section: "audit", request: request, context: context, values: values)
+            return try await pages.page(
+                "audit",
+                title: "Audit log",
+                section: "audit",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.get("/audit-log.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
-            return CSVResponse.make(AuditCSV.document(try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: AuditLog.pageMax)),
-                                    filename: "audit-log.csv")
+            return CSVResponse.make(
+                AuditCSV.document(
+                    try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: AuditLog.pageMax)
+                ),
+                filename: "audit-log.csv"
+            )
         }
         portal.get("/billing/transactions") { request, context in
             let principal = try context.authenticated()
@@ -36,24 +52,47 @@ extension WebRoutes {
                 "lines": try lines.reversed().map { line -> [String: Any] in
                     var values = try JSONValue.of(line).template as? [String: Any] ?? [:]
                     values["when"] = WebFormat.time(line.at, in: zone)
-                    values["invoice_href"] = line.invoice.map { $0.replacingOccurrences(of: "/v1/invoices/", with: "/invoices/") } ?? false
+                    values["invoice_href"] =
+                        line.invoice.map { $0.replacingOccurrences(of: "/v1/invoices/", with: "/invoices/") } ?? false
                     return values
                 },
             ]
-            return try await pages.page("transactions", title: "Billing transactions", section: "billing", request: request, context: context, values: values)
+            return try await pages.page(
+                "transactions",
+                title: "Billing transactions",
+                section: "billing",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.get("/billing/transactions.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
             let lines = try await billing.transactions(principal, since: filter.since, until: filter.until)
-            return CSVResponse.make(BillingStatementCSV.document(lines), filename: "billing-\(principal.organizationID).csv")
+            return CSVResponse.make(
+                BillingStatementCSV.document(lines),
+                filename: "billing-\(principal.organizationID).csv"
+            )
         }
     }
 
-    static func audit(_ principal: Principal, _ filter: LogFilter, auditLog: AuditLog, limit: Int) async throws -> [AuditEntry] {
+    static func audit(_ principal: Principal, _ filter: LogFilter, auditLog: AuditLog, limit: Int) async throws
+        -> [AuditEntry]
+    {
         try WebPages.require("audit", principal)
-        return try await auditLog.entries(principal, AuditQuery(since: filter.since, until: filter.until, action: filter.action,
-                                                                actorID: nil, subjectID: nil, afterID: nil, limit: limit))
+        return try await auditLog.entries(
+            principal,
+            AuditQuery(
+                since: filter.since,
+                until: filter.until,
+                action: filter.action,
+                actorID: nil,
+                subjectID: nil,
+                afterID: nil,
+                limit: limit
+            )
+        )
     }
 }
 
@@ -78,8 +117,13 @@ struct LogFilter {
 
     /// The same filters as a query string for the CSV link.
     var query: String {
-        let pairs = [("from", from), ("to", to), ("action", action)].compactMap { name, value in value.map { (name, $0) } }
+        let pairs = [("from", from), ("to", to), ("action", action)].compactMap { name, value in
+            value.map { (name, $0) }
+        }
         guard !pairs.isEmpty else { return "" }
-        return "?" + pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return "?"
+            + pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+                separator: "&"
+            )
     }
 }

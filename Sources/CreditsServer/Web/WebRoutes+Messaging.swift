@@ -17,29 +17,52 @@ extension WebRoutes {
             let hours = settings.sendingHours
             let values: [String: Any] = [
                 "groups": groups.map { ["name": $0.name, "contacts": String($0.contacts)] },
-                "contacts": people.map { ["id": $0.id, "name": $0.name, "phone": WebFormat.phone($0.phone), "consent": $0.consent.rawValue] },
+                "contacts": people.map {
+                    ["id": $0.id, "name": $0.name, "phone": WebFormat.phone($0.phone), "consent": $0.consent.rawValue]
+                },
                 "may_mass_text": principal.can(.sendMassTexts),
                 "may_override": principal.can(.overrideSendingHours),
                 "header": settings.header, "footer": settings.footer, "smart_encoding": settings.smartEncoding,
-                "hours": "\(hours.start) to \(hours.end), \(hours.days.map { $0.rawValue.capitalized }.joined(separator: " "))",
+                "hours":
+                    "\(hours.start) to \(hours.end), \(hours.days.map { $0.rawValue.capitalized }.joined(separator: " "))",
                 "inside_hours": { if case .open = hours.evaluate(at: now()) { true } else { false } }(),
                 "time_zone": zone.identifier,
                 "body_max": String(MessageBody.lengthMax),
             ]
-            return try await pages.page("compose", title: "Compose", section: "compose", request: request, context: context, values: values)
+            return try await pages.page(
+                "compose",
+                title: "Compose",
+                section: "compose",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.post("/compose") { _, context in
             try await WebRoutes.submit(context, back: "/compose") { principal, form in
-                var input = try form.input(SendInput.self, ["body": .text, "groups": .list, "contacts": .list, "override_sending_hours": .bool])
+                var input = try form.input(
+                    SendInput.self,
+                    ["body": .text, "groups": .list, "contacts": .list, "override_sending_hours": .bool]
+                )
                 let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })
                     .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
                 if !phones.isEmpty { input.to = phones }
-                if let later = form.trimmed("send_at") { input.sendAt = try WebFormat.localTime(later, zone: principal.organization.timeZone, field: "send_at") }
+                if let later = form.trimmed("send_at") {
+                    input.sendAt = try WebFormat.localTime(
+                        later,
+                        zone: principal.organization.timeZone,
+                        field: "send_at"
+                    )
+                }
                 let campaign = try await messaging.send(principal, input)
                 let skipped = campaign.campaign.skipped.values.reduce(0, +)
-                return ("/campaigns/\(campaign.campaign.id)", "\(WebFormat.count(campaign.campaign.accepted, "text")) queued; "
-                    + "\(WebFormat.credits(campaign.campaign.creditsReserved)) reserved"
-                    + (skipped > 0 ? "; \(WebFormat.count(skipped, "recipient")) skipped (opted out or never opted in)." : "."))
+                return (
+                    "/campaigns/\(campaign.campaign.id)",
+                    "\(WebFormat.count(campaign.campaign.accepted, "text")) queued; "
+                        + "\(WebFormat.credits(campaign.campaign.creditsReserved)) reserved"
+                        + (skipped > 0
+                            ? "; \(WebFormat.count(skipped, "recipient")) skipped (opted out or never opted in)." : ".")
+                )
             }
         }
         portal.get("/campaigns/:id") { request, context in
@@ -50,11 +73,20 @@ extension WebRoutes {
             let zone = principal.organization.zone
             let values: [String: Any] = [
                 "campaign": json.template,
-                "counts": campaign.counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { ["status": $0.key.rawValue, "count": String($0.value)] },
+                "counts": campaign.counts.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                    ["status": $0.key.rawValue, "count": String($0.value)]
+                },
                 "in_progress": status != "completed" && status != "canceled",
                 "created": WebFormat.time(campaign.campaign.createdAt, in: zone),
             ]
-            return try await pages.page("campaign", title: "Campaign", section: "compose", request: request, context: context, values: values)
+            return try await pages.page(
+                "campaign",
+                title: "Campaign",
+                section: "compose",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.post("/campaigns/:id/cancel") { _, context in
             let id = try context.parameter("id")
@@ -63,7 +95,9 @@ extension WebRoutes {
                 return ("/campaigns/\(id)", "Campaign canceled; the credits of unsent texts were released.")
             }
         }
-        portal.post("/app/estimate") { request, context in try await CreditRoutes.estimate(request, context, prices: prices) }
+        portal.post("/app/estimate") { request, context in
+            try await CreditRoutes.estimate(request, context, prices: prices)
+        }
         addInbox(to: portal)
     }
 
@@ -75,17 +109,35 @@ extension WebRoutes {
             let list = try await conversations.list(principal, filter: filter, after: nil, limit: 200)
             let zone = principal.organization.zone
             let values: [String: Any] = [
-                "filters": [("", "All"), ("unread", "Unread"), ("open", "Open"), ("closed", "Closed"), ("flagged", "Opt-out requests")].map { value, label in
-                    ["href": value.isEmpty ? "/inbox" : "/inbox?status=\(value)", "label": label, "current": (filter?.rawValue ?? "") == value]
+                "filters": [
+                    ("", "All"), ("unread", "Unread"), ("open", "Open"), ("closed", "Closed"),
+                    ("flagged", "Opt-out requests"),
+                ].map { value, label in
+                    [
+                        "href": value.isEmpty ? "/inbox" : "/inbox?status=\(value)", "label": label,
+                        "current": (filter?.rawValue ?? "") == value,
+                    ]
                 },
                 "conversations": list.map { conversation -> [String: Any] in
-                    ["id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone), "phone": WebFormat.phone(conversation.phone),
-                     "last_message": conversation.lastMessage, "when": WebFormat.time(conversation.lastMessageAt, in: zone),
-                     "unread": conversation.unread > 0 ? String(conversation.unread) : false, "status": conversation.status.rawValue,
-                     "flagged": conversation.flagged]
+                    [
+                        "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
+                        "phone": WebFormat.phone(conversation.phone),
+                        "last_message": conversation.lastMessage,
+                        "when": WebFormat.time(conversation.lastMessageAt, in: zone),
+                        "unread": conversation.unread > 0 ? String(conversation.unread) : false,
+                        "status": conversation.status.rawValue,
+                        "flagged": conversation.flagged,
+                    ]
                 },
             ]
-            return try await pages.page("inbox", title: "Messenger Center", section: "inbox", request: request, context: context, values: values)
+            return try await pages.page(
+                "inbox",
+                title: "Messenger Center",
+                section: "inbox",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.get("/inbox/:id") { request, context in
             let principal = try context.authenticated()
@@ -94,15 +146,28 @@ extension WebRoutes {
             if conversation.unread > 0 { try await conversations.markRead(principal, id) }
             let zone = principal.organization.zone
             let values: [String: Any] = [
-                "conversation": ["id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
-                                 "phone": WebFormat.phone(conversation.phone), "open": conversation.status == .open, "flagged": conversation.flagged],
+                "conversation": [
+                    "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
+                    "phone": WebFormat.phone(conversation.phone), "open": conversation.status == .open,
+                    "flagged": conversation.flagged,
+                ],
                 "messages": messages.map { message -> [String: Any] in
-                    ["inbound": message.direction == .inbound, "body": message.body, "when": WebFormat.time(message.createdAt, in: zone),
-                     "status": message.status.rawValue, "flagged": message.flagged]
+                    [
+                        "inbound": message.direction == .inbound, "body": message.body,
+                        "when": WebFormat.time(message.createdAt, in: zone),
+                        "status": message.status.rawValue, "flagged": message.flagged,
+                    ]
                 },
                 "body_max": String(MessageBody.lengthMax),
             ]
-            return try await pages.page("conversation", title: "Conversation", section: "inbox", request: request, context: context, values: values)
+            return try await pages.page(
+                "conversation",
+                title: "Conversation",
+                section: "inbox",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.post("/inbox/:id/reply") { _, context in
             let id = try context.parameter("id")
@@ -116,7 +181,10 @@ extension WebRoutes {
             let id = try context.parameter("id")
             return try await WebRoutes.submit(context, back: "/inbox/\(id)") { principal, form in
                 // Each button sends one change: open/close, or the opt-out flag.
-                let patch = try form.input(ConversationPatch.self, form.value("status") != nil ? ["status": .text] : ["flagged": .bool])
+                let patch = try form.input(
+                    ConversationPatch.self,
+                    form.value("status") != nil ? ["status": .text] : ["flagged": .bool]
+                )
                 _ = try await conversations.update(principal, id, patch)
                 return ("/inbox/\(id)", patch.status == "closed" ? "Conversation closed." : "Conversation updated.")
             }

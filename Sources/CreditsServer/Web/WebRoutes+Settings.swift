@@ -13,20 +13,31 @@ extension WebRoutes {
         portal.get("/settings/sms") { request, context in try await routes.settingsPage(request, context) }
         portal.post("/settings/sms") { _, context in
             try await WebRoutes.submit(context, back: "/settings/sms") { principal, form in
-                let patch = try form.input(SMSSettingsPatch.self, [
-                    "header": .text, "footer": .text, "signup_message": .text, "smart_encoding": .bool, "reply_mode": .optionalText,
-                    "sending_hours.start": .optionalText, "sending_hours.end": .optionalText, "sending_hours.days": .list,
-                    "sending_hours.time_zone": .optionalText,
-                ])
+                let patch = try form.input(
+                    SMSSettingsPatch.self,
+                    [
+                        "header": .text, "footer": .text, "signup_message": .text, "smart_encoding": .bool,
+                        "reply_mode": .optionalText,
+                        "sending_hours.start": .optionalText, "sending_hours.end": .optionalText,
+                        "sending_hours.days": .list,
+                        "sending_hours.time_zone": .optionalText,
+                    ]
+                )
                 _ = try await administration.updateSMSSettings(principal, patch)
                 return ("/settings/sms", "SMS settings saved.")
             }
         }
         portal.post("/settings/sms/brand") { _, context in
             try await WebRoutes.submit(context, back: "/settings/sms#registration") { principal, form in
-                let input = try form.input(BrandInput.self, Dictionary(uniqueKeysWithValues: [
-                    "legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical",
-                ].map { ($0, WebForm.Kind.text) }))
+                let input = try form.input(
+                    BrandInput.self,
+                    Dictionary(
+                        uniqueKeysWithValues: [
+                            "legal_name", "tax_id", "website", "email", "phone", "street", "city", "region",
+                            "postal_code", "vertical",
+                        ].map { ($0, WebForm.Kind.text) }
+                    )
+                )
                 _ = try await registration.registerBrand(principal, input.brand)
                 return ("/settings/sms#registration", "Brand information submitted; brand registration is in process.")
             }
@@ -41,12 +52,18 @@ extension WebRoutes {
             try await WebRoutes.submit(context, back: "/settings/sms#registration") { principal, form in
                 let input = try form.input(NumberInput.self, ["area_code": .text])
                 _ = try await registration.requestNumber(principal, areaCode: input.areaCode)
-                return ("/settings/sms#registration", "Phone number registration in area code \(input.areaCode) is in process.")
+                return (
+                    "/settings/sms#registration",
+                    "Phone number registration in area code \(input.areaCode) is in process."
+                )
             }
         }
         portal.post("/settings/auto-renew") { _, context in
             try await WebRoutes.submit(context, back: "/settings/sms#auto-renew") { principal, form in
-                let input = try form.input(AutoRenewInput.self, ["enabled": .bool, "credits": .number, "threshold": .number, "mode": .optionalText])
+                let input = try form.input(
+                    AutoRenewInput.self,
+                    ["enabled": .bool, "credits": .number, "threshold": .number, "mode": .optionalText]
+                )
                 let view = try await autoRenew.update(principal, input)
                 return ("/settings/sms#auto-renew", view.enabled ? "Auto-renew is on." : "Auto-renew is off.")
             }
@@ -63,10 +80,15 @@ extension WebRoutes {
         let prices = try await billing.view(principal).prices
         var values: [String: Any] = [
             "settings": try JSONValue.of(settings).template,
-            "limits": ["header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
-                       "signup_message": MessagePart.signupMessage.lengthMax],
+            "limits": [
+                "header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
+                "signup_message": MessagePart.signupMessage.lengthMax,
+            ],
             "days": Weekday.allCases.map { day in
-                ["value": day.rawValue, "label": day.rawValue.capitalized, "checked": settings.sendingHours.days.contains(day)]
+                [
+                    "value": day.rawValue, "label": day.rawValue.capitalized,
+                    "checked": settings.sendingHours.days.contains(day),
+                ]
             },
             "two_way": settings.replyMode == .twoWay,
             "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
@@ -83,10 +105,18 @@ extension WebRoutes {
         }
         if let brand = setup.brand {
             values["brand"] = try JSONValue.of(brand).template
-            values["brand_state"] = brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
+            values["brand_state"] =
+                brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
             values["brand_failed"] = brand.status == "failed"
             values["may_request_number"] = brand.status != "failed"
         }
-        return try await pages.page("settings", title: "SMS settings", section: "settings", request: request, context: context, values: values)
+        return try await pages.page(
+            "settings",
+            title: "SMS settings",
+            section: "settings",
+            request: request,
+            context: context,
+            values: values
+        )
     }
 }

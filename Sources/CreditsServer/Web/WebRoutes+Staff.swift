@@ -14,23 +14,39 @@ extension WebRoutes {
             let manages = principal.can(.manageSettings)
             let staff = manages ? try await administration.staff(principal) : []
             let values: [String: Any] = [
-                "me": ["id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email, "role": principal.staff.role.rawValue,
-                       "threshold": principal.staff.lowBalanceThreshold?.decimalString ?? ""],
+                "me": [
+                    "id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email,
+                    "role": principal.staff.role.rawValue,
+                    "threshold": principal.staff.lowBalanceThreshold?.decimalString ?? "",
+                ],
                 "manages": manages,
                 "staff": staff.map { member -> [String: Any] in
-                    ["id": member.id, "name": member.name, "email": member.email, "role": member.role.rawValue,
-                     "permissions": member.permissions.map(\.rawValue).sorted().joined(separator: ", "),
-                     "removable": member.id != principal.staff.id]
+                    [
+                        "id": member.id, "name": member.name, "email": member.email, "role": member.role.rawValue,
+                        "permissions": member.permissions.map(\.rawValue).sorted().joined(separator: ", "),
+                        "removable": member.id != principal.staff.id,
+                    ]
                 },
-                "roles": Role.allCases.filter { $0 != .owner || principal.staff.role == .owner }.map { role -> [String: Any] in
+                "roles": Role.allCases.filter { $0 != .owner || principal.staff.role == .owner }.map {
+                    role -> [String: Any] in
                     ["value": role.rawValue, "label": role.rawValue.capitalized, "selected": role == .staff]
                 },
             ]
-            return try await pages.page("staff", title: "Staff", section: "staff", request: request, context: context, values: values)
+            return try await pages.page(
+                "staff",
+                title: "Staff",
+                section: "staff",
+                request: request,
+                context: context,
+                values: values
+            )
         }
         portal.post("/staff") { _, context in
             try await WebRoutes.submit(context, back: "/staff") { principal, form in
-                let input = try form.input(NewStaffInput.self, ["name": .text, "email": .text, "role": .text, "password": .optionalText])
+                let input = try form.input(
+                    NewStaffInput.self,
+                    ["name": .text, "email": .text, "role": .text, "password": .optionalText]
+                )
                 let added = try await administration.addStaff(principal, input)
                 return ("/staff", "\(added.name) added as \(added.role.rawValue); they sign in with \(added.email).")
             }
@@ -38,7 +54,10 @@ extension WebRoutes {
         portal.post("/staff/:id") { _, context in
             let id = try context.parameter("id")
             return try await WebRoutes.submit(context, back: "/staff") { principal, form in
-                let patch = try form.input(StaffPatch.self, ["password": .optionalText, "low_balance_threshold": .number, "role": .optionalText])
+                let patch = try form.input(
+                    StaffPatch.self,
+                    ["password": .optionalText, "low_balance_threshold": .number, "role": .optionalText]
+                )
                 let updated = try await administration.updateStaff(principal, id, patch)
                 if patch.password != nil, updated.id == principal.staff.id {
                     return ("/sign-in", "Password changed. Sign in with the new password.")

@@ -27,7 +27,9 @@ struct WebRoutes: Sendable {
     func add(to router: Router<AppRequestContext>) {
         let sessions = sessions
         router.get("/assets/:name") { _, context -> Response in
-            guard let name = context.parameters.get("name"), let asset = WebPages.assets[name] else { throw APIError.notFound("This file") }
+            guard let name = context.parameters.get("name"), let asset = WebPages.assets[name] else {
+                throw APIError.notFound("This file")
+            }
             var headers = HTTPFields()
             headers[.contentType] = asset.contentType
             headers[.cacheControl] = "public, max-age=300"
@@ -39,7 +41,9 @@ struct WebRoutes: Sendable {
         portal.post("/sign-out") { request, _ in
             if let token = request.cookies[SessionService.cookieName]?.value { try await sessions.signOut(token) }
             var response = WebResponse.redirect("/sign-in", notice: "You are signed out.")
-            response.setCookie(Cookie(name: SessionService.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(name: SessionService.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)
+            )
             return response
         }
         let routes = self
@@ -63,33 +67,70 @@ struct WebRoutes: Sendable {
             var request = request
             let form = try await WebForm.read(&request)
             guard let cookie = request.cookies[WebRoutes.signInCookie]?.value, let presented = form.value("_csrf"),
-                  APIKeys.constantTimeEqual(cookie, presented) else {
-                return WebRoutes.signInPage(request, error: "This sign-in form is out of date. Please try again.", organizations: [], email: form.value("email") ?? "")
+                APIKeys.constantTimeEqual(cookie, presented)
+            else {
+                return WebRoutes.signInPage(
+                    request,
+                    error: "This sign-in form is out of date. Please try again.",
+                    organizations: [],
+                    email: form.value("email") ?? ""
+                )
             }
             do {
-                switch try await sessions.signIn(email: form.value("email") ?? "", password: form.value("password") ?? "",
-                                                 organization: form.trimmed("organization")) {
+                switch try await sessions.signIn(
+                    email: form.value("email") ?? "",
+                    password: form.value("password") ?? "",
+                    organization: form.trimmed("organization")
+                )
+                {
                 case .signedIn(let token, _):
                     var response = WebResponse.redirect(form.value("next") ?? "/dashboard")
-                    response.setCookie(Cookie(name: SessionService.cookieName, value: token, maxAge: Int(SessionService.lifetime), path: "/",
-                                              secure: secureCookies, httpOnly: true, sameSite: .lax))
+                    response.setCookie(
+                        Cookie(
+                            name: SessionService.cookieName,
+                            value: token,
+                            maxAge: Int(SessionService.lifetime),
+                            path: "/",
+                            secure: secureCookies,
+                            httpOnly: true,
+                            sameSite: .lax
+                        )
+                    )
                     return response
                 case .chooseOrganization(let organizations):
-                    return WebRoutes.signInPage(request, error: nil, organizations: organizations, email: form.value("email") ?? "")
+                    return WebRoutes.signInPage(
+                        request,
+                        error: nil,
+                        organizations: organizations,
+                        email: form.value("email") ?? ""
+                    )
                 }
             } catch let error as SignInError {
-                return WebRoutes.signInPage(request, error: error.message, organizations: [], email: form.value("email") ?? "",
-                                  status: APIError.status(for: error.kind))
+                return WebRoutes.signInPage(
+                    request,
+                    error: error.message,
+                    organizations: [],
+                    email: form.value("email") ?? "",
+                    status: APIError.status(for: error.kind)
+                )
             }
         }
     }
 
     static let signInCookie = "tc_signin"
 
-    static func signInPage(_ request: Request, error: String?, organizations: [Organization], email: String,
-                           status: HTTPResponse.Status = .ok) -> Response {
+    static func signInPage(
+        _ request: Request,
+        error: String?,
+        organizations: [Organization],
+        email: String,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let token = request.cookies[signInCookie]?.value ?? APIKeys.randomText(bytes: 32)
-        var values: [String: Any] = ["csrf": token, "email": email, "next": WebResponse.safeLocation(request.uri.queryParameters.get("next") ?? "/dashboard")]
+        var values: [String: Any] = [
+            "csrf": token, "email": email,
+            "next": WebResponse.safeLocation(request.uri.queryParameters.get("next") ?? "/dashboard"),
+        ]
         if let error { values["error"] = error }
         if let flash = WebResponse.flashValues(request) { values["flash"] = flash }
         if !organizations.isEmpty {
@@ -97,15 +138,20 @@ struct WebRoutes: Sendable {
             values["organizations"] = organizations.map { ["id": $0.id.rawValue, "name": $0.name] }
         }
         var response = WebPages.bare("sign-in", title: "Sign in", values: values, status: status)
-        response.setCookie(Cookie(name: signInCookie, value: token, maxAge: 3600, path: "/sign-in", httpOnly: true, sameSite: .strict))
+        response.setCookie(
+            Cookie(name: signInCookie, value: token, maxAge: 3600, path: "/sign-in", httpOnly: true, sameSite: .strict)
+        )
         WebResponse.clearFlash(&response)
         return response
     }
 
     /// Runs a form's action: on success a 303 to the next page with a notice; when the action is
     /// refused, back to the form with the refusal's message (nothing was changed).
-    static func submit(_ context: AppRequestContext, back: String,
-                       _ action: (Principal, WebForm) async throws -> (location: String, notice: String)) async throws -> Response {
+    static func submit(
+        _ context: AppRequestContext,
+        back: String,
+        _ action: (Principal, WebForm) async throws -> (location: String, notice: String)
+    ) async throws -> Response {
         let (principal, form) = try context.webForm()
         do {
             let (location, notice) = try await action(principal, form)
@@ -133,6 +179,13 @@ struct WebRoutes: Sendable {
             "can_buy": principal.can(.purchaseCredits),
         ]
         if let mine { values["wallet"] = WebFormat.account(mine) }
-        return try await pages.page("dashboard", title: "Dashboard", section: "dashboard", request: request, context: context, values: values)
+        return try await pages.page(
+            "dashboard",
+            title: "Dashboard",
+            section: "dashboard",
+            request: request,
+            context: context,
+            values: values
+        )
     }
 }

@@ -10,13 +10,19 @@ struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let sessions: SessionService
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         var request = request
-        guard let token = request.cookies[SessionService.cookieName]?.value, let (principal, session) = try await sessions.resolve(token) else {
+        guard let token = request.cookies[SessionService.cookieName]?.value,
+            let (principal, session) = try await sessions.resolve(token)
+        else {
             if request.uri.path.hasPrefix("/app/") { throw APIError.unauthorized }
             let next = request.method == .get ? request.uri.description : "/dashboard"
-            return WebResponse.redirect("/sign-in?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            return WebResponse.redirect(
+                "/sign-in?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+            )
         }
         context.principal = principal
         context.webSession = session
@@ -28,7 +34,11 @@ struct WebSessionMiddleware: RouterMiddleware {
                 presented = form.value("_csrf")
             }
             guard let presented, APIKeys.constantTimeEqual(presented, session.csrfToken) else {
-                throw APIError(.forbidden, "csrf_invalid", "This form is out of date or did not come from this site. Reload the page and try again.")
+                throw APIError(
+                    .forbidden,
+                    "csrf_invalid",
+                    "This form is out of date or did not come from this site. Reload the page and try again."
+                )
             }
         }
         return try await next(request, context)
@@ -41,7 +51,11 @@ extension WebForm {
         do {
             return WebForm(encoded: String(buffer: try await request.collectBody(upTo: JSONInput.bodySizeMax)))
         } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "The form is larger than \(JSONInput.bodySizeMax / 1024) KB.")
+            throw APIError(
+                .contentTooLarge,
+                "body_too_large",
+                "The form is larger than \(JSONInput.bodySizeMax / 1024) KB."
+            )
         }
     }
 }

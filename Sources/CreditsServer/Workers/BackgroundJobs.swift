@@ -16,7 +16,12 @@ public struct BackgroundJob: Sendable {
     /// One pass; returns how many items it handled. Each pass is bounded by its own limit.
     public var pass: @Sendable () async throws -> Int
 
-    public init(_ name: String, every interval: Duration, drainsQueue: Bool = false, pass: @escaping @Sendable () async throws -> Int) {
+    public init(
+        _ name: String,
+        every interval: Duration,
+        drainsQueue: Bool = false,
+        pass: @escaping @Sendable () async throws -> Int
+    ) {
         self.name = name
         self.interval = interval
         self.drainsQueue = drainsQueue
@@ -44,7 +49,10 @@ public struct JobService: Service {
                     handled = try await job.pass()
                 } catch {
                     guard !Task.isCancelled else { return }
-                    logger.error("background job failed", metadata: ["job": "\(job.name)", "error": "\(String(reflecting: error))"])
+                    logger.error(
+                        "background job failed",
+                        metadata: ["job": "\(job.name)", "error": "\(String(reflecting: error))"]
+                    )
                 }
                 if handled == 0 || !job.drainsQueue { try? await Task.sleep(for: job.interval) }
             }
@@ -78,7 +86,9 @@ extension AppServices {
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
         return [
-            BackgroundJob("dispatch", every: configuration.pollInterval, drainsQueue: true) { try await dispatcher.runOnce() },
+            BackgroundJob("dispatch", every: configuration.pollInterval, drainsQueue: true) {
+                try await dispatcher.runOnce()
+            },
             BackgroundJob("lease reclaim", every: second) { try await dispatcher.reclaimExpiredLeases() },
             BackgroundJob("statistics refresh", every: second) { try await database.refreshStatistics().count },
             BackgroundJob("registration poll", every: second) {

@@ -15,7 +15,8 @@ public enum APIKeys {
     public static func parse(_ key: String) -> (id: String, secret: String)? {
         let bytes = Array(key.utf8)
         guard bytes.count == 3 + 16 + 1 + 48, bytes[0] == UInt8(ascii: "t"), bytes[1] == UInt8(ascii: "c"),
-              bytes[2] == UInt8(ascii: "_"), bytes[19] == UInt8(ascii: "_") else { return nil }
+            bytes[2] == UInt8(ascii: "_"), bytes[19] == UInt8(ascii: "_")
+        else { return nil }
         func isHex(_ byte: UInt8) -> Bool { (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) }
         guard bytes[3..<19].allSatisfy(isHex), bytes[20...].allSatisfy(isHex) else { return nil }
         return (String(decoding: bytes[3..<19], as: UTF8.self), String(decoding: bytes[20...], as: UTF8.self))

@@ -20,14 +20,21 @@ public final class PrincipalResolver: Sendable {
     public func principal(forKey key: String) async throws -> Principal? {
         guard let (id, secret) = APIKeys.parse(key) else { return nil }
         let instant = now()
-        if let cached = cache.withLock({ $0[id] }), cached.until > instant, APIKeys.constantTimeEqual(cached.secret, secret) {
+        if let cached = cache.withLock({ $0[id] }), cached.until > instant,
+            APIKeys.constantTimeEqual(cached.secret, secret)
+        {
             return cached.principal
         }
-        guard let record = try await organizations.key(id), record.revokedAt == nil, APIKeys.matches(secret, hash: record.secretHash),
-              let staff = try await organizations.staffMember(record.staffID, of: record.organizationID),
-              let organization = try await organizations.organization(record.organizationID) else { return nil }
-        let principal = Principal(organization: organization, staff: staff,
-                                  actor: Actor(kind: .apiKey, id: record.id, name: "API key \(record.name) (\(staff.name))"))
+        guard let record = try await organizations.key(id), record.revokedAt == nil,
+            APIKeys.matches(secret, hash: record.secretHash),
+            let staff = try await organizations.staffMember(record.staffID, of: record.organizationID),
+            let organization = try await organizations.organization(record.organizationID)
+        else { return nil }
+        let principal = Principal(
+            organization: organization,
+            staff: staff,
+            actor: Actor(kind: .apiKey, id: record.id, name: "API key \(record.name) (\(staff.name))")
+        )
         cache.withLock { entries in
             if entries.count > 10_000 { entries.removeAll() }
             entries[id] = (principal, secret, instant.addingTimeInterval(PrincipalResolver.cacheSeconds))
@@ -45,9 +52,12 @@ public final class PrincipalResolver: Sendable {
     private let sessions = Mutex<[String: (principal: Principal, session: WebSessionRecord, until: Date)]>([:])
 
     /// The principal and session for a portal session token hash, from the cache or `load`.
-    public func session(_ tokenHash: String, load: () async throws -> (Principal, WebSessionRecord)?) async throws -> (Principal, WebSessionRecord)? {
+    public func session(_ tokenHash: String, load: () async throws -> (Principal, WebSessionRecord)?) async throws -> (
+        Principal, WebSessionRecord
+    )? {
         let instant = now()
-        if let cached = sessions.withLock({ $0[tokenHash] }), cached.until > instant, cached.session.expiresAt > instant {
+        if let cached = sessions.withLock({ $0[tokenHash] }), cached.until > instant, cached.session.expiresAt > instant
+        {
             return (cached.principal, cached.session)
         }
         guard let (principal, session) = try await load() else { return nil }

@@ -12,8 +12,13 @@ public struct SessionService: Sendable {
     let throttle: SignInThrottle
     let now: @Sendable () -> Date
 
-    public init(sessions: WebSessionStore, organizations: OrganizationStore, principals: PrincipalResolver, throttle: SignInThrottle,
-                now: @escaping @Sendable () -> Date) {
+    public init(
+        sessions: WebSessionStore,
+        organizations: OrganizationStore,
+        principals: PrincipalResolver,
+        throttle: SignInThrottle,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.sessions = sessions
         self.organizations = organizations
         self.principals = principals
@@ -41,7 +46,9 @@ public struct SessionService: Sendable {
         guard throttle.allows(email, at: now()) else { throw SignInError.throttled }
         let candidates = try await organizations.staffMembers(withEmail: email)
         var matching: [StaffMember] = []
-        for staff in candidates where try await Passwords.verify(password, hash: staff.passwordHash) { matching.append(staff) }
+        for staff in candidates where try await Passwords.verify(password, hash: staff.passwordHash) {
+            matching.append(staff)
+        }
         // Unknown emails cost a bcrypt check too, so the answer's timing does not tell them apart.
         if candidates.isEmpty { _ = try await Passwords.verify(password, hash: Passwords.decoyHash) }
         if let organization { matching = matching.filter { $0.organizationID.rawValue == organization } }
@@ -53,15 +60,22 @@ public struct SessionService: Sendable {
         if matching.count > 1 {
             var found: [Organization] = []
             for staff in matching {
-                if let organization = try await organizations.organization(staff.organizationID) { found.append(organization) }
+                if let organization = try await organizations.organization(staff.organizationID) {
+                    found.append(organization)
+                }
             }
             return .chooseOrganization(found)
         }
         let token = APIKeys.randomText(bytes: 32)
         let instant = now()
         let session = WebSessionRecord(
-            tokenHash: APIKeys.hash(token), organizationID: first.organizationID, staffID: first.id,
-            csrfToken: APIKeys.randomText(bytes: 32), createdAt: instant, expiresAt: instant.addingTimeInterval(SessionService.lifetime))
+            tokenHash: APIKeys.hash(token),
+            organizationID: first.organizationID,
+            staffID: first.id,
+            csrfToken: APIKeys.randomText(bytes: 32),
+            createdAt: instant,
+            expiresAt: instant.addingTimeInterval(SessionService.lifetime)
+        )
         try await sessions.create(session)
         return .signedIn(token: token, session: session)
     }
@@ -78,7 +92,13 @@ public struct SessionService: Sendable {
                 let staff = try await organizations.staffMember(session.staffID, of: session.organizationID),
                 let organization = try await organizations.organization(session.organizationID)
             else { return nil }
-            return (Principal(organization: organization, staff: staff, actor: Actor(kind: .staff, id: staff.id, name: staff.name)), session)
+            return (
+                Principal(
+                    organization: organization,
+                    staff: staff,
+                    actor: Actor(kind: .staff, id: staff.id, name: staff.name)
+                ), session
+            )
         }
     }
 

@@ -21,7 +21,8 @@ public enum SignInError: DomainError, Equatable {
 
     public var message: String {
         switch self {
-        case .throttled: "Too many wrong passwords for this email. Wait 15 minutes, or ask an administrator to set a new password."
+        case .throttled:
+            "Too many wrong passwords for this email. Wait 15 minutes, or ask an administrator to set a new password."
         case .failed: "The email or password is not right."
         }
     }

@@ -93,7 +93,14 @@ public struct NewStaffInput: APIInput, Sendable {
 
     public static let fields = JSONFields(["name", "email", "role", "permissions", "password", "credits_per_month"])
 
-    public init(name: String, email: String, role: Role, permissions: [Permission]? = nil, password: String? = nil, creditsPerMonth: Credits? = nil) {
+    public init(
+        name: String,
+        email: String,
+        role: Role,
+        permissions: [Permission]? = nil,
+        password: String? = nil,
+        creditsPerMonth: Credits? = nil
+    ) {
         self.name = name
         self.email = email
         self.role = role
@@ -119,7 +126,9 @@ public struct StaffPatch: APIInput, Sendable {
         case lowBalanceThreshold = "low_balance_threshold"
     }
 
-    public static let fields = JSONFields(["name", "email", "role", "permissions", "password", "credits_per_month", "low_balance_threshold"])
+    public static let fields = JSONFields([
+        "name", "email", "role", "permissions", "password", "credits_per_month", "low_balance_threshold",
+    ])
 
     public init() {}
 }

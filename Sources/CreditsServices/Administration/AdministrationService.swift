@@ -11,8 +11,13 @@ public struct AdministrationService: Sendable {
     let sessions: WebSessionStore
     let now: @Sendable () -> Date
 
-    public init(organizations: OrganizationStore, credits: CreditService, principals: PrincipalResolver, sessions: WebSessionStore,
-                now: @escaping @Sendable () -> Date) {
+    public init(
+        organizations: OrganizationStore,
+        credits: CreditService,
+        principals: PrincipalResolver,
+        sessions: WebSessionStore,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.organizations = organizations
         self.credits = credits
         self.principals = principals
@@ -30,33 +35,74 @@ public struct AdministrationService: Sendable {
 
     /// Creates an organisation with its owner (a generated password unless one is given) and a
     /// first API key, in one transaction.
-    public func createOrganization(name: String, country: Country, timeZone: String, creditMode: CreditMode, ownerName: String,
-                                   ownerEmail: String, ownerPassword: String?, actor: Actor) async throws -> CreatedOrganization {
+    public func createOrganization(
+        name: String,
+        country: Country,
+        timeZone: String,
+        creditMode: CreditMode,
+        ownerName: String,
+        ownerEmail: String,
+        ownerPassword: String?,
+        actor: Actor
+    ) async throws -> CreatedOrganization {
         let name = try InputRules.name(name)
         guard TimeZone(identifier: timeZone) != nil else { throw StaffError.unknownTimeZone(timeZone) }
         let email = try InputRules.email(ownerEmail, field: "owner_email")
-        let password = try ownerPassword.map { try InputRules.password($0, field: "owner_password") } ?? APIKeys.randomText(bytes: 9)
+        let password =
+            try ownerPassword.map { try InputRules.password($0, field: "owner_password") }
+            ?? APIKeys.randomText(bytes: 9)
         let instant = now()
-        let organization = Organization(id: OrganizationID(Identifier.make("org_")), name: name, accountName: AdministrationService.accountName(name),
-                                        country: country, timeZone: timeZone, creditMode: creditMode,
-                                        smsSettings: .defaults(timeZone: timeZone), createdAt: instant)
-        let owner = StaffMember(id: Identifier.make("stf_"), organizationID: organization.id, name: try InputRules.name(ownerName, field: "owner_name"),
-                                email: email, role: .owner, permissions: Role.owner.defaultPermissions, wallet: nil, monthlyAllotment: .zero,
-                                lowBalanceThreshold: nil, createdAt: instant, passwordHash: Passwords.hash(password))
+        let organization = Organization(
+            id: OrganizationID(Identifier.make("org_")),
+            name: name,
+            accountName: AdministrationService.accountName(name),
+            country: country,
+            timeZone: timeZone,
+            creditMode: creditMode,
+            smsSettings: .defaults(timeZone: timeZone),
+            createdAt: instant
+        )
+        let owner = StaffMember(
+            id: Identifier.make("stf_"),
+            organizationID: organization.id,
+            name: try InputRules.name(ownerName, field: "owner_name"),
+            email: email,
+            role: .owner,
+            permissions: Role.owner.defaultPermissions,
+            wallet: nil,
+            monthlyAllotment: .zero,
+            lowBalanceThreshold: nil,
+            createdAt: instant,
+            passwordHash: Passwords.hash(password)
+        )
         let key = APIKeys.make()
-        let record = APIKeyRecord(id: key.id, organizationID: organization.id, staffID: owner.id, name: "First key", secretHash: key.hash,
-                                  createdAt: instant, revokedAt: nil)
+        let record = APIKeyRecord(
+            id: key.id,
+            organizationID: organization.id,
+            staffID: owner.id,
+            name: "First key",
+            secretHash: key.hash,
+            createdAt: instant,
+            revokedAt: nil
+        )
         let audit = AuditRecord(
-            organization: organization.id, actor: actor, action: .organizationCreated,
+            organization: organization.id,
+            actor: actor,
+            action: .organizationCreated,
             message: "Organisation \(organization.name) created with owner \(owner.name) (\(owner.email)).",
-            subjectType: "organization", subjectID: organization.id.rawValue, at: instant)
+            subjectType: "organization",
+            subjectID: organization.id.rawValue,
+            at: instant
+        )
         try await organizations.create(organization, owner: owner, key: record, audit: audit)
         return CreatedOrganization(organization: organization, owner: owner, apiKey: key.key, ownerPassword: password)
     }
 
     /// A short account name for `{{account}}`: lower-case letters and digits of the name.
     public static func accountName(_ name: String) -> String {
-        let slug = String(name.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII })
+        let slug = String(
+            name.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }
+        )
         return slug.isEmpty ? "account" : String(slug.prefix(40))
     }
 
@@ -66,12 +112,20 @@ public struct AdministrationService: Sendable {
     public func updateSMSSettings(_ principal: Principal, _ patch: SMSSettingsPatch) async throws -> Organization {
         try principal.require(.manageSettings)
         let settings = try patch.applied(to: principal.organization.smsSettings).validated()
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .smsSettingsUpdated,
-                                message: "SMS settings updated.", subjectType: "organization", subjectID: principal.organizationID.rawValue,
-                                at: now())
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .smsSettingsUpdated,
+            message: "SMS settings updated.",
+            subjectType: "organization",
+            subjectID: principal.organizationID.rawValue,
+            at: now()
+        )
         try await organizations.updateSettings(principal.organizationID, settings: settings, audit: audit)
         principals.invalidate()
-        guard let organization = try await organizations.organization(principal.organizationID) else { throw NotFoundError("The organisation") }
+        guard let organization = try await organizations.organization(principal.organizationID) else {
+            throw NotFoundError("The organisation")
+        }
         return organization
     }
 
@@ -82,11 +136,19 @@ public struct AdministrationService: Sendable {
         try principal.require(.manageSettings)
         if input.role == .owner && principal.staff.role != .owner { throw StaffError.ownerOnly(.addOwner) }
         let instant = now()
-        var staff = StaffMember(id: Identifier.make("stf_"), organizationID: principal.organizationID, name: try InputRules.name(input.name),
-                                email: try InputRules.email(input.email), role: input.role,
-                                permissions: input.permissions.map(Set.init) ?? input.role.defaultPermissions, wallet: nil,
-                                monthlyAllotment: .zero, lowBalanceThreshold: nil, createdAt: instant,
-                                passwordHash: try input.password.map { Passwords.hash(try InputRules.password($0)) })
+        var staff = StaffMember(
+            id: Identifier.make("stf_"),
+            organizationID: principal.organizationID,
+            name: try InputRules.name(input.name),
+            email: try InputRules.email(input.email),
+            role: input.role,
+            permissions: input.permissions.map(Set.init) ?? input.role.defaultPermissions,
+            wallet: nil,
+            monthlyAllotment: .zero,
+            lowBalanceThreshold: nil,
+            createdAt: instant,
+            passwordHash: try input.password.map { Passwords.hash(try InputRules.password($0)) }
+        )
         if try await organizations.staff(of: principal.organizationID).contains(where: { $0.email == staff.email }) {
             throw StaffError.emailTaken(staff.email)
         }
@@ -94,16 +156,24 @@ public struct AdministrationService: Sendable {
             try await credits.checkAllotment(allotment, for: nil, principal: principal)
             staff.monthlyAllotment = allotment
         }
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .staffCreated,
-                                message: "Staff member \(staff.name) (\(staff.email)) added as \(staff.role.rawValue).",
-                                subjectType: "staff", subjectID: staff.id, at: instant)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .staffCreated,
+            message: "Staff member \(staff.name) (\(staff.email)) added as \(staff.role.rawValue).",
+            subjectType: "staff",
+            subjectID: staff.id,
+            at: instant
+        )
         let needsWallet = principal.organization.creditMode == .individual && !staff.role.sharesPool
         return try await organizations.addStaff(staff, walletNeeded: needsWallet, audit: audit)
     }
 
     /// One staff member of the principal's organisation.
     public func staffMember(_ principal: Principal, _ id: String) async throws -> StaffMember {
-        guard let staff = try await organizations.staffMember(id, of: principal.organizationID) else { throw NotFoundError("Staff member \(id)") }
+        guard let staff = try await organizations.staffMember(id, of: principal.organizationID) else {
+            throw NotFoundError("Staff member \(id)")
+        }
         return staff
     }
 
@@ -116,7 +186,8 @@ public struct AdministrationService: Sendable {
     public func updateStaff(_ principal: Principal, _ id: String, _ patch: StaffPatch) async throws -> StaffMember {
         var staff = try await staffMember(principal, id)
         let editingSelf = staff.id == principal.staff.id
-        let changesProfile = patch.name != nil || patch.email != nil || patch.password != nil || patch.lowBalanceThreshold != nil
+        let changesProfile =
+            patch.name != nil || patch.email != nil || patch.password != nil || patch.lowBalanceThreshold != nil
         let changesAccess = patch.role != nil || patch.permissions != nil
         if changesAccess || (changesProfile && !editingSelf) { try principal.require(.manageSettings) }
         if patch.creditsPerMonth != nil { try principal.require(.manageUserCredits) }
@@ -124,10 +195,15 @@ public struct AdministrationService: Sendable {
             throw StaffError.ownerOnly(.changeOwnerRole)
         }
         var changes: [String] = []
-        if let name = patch.name { staff.name = try InputRules.name(name); changes.append("name") }
+        if let name = patch.name {
+            staff.name = try InputRules.name(name)
+            changes.append("name")
+        }
         if let email = patch.email {
             let normalized = try InputRules.email(email)
-            if try await organizations.staff(of: principal.organizationID).contains(where: { $0.email == normalized && $0.id != staff.id }) {
+            if try await organizations.staff(of: principal.organizationID).contains(where: {
+                $0.email == normalized && $0.id != staff.id
+            }) {
                 throw StaffError.emailTaken(normalized)
             }
             staff.email = normalized
@@ -138,7 +214,10 @@ public struct AdministrationService: Sendable {
             if patch.permissions == nil { staff.permissions = role.defaultPermissions }
             changes.append("role")
         }
-        if let permissions = patch.permissions { staff.permissions = Set(permissions); changes.append("permissions") }
+        if let permissions = patch.permissions {
+            staff.permissions = Set(permissions)
+            changes.append("permissions")
+        }
         if let password = patch.password {
             staff.passwordHash = Passwords.hash(try InputRules.password(password))
             changes.append("password")
@@ -148,13 +227,24 @@ public struct AdministrationService: Sendable {
             changes.append("low balance threshold")
         }
         if let allotment = patch.creditsPerMonth {
-            try await credits.checkAllotment(try InputRules.credits(allotment, field: "credits_per_month"), for: staff, principal: principal)
+            try await credits.checkAllotment(
+                try InputRules.credits(allotment, field: "credits_per_month"),
+                for: staff,
+                principal: principal
+            )
             staff.monthlyAllotment = allotment
             changes.append("credits per month (\(allotment))")
         }
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .staffUpdated,
-                                message: "Staff member \(staff.name) updated: \(changes.isEmpty ? "no changes" : changes.joined(separator: ", ")).",
-                                subjectType: "staff", subjectID: staff.id, at: now())
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .staffUpdated,
+            message:
+                "Staff member \(staff.name) updated: \(changes.isEmpty ? "no changes" : changes.joined(separator: ", ")).",
+            subjectType: "staff",
+            subjectID: staff.id,
+            at: now()
+        )
         try await organizations.updateStaff(staff, audit: audit)
         // A new password signs the staff member out of the portal everywhere (they sign in with it).
         if patch.password != nil { _ = try await sessions.deleteSessions(ofStaff: staff.id) }
@@ -176,9 +266,15 @@ public struct AdministrationService: Sendable {
         if let wallet = staff.wallet {
             try await credits.returnWalletToPool(wallet, of: staff, principal: principal)
         }
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .staffDeleted,
-                                message: "Staff member \(staff.name) (\(staff.email)) deleted.", subjectType: "staff", subjectID: staff.id,
-                                at: now())
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .staffDeleted,
+            message: "Staff member \(staff.name) (\(staff.email)) deleted.",
+            subjectType: "staff",
+            subjectID: staff.id,
+            at: now()
+        )
         try await organizations.deleteStaff(staff, at: now(), audit: audit)
         principals.invalidate()
     }
@@ -186,16 +282,31 @@ public struct AdministrationService: Sendable {
     // MARK: API keys
 
     /// Creates an API key acting as a staff member (the caller by default); the key is shown once.
-    public func createKey(_ principal: Principal, _ input: NewAPIKeyInput) async throws -> (record: APIKeyRecord, key: String) {
+    public func createKey(_ principal: Principal, _ input: NewAPIKeyInput) async throws -> (
+        record: APIKeyRecord, key: String
+    ) {
         try principal.require(.manageSettings)
         var staff = principal.staff
         if let staffID = input.staffID { staff = try await staffMember(principal, staffID) }
         let made = APIKeys.make()
-        let record = APIKeyRecord(id: made.id, organizationID: principal.organizationID, staffID: staff.id,
-                                  name: try InputRules.name(input.name, limit: 100), secretHash: made.hash, createdAt: now(), revokedAt: nil)
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .apiKeyCreated,
-                                message: "API key \(record.name) created for \(staff.name).", subjectType: "api_key", subjectID: record.id,
-                                at: record.createdAt)
+        let record = APIKeyRecord(
+            id: made.id,
+            organizationID: principal.organizationID,
+            staffID: staff.id,
+            name: try InputRules.name(input.name, limit: 100),
+            secretHash: made.hash,
+            createdAt: now(),
+            revokedAt: nil
+        )
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .apiKeyCreated,
+            message: "API key \(record.name) created for \(staff.name).",
+            subjectType: "api_key",
+            subjectID: record.id,
+            at: record.createdAt
+        )
         try await organizations.addKey(record, audit: audit)
         return (record, made.key)
     }
@@ -209,11 +320,20 @@ public struct AdministrationService: Sendable {
     /// Revokes a key of the principal's organisation.
     public func revokeKey(_ principal: Principal, _ id: String) async throws {
         try principal.require(.manageSettings)
-        guard let key = try await organizations.keys(of: principal.organizationID).first(where: { $0.id == id }), key.revokedAt == nil else {
+        guard let key = try await organizations.keys(of: principal.organizationID).first(where: { $0.id == id }),
+            key.revokedAt == nil
+        else {
             throw NotFoundError("API key \(id)")
         }
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .apiKeyRevoked,
-                                message: "API key \(key.name) revoked.", subjectType: "api_key", subjectID: key.id, at: now())
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .apiKeyRevoked,
+            message: "API key \(key.name) revoked.",
+            subjectType: "api_key",
+            subjectID: key.id,
+            at: now()
+        )
         try await organizations.revokeKey(id, of: principal.organizationID, at: now(), audit: audit)
         principals.invalidate()
     }

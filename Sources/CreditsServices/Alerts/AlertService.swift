@@ -14,7 +14,13 @@ public struct AlertService: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(credits: CreditService, mail: MailStore, newMailStatus: MailStatus, now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(
+        credits: CreditService,
+        mail: MailStore,
+        newMailStatus: MailStatus,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.credits = credits
         self.mail = mail
         self.newMailStatus = newMailStatus
@@ -32,12 +38,17 @@ public struct AlertService: Sendable {
     func afterSend(_ principal: Principal, account: AccountID) async {
         guard let threshold = principal.staff.lowBalanceThreshold else { return }
         do {
-            guard let current = try await credits.account(account, of: principal.organizationID), current.available < threshold else { return }
+            guard let current = try await credits.account(account, of: principal.organizationID),
+                current.available < threshold
+            else { return }
             let instant = now()
             let day = AlertService.day(of: instant, in: principal.organization.timeZone)
             let whose = current.kind == .wallet ? "Your" : "\(principal.organization.name)'s"
             let alert = Mail(
-                id: Identifier.make("mail_"), organizationID: principal.organizationID, kind: .lowBalance, to: principal.staff.email,
+                id: Identifier.make("mail_"),
+                organizationID: principal.organizationID,
+                kind: .lowBalance,
+                to: principal.staff.email,
                 subject: "SMS credits are running low",
                 body: """
                     Hello \(principal.staff.name),
@@ -47,10 +58,15 @@ public struct AlertService: Sendable {
 
                     This alert is sent at most once a day.
                     """,
-                status: newMailStatus, createdAt: instant)
+                status: newMailStatus,
+                createdAt: instant
+            )
             _ = try await mail.recordLowBalanceAlert(alert, staffID: principal.staff.id, day: day)
         } catch {
-            logger.error("low-balance alert failed", metadata: ["staff": "\(principal.staff.id)", "error": "\(String(reflecting: error))"])
+            logger.error(
+                "low-balance alert failed",
+                metadata: ["staff": "\(principal.staff.id)", "error": "\(String(reflecting: error))"]
+            )
         }
     }
 

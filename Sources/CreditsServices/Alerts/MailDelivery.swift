@@ -26,7 +26,10 @@ public struct MailDelivery: Sendable {
         var sent = 0
         for queued in try await mail.queued(limit: limit) {
             do throws(MailError) {
-                try await client.send(OutgoingMail(to: queued.to, subject: queued.subject, body: queued.body, id: queued.id), at: queued.createdAt)
+                try await client.send(
+                    OutgoingMail(to: queued.to, subject: queued.subject, body: queued.body, id: queued.id),
+                    at: queued.createdAt
+                )
             } catch {
                 logger.warning("mail not delivered", metadata: ["mail": "\(queued.id)", "reason": "\(error.message)"])
                 if error.isTemporary { break }

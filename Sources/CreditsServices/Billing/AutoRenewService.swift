@@ -71,8 +71,17 @@ public struct AutoRenewService: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(store: AutoRenewStore, billingStore: BillingStore, billing: BillingService, credits: CreditService, ledgerStore: SQLLedgerStore,
-                organizations: OrganizationStore, newMailStatus: MailStatus, now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(
+        store: AutoRenewStore,
+        billingStore: BillingStore,
+        billing: BillingService,
+        credits: CreditService,
+        ledgerStore: SQLLedgerStore,
+        organizations: OrganizationStore,
+        newMailStatus: MailStatus,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.store = store
         self.billingStore = billingStore
         self.billing = billing
@@ -94,26 +103,43 @@ public struct AutoRenewService: Sendable {
             do {
                 try await retryAfterPaymentMethodUpdate(organization)
             } catch {
-                logger.error("auto-renew retry failed", metadata: ["organization": "\(organization.id)", "error": "\(String(reflecting: error))"])
+                logger.error(
+                    "auto-renew retry failed",
+                    metadata: ["organization": "\(organization.id)", "error": "\(String(reflecting: error))"]
+                )
             }
         }
     }
 
     /// The audit entry of a declined auto-renew payment (the seed's words).
-    public static let failureSentence = "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information."
+    public static let failureSentence =
+        "SMS credit auto-renew failed. Auto-renew disabled; see SETTINGS>SETUP>GENERAL SETTINGS>SMS for more information."
 
     /// `GET /v1/credits/auto-renew`.
     public func view(_ principal: Principal) async throws -> AutoRenewView {
         try principal.requireAny(.manageSettings, .purchaseCredits)
         guard let settings = try await store.settings(principal.organizationID) else {
-            return AutoRenewView(enabled: false, mode: "immediate", credits: 0, threshold: 0, purchaseDue: false, failedPurchase: nil)
+            return AutoRenewView(
+                enabled: false,
+                mode: "immediate",
+                credits: 0,
+                threshold: 0,
+                purchaseDue: false,
+                failedPurchase: nil
+            )
         }
         return AutoRenewService.view(settings)
     }
 
     static func view(_ settings: AutoRenewSettings) -> AutoRenewView {
-        AutoRenewView(enabled: settings.enabled, mode: settings.mode.rawValue, credits: settings.credits, threshold: settings.threshold,
-                      purchaseDue: settings.due, failedPurchase: settings.failedPurchaseID)
+        AutoRenewView(
+            enabled: settings.enabled,
+            mode: settings.mode.rawValue,
+            credits: settings.credits,
+            threshold: settings.threshold,
+            purchaseDue: settings.due,
+            failedPurchase: settings.failedPurchaseID
+        )
     }
 
     /// `PUT /v1/credits/auto-renew` (manage_settings, as the seed says only administrators with
@@ -124,7 +150,8 @@ public struct AutoRenewService: Sendable {
         let organization = principal.organization
         let previous = try await store.settings(organization.id)
         let mode = input.mode ?? previous?.mode ?? .immediate
-        guard let credits = input.credits ?? previous?.credits, let threshold = input.threshold ?? previous?.threshold else {
+        guard let credits = input.credits ?? previous?.credits, let threshold = input.threshold ?? previous?.threshold
+        else {
             throw AutoRenewError.amountsRequired
         }
         _ = try billing.price(credits, for: organization)
@@ -133,15 +160,31 @@ public struct AutoRenewService: Sendable {
             throw PurchaseError.paymentMethodRequired(.autoRenew)
         }
         let instant = now()
-        let sentence: AuditText = switch (input.enabled, mode) {
-        case (false, _): "Auto-renew turned off."
-        case (true, .immediate): "Auto-renew on: buy \(credits) SMS credits when the balance falls below \(threshold)."
-        case (true, .monthly):
-            "Auto-renew on, monthly: on the 1st at 10:00 Central time, buy what was used in multiples of \(credits) SMS credits when the balance is below \(threshold)."
-        }
-        try await store.save(organization.id, enabled: input.enabled, mode: mode, credits: credits, threshold: threshold, at: instant,
-                             audit: AuditRecord(organization: organization.id, actor: principal.actor, action: .autoRenewUpdated,
-                                                message: sentence, subjectType: "organization", subjectID: organization.id.rawValue, at: instant))
+        let sentence: AuditText =
+            switch (input.enabled, mode) {
+            case (false, _): "Auto-renew turned off."
+            case (true, .immediate):
+                "Auto-renew on: buy \(credits) SMS credits when the balance falls below \(threshold)."
+            case (true, .monthly):
+                "Auto-renew on, monthly: on the 1st at 10:00 Central time, buy what was used in multiples of \(credits) SMS credits when the balance is below \(threshold)."
+            }
+        try await store.save(
+            organization.id,
+            enabled: input.enabled,
+            mode: mode,
+            credits: credits,
+            threshold: threshold,
+            at: instant,
+            audit: AuditRecord(
+                organization: organization.id,
+                actor: principal.actor,
+                action: .autoRenewUpdated,
+                message: sentence,
+                subjectType: "organization",
+                subjectID: organization.id.rawValue,
+                at: instant
+            )
+        )
         try await setOverdraftLine(organization.id, monthly: input.enabled && mode == .monthly, credits: credits)
         await check(organization.id)
         return try await view(principal)
@@ -156,9 +199,15 @@ public struct AutoRenewService: Sendable {
         let pool = try await credits.pool(of: organization)
         let used = pool.balance < .zero ? -pool.balance : .zero
         let pendingBelowZero = pool.available < .zero ? -pool.available : .zero
-        let line = monthly ? Credits(credits: amount * AutoRenewService.monthlyOverdraftMultiples) : max(used, pendingBelowZero)
+        let line =
+            monthly
+            ? Credits(credits: amount * AutoRenewService.monthlyOverdraftMultiples) : max(used, pendingBelowZero)
         guard line != pool.overdraftLimit else { return }
-        try await ledgerStore.setOverdraftLimit(max(line, max(used, pendingBelowZero)), for: pool.id, organization: organization)
+        try await ledgerStore.setOverdraftLimit(
+            max(line, max(used, pendingBelowZero)),
+            for: pool.id,
+            organization: organization
+        )
     }
 
     /// After the pool's balance moved: trips the setting when it fell below the threshold, or
@@ -176,7 +225,10 @@ public struct AutoRenewService: Sendable {
                 try await store.rearm(organization, at: now())
             }
         } catch {
-            logger.error("auto-renew check failed", metadata: ["organization": "\(organization)", "error": "\(String(reflecting: error))"])
+            logger.error(
+                "auto-renew check failed",
+                metadata: ["organization": "\(organization)", "error": "\(String(reflecting: error))"]
+            )
         }
     }
 
@@ -200,10 +252,18 @@ public struct AutoRenewService: Sendable {
                 await check(organization.id)
                 finished += 1
             case .failed?:
-                try await store.disable(organization.id, failedPurchase: outcome?.id ?? "", at: now(), audit: failureAudit(organization.id))
+                try await store.disable(
+                    organization.id,
+                    failedPurchase: outcome?.id ?? "",
+                    at: now(),
+                    audit: failureAudit(organization.id)
+                )
                 finished += 1
             case nil:
-                logger.warning("auto-renew due without a payment method", metadata: ["organization": "\(organization.id)"])
+                logger.warning(
+                    "auto-renew due without a payment method",
+                    metadata: ["organization": "\(organization.id)"]
+                )
             case .pending?:
                 break
             }
@@ -215,15 +275,25 @@ public struct AutoRenewService: Sendable {
     /// auto-renew is on again.
     func retryAfterPaymentMethodUpdate(_ organization: Organization) async throws {
         guard let settings = try await store.settings(organization.id), let failed = settings.failedPurchaseID,
-              let method = try await billingStore.profile(organization.id)?.method else { return }
+            let method = try await billingStore.profile(organization.id)?.method
+        else { return }
         let credits = try await billingStore.purchase(failed, of: organization.id)?.quote.credits ?? settings.credits
         let outcome = try await buy(credits, for: organization, key: "auto-renew-retry:\(failed):\(method.token)")
         guard outcome?.status == .succeeded else { return }
         let instant = now()
-        try await store.reenable(organization.id, at: instant, audit: AuditRecord(
-            organization: organization.id, actor: .system, action: .autoRenewReenabled,
-            message: "Auto-renew re-enabled: the charge with the updated payment method succeeded.", subjectType: "organization",
-            subjectID: organization.id.rawValue, at: instant))
+        try await store.reenable(
+            organization.id,
+            at: instant,
+            audit: AuditRecord(
+                organization: organization.id,
+                actor: .system,
+                action: .autoRenewReenabled,
+                message: "Auto-renew re-enabled: the charge with the updated payment method succeeded.",
+                subjectType: "organization",
+                subjectID: organization.id.rawValue,
+                at: instant
+            )
+        )
         await check(organization.id)
     }
 
@@ -233,13 +303,29 @@ public struct AutoRenewService: Sendable {
         guard let method = profile?.method else { return nil }
         let pool = try await credits.pool(of: organization.id)
         let owner = try await organizations.staff(of: organization.id).first { $0.role == .owner }
-        return try await billing.buy(try billing.price(amount, for: organization), for: organization, into: pool.id, kind: .autoRenew,
-                                     actor: .system, key: key, profile: profile, method: method, fallbackEmail: owner?.email).purchase
+        return try await billing.buy(
+            try billing.price(amount, for: organization),
+            for: organization,
+            into: pool.id,
+            kind: .autoRenew,
+            actor: .system,
+            key: key,
+            profile: profile,
+            method: method,
+            fallbackEmail: owner?.email
+        ).purchase
     }
 
     func failureAudit(_ organization: OrganizationID) -> AuditRecord {
-        AuditRecord(organization: organization, actor: .system, action: .autoRenewFailed, message: AuditText(AutoRenewService.failureSentence),
-                    subjectType: "organization", subjectID: organization.rawValue, at: now())
+        AuditRecord(
+            organization: organization,
+            actor: .system,
+            action: .autoRenewFailed,
+            message: AuditText(AutoRenewService.failureSentence),
+            subjectType: "organization",
+            subjectID: organization.rawValue,
+            at: now()
+        )
     }
 
     // MARK: Monthly
@@ -253,13 +339,23 @@ public struct AutoRenewService: Sendable {
         var finished = 0
         for settings in try await store.monthlyDue(month: label, limit: limit) {
             guard let organization = try await organizations.organization(settings.organizationID),
-                  try await store.claimMonth(organization.id, month: label, at: now) else { continue }
+                try await store.claimMonth(organization.id, month: label, at: now)
+            else { continue }
             let available = try await credits.pool(of: organization.id).available
-            let credits = MonthlyRenewal.credits(available: available, threshold: settings.threshold, amount: settings.credits)
+            let credits = MonthlyRenewal.credits(
+                available: available,
+                threshold: settings.threshold,
+                amount: settings.credits
+            )
             guard credits > 0 else { continue }
             let outcome = try await buy(credits, for: organization, key: "auto-renew-monthly:\(label)")
             if let outcome, outcome.status == .failed {
-                try await store.disable(organization.id, failedPurchase: outcome.id, at: now, audit: failureAudit(organization.id))
+                try await store.disable(
+                    organization.id,
+                    failedPurchase: outcome.id,
+                    at: now,
+                    audit: failureAudit(organization.id)
+                )
             }
             finished += 1
         }
@@ -269,27 +365,39 @@ public struct AutoRenewService: Sendable {
     /// Tells the primary contact each time this month's usage reaches another multiple of the
     /// amount ("200 credits will be purchased", then 400, …), once per multiple.
     func noticeMonthlyMultiple(_ settings: AutoRenewSettings, available: Credits) async throws {
-        let credits = MonthlyRenewal.credits(available: available, threshold: settings.threshold, amount: settings.credits)
+        let credits = MonthlyRenewal.credits(
+            available: available,
+            threshold: settings.threshold,
+            amount: settings.credits
+        )
         let multiple = credits / settings.credits
         guard multiple > settings.notifiedMultiple,
-              let owner = try await organizations.staff(of: settings.organizationID).first(where: { $0.role == .owner }) else { return }
+            let owner = try await organizations.staff(of: settings.organizationID).first(where: { $0.role == .owner })
+        else { return }
         let now = now()
-        let when = MonthlyRenewal.nextPurchase(after: now).map { date -> String in
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "America/Chicago")
-            formatter.dateFormat = "d MMMM yyyy 'at' h:mm a zzz"
-            return formatter.string(from: date)
-        } ?? "the 1st of the month"
-        let mail = Mail(id: Identifier.make("mail_"), organizationID: settings.organizationID, kind: .autoRenewNotice, to: owner.email,
-                        subject: "Auto-renew will purchase \(credits) SMS credits",
-                        body: """
-                            Hello \(owner.name),
+        let when =
+            MonthlyRenewal.nextPurchase(after: now).map { date -> String in
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = TimeZone(identifier: "America/Chicago")
+                formatter.dateFormat = "d MMMM yyyy 'at' h:mm a zzz"
+                return formatter.string(from: date)
+            } ?? "the 1st of the month"
+        let mail = Mail(
+            id: Identifier.make("mail_"),
+            organizationID: settings.organizationID,
+            kind: .autoRenewNotice,
+            to: owner.email,
+            subject: "Auto-renew will purchase \(credits) SMS credits",
+            body: """
+                Hello \(owner.name),
 
-                            SMS credits used this month mean auto-renew will purchase \(credits) SMS credits on \(when), \
-                            in multiples of \(settings.credits). Sending continues until then. The pool's available balance is \(available) credits.
-                            """,
-                        status: newMailStatus, createdAt: now)
+                SMS credits used this month mean auto-renew will purchase \(credits) SMS credits on \(when), \
+                in multiples of \(settings.credits). Sending continues until then. The pool's available balance is \(available) credits.
+                """,
+            status: newMailStatus,
+            createdAt: now
+        )
         _ = try await store.notify(settings.organizationID, multiple: multiple, mail: mail)
     }
 }

@@ -21,9 +21,19 @@ public struct BillingService: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(store: BillingStore, database: any Database, ledgerStore: SQLLedgerStore, credits: CreditService, organizations: OrganizationStore,
-                gateway: any PaymentGateway, creditPrices: CreditPrices, seller: Seller, facts: Facts, now: @escaping @Sendable () -> Date,
-                logger: Logger) {
+    public init(
+        store: BillingStore,
+        database: any Database,
+        ledgerStore: SQLLedgerStore,
+        credits: CreditService,
+        organizations: OrganizationStore,
+        gateway: any PaymentGateway,
+        creditPrices: CreditPrices,
+        seller: Seller,
+        facts: Facts,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.store = store
         self.database = database
         self.ledgerStore = ledgerStore
@@ -50,29 +60,51 @@ public struct BillingService: Sendable {
         let prices = creditPrices
         let country = principal.organization.country
         let pricesView = prices.terms[country].map { terms in
-            BillingView.PricesView(country: country.rawValue, currency: prices.currency,
-                                   unitPrice: Money.format(hundredthsOfCent: terms.unitPriceHundredthsOfCent),
-                                   monthlyFee: terms.monthlyFeeCents > 0 ? MoneyView(terms.monthlyFeeCents, currency: prices.currency) : nil,
-                                   tax: terms.tax.map { "\($0.name) \(QuoteView.percent($0.rateBasisPoints))" }, purchaseMinimum: prices.purchaseMinimum)
+            BillingView.PricesView(
+                country: country.rawValue,
+                currency: prices.currency,
+                unitPrice: Money.format(hundredthsOfCent: terms.unitPriceHundredthsOfCent),
+                monthlyFee: terms.monthlyFeeCents > 0
+                    ? MoneyView(terms.monthlyFeeCents, currency: prices.currency) : nil,
+                tax: terms.tax.map { "\($0.name) \(QuoteView.percent($0.rateBasisPoints))" },
+                purchaseMinimum: prices.purchaseMinimum
+            )
         }
-        return BillingView(gateway: gateway.name, paymentMethod: profile?.method.map(BillingService.methodView),
-                           legalName: profile?.legalName, taxID: profile?.taxID, address: profile?.address, email: profile?.billingEmail,
-                           prices: pricesView)
+        return BillingView(
+            gateway: gateway.name,
+            paymentMethod: profile?.method.map(BillingService.methodView),
+            legalName: profile?.legalName,
+            taxID: profile?.taxID,
+            address: profile?.address,
+            email: profile?.billingEmail,
+            prices: pricesView
+        )
     }
 
     static func methodView(_ method: PaymentMethodDetails) -> BillingView.MethodView {
-        BillingView.MethodView(kind: method.kind.rawValue, brand: method.brand, last4: method.last4, expMonth: method.expMonth, expYear: method.expYear,
-                               description: method.description)
+        BillingView.MethodView(
+            kind: method.kind.rawValue,
+            brand: method.brand,
+            last4: method.last4,
+            expMonth: method.expMonth,
+            expYear: method.expYear,
+            description: method.description
+        )
     }
 
     /// `PUT /v1/billing/payment-method`: the gateway tokenises what was given; we keep the token.
     public func setPaymentMethod(_ principal: Principal, _ input: PaymentMethodInputJSON) async throws -> BillingView {
         try principal.require(.purchaseCredits)
         let organization = principal.organization
-        var profile = try await store.profile(organization.id)
+        var profile =
+            try await store.profile(organization.id)
             ?? BillingProfile(organizationID: organization.id, gateway: gateway.name, updatedAt: now())
-        let customer = PaymentCustomer(id: profile.gateway == gateway.name ? profile.customerID : nil, name: profile.legalName ?? organization.name,
-                                       email: profile.billingEmail ?? principal.staff.email, organizationID: organization.id.rawValue)
+        let customer = PaymentCustomer(
+            id: profile.gateway == gateway.name ? profile.customerID : nil,
+            name: profile.legalName ?? organization.name,
+            email: profile.billingEmail ?? principal.staff.email,
+            organizationID: organization.id.rawValue
+        )
         let registered: RegisteredPaymentMethod
         do {
             registered = try await gateway.register(try input.method(), for: customer)
@@ -84,10 +116,18 @@ public struct BillingService: Sendable {
         profile.customerID = registered.customerID
         profile.method = method
         profile.updatedAt = now()
-        try await store.save(profile, audit: AuditRecord(
-            organization: organization.id, actor: principal.actor, action: .paymentMethodUpdated,
-            message: "Payment method on file set to \(method.brand) ending \(method.last4).", subjectType: "organization",
-            subjectID: organization.id.rawValue, at: profile.updatedAt))
+        try await store.save(
+            profile,
+            audit: AuditRecord(
+                organization: organization.id,
+                actor: principal.actor,
+                action: .paymentMethodUpdated,
+                message: "Payment method on file set to \(method.brand) ending \(method.last4).",
+                subjectType: "organization",
+                subjectID: organization.id.rawValue,
+                at: profile.updatedAt
+            )
+        )
         await facts.publish(.paymentMethodChanged(organization))
         return try await view(principal)
     }
@@ -96,7 +136,8 @@ public struct BillingService: Sendable {
     public func updateDetails(_ principal: Principal, _ input: BillingDetailsInput) async throws -> BillingView {
         try principal.require(.purchaseCredits)
         let organization = principal.organization
-        var profile = try await store.profile(organization.id)
+        var profile =
+            try await store.profile(organization.id)
             ?? BillingProfile(organizationID: organization.id, gateway: gateway.name, updatedAt: now())
         func text(_ value: String?, _ field: String, limit: Int) throws -> String? {
             guard let value else { return nil }
@@ -104,17 +145,32 @@ public struct BillingService: Sendable {
             guard trimmed.count <= limit else { throw PurchaseError.detailTooLong(field: field, limit: limit) }
             return trimmed
         }
-        if let name = try text(input.legalName, "legal_name", limit: 200) { profile.legalName = name.isEmpty ? nil : name }
+        if let name = try text(input.legalName, "legal_name", limit: 200) {
+            profile.legalName = name.isEmpty ? nil : name
+        }
         if let taxID = try text(input.taxID, "tax_id", limit: 50) { profile.taxID = taxID.isEmpty ? nil : taxID }
-        if let address = try text(input.address, "address", limit: 500) { profile.address = address.isEmpty ? nil : address }
+        if let address = try text(input.address, "address", limit: 500) {
+            profile.address = address.isEmpty ? nil : address
+        }
         if let email = try text(input.email, "email", limit: 254) {
-            guard email.isEmpty || (email.contains("@") && !email.contains(" ")) else { throw PurchaseError.billingEmailInvalid }
+            guard email.isEmpty || (email.contains("@") && !email.contains(" ")) else {
+                throw PurchaseError.billingEmailInvalid
+            }
             profile.billingEmail = email.isEmpty ? nil : email
         }
         profile.updatedAt = now()
-        try await store.save(profile, audit: AuditRecord(
-            organization: organization.id, actor: principal.actor, action: .billingDetailsUpdated, message: "Billing details updated.",
-            subjectType: "organization", subjectID: organization.id.rawValue, at: profile.updatedAt))
+        try await store.save(
+            profile,
+            audit: AuditRecord(
+                organization: organization.id,
+                actor: principal.actor,
+                action: .billingDetailsUpdated,
+                message: "Billing details updated.",
+                subjectType: "organization",
+                subjectID: organization.id.rawValue,
+                at: profile.updatedAt
+            )
+        )
         return try await view(principal)
     }
 
@@ -138,20 +194,34 @@ public struct BillingService: Sendable {
     /// `POST /v1/credits/purchases`: charges the method on file, then adds purchased (never
     /// expiring) credits to the pool or a wallet and issues the invoice. A repeated key returns
     /// the first purchase; a declined charge adds nothing.
-    public func purchase(_ principal: Principal, _ input: PurchaseInput, idempotencyKey: String) async throws -> PurchaseView {
+    public func purchase(_ principal: Principal, _ input: PurchaseInput, idempotencyKey: String) async throws
+        -> PurchaseView
+    {
         try principal.require(.purchaseCredits)
         let organization = principal.organization
         let quote = try price(input.credits, for: organization)
         let (account, staff) = try await credits.account(input.wallet ?? "pool", principal: principal, field: "wallet")
         let profile = try await store.profile(organization.id)
         guard let method = profile?.method else { throw PurchaseError.paymentMethodRequired(.purchase) }
-        let (settled, replayed) = try await buy(quote, for: organization, into: account.id, kind: .manual, actor: principal.actor, key: idempotencyKey,
-                                                profile: profile, method: method, fallbackEmail: principal.staff.email)
+        let (settled, replayed) = try await buy(
+            quote,
+            for: organization,
+            into: account.id,
+            kind: .manual,
+            actor: principal.actor,
+            key: idempotencyKey,
+            profile: profile,
+            method: method,
+            fallbackEmail: principal.staff.email
+        )
         let wallet = staff?.id ?? "pool"
         switch settled.status {
         case .succeeded: return PurchaseView(settled, wallet: wallet, replayed: replayed)
         case .failed:
-            throw PurchaseError.declined(code: settled.failureCode ?? "payment_declined", reason: settled.failureMessage ?? "no reason given")
+            throw PurchaseError.declined(
+                code: settled.failureCode ?? "payment_declined",
+                reason: settled.failureMessage ?? "no reason given"
+            )
         case .pending:
             throw PurchaseError.unconfirmed(purchaseID: settled.id)
         }
@@ -160,12 +230,32 @@ public struct BillingService: Sendable {
     /// Records a purchase under `key` — or finds the one recorded before, refusing a different
     /// request under the same key — and charges it while it is pending. Returns the purchase and
     /// whether it was recorded by an earlier request.
-    public func buy(_ quote: Quote, for organization: Organization, into account: AccountID, kind: Purchase.Kind, actor: Actor, key: String,
-             profile: BillingProfile?, method: PaymentMethodDetails, fallbackEmail: String?) async throws -> (purchase: Purchase, replayed: Bool) {
-        let candidate = Purchase(id: Identifier.make("pur_"), organizationID: organization.id, idempotencyKey: key,
-                                 fingerprint: "\(quote.credits)|\(account)", accountID: account, kind: kind, actor: actor, quote: quote,
-                                 methodToken: method.token, methodDescription: method.description, customerID: profile?.customerID,
-                                 parties: parties(profile, organization: organization, fallbackEmail: fallbackEmail), createdAt: now())
+    public func buy(
+        _ quote: Quote,
+        for organization: Organization,
+        into account: AccountID,
+        kind: Purchase.Kind,
+        actor: Actor,
+        key: String,
+        profile: BillingProfile?,
+        method: PaymentMethodDetails,
+        fallbackEmail: String?
+    ) async throws -> (purchase: Purchase, replayed: Bool) {
+        let candidate = Purchase(
+            id: Identifier.make("pur_"),
+            organizationID: organization.id,
+            idempotencyKey: key,
+            fingerprint: "\(quote.credits)|\(account)",
+            accountID: account,
+            kind: kind,
+            actor: actor,
+            quote: quote,
+            methodToken: method.token,
+            methodDescription: method.description,
+            customerID: profile?.customerID,
+            parties: parties(profile, organization: organization, fallbackEmail: fallbackEmail),
+            createdAt: now()
+        )
         let stored = try await store.begin(candidate)
         guard stored.fingerprint == candidate.fingerprint else { throw PurchaseError.idempotencyConflict }
         return (stored.status == .pending ? try await settle(stored) : stored, stored.id != candidate.id)
@@ -175,29 +265,59 @@ public struct BillingService: Sendable {
     func parties(_ profile: BillingProfile?, organization: Organization, fallbackEmail: String?) -> InvoiceParties {
         InvoiceParties(
             seller: .init(name: seller.name, address: seller.address, taxID: seller.taxID),
-            buyer: .init(name: profile?.legalName ?? organization.name, address: profile?.address, taxID: profile?.taxID,
-                         email: profile?.billingEmail ?? fallbackEmail))
+            buyer: .init(
+                name: profile?.legalName ?? organization.name,
+                address: profile?.address,
+                taxID: profile?.taxID,
+                email: profile?.billingEmail ?? fallbackEmail
+            )
+        )
     }
 
     /// Charges a pending purchase (the purchase id is the gateway's idempotency key, so this is
     /// safe to repeat) and completes or fails it. An unknown outcome leaves it pending.
     func settle(_ purchase: Purchase) async throws -> Purchase {
         precondition(purchase.status == .pending, "only pending purchases are charged")
-        let request = ChargeRequest(amountCents: purchase.quote.totalCents, currency: purchase.quote.currency, customerID: purchase.customerID,
-                                    paymentMethodToken: purchase.methodToken, idempotencyKey: purchase.id,
-                                    description: "\(purchase.quote.credits) SMS credits")
+        let request = ChargeRequest(
+            amountCents: purchase.quote.totalCents,
+            currency: purchase.quote.currency,
+            customerID: purchase.customerID,
+            paymentMethodToken: purchase.methodToken,
+            idempotencyKey: purchase.id,
+            description: "\(purchase.quote.credits) SMS credits"
+        )
         let instant = now()
         do {
             let charge = try await gateway.charge(request)
-            return try await complete(purchase, chargeID: charge.id, into: try await destinationName(purchase), at: instant)
+            return try await complete(
+                purchase,
+                chargeID: charge.id,
+                into: try await destinationName(purchase),
+                at: instant
+            )
         } catch let error as PaymentError where error.isFinal {
             let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
-            return try await store.fail(purchase.id, code: error.code, message: error.message, at: instant, audit: AuditRecord(
-                organization: purchase.organizationID, actor: purchase.actor, action: .purchaseFailed,
-                message: "Purchase of \(purchase.quote.credits) SMS credits for \(total) failed: \(error.message) No credits added.",
-                subjectType: "purchase", subjectID: purchase.id, at: instant))
+            return try await store.fail(
+                purchase.id,
+                code: error.code,
+                message: error.message,
+                at: instant,
+                audit: AuditRecord(
+                    organization: purchase.organizationID,
+                    actor: purchase.actor,
+                    action: .purchaseFailed,
+                    message:
+                        "Purchase of \(purchase.quote.credits) SMS credits for \(total) failed: \(error.message) No credits added.",
+                    subjectType: "purchase",
+                    subjectID: purchase.id,
+                    at: instant
+                )
+            )
         } catch let error as PaymentError {
-            logger.warning("purchase left pending", metadata: ["purchase": "\(purchase.id)", "code": "\(error.code)", "reason": "\(error.message)"])
+            logger.warning(
+                "purchase left pending",
+                metadata: ["purchase": "\(purchase.id)", "code": "\(error.code)", "reason": "\(error.message)"]
+            )
             return purchase
         }
     }
@@ -205,28 +325,56 @@ public struct BillingService: Sendable {
     /// Credits a charged purchase in one unit of work: the invoice number, the purchased lot
     /// (with the audit entry naming the invoice) and the purchase's new status. Completing one
     /// already completed returns it unchanged.
-    func complete(_ purchase: Purchase, chargeID: String, into target: String, at instant: Date) async throws -> Purchase {
+    func complete(_ purchase: Purchase, chargeID: String, into target: String, at instant: Date) async throws
+        -> Purchase
+    {
         let credits = purchase.quote.credits
         let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
         let ledgerStore = ledgerStore
         return try await database.unitOfWork { work in
-            guard var locked = try await BillingStore.lock(purchase.id, in: work) else { throw StoreError.notFound("purchase") }
+            guard var locked = try await BillingStore.lock(purchase.id, in: work) else {
+                throw StoreError.notFound("purchase")
+            }
             guard locked.status == .pending else { return locked }
             locked.invoiceNumber = try await BillingStore.nextInvoiceNumber(in: work)
             let invoice = locked.invoiceLabel ?? ""
             let deposit = LedgerRequest(
-                organization: locked.organizationID, idempotencyKey: "purchase:\(locked.id)",
-                operation: .deposit(account: locked.accountID, source: .purchases, amount: Credits(credits: credits),
-                                    lot: LotID(Identifier.make("lot_")), kind: .purchased, expiresAt: nil),
-                at: instant, actor: locked.actor.reference, memo: "Purchase of \(credits) credits (invoice \(invoice))",
+                organization: locked.organizationID,
+                idempotencyKey: "purchase:\(locked.id)",
+                operation: .deposit(
+                    account: locked.accountID,
+                    source: .purchases,
+                    amount: Credits(credits: credits),
+                    lot: LotID(Identifier.make("lot_")),
+                    kind: .purchased,
+                    expiresAt: nil
+                ),
+                at: instant,
+                actor: locked.actor.reference,
+                memo: "Purchase of \(credits) credits (invoice \(invoice))",
                 audit: AuditRecord(
-                    organization: locked.organizationID, actor: locked.actor, action: locked.kind == .autoRenew ? .creditsAutoRenewed : .creditsPurchased,
-                    message: "Purchased \(credits) SMS credits for \(total) (invoice \(invoice)) into \(target). Balance \(.balanceAfter).",
-                    subjectType: "purchase", subjectID: locked.id, at: instant))
-            guard let result = try await ledgerStore.apply([deposit], in: work).first else { throw StoreError.notFound("ledger result") }
+                    organization: locked.organizationID,
+                    actor: locked.actor,
+                    action: locked.kind == .autoRenew ? .creditsAutoRenewed : .creditsPurchased,
+                    message:
+                        "Purchased \(credits) SMS credits for \(total) (invoice \(invoice)) into \(target). Balance \(.balanceAfter).",
+                    subjectType: "purchase",
+                    subjectID: locked.id,
+                    at: instant
+                )
+            )
+            guard let result = try await ledgerStore.apply([deposit], in: work).first else {
+                throw StoreError.notFound("ledger result")
+            }
             let outcome = try result.get()
-            try await BillingStore.markSucceeded(locked.id, chargeID: chargeID, transfer: outcome.transfer, invoiceNumber: locked.invoiceNumber ?? 0,
-                                                 at: instant, in: work)
+            try await BillingStore.markSucceeded(
+                locked.id,
+                chargeID: chargeID,
+                transfer: outcome.transfer,
+                invoiceNumber: locked.invoiceNumber ?? 0,
+                at: instant,
+                in: work
+            )
             locked.status = .succeeded
             locked.chargeID = chargeID
             locked.transferID = outcome.transfer
@@ -245,35 +393,50 @@ public struct BillingService: Sendable {
     /// returns how many reached a final status.
     @discardableResult
     public func reconcile(limit: Int = 100) async throws -> Int {
-        let pending = try await store.pending(before: now().addingTimeInterval(-BillingService.reconcileAfter), limit: limit)
+        let pending = try await store.pending(
+            before: now().addingTimeInterval(-BillingService.reconcileAfter),
+            limit: limit
+        )
         var finished = 0
         for purchase in pending where try await settle(purchase).status != .pending { finished += 1 }
         return finished
     }
 
     /// `GET /v1/credits/purchases`.
-    public func purchases(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws -> [PurchaseView] {
+    public func purchases(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws
+        -> [PurchaseView]
+    {
         try principal.requireAny(.purchaseCredits, .viewLogs)
-        let purchases = try await store.purchases(of: principal.organizationID, succeededOnly: false, after: cursor, limit: limit)
+        let purchases = try await store.purchases(
+            of: principal.organizationID,
+            succeededOnly: false,
+            after: cursor,
+            limit: limit
+        )
         return try await views(purchases, of: principal.organizationID)
     }
 
     /// One purchase (the portal's confirmation page).
     public func purchase(_ id: String, principal: Principal) async throws -> PurchaseView {
         try principal.requireAny(.purchaseCredits, .viewLogs)
-        guard let purchase = try await store.purchase(id, of: principal.organizationID) else { throw NotFoundError("Purchase \(id)") }
+        guard let purchase = try await store.purchase(id, of: principal.organizationID) else {
+            throw NotFoundError("Purchase \(id)")
+        }
         return try await views([purchase], of: principal.organizationID)[0]
     }
 
     func views(_ purchases: [Purchase], of organization: OrganizationID) async throws -> [PurchaseView] {
         let staff = try await organizations.staff(of: organization)
-        return purchases.map { purchase in PurchaseView(purchase, wallet: staff.first { $0.wallet == purchase.accountID }?.id ?? "pool") }
+        return purchases.map { purchase in
+            PurchaseView(purchase, wallet: staff.first { $0.wallet == purchase.accountID }?.id ?? "pool")
+        }
     }
 
     /// `GET /v1/invoices/{id}`: the invoice of a paid purchase.
     public func invoice(_ id: String, principal: Principal) async throws -> InvoiceView {
         try principal.requireAny(.purchaseCredits, .viewLogs)
-        guard let purchase = try await store.purchase(id, of: principal.organizationID), purchase.status == .succeeded else {
+        guard let purchase = try await store.purchase(id, of: principal.organizationID), purchase.status == .succeeded
+        else {
             throw NotFoundError("The invoice")
         }
         return InvoiceView(purchase, wallet: try await destinationName(purchase))

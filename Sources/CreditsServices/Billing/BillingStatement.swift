@@ -30,7 +30,9 @@ public struct BillingTransactionView: Encodable, Sendable {
 /// The billing statement: where the organisation's credits came from and where they went,
 /// other than to messages, with what was paid and running subtotals.
 enum BillingStatement {
-    static func lines(_ movements: [BillingMovement], staff: [StaffMember], currency: String) -> [BillingTransactionView] {
+    static func lines(_ movements: [BillingMovement], staff: [StaffMember], currency: String)
+        -> [BillingTransactionView]
+    {
         func owner(_ account: AccountID, _ kind: AccountKind) -> String {
             kind == .wallet ? staff.first { $0.wallet == account }?.id ?? account.rawValue : "pool"
         }
@@ -59,17 +61,26 @@ enum BillingStatement {
             creditsSubtotal = creditsSubtotal + credits
             centsSubtotal += movement.paidCents ?? 0
             return BillingTransactionView(
-                id: movement.entryID, at: movement.at, type: type, description: movement.memo, wallet: wallet, credits: credits,
+                id: movement.entryID,
+                at: movement.at,
+                type: type,
+                description: movement.memo,
+                wallet: wallet,
+                credits: credits,
                 amount: movement.paidCents.map { MoneyView($0, currency: currency) },
                 invoice: movement.invoiceNumber != nil ? movement.purchaseID.map { "/v1/invoices/\($0)" } : nil,
-                creditsSubtotal: creditsSubtotal, amountSubtotal: MoneyView(centsSubtotal, currency: currency))
+                creditsSubtotal: creditsSubtotal,
+                amountSubtotal: MoneyView(centsSubtotal, currency: currency)
+            )
         }
     }
 }
 
 extension BillingService {
     /// `GET /v1/billing/transactions`.
-    public func transactions(_ principal: Principal, since: Date?, until: Date?) async throws -> [BillingTransactionView] {
+    public func transactions(_ principal: Principal, since: Date?, until: Date?) async throws
+        -> [BillingTransactionView]
+    {
         try principal.requireAny(.purchaseCredits, .viewLogs)
         let movements = try await store.movements(of: principal.organizationID, since: since, until: until)
         let staff = try await organizations.staff(of: principal.organizationID)

@@ -60,9 +60,14 @@ public struct PaymentMethodInputJSON: APIInput, Sendable {
     /// The one method given, or a 422 naming what is wrong.
     func method() throws -> PaymentMethodInput {
         switch (card, bankAccount, token) {
-        case let (card?, nil, nil): return .card(number: card.number, expMonth: card.expMonth, expYear: card.expYear)
-        case let (nil, bank?, nil): return .bankAccount(routingNumber: bank.routingNumber, accountNumber: bank.accountNumber, holderName: bank.holderName)
-        case let (nil, nil, token?): return .token(token)
+        case (let card?, nil, nil): return .card(number: card.number, expMonth: card.expMonth, expYear: card.expYear)
+        case (nil, let bank?, nil):
+            return .bankAccount(
+                routingNumber: bank.routingNumber,
+                accountNumber: bank.accountNumber,
+                holderName: bank.holderName
+            )
+        case (nil, nil, let token?): return .token(token)
         default: throw PurchaseError.paymentMethodAmbiguous
         }
     }
@@ -122,7 +127,13 @@ public struct QuoteView: Encodable, Sendable {
         currency = quote.currency
         unitPrice = Money.format(hundredthsOfCent: quote.unitPriceHundredthsOfCent)
         subtotal = MoneyView(quote.subtotalCents, currency: quote.currency)
-        tax = quote.tax.map { TaxView(name: $0.name, rate: QuoteView.percent($0.rateBasisPoints), amount: MoneyView(quote.taxCents, currency: quote.currency)) }
+        tax = quote.tax.map {
+            TaxView(
+                name: $0.name,
+                rate: QuoteView.percent($0.rateBasisPoints),
+                amount: MoneyView(quote.taxCents, currency: quote.currency)
+            )
+        }
         total = MoneyView(quote.totalCents, currency: quote.currency)
     }
 

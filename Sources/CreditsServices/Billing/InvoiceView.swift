@@ -54,8 +54,14 @@ public struct InvoiceView: Encodable, Sendable {
         seller = purchase.parties.seller
         buyer = purchase.parties.buyer
         organizationID = purchase.organizationID.rawValue
-        lines = [Line(description: purchase.kind == .autoRenew ? "SMS credits (auto-renew)" : "SMS credits", quantity: purchase.quote.credits,
-                      unitPrice: quote.unitPrice, amount: quote.subtotal)]
+        lines = [
+            Line(
+                description: purchase.kind == .autoRenew ? "SMS credits (auto-renew)" : "SMS credits",
+                quantity: purchase.quote.credits,
+                unitPrice: quote.unitPrice,
+                amount: quote.subtotal
+            )
+        ]
         subtotal = quote.subtotal
         tax = quote.tax
         total = quote.total

@@ -25,22 +25,43 @@ public struct NoticeService: Sendable {
         var notices: [NoticeView] = []
         let organization = principal.organizationID
         if let settings = try await autoRenew.settings(organization), settings.failedPurchaseID != nil,
-           principal.can(.purchaseCredits) || principal.can(.manageSettings) {
-            notices.append(NoticeView(code: "auto_renew_failed", level: "error", message:
-                "We attempted to auto-purchase \(settings.credits) SMS credits, but the payment was declined, so auto-renew is off. "
-                + "Update the payment method under billing: the charge is retried and, if it succeeds, auto-renew is turned back on."))
+            principal.can(.purchaseCredits) || principal.can(.manageSettings)
+        {
+            notices.append(
+                NoticeView(
+                    code: "auto_renew_failed",
+                    level: "error",
+                    message:
+                        "We attempted to auto-purchase \(settings.credits) SMS credits, but the payment was declined, so auto-renew is off. "
+                        + "Update the payment method under billing: the charge is retried and, if it succeeds, auto-renew is turned back on."
+                )
+            )
         }
         // The balance this person sends from: their wallet in individual-credits mode, else the pool.
         let accounts = try await ledgerStore.accounts(of: organization)
-        let account = principal.staff.wallet.flatMap { wallet in accounts.first { $0.id == wallet } } ?? accounts.first { $0.kind == .pool }
+        let account =
+            principal.staff.wallet.flatMap { wallet in accounts.first { $0.id == wallet } }
+            ?? accounts.first { $0.kind == .pool }
         guard let account else { return notices }
         let whose = account.kind == .wallet ? "Your" : "The organisation's"
         if account.available <= .zero {
-            notices.append(NoticeView(code: "out_of_credits", level: "error",
-                                      message: "\(whose) SMS credits are used up: texts cannot be sent until credits are purchased or transferred."))
+            notices.append(
+                NoticeView(
+                    code: "out_of_credits",
+                    level: "error",
+                    message:
+                        "\(whose) SMS credits are used up: texts cannot be sent until credits are purchased or transferred."
+                )
+            )
         } else if let threshold = principal.staff.lowBalanceThreshold, account.available < threshold {
-            notices.append(NoticeView(code: "low_balance", level: "warning",
-                                      message: "\(whose) SMS credit balance is low: \(account.available) credits left (your alert is set below \(threshold))."))
+            notices.append(
+                NoticeView(
+                    code: "low_balance",
+                    level: "warning",
+                    message:
+                        "\(whose) SMS credit balance is low: \(account.available) credits left (your alert is set below \(threshold))."
+                )
+            )
         }
         return notices
     }

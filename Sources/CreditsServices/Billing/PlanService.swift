@@ -41,8 +41,16 @@ public struct PlanService: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(store: PlanStore, database: any Database, ledgerStore: SQLLedgerStore, ledger: Ledger, credits: CreditService,
-                organizations: OrganizationStore, now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(
+        store: PlanStore,
+        database: any Database,
+        ledgerStore: SQLLedgerStore,
+        ledger: Ledger,
+        credits: CreditService,
+        organizations: OrganizationStore,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.store = store
         self.database = database
         self.ledgerStore = ledgerStore
@@ -54,18 +62,47 @@ public struct PlanService: Sendable {
     }
 
     /// `textcredits plans set`.
-    public func setPlan(_ organization: OrganizationID, name: String, credits: Int64, cycle: Plan.Cycle, rolloverProtection: Bool, startsAt: Date?,
-                        active: Bool, actor: Actor) async throws -> Plan {
+    public func setPlan(
+        _ organization: OrganizationID,
+        name: String,
+        credits: Int64,
+        cycle: Plan.Cycle,
+        rolloverProtection: Bool,
+        startsAt: Date?,
+        active: Bool,
+        actor: Actor
+    ) async throws -> Plan {
         guard credits > 0, credits <= 10_000_000 else { throw PlanError.creditsOutOfRange }
         let name = try InputRules.name(name, field: "name", limit: 100)
         let now = now()
-        let plan = Plan(organizationID: organization, name: name, credits: credits, cycle: cycle, rolloverProtection: rolloverProtection,
-                        startsAt: startsAt ?? now, active: active, updatedAt: now)
-        let protection = rolloverProtection ? " with rollover protection (plan credits, including those already granted, never expire)" : ""
-        try await store.save(plan, now: now, audit: AuditRecord(
-            organization: organization, actor: actor, action: .planUpdated,
-            message: active ? "Plan set to \(name): \(credits) plan credits each \(cycle == .monthly ? "month" : "year")\(protection)." : "Plan \(name) ended.",
-            subjectType: "organization", subjectID: organization.rawValue, at: now))
+        let plan = Plan(
+            organizationID: organization,
+            name: name,
+            credits: credits,
+            cycle: cycle,
+            rolloverProtection: rolloverProtection,
+            startsAt: startsAt ?? now,
+            active: active,
+            updatedAt: now
+        )
+        let protection =
+            rolloverProtection
+            ? " with rollover protection (plan credits, including those already granted, never expire)" : ""
+        try await store.save(
+            plan,
+            now: now,
+            audit: AuditRecord(
+                organization: organization,
+                actor: actor,
+                action: .planUpdated,
+                message: active
+                    ? "Plan set to \(name): \(credits) plan credits each \(cycle == .monthly ? "month" : "year")\(protection)."
+                    : "Plan \(name) ended.",
+                subjectType: "organization",
+                subjectID: organization.rawValue,
+                at: now
+            )
+        )
         return plan
     }
 
@@ -73,9 +110,21 @@ public struct PlanService: Sendable {
     public func view(_ principal: Principal) async throws -> PlanView? {
         guard let plan = try await store.plan(principal.organizationID) else { return nil }
         let zone = principal.organization.zone
-        let current = PlanCycles.periods(startingAt: plan.startsAt, yearly: plan.cycle == .yearly, timeZone: zone, through: now()).last
-        return PlanView(name: plan.name, credits: plan.credits, cycle: plan.cycle.rawValue, rolloverProtection: plan.rolloverProtection,
-                        startsAt: plan.startsAt, active: plan.active, currentPeriod: current.map { .init(start: $0.start, end: $0.end) })
+        let current = PlanCycles.periods(
+            startingAt: plan.startsAt,
+            yearly: plan.cycle == .yearly,
+            timeZone: zone,
+            through: now()
+        ).last
+        return PlanView(
+            name: plan.name,
+            credits: plan.credits,
+            cycle: plan.cycle.rawValue,
+            rolloverProtection: plan.rolloverProtection,
+            startsAt: plan.startsAt,
+            active: plan.active,
+            currentPeriod: current.map { .init(start: $0.start, end: $0.end) }
+        )
     }
 
     /// Grants every period that has begun and was not handled yet, for at most `limit` plans a
@@ -89,7 +138,12 @@ public struct PlanService: Sendable {
             guard let organization = try await organizations.organization(plan.organizationID) else { continue }
             let zone = organization.zone
             let done = try await store.handledPeriods(organization.id)
-            let periods = PlanCycles.periods(startingAt: plan.startsAt, yearly: plan.cycle == .yearly, timeZone: zone, through: now)
+            let periods = PlanCycles.periods(
+                startingAt: plan.startsAt,
+                yearly: plan.cycle == .yearly,
+                timeZone: zone,
+                through: now
+            )
             for period in periods where !done.contains(period.start) {
                 if period.end <= now && !plan.rolloverProtection {
                     try await recordMissed(plan, period: period, now: now)
@@ -107,16 +161,34 @@ public struct PlanService: Sendable {
         let expiresAt = plan.rolloverProtection ? nil : period.end
         let expiry = expiresAt.map { " expiring \(ISO8601DateFormatter().string(from: $0))" } ?? " that never expire"
         let request = LedgerRequest(
-            organization: plan.organizationID, idempotencyKey: "plan-grant:\(period.start.milliseconds)",
-            operation: .deposit(account: pool.id, source: .planGrants, amount: Credits(credits: plan.credits), lot: LotID(Identifier.make("lot_")),
-                                kind: .plan, expiresAt: expiresAt),
-            at: now, actor: Actor.system.reference, memo: "Plan \(plan.name): \(plan.credits) plan credits",
-            audit: AuditRecord(organization: plan.organizationID, actor: .system, action: .planGranted,
-                               message: "Plan \(plan.name): \(plan.credits) plan credits granted\(expiry). Pool balance \(.balanceAfter).",
-                               subjectType: "organization", subjectID: plan.organizationID.rawValue, at: now))
+            organization: plan.organizationID,
+            idempotencyKey: "plan-grant:\(period.start.milliseconds)",
+            operation: .deposit(
+                account: pool.id,
+                source: .planGrants,
+                amount: Credits(credits: plan.credits),
+                lot: LotID(Identifier.make("lot_")),
+                kind: .plan,
+                expiresAt: expiresAt
+            ),
+            at: now,
+            actor: Actor.system.reference,
+            memo: "Plan \(plan.name): \(plan.credits) plan credits",
+            audit: AuditRecord(
+                organization: plan.organizationID,
+                actor: .system,
+                action: .planGranted,
+                message:
+                    "Plan \(plan.name): \(plan.credits) plan credits granted\(expiry). Pool balance \(.balanceAfter).",
+                subjectType: "organization",
+                subjectID: plan.organizationID.rawValue,
+                at: now
+            )
+        )
         let ledgerStore = ledgerStore
         return try await database.unitOfWork { work in
-            guard try await PlanStore.claim(plan.organizationID, period: period, outcome: .granted, at: now, in: work) else { return false }
+            guard try await PlanStore.claim(plan.organizationID, period: period, outcome: .granted, at: now, in: work)
+            else { return false }
             _ = try await ledgerStore.apply([request], in: work).first?.get()
             return true
         }
@@ -125,11 +197,18 @@ public struct PlanService: Sendable {
     func recordMissed(_ plan: Plan, period: DateInterval, now: Date) async throws {
         let formatter = ISO8601DateFormatter()
         let audit = AuditRecord(
-            organization: plan.organizationID, actor: .system, action: .planMissed,
-            message: "Plan \(plan.name): the cycle \(formatter.string(from: period.start)) – \(formatter.string(from: period.end)) passed while the server was stopped; its plan credits would already have expired, so none were granted.",
-            subjectType: "organization", subjectID: plan.organizationID.rawValue, at: now)
+            organization: plan.organizationID,
+            actor: .system,
+            action: .planMissed,
+            message:
+                "Plan \(plan.name): the cycle \(formatter.string(from: period.start)) – \(formatter.string(from: period.end)) passed while the server was stopped; its plan credits would already have expired, so none were granted.",
+            subjectType: "organization",
+            subjectID: plan.organizationID.rawValue,
+            at: now
+        )
         try await database.unitOfWork { work in
-            guard try await PlanStore.claim(plan.organizationID, period: period, outcome: .missed, at: now, in: work) else { return }
+            guard try await PlanStore.claim(plan.organizationID, period: period, outcome: .missed, at: now, in: work)
+            else { return }
             try await AuditStore.insert([audit], in: work)
         }
     }
@@ -140,18 +219,39 @@ public struct PlanService: Sendable {
         for member in try await organizations.staff(of: organization.id) where member.monthlyAllotment.isPositive {
             guard let wallet = member.wallet else { continue }
             let request = LedgerRequest(
-                organization: organization.id, idempotencyKey: "allotment:\(member.id):\(period.start.milliseconds)",
-                operation: .transfer(from: pool.id, to: wallet, amount: member.monthlyAllotment), at: now, actor: Actor.system.reference,
+                organization: organization.id,
+                idempotencyKey: "allotment:\(member.id):\(period.start.milliseconds)",
+                operation: .transfer(from: pool.id, to: wallet, amount: member.monthlyAllotment),
+                at: now,
+                actor: Actor.system.reference,
                 memo: "Monthly allotment for \(member.name)",
-                audit: AuditRecord(organization: organization.id, actor: .system, action: .creditsAllotted,
-                                   message: "\(member.monthlyAllotment) credits allotted to \(member.name) for this cycle.",
-                                   subjectType: "staff", subjectID: member.id, at: now))
+                audit: AuditRecord(
+                    organization: organization.id,
+                    actor: .system,
+                    action: .creditsAllotted,
+                    message: "\(member.monthlyAllotment) credits allotted to \(member.name) for this cycle.",
+                    subjectType: "staff",
+                    subjectID: member.id,
+                    at: now
+                )
+            )
             if case .failure(let error) = try await ledger.apply(request) {
                 logger.warning("allotment not granted", metadata: ["staff": "\(member.id)", "error": "\(error.code)"])
-                try await AuditStore.insert([AuditRecord(
-                    organization: organization.id, actor: .system, action: .allotmentFailed,
-                    message: "The monthly allotment of \(member.monthlyAllotment) credits for \(member.name) could not be granted: \(error.message)",
-                    subjectType: "staff", subjectID: member.id, at: now)], into: database)
+                try await AuditStore.insert(
+                    [
+                        AuditRecord(
+                            organization: organization.id,
+                            actor: .system,
+                            action: .allotmentFailed,
+                            message:
+                                "The monthly allotment of \(member.monthlyAllotment) credits for \(member.name) could not be granted: \(error.message)",
+                            subjectType: "staff",
+                            subjectID: member.id,
+                            at: now
+                        )
+                    ],
+                    into: database
+                )
             }
         }
     }
@@ -164,11 +264,22 @@ public struct PlanService: Sendable {
         var expired = 0
         for (organization, lot, expiresAt) in try await store.expiredLots(now: now(), limit: limit) {
             let request = LedgerRequest(
-                organization: organization, idempotencyKey: "expire:\(lot)", operation: .expire(lot: lot), at: now(),
-                actor: Actor.system.reference, memo: "Plan credits expired at \(ISO8601DateFormatter().string(from: expiresAt))",
-                audit: AuditRecord(organization: organization, actor: .system, action: .creditsExpired,
-                                   message: "\(.amount) plan credits expired at the end of their cycle.", subjectType: "lot",
-                                   subjectID: lot.rawValue, at: now()))
+                organization: organization,
+                idempotencyKey: "expire:\(lot)",
+                operation: .expire(lot: lot),
+                at: now(),
+                actor: Actor.system.reference,
+                memo: "Plan credits expired at \(ISO8601DateFormatter().string(from: expiresAt))",
+                audit: AuditRecord(
+                    organization: organization,
+                    actor: .system,
+                    action: .creditsExpired,
+                    message: "\(.amount) plan credits expired at the end of their cycle.",
+                    subjectType: "lot",
+                    subjectID: lot.rawValue,
+                    at: now()
+                )
+            )
             if case .success(let outcome) = try await ledger.apply(request), !outcome.replayed { expired += 1 }
         }
         return expired

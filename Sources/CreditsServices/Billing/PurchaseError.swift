@@ -62,8 +62,10 @@ public enum PurchaseError: DomainError, Equatable {
     public var message: String {
         switch self {
         case .quote(let error): error.message
-        case .paymentMethodRequired(.purchase): "Add a payment method (PUT /v1/billing/payment-method) before buying credits."
-        case .paymentMethodRequired(.autoRenew): "Add a payment method (PUT /v1/billing/payment-method) before turning on auto-renew."
+        case .paymentMethodRequired(.purchase):
+            "Add a payment method (PUT /v1/billing/payment-method) before buying credits."
+        case .paymentMethodRequired(.autoRenew):
+            "Add a payment method (PUT /v1/billing/payment-method) before turning on auto-renew."
         case .declined(_, let reason): "The payment was declined (\(reason)). No credits were added."
         case .unconfirmed(let id):
             "The payment gateway did not confirm the charge. No credits were added yet; the purchase \(id) is completed or declined automatically within minutes — repeat the request with the same Idempotency-Key to see its outcome."

@@ -18,11 +18,20 @@ public struct NewContactInput: APIInput, Sendable {
         case firstName = "first_name"
     }
 
-    public static let fields = JSONFields(["name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil,
-                                           "fields": nil, "consent": nil])
+    public static let fields = JSONFields([
+        "name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil,
+        "fields": nil, "consent": nil,
+    ])
 
-    public init(name: String, firstName: String? = nil, phone: String, email: String? = nil, groups: [String]? = nil,
-                fields: [String: String]? = nil, consent: ConsentState? = nil) {
+    public init(
+        name: String,
+        firstName: String? = nil,
+        phone: String,
+        email: String? = nil,
+        groups: [String]? = nil,
+        fields: [String: String]? = nil,
+        consent: ConsentState? = nil
+    ) {
         self.name = name
         self.firstName = firstName
         self.phone = phone
@@ -47,7 +56,9 @@ public struct ContactPatch: APIInput, Sendable {
         case firstName = "first_name"
     }
 
-    public static let fields = JSONFields(["name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil, "fields": nil])
+    public static let fields = JSONFields([
+        "name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil, "fields": nil,
+    ])
 }
 
 /// `POST /v1/contacts/{id}/consent`.
@@ -106,7 +117,12 @@ public struct ContactService: Sendable {
     let messaging: MessagingService
     let now: @Sendable () -> Date
 
-    public init(contacts: ContactStore, database: any Database, messaging: MessagingService, now: @escaping @Sendable () -> Date) {
+    public init(
+        contacts: ContactStore,
+        database: any Database,
+        messaging: MessagingService,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.contacts = contacts
         self.database = database
         self.messaging = messaging
@@ -124,7 +140,9 @@ public struct ContactService: Sendable {
     func groups(_ names: [String]?) throws -> [String] {
         guard let names else { return [] }
         guard names.count <= ContactService.groupsPerContactMax else { throw ContactError.tooManyGroups }
-        return try Array(Set(names.map { try InputRules.name($0, field: "groups", limit: ContactService.groupNameMax).lowercased() })).sorted()
+        return try Array(
+            Set(names.map { try InputRules.name($0, field: "groups", limit: ContactService.groupNameMax).lowercased() })
+        ).sorted()
     }
 
     func fields(_ values: [String: String]?) throws -> [String: String] {
@@ -142,19 +160,43 @@ public struct ContactService: Sendable {
     public func create(_ principal: Principal, _ input: NewContactInput) async throws -> Contact {
         let instant = now()
         let name = try InputRules.name(input.name)
-        let firstName = try input.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) }
+        let firstName =
+            try input.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) }
             ?? String(name.split(separator: " ").first ?? Substring(name))
-        let contact = Contact(id: Identifier.make("con_"), organizationID: principal.organizationID, name: name, firstName: firstName,
-                              phone: try phone(input.phone, principal: principal), email: try input.email.map { try InputRules.email($0) },
-                              groups: try groups(input.groups), fields: try fields(input.fields), consent: .pending, consentChangedAt: nil,
-                              createdAt: instant, updatedAt: instant)
+        let contact = Contact(
+            id: Identifier.make("con_"),
+            organizationID: principal.organizationID,
+            name: name,
+            firstName: firstName,
+            phone: try phone(input.phone, principal: principal),
+            email: try input.email.map { try InputRules.email($0) },
+            groups: try groups(input.groups),
+            fields: try fields(input.fields),
+            consent: .pending,
+            consentChangedAt: nil,
+            createdAt: instant,
+            updatedAt: instant
+        )
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .contactCreated,
-                                message: "Contact \(contact.name) (\(contact.phone)) added.", subjectType: "contact", subjectID: contact.id, at: instant)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .contactCreated,
+            message: "Contact \(contact.name) (\(contact.phone)) added.",
+            subjectType: "contact",
+            subjectID: contact.id,
+            at: instant
+        )
         let created = try await ContactService.storing {
-            try await contacts.create(contact, consent: input.consent.map { ($0, principal.actor.reference, .staff) }, audit: audit)
+            try await contacts.create(
+                contact,
+                consent: input.consent.map { ($0, principal.actor.reference, .staff) },
+                audit: audit
+            )
         }
-        if input.consent == .optedIn { await messaging.sendSignup(organization: principal.organization, phone: created.phone) }
+        if input.consent == .optedIn {
+            await messaging.sendSignup(organization: principal.organization, phone: created.phone)
+        }
         return created
     }
 
@@ -164,7 +206,9 @@ public struct ContactService: Sendable {
     /// Adds many contacts in one transaction; invalid rows are reported and left out, numbers the
     /// organisation already has are skipped. No signup messages are sent for imported consent.
     public func importContacts(_ principal: Principal, _ input: ImportInput) async throws -> ImportResult {
-        guard input.contacts.count <= ContactService.importMax else { throw ContactError.tooManyContacts(maximum: ContactService.importMax) }
+        guard input.contacts.count <= ContactService.importMax else {
+            throw ContactError.tooManyContacts(maximum: ContactService.importMax)
+        }
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
         let instant = now()
         var contacts: [Contact] = []
@@ -172,11 +216,23 @@ public struct ContactService: Sendable {
         for (index, row) in input.contacts.enumerated() {
             do {
                 let name = try InputRules.name(row.name)
-                contacts.append(Contact(
-                    id: Identifier.make("con_"), organizationID: principal.organizationID, name: name,
-                    firstName: try row.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) } ?? String(name.split(separator: " ").first ?? Substring(name)),
-                    phone: try phone(row.phone, principal: principal), email: try row.email.map { try InputRules.email($0) }, groups: try groups(row.groups),
-                    fields: try fields(row.fields), consent: .pending, consentChangedAt: nil, createdAt: instant, updatedAt: instant))
+                contacts.append(
+                    Contact(
+                        id: Identifier.make("con_"),
+                        organizationID: principal.organizationID,
+                        name: name,
+                        firstName: try row.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) }
+                            ?? String(name.split(separator: " ").first ?? Substring(name)),
+                        phone: try phone(row.phone, principal: principal),
+                        email: try row.email.map { try InputRules.email($0) },
+                        groups: try groups(row.groups),
+                        fields: try fields(row.fields),
+                        consent: .pending,
+                        consentChangedAt: nil,
+                        createdAt: instant,
+                        updatedAt: instant
+                    )
+                )
             } catch let error as any DomainError {
                 errors.append(ImportError(index: index, code: error.code, message: error.message))
             }
@@ -184,10 +240,25 @@ public struct ContactService: Sendable {
         let consentNote = input.consent.map { ", \($0.rawValue.replacingOccurrences(of: "_", with: " "))" } ?? ""
         let actor = principal.actor
         let (added, skipped) = try await database.unitOfWork { [contacts] work in
-            let (added, skipped) = try await ContactStore.importContacts(contacts, consent: input.consent, actor: actor.reference, at: instant, in: work)
-            try await AuditStore.insert([AuditRecord(
-                organization: principal.organizationID, actor: actor, action: .contactsImported,
-                message: "Imported \(added) contacts (\(skipped) already present)\(consentNote).", at: instant)], in: work)
+            let (added, skipped) = try await ContactStore.importContacts(
+                contacts,
+                consent: input.consent,
+                actor: actor.reference,
+                at: instant,
+                in: work
+            )
+            try await AuditStore.insert(
+                [
+                    AuditRecord(
+                        organization: principal.organizationID,
+                        actor: actor,
+                        action: .contactsImported,
+                        message: "Imported \(added) contacts (\(skipped) already present)\(consentNote).",
+                        at: instant
+                    )
+                ],
+                in: work
+            )
             return (added, skipped)
         }
         return ImportResult(added: added, skipped: skipped, errors: errors)
@@ -201,7 +272,9 @@ public struct ContactService: Sendable {
     }
 
     func contact(_ principal: Principal, _ id: String) async throws -> Contact {
-        guard let contact = try await contacts.contact(id, of: principal.organizationID) else { throw NotFoundError("Contact \(id)") }
+        guard let contact = try await contacts.contact(id, of: principal.organizationID) else {
+            throw NotFoundError("Contact \(id)")
+        }
         return contact
     }
 
@@ -209,15 +282,23 @@ public struct ContactService: Sendable {
     public func update(_ principal: Principal, _ id: String, _ patch: ContactPatch) async throws -> Contact {
         var contact = try await contact(principal, id)
         if let name = patch.name { contact.name = try InputRules.name(name) }
-        if let firstName = patch.firstName { contact.firstName = try InputRules.name(firstName, field: "first_name", limit: 100) }
+        if let firstName = patch.firstName {
+            contact.firstName = try InputRules.name(firstName, field: "first_name", limit: 100)
+        }
         if let phone = patch.phone { contact.phone = try self.phone(phone, principal: principal) }
         if let email = patch.email { contact.email = email.isEmpty ? nil : try InputRules.email(email) }
         if patch.groups != nil { contact.groups = try groups(patch.groups) }
         if patch.fields != nil { contact.fields = try fields(patch.fields) }
         contact.updatedAt = now()
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .contactUpdated,
-                                message: "Contact \(contact.name) (\(contact.phone)) updated.", subjectType: "contact", subjectID: contact.id,
-                                at: contact.updatedAt)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .contactUpdated,
+            message: "Contact \(contact.name) (\(contact.phone)) updated.",
+            subjectType: "contact",
+            subjectID: contact.id,
+            at: contact.updatedAt
+        )
         return try await ContactService.storing { try await contacts.update(contact, audit: audit) }
     }
 
@@ -225,8 +306,15 @@ public struct ContactService: Sendable {
     public func delete(_ principal: Principal, _ id: String) async throws {
         let contact = try await contact(principal, id)
         let instant = now()
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .contactDeleted,
-                                message: "Contact \(contact.name) (\(contact.phone)) deleted.", subjectType: "contact", subjectID: contact.id, at: instant)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .contactDeleted,
+            message: "Contact \(contact.name) (\(contact.phone)) deleted.",
+            subjectType: "contact",
+            subjectID: contact.id,
+            at: instant
+        )
         try await contacts.delete(id, of: principal.organizationID, at: instant, audit: audit)
     }
 
@@ -236,12 +324,25 @@ public struct ContactService: Sendable {
         let contact = try await contact(principal, id)
         let instant = now()
         let sentence = state == .optedIn ? "opted in" : "opted out"
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor,
-                                action: state == .optedIn ? .contactOptedIn : .contactOptedOut,
-                                message: "\(contact.name) (\(contact.phone)) \(sentence) by \(principal.actor.name).", subjectType: "contact",
-                                subjectID: contact.id, at: instant)
-        try await contacts.setConsent(organization: principal.organizationID, phone: contact.phone, state: state, source: .staff,
-                                               rawText: nil, actor: principal.actor.reference, at: instant, audit: audit)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: state == .optedIn ? .contactOptedIn : .contactOptedOut,
+            message: "\(contact.name) (\(contact.phone)) \(sentence) by \(principal.actor.name).",
+            subjectType: "contact",
+            subjectID: contact.id,
+            at: instant
+        )
+        try await contacts.setConsent(
+            organization: principal.organizationID,
+            phone: contact.phone,
+            state: state,
+            source: .staff,
+            rawText: nil,
+            actor: principal.actor.reference,
+            at: instant,
+            audit: audit
+        )
         if state == .optedIn && contact.consent != .optedIn {
             await messaging.sendSignup(organization: principal.organization, phone: contact.phone)
         }

@@ -40,7 +40,8 @@ public enum CreditError: DomainError, Equatable {
         switch self {
         case .individualCreditsOff: "This organisation shares one pool; staff have no wallets of their own."
         case .noWallet(let name): "\(name) shares the pool (owners and admins have no wallet)."
-        case .unknownAccount(let reference, let field): "\(field): no pool, staff member or wallet \(reference) in this organisation."
+        case .unknownAccount(let reference, let field):
+            "\(field): no pool, staff member or wallet \(reference) in this organisation."
         case .transferNotPositive: "credits must be more than zero."
         case .allotmentTooLarge(let error): error.message
         case .messagesInFlight(let name, let pending):

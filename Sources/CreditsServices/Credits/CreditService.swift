@@ -11,8 +11,13 @@ public struct CreditService: Sendable {
     let facts: Facts
     let now: @Sendable () -> Date
 
-    public init(ledgerStore: SQLLedgerStore, ledger: Ledger, organizations: OrganizationStore, facts: Facts,
-                now: @escaping @Sendable () -> Date) {
+    public init(
+        ledgerStore: SQLLedgerStore,
+        ledger: Ledger,
+        organizations: OrganizationStore,
+        facts: Facts,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.ledgerStore = ledgerStore
         self.ledger = ledger
         self.organizations = organizations
@@ -34,7 +39,8 @@ public struct CreditService: Sendable {
     /// The account a principal sends from: the pool, or their own wallet in individual-credits mode.
     public func sendingAccount(_ principal: Principal) async throws -> LedgerAccount {
         let accounts = try await ledgerStore.accounts(of: principal.organizationID)
-        if principal.organization.creditMode == .individual, !principal.staff.role.sharesPool, let wallet = principal.staff.wallet,
+        if principal.organization.creditMode == .individual, !principal.staff.role.sharesPool,
+            let wallet = principal.staff.wallet,
             let account = accounts.first(where: { $0.id == wallet })
         {
             return account
@@ -49,7 +55,9 @@ public struct CreditService: Sendable {
     }
 
     /// Resolves "pool", a staff id (their wallet) or an account id to an account of the organisation.
-    public func account(_ reference: String, principal: Principal, field: String) async throws -> (LedgerAccount, StaffMember?) {
+    public func account(_ reference: String, principal: Principal, field: String) async throws -> (
+        LedgerAccount, StaffMember?
+    ) {
         let accounts = try await ledgerStore.accounts(of: principal.organizationID)
         if reference == "pool", let pool = accounts.first(where: { $0.kind == .pool }) { return (pool, nil) }
         if let staff = try await organizations.staffMember(reference, of: principal.organizationID) {
@@ -77,22 +85,38 @@ public struct CreditService: Sendable {
         let seesAll = principal.can(.manageUserCredits) || principal.can(.viewLogs)
         var wallets: [AccountView] = []
         for member in staff {
-            guard let walletID = member.wallet, let account = accounts.first(where: { $0.id == walletID }) else { continue }
+            guard let walletID = member.wallet, let account = accounts.first(where: { $0.id == walletID }) else {
+                continue
+            }
             guard seesAll || member.id == principal.staff.id else { continue }
-            var view = AccountView(account: account, lots: try await ledgerStore.lots(of: account.id, organization: organization), at: instant)
+            var view = AccountView(
+                account: account,
+                lots: try await ledgerStore.lots(of: account.id, organization: organization),
+                at: instant
+            )
             view.staffID = member.id
             view.staffName = member.name
             view.creditsPerMonth = member.monthlyAllotment
             wallets.append(view)
         }
-        let poolView = AccountView(account: pool, lots: try await ledgerStore.lots(of: pool.id, organization: organization), at: instant)
+        let poolView = AccountView(
+            account: pool,
+            lots: try await ledgerStore.lots(of: pool.id, organization: organization),
+            at: instant
+        )
         let assigned = staff.reduce(Credits.zero) { $0 + $1.monthlyAllotment }
-        return CreditsView(creditMode: principal.organization.creditMode, pool: poolView, wallets: wallets,
-                           allotments: AllotmentView(assigned: assigned, unassigned: max(.zero, poolView.available - assigned)))
+        return CreditsView(
+            creditMode: principal.organization.creditMode,
+            pool: poolView,
+            wallets: wallets,
+            allotments: AllotmentView(assigned: assigned, unassigned: max(.zero, poolView.available - assigned))
+        )
     }
 
     /// Moves credits between the pool and wallets (lots and their expiry move with them).
-    public func transfer(_ principal: Principal, _ input: TransferInput, idempotencyKey: String) async throws -> TransferView {
+    public func transfer(_ principal: Principal, _ input: TransferInput, idempotencyKey: String) async throws
+        -> TransferView
+    {
         try principal.require(.manageUserCredits)
         guard input.credits.isPositive else { throw CreditError.transferNotPositive }
         let (from, fromStaff) = try await account(input.from, principal: principal, field: "from")
@@ -101,17 +125,37 @@ public struct CreditService: Sendable {
         let toName = toStaff?.name ?? "the pool"
         let instant = now()
         let request = LedgerRequest(
-            organization: principal.organizationID, idempotencyKey: "api-transfer:\(idempotencyKey)",
-            operation: .transfer(from: from.id, to: to.id, amount: input.credits), at: instant, actor: principal.actor.reference,
+            organization: principal.organizationID,
+            idempotencyKey: "api-transfer:\(idempotencyKey)",
+            operation: .transfer(from: from.id, to: to.id, amount: input.credits),
+            at: instant,
+            actor: principal.actor.reference,
             memo: input.note.map { "Transfer: \($0)" } ?? "Transfer from \(fromName) to \(toName)",
-            audit: AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .creditsTransferred,
-                               message: "\(input.credits) credits transferred from \(fromName) to \(toName).",
-                               subjectType: "transfer", subjectID: nil, at: instant))
+            audit: AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .creditsTransferred,
+                message: "\(input.credits) credits transferred from \(fromName) to \(toName).",
+                subjectType: "transfer",
+                subjectID: nil,
+                at: instant
+            )
+        )
         let outcome = try await ledger.apply(request).get()
         for account in [from, to] where account.kind == .pool {
-            await facts.publish(.balanceChanged(BalanceChanged(organization: principal.organizationID, account: account.id, isPool: true)))
+            await facts.publish(
+                .balanceChanged(
+                    BalanceChanged(organization: principal.organizationID, account: account.id, isPool: true)
+                )
+            )
         }
-        return TransferView(transferID: outcome.transfer, from: input.from, to: input.to, credits: input.credits, replayed: outcome.replayed)
+        return TransferView(
+            transferID: outcome.transfer,
+            from: input.from,
+            to: input.to,
+            credits: input.credits,
+            replayed: outcome.replayed
+        )
     }
 
     /// Checks a monthly allotment against what the organisation has unassigned
@@ -132,29 +176,55 @@ public struct CreditService: Sendable {
     /// Sends everything in a wallet back to the pool (before its owner is deleted).
     public func returnWalletToPool(_ wallet: AccountID, of staff: StaffMember, principal: Principal) async throws {
         let accounts = try await ledgerStore.accounts(of: principal.organizationID)
-        guard let account = accounts.first(where: { $0.id == wallet }), let pool = accounts.first(where: { $0.kind == .pool }) else { return }
-        if account.pending.isPositive { throw CreditError.messagesInFlight(staffName: staff.name, pending: account.pending) }
+        guard let account = accounts.first(where: { $0.id == wallet }),
+            let pool = accounts.first(where: { $0.kind == .pool })
+        else { return }
+        if account.pending.isPositive {
+            throw CreditError.messagesInFlight(staffName: staff.name, pending: account.pending)
+        }
         guard account.balance.isPositive else { return }
         let instant = now()
         let request = LedgerRequest(
-            organization: principal.organizationID, idempotencyKey: "staff-delete:\(staff.id)",
-            operation: .transfer(from: wallet, to: pool.id, amount: account.balance), at: instant, actor: principal.actor.reference,
+            organization: principal.organizationID,
+            idempotencyKey: "staff-delete:\(staff.id)",
+            operation: .transfer(from: wallet, to: pool.id, amount: account.balance),
+            at: instant,
+            actor: principal.actor.reference,
             memo: "Credits of deleted staff member \(staff.name) returned to the pool",
-            audit: AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .creditsReturned,
-                               message: "\(account.balance) credits of \(staff.name) returned to the pool.", subjectType: "staff",
-                               subjectID: staff.id, at: instant))
+            audit: AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .creditsReturned,
+                message: "\(account.balance) credits of \(staff.name) returned to the pool.",
+                subjectType: "staff",
+                subjectID: staff.id,
+                at: instant
+            )
+        )
         _ = try await ledger.apply(request).get()
     }
 
     /// A statement: an account's entries with running balances.
-    public func statement(_ principal: Principal, account reference: String, since: Date?, until: Date?, afterID: Int64?,
-                          limit: Int) async throws -> (account: LedgerAccount, lines: [StatementLine]) {
+    public func statement(
+        _ principal: Principal,
+        account reference: String,
+        since: Date?,
+        until: Date?,
+        afterID: Int64?,
+        limit: Int
+    ) async throws -> (account: LedgerAccount, lines: [StatementLine]) {
         let (account, staff) = try await account(reference, principal: principal, field: "wallet")
         if !(principal.can(.viewLogs) || principal.can(.manageUserCredits) || staff?.id == principal.staff.id) {
             throw AccessError(.viewLogs)
         }
-        let lines = try await ledgerStore.statement(account: account.id, organization: principal.organizationID, since: since,
-                                                    until: until, afterID: afterID, limit: limit)
+        let lines = try await ledgerStore.statement(
+            account: account.id,
+            organization: principal.organizationID,
+            since: since,
+            until: until,
+            afterID: afterID,
+            limit: limit
+        )
         return (account, lines)
     }
 
@@ -164,7 +234,9 @@ public struct CreditService: Sendable {
     }
 
     /// An operator's adjustment (goodwill credits or a correction), into or out of the pool.
-    public func adjust(_ organization: OrganizationID, credits: Credits, reason: String, actor: Actor) async throws -> LedgerOutcome {
+    public func adjust(_ organization: OrganizationID, credits: Credits, reason: String, actor: Actor) async throws
+        -> LedgerOutcome
+    {
         guard credits != .zero else { throw CreditError.adjustmentZero }
         let reason = try InputRules.name(reason, field: "reason", limit: 500)
         let pool = try await pool(of: organization)
@@ -172,16 +244,36 @@ public struct CreditService: Sendable {
         let operation: LedgerOperation =
             credits.isPositive
             ? .deposit(
-                account: pool.id, source: .adjustments, amount: credits, lot: LotID(Identifier.make("lot_")), kind: .adjustment, expiresAt: nil)
+                account: pool.id,
+                source: .adjustments,
+                amount: credits,
+                lot: LotID(Identifier.make("lot_")),
+                kind: .adjustment,
+                expiresAt: nil
+            )
             : .withdraw(account: pool.id, amount: -credits)
-        let sentence = credits.isPositive ? "\(credits) credits added by adjustment: \(reason)" : "\(-credits) credits removed by adjustment: \(reason)"
+        let sentence =
+            credits.isPositive
+            ? "\(credits) credits added by adjustment: \(reason)"
+            : "\(-credits) credits removed by adjustment: \(reason)"
         let stop = reason.hasSuffix(".") || reason.hasSuffix("!") || reason.hasSuffix("?") ? "" : "."
         let request = LedgerRequest(
-            organization: organization, idempotencyKey: Identifier.make("adjust_"), operation: operation, at: instant,
-            actor: actor.reference, memo: sentence,
-            audit: AuditRecord(organization: organization, actor: actor, action: .creditsAdjusted,
-                               message: "\(sentence)\(stop) Pool balance \(.balanceAfter).", subjectType: "organization",
-                               subjectID: organization.rawValue, at: instant))
+            organization: organization,
+            idempotencyKey: Identifier.make("adjust_"),
+            operation: operation,
+            at: instant,
+            actor: actor.reference,
+            memo: sentence,
+            audit: AuditRecord(
+                organization: organization,
+                actor: actor,
+                action: .creditsAdjusted,
+                message: "\(sentence)\(stop) Pool balance \(.balanceAfter).",
+                subjectType: "organization",
+                subjectID: organization.rawValue,
+                at: instant
+            )
+        )
         let outcome = try await ledger.apply(request).get()
         await facts.publish(.balanceChanged(BalanceChanged(organization: organization, account: pool.id, isPool: true)))
         return outcome

@@ -48,9 +48,17 @@ public struct AccountView: Encodable, Sendable {
         pending = account.pending
         overdraftLimit = account.overdraftLimit
         self.lots = lots.filter { $0.lot.kind != .overdraft }.map {
-            LotView(lotID: $0.lot.id, kind: $0.lot.kind, expiresAt: $0.lot.expiresAt, balance: $0.portion.balance, held: $0.portion.held)
+            LotView(
+                lotID: $0.lot.id,
+                kind: $0.lot.kind,
+                expiresAt: $0.lot.expiresAt,
+                balance: $0.portion.balance,
+                held: $0.portion.held
+            )
         }
-        available = lots.filter { $0.lot.kind != .overdraft && !$0.lot.isExpired(at: instant) }.reduce(.zero) { $0 + $1.portion.free }
+        available = lots.filter { $0.lot.kind != .overdraft && !$0.lot.isExpired(at: instant) }.reduce(.zero) {
+            $0 + $1.portion.free
+        }
     }
 }
 

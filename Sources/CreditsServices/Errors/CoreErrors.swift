@@ -20,7 +20,8 @@ extension MessageError: DomainError {
     public var field: String? {
         switch self {
         case .partTooLong(let part, _): part.rawValue
-        case .bodyEmpty, .bodyTooLong, .composedTooLong, .mergeFieldUnknown, .mergeFieldEmpty, .mergeFieldMalformed: "body"
+        case .bodyEmpty, .bodyTooLong, .composedTooLong, .mergeFieldUnknown, .mergeFieldEmpty, .mergeFieldMalformed:
+            "body"
         }
     }
 }

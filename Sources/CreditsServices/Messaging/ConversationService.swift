@@ -14,8 +14,16 @@ public struct ConversationService: Sendable {
     let prices: PriceList
     let now: @Sendable () -> Date
 
-    public init(conversations: ConversationStore, contacts: ContactStore, credits: CreditService, messaging: MessagingService,
-                numbers: SendingNumbers, facts: Facts, prices: PriceList, now: @escaping @Sendable () -> Date) {
+    public init(
+        conversations: ConversationStore,
+        contacts: ContactStore,
+        credits: CreditService,
+        messaging: MessagingService,
+        numbers: SendingNumbers,
+        facts: Facts,
+        prices: PriceList,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.conversations = conversations
         self.contacts = contacts
         self.credits = credits
@@ -27,7 +35,9 @@ public struct ConversationService: Sendable {
     }
 
     /// Conversations, most recent first, optionally filtered.
-    public func list(_ principal: Principal, filter: ConversationFilter?, after cursor: RecencyCursor?, limit: Int) async throws -> [Conversation] {
+    public func list(_ principal: Principal, filter: ConversationFilter?, after cursor: RecencyCursor?, limit: Int)
+        async throws -> [Conversation]
+    {
         try await conversations.list(principal.organizationID, filter: filter, after: cursor, limit: limit)
     }
 
@@ -41,14 +51,22 @@ public struct ConversationService: Sendable {
 
     /// Opens or closes a conversation, marks it read, or flags it (the API's PATCH and the
     /// Messenger Center's buttons).
-    public func update(_ principal: Principal, _ id: String, _ patch: ConversationPatch) async throws -> (Conversation, [Message]) {
+    public func update(_ principal: Principal, _ id: String, _ patch: ConversationPatch) async throws -> (
+        Conversation, [Message]
+    ) {
         var status: ConversationStatus?
         if let text = patch.status {
             guard let known = ConversationStatus(rawValue: text) else { throw ConversationError.statusInvalid }
             status = known
         }
         _ = try await conversation(principal, id)
-        try await conversations.update(id, of: principal.organizationID, status: status, read: patch.read == true, flagged: patch.flagged)
+        try await conversations.update(
+            id,
+            of: principal.organizationID,
+            status: status,
+            read: patch.read == true,
+            flagged: patch.flagged
+        )
         return try await conversation(principal, id)
     }
 
@@ -67,17 +85,47 @@ public struct ConversationService: Sendable {
         let now = now()
         let options = EstimateService.options(for: principal.organization, channel: .sms, prices: prices)
         let price = try Estimator.price(body: body, options: options)
-        let item = MessagingService.Planned(id: Identifier.make("msg_"), phone: conversation.phone, text: price.text, segments: price.segments,
-                                            credits: price.credits)
-        let audit = AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .smsRequested,
-                                message: "Requested to send SMS message to 1 recipient (reply to \(conversation.phone)).", subjectType: "conversation",
-                                subjectID: id, at: now)
+        let item = MessagingService.Planned(
+            id: Identifier.make("msg_"),
+            phone: conversation.phone,
+            text: price.text,
+            segments: price.segments,
+            credits: price.credits
+        )
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .smsRequested,
+            message: "Requested to send SMS message to 1 recipient (reply to \(conversation.phone)).",
+            subjectType: "conversation",
+            subjectID: id,
+            at: now
+        )
         let account = try await credits.sendingAccount(principal)
-        try await messaging.place([item], organization: principal.organizationID, account: account,
-                                  from: try await numbers.sendingNumber(principal.organizationID), channel: .sms, kind: .reply, campaign: nil,
-                                  conversation: id, notBefore: now, actor: principal.actor, audits: [audit], now: now)
-        await facts.publish(.balanceChanged(BalanceChanged(organization: principal.organizationID, account: account.id,
-                                                           isPool: account.kind == .pool, spentBy: principal)))
+        try await messaging.place(
+            [item],
+            organization: principal.organizationID,
+            account: account,
+            from: try await numbers.sendingNumber(principal.organizationID),
+            channel: .sms,
+            kind: .reply,
+            campaign: nil,
+            conversation: id,
+            notBefore: now,
+            actor: principal.actor,
+            audits: [audit],
+            now: now
+        )
+        await facts.publish(
+            .balanceChanged(
+                BalanceChanged(
+                    organization: principal.organizationID,
+                    account: account.id,
+                    isPool: account.kind == .pool,
+                    spentBy: principal
+                )
+            )
+        )
         try await conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
         return try await messaging.message(item.id, principal: principal)
     }

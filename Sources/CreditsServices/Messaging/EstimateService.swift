@@ -29,18 +29,35 @@ public struct EstimateInput: APIInput, Sendable {
 /// composer's ticker, the API and the hold placed at send time make.
 public enum EstimateService {
     /// The options an organisation's messages are estimated and charged with.
-    public static func options(for organization: Organization, channel: Channel, smartEncoding: Bool? = nil, signup: Bool = false,
-                               prices: PriceList) -> EstimateOptions {
+    public static func options(
+        for organization: Organization,
+        channel: Channel,
+        smartEncoding: Bool? = nil,
+        signup: Bool = false,
+        prices: PriceList
+    ) -> EstimateOptions {
         let settings = organization.smsSettings
-        return EstimateOptions(channel: channel, smartEncoding: smartEncoding ?? settings.smartEncoding,
-                               composition: signup ? Composition() : Composition(header: settings.header, footer: settings.footer),
-                               businessName: organization.name, checksParts: !signup, prices: prices)
+        return EstimateOptions(
+            channel: channel,
+            smartEncoding: smartEncoding ?? settings.smartEncoding,
+            composition: signup ? Composition() : Composition(header: settings.header, footer: settings.footer),
+            businessName: organization.name,
+            checksParts: !signup,
+            prices: prices
+        )
     }
 
     /// The estimate of a text as the organisation would send it.
-    public static func estimate(_ input: EstimateInput, for organization: Organization, prices: PriceList) throws(MessageError) -> Estimate {
-        let options = options(for: organization, channel: input.channel ?? .sms, smartEncoding: input.smartEncoding,
-                              signup: input.signup ?? false, prices: prices)
+    public static func estimate(_ input: EstimateInput, for organization: Organization, prices: PriceList)
+        throws(MessageError) -> Estimate
+    {
+        let options = options(
+            for: organization,
+            channel: input.channel ?? .sms,
+            smartEncoding: input.smartEncoding,
+            signup: input.signup ?? false,
+            prices: prices
+        )
         if input.signup == true { _ = try Composition.composeSignup(input.body) }
         return try Estimator.estimate(body: input.body, options: options)
     }

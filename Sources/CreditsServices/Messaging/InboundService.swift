@@ -14,8 +14,14 @@ public struct InboundService: Sendable {
     let messaging: MessagingService
     let now: @Sendable () -> Date
 
-    public init(database: any Database, numbers: NumberStore, organizations: OrganizationStore, contacts: ContactStore,
-                messaging: MessagingService, now: @escaping @Sendable () -> Date) {
+    public init(
+        database: any Database,
+        numbers: NumberStore,
+        organizations: OrganizationStore,
+        contacts: ContactStore,
+        messaging: MessagingService,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.database = database
         self.numbers = numbers
         self.organizations = organizations
@@ -48,8 +54,17 @@ public struct InboundService: Sendable {
         let contact = try await contacts.contact(phone: from, of: organizationID)
         let who = contact.map { "\($0.name) (\(from))" } ?? from
         func audit(_ action: AuditAction, _ message: AuditText) {
-            audits.append(AuditRecord(organization: organizationID, actor: Actor(kind: .contact, id: contact?.id, name: who), action: action,
-                                      message: message, subjectType: "contact", subjectID: contact?.id, at: instant))
+            audits.append(
+                AuditRecord(
+                    organization: organizationID,
+                    actor: Actor(kind: .contact, id: contact?.id, name: who),
+                    action: action,
+                    message: message,
+                    subjectType: "contact",
+                    subjectID: contact?.id,
+                    at: instant
+                )
+            )
         }
         func reply(_ template: String) -> String { KeywordReplies.render(template, account: organization.accountName) }
         switch intent {
@@ -70,27 +85,74 @@ public struct InboundService: Sendable {
             if settings.replyMode == .noReply { replies.append((reply(settings.noReplyNotice), .notice)) }
         }
         let flagged: Bool = if case .containsOptOutWord = intent { true } else { false }
-        let inbound = Message(id: Identifier.make("msg_"), organizationID: organizationID, campaignID: nil, conversationID: nil,
-                              direction: .inbound, kind: .inbound, from: from, to: sms.to, body: sms.body, channel: .sms, segments: 0,
-                              credits: .zero, status: .received, holdID: nil, providerID: sms.providerID, flagged: flagged, notBefore: instant,
-                              createdAt: instant, updatedAt: instant)
+        let inbound = Message(
+            id: Identifier.make("msg_"),
+            organizationID: organizationID,
+            campaignID: nil,
+            conversationID: nil,
+            direction: .inbound,
+            kind: .inbound,
+            from: from,
+            to: sms.to,
+            body: sms.body,
+            channel: .sms,
+            segments: 0,
+            credits: .zero,
+            status: .received,
+            holdID: nil,
+            providerID: sms.providerID,
+            flagged: flagged,
+            notBefore: instant,
+            createdAt: instant,
+            updatedAt: instant
+        )
         let conversation: String? = try await database.unitOfWork { [replies, consent, audits] work in
             // The provider repeats a webhook it is not sure arrived: the same text is kept once.
             guard try await !MessageStore.hasReceived(providerID: sms.providerID, in: work) else { return nil }
-            let conversation = try await ConversationStore.touch(organization: organizationID, phone: from, message: sms.body, inbound: true,
-                                                                 flagged: flagged, at: instant, in: work)
+            let conversation = try await ConversationStore.touch(
+                organization: organizationID,
+                phone: from,
+                message: sms.body,
+                inbound: true,
+                flagged: flagged,
+                at: instant,
+                in: work
+            )
             var received = inbound
             received.conversationID = conversation
             try await MessageStore.insert([received], detail: intent.name, in: work)
             if let consent {
-                try await ContactStore.recordConsent(organization: organizationID, phone: from, state: consent, source: .keyword, rawText: sms.body,
-                                                     actor: "contact:\(from)", at: instant, in: work)
+                try await ContactStore.recordConsent(
+                    organization: organizationID,
+                    phone: from,
+                    state: consent,
+                    source: .keyword,
+                    rawText: sms.body,
+                    actor: "contact:\(from)",
+                    at: instant,
+                    in: work
+                )
             }
             let answers = replies.map { text, kind in
-                Message(id: Identifier.make("msg_"), organizationID: organizationID, campaignID: nil, conversationID: conversation,
-                        direction: .outbound, kind: kind, from: sms.to, to: from, body: text, channel: .sms,
-                        segments: Segmenter.segment(text).segments, credits: .zero, status: .queued, holdID: nil, notBefore: instant,
-                        createdAt: instant, updatedAt: instant)
+                Message(
+                    id: Identifier.make("msg_"),
+                    organizationID: organizationID,
+                    campaignID: nil,
+                    conversationID: conversation,
+                    direction: .outbound,
+                    kind: kind,
+                    from: sms.to,
+                    to: from,
+                    body: text,
+                    channel: .sms,
+                    segments: Segmenter.segment(text).segments,
+                    credits: .zero,
+                    status: .queued,
+                    holdID: nil,
+                    notBefore: instant,
+                    createdAt: instant,
+                    updatedAt: instant
+                )
             }
             try await MessagingService.queueFree(answers, in: work)
             try await AuditStore.insert(audits, in: work)
@@ -98,6 +160,11 @@ public struct InboundService: Sendable {
         }
         guard let conversation else { return nil }
         if consent == .optedIn { await messaging.sendSignup(organization: organization, phone: from, from: sms.to) }
-        return Outcome(organization: organizationID, intent: intent.name, conversationID: conversation, replies: replies.count)
+        return Outcome(
+            organization: organizationID,
+            intent: intent.name,
+            conversationID: conversation,
+            replies: replies.count
+        )
     }
 }

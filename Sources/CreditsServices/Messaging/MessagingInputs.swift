@@ -26,10 +26,20 @@ public struct SendInput: APIInput, Sendable {
         case overrideSendingHours = "override_sending_hours"
     }
 
-    public static let fields = JSONFields(["to", "contacts", "groups", "body", "channel", "send_at", "automated", "override_sending_hours"])
+    public static let fields = JSONFields([
+        "to", "contacts", "groups", "body", "channel", "send_at", "automated", "override_sending_hours",
+    ])
 
-    public init(to: [String]? = nil, contacts: [String]? = nil, groups: [String]? = nil, body: String, channel: Channel? = nil,
-                sendAt: Date? = nil, automated: Bool? = nil, overrideSendingHours: Bool? = nil) {
+    public init(
+        to: [String]? = nil,
+        contacts: [String]? = nil,
+        groups: [String]? = nil,
+        body: String,
+        channel: Channel? = nil,
+        sendAt: Date? = nil,
+        automated: Bool? = nil,
+        overrideSendingHours: Bool? = nil
+    ) {
         self.to = to
         self.contacts = contacts
         self.groups = groups

@@ -15,16 +15,53 @@ extension MessagingService {
             let pool = try await credits.pool(of: organization.id)
             let sender: String
             if let from { sender = from } else { sender = try await numbers.sendingNumber(organization.id) }
-            let item = Planned(id: Identifier.make("msg_"), phone: phone, text: price.text, segments: price.segments, credits: price.credits)
-            let audit = AuditRecord(organization: organization.id, actor: .system, action: .smsSignup,
-                                    message: "Signup message sent to \(phone).", subjectType: "message", subjectID: item.id, at: now)
-            try await place([item], organization: organization.id, account: pool, from: sender, channel: .sms, kind: .signup, campaign: nil,
-                            conversation: nil, notBefore: now, actor: .system, audits: [audit], now: now)
-            await facts.publish(.balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true)))
+            let item = Planned(
+                id: Identifier.make("msg_"),
+                phone: phone,
+                text: price.text,
+                segments: price.segments,
+                credits: price.credits
+            )
+            let audit = AuditRecord(
+                organization: organization.id,
+                actor: .system,
+                action: .smsSignup,
+                message: "Signup message sent to \(phone).",
+                subjectType: "message",
+                subjectID: item.id,
+                at: now
+            )
+            try await place(
+                [item],
+                organization: organization.id,
+                account: pool,
+                from: sender,
+                channel: .sms,
+                kind: .signup,
+                campaign: nil,
+                conversation: nil,
+                notBefore: now,
+                actor: .system,
+                audits: [audit],
+                now: now
+            )
+            await facts.publish(
+                .balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true))
+            )
         } catch {
             let reason = (error as? any DomainError)?.message ?? "\(error)"
-            try? await AuditStore.insert([AuditRecord(organization: organization.id, actor: .system, action: .smsSignupFailed,
-                                                      message: "Signup message to \(phone) not sent: \(reason)", at: now)], into: database)
+            try? await AuditStore.insert(
+                [
+                    AuditRecord(
+                        organization: organization.id,
+                        actor: .system,
+                        action: .smsSignupFailed,
+                        message: "Signup message to \(phone) not sent: \(reason)",
+                        at: now
+                    )
+                ],
+                into: database
+            )
         }
     }
 }

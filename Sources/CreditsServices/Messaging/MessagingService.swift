@@ -19,9 +19,19 @@ public struct MessagingService: Sendable {
     let holdTimeout: TimeInterval
     let now: @Sendable () -> Date
 
-    public init(database: any Database, ledgerStore: SQLLedgerStore, credits: CreditService, contacts: ContactStore, messages: MessageStore,
-                numbers: SendingNumbers, settlement: SettlementService, facts: Facts, prices: PriceList, holdTimeout: TimeInterval,
-                now: @escaping @Sendable () -> Date) {
+    public init(
+        database: any Database,
+        ledgerStore: SQLLedgerStore,
+        credits: CreditService,
+        contacts: ContactStore,
+        messages: MessageStore,
+        numbers: SendingNumbers,
+        settlement: SettlementService,
+        facts: Facts,
+        prices: PriceList,
+        holdTimeout: TimeInterval,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.database = database
         self.ledgerStore = ledgerStore
         self.credits = credits
@@ -57,13 +67,20 @@ public struct MessagingService: Sendable {
         try MessageBody.validate(input.body)
         let hasFields = try !MergeFields.names(in: input.body).isEmpty
         let channel = input.channel ?? .sms
-        let phones = input.to ?? [], contactIDs = input.contacts ?? [], groups = (input.groups ?? []).map { $0.lowercased() }
+        let phones = input.to ?? []
+        let contactIDs = input.contacts ?? []
+        let groups = (input.groups ?? []).map { $0.lowercased() }
         guard !(phones.isEmpty && contactIDs.isEmpty && groups.isEmpty) else { throw SendError.recipientsRequired }
         guard phones.count + contactIDs.count <= MessagingService.recipientsMax else {
             throw SendError.tooManyRecipients(field: "to", maximum: MessagingService.recipientsMax)
         }
 
-        let resolution = try await resolveRecipients(organization: organization, phones: phones, contactIDs: contactIDs, groups: groups)
+        let resolution = try await resolveRecipients(
+            organization: organization,
+            phones: phones,
+            contactIDs: contactIDs,
+            groups: groups
+        )
         var skipped = resolution.skipped
         if resolution.requested > 1 { try principal.require(.sendMassTexts) }
         guard resolution.requested <= MessagingService.recipientsMax else {
@@ -80,23 +97,49 @@ public struct MessagingService: Sendable {
         for recipient in resolution.recipients {
             do {
                 let values = recipient.contact?.mergeValues ?? ["phone": recipient.phone]
-                let text = try shared ?? Estimator.price(body: MergeFields.render(input.body, values: values), options: options)
-                planned.append(Planned(id: Identifier.make("msg_"), phone: recipient.phone, text: text.text, segments: text.segments, credits: text.credits))
+                let text =
+                    try shared
+                    ?? Estimator.price(body: MergeFields.render(input.body, values: values), options: options)
+                planned.append(
+                    Planned(
+                        id: Identifier.make("msg_"),
+                        phone: recipient.phone,
+                        text: text.text,
+                        segments: text.segments,
+                        credits: text.credits
+                    )
+                )
             } catch {
                 skipped[.mergeField, default: 0] += 1
                 mergeFailures += 1
                 if mergeFailures <= MessagingService.mergeAuditsMax {
                     let who = recipient.contact.map { "\($0.name) (\(recipient.phone))" } ?? recipient.phone
                     let reason = (error as? any DomainError)?.message ?? "its text could not be priced."
-                    audits.append(AuditRecord(organization: organization.id, actor: principal.actor, action: .smsMergeError,
-                                              message: "SMS message to \(who) not sent: \(reason)", subjectType: "contact",
-                                              subjectID: recipient.contact?.id, at: now))
+                    audits.append(
+                        AuditRecord(
+                            organization: organization.id,
+                            actor: principal.actor,
+                            action: .smsMergeError,
+                            message: "SMS message to \(who) not sent: \(reason)",
+                            subjectType: "contact",
+                            subjectID: recipient.contact?.id,
+                            at: now
+                        )
+                    )
                 }
             }
         }
         if mergeFailures > MessagingService.mergeAuditsMax {
-            audits.append(AuditRecord(organization: organization.id, actor: principal.actor, action: .smsMergeError,
-                                      message: "\(mergeFailures - MessagingService.mergeAuditsMax) more recipients skipped for merge-field errors.", at: now))
+            audits.append(
+                AuditRecord(
+                    organization: organization.id,
+                    actor: principal.actor,
+                    action: .smsMergeError,
+                    message:
+                        "\(mergeFailures - MessagingService.mergeAuditsMax) more recipients skipped for merge-field errors.",
+                    at: now
+                )
+            )
         }
         guard !planned.isEmpty else { throw SendError.noEligibleRecipients(skipped: skipped) }
 
@@ -104,25 +147,71 @@ public struct MessagingService: Sendable {
         let from = try await numbers.sendingNumber(organization.id)
         let total = planned.reduce(Credits.zero) { $0 + $1.credits }
         let campaign = Campaign(
-            id: Identifier.make("cmp_"), organizationID: organization.id, account: account.id, actor: principal.actor.reference,
-            actorName: principal.actor.name, body: input.body, channel: channel, automated: input.automated ?? false, sendAt: input.sendAt,
-            notBefore: notBefore, status: notBefore > now ? .scheduled : .sending, requested: resolution.requested, accepted: planned.count,
-            skipped: skipped, creditsReserved: total, createdAt: now, canceledAt: nil)
+            id: Identifier.make("cmp_"),
+            organizationID: organization.id,
+            account: account.id,
+            actor: principal.actor.reference,
+            actorName: principal.actor.name,
+            body: input.body,
+            channel: channel,
+            automated: input.automated ?? false,
+            sendAt: input.sendAt,
+            notBefore: notBefore,
+            status: notBefore > now ? .scheduled : .sending,
+            requested: resolution.requested,
+            accepted: planned.count,
+            skipped: skipped,
+            creditsReserved: total,
+            createdAt: now,
+            canceledAt: nil
+        )
         let skippedText = skipped.isEmpty ? "" : " (\(skipped.values.reduce(0, +)) skipped)"
-        audits.insert(AuditRecord(organization: organization.id, actor: principal.actor, action: .smsRequested,
-                                  message: "Requested to send SMS message to \(planned.count) \(planned.count == 1 ? "recipient" : "recipients")\(skippedText).",
-                                  subjectType: "campaign", subjectID: campaign.id, at: now), at: 0)
-        try await place(planned, organization: organization.id, account: account, from: from, channel: channel, kind: .campaign,
-                        campaign: campaign, conversation: nil, notBefore: notBefore, actor: principal.actor, audits: audits, now: now)
-        await facts.publish(.balanceChanged(BalanceChanged(organization: organization.id, account: account.id, isPool: account.kind == .pool,
-                                                           spentBy: principal)))
+        audits.insert(
+            AuditRecord(
+                organization: organization.id,
+                actor: principal.actor,
+                action: .smsRequested,
+                message:
+                    "Requested to send SMS message to \(planned.count) \(planned.count == 1 ? "recipient" : "recipients")\(skippedText).",
+                subjectType: "campaign",
+                subjectID: campaign.id,
+                at: now
+            ),
+            at: 0
+        )
+        try await place(
+            planned,
+            organization: organization.id,
+            account: account,
+            from: from,
+            channel: channel,
+            kind: .campaign,
+            campaign: campaign,
+            conversation: nil,
+            notBefore: notBefore,
+            actor: principal.actor,
+            audits: audits,
+            now: now
+        )
+        await facts.publish(
+            .balanceChanged(
+                BalanceChanged(
+                    organization: organization.id,
+                    account: account.id,
+                    isPool: account.kind == .pool,
+                    spentBy: principal
+                )
+            )
+        )
         return try await view(campaign.id, principal: principal)
     }
 
     /// Recipients in request order, de-duplicated by number, with the opted-out and never
     /// opted-in left out and counted.
-    func resolveRecipients(organization: Organization, phones: [String], contactIDs: [String], groups: [String]) async throws
-        -> (recipients: [RecipientRow], skipped: [SkipReason: Int], requested: Int) {
+    func resolveRecipients(organization: Organization, phones: [String], contactIDs: [String], groups: [String])
+        async throws
+        -> (recipients: [RecipientRow], skipped: [SkipReason: Int], requested: Int)
+    {
         var skipped: [SkipReason: Int] = [:]
         var normalized: [String] = []
         for raw in phones {
@@ -134,7 +223,11 @@ public struct MessagingService: Sendable {
         }
         let byPhone = try await contacts.recipients(organization.id, phones: Array(Set(normalized)))
         let lookup = Dictionary(byPhone.map { ($0.phone, $0) }, uniquingKeysWith: { first, _ in first })
-        let (found, missingGroups, missingContacts) = try await contacts.recipients(organization.id, groups: groups, contactIDs: contactIDs)
+        let (found, missingGroups, missingContacts) = try await contacts.recipients(
+            organization.id,
+            groups: groups,
+            contactIDs: contactIDs
+        )
         skipped[.notFound, default: 0] += missingGroups.count + missingContacts.count
         if skipped[.notFound] == 0 { skipped[.notFound] = nil }
         let candidates = normalized.compactMap { lookup[$0] } + found
@@ -160,8 +253,13 @@ public struct MessagingService: Sendable {
     /// allowed to.
     func sendingTime(_ principal: Principal, input: SendInput, now: Date) throws -> Date {
         let hours = principal.organization.smsSettings.sendingHours
-        let timing = SendTiming.decide(sendAt: input.sendAt, automated: input.automated == true, override: input.overrideSendingHours == true,
-                                       hours: hours, now: now)
+        let timing = SendTiming.decide(
+            sendAt: input.sendAt,
+            automated: input.automated == true,
+            override: input.overrideSendingHours == true,
+            hours: hours,
+            now: now
+        )
         switch timing {
         case .notBefore(let instant): return instant
         case .needsOverride(let instant):
@@ -175,8 +273,20 @@ public struct MessagingService: Sendable {
     /// Reserves a hold per message (one all-or-nothing ledger operation) and queues the messages,
     /// with the campaign and audit entries, in one unit of work. If the holds do not fit, nothing
     /// is kept and the send is refused with the shortfall.
-    func place(_ planned: [Planned], organization: OrganizationID, account: LedgerAccount, from: String, channel: Channel, kind: MessageKind,
-               campaign: Campaign?, conversation: String?, notBefore: Date, actor: Actor, audits: [AuditRecord], now: Date) async throws {
+    func place(
+        _ planned: [Planned],
+        organization: OrganizationID,
+        account: LedgerAccount,
+        from: String,
+        channel: Channel,
+        kind: MessageKind,
+        campaign: Campaign?,
+        conversation: String?,
+        notBefore: Date,
+        actor: Actor,
+        audits: [AuditRecord],
+        now: Date
+    ) async throws {
         let timeout = notBefore.addingTimeInterval(holdTimeout)
         var holds: [PlannedHold] = []
         var queued: [Message] = []
@@ -185,14 +295,38 @@ public struct MessagingService: Sendable {
         for item in planned {
             let hold = HoldID(Identifier.make("hold_"))
             holds.append(PlannedHold(hold: hold, amount: item.credits, reference: item.id, timeoutAt: timeout))
-            queued.append(Message(id: item.id, organizationID: organization, campaignID: campaign?.id, conversationID: conversation,
-                                  direction: .outbound, kind: kind, from: from, to: item.phone, body: item.text, channel: channel,
-                                  segments: item.segments, credits: item.credits, status: .queued, holdID: hold, notBefore: notBefore,
-                                  createdAt: now, updatedAt: now))
+            queued.append(
+                Message(
+                    id: item.id,
+                    organizationID: organization,
+                    campaignID: campaign?.id,
+                    conversationID: conversation,
+                    direction: .outbound,
+                    kind: kind,
+                    from: from,
+                    to: item.phone,
+                    body: item.text,
+                    channel: channel,
+                    segments: item.segments,
+                    credits: item.credits,
+                    status: .queued,
+                    holdID: hold,
+                    notBefore: notBefore,
+                    createdAt: now,
+                    updatedAt: now
+                )
+            )
         }
-        let memo = planned.count == 1 ? "Hold for SMS to \(planned[0].phone)" : "Holds for \(planned.count) SMS messages"
-        let request = LedgerRequest(organization: organization, idempotencyKey: "reserve:\(campaign?.id ?? planned[0].id)",
-                                    operation: .reserveAll(account: account.id, holds: holds), at: now, actor: actor.reference, memo: memo)
+        let memo =
+            planned.count == 1 ? "Hold for SMS to \(planned[0].phone)" : "Holds for \(planned.count) SMS messages"
+        let request = LedgerRequest(
+            organization: organization,
+            idempotencyKey: "reserve:\(campaign?.id ?? planned[0].id)",
+            operation: .reserveAll(account: account.id, holds: holds),
+            at: now,
+            actor: actor.reference,
+            memo: memo
+        )
         let ledgerStore = ledgerStore
         let messages = queued
         let result = try await database.unitOfWork { work in
@@ -200,15 +334,22 @@ public struct MessagingService: Sendable {
             guard case .success = results.first else { return results.first }
             if let campaign { try await MessageStore.insert(campaign, in: work) }
             if conversation != nil, let last = messages.last {
-                _ = try await ConversationStore.touch(organization: organization, phone: last.to, message: last.body, inbound: false, flagged: false,
-                                                      at: now, in: work)
+                _ = try await ConversationStore.touch(
+                    organization: organization,
+                    phone: last.to,
+                    message: last.body,
+                    inbound: false,
+                    flagged: false,
+                    at: now,
+                    in: work
+                )
             }
             try await MessageStore.insert(messages, in: work)
             try await AuditStore.insert(audits, in: work)
             return results.first
         }
         guard case .failure(let error) = result else { return }
-        guard case let .insufficientCredits(available, requested) = error else { throw error }
+        guard case .insufficientCredits(let available, let requested) = error else { throw error }
         throw SendError.insufficientCredits(available: available, requested: requested)
     }
 
@@ -221,14 +362,22 @@ public struct MessagingService: Sendable {
     // MARK: Reading and canceling
 
     public func view(_ id: String, principal: Principal) async throws -> CampaignView {
-        guard let campaign = try await messages.campaign(id, of: principal.organizationID) else { throw NotFoundError("Campaign \(id)") }
+        guard let campaign = try await messages.campaign(id, of: principal.organizationID) else {
+            throw NotFoundError("Campaign \(id)")
+        }
         let totals = try await messages.campaignTotals(id)
-        return CampaignView(campaign: campaign, counts: totals.counts, creditsPosted: totals.charged, creditsReleased: totals.released)
+        return CampaignView(
+            campaign: campaign,
+            counts: totals.counts,
+            creditsPosted: totals.charged,
+            creditsReleased: totals.released
+        )
     }
 
     /// The organisation's campaigns, newest first, after `cursor`; with the cursor of the last one.
     public func campaigns(_ principal: Principal, after cursor: RecencyCursor?, limit: Int) async throws
-        -> (campaigns: [CampaignView], last: RecencyCursor?) {
+        -> (campaigns: [CampaignView], last: RecencyCursor?)
+    {
         let positions = try await messages.campaigns(of: principal.organizationID, after: cursor, limit: limit)
         var views: [CampaignView] = []
         for position in positions { views.append(try await view(position.id, principal: principal)) }
@@ -237,18 +386,33 @@ public struct MessagingService: Sendable {
 
     /// Cancels what of a campaign has not been dispatched; holds are voided.
     public func cancel(_ id: String, principal: Principal) async throws -> CampaignView {
-        guard let campaign = try await messages.campaign(id, of: principal.organizationID) else { throw NotFoundError("Campaign \(id)") }
+        guard let campaign = try await messages.campaign(id, of: principal.organizationID) else {
+            throw NotFoundError("Campaign \(id)")
+        }
         if campaign.actor != principal.actor.reference { try principal.require(.sendMassTexts) }
         let canceled = try await settlement.cancel(campaign: id, organization: principal.organizationID)
         guard !canceled.isEmpty || campaign.status == .canceled else { throw SendError.nothingToCancel }
-        try await AuditStore.insert([AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .smsCanceled,
-                                                 message: "Canceled \(canceled.count) scheduled SMS messages; their credits were released.",
-                                                 subjectType: "campaign", subjectID: id, at: now())], into: database)
+        try await AuditStore.insert(
+            [
+                AuditRecord(
+                    organization: principal.organizationID,
+                    actor: principal.actor,
+                    action: .smsCanceled,
+                    message: "Canceled \(canceled.count) scheduled SMS messages; their credits were released.",
+                    subjectType: "campaign",
+                    subjectID: id,
+                    at: now()
+                )
+            ],
+            into: database
+        )
         return try await view(id, principal: principal)
     }
 
     public func message(_ id: String, principal: Principal) async throws -> MessageView {
-        guard let (message, history) = try await messages.message(id, of: principal.organizationID) else { throw NotFoundError("Message \(id)") }
+        guard let (message, history) = try await messages.message(id, of: principal.organizationID) else {
+            throw NotFoundError("Message \(id)")
+        }
         return MessageView(message: message, history: history)
     }
 }

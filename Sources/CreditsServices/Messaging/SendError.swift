@@ -48,7 +48,8 @@ public enum SendError: DomainError, Equatable {
         switch self {
         case .recipientsRequired: "Name at least one recipient in to, contacts or groups."
         case .tooManyRecipients(_, let maximum): "A send can have at most \(maximum) recipients."
-        case .noEligibleRecipients(let skipped): "No recipient can receive this message (\(SendError.reasons(skipped)))."
+        case .noEligibleRecipients(let skipped):
+            "No recipient can receive this message (\(SendError.reasons(skipped)))."
         case .sendAtOutOfRange: "send_at must be within the next year."
         case .outsideSendingHours(let hours, let opens):
             "It is outside your SMS sending hours (\(hours.start)–\(hours.end) \(hours.timeZone)); they open at \(ISO8601DateFormatter().string(from: opens)). Schedule the message, or send anyway with override_sending_hours if you have the Mass Text Availability Override permission."

@@ -6,7 +6,9 @@ import Foundation
 /// `POST /v1/sms/brand`.
 public struct BrandInput: APIInput, Sendable {
     public var brand: BrandRegistration
-    public static let fields = JSONFields(["legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical"])
+    public static let fields = JSONFields([
+        "legal_name", "tax_id", "website", "email", "phone", "street", "city", "region", "postal_code", "vertical",
+    ])
 
     public init(brand: BrandRegistration) { self.brand = brand }
     public init(from decoder: any Decoder) throws { brand = try BrandRegistration(from: decoder) }
@@ -59,8 +61,13 @@ public struct RegistrationService: Sendable {
     let credits: CreditService
     let now: @Sendable () -> Date
 
-    public init(numbers: NumberStore, sendingNumbers: SendingNumbers, provider: any SMSProvider, credits: CreditService,
-                now: @escaping @Sendable () -> Date) {
+    public init(
+        numbers: NumberStore,
+        sendingNumbers: SendingNumbers,
+        provider: any SMSProvider,
+        credits: CreditService,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.numbers = numbers
         self.sendingNumbers = sendingNumbers
         self.provider = provider
@@ -70,16 +77,26 @@ public struct RegistrationService: Sendable {
 
     public func view(_ principal: Principal) async throws -> SetupView {
         let brand = try await numbers.brand(of: principal.organizationID).map { record in
-            SetupView.Brand(status: record.status.rawValue, failureReason: record.failureReason, failureMessage: record.failureMessage,
-                            details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)), submittedAt: record.submittedAt)
+            SetupView.Brand(
+                status: record.status.rawValue,
+                failureReason: record.failureReason,
+                failureMessage: record.failureMessage,
+                details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)),
+                submittedAt: record.submittedAt
+            )
         }
         // Requests before numbers: a request read as assigned then has its number in the list
         // (both change in one transaction), so the screen never shows one without the other.
         let requests = try await numbers.requests(of: principal.organizationID)
         let assigned = try await sendingNumbers.numbers(of: principal.organizationID)
         let balances = try await credits.view(principal)
-        return SetupView(brand: brand, numberRequests: requests, numbers: assigned,
-                         availableCredits: balances.pool.available, selfServe: principal.organization.country == .us)
+        return SetupView(
+            brand: brand,
+            numberRequests: requests,
+            numbers: assigned,
+            availableCredits: balances.pool.available,
+            selfServe: principal.organization.country == .us
+        )
     }
 
     /// Submits the brand (all fields required; US organisations only).
@@ -93,38 +110,72 @@ public struct RegistrationService: Sendable {
         let providerID: String
         do { providerID = try await provider.registerBrand(brand) } catch { throw RegistrationError.provider(error) }
         let details = String(decoding: try JSONEncoder.api.encode(brand), as: UTF8.self)
-        try await numbers.submitBrand(principal.organizationID, providerID: providerID, details: details, at: now(),
-                                      audit: AuditRecord(organization: principal.organizationID, actor: principal.actor, action: .brandSubmitted,
-                                                         message: "Brand information submitted; brand registration is in process.",
-                                                         at: now()))
+        try await numbers.submitBrand(
+            principal.organizationID,
+            providerID: providerID,
+            details: details,
+            at: now(),
+            audit: AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .brandSubmitted,
+                message: "Brand information submitted; brand registration is in process.",
+                at: now()
+            )
+        )
         return try await view(principal)
     }
 
     /// Clears the brand so it can be entered again.
     public func resetBrand(_ principal: Principal) async throws -> SetupView {
         try principal.require(.manageSettings)
-        try await numbers.resetBrand(principal.organizationID, audit: AuditRecord(
-            organization: principal.organizationID, actor: principal.actor, action: .brandReset, message: "Brand registration reset.",
-            at: now()))
+        try await numbers.resetBrand(
+            principal.organizationID,
+            audit: AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .brandReset,
+                message: "Brand registration reset.",
+                at: now()
+            )
+        )
         return try await view(principal)
     }
 
     /// Asks for a number in an area code (after the brand was submitted).
     public func requestNumber(_ principal: Principal, areaCode: String) async throws -> SetupView {
         try principal.require(.manageSettings)
-        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1" else {
+        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1"
+        else {
             throw RegistrationError.areaCodeInvalid
         }
         guard let brand = try await numbers.brand(of: principal.organizationID), brand.status != .failed else {
             throw RegistrationError.brandRequired
         }
         let providerID: String
-        do { providerID = try await provider.requestNumber(areaCode: areaCode) } catch { throw RegistrationError.provider(error) }
-        let request = NumberRequest(id: Identifier.make("num_"), organizationID: principal.organizationID, areaCode: areaCode, status: .pending,
-                                    providerID: providerID, number: nil, failureMessage: nil, requestedAt: now())
-        try await numbers.addRequest(request, audit: AuditRecord(
-            organization: principal.organizationID, actor: principal.actor, action: .numberRequested,
-            message: "Phone number registration in area code \(areaCode) is in process.", at: now()))
+        do { providerID = try await provider.requestNumber(areaCode: areaCode) } catch {
+            throw RegistrationError.provider(error)
+        }
+        let request = NumberRequest(
+            id: Identifier.make("num_"),
+            organizationID: principal.organizationID,
+            areaCode: areaCode,
+            status: .pending,
+            providerID: providerID,
+            number: nil,
+            failureMessage: nil,
+            requestedAt: now()
+        )
+        try await numbers.addRequest(
+            request,
+            audit: AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .numberRequested,
+                message: "Phone number registration in area code \(areaCode) is in process.",
+                at: now()
+            )
+        )
         return try await view(principal)
     }
 
@@ -132,30 +183,82 @@ public struct RegistrationService: Sendable {
     public func poll() async throws {
         let now = now()
         for (organization, brand) in try await numbers.pendingBrands() {
-            guard let state = try? await provider.brandState(brand.providerID, submittedAt: brand.submittedAt, now: now) else { continue }
+            guard let state = try? await provider.brandState(brand.providerID, submittedAt: brand.submittedAt, now: now)
+            else { continue }
             switch state {
             case .pending: continue
             case .completed:
-                try await numbers.resolveBrand(organization, status: .registered, reason: nil, message: nil, at: now, audit: AuditRecord(
-                    organization: organization, actor: .system, action: .brandRegistered, message: "Brand registration completed.", at: now))
-            case let .failed(reason, message):
-                try await numbers.resolveBrand(organization, status: .failed, reason: reason, message: message, at: now, audit: AuditRecord(
-                    organization: organization, actor: .system, action: .brandFailed,
-                    message: AuditText(message ?? "Brand registration did not complete (\(reason))."), at: now))
+                try await numbers.resolveBrand(
+                    organization,
+                    status: .registered,
+                    reason: nil,
+                    message: nil,
+                    at: now,
+                    audit: AuditRecord(
+                        organization: organization,
+                        actor: .system,
+                        action: .brandRegistered,
+                        message: "Brand registration completed.",
+                        at: now
+                    )
+                )
+            case .failed(let reason, let message):
+                try await numbers.resolveBrand(
+                    organization,
+                    status: .failed,
+                    reason: reason,
+                    message: message,
+                    at: now,
+                    audit: AuditRecord(
+                        organization: organization,
+                        actor: .system,
+                        action: .brandFailed,
+                        message: AuditText(message ?? "Brand registration did not complete (\(reason))."),
+                        at: now
+                    )
+                )
             }
         }
         for request in try await numbers.pendingRequests() {
-            guard let state = try? await provider.numberState(request.providerID, requestedAt: request.requestedAt, now: now) else { continue }
+            guard
+                let state = try? await provider.numberState(
+                    request.providerID,
+                    requestedAt: request.requestedAt,
+                    now: now
+                )
+            else { continue }
             switch state {
             case .pending: continue
             case .completed(let number):
-                try await numbers.resolveRequest(request, number: number, failure: nil, provider: provider.name, at: now,
-                                                 audit: AuditRecord(organization: request.organizationID, actor: .system, action: .numberAssigned,
-                                                                    message: "Phone number \(number ?? "") assigned.", at: now))
-            case let .failed(_, message):
-                try await numbers.resolveRequest(request, number: nil, failure: message, provider: provider.name, at: now,
-                                                 audit: AuditRecord(organization: request.organizationID, actor: .system, action: .numberFailed,
-                                                                    message: AuditText(message ?? "No number could be assigned."), at: now))
+                try await numbers.resolveRequest(
+                    request,
+                    number: number,
+                    failure: nil,
+                    provider: provider.name,
+                    at: now,
+                    audit: AuditRecord(
+                        organization: request.organizationID,
+                        actor: .system,
+                        action: .numberAssigned,
+                        message: "Phone number \(number ?? "") assigned.",
+                        at: now
+                    )
+                )
+            case .failed(_, let message):
+                try await numbers.resolveRequest(
+                    request,
+                    number: nil,
+                    failure: message,
+                    provider: provider.name,
+                    at: now,
+                    audit: AuditRecord(
+                        organization: request.organizationID,
+                        actor: .system,
+                        action: .numberFailed,
+                        message: AuditText(message ?? "No number could be assigned."),
+                        at: now
+                    )
+                )
             }
         }
     }

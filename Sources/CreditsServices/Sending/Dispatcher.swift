@@ -16,8 +16,15 @@ public struct Dispatcher: Sendable {
     let callbackBaseURL: @Sendable () -> String
     let now: @Sendable () -> Date
 
-    public init(messages: MessageStore, contacts: ContactStore, provider: any SMSProvider, rateLimiter: RateLimiter, settlement: SettlementService,
-                callbackBaseURL: @escaping @Sendable () -> String, now: @escaping @Sendable () -> Date) {
+    public init(
+        messages: MessageStore,
+        contacts: ContactStore,
+        provider: any SMSProvider,
+        rateLimiter: RateLimiter,
+        settlement: SettlementService,
+        callbackBaseURL: @escaping @Sendable () -> String,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.messages = messages
         self.contacts = contacts
         self.provider = provider
@@ -42,7 +49,11 @@ public struct Dispatcher: Sendable {
     @discardableResult
     public func runOnce(limit: Int = Dispatcher.batchSizeMax) async throws -> Int {
         let now = now()
-        let claimed = try await messages.claim(limit: limit, now: now, leaseUntil: now.addingTimeInterval(Dispatcher.lease))
+        let claimed = try await messages.claim(
+            limit: limit,
+            now: now,
+            leaseUntil: now.addingTimeInterval(Dispatcher.lease)
+        )
         guard !claimed.isEmpty else { return 0 }
         let optedOut = try await optedOutRecipients(claimed)
         let results = await withTaskGroup(of: (String, DispatchResult).self) { group in
@@ -55,8 +66,13 @@ public struct Dispatcher: Sendable {
                 }
                 inFlight += 1
                 group.addTask {
-                    if message.holdID != nil, optedOut.contains(Recipient(organization: message.organizationID, phone: message.to)) {
-                        return (message.id, .failed(code: "opted_out", message: "The recipient opted out before this message was sent."))
+                    if message.holdID != nil,
+                        optedOut.contains(Recipient(organization: message.organizationID, phone: message.to))
+                    {
+                        return (
+                            message.id,
+                            .failed(code: "opted_out", message: "The recipient opted out before this message was sent.")
+                        )
                     }
                     return (message.id, await send(message))
                 }
@@ -78,7 +94,8 @@ public struct Dispatcher: Sendable {
     func optedOutRecipients(_ claimed: [ClaimedMessage]) async throws -> Set<Recipient> {
         var result = Set<Recipient>()
         for (organization, group) in Dictionary(grouping: claimed.filter { $0.holdID != nil }, by: \.organizationID) {
-            for row in try await contacts.recipients(organization, phones: Array(Set(group.map(\.to)))) where row.consent == .optedOut {
+            for row in try await contacts.recipients(organization, phones: Array(Set(group.map(\.to))))
+            where row.consent == .optedOut {
                 result.insert(Recipient(organization: organization, phone: row.phone))
             }
         }
@@ -87,9 +104,15 @@ public struct Dispatcher: Sendable {
 
     func send(_ message: ClaimedMessage) async -> DispatchResult {
         await rateLimiter.acquire(message.from)
-        let outbound = OutboundSMS(reference: message.id, from: message.from, to: message.to, body: message.body, channel: message.channel,
-                                   statusCallback: "\(callbackBaseURL())/webhooks/\(provider.name)/status?message=\(message.id)",
-                                   isRetry: message.retry || message.attempts > 1)
+        let outbound = OutboundSMS(
+            reference: message.id,
+            from: message.from,
+            to: message.to,
+            body: message.body,
+            channel: message.channel,
+            statusCallback: "\(callbackBaseURL())/webhooks/\(provider.name)/status?message=\(message.id)",
+            isRetry: message.retry || message.attempts > 1
+        )
         do {
             let accepted = try await provider.send(outbound)
             return .sent(providerID: accepted.providerID, segments: accepted.segments)
@@ -97,7 +120,11 @@ public struct Dispatcher: Sendable {
             if error.isPermanent { return .failed(code: error.code, message: error.message) }
             switch DispatchRetry.decision(afterAttempt: message.attempts, at: now()) {
             case .retry(let at): return .retry(at: at, error: "\(error.code): \(error.message)")
-            case .giveUp: return .failed(code: "retries_exhausted", message: "Not sent after \(message.attempts) attempts: \(error.message)")
+            case .giveUp:
+                return .failed(
+                    code: "retries_exhausted",
+                    message: "Not sent after \(message.attempts) attempts: \(error.message)"
+                )
             }
         }
     }

@@ -20,8 +20,14 @@ public struct SettlementService: Sendable {
     /// finish settled, in one transaction.
     let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
 
-    public init(database: any Database, ledgerStore: SQLLedgerStore, messages: MessageStore, prices: PriceList,
-                now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(
+        database: any Database,
+        ledgerStore: SQLLedgerStore,
+        messages: MessageStore,
+        prices: PriceList,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.database = database
         self.ledgerStore = ledgerStore
         self.messages = messages
@@ -29,8 +35,14 @@ public struct SettlementService: Sendable {
         self.now = now
         self.logger = logger
         self.reports = GroupCommit(batchSizeMax: 512) { _, batch in
-            try await SettlementService.applyReports(batch, database: database, prices: prices, at: now(), ledgerStore: ledgerStore,
-                                                     logger: logger)
+            try await SettlementService.applyReports(
+                batch,
+                database: database,
+                prices: prices,
+                at: now(),
+                ledgerStore: ledgerStore,
+                logger: logger
+            )
         }
     }
 
@@ -38,22 +50,50 @@ public struct SettlementService: Sendable {
     /// report finishes it; returns false when it named no message we know.
     @discardableResult
     public func apply(_ report: StatusReport, messageID: String?) async throws -> Bool {
-        try await reports.submit(MessageStore.Report(
-            messageID: messageID, providerID: report.providerID, status: report.status, errorCode: report.errorCode,
-            errorMessage: report.errorMessage, segments: report.segments), key: 0) != nil
+        try await reports.submit(
+            MessageStore.Report(
+                messageID: messageID,
+                providerID: report.providerID,
+                status: report.status,
+                errorCode: report.errorCode,
+                errorMessage: report.errorMessage,
+                segments: report.segments
+            ),
+            key: 0
+        ) != nil
     }
 
     /// Applies a batch of delivery reports in one transaction, settling the holds of the
     /// messages they finish; returns one change per report (nil when it named no message).
     public func applyReports(_ batch: [MessageStore.Report]) async throws -> [MessageStore.StatusChange?] {
-        try await SettlementService.applyReports(batch, database: database, prices: prices, at: now(), ledgerStore: ledgerStore, logger: logger)
+        try await SettlementService.applyReports(
+            batch,
+            database: database,
+            prices: prices,
+            at: now(),
+            ledgerStore: ledgerStore,
+            logger: logger
+        )
     }
 
-    static func applyReports(_ batch: [MessageStore.Report], database: any Database, prices: PriceList, at instant: Date,
-                             ledgerStore: SQLLedgerStore, logger: Logger) async throws -> [MessageStore.StatusChange?] {
+    static func applyReports(
+        _ batch: [MessageStore.Report],
+        database: any Database,
+        prices: PriceList,
+        at instant: Date,
+        ledgerStore: SQLLedgerStore,
+        logger: Logger
+    ) async throws -> [MessageStore.StatusChange?] {
         try await database.unitOfWork { work in
             let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
-            try await settle(applied.finished, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+            try await settle(
+                applied.finished,
+                prices: prices,
+                at: instant,
+                ledgerStore: ledgerStore,
+                logger: logger,
+                in: work
+            )
             return applied.changes
         }
     }
@@ -65,7 +105,14 @@ public struct SettlementService: Sendable {
         let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
         try await database.unitOfWork { work in
             let failed = try await MessageStore.record(results, at: instant, in: work)
-            try await SettlementService.settle(failed, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+            try await SettlementService.settle(
+                failed,
+                prices: prices,
+                at: instant,
+                ledgerStore: ledgerStore,
+                logger: logger,
+                in: work
+            )
         }
     }
 
@@ -74,8 +121,20 @@ public struct SettlementService: Sendable {
     public func cancel(campaign: String, organization: OrganizationID) async throws -> [Message] {
         let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
         return try await database.unitOfWork { work in
-            let canceled = try await MessageStore.cancelQueued(campaign: campaign, organization: organization, at: instant, in: work)
-            try await SettlementService.settle(canceled, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+            let canceled = try await MessageStore.cancelQueued(
+                campaign: campaign,
+                organization: organization,
+                at: instant,
+                in: work
+            )
+            try await SettlementService.settle(
+                canceled,
+                prices: prices,
+                at: instant,
+                ledgerStore: ledgerStore,
+                logger: logger,
+                in: work
+            )
             return canceled
         }
     }
@@ -92,14 +151,31 @@ public struct SettlementService: Sendable {
             case .sent:
                 let request = Settlement.timeoutRequest(for: message, hold: hold, at: instant)
                 if case .success = try await ledgerStore.apply([request]).first {
-                    try await messages.note(message.id, status: .sent, detail: "charged after the hold timeout", at: instant)
+                    try await messages.note(
+                        message.id,
+                        status: .sent,
+                        detail: "charged after the hold timeout",
+                        at: instant
+                    )
                 }
             case .queued, .sending:
                 // Fails the message and releases its hold in one transaction.
                 let (prices, ledgerStore, logger) = (prices, ledgerStore, logger)
                 try await database.unitOfWork { work in
-                    let expired = try await MessageStore.expire(message.id, reason: "not sent before the hold timeout", at: instant, in: work)
-                    try await SettlementService.settle(expired, prices: prices, at: instant, ledgerStore: ledgerStore, logger: logger, in: work)
+                    let expired = try await MessageStore.expire(
+                        message.id,
+                        reason: "not sent before the hold timeout",
+                        at: instant,
+                        in: work
+                    )
+                    try await SettlementService.settle(
+                        expired,
+                        prices: prices,
+                        at: instant,
+                        ledgerStore: ledgerStore,
+                        logger: logger,
+                        in: work
+                    )
                 }
             case .delivered, .undelivered, .failed, .canceled, .received:
                 // A final message settles in the transaction that finished it, so its hold
@@ -114,14 +190,25 @@ public struct SettlementService: Sendable {
     /// order, so transactions that settle several organisations lock them in one order).
     /// Messages not final or without a hold need nothing. A refusal other than "already
     /// resolved" is logged: it means the ledger and the outbox disagree.
-    static func settle(_ finished: [Message], prices: PriceList, at instant: Date, ledgerStore: SQLLedgerStore, logger: Logger,
-                       in work: UnitOfWork) async throws {
+    static func settle(
+        _ finished: [Message],
+        prices: PriceList,
+        at instant: Date,
+        ledgerStore: SQLLedgerStore,
+        logger: Logger,
+        in work: UnitOfWork
+    ) async throws {
         let requests = Settlement.requests(for: finished, prices: prices, at: instant)
-        for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: {
+            $0.key.rawValue < $1.key.rawValue
+        }) {
             for (request, result) in zip(group, try await ledgerStore.apply(group, in: work)) {
                 guard case .failure(let error) = result else { continue }
                 if case .holdAlreadyResolved = error { continue }
-                logger.warning("settlement refused", metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"])
+                logger.warning(
+                    "settlement refused",
+                    metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"]
+                )
             }
         }
     }

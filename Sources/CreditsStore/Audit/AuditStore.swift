@@ -34,8 +34,15 @@ public struct AuditQuery: Sendable {
     public var afterID: Int64?
     public var limit: Int
 
-    public init(since: Date? = nil, until: Date? = nil, action: String? = nil, actorID: String? = nil, subjectID: String? = nil,
-                afterID: Int64? = nil, limit: Int = 100) {
+    public init(
+        since: Date? = nil,
+        until: Date? = nil,
+        action: String? = nil,
+        actorID: String? = nil,
+        subjectID: String? = nil,
+        afterID: Int64? = nil,
+        limit: Int = 100
+    ) {
         self.since = since
         self.until = until
         self.action = action
@@ -52,12 +59,17 @@ public enum AuditStore {
     public static let pageMax = 1000
 
     /// The `audit_log` table as bulk-written.
-    static let rows = BulkTable<AuditRecord>(name: "audit_log", columns: [
-        .text("organization_id") { $0.organization?.rawValue }, .bigint("created_at") { $0.at.milliseconds },
-        .text("actor_type") { $0.actor.kind.rawValue }, .text("actor_id") { $0.actor.id }, .text("actor_name") { $0.actor.name },
-        .text("action") { $0.action.rawValue }, .text("message") { $0.message.description }, .text("subject_type") { $0.subjectType },
-        .text("subject_id") { $0.subjectID },
-    ])
+    static let rows = BulkTable<AuditRecord>(
+        name: "audit_log",
+        columns: [
+            .text("organization_id") { $0.organization?.rawValue }, .bigint("created_at") { $0.at.milliseconds },
+            .text("actor_type") { $0.actor.kind.rawValue }, .text("actor_id") { $0.actor.id },
+            .text("actor_name") { $0.actor.name },
+            .text("action") { $0.action.rawValue }, .text("message") { $0.message.description },
+            .text("subject_type") { $0.subjectType },
+            .text("subject_id") { $0.subjectID },
+        ]
+    )
 
     /// Writes entries in the caller's unit of work.
     public static func insert(_ records: [AuditRecord], in work: UnitOfWork) async throws {
@@ -75,7 +87,9 @@ public enum AuditStore {
     }
 
     /// An organisation's entries, oldest first after the cursor.
-    public static func list(_ organization: OrganizationID, _ query: AuditQuery, on database: any Database) async throws -> [AuditEntry] {
+    public static func list(_ organization: OrganizationID, _ query: AuditQuery, on database: any Database) async throws
+        -> [AuditEntry]
+    {
         try await database.read { sql in
             var text: SQLQueryString = """
                 SELECT id, created_at, actor_type, actor_id, actor_name, action, message, subject_type, subject_id
@@ -83,16 +97,25 @@ public enum AuditStore {
                 """
             if let since = query.since { text += " AND created_at >= \(bind: since.milliseconds)" }
             if let until = query.until { text += " AND created_at < \(bind: until.milliseconds)" }
-            if let action = query.action { text += " AND (action = \(bind: action) OR action LIKE \(bind: action + ".%"))" }
+            if let action = query.action {
+                text += " AND (action = \(bind: action) OR action LIKE \(bind: action + ".%"))"
+            }
             if let actorID = query.actorID { text += " AND actor_id = \(bind: actorID)" }
             if let subjectID = query.subjectID { text += " AND subject_id = \(bind: subjectID)" }
             if let afterID = query.afterID { text += " AND id > \(bind: afterID)" }
             text += " ORDER BY id LIMIT \(bind: max(1, min(query.limit, pageMax)))"
             return try await sql.raw(text).all().map { row in
-                AuditEntry(id: try row.value("id"), at: try row.date("created_at"),
-                           actorType: ActorKind(rawValue: try row.value("actor_type")) ?? .system, actorID: try row.optional("actor_id"),
-                           actorName: try row.value("actor_name"), action: try row.value("action"), message: try row.value("message"),
-                           subjectType: try row.optional("subject_type"), subjectID: try row.optional("subject_id"))
+                AuditEntry(
+                    id: try row.value("id"),
+                    at: try row.date("created_at"),
+                    actorType: ActorKind(rawValue: try row.value("actor_type")) ?? .system,
+                    actorID: try row.optional("actor_id"),
+                    actorName: try row.value("actor_name"),
+                    action: try row.value("action"),
+                    message: try row.value("message"),
+                    subjectType: try row.optional("subject_type"),
+                    subjectID: try row.optional("subject_id")
+                )
             }
         }
     }

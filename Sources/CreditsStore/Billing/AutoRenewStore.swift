@@ -34,8 +34,20 @@ public struct AutoRenewSettings: Sendable, Equatable {
     public var notifiedMultiple: Int64 = 0
     public var updatedAt: Date
 
-    public init(organizationID: OrganizationID, enabled: Bool, mode: Mode, credits: Int64, threshold: Int64, armed: Bool, due: Bool, crossings: Int64,
-                failedPurchaseID: String?, purchasedMonth: String? = nil, notifiedMultiple: Int64 = 0, updatedAt: Date) {
+    public init(
+        organizationID: OrganizationID,
+        enabled: Bool,
+        mode: Mode,
+        credits: Int64,
+        threshold: Int64,
+        armed: Bool,
+        due: Bool,
+        crossings: Int64,
+        failedPurchaseID: String?,
+        purchasedMonth: String? = nil,
+        notifiedMultiple: Int64 = 0,
+        updatedAt: Date
+    ) {
         self.organizationID = organizationID
         self.enabled = enabled
         self.mode = mode
@@ -59,15 +71,24 @@ public struct AutoRenewStore: Sendable {
 
     public func settings(_ organization: OrganizationID) async throws -> AutoRenewSettings? {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM auto_renew WHERE organization_id = \(bind: organization.rawValue)").first().map(AutoRenewStore.settings)
+            try await sql.raw("SELECT * FROM auto_renew WHERE organization_id = \(bind: organization.rawValue)").first()
+                .map(AutoRenewStore.settings)
         }
     }
 
     /// Saves what the user chose (armed when enabled, nothing due) with its audit entry.
-    public func save(_ organization: OrganizationID, enabled: Bool, mode: AutoRenewSettings.Mode, credits: Int64, threshold: Int64, at instant: Date,
-                     audit: AuditRecord) async throws {
+    public func save(
+        _ organization: OrganizationID,
+        enabled: Bool,
+        mode: AutoRenewSettings.Mode,
+        credits: Int64,
+        threshold: Int64,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO auto_renew (organization_id, enabled, mode, credits, threshold, armed, due, crossings, failed_purchase_id, updated_at)
                 VALUES (\(bind: organization.rawValue), \(bind: enabled ? 1 : 0), \(bind: mode.rawValue), \(bind: credits), \(bind: threshold),
                         \(bind: enabled ? 1 : 0), 0, 0, NULL, \(bind: instant.milliseconds))
@@ -77,7 +98,8 @@ public struct AutoRenewStore: Sendable {
                     due = CASE WHEN excluded.enabled = 1 THEN auto_renew.due ELSE 0 END,
                     failed_purchase_id = CASE WHEN excluded.enabled = 1 THEN NULL ELSE auto_renew.failed_purchase_id END,
                     updated_at = excluded.updated_at
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -85,48 +107,59 @@ public struct AutoRenewStore: Sendable {
     /// Disarms and marks a purchase due, if armed; returns the crossing number when this call won.
     public func trip(_ organization: OrganizationID, at instant: Date) async throws -> Int64? {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE auto_renew SET armed = 0, due = 1, crossings = crossings + 1, updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND enabled = 1 AND mode = 'immediate' AND armed = 1
                 RETURNING crossings
-                """).first().map { try $0.value("crossings", as: Int64.self) }
+                """
+            ).first().map { try $0.value("crossings", as: Int64.self) }
         }
     }
 
     /// Re-arms once the balance is back at or above the threshold (nothing due).
     public func rearm(_ organization: OrganizationID, at instant: Date) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE auto_renew SET armed = 1, updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND enabled = 1 AND armed = 0 AND due = 0
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Settings with a purchase due.
     public func due(limit: Int) async throws -> [AutoRenewSettings] {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM auto_renew WHERE due = 1 LIMIT \(bind: max(1, min(limit, 1000)))").all().map(AutoRenewStore.settings)
+            try await sql.raw("SELECT * FROM auto_renew WHERE due = 1 LIMIT \(bind: max(1, min(limit, 1000)))").all()
+                .map(AutoRenewStore.settings)
         }
     }
 
     /// The due purchase of `crossing` succeeded.
     public func purchased(_ organization: OrganizationID, crossing: Int64, at instant: Date) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE auto_renew SET due = 0, updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND crossings = \(bind: crossing)
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// The due purchase was declined: auto-renew turns off, with its audit entry.
-    public func disable(_ organization: OrganizationID, failedPurchase: String, at instant: Date, audit: AuditRecord) async throws {
+    public func disable(_ organization: OrganizationID, failedPurchase: String, at instant: Date, audit: AuditRecord)
+        async throws
+    {
         try await database.transaction { sql in
-            let changed = try await sql.raw("""
+            let changed = try await sql.raw(
+                """
                 UPDATE auto_renew SET enabled = 0, armed = 0, due = 0, failed_purchase_id = \(bind: failedPurchase), updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND (enabled = 1 OR due = 1) RETURNING organization_id
-                """).all()
+                """
+            ).all()
             if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
         }
     }
@@ -134,10 +167,12 @@ public struct AutoRenewStore: Sendable {
     /// A retried charge succeeded: auto-renew is on again (armed; the caller re-checks the balance).
     public func reenable(_ organization: OrganizationID, at instant: Date, audit: AuditRecord) async throws {
         try await database.transaction { sql in
-            let changed = try await sql.raw("""
+            let changed = try await sql.raw(
+                """
                 UPDATE auto_renew SET enabled = 1, armed = 1, due = 0, failed_purchase_id = NULL, updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND failed_purchase_id IS NOT NULL RETURNING organization_id
-                """).all()
+                """
+            ).all()
             if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
         }
     }
@@ -145,22 +180,26 @@ public struct AutoRenewStore: Sendable {
     /// Monthly mode: enabled settings whose purchase for `month` has not been made.
     public func monthlyDue(month: String, limit: Int) async throws -> [AutoRenewSettings] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT * FROM auto_renew WHERE enabled = 1 AND mode = 'monthly'
                 AND (purchased_month IS NULL OR purchased_month <> \(bind: month)) LIMIT \(bind: max(1, min(limit, 1000)))
-                """).all().map(AutoRenewStore.settings)
+                """
+            ).all().map(AutoRenewStore.settings)
         }
     }
 
     /// Claims the month's purchase (and starts counting notices afresh); true when this call won.
     public func claimMonth(_ organization: OrganizationID, month: String, at instant: Date) async throws -> Bool {
         try await database.transaction { sql in
-            try await !sql.raw("""
+            try await !sql.raw(
+                """
                 UPDATE auto_renew SET purchased_month = \(bind: month), notified_multiple = 0, updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND mode = 'monthly'
                 AND (purchased_month IS NULL OR purchased_month <> \(bind: month))
                 RETURNING organization_id
-                """).all().isEmpty
+                """
+            ).all().isEmpty
         }
     }
 
@@ -168,11 +207,13 @@ public struct AutoRenewStore: Sendable {
     /// what they were told before, together with the mail; true when this call recorded it.
     public func notify(_ organization: OrganizationID, multiple: Int64, mail: Mail) async throws -> Bool {
         try await database.transaction { sql in
-            let changed = try await sql.raw("""
+            let changed = try await sql.raw(
+                """
                 UPDATE auto_renew SET notified_multiple = \(bind: multiple)
                 WHERE organization_id = \(bind: organization.rawValue) AND mode = 'monthly' AND notified_multiple < \(bind: multiple)
                 RETURNING organization_id
-                """).all()
+                """
+            ).all()
             guard !changed.isEmpty else { return false }
             try await MailStore.insert(mail, on: sql)
             return true
@@ -180,11 +221,19 @@ public struct AutoRenewStore: Sendable {
     }
 
     static func settings(_ row: any SQLRow) throws -> AutoRenewSettings {
-        AutoRenewSettings(organizationID: OrganizationID(try row.value("organization_id")), enabled: try row.value("enabled", as: Int.self) == 1,
-                          mode: AutoRenewSettings.Mode(rawValue: try row.value("mode")) ?? .immediate, credits: try row.value("credits"),
-                          threshold: try row.value("threshold"), armed: try row.value("armed", as: Int.self) == 1,
-                          due: try row.value("due", as: Int.self) == 1, crossings: try row.value("crossings"),
-                          failedPurchaseID: try row.optional("failed_purchase_id"), purchasedMonth: try row.optional("purchased_month"),
-                          notifiedMultiple: try row.value("notified_multiple"), updatedAt: Date(milliseconds: try row.value("updated_at")))
+        AutoRenewSettings(
+            organizationID: OrganizationID(try row.value("organization_id")),
+            enabled: try row.value("enabled", as: Int.self) == 1,
+            mode: AutoRenewSettings.Mode(rawValue: try row.value("mode")) ?? .immediate,
+            credits: try row.value("credits"),
+            threshold: try row.value("threshold"),
+            armed: try row.value("armed", as: Int.self) == 1,
+            due: try row.value("due", as: Int.self) == 1,
+            crossings: try row.value("crossings"),
+            failedPurchaseID: try row.optional("failed_purchase_id"),
+            purchasedMonth: try row.optional("purchased_month"),
+            notifiedMultiple: try row.value("notified_multiple"),
+            updatedAt: Date(milliseconds: try row.value("updated_at"))
+        )
     }
 }

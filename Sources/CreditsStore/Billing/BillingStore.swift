@@ -13,7 +13,8 @@ public struct BillingStore: Sendable {
 
     public func profile(_ organization: OrganizationID) async throws -> BillingProfile? {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM billing_profiles WHERE organization_id = \(bind: organization.rawValue)").first().map(BillingStore.profile)
+            try await sql.raw("SELECT * FROM billing_profiles WHERE organization_id = \(bind: organization.rawValue)")
+                .first().map(BillingStore.profile)
         }
     }
 
@@ -21,7 +22,8 @@ public struct BillingStore: Sendable {
     public func save(_ profile: BillingProfile, audit: AuditRecord) async throws {
         try await database.transaction { sql in
             let method = profile.method
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO billing_profiles (organization_id, gateway, customer_id, legal_name, tax_id, address, billing_email, method_token,
                     method_kind, method_brand, method_last4, method_exp_month, method_exp_year, updated_at)
                 VALUES (\(bind: profile.organizationID.rawValue), \(bind: profile.gateway), \(bind: profile.customerID), \(bind: profile.legalName),
@@ -33,7 +35,8 @@ public struct BillingStore: Sendable {
                     method_token = excluded.method_token, method_kind = excluded.method_kind, method_brand = excluded.method_brand,
                     method_last4 = excluded.method_last4, method_exp_month = excluded.method_exp_month, method_exp_year = excluded.method_exp_year,
                     updated_at = excluded.updated_at
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -41,15 +44,26 @@ public struct BillingStore: Sendable {
     static func profile(_ row: any SQLRow) throws -> BillingProfile {
         var method: PaymentMethodDetails?
         if let token: String = try row.optional("method_token") {
-            method = PaymentMethodDetails(token: token, kind: PaymentMethodDetails.Kind(rawValue: try row.value("method_kind")) ?? .card,
-                                         brand: try row.value("method_brand"),
-                                         last4: try row.value("method_last4"), expMonth: try row.optional("method_exp_month"),
-                                         expYear: try row.optional("method_exp_year"))
+            method = PaymentMethodDetails(
+                token: token,
+                kind: PaymentMethodDetails.Kind(rawValue: try row.value("method_kind")) ?? .card,
+                brand: try row.value("method_brand"),
+                last4: try row.value("method_last4"),
+                expMonth: try row.optional("method_exp_month"),
+                expYear: try row.optional("method_exp_year")
+            )
         }
-        return BillingProfile(organizationID: OrganizationID(try row.value("organization_id")), gateway: try row.value("gateway"),
-                              customerID: try row.optional("customer_id"), legalName: try row.optional("legal_name"), taxID: try row.optional("tax_id"),
-                              address: try row.optional("address"), billingEmail: try row.optional("billing_email"), method: method,
-                              updatedAt: Date(milliseconds: try row.value("updated_at")))
+        return BillingProfile(
+            organizationID: OrganizationID(try row.value("organization_id")),
+            gateway: try row.value("gateway"),
+            customerID: try row.optional("customer_id"),
+            legalName: try row.optional("legal_name"),
+            taxID: try row.optional("tax_id"),
+            address: try row.optional("address"),
+            billingEmail: try row.optional("billing_email"),
+            method: method,
+            updatedAt: Date(milliseconds: try row.value("updated_at"))
+        )
     }
 
     // MARK: Purchases
@@ -59,7 +73,8 @@ public struct BillingStore: Sendable {
         let parties = String(decoding: try JSONEncoder().encode(purchase.parties), as: UTF8.self)
         return try await database.transaction { sql in
             let quote = purchase.quote
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO purchases (id, organization_id, idempotency_key, fingerprint, account_id, kind, actor, actor_name, credits, country,
                     currency, unit_price, subtotal_cents, tax_name, tax_rate, tax_cents, total_cents, method_token, method_description, customer_id,
                     parties, status, created_at)
@@ -70,11 +85,16 @@ public struct BillingStore: Sendable {
                     \(bind: quote.totalCents), \(bind: purchase.methodToken), \(bind: purchase.methodDescription), \(bind: purchase.customerID),
                     \(bind: parties), 'pending', \(bind: purchase.createdAt.milliseconds))
                 ON CONFLICT (organization_id, idempotency_key) DO NOTHING
-                """).run()
-            guard let stored = try await sql.raw("""
-                SELECT * FROM purchases WHERE organization_id = \(bind: purchase.organizationID.rawValue)
-                AND idempotency_key = \(bind: purchase.idempotencyKey)
-                """).first() else { throw StoreError.notFound("purchase") }
+                """
+            ).run()
+            guard
+                let stored = try await sql.raw(
+                    """
+                    SELECT * FROM purchases WHERE organization_id = \(bind: purchase.organizationID.rawValue)
+                    AND idempotency_key = \(bind: purchase.idempotencyKey)
+                    """
+                ).first()
+            else { throw StoreError.notFound("purchase") }
             return try BillingStore.purchase(stored)
         }
     }
@@ -83,42 +103,61 @@ public struct BillingStore: Sendable {
     /// two completions of it wait for each other; nil when there is no such purchase.
     public static func lock(_ purchaseID: String, in work: UnitOfWork) async throws -> Purchase? {
         let sql = work.sql
-        guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else { return nil }
+        guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else {
+            return nil
+        }
         let purchase = try BillingStore.purchase(row)
         try await work.database.lockOrganization(purchase.organizationID.rawValue, on: sql)
         let lock = work.dialect == .postgres ? " FOR UPDATE" : ""
-        return try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)\(unsafeRaw: lock)").first().map(BillingStore.purchase)
+        return try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)\(unsafeRaw: lock)").first()
+            .map(BillingStore.purchase)
     }
 
     /// Takes the next invoice number (server-wide, TC-000001 …) in the caller's unit of work.
     public static func nextInvoiceNumber(in work: UnitOfWork) async throws -> Int64 {
-        let number = try await work.sql.raw("UPDATE invoice_numbers SET last_number = last_number + 1 WHERE singleton = 1 RETURNING last_number")
-            .first().map { try $0.value("last_number", as: Int64.self) }
+        let number = try await work.sql.raw(
+            "UPDATE invoice_numbers SET last_number = last_number + 1 WHERE singleton = 1 RETURNING last_number"
+        )
+        .first().map { try $0.value("last_number", as: Int64.self) }
         guard let number else { throw StoreError.notFound("invoice number counter") }
         return number
     }
 
     /// Marks a pending purchase succeeded with its charge, the transfer that credited it and its
     /// invoice number, in the caller's unit of work.
-    public static func markSucceeded(_ purchaseID: String, chargeID: String, transfer: TransferID, invoiceNumber: Int64, at instant: Date,
-                                     in work: UnitOfWork) async throws {
-        try await work.sql.raw("""
+    public static func markSucceeded(
+        _ purchaseID: String,
+        chargeID: String,
+        transfer: TransferID,
+        invoiceNumber: Int64,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws {
+        try await work.sql.raw(
+            """
             UPDATE purchases SET status = 'succeeded', charge_id = \(bind: chargeID), transfer_id = \(bind: transfer.rawValue),
                 invoice_number = \(bind: invoiceNumber), completed_at = \(bind: instant.milliseconds)
             WHERE id = \(bind: purchaseID) AND status = 'pending'
-            """).run()
+            """
+        ).run()
     }
 
     /// Marks a pending purchase refused (nothing was charged or credited) with its audit entry.
-    public func fail(_ purchaseID: String, code: String, message: String, at instant: Date, audit: AuditRecord) async throws -> Purchase {
+    public func fail(_ purchaseID: String, code: String, message: String, at instant: Date, audit: AuditRecord)
+        async throws -> Purchase
+    {
         try await database.transaction { sql in
-            let changed = try await sql.raw("""
+            let changed = try await sql.raw(
+                """
                 UPDATE purchases SET status = 'failed', failure_code = \(bind: code), failure_message = \(bind: message),
                     completed_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: purchaseID) AND status = 'pending' RETURNING id
-                """).all()
+                """
+            ).all()
             if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
-            guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else { throw StoreError.notFound("purchase") }
+            guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else {
+                throw StoreError.notFound("purchase")
+            }
             return try BillingStore.purchase(row)
         }
     }
@@ -126,22 +165,31 @@ public struct BillingStore: Sendable {
     /// Purchases still pending that were started before `before` (oldest first).
     public func pending(before: Date, limit: Int) async throws -> [Purchase] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT * FROM purchases WHERE status = 'pending' AND created_at < \(bind: before.milliseconds)
                 ORDER BY created_at LIMIT \(bind: max(1, min(limit, 1000)))
-                """).all().map(BillingStore.purchase)
+                """
+            ).all().map(BillingStore.purchase)
         }
     }
 
     public func purchase(_ id: String, of organization: OrganizationID) async throws -> Purchase? {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)")
-                .first().map(BillingStore.purchase)
+            try await sql.raw(
+                "SELECT * FROM purchases WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)"
+            )
+            .first().map(BillingStore.purchase)
         }
     }
 
     /// An organisation's purchases, newest first; with `succeededOnly`, only those with an invoice.
-    public func purchases(of organization: OrganizationID, succeededOnly: Bool, after cursor: RecencyCursor?, limit: Int) async throws -> [Purchase] {
+    public func purchases(
+        of organization: OrganizationID,
+        succeededOnly: Bool,
+        after cursor: RecencyCursor?,
+        limit: Int
+    ) async throws -> [Purchase] {
         try await database.read { sql in
             var query: SQLQueryString = "SELECT * FROM purchases WHERE organization_id = \(bind: organization.rawValue)"
             if succeededOnly { query += " AND status = 'succeeded'" }
@@ -153,19 +201,34 @@ public struct BillingStore: Sendable {
 
     static func purchase(_ row: any SQLRow) throws -> Purchase {
         let taxName: String? = try row.optional("tax_name")
-        let quote = Quote(credits: try row.value("credits"), country: Country(rawValue: try row.value("country")) ?? .us,
-                          currency: try row.value("currency"), unitPriceHundredthsOfCent: try row.value("unit_price"),
-                          subtotalCents: try row.value("subtotal_cents"),
-                          tax: try taxName.map { CreditPrices.Tax(name: $0, rateBasisPoints: try row.value("tax_rate")) },
-                          taxCents: try row.value("tax_cents"), totalCents: try row.value("total_cents"))
-        var purchase = Purchase(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")),
-                                idempotencyKey: try row.value("idempotency_key"), fingerprint: try row.value("fingerprint"),
-                                accountID: AccountID(try row.value("account_id")), kind: Purchase.Kind(rawValue: try row.value("kind")) ?? .manual,
-                                actor: Actor(reference: try row.value("actor"), name: try row.value("actor_name")), quote: quote,
-                                methodToken: try row.value("method_token"), methodDescription: try row.value("method_description"),
-                                customerID: try row.optional("customer_id"),
-                                parties: try JSONDecoder().decode(InvoiceParties.self, from: Data(try row.value("parties", as: String.self).utf8)),
-                                createdAt: Date(milliseconds: try row.value("created_at")))
+        let quote = Quote(
+            credits: try row.value("credits"),
+            country: Country(rawValue: try row.value("country")) ?? .us,
+            currency: try row.value("currency"),
+            unitPriceHundredthsOfCent: try row.value("unit_price"),
+            subtotalCents: try row.value("subtotal_cents"),
+            tax: try taxName.map { CreditPrices.Tax(name: $0, rateBasisPoints: try row.value("tax_rate")) },
+            taxCents: try row.value("tax_cents"),
+            totalCents: try row.value("total_cents")
+        )
+        var purchase = Purchase(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            idempotencyKey: try row.value("idempotency_key"),
+            fingerprint: try row.value("fingerprint"),
+            accountID: AccountID(try row.value("account_id")),
+            kind: Purchase.Kind(rawValue: try row.value("kind")) ?? .manual,
+            actor: Actor(reference: try row.value("actor"), name: try row.value("actor_name")),
+            quote: quote,
+            methodToken: try row.value("method_token"),
+            methodDescription: try row.value("method_description"),
+            customerID: try row.optional("customer_id"),
+            parties: try JSONDecoder().decode(
+                InvoiceParties.self,
+                from: Data(try row.value("parties", as: String.self).utf8)
+            ),
+            createdAt: Date(milliseconds: try row.value("created_at"))
+        )
         purchase.status = Purchase.Status(rawValue: try row.value("status")) ?? .pending
         purchase.chargeID = try row.optional("charge_id")
         purchase.failureCode = try row.optional("failure_code")
@@ -188,8 +251,15 @@ public struct BillingStore: Sendable {
         public var errorCode: String?
         public var errorMessage: String?
 
-        public init(idempotencyKey: String, amountCents: Int64, paymentMethod: String, chargeID: String?, errorKind: String?, errorCode: String?,
-                    errorMessage: String?) {
+        public init(
+            idempotencyKey: String,
+            amountCents: Int64,
+            paymentMethod: String,
+            chargeID: String?,
+            errorKind: String?,
+            errorCode: String?,
+            errorMessage: String?
+        ) {
             self.idempotencyKey = idempotencyKey
             self.amountCents = amountCents
             self.paymentMethod = paymentMethod
@@ -203,27 +273,40 @@ public struct BillingStore: Sendable {
     /// Stores the attempt, or returns the one stored first under its key.
     public func recordSandboxCharge(_ charge: SandboxCharge, at instant: Date) async throws -> SandboxCharge {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO sandbox_charges (idempotency_key, amount_cents, payment_method, charge_id, error_kind, error_code, error_message, created_at)
                 VALUES (\(bind: charge.idempotencyKey), \(bind: charge.amountCents), \(bind: charge.paymentMethod), \(bind: charge.chargeID),
                     \(bind: charge.errorKind), \(bind: charge.errorCode), \(bind: charge.errorMessage), \(bind: instant.milliseconds))
                 ON CONFLICT (idempotency_key) DO NOTHING
-                """).run()
-            guard let row = try await sql.raw("SELECT * FROM sandbox_charges WHERE idempotency_key = \(bind: charge.idempotencyKey)").first() else {
+                """
+            ).run()
+            guard
+                let row = try await sql.raw(
+                    "SELECT * FROM sandbox_charges WHERE idempotency_key = \(bind: charge.idempotencyKey)"
+                ).first()
+            else {
                 throw StoreError.notFound("sandbox charge")
             }
-            return SandboxCharge(idempotencyKey: try row.value("idempotency_key"), amountCents: try row.value("amount_cents"),
-                                 paymentMethod: try row.value("payment_method"), chargeID: try row.optional("charge_id"),
-                                 errorKind: try row.optional("error_kind"), errorCode: try row.optional("error_code"),
-                                 errorMessage: try row.optional("error_message"))
+            return SandboxCharge(
+                idempotencyKey: try row.value("idempotency_key"),
+                amountCents: try row.value("amount_cents"),
+                paymentMethod: try row.value("payment_method"),
+                chargeID: try row.optional("charge_id"),
+                errorKind: try row.optional("error_kind"),
+                errorCode: try row.optional("error_code"),
+                errorMessage: try row.optional("error_message")
+            )
         }
     }
 
     /// How many charges the Sandbox has taken (for tests and the operator).
     public func sandboxChargeCount(succeeded: Bool) async throws -> Int {
         try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM sandbox_charges WHERE charge_id IS \(unsafeRaw: succeeded ? "NOT " : "")NULL")
-                .first().map { try $0.value("n", as: Int.self) } ?? 0
+            try await sql.raw(
+                "SELECT COUNT(*) AS n FROM sandbox_charges WHERE charge_id IS \(unsafeRaw: succeeded ? "NOT " : "")NULL"
+            )
+            .first().map { try $0.value("n", as: Int.self) } ?? 0
         }
     }
 }
@@ -261,7 +344,8 @@ extension BillingStore {
 
     /// Purchases, auto-renewals, plan grants, adjustments, transfers between the pool and
     /// wallets, and expiries — oldest first — in `since..<until`.
-    public func movements(of organization: OrganizationID, since: Date?, until: Date?) async throws -> [BillingMovement] {
+    public func movements(of organization: OrganizationID, since: Date?, until: Date?) async throws -> [BillingMovement]
+    {
         try await database.read { sql in
             var query: SQLQueryString = """
                 SELECT e.id, e.created_at, e.debit_kind, e.debit_account_id, e.credit_kind, e.credit_account_id, e.amount, t.memo,
@@ -276,14 +360,22 @@ extension BillingStore {
             if let until { query += " AND e.created_at < \(bind: until.milliseconds)" }
             query += " ORDER BY e.id LIMIT \(bind: BillingStore.statementRowsMax)"
             return try await sql.raw(query).all().map { row in
-                BillingMovement(entryID: try row.value("id"), at: Date(milliseconds: try row.value("created_at")),
-                                fromKind: AccountKind(rawValue: try row.value("debit_kind")) ?? .adjustments,
-                                fromAccount: AccountID(try row.value("debit_account_id")),
-                                toKind: AccountKind(rawValue: try row.value("credit_kind")) ?? .adjustments,
-                                toAccount: AccountID(try row.value("credit_account_id")), amount: Credits(milli: try row.value("amount")),
-                                memo: try row.value("memo"), purchaseID: try row.optional("purchase_id"),
-                                purchaseKind: try row.optional("purchase_kind", as: String.self).flatMap(Purchase.Kind.init(rawValue:)),
-                                paidCents: try row.optional("total_cents"), invoiceNumber: try row.optional("invoice_number"))
+                BillingMovement(
+                    entryID: try row.value("id"),
+                    at: Date(milliseconds: try row.value("created_at")),
+                    fromKind: AccountKind(rawValue: try row.value("debit_kind")) ?? .adjustments,
+                    fromAccount: AccountID(try row.value("debit_account_id")),
+                    toKind: AccountKind(rawValue: try row.value("credit_kind")) ?? .adjustments,
+                    toAccount: AccountID(try row.value("credit_account_id")),
+                    amount: Credits(milli: try row.value("amount")),
+                    memo: try row.value("memo"),
+                    purchaseID: try row.optional("purchase_id"),
+                    purchaseKind: try row.optional("purchase_kind", as: String.self).flatMap(
+                        Purchase.Kind.init(rawValue:)
+                    ),
+                    paidCents: try row.optional("total_cents"),
+                    invoiceNumber: try row.optional("invoice_number")
+                )
             }
         }
     }

@@ -42,9 +42,21 @@ public struct Purchase: Sendable, Equatable {
     public var createdAt: Date
     public var completedAt: Date?
 
-    public init(id: String, organizationID: OrganizationID, idempotencyKey: String, fingerprint: String, accountID: AccountID, kind: Kind,
-                actor: Actor, quote: Quote, methodToken: String, methodDescription: String, customerID: String?, parties: InvoiceParties,
-                createdAt: Date) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        idempotencyKey: String,
+        fingerprint: String,
+        accountID: AccountID,
+        kind: Kind,
+        actor: Actor,
+        quote: Quote,
+        methodToken: String,
+        methodDescription: String,
+        customerID: String?,
+        parties: InvoiceParties,
+        createdAt: Date
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.idempotencyKey = idempotencyKey
@@ -82,8 +94,17 @@ public struct BillingProfile: Sendable, Equatable {
     public var method: PaymentMethodDetails?
     public var updatedAt: Date
 
-    public init(organizationID: OrganizationID, gateway: String, customerID: String? = nil, legalName: String? = nil, taxID: String? = nil,
-                address: String? = nil, billingEmail: String? = nil, method: PaymentMethodDetails? = nil, updatedAt: Date) {
+    public init(
+        organizationID: OrganizationID,
+        gateway: String,
+        customerID: String? = nil,
+        legalName: String? = nil,
+        taxID: String? = nil,
+        address: String? = nil,
+        billingEmail: String? = nil,
+        method: PaymentMethodDetails? = nil,
+        updatedAt: Date
+    ) {
         self.organizationID = organizationID
         self.gateway = gateway
         self.customerID = customerID

@@ -31,8 +31,20 @@ public struct Contact: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: String, organizationID: OrganizationID, name: String, firstName: String, phone: String, email: String?,
-                groups: [String], fields: [String: String], consent: ConsentState, consentChangedAt: Date?, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        name: String,
+        firstName: String,
+        phone: String,
+        email: String?,
+        groups: [String],
+        fields: [String: String],
+        consent: ConsentState,
+        consentChangedAt: Date?,
+        createdAt: Date,
+        updatedAt: Date
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.name = name
@@ -98,7 +110,13 @@ public struct ContactQuery: Sendable {
     public var afterID: String?
     public var limit: Int
 
-    public init(group: String? = nil, consent: ConsentState? = nil, search: String? = nil, afterID: String? = nil, limit: Int = 100) {
+    public init(
+        group: String? = nil,
+        consent: ConsentState? = nil,
+        search: String? = nil,
+        afterID: String? = nil,
+        limit: Int = 100
+    ) {
         self.group = group
         self.consent = consent
         self.search = search

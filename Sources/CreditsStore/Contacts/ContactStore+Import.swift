@@ -6,61 +6,97 @@ extension ContactStore {
     /// Adds many contacts in the caller's unit of work: numbers the organisation already has are
     /// skipped; groups are created by name; consent, if given, is recorded for each new number.
     /// Returns the contacts added and how many were skipped.
-    public static func importContacts(_ contacts: [Contact], consent: ConsentState?, actor: String, at instant: Date,
-                                      in work: UnitOfWork) async throws -> (added: Int, skipped: Int) {
+    public static func importContacts(
+        _ contacts: [Contact],
+        consent: ConsentState?,
+        actor: String,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> (added: Int, skipped: Int) {
         guard let organization = contacts.first?.organizationID else { return (0, 0) }
         let sql = work.sql
         do {
             var existing = Set<String>()
             let phones = Array(Set(contacts.map(\.phone)))
             for chunk in phones.inListChunks {
-                for row in try await sql.raw("""
+                for row in try await sql.raw(
+                    """
                     SELECT phone FROM contacts WHERE organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
                     AND phone IN (\(chunk.inList(for: sql)))
-                    """).all() { existing.insert(try row.value("phone")) }
+                    """
+                ).all() { existing.insert(try row.value("phone")) }
             }
             var seen = existing
             let fresh = contacts.filter { seen.insert($0.phone).inserted }
-            let contactRows = BulkTable<Contact>(name: "contacts", columns: [
-                .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue }, .text("name") { $0.name },
-                .text("first_name") { $0.firstName }, .text("phone") { $0.phone }, .text("email") { $0.email },
-                .text("fields") { ContactStore.fieldsText($0.fields) }, .bigint("created_at") { _ in instant.milliseconds },
-                .bigint("updated_at") { _ in instant.milliseconds },
-            ])
+            let contactRows = BulkTable<Contact>(
+                name: "contacts",
+                columns: [
+                    .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue },
+                    .text("name") { $0.name },
+                    .text("first_name") { $0.firstName }, .text("phone") { $0.phone }, .text("email") { $0.email },
+                    .text("fields") { ContactStore.fieldsText($0.fields) },
+                    .bigint("created_at") { _ in instant.milliseconds },
+                    .bigint("updated_at") { _ in instant.milliseconds },
+                ]
+            )
             try await BulkRows.insert(sql, into: contactRows, rows: fresh)
             var groupIDs: [String: String] = [:]
             for name in Set(fresh.flatMap(\.groups)) {
-                if let row = try await sql.raw("""
+                if let row = try await sql.raw(
+                    """
                     SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: name)
-                    """).first() {
+                    """
+                ).first() {
                     groupIDs[name] = try row.value("id")
                 } else {
                     let id = Identifier.make("grp_")
-                    try await sql.raw("""
+                    try await sql.raw(
+                        """
                         INSERT INTO contact_groups (id, organization_id, name, created_at)
                         VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: name), \(bind: instant.milliseconds))
-                        """).run()
+                        """
+                    ).run()
                     groupIDs[name] = id
                 }
             }
-            let memberRows = BulkTable<(group: String, contact: String)>(name: "contact_group_members", columns: [
-                .text("group_id") { $0.group }, .text("contact_id") { $0.contact },
-            ])
-            try await BulkRows.insert(sql, into: memberRows, rows: fresh.flatMap { contact in
-                Set(contact.groups).compactMap { groupIDs[$0] }.map { (group: $0, contact: contact.id) }
-            })
+            let memberRows = BulkTable<(group: String, contact: String)>(
+                name: "contact_group_members",
+                columns: [
+                    .text("group_id") { $0.group }, .text("contact_id") { $0.contact },
+                ]
+            )
+            try await BulkRows.insert(
+                sql,
+                into: memberRows,
+                rows: fresh.flatMap { contact in
+                    Set(contact.groups).compactMap { groupIDs[$0] }.map { (group: $0, contact: contact.id) }
+                }
+            )
             if let consent, consent != .pending {
-                let consentRows = BulkTable<Contact>(name: "consents", columns: [
-                    .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone }, .text("state") { _ in consent.rawValue },
-                    .bigint("changed_at") { _ in instant.milliseconds },
-                ])
-                try await BulkRows.insert(sql, into: consentRows, rows: fresh,
-                                          suffix: "ON CONFLICT (organization_id, phone) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at")
-                let eventRows = BulkTable<Contact>(name: "consent_events", columns: [
-                    .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone }, .text("state") { _ in consent.rawValue },
-                    .text("source") { _ in ConsentSource.import.rawValue }, .text("actor") { _ in actor },
-                    .bigint("created_at") { _ in instant.milliseconds },
-                ])
+                let consentRows = BulkTable<Contact>(
+                    name: "consents",
+                    columns: [
+                        .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone },
+                        .text("state") { _ in consent.rawValue },
+                        .bigint("changed_at") { _ in instant.milliseconds },
+                    ]
+                )
+                try await BulkRows.insert(
+                    sql,
+                    into: consentRows,
+                    rows: fresh,
+                    suffix:
+                        "ON CONFLICT (organization_id, phone) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at"
+                )
+                let eventRows = BulkTable<Contact>(
+                    name: "consent_events",
+                    columns: [
+                        .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone },
+                        .text("state") { _ in consent.rawValue },
+                        .text("source") { _ in ConsentSource.import.rawValue }, .text("actor") { _ in actor },
+                        .bigint("created_at") { _ in instant.milliseconds },
+                    ]
+                )
                 try await BulkRows.insert(sql, into: eventRows, rows: fresh)
             }
             return (fresh.count, contacts.count - fresh.count)

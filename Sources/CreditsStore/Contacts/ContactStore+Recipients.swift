@@ -13,30 +13,44 @@ extension ContactStore {
     /// Members of groups (by name) and contacts (by id), with consent; the names or ids that
     /// were not found are returned too.
     public func recipients(_ organization: OrganizationID, groups: [String], contactIDs: [String]) async throws
-        -> (found: [RecipientRow], missingGroups: [String], missingContacts: [String]) {
+        -> (found: [RecipientRow], missingGroups: [String], missingContacts: [String])
+    {
         try await database.read { sql in
             var rows: [RecipientRow] = []
             var missingGroups: [String] = []
             for group in groups {
-                let exists = try await sql.raw("""
+                let exists = try await sql.raw(
+                    """
                     SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: group)
-                    """).first()
-                guard let exists else { missingGroups.append(group); continue }
+                    """
+                ).first()
+                guard let exists else {
+                    missingGroups.append(group)
+                    continue
+                }
                 let groupID: String = try exists.value("id")
-                let contacts = try await ContactStore.withConsent(try await sql.raw("""
-                    \(unsafeRaw: ContactStore.selectContacts)
-                    JOIN contact_group_members m ON m.contact_id = c.id
-                    WHERE m.group_id = \(bind: groupID) AND c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL
-                    ORDER BY c.id
-                    """).all())
+                let contacts = try await ContactStore.withConsent(
+                    try await sql.raw(
+                        """
+                        \(unsafeRaw: ContactStore.selectContacts)
+                        JOIN contact_group_members m ON m.contact_id = c.id
+                        WHERE m.group_id = \(bind: groupID) AND c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL
+                        ORDER BY c.id
+                        """
+                    ).all()
+                )
                 rows += contacts
             }
             var missingContacts: [String] = []
             for chunk in contactIDs.inListChunks {
-                let found = try await ContactStore.withConsent(try await sql.raw("""
-                    \(unsafeRaw: ContactStore.selectContacts)
-                    WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.id IN (\(chunk.inList(for: sql)))
-                    """).all())
+                let found = try await ContactStore.withConsent(
+                    try await sql.raw(
+                        """
+                        \(unsafeRaw: ContactStore.selectContacts)
+                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.id IN (\(chunk.inList(for: sql)))
+                        """
+                    ).all()
+                )
                 let ids = Set(found.compactMap { $0.contact?.id })
                 missingContacts += chunk.filter { !ids.contains($0) }
                 rows += found
@@ -51,15 +65,21 @@ extension ContactStore {
             var consent: [String: ConsentState] = [:]
             var contacts: [String: Contact] = [:]
             for chunk in phones.inListChunks {
-                for row in try await sql.raw("""
+                for row in try await sql.raw(
+                    """
                     SELECT phone, state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND phone IN (\(chunk.inList(for: sql)))
-                    """).all() {
+                    """
+                ).all() {
                     consent[try row.value("phone")] = ConsentState(rawValue: try row.value("state"))
                 }
-                for row in try await ContactStore.withConsent(try await sql.raw("""
-                    \(unsafeRaw: ContactStore.selectContacts)
-                    WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.phone IN (\(chunk.inList(for: sql)))
-                    """).all()) {
+                for row in try await ContactStore.withConsent(
+                    try await sql.raw(
+                        """
+                        \(unsafeRaw: ContactStore.selectContacts)
+                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.phone IN (\(chunk.inList(for: sql)))
+                        """
+                    ).all()
+                ) {
                     if let contact = row.contact { contacts[contact.phone] = contact }
                 }
             }
@@ -71,12 +91,24 @@ extension ContactStore {
     static func withConsent(_ rows: [any SQLRow]) async throws -> [RecipientRow] {
         try rows.map { row in
             let fieldsText: String = try row.value("fields")
-            let fields = fieldsText == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
+            let fields =
+                fieldsText == "{}"
+                ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
             let consent = try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending
-            let contact = Contact(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), name: try row.value("name"),
-                                  firstName: try row.value("first_name"), phone: try row.value("phone"), email: try row.optional("email"),
-                                  groups: [], fields: fields, consent: consent, consentChangedAt: try row.optionalDate("consent_changed_at"),
-                                  createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            let contact = Contact(
+                id: try row.value("id"),
+                organizationID: OrganizationID(try row.value("organization_id")),
+                name: try row.value("name"),
+                firstName: try row.value("first_name"),
+                phone: try row.value("phone"),
+                email: try row.optional("email"),
+                groups: [],
+                fields: fields,
+                consent: consent,
+                consentChangedAt: try row.optionalDate("consent_changed_at"),
+                createdAt: try row.date("created_at"),
+                updatedAt: try row.date("updated_at")
+            )
             return RecipientRow(phone: contact.phone, consent: consent, contact: contact)
         }
     }

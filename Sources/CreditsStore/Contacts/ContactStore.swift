@@ -19,23 +19,45 @@ public struct ContactStore: Sendable {
 
     /// Adds a contact, its groups and (optionally) its first consent, in one transaction.
     /// Throws `StoreError.conflict` when the organisation already has a contact with that phone.
-    public func create(_ contact: Contact, consent: (state: ConsentState, actor: String, source: ConsentSource)?, audit: AuditRecord) async throws -> Contact {
+    public func create(
+        _ contact: Contact,
+        consent: (state: ConsentState, actor: String, source: ConsentSource)?,
+        audit: AuditRecord
+    ) async throws -> Contact {
         try await database.transaction { sql in
-            let existing = try await sql.raw("""
+            let existing = try await sql.raw(
+                """
                 SELECT id FROM contacts WHERE organization_id = \(bind: contact.organizationID.rawValue) AND phone = \(bind: contact.phone)
                 AND deleted_at IS NULL
-                """).first()
+                """
+            ).first()
             if existing != nil { throw StoreError.conflict("a contact with phone \(contact.phone) already exists") }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO contacts (id, organization_id, name, first_name, phone, email, fields, created_at, updated_at)
                 VALUES (\(bind: contact.id), \(bind: contact.organizationID.rawValue), \(bind: contact.name), \(bind: contact.firstName),
                         \(bind: contact.phone), \(bind: contact.email), \(bind: ContactStore.fieldsText(contact.fields)),
                         \(bind: contact.createdAt.milliseconds), \(bind: contact.updatedAt.milliseconds))
-                """).run()
-            try await ContactStore.setGroups(contact.groups, of: contact.id, organization: contact.organizationID, at: contact.createdAt, on: sql)
+                """
+            ).run()
+            try await ContactStore.setGroups(
+                contact.groups,
+                of: contact.id,
+                organization: contact.organizationID,
+                at: contact.createdAt,
+                on: sql
+            )
             if let consent {
-                try await ContactStore.recordConsent(organization: contact.organizationID, phone: contact.phone, state: consent.state,
-                                                     source: consent.source, rawText: nil, actor: consent.actor, at: contact.createdAt, on: sql)
+                try await ContactStore.recordConsent(
+                    organization: contact.organizationID,
+                    phone: contact.phone,
+                    state: consent.state,
+                    source: consent.source,
+                    rawText: nil,
+                    actor: consent.actor,
+                    at: contact.createdAt,
+                    on: sql
+                )
             }
             try await AuditStore.insert([audit], on: sql)
             return try await ContactStore.contact(contact.id, of: contact.organizationID, on: sql) ?? contact
@@ -45,31 +67,44 @@ public struct ContactStore: Sendable {
     /// Saves a contact's fields and groups.
     public func update(_ contact: Contact, audit: AuditRecord) async throws -> Contact {
         try await database.transaction { sql in
-            let clash = try await sql.raw("""
+            let clash = try await sql.raw(
+                """
                 SELECT id FROM contacts WHERE organization_id = \(bind: contact.organizationID.rawValue) AND phone = \(bind: contact.phone)
                 AND deleted_at IS NULL AND id <> \(bind: contact.id)
-                """).first()
+                """
+            ).first()
             if clash != nil { throw StoreError.conflict("a contact with phone \(contact.phone) already exists") }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE contacts SET name = \(bind: contact.name), first_name = \(bind: contact.firstName), phone = \(bind: contact.phone),
                     email = \(bind: contact.email), fields = \(bind: ContactStore.fieldsText(contact.fields)),
                     updated_at = \(bind: contact.updatedAt.milliseconds)
                 WHERE id = \(bind: contact.id) AND organization_id = \(bind: contact.organizationID.rawValue) AND deleted_at IS NULL
-                """).run()
-            try await ContactStore.setGroups(contact.groups, of: contact.id, organization: contact.organizationID, at: contact.updatedAt, on: sql)
+                """
+            ).run()
+            try await ContactStore.setGroups(
+                contact.groups,
+                of: contact.id,
+                organization: contact.organizationID,
+                at: contact.updatedAt,
+                on: sql
+            )
             try await AuditStore.insert([audit], on: sql)
             return try await ContactStore.contact(contact.id, of: contact.organizationID, on: sql) ?? contact
         }
     }
 
     /// Deletes a contact (its consent record stays, so an opt-out is never forgotten).
-    public func delete(_ id: String, of organization: OrganizationID, at instant: Date, audit: AuditRecord) async throws {
+    public func delete(_ id: String, of organization: OrganizationID, at instant: Date, audit: AuditRecord) async throws
+    {
         try await database.transaction { sql in
             try await sql.raw("DELETE FROM contact_group_members WHERE contact_id = \(bind: id)").run()
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE contacts SET deleted_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -79,20 +114,25 @@ public struct ContactStore: Sendable {
         try await database.read { sql in try await ContactStore.contact(id, of: organization, on: sql) }
     }
 
-    static func contact(_ id: String, of organization: OrganizationID, on sql: any SQLDatabase) async throws -> Contact? {
-        let rows = try await sql.raw("""
+    static func contact(_ id: String, of organization: OrganizationID, on sql: any SQLDatabase) async throws -> Contact?
+    {
+        let rows = try await sql.raw(
+            """
             \(unsafeRaw: selectContacts) WHERE c.id = \(bind: id) AND c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL
-            """).all()
+            """
+        ).all()
         return try await withGroups(rows, on: sql).first
     }
 
     /// The organisation's contact with this phone, if any.
     public func contact(phone: String, of organization: OrganizationID) async throws -> Contact? {
         try await database.read { sql in
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 \(unsafeRaw: ContactStore.selectContacts)
                 WHERE c.phone = \(bind: phone) AND c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL
-                """).all()
+                """
+            ).all()
             return try await ContactStore.withGroups(rows, on: sql).first
         }
     }
@@ -100,7 +140,8 @@ public struct ContactStore: Sendable {
     /// A page of contacts, in creation order after the cursor.
     public func list(_ organization: OrganizationID, _ query: ContactQuery) async throws -> [Contact] {
         try await database.read { sql in
-            var text: SQLQueryString = "\(unsafeRaw: ContactStore.selectContacts) WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL"
+            var text: SQLQueryString =
+                "\(unsafeRaw: ContactStore.selectContacts) WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL"
             if let group = query.group {
                 text += """
                      AND c.id IN (SELECT m.contact_id FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id
@@ -108,10 +149,15 @@ public struct ContactStore: Sendable {
                     """
             }
             if let consent = query.consent {
-                if consent == .pending { text += " AND s.state IS NULL" } else { text += " AND s.state = \(bind: consent.rawValue)" }
+                if consent == .pending {
+                    text += " AND s.state IS NULL"
+                } else {
+                    text += " AND s.state = \(bind: consent.rawValue)"
+                }
             }
             if let search = query.search?.lowercased(), !search.isEmpty {
-                text += " AND (lower(c.name) LIKE \(bind: "%" + search + "%") OR c.phone LIKE \(bind: "%" + search + "%"))"
+                text +=
+                    " AND (lower(c.name) LIKE \(bind: "%" + search + "%") OR c.phone LIKE \(bind: "%" + search + "%"))"
             }
             if let afterID = query.afterID { text += " AND c.id > \(bind: afterID)" }
             text += " ORDER BY c.id LIMIT \(bind: max(1, min(query.limit, ContactStore.pageMax)))"
@@ -124,17 +170,29 @@ public struct ContactStore: Sendable {
             let fieldsText: String = try row.value("fields")
             let fields = (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
             let consent = try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending
-            return Contact(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), name: try row.value("name"),
-                           firstName: try row.value("first_name"), phone: try row.value("phone"), email: try row.optional("email"),
-                           groups: [], fields: fields, consent: consent, consentChangedAt: try row.optionalDate("consent_changed_at"),
-                           createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            return Contact(
+                id: try row.value("id"),
+                organizationID: OrganizationID(try row.value("organization_id")),
+                name: try row.value("name"),
+                firstName: try row.value("first_name"),
+                phone: try row.value("phone"),
+                email: try row.optional("email"),
+                groups: [],
+                fields: fields,
+                consent: consent,
+                consentChangedAt: try row.optionalDate("consent_changed_at"),
+                createdAt: try row.date("created_at"),
+                updatedAt: try row.date("updated_at")
+            )
         }
         guard !contacts.isEmpty else { return [] }
         var groups: [String: [String]] = [:]
-        for row in try await sql.raw("""
+        for row in try await sql.raw(
+            """
             SELECT m.contact_id, g.name FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id
             WHERE m.contact_id IN (\(contacts.map(\.id).inList(for: sql))) ORDER BY g.name
-            """).all() {
+            """
+        ).all() {
             groups[try row.value("contact_id"), default: []].append(try row.value("name"))
         }
         for index in contacts.indices { contacts[index].groups = groups[contacts[index].id] ?? [] }
@@ -146,65 +204,125 @@ public struct ContactStore: Sendable {
     }
 
     /// Replaces a contact's group memberships, creating groups by name as needed.
-    static func setGroups(_ names: [String], of contact: String, organization: OrganizationID, at instant: Date, on sql: any SQLDatabase) async throws {
+    static func setGroups(
+        _ names: [String],
+        of contact: String,
+        organization: OrganizationID,
+        at instant: Date,
+        on sql: any SQLDatabase
+    ) async throws {
         try await sql.raw("DELETE FROM contact_group_members WHERE contact_id = \(bind: contact)").run()
         for name in Set(names) {
-            var groupID = try await sql.raw("""
+            var groupID = try await sql.raw(
+                """
                 SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: name)
-                """).first().map { try $0.value("id", as: String.self) }
+                """
+            ).first().map { try $0.value("id", as: String.self) }
             if groupID == nil {
                 let id = Identifier.make("grp_")
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     INSERT INTO contact_groups (id, organization_id, name, created_at)
                     VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: name), \(bind: instant.milliseconds))
-                    """).run()
+                    """
+                ).run()
                 groupID = id
             }
-            try await sql.raw("INSERT INTO contact_group_members (group_id, contact_id) VALUES (\(bind: groupID), \(bind: contact))").run()
+            try await sql.raw(
+                "INSERT INTO contact_group_members (group_id, contact_id) VALUES (\(bind: groupID), \(bind: contact))"
+            ).run()
         }
     }
 
     /// The organisation's groups with their member counts.
     public func groups(of organization: OrganizationID) async throws -> [ContactGroup] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT g.id, g.name, (SELECT COUNT(*) FROM contact_group_members m JOIN contacts c ON c.id = m.contact_id
                                       WHERE m.group_id = g.id AND c.deleted_at IS NULL) AS contacts
                 FROM contact_groups g WHERE g.organization_id = \(bind: organization.rawValue) ORDER BY g.name
-                """).all().map { ContactGroup(id: try $0.value("id"), name: try $0.value("name"), contacts: try $0.value("contacts")) }
+                """
+            ).all().map {
+                ContactGroup(id: try $0.value("id"), name: try $0.value("name"), contacts: try $0.value("contacts"))
+            }
         }
     }
 
     // MARK: Consent
 
     /// Records a consent change for a phone (with its event) in the caller's unit of work.
-    public static func recordConsent(organization: OrganizationID, phone: String, state: ConsentState, source: ConsentSource,
-                                     rawText: String?, actor: String, at instant: Date, in work: UnitOfWork) async throws {
-        try await recordConsent(organization: organization, phone: phone, state: state, source: source, rawText: rawText, actor: actor,
-                                at: instant, on: work.sql)
+    public static func recordConsent(
+        organization: OrganizationID,
+        phone: String,
+        state: ConsentState,
+        source: ConsentSource,
+        rawText: String?,
+        actor: String,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws {
+        try await recordConsent(
+            organization: organization,
+            phone: phone,
+            state: state,
+            source: source,
+            rawText: rawText,
+            actor: actor,
+            at: instant,
+            on: work.sql
+        )
     }
 
-    static func recordConsent(organization: OrganizationID, phone: String, state: ConsentState, source: ConsentSource,
-                              rawText: String?, actor: String, at instant: Date, on sql: any SQLDatabase) async throws {
+    static func recordConsent(
+        organization: OrganizationID,
+        phone: String,
+        state: ConsentState,
+        source: ConsentSource,
+        rawText: String?,
+        actor: String,
+        at instant: Date,
+        on sql: any SQLDatabase
+    ) async throws {
         precondition(state != .pending, "consent changes to opted in or opted out")
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO consents (organization_id, phone, state, changed_at)
             VALUES (\(bind: organization.rawValue), \(bind: phone), \(bind: state.rawValue), \(bind: instant.milliseconds))
             ON CONFLICT (organization_id, phone) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
-            """).run()
-        try await sql.raw("""
+            """
+        ).run()
+        try await sql.raw(
+            """
             INSERT INTO consent_events (organization_id, phone, state, source, raw_text, actor, created_at)
             VALUES (\(bind: organization.rawValue), \(bind: phone), \(bind: state.rawValue), \(bind: source.rawValue),
                     \(bind: rawText), \(bind: actor), \(bind: instant.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     /// Changes consent for a phone with an audit entry.
-    public func setConsent(organization: OrganizationID, phone: String, state: ConsentState, source: ConsentSource, rawText: String?,
-                           actor: String, at instant: Date, audit: AuditRecord) async throws {
+    public func setConsent(
+        organization: OrganizationID,
+        phone: String,
+        state: ConsentState,
+        source: ConsentSource,
+        rawText: String?,
+        actor: String,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws {
         try await database.transaction { sql in
-            try await ContactStore.recordConsent(organization: organization, phone: phone, state: state, source: source,
-                                                 rawText: rawText, actor: actor, at: instant, on: sql)
+            try await ContactStore.recordConsent(
+                organization: organization,
+                phone: phone,
+                state: state,
+                source: source,
+                rawText: rawText,
+                actor: actor,
+                at: instant,
+                on: sql
+            )
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -212,23 +330,32 @@ public struct ContactStore: Sendable {
     /// A phone's consent state in an organisation.
     public func consent(organization: OrganizationID, phone: String) async throws -> ConsentState {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone)
-                """).first().flatMap { ConsentState(rawValue: try $0.value("state")) } ?? .pending
+                """
+            ).first().flatMap { ConsentState(rawValue: try $0.value("state")) } ?? .pending
         }
     }
 
     /// A phone's consent history, oldest first.
     public func consentHistory(organization: OrganizationID, phone: String) async throws -> [ConsentEvent] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, phone, state, source, raw_text, actor, created_at FROM consent_events
                 WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone) ORDER BY id
-                """).all().map { row in
-                ConsentEvent(id: try row.value("id"), phone: try row.value("phone"),
-                             state: ConsentState(rawValue: try row.value("state")) ?? .pending,
-                             source: ConsentSource(rawValue: try row.value("source")) ?? .staff, rawText: try row.optional("raw_text"),
-                             actor: try row.value("actor"), at: try row.date("created_at"))
+                """
+            ).all().map { row in
+                ConsentEvent(
+                    id: try row.value("id"),
+                    phone: try row.value("phone"),
+                    state: ConsentState(rawValue: try row.value("state")) ?? .pending,
+                    source: ConsentSource(rawValue: try row.value("source")) ?? .staff,
+                    rawText: try row.optional("raw_text"),
+                    actor: try row.value("actor"),
+                    at: try row.date("created_at")
+                )
             }
         }
     }

@@ -63,12 +63,14 @@ extension Database {
     public func refreshStatistics(rowsMin: Int = 1000) async throws -> [String] {
         guard dialect == .postgres else { return [] }
         let tables = try await read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
                 WHERE s.schemaname = current_schema() AND s.n_live_tup >= \(bind: rowsMin)
                   AND ((s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) OR s.n_live_tup > 4 * GREATEST(c.reltuples, 0))
                 ORDER BY s.relname
-                """).all().map { try $0.decode(column: "relname", as: String.self) }
+                """
+            ).all().map { try $0.decode(column: "relname", as: String.self) }
         }
         for table in tables where table.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) {
             try await read { sql in try await sql.raw("ANALYZE \(ident: table)").run() }
@@ -80,7 +82,9 @@ extension Database {
 /// Opens the database a URL names.
 public enum DatabaseFactory {
     /// Connects (creating an SQLite file if needed). Call `Migrator.migrate` before use.
-    public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "textcredits.store")) async throws -> any Database {
+    public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "textcredits.store")) async throws
+        -> any Database
+    {
         switch url {
         case .sqlite(let path): try await SQLiteStore.open(path: path, logger: logger)
         case .postgres(let location): try await PostgresStore.open(location, logger: logger)

@@ -14,22 +14,35 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         if text.hasPrefix("sqlite:") {
             var path = String(text.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
-            guard !path.isEmpty else { throw .invalidURL("sqlite: needs a file path, e.g. sqlite:./textcredits.sqlite") }
+            guard !path.isEmpty else {
+                throw .invalidURL("sqlite: needs a file path, e.g. sqlite:./textcredits.sqlite")
+            }
             self = .sqlite(path: path)
             return
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty,
-                  let user = components.user, !user.isEmpty else {
+                let user = components.user, !user.isEmpty
+            else {
                 throw .invalidURL("a PostgreSQL URL looks like postgres://user:password@host:5432/database")
             }
             let database = String(components.path.drop(while: { $0 == "/" }))
             let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
-            guard ["disable", "prefer", "require"].contains(sslMode) else { throw .invalidURL("sslmode must be disable, prefer or require") }
+            guard ["disable", "prefer", "require"].contains(sslMode) else {
+                throw .invalidURL("sslmode must be disable, prefer or require")
+            }
             let searchPath = components.queryItems?.first(where: { $0.name == "search_path" })?.value
-            self = .postgres(PostgresLocation(host: host, port: components.port ?? 5432, user: user,
-                                              password: components.password, database: database.isEmpty ? user : database,
-                                              sslMode: sslMode, searchPath: searchPath))
+            self = .postgres(
+                PostgresLocation(
+                    host: host,
+                    port: components.port ?? 5432,
+                    user: user,
+                    password: components.password,
+                    database: database.isEmpty ? user : database,
+                    sslMode: sslMode,
+                    searchPath: searchPath
+                )
+            )
             return
         }
         if text.hasSuffix(".sqlite") || text.hasSuffix(".db") {
@@ -43,7 +56,8 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
-        case .postgres(let location): "postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)"
+        case .postgres(let location):
+            "postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)"
         }
     }
 }

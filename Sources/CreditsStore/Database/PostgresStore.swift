@@ -18,15 +18,23 @@ public final class PostgresStore: Database {
     }
 
     /// Connects a pool and checks the server answers.
-    public static func open(_ location: PostgresLocation, logger: Logger, connectionsMax: Int = 16) async throws -> PostgresStore {
+    public static func open(_ location: PostgresLocation, logger: Logger, connectionsMax: Int = 16) async throws
+        -> PostgresStore
+    {
         let tls: PostgresClient.Configuration.TLS
         switch location.sslMode {
         case "disable": tls = .disable
         case "require": tls = .require(.makeClientConfiguration())
         default: tls = .prefer(.makeClientConfiguration())
         }
-        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
-                                                         password: location.password, database: location.database, tls: tls)
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
         configuration.options.maximumConnections = connectionsMax
         // Our reads are point lookups by key lists (`IN (…)` of a few hundred ids or phones) on
         // indexed, cached tables. With the default random_page_cost of 4 (tuned for spinning disks)

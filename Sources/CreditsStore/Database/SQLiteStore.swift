@@ -31,8 +31,10 @@ public final class SQLiteStore: Database {
         let inMemory = path == ":memory:"
         let storage: SQLiteConnection.Storage = inMemory ? .memory : .file(path: path)
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger).get()
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
-                       "PRAGMA busy_timeout = 10000"] {
+        for pragma in [
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000",
+        ] {
             try await writer.sql().raw(SQLQueryString(pragma)).run()
         }
         var readers: [SQLiteConnection] = []

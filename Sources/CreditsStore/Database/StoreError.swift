@@ -25,7 +25,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidURL(let reason): "Invalid database URL: \(reason)"
-        case let .schemaTooNew(found, known): "The database schema is at version \(found) but this program knows only up to \(known)."
+        case .schemaTooNew(let found, let known):
+            "The database schema is at version \(found) but this program knows only up to \(known)."
         case .unreadableRow(let what): "Cannot read a stored row: \(what)"
         case .notFound(let what): "Not found: \(what)"
         case .conflict(let what): "Conflict: \(what)"

@@ -34,66 +34,105 @@ enum LedgerChangesWriter {
     }
 
     static func transferRows(_ organization: String) -> BulkTable<(request: LedgerRequest, outcome: LedgerOutcome)> {
-        BulkTable(name: "ledger_transfers", columns: [
-            .text("id") { $0.outcome.transfer.rawValue }, .text("organization_id") { _ in organization },
-            .text("idempotency_key") { $0.request.idempotencyKey }, .text("operation") { $0.outcome.operation },
-            .text("fingerprint") { $0.request.operation.fingerprintDigest }, .bigint("amount") { $0.outcome.amount.milli },
-            .bigint("released") { $0.outcome.released.milli }, .text("hold_id") { $0.outcome.hold?.rawValue },
-            .text("hold_status") { $0.outcome.holdStatus?.rawValue }, .bigint("balance_after") { $0.outcome.balanceAfter?.milli },
-            .bigint("available_after") { $0.outcome.availableAfter?.milli }, .text("actor") { $0.request.actor },
-            .text("memo") { $0.request.memo }, .bigint("created_at") { $0.request.at.milliseconds },
-        ])
+        BulkTable(
+            name: "ledger_transfers",
+            columns: [
+                .text("id") { $0.outcome.transfer.rawValue }, .text("organization_id") { _ in organization },
+                .text("idempotency_key") { $0.request.idempotencyKey }, .text("operation") { $0.outcome.operation },
+                .text("fingerprint") { $0.request.operation.fingerprintDigest },
+                .bigint("amount") { $0.outcome.amount.milli },
+                .bigint("released") { $0.outcome.released.milli }, .text("hold_id") { $0.outcome.hold?.rawValue },
+                .text("hold_status") { $0.outcome.holdStatus?.rawValue },
+                .bigint("balance_after") { $0.outcome.balanceAfter?.milli },
+                .bigint("available_after") { $0.outcome.availableAfter?.milli }, .text("actor") { $0.request.actor },
+                .text("memo") { $0.request.memo }, .bigint("created_at") { $0.request.at.milliseconds },
+            ]
+        )
     }
 
     static func lotRows(_ organization: String) -> BulkTable<Lot> {
-        BulkTable(name: "ledger_lots", columns: [
-            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization }, .text("kind") { $0.kind.rawValue },
-            .bigint("amount") { $0.amount.milli }, .bigint("expires_at") { $0.expiresAt?.milliseconds },
-            .bigint("created_at") { $0.createdAt.milliseconds },
-        ])
+        BulkTable(
+            name: "ledger_lots",
+            columns: [
+                .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization },
+                .text("kind") { $0.kind.rawValue },
+                .bigint("amount") { $0.amount.milli }, .bigint("expires_at") { $0.expiresAt?.milliseconds },
+                .bigint("created_at") { $0.createdAt.milliseconds },
+            ]
+        )
     }
 
-    static let portionRows = BulkTable<PortionRow>(name: "ledger_portions", columns: [
-        .text("account_id") { $0.key.account.rawValue }, .text("lot_id") { $0.key.lot.rawValue }, .integer("overdraft") { $0.overdraft ? 1 : 0 },
-        .bigint("balance") { $0.portion.balance.milli }, .bigint("held") { $0.portion.held.milli },
-    ])
+    static let portionRows = BulkTable<PortionRow>(
+        name: "ledger_portions",
+        columns: [
+            .text("account_id") { $0.key.account.rawValue }, .text("lot_id") { $0.key.lot.rawValue },
+            .integer("overdraft") { $0.overdraft ? 1 : 0 },
+            .bigint("balance") { $0.portion.balance.milli }, .bigint("held") { $0.portion.held.milli },
+        ]
+    )
 
     static func newHoldRows(_ organization: String) -> BulkTable<Hold> {
-        BulkTable(name: "ledger_holds", columns: [
-            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization }, .text("account_id") { $0.account.rawValue },
-            .bigint("amount") { $0.amount.milli }, .text("status") { $0.status.rawValue }, .bigint("posted_amount") { $0.postedAmount.milli },
-            .text("reference") { $0.reference }, .bigint("created_at") { $0.createdAt.milliseconds },
-            .bigint("timeout_at") { $0.timeoutAt.milliseconds }, .bigint("resolved_at") { $0.resolvedAt?.milliseconds },
-            .text("reserve_transfer_id") { $0.reserveTransfer.rawValue }, .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
-        ])
+        BulkTable(
+            name: "ledger_holds",
+            columns: [
+                .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization },
+                .text("account_id") { $0.account.rawValue },
+                .bigint("amount") { $0.amount.milli }, .text("status") { $0.status.rawValue },
+                .bigint("posted_amount") { $0.postedAmount.milli },
+                .text("reference") { $0.reference }, .bigint("created_at") { $0.createdAt.milliseconds },
+                .bigint("timeout_at") { $0.timeoutAt.milliseconds },
+                .bigint("resolved_at") { $0.resolvedAt?.milliseconds },
+                .text("reserve_transfer_id") { $0.reserveTransfer.rawValue },
+                .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
+            ]
+        )
     }
 
     /// The columns a resolution changes, keyed by id.
-    static let resolvedHoldRows = BulkTable<Hold>(name: "ledger_holds", columns: [
-        .text("id") { $0.id.rawValue }, .text("status") { $0.status.rawValue }, .bigint("posted_amount") { $0.postedAmount.milli },
-        .bigint("resolved_at") { $0.resolvedAt?.milliseconds }, .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
-    ])
+    static let resolvedHoldRows = BulkTable<Hold>(
+        name: "ledger_holds",
+        columns: [
+            .text("id") { $0.id.rawValue }, .text("status") { $0.status.rawValue },
+            .bigint("posted_amount") { $0.postedAmount.milli },
+            .bigint("resolved_at") { $0.resolvedAt?.milliseconds },
+            .text("resolve_transfer_id") { $0.resolveTransfer?.rawValue },
+        ]
+    )
 
-    static let holdPortionRows = BulkTable<HoldPortionRow>(name: "ledger_hold_portions", columns: [
-        .text("hold_id") { $0.hold.rawValue }, .integer("seq") { $0.seq }, .text("lot_id") { $0.portion.lot.rawValue },
-        .bigint("amount") { $0.portion.amount.milli },
-    ])
+    static let holdPortionRows = BulkTable<HoldPortionRow>(
+        name: "ledger_hold_portions",
+        columns: [
+            .text("hold_id") { $0.hold.rawValue }, .integer("seq") { $0.seq },
+            .text("lot_id") { $0.portion.lot.rawValue },
+            .bigint("amount") { $0.portion.amount.milli },
+        ]
+    )
 
     static func entryRows(_ organization: String) -> BulkTable<EntryRow> {
-        BulkTable(name: "ledger_entries", columns: [
-            .text("organization_id") { _ in organization }, .text("transfer_id") { $0.entry.transfer.rawValue }, .integer("seq") { $0.seq },
-            .text("debit_account_id") { $0.entry.debit.rawValue }, .text("debit_kind") { $0.debitKind },
-            .text("credit_account_id") { $0.entry.credit.rawValue }, .text("credit_kind") { $0.creditKind },
-            .bigint("amount") { $0.entry.amount.milli }, .bigint("debit_balance_after") { $0.entry.debitBalanceAfter.milli },
-            .bigint("credit_balance_after") { $0.entry.creditBalanceAfter.milli }, .text("reference") { $0.entry.reference },
-            .text("hold_id") { $0.entry.hold?.rawValue }, .bigint("created_at") { $0.entry.at.milliseconds },
-        ])
+        BulkTable(
+            name: "ledger_entries",
+            columns: [
+                .text("organization_id") { _ in organization }, .text("transfer_id") { $0.entry.transfer.rawValue },
+                .integer("seq") { $0.seq },
+                .text("debit_account_id") { $0.entry.debit.rawValue }, .text("debit_kind") { $0.debitKind },
+                .text("credit_account_id") { $0.entry.credit.rawValue }, .text("credit_kind") { $0.creditKind },
+                .bigint("amount") { $0.entry.amount.milli },
+                .bigint("debit_balance_after") { $0.entry.debitBalanceAfter.milli },
+                .bigint("credit_balance_after") { $0.entry.creditBalanceAfter.milli },
+                .text("reference") { $0.entry.reference },
+                .text("hold_id") { $0.entry.hold?.rawValue }, .bigint("created_at") { $0.entry.at.milliseconds },
+            ]
+        )
     }
 
-    static let movementRows = BulkTable<MovementRow>(name: "ledger_lot_movements", columns: [
-        .text("transfer_id") { $0.transfer.rawValue }, .integer("entry_seq") { $0.seq }, .text("account_id") { $0.movement.account.rawValue },
-        .text("lot_id") { $0.movement.lot.rawValue }, .bigint("delta") { $0.movement.delta.milli },
-    ])
+    static let movementRows = BulkTable<MovementRow>(
+        name: "ledger_lot_movements",
+        columns: [
+            .text("transfer_id") { $0.transfer.rawValue }, .integer("entry_seq") { $0.seq },
+            .text("account_id") { $0.movement.account.rawValue },
+            .text("lot_id") { $0.movement.lot.rawValue }, .bigint("delta") { $0.movement.delta.milli },
+        ]
+    )
 
     static func write(_ changes: LedgerChanges, book: LedgerBook, on sql: any SQLDatabase) async throws {
         let org = book.organization.rawValue
@@ -105,11 +144,17 @@ enum LedgerChangesWriter {
         try await BulkRows.insert(sql, into: lotRows(org), rows: changes.lots)
         fault.statementWritten()
 
-        let portions = changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map { key, portion in
+        let portions = changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map {
+            key,
+            portion in
             PortionRow(key: key, portion: portion, overdraft: book.lots[key.lot]?.kind == .overdraft)
         }
-        try await BulkRows.insert(sql, into: portionRows, rows: portions,
-                                  suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held")
+        try await BulkRows.insert(
+            sql,
+            into: portionRows,
+            rows: portions,
+            suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held"
+        )
         fault.statementWritten()
 
         let holds = changes.holds.values.sorted { $0.id < $1.id }
@@ -119,7 +164,9 @@ enum LedgerChangesWriter {
 
         var holdPortions: [HoldPortionRow] = []
         for hold in holds where changes.newHolds.contains(hold.id) {
-            for (seq, portion) in hold.portions.enumerated() { holdPortions.append(HoldPortionRow(hold: hold.id, seq: seq, portion: portion)) }
+            for (seq, portion) in hold.portions.enumerated() {
+                holdPortions.append(HoldPortionRow(hold: hold.id, seq: seq, portion: portion))
+            }
         }
         try await BulkRows.insert(sql, into: holdPortionRows, rows: holdPortions)
         fault.statementWritten()
@@ -131,22 +178,35 @@ enum LedgerChangesWriter {
         for entry in changes.entries {
             let seq = sequence[entry.transfer, default: 0]
             sequence[entry.transfer] = seq + 1
-            entries.append(EntryRow(entry: entry, seq: seq, debitKind: book.accounts[entry.debit]?.kind.rawValue ?? "",
-                                    creditKind: book.accounts[entry.credit]?.kind.rawValue ?? ""))
-            for movement in entry.lotMovements { movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement)) }
+            entries.append(
+                EntryRow(
+                    entry: entry,
+                    seq: seq,
+                    debitKind: book.accounts[entry.debit]?.kind.rawValue ?? "",
+                    creditKind: book.accounts[entry.credit]?.kind.rawValue ?? ""
+                )
+            )
+            for movement in entry.lotMovements {
+                movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement))
+            }
         }
         try await BulkRows.insert(sql, into: entryRows(org), rows: entries)
         fault.statementWritten()
         try await BulkRows.insert(sql, into: movementRows, rows: movements)
         fault.statementWritten()
 
-        try await AuditStore.insert(changes.transfers.compactMap { request, outcome in request.audit?.filled(with: outcome) }, on: sql)
+        try await AuditStore.insert(
+            changes.transfers.compactMap { request, outcome in request.audit?.filled(with: outcome) },
+            on: sql
+        )
 
         for account in changes.accounts.values.sorted(by: { $0.id < $1.id }) {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE ledger_accounts SET balance = \(bind: account.balance.milli), pending = \(bind: account.pending.milli)
                 WHERE id = \(bind: account.id.rawValue) AND organization_id = \(bind: org)
-                """).run()
+                """
+            ).run()
             fault.statementWritten()
         }
     }

@@ -36,8 +36,14 @@ extension SQLLedgerStore {
     public static let statementPageMax = 1000
 
     /// An account's entries in `[since, until)`, oldest first, after the cursor `afterID`.
-    public func statement(account: AccountID, organization: OrganizationID, since: Date? = nil, until: Date? = nil,
-                          afterID: Int64? = nil, limit: Int = 200) async throws -> [StatementLine] {
+    public func statement(
+        account: AccountID,
+        organization: OrganizationID,
+        since: Date? = nil,
+        until: Date? = nil,
+        afterID: Int64? = nil,
+        limit: Int = 200
+    ) async throws -> [StatementLine] {
         let limit = max(1, min(limit, SQLLedgerStore.statementPageMax))
         return try await database.read { sql in
             var query: SQLQueryString = """
@@ -56,27 +62,44 @@ extension SQLLedgerStore {
                 let amount = Credits(milli: try row.value("amount"))
                 let otherKind: String = try row.value(isDebit ? "credit_kind" : "debit_kind")
                 return StatementLine(
-                    id: try row.value("id"), at: try row.date("created_at"), transfer: TransferID(try row.value("transfer_id")),
-                    operation: try row.value("operation"), amount: isDebit ? -amount : amount,
-                    balanceAfter: Credits(milli: try row.value(isDebit ? "debit_balance_after" : "credit_balance_after")),
+                    id: try row.value("id"),
+                    at: try row.date("created_at"),
+                    transfer: TransferID(try row.value("transfer_id")),
+                    operation: try row.value("operation"),
+                    amount: isDebit ? -amount : amount,
+                    balanceAfter: Credits(
+                        milli: try row.value(isDebit ? "debit_balance_after" : "credit_balance_after")
+                    ),
                     counterparty: AccountID(try row.value(isDebit ? "credit_account_id" : "debit_account_id")),
                     counterpartyKind: AccountKind(rawValue: otherKind) ?? .adjustments,
-                    reference: try row.optional("reference"), actor: try row.value("actor"), memo: try row.value("memo"))
+                    reference: try row.optional("reference"),
+                    actor: try row.value("actor"),
+                    memo: try row.value("memo")
+                )
             }
         }
     }
 
     /// Lots with credits in an account: what is left of each, what is held, and when it expires.
-    public func lots(of account: AccountID, organization: OrganizationID) async throws -> [(lot: Lot, portion: Portion)] {
+    public func lots(of account: AccountID, organization: OrganizationID) async throws -> [(lot: Lot, portion: Portion)]
+    {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT l.id AS lot_id, l.kind, l.amount, l.expires_at, l.created_at, p.balance, p.held
                 FROM ledger_portions p JOIN ledger_lots l ON l.id = p.lot_id
                 WHERE p.account_id = \(bind: account.rawValue) AND l.organization_id = \(bind: organization.rawValue)
                   AND (p.balance <> 0 OR p.held <> 0)
-                """).all().map { row in
+                """
+            ).all().map { row in
                 let lot = try LedgerBookLoader.lot(row, id: LotID(try row.value("lot_id")))
-                return (lot, Portion(balance: Credits(milli: try row.value("balance")), held: Credits(milli: try row.value("held"))))
+                return (
+                    lot,
+                    Portion(
+                        balance: Credits(milli: try row.value("balance")),
+                        held: Credits(milli: try row.value("held"))
+                    )
+                )
             }.sorted { Lot.spendsBefore($0.lot, $1.lot) }
         }
     }
@@ -86,8 +109,11 @@ extension SQLLedgerStore {
     /// Credits the organisation spent (posted to its usage account) in each period between
     /// consecutive boundaries, in one range scan: the dashboard's "credits used per day".
     public func usage(of organization: OrganizationID, boundaries: [Date]) async throws -> [Credits] {
-        precondition(boundaries.count >= 2 && boundaries.count <= 367 && zip(boundaries, boundaries.dropFirst()).allSatisfy { $0 < $1 },
-                     "boundaries are increasing and at most a year of days")
+        precondition(
+            boundaries.count >= 2 && boundaries.count <= 367
+                && zip(boundaries, boundaries.dropFirst()).allSatisfy { $0 < $1 },
+            "boundaries are increasing and at most a year of days"
+        )
         return try await database.read { sql in
             var query: SQLQueryString = "SELECT "
             for (index, (start, end)) in zip(boundaries, boundaries.dropFirst()).enumerated() {
@@ -102,7 +128,9 @@ extension SQLLedgerStore {
                 WHERE a.organization_id = \(bind: organization.rawValue) AND a.kind = 'usage'
                   AND e.created_at >= \(bind: boundaries[0].milliseconds) AND e.created_at < \(bind: boundaries[boundaries.count - 1].milliseconds)
                 """
-            guard let row = try await sql.raw(query).first() else { return Array(repeating: .zero, count: boundaries.count - 1) }
+            guard let row = try await sql.raw(query).first() else {
+                return Array(repeating: .zero, count: boundaries.count - 1)
+            }
             return try (0..<(boundaries.count - 1)).map { Credits(milli: try row.value("p\($0)")) }
         }
     }

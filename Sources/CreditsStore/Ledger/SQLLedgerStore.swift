@@ -21,39 +21,65 @@ public struct SQLLedgerStore: Sendable {
     /// Applies requests of one organisation in the caller's unit of work (which then commits or
     /// rolls back the ledger's writes with its own): locks the organisation, loads what the
     /// requests need, applies them with `LedgerBook`, and writes the changes.
-    public func apply(_ requests: [LedgerRequest], in work: UnitOfWork) async throws -> [Result<LedgerOutcome, LedgerError>] {
+    public func apply(_ requests: [LedgerRequest], in work: UnitOfWork) async throws -> [Result<
+        LedgerOutcome, LedgerError
+    >] {
         try await apply(requests, within: work.sql)
     }
 
-    func apply(_ requests: [LedgerRequest], within sql: any SQLDatabase) async throws -> [Result<LedgerOutcome, LedgerError>] {
+    func apply(_ requests: [LedgerRequest], within sql: any SQLDatabase) async throws -> [Result<
+        LedgerOutcome, LedgerError
+    >] {
         guard let organization = requests.first?.organization else { return [] }
         precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
         try await database.lockOrganization(organization.rawValue, on: sql)
-        var book = try await LedgerBookLoader.load(organization, for: requests, on: sql, makeTransferID: { TransferID(Identifier.make("tr_")) })
+        var book = try await LedgerBookLoader.load(
+            organization,
+            for: requests,
+            on: sql,
+            makeTransferID: { TransferID(Identifier.make("tr_")) }
+        )
         let results = requests.map { book.apply($0) }
         if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
         return results
     }
 
     /// Creates an organisation's pool and outside accounts inside the caller's transaction.
-    public static func createAccounts(for organization: OrganizationID, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
-        let accounts = AccountKind.allCases.filter { $0 != .wallet }.map { (id: AccountID(Identifier.make("acc_")), kind: $0) }
-        let table = BulkTable<(id: AccountID, kind: AccountKind)>(name: "ledger_accounts", columns: [
-            .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization.rawValue }, .text("kind") { $0.kind.rawValue },
-            .bigint("created_at") { _ in instant.milliseconds },
-        ])
+    public static func createAccounts(for organization: OrganizationID, at instant: Date, on sql: any SQLDatabase)
+        async throws -> AccountID
+    {
+        let accounts = AccountKind.allCases.filter { $0 != .wallet }.map {
+            (id: AccountID(Identifier.make("acc_")), kind: $0)
+        }
+        let table = BulkTable<(id: AccountID, kind: AccountKind)>(
+            name: "ledger_accounts",
+            columns: [
+                .text("id") { $0.id.rawValue }, .text("organization_id") { _ in organization.rawValue },
+                .text("kind") { $0.kind.rawValue },
+                .bigint("created_at") { _ in instant.milliseconds },
+            ]
+        )
         try await BulkRows.insert(sql, into: table, rows: accounts)
-        guard let pool = accounts.first(where: { $0.kind == .pool }) else { preconditionFailure("every organisation has a pool") }
+        guard let pool = accounts.first(where: { $0.kind == .pool }) else {
+            preconditionFailure("every organisation has a pool")
+        }
         return pool.id
     }
 
     /// Creates a staff member's wallet inside the caller's transaction.
-    public static func createWallet(for organization: OrganizationID, staff: String, at instant: Date, on sql: any SQLDatabase) async throws -> AccountID {
+    public static func createWallet(
+        for organization: OrganizationID,
+        staff: String,
+        at instant: Date,
+        on sql: any SQLDatabase
+    ) async throws -> AccountID {
         let id = AccountID(Identifier.make("acc_"))
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO ledger_accounts (id, organization_id, kind, staff_id, created_at)
             VALUES (\(bind: id.rawValue), \(bind: organization.rawValue), 'wallet', \(bind: staff), \(bind: instant.milliseconds))
-            """).run()
+            """
+        ).run()
         return id
     }
 
@@ -62,20 +88,24 @@ public struct SQLLedgerStore: Sendable {
     public func setOverdraftLimit(_ limit: Credits, for account: AccountID, organization: OrganizationID) async throws {
         precondition(limit >= .zero, "an overdraft line is never negative")
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE ledger_accounts SET overdraft_limit = \(bind: limit.milli)
                 WHERE id = \(bind: account.rawValue) AND organization_id = \(bind: organization.rawValue) AND kind IN ('pool', 'wallet')
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Every account of an organisation.
     public func accounts(of organization: OrganizationID) async throws -> [LedgerAccount] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, kind, staff_id, balance, pending, overdraft_limit FROM ledger_accounts
                 WHERE organization_id = \(bind: organization.rawValue) ORDER BY kind, id
-                """).all().map(LedgerBookLoader.account)
+                """
+            ).all().map(LedgerBookLoader.account)
         }
     }
 }

@@ -39,7 +39,16 @@ public struct Mail: Sendable, Equatable, Encodable {
         case createdAt = "created_at"
     }
 
-    public init(id: String, organizationID: OrganizationID?, kind: MailKind, to: String, subject: String, body: String, status: MailStatus, createdAt: Date) {
+    public init(
+        id: String,
+        organizationID: OrganizationID?,
+        kind: MailKind,
+        to: String,
+        subject: String,
+        body: String,
+        status: MailStatus,
+        createdAt: Date
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.kind = kind
@@ -61,12 +70,14 @@ public struct MailStore: Sendable {
     /// this call recorded it (the day's one alert).
     public func recordLowBalanceAlert(_ mail: Mail, staffID: String, day: String) async throws -> Bool {
         try await database.transaction { sql in
-            let claimed = try await sql.raw("""
+            let claimed = try await sql.raw(
+                """
                 INSERT INTO low_balance_alerts (staff_id, day, mail_id, created_at)
                 VALUES (\(bind: staffID), \(bind: day), \(bind: mail.id), \(bind: mail.createdAt.milliseconds))
                 ON CONFLICT (staff_id, day) DO NOTHING
                 RETURNING staff_id
-                """).all()
+                """
+            ).all()
             guard !claimed.isEmpty else { return false }
             try await MailStore.insert(mail, on: sql)
             return true
@@ -74,35 +85,42 @@ public struct MailStore: Sendable {
     }
 
     static func insert(_ mail: Mail, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO mail_outbox (id, organization_id, kind, to_address, subject, body, status, created_at)
             VALUES (\(bind: mail.id), \(bind: mail.organizationID?.rawValue), \(bind: mail.kind.rawValue), \(bind: mail.to), \(bind: mail.subject),
                     \(bind: mail.body), \(bind: mail.status.rawValue), \(bind: mail.createdAt.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     /// Mail waiting for the mail server, oldest first.
     public func queued(limit: Int) async throws -> [Mail] {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM mail_outbox WHERE status = 'queued' ORDER BY created_at LIMIT \(bind: max(1, min(limit, 500)))")
-                .all().map(MailStore.mail)
+            try await sql.raw(
+                "SELECT * FROM mail_outbox WHERE status = 'queued' ORDER BY created_at LIMIT \(bind: max(1, min(limit, 500)))"
+            )
+            .all().map(MailStore.mail)
         }
     }
 
     /// Records the mail server's answer: `sent`, or `failed` for good with the reason.
     public func delivered(_ id: String, sent: Bool, error: String?, at instant: Date) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE mail_outbox SET status = \(bind: sent ? "sent" : "failed"), sent_at = \(bind: sent ? instant.milliseconds : nil),
                     error = \(bind: error) WHERE id = \(bind: id) AND status = 'queued'
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// An organisation's mail, newest first.
     public func mail(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
         try await database.read { sql in
-            var query: SQLQueryString = "SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)"
+            var query: SQLQueryString =
+                "SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)"
             if let cursor { query += cursor.condition(instant: "created_at", id: "id") }
             query += " ORDER BY created_at DESC, id DESC LIMIT \(bind: max(1, min(limit, 500)))"
             return try await sql.raw(query).all().map(MailStore.mail)
@@ -110,11 +128,20 @@ public struct MailStore: Sendable {
     }
 
     static func mail(_ row: any SQLRow) throws -> Mail {
-        guard let kind = MailKind(rawValue: try row.value("kind")), let status = MailStatus(rawValue: try row.value("status")) else {
+        guard let kind = MailKind(rawValue: try row.value("kind")),
+            let status = MailStatus(rawValue: try row.value("status"))
+        else {
             throw StoreError.unreadableRow("mail")
         }
-        return Mail(id: try row.value("id"), organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
-                    kind: kind, to: try row.value("to_address"), subject: try row.value("subject"), body: try row.value("body"),
-                    status: status, createdAt: Date(milliseconds: try row.value("created_at")))
+        return Mail(
+            id: try row.value("id"),
+            organizationID: try row.optional("organization_id", as: String.self).map(OrganizationID.init),
+            kind: kind,
+            to: try row.value("to_address"),
+            subject: try row.value("subject"),
+            body: try row.value("body"),
+            status: status,
+            createdAt: Date(milliseconds: try row.value("created_at"))
+        )
     }
 }

@@ -24,45 +24,76 @@ public struct ConversationStore: Sendable {
         """
 
     static func conversation(_ row: any SQLRow) throws -> Conversation {
-        guard let status = ConversationStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("conversation") }
-        return Conversation(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), phone: try row.value("phone"),
-                     contactName: try row.optional("contact_name"), contactID: try row.optional("contact_id"), status: status,
-                     unread: try row.value("unread"), flagged: try row.value("flagged", as: Int.self) == 1,
-                     lastMessageAt: try row.date("last_message_at"), lastMessage: try row.value("last_message"), createdAt: try row.date("created_at"))
+        guard let status = ConversationStatus(rawValue: try row.value("status")) else {
+            throw StoreError.unreadableRow("conversation")
+        }
+        return Conversation(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            phone: try row.value("phone"),
+            contactName: try row.optional("contact_name"),
+            contactID: try row.optional("contact_id"),
+            status: status,
+            unread: try row.value("unread"),
+            flagged: try row.value("flagged", as: Int.self) == 1,
+            lastMessageAt: try row.date("last_message_at"),
+            lastMessage: try row.value("last_message"),
+            createdAt: try row.date("created_at")
+        )
     }
 
     /// Finds or opens the conversation with a number in the caller's unit of work, records its
     /// latest message, and returns its id. Inbound texts reopen it and count as unread.
-    public static func touch(organization: OrganizationID, phone: String, message: String, inbound: Bool, flagged: Bool, at instant: Date,
-                             in work: UnitOfWork) async throws -> String {
+    public static func touch(
+        organization: OrganizationID,
+        phone: String,
+        message: String,
+        inbound: Bool,
+        flagged: Bool,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> String {
         let sql = work.sql
         let preview = String(message.prefix(200))
-        if let row = try await sql.raw("""
+        if let row = try await sql.raw(
+            """
             SELECT id FROM conversations WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone)
-            """).first() {
+            """
+        ).first() {
             let id: String = try row.value("id")
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE conversations SET last_message_at = \(bind: instant.milliseconds), last_message = \(bind: preview),
                     unread = unread + \(bind: inbound ? 1 : 0), status = CASE WHEN \(bind: inbound ? 1 : 0) = 1 THEN 'open' ELSE status END,
                     flagged = CASE WHEN \(bind: flagged ? 1 : 0) = 1 THEN 1 ELSE flagged END
                 WHERE id = \(bind: id)
-                """).run()
+                """
+            ).run()
             return id
         }
         let id = Identifier.make("cnv_")
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO conversations (id, organization_id, phone, status, unread, flagged, last_message_at, last_message, created_at)
             VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: phone), 'open', \(bind: inbound ? 1 : 0), \(bind: flagged ? 1 : 0),
                     \(bind: instant.milliseconds), \(bind: preview), \(bind: instant.milliseconds))
-            """).run()
+            """
+        ).run()
         return id
     }
 
     /// Conversations, most recent first, optionally only open, closed, unread or flagged ones.
-    public func list(_ organization: OrganizationID, filter: ConversationFilter?, after cursor: RecencyCursor? = nil, limit: Int) async throws
-        -> [Conversation] {
+    public func list(
+        _ organization: OrganizationID,
+        filter: ConversationFilter?,
+        after cursor: RecencyCursor? = nil,
+        limit: Int
+    ) async throws
+        -> [Conversation]
+    {
         try await database.read { sql in
-            var query: SQLQueryString = "\(unsafeRaw: ConversationStore.select) WHERE v.organization_id = \(bind: organization.rawValue)"
+            var query: SQLQueryString =
+                "\(unsafeRaw: ConversationStore.select) WHERE v.organization_id = \(bind: organization.rawValue)"
             switch filter {
             case .open?: query += " AND v.status = 'open'"
             case .closed?: query += " AND v.status = 'closed'"
@@ -79,29 +110,47 @@ public struct ConversationStore: Sendable {
     /// One conversation with its messages, oldest first.
     public func conversation(_ id: String, of organization: OrganizationID) async throws -> (Conversation, [Message])? {
         try await database.read { sql in
-            guard let row = try await sql.raw("""
-                \(unsafeRaw: ConversationStore.select) WHERE v.id = \(bind: id) AND v.organization_id = \(bind: organization.rawValue)
-                """).first() else { return nil }
-            let messages = try await sql.raw("""
+            guard
+                let row = try await sql.raw(
+                    """
+                    \(unsafeRaw: ConversationStore.select) WHERE v.id = \(bind: id) AND v.organization_id = \(bind: organization.rawValue)
+                    """
+                ).first()
+            else { return nil }
+            let messages = try await sql.raw(
+                """
                 \(unsafeRaw: MessageStore.selectWithCharge) WHERE m.conversation_id = \(bind: id) ORDER BY m.created_at, m.id LIMIT 1000
-                """).all().map(MessageStore.message)
+                """
+            ).all().map(MessageStore.message)
             return (try ConversationStore.conversation(row), messages)
         }
     }
 
     /// Opens, closes or marks a conversation read.
-    public func update(_ id: String, of organization: OrganizationID, status: ConversationStatus?, read: Bool, flagged: Bool?) async throws {
+    public func update(
+        _ id: String,
+        of organization: OrganizationID,
+        status: ConversationStatus?,
+        read: Bool,
+        flagged: Bool?
+    ) async throws {
         try await database.transaction { sql in
             if let status {
-                try await sql.raw("UPDATE conversations SET status = \(bind: status.rawValue) WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)").run()
+                try await sql.raw(
+                    "UPDATE conversations SET status = \(bind: status.rawValue) WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)"
+                ).run()
             }
             if read {
-                try await sql.raw("UPDATE conversations SET unread = 0 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)").run()
+                try await sql.raw(
+                    "UPDATE conversations SET unread = 0 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)"
+                ).run()
             }
             if let flagged {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE conversations SET flagged = \(bind: flagged ? 1 : 0) WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
-                    """).run()
+                    """
+                ).run()
             }
         }
     }

@@ -31,9 +31,25 @@ public struct Campaign: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var canceledAt: Date?
 
-    public init(id: String, organizationID: OrganizationID, account: AccountID, actor: String, actorName: String, body: String, channel: Channel,
-                automated: Bool, sendAt: Date?, notBefore: Date, status: CampaignStatus, requested: Int, accepted: Int, skipped: [SkipReason: Int],
-                creditsReserved: Credits, createdAt: Date, canceledAt: Date?) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        account: AccountID,
+        actor: String,
+        actorName: String,
+        body: String,
+        channel: Channel,
+        automated: Bool,
+        sendAt: Date?,
+        notBefore: Date,
+        status: CampaignStatus,
+        requested: Int,
+        accepted: Int,
+        skipped: [SkipReason: Int],
+        creditsReserved: Credits,
+        createdAt: Date,
+        canceledAt: Date?
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.account = account

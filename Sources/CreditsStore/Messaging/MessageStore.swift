@@ -21,22 +21,33 @@ public struct MessageStore: Sendable {
 
     /// The columns for a SELECT from `messages m LEFT JOIN ledger_holds h`: what a message was
     /// charged is read from its hold, the one record of it.
-    static let selectWithCharge = "SELECT " + columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        .joined(separator: ", ") + ", CASE WHEN h.status IS NULL OR h.status = 'pending' THEN NULL ELSE h.posted_amount END AS charged" +
-        " FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id"
+    static let selectWithCharge =
+        "SELECT "
+        + columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .joined(separator: ", ")
+        + ", CASE WHEN h.status IS NULL OR h.status = 'pending' THEN NULL ELSE h.posted_amount END AS charged"
+        + " FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id"
 
     // MARK: Writing
 
     /// The `messages` table as bulk-written: each column with the value it takes from a message.
-    static let messageRows = BulkTable<Message>(name: "messages", columns: [
-        .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue }, .text("campaign_id") { $0.campaignID },
-        .text("conversation_id") { $0.conversationID }, .text("direction") { $0.direction.rawValue }, .text("kind") { $0.kind.rawValue },
-        .text("from_number") { $0.from }, .text("to_number") { $0.to }, .text("body") { $0.body }, .text("channel") { $0.channel.rawValue },
-        .integer("segments") { $0.segments }, .bigint("credits") { $0.credits.milli }, .text("status") { $0.status.rawValue },
-        .text("hold_id") { $0.holdID?.rawValue }, .text("provider_id") { $0.providerID }, .integer("flagged") { $0.flagged ? 1 : 0 },
-        .bigint("not_before") { $0.notBefore.milliseconds }, .bigint("created_at") { $0.createdAt.milliseconds },
-        .bigint("updated_at") { $0.updatedAt.milliseconds },
-    ])
+    static let messageRows = BulkTable<Message>(
+        name: "messages",
+        columns: [
+            .text("id") { $0.id }, .text("organization_id") { $0.organizationID.rawValue },
+            .text("campaign_id") { $0.campaignID },
+            .text("conversation_id") { $0.conversationID }, .text("direction") { $0.direction.rawValue },
+            .text("kind") { $0.kind.rawValue },
+            .text("from_number") { $0.from }, .text("to_number") { $0.to }, .text("body") { $0.body },
+            .text("channel") { $0.channel.rawValue },
+            .integer("segments") { $0.segments }, .bigint("credits") { $0.credits.milli },
+            .text("status") { $0.status.rawValue },
+            .text("hold_id") { $0.holdID?.rawValue }, .text("provider_id") { $0.providerID },
+            .integer("flagged") { $0.flagged ? 1 : 0 },
+            .bigint("not_before") { $0.notBefore.milliseconds }, .bigint("created_at") { $0.createdAt.milliseconds },
+            .bigint("updated_at") { $0.updatedAt.milliseconds },
+        ]
+    )
 
     /// Inserts messages in the caller's unit of work. The first history step ("queued", or
     /// "received") is the message's own creation; only a `detail` is stored as an event.
@@ -48,7 +59,11 @@ public struct MessageStore: Sendable {
         guard !messages.isEmpty else { return }
         try await BulkRows.insert(sql, into: messageRows, rows: messages)
         if let detail {
-            try await insertEvents(messages.map { MessageEventRow(id: $0.id, status: $0.status, detail: detail) }, at: messages[0].createdAt, on: sql)
+            try await insertEvents(
+                messages.map { MessageEventRow(id: $0.id, status: $0.status, detail: detail) },
+                at: messages[0].createdAt,
+                on: sql
+            )
         }
     }
 
@@ -70,14 +85,18 @@ public struct MessageStore: Sendable {
         _ = try await lockInOrder(ids, selecting: "id", on: sql)
     }
 
-    private static func lockInOrder(_ ids: some Collection<String>, selecting columns: String, on sql: any SQLDatabase) async throws -> [any SQLRow] {
+    private static func lockInOrder(_ ids: some Collection<String>, selecting columns: String, on sql: any SQLDatabase)
+        async throws -> [any SQLRow]
+    {
         let sorted = Set(ids).sorted()
         let order = lockOrder(sql)
         var rows: [any SQLRow] = []
         for chunk in sorted.inListChunks {
-            rows += try await sql.raw("""
+            rows += try await sql.raw(
+                """
                 SELECT \(unsafeRaw: columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
-                """).all()
+                """
+            ).all()
         }
         return rows
     }
@@ -96,10 +115,13 @@ public struct MessageStore: Sendable {
     }
 
     static func insertEvents(_ events: [MessageEventRow], at instant: Date, on sql: any SQLDatabase) async throws {
-        let table = BulkTable<MessageEventRow>(name: "message_events", columns: [
-            .text("message_id") { $0.id }, .text("status") { $0.status.rawValue }, .text("detail") { $0.detail },
-            .bigint("created_at") { _ in instant.milliseconds },
-        ])
+        let table = BulkTable<MessageEventRow>(
+            name: "message_events",
+            columns: [
+                .text("message_id") { $0.id }, .text("status") { $0.status.rawValue }, .text("detail") { $0.detail },
+                .bigint("created_at") { _ in instant.milliseconds },
+            ]
+        )
         try await BulkRows.insert(sql, into: table, rows: events)
     }
 
@@ -107,7 +129,8 @@ public struct MessageStore: Sendable {
     public static func insert(_ campaign: Campaign, in work: UnitOfWork) async throws {
         let sql = work.sql
         let skipped = String(decoding: try OrganizationStore.jsonEncoder.encode(campaign.skipped), as: UTF8.self)
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO campaigns (id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status,
                                    requested, accepted, skipped, credits_reserved, created_at)
             VALUES (\(bind: campaign.id), \(bind: campaign.organizationID.rawValue), \(bind: campaign.account.rawValue), \(bind: campaign.actor),
@@ -115,7 +138,8 @@ public struct MessageStore: Sendable {
                     \(bind: campaign.sendAt?.milliseconds), \(bind: campaign.notBefore.milliseconds), \(bind: campaign.status.rawValue),
                     \(bind: campaign.requested), \(bind: campaign.accepted), \(bind: skipped), \(bind: campaign.creditsReserved.milli),
                     \(bind: campaign.createdAt.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     // MARK: Dispatch
@@ -126,18 +150,26 @@ public struct MessageStore: Sendable {
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [ClaimedMessage] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE messages SET status = 'sending', lease_until = \(bind: leaseUntil.milliseconds), attempts = attempts + 1,
                     updated_at = \(bind: now.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds)
                              ORDER BY not_before LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING id, organization_id, from_number, to_number, body, channel, attempts, retry, hold_id
-                """).all().map { row in
-                ClaimedMessage(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")),
-                               from: try row.value("from_number"), to: try row.value("to_number"), body: try row.value("body"),
-                               channel: Channel(rawValue: try row.value("channel")) ?? .sms, attempts: try row.value("attempts"),
-                               retry: try row.value("retry", as: Int.self) == 1,
-                               holdID: try row.optional("hold_id", as: String.self).map(HoldID.init))
+                """
+            ).all().map { row in
+                ClaimedMessage(
+                    id: try row.value("id"),
+                    organizationID: OrganizationID(try row.value("organization_id")),
+                    from: try row.value("from_number"),
+                    to: try row.value("to_number"),
+                    body: try row.value("body"),
+                    channel: Channel(rawValue: try row.value("channel")) ?? .sms,
+                    attempts: try row.value("attempts"),
+                    retry: try row.value("retry", as: Int.self) == 1,
+                    holdID: try row.optional("hold_id", as: String.self).map(HoldID.init)
+                )
             }
         }
     }
@@ -146,14 +178,18 @@ public struct MessageStore: Sendable {
     @discardableResult
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
         try await database.transaction { sql in
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 UPDATE messages SET status = 'queued', retry = 1, lease_until = NULL, not_before = \(bind: now.milliseconds),
                     updated_at = \(bind: now.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds)
                              \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING id
-                """).all()
-            let events = try rows.map { MessageEventRow(id: try $0.value("id"), status: .queued, detail: "dispatch interrupted; retrying") }
+                """
+            ).all()
+            let events = try rows.map {
+                MessageEventRow(id: try $0.value("id"), status: .queued, detail: "dispatch interrupted; retrying")
+            }
             try await MessageStore.insertEvents(events, at: now, on: sql)
             return rows.count
         }
@@ -183,7 +219,9 @@ public struct MessageStore: Sendable {
     /// Records dispatch results in the caller's unit of work and returns the messages that
     /// failed for good (now final, their holds still to settle). A message a delivery report
     /// already moved past `sending` keeps its newer status.
-    public static func record(_ results: [(id: String, result: DispatchResult)], at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+    public static func record(_ results: [(id: String, result: DispatchResult)], at instant: Date, in work: UnitOfWork)
+        async throws -> [Message]
+    {
         guard !results.isEmpty else { return [] }
         let sql = work.sql
         try await MessageStore.lock(results.map(\.id), on: sql)
@@ -193,35 +231,54 @@ public struct MessageStore: Sendable {
         var events: [MessageEventRow] = []
         for (id, result) in results {
             switch result {
-            case let .sent(providerID, segments):
+            case .sent(let providerID, let segments):
                 sent.append(SentRow(id: id, providerID: providerID, segments: segments))
                 events.append(MessageEventRow(id: id, status: .sent, detail: "provider \(providerID)"))
-            case let .retry(at, error):
+            case .retry(let at, let error):
                 retries.append(RetryRow(id: id, at: at, error: error))
                 events.append(MessageEventRow(id: id, status: .queued, detail: "retry: \(error)"))
-            case let .failed(code, message):
+            case .failed(let code, let message):
                 failed.append(FailedRow(id: id, code: code, message: message))
                 events.append(MessageEventRow(id: id, status: .failed, detail: "\(code): \(message)"))
             }
         }
         let updatedAt = instant.milliseconds
         var updated = Set<String>()
-        let sentTable = BulkTable<SentRow>(name: "messages", columns: [
-            .text("id") { $0.id }, .text("status") { _ in MessageStatus.sent.rawValue }, .text("provider_id") { $0.providerID },
-            .integer("provider_segments") { $0.segments }, .bigint("updated_at") { _ in updatedAt },
-        ])
-        updated.formUnion(try await updateStillSending(sql, sentTable, rows: sent,
-            extra: "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
-            skip: ["provider_segments"]))
-        let retryTable = BulkTable<RetryRow>(name: "messages", columns: [
-            .text("id") { $0.id }, .text("status") { _ in MessageStatus.queued.rawValue }, .bigint("not_before") { $0.at.milliseconds },
-            .text("error_message") { $0.error }, .bigint("updated_at") { _ in updatedAt },
-        ])
+        let sentTable = BulkTable<SentRow>(
+            name: "messages",
+            columns: [
+                .text("id") { $0.id }, .text("status") { _ in MessageStatus.sent.rawValue },
+                .text("provider_id") { $0.providerID },
+                .integer("provider_segments") { $0.segments }, .bigint("updated_at") { _ in updatedAt },
+            ]
+        )
+        updated.formUnion(
+            try await updateStillSending(
+                sql,
+                sentTable,
+                rows: sent,
+                extra:
+                    "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
+                skip: ["provider_segments"]
+            )
+        )
+        let retryTable = BulkTable<RetryRow>(
+            name: "messages",
+            columns: [
+                .text("id") { $0.id }, .text("status") { _ in MessageStatus.queued.rawValue },
+                .bigint("not_before") { $0.at.milliseconds },
+                .text("error_message") { $0.error }, .bigint("updated_at") { _ in updatedAt },
+            ]
+        )
         updated.formUnion(try await updateStillSending(sql, retryTable, rows: retries, extra: "lease_until = NULL"))
-        let failedTable = BulkTable<FailedRow>(name: "messages", columns: [
-            .text("id") { $0.id }, .text("status") { _ in MessageStatus.failed.rawValue }, .text("error_code") { $0.code },
-            .text("error_message") { $0.message }, .bigint("updated_at") { _ in updatedAt },
-        ])
+        let failedTable = BulkTable<FailedRow>(
+            name: "messages",
+            columns: [
+                .text("id") { $0.id }, .text("status") { _ in MessageStatus.failed.rawValue },
+                .text("error_code") { $0.code },
+                .text("error_message") { $0.message }, .bigint("updated_at") { _ in updatedAt },
+            ]
+        )
         let failedIDs = try await updateStillSending(sql, failedTable, rows: failed, extra: "lease_until = NULL")
         updated.formUnion(failedIDs)
         try await MessageStore.insertEvents(events.filter { updated.contains($0.id) }, at: instant, on: sql)
@@ -231,16 +288,27 @@ public struct MessageStore: Sendable {
 
     /// Updates rows still in `sending` (a delivery report may have overtaken the dispatcher);
     /// the table's first column is the id. Returns the ids it changed.
-    static func updateStillSending<Row>(_ sql: any SQLDatabase, _ table: BulkTable<Row>, rows: [Row], extra: String,
-                                        skip: Set<String> = []) async throws -> [String] {
+    static func updateStillSending<Row>(
+        _ sql: any SQLDatabase,
+        _ table: BulkTable<Row>,
+        rows: [Row],
+        extra: String,
+        skip: Set<String> = []
+    ) async throws -> [String] {
         guard !rows.isEmpty else { return [] }
         let columns = Array(table.sqlColumns.dropFirst())
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         var assignments = columns.filter { !skip.contains($0.name) }.map { "\($0.name) = v.new_\($0.name)" }
         assignments.append(extra)
         var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-        query += BulkRows.source(table.sqlColumns, aliases: aliases, dialect: sql.storeDialect, rows: rows.map(table.cells)[...])
-        query += ") UPDATE messages SET \(unsafeRaw: assignments.joined(separator: ", ")) FROM v WHERE messages.id = v.row_key AND messages.status = 'sending'"
+        query += BulkRows.source(
+            table.sqlColumns,
+            aliases: aliases,
+            dialect: sql.storeDialect,
+            rows: rows.map(table.cells)[...]
+        )
+        query +=
+            ") UPDATE messages SET \(unsafeRaw: assignments.joined(separator: ", ")) FROM v WHERE messages.id = v.row_key AND messages.status = 'sending'"
         query += " RETURNING messages.id"
         return try await sql.raw(query).all().map { try $0.value("id") }
     }
@@ -264,7 +332,14 @@ public struct MessageStore: Sendable {
         public var errorMessage: String?
         public var segments: Int?
 
-        public init(messageID: String?, providerID: String, status: MessageStatus, errorCode: String?, errorMessage: String?, segments: Int?) {
+        public init(
+            messageID: String?,
+            providerID: String,
+            status: MessageStatus,
+            errorCode: String?,
+            errorMessage: String?,
+            segments: Int?
+        ) {
             self.messageID = messageID
             self.providerID = providerID
             self.status = status
@@ -284,7 +359,9 @@ public struct MessageStore: Sendable {
 
     /// Applies delivery reports in the caller's unit of work, each to the message it names (by
     /// our id, or the provider's). A message never moves backwards; a repeat changes nothing.
-    public static func applyReports(_ reports: [Report], at instant: Date, in work: UnitOfWork) async throws -> ReportsApplied {
+    public static func applyReports(_ reports: [Report], at instant: Date, in work: UnitOfWork) async throws
+        -> ReportsApplied
+    {
         guard !reports.isEmpty else { return ReportsApplied(changes: [], finished: []) }
         let sql = work.sql
         do {
@@ -292,7 +369,9 @@ public struct MessageStore: Sendable {
             var ids = Set(reports.compactMap(\.messageID))
             let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
             for chunk in providerIDs.inListChunks {
-                for row in try await sql.raw("SELECT id FROM messages WHERE provider_id IN (\(chunk.inList(for: sql)))").all() {
+                for row in try await sql.raw("SELECT id FROM messages WHERE provider_id IN (\(chunk.inList(for: sql)))")
+                    .all()
+                {
                     ids.insert(try row.value("id"))
                 }
             }
@@ -327,43 +406,63 @@ public struct MessageStore: Sendable {
                 message.updatedAt = instant
                 byID[id] = message
                 touched[id] = message
-                let detail = [report.errorCode.map { "error \($0)" }, report.segments.map { "\($0) segments" }].compactMap { $0 }.joined(separator: ", ")
+                let detail = [report.errorCode.map { "error \($0)" }, report.segments.map { "\($0) segments" }]
+                    .compactMap { $0 }.joined(separator: ", ")
                 events.append(MessageEventRow(id: id, status: report.status, detail: detail.isEmpty ? nil : detail))
                 changes.append(StatusChange(message: message, previous: previous, changed: true))
             }
             try await BulkRows.update(sql, MessageStore.reportRows(at: instant), rows: Array(touched.values))
             try await MessageStore.insertEvents(events, at: instant, on: sql)
-            return ReportsApplied(changes: changes, finished: touched.values.filter { $0.status.isFinal }.sorted { $0.id < $1.id })
+            return ReportsApplied(
+                changes: changes,
+                finished: touched.values.filter { $0.status.isFinal }.sorted { $0.id < $1.id }
+            )
         }
     }
 
     /// The columns a delivery report changes, keyed by id.
     static func reportRows(at instant: Date) -> BulkTable<Message> {
-        BulkTable(name: "messages", columns: [
-            .text("id") { $0.id }, .text("status") { $0.status.rawValue }, .text("provider_id") { $0.providerID },
-            .integer("provider_segments") { $0.providerSegments }, .text("error_code") { $0.errorCode }, .text("error_message") { $0.errorMessage },
-            .bigint("lease_until") { _ in nil }, .bigint("updated_at") { _ in instant.milliseconds },
-        ])
+        BulkTable(
+            name: "messages",
+            columns: [
+                .text("id") { $0.id }, .text("status") { $0.status.rawValue }, .text("provider_id") { $0.providerID },
+                .integer("provider_segments") { $0.providerSegments }, .text("error_code") { $0.errorCode },
+                .text("error_message") { $0.errorMessage },
+                .bigint("lease_until") { _ in nil }, .bigint("updated_at") { _ in instant.milliseconds },
+            ]
+        )
     }
 
     /// Cancels, in the caller's unit of work, a campaign's messages that have not been
     /// dispatched, and returns them (now final, their holds still to void).
-    public static func cancelQueued(campaign: String, organization: OrganizationID, at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+    public static func cancelQueued(
+        campaign: String,
+        organization: OrganizationID,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> [Message] {
         let sql = work.sql
         do {
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE campaign_id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
                              AND status = 'queued' \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING \(unsafeRaw: MessageStore.columns)
-                """).all()
+                """
+            ).all()
             let messages = try rows.map(MessageStore.message)
-            try await MessageStore.insertEvents(messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "campaign canceled") },
-                                                at: instant, on: sql)
-            try await sql.raw("""
+            try await MessageStore.insertEvents(
+                messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "campaign canceled") },
+                at: instant,
+                on: sql
+            )
+            try await sql.raw(
+                """
                 UPDATE campaigns SET status = 'canceled', canceled_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
-                """).run()
+                """
+            ).run()
             return messages
         }
     }
@@ -371,28 +470,38 @@ public struct MessageStore: Sendable {
     /// Messages whose hold passed its timeout while still pending.
     public func timedOut(now: Date, limit: Int) async throws -> [Message] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: MessageStore.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
                 FROM ledger_holds h JOIN messages m ON m.id = h.reference
                 WHERE h.status = 'pending' AND h.timeout_at <= \(bind: now.milliseconds)
                 ORDER BY h.timeout_at LIMIT \(bind: limit)
-                """).all().map(MessageStore.message)
+                """
+            ).all().map(MessageStore.message)
         }
     }
 
     /// Fails, in the caller's unit of work, a message that was never handed to the provider
     /// before its hold timed out, and returns it (now final, its hold still to void); a message
     /// that moved on meanwhile is left alone.
-    public static func expire(_ messageID: String, reason: String, at instant: Date, in work: UnitOfWork) async throws -> [Message] {
+    public static func expire(_ messageID: String, reason: String, at instant: Date, in work: UnitOfWork) async throws
+        -> [Message]
+    {
         let sql = work.sql
         do {
-            let messages = try await sql.raw("""
+            let messages = try await sql.raw(
+                """
                 UPDATE messages SET status = 'failed', error_code = 'expired', error_message = \(bind: reason), lease_until = NULL,
                     updated_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: messageID) AND status IN ('queued', 'sending') RETURNING \(unsafeRaw: MessageStore.columns)
-                """).all().map(MessageStore.message)
+                """
+            ).all().map(MessageStore.message)
             guard !messages.isEmpty else { return [] }
-            try await MessageStore.insertEvents([MessageEventRow(id: messageID, status: .failed, detail: reason)], at: instant, on: sql)
+            try await MessageStore.insertEvents(
+                [MessageEventRow(id: messageID, status: .failed, detail: reason)],
+                at: instant,
+                on: sql
+            )
             return messages
         }
     }
@@ -400,42 +509,74 @@ public struct MessageStore: Sendable {
     /// Adds a history step without changing the status (e.g. "charged after the timeout").
     public func note(_ messageID: String, status: MessageStatus, detail: String, at instant: Date) async throws {
         try await database.transaction { sql in
-            try await MessageStore.insertEvents([MessageEventRow(id: messageID, status: status, detail: detail)], at: instant, on: sql)
+            try await MessageStore.insertEvents(
+                [MessageEventRow(id: messageID, status: status, detail: detail)],
+                at: instant,
+                on: sql
+            )
         }
     }
 
     // MARK: Reading
 
     static func message(_ row: any SQLRow) throws -> Message {
-        guard let status = MessageStatus(rawValue: try row.value("status")), let kind = MessageKind(rawValue: try row.value("kind")),
-              let channel = Channel(rawValue: try row.value("channel")),
-              let direction = MessageDirection(rawValue: try row.value("direction")) else { throw StoreError.unreadableRow("message") }
-        return Message(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")),
-                       campaignID: try row.optional("campaign_id"), conversationID: try row.optional("conversation_id"),
-                       direction: direction, kind: kind, from: try row.value("from_number"), to: try row.value("to_number"),
-                       body: try row.value("body"), channel: channel, segments: try row.value("segments"), credits: Credits(milli: try row.value("credits")),
-                       status: status, holdID: try row.optional("hold_id", as: String.self).map(HoldID.init),
-                       charged: row.contains(column: "charged") ? try row.optional("charged", as: Int64.self).map(Credits.init(milli:)) : nil,
-                       providerID: try row.optional("provider_id"),
-                       providerSegments: try row.optional("provider_segments"), errorCode: try row.optional("error_code"),
-                       errorMessage: try row.optional("error_message"), flagged: try row.value("flagged", as: Int.self) == 1,
-                       notBefore: try row.date("not_before"), attempts: try row.value("attempts"), createdAt: try row.date("created_at"),
-                       updatedAt: try row.date("updated_at"))
+        guard let status = MessageStatus(rawValue: try row.value("status")),
+            let kind = MessageKind(rawValue: try row.value("kind")),
+            let channel = Channel(rawValue: try row.value("channel")),
+            let direction = MessageDirection(rawValue: try row.value("direction"))
+        else { throw StoreError.unreadableRow("message") }
+        return Message(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            campaignID: try row.optional("campaign_id"),
+            conversationID: try row.optional("conversation_id"),
+            direction: direction,
+            kind: kind,
+            from: try row.value("from_number"),
+            to: try row.value("to_number"),
+            body: try row.value("body"),
+            channel: channel,
+            segments: try row.value("segments"),
+            credits: Credits(milli: try row.value("credits")),
+            status: status,
+            holdID: try row.optional("hold_id", as: String.self).map(HoldID.init),
+            charged: row.contains(column: "charged")
+                ? try row.optional("charged", as: Int64.self).map(Credits.init(milli:)) : nil,
+            providerID: try row.optional("provider_id"),
+            providerSegments: try row.optional("provider_segments"),
+            errorCode: try row.optional("error_code"),
+            errorMessage: try row.optional("error_message"),
+            flagged: try row.value("flagged", as: Int.self) == 1,
+            notBefore: try row.date("not_before"),
+            attempts: try row.value("attempts"),
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
+        )
     }
 
     /// One message of an organisation, with its status history.
     public func message(_ id: String, of organization: OrganizationID) async throws -> (Message, [MessageEvent])? {
         try await database.read { sql in
-            guard let row = try await sql.raw("""
-                \(unsafeRaw: MessageStore.selectWithCharge) WHERE m.id = \(bind: id) AND m.organization_id = \(bind: organization.rawValue)
-                """).first() else { return nil }
+            guard
+                let row = try await sql.raw(
+                    """
+                    \(unsafeRaw: MessageStore.selectWithCharge) WHERE m.id = \(bind: id) AND m.organization_id = \(bind: organization.rawValue)
+                    """
+                ).first()
+            else { return nil }
             let message = try MessageStore.message(row)
-            var events = try await sql.raw("SELECT status, detail, created_at FROM message_events WHERE message_id = \(bind: id) ORDER BY id").all().map {
-                guard let status = MessageStatus(rawValue: try $0.value("status")) else { throw StoreError.unreadableRow("message event") }
+            var events = try await sql.raw(
+                "SELECT status, detail, created_at FROM message_events WHERE message_id = \(bind: id) ORDER BY id"
+            ).all().map {
+                guard let status = MessageStatus(rawValue: try $0.value("status")) else {
+                    throw StoreError.unreadableRow("message event")
+                }
                 return MessageEvent(status: status, detail: try $0.optional("detail"), at: try $0.date("created_at"))
             }
             let first: MessageStatus = message.direction == .inbound ? .received : .queued
-            if events.first?.status != first { events.insert(MessageEvent(status: first, detail: nil, at: message.createdAt), at: 0) }
+            if events.first?.status != first {
+                events.insert(MessageEvent(status: first, detail: nil, at: message.createdAt), at: 0)
+            }
             return (message, events)
         }
     }
@@ -443,7 +584,8 @@ public struct MessageStore: Sendable {
     /// A message by id in any organisation (workers).
     public func message(_ id: String) async throws -> Message? {
         try await database.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id = \(bind: id)").first().map(MessageStore.message)
+            try await sql.raw("SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id = \(bind: id)").first()
+                .map(MessageStore.message)
         }
     }
 
@@ -451,43 +593,73 @@ public struct MessageStore: Sendable {
     public func messages(_ ids: [String]) async throws -> [Message] {
         guard !ids.isEmpty else { return [] }
         return try await database.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(ids.inList(for: sql)))").all().map(MessageStore.message)
+            try await sql.raw(
+                "SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(ids.inList(for: sql)))"
+            ).all().map(MessageStore.message)
         }
     }
 
     /// A campaign of an organisation.
     public func campaign(_ id: String, of organization: OrganizationID) async throws -> Campaign? {
         try await database.read { sql in
-            guard let row = try await sql.raw("""
-                SELECT id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status, requested,
-                       accepted, skipped, credits_reserved, created_at, canceled_at
-                FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
-                """).first() else { return nil }
-            let skipped = (try? JSONDecoder().decode([SkipReason: Int].self, from: Data(try row.value("skipped", as: String.self).utf8))) ?? [:]
-            guard let status = CampaignStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("campaign") }
-            return Campaign(id: try row.value("id"), organizationID: organization, account: AccountID(try row.value("account_id")),
-                            actor: try row.value("actor"), actorName: try row.value("actor_name"), body: try row.value("body"),
-                            channel: Channel(rawValue: try row.value("channel")) ?? .sms, automated: try row.value("automated", as: Int.self) == 1,
-                            sendAt: try row.optionalDate("send_at"), notBefore: try row.date("not_before"), status: status,
-                            requested: try row.value("requested"), accepted: try row.value("accepted"), skipped: skipped,
-                            creditsReserved: Credits(milli: try row.value("credits_reserved")), createdAt: try row.date("created_at"),
-                            canceledAt: try row.optionalDate("canceled_at"))
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status, requested,
+                           accepted, skipped, credits_reserved, created_at, canceled_at
+                    FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
+                    """
+                ).first()
+            else { return nil }
+            let skipped =
+                (try? JSONDecoder().decode(
+                    [SkipReason: Int].self,
+                    from: Data(try row.value("skipped", as: String.self).utf8)
+                )) ?? [:]
+            guard let status = CampaignStatus(rawValue: try row.value("status")) else {
+                throw StoreError.unreadableRow("campaign")
+            }
+            return Campaign(
+                id: try row.value("id"),
+                organizationID: organization,
+                account: AccountID(try row.value("account_id")),
+                actor: try row.value("actor"),
+                actorName: try row.value("actor_name"),
+                body: try row.value("body"),
+                channel: Channel(rawValue: try row.value("channel")) ?? .sms,
+                automated: try row.value("automated", as: Int.self) == 1,
+                sendAt: try row.optionalDate("send_at"),
+                notBefore: try row.date("not_before"),
+                status: status,
+                requested: try row.value("requested"),
+                accepted: try row.value("accepted"),
+                skipped: skipped,
+                creditsReserved: Credits(milli: try row.value("credits_reserved")),
+                createdAt: try row.date("created_at"),
+                canceledAt: try row.optionalDate("canceled_at")
+            )
         }
     }
 
     /// A campaign's messages counted by status, and the credits charged and released.
-    public func campaignTotals(_ id: String) async throws -> (counts: [MessageStatus: Int], charged: Credits, released: Credits) {
+    public func campaignTotals(_ id: String) async throws -> (
+        counts: [MessageStatus: Int], charged: Credits, released: Credits
+    ) {
         try await database.read { sql in
             var counts: [MessageStatus: Int] = [:]
             var charged = Credits.zero
             var released = Credits.zero
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT m.status, COUNT(*) AS n,
                        CAST(COALESCE(SUM(CASE WHEN h.status IN ('posted', 'timed_out', 'voided') THEN h.posted_amount ELSE 0 END), 0) AS BIGINT) AS charged,
                        CAST(COALESCE(SUM(CASE WHEN h.status IN ('posted', 'timed_out', 'voided') THEN h.amount - h.posted_amount ELSE 0 END), 0) AS BIGINT) AS released
                 FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id WHERE m.campaign_id = \(bind: id) GROUP BY m.status
-                """).all() {
-                guard let status = MessageStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("message status") }
+                """
+            ).all() {
+                guard let status = MessageStatus(rawValue: try row.value("status")) else {
+                    throw StoreError.unreadableRow("message status")
+                }
                 counts[status] = try row.value("n")
                 charged += Credits(milli: try row.value("charged"))
                 released += Credits(milli: try row.value("released"))
@@ -498,12 +670,17 @@ public struct MessageStore: Sendable {
 
     /// An organisation's campaigns, newest first.
     /// Campaign ids with their creation instants, newest first, after `cursor`.
-    public func campaigns(of organization: OrganizationID, after cursor: RecencyCursor? = nil, limit: Int) async throws -> [RecencyCursor] {
+    public func campaigns(of organization: OrganizationID, after cursor: RecencyCursor? = nil, limit: Int) async throws
+        -> [RecencyCursor]
+    {
         try await database.read { sql in
-            var query: SQLQueryString = "SELECT id, created_at FROM campaigns WHERE organization_id = \(bind: organization.rawValue)"
+            var query: SQLQueryString =
+                "SELECT id, created_at FROM campaigns WHERE organization_id = \(bind: organization.rawValue)"
             if let cursor { query += cursor.condition(instant: "created_at", id: "id") }
             query += " ORDER BY created_at DESC, id DESC LIMIT \(bind: limit)"
-            return try await sql.raw(query).all().map { RecencyCursor(milliseconds: try $0.value("created_at"), id: try $0.value("id")) }
+            return try await sql.raw(query).all().map {
+                RecencyCursor(milliseconds: try $0.value("created_at"), id: try $0.value("id"))
+            }
         }
     }
 }

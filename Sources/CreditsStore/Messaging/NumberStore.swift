@@ -49,8 +49,16 @@ public struct NumberRequest: Sendable, Equatable, Codable {
     public var failureMessage: String?
     public var requestedAt: Date
 
-    public init(id: String, organizationID: OrganizationID, areaCode: String, status: RegistrationStatus, providerID: String, number: String?,
-                failureMessage: String?, requestedAt: Date) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        areaCode: String,
+        status: RegistrationStatus,
+        providerID: String,
+        number: String?,
+        failureMessage: String?,
+        requestedAt: Date
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.areaCode = areaCode
@@ -80,12 +88,18 @@ public struct NumberStore: Sendable {
     /// An organisation's numbers, oldest first (the first is the one it sends from).
     public func numbers(of organization: OrganizationID) async throws -> [AssignedNumber] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT number, kind, provider, created_at FROM phone_numbers WHERE organization_id = \(bind: organization.rawValue)
                 ORDER BY CASE WHEN kind = 'test' THEN 1 ELSE 0 END, created_at
-                """).all().map {
-                AssignedNumber(number: try $0.value("number"), kind: try $0.value("kind"), provider: try $0.value("provider"),
-                               createdAt: try $0.date("created_at"))
+                """
+            ).all().map {
+                AssignedNumber(
+                    number: try $0.value("number"),
+                    kind: try $0.value("kind"),
+                    provider: try $0.value("provider"),
+                    createdAt: try $0.date("created_at")
+                )
             }
         }
     }
@@ -99,19 +113,29 @@ public struct NumberStore: Sendable {
     }
 
     /// Assigns a number (unique across organisations).
-    public func assign(_ number: String, to organization: OrganizationID, kind: String, provider: String, at instant: Date) async throws {
+    public func assign(
+        _ number: String,
+        to organization: OrganizationID,
+        kind: String,
+        provider: String,
+        at instant: Date
+    ) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
                 VALUES (\(bind: number), \(bind: organization.rawValue), \(bind: kind), \(bind: provider), \(bind: instant.milliseconds))
                 ON CONFLICT (number) DO NOTHING
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// Gives an organisation a Simulator test number (+1 555 2xx xxxx) if it has none.
     public func ensureTestNumber(for organization: OrganizationID, at instant: Date) async throws -> String {
-        if let existing = try await numbers(of: organization).first(where: { $0.kind == "test" }) { return existing.number }
+        if let existing = try await numbers(of: organization).first(where: { $0.kind == "test" }) {
+            return existing.number
+        }
         for _ in 0..<20 {
             let candidate = "+15552\(String(format: "%06d", Int.random(in: 0...999_999)))"
             if candidate.hasSuffix("0001") || candidate.hasSuffix("0002") { continue }
@@ -125,38 +149,64 @@ public struct NumberStore: Sendable {
 
     public func brand(of organization: OrganizationID) async throws -> BrandRecord? {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT status, provider_id, details, failure_reason, failure_message, submitted_at, updated_at
                 FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)
-                """).first().map {
-                BrandRecord(status: try NumberStore.status($0), providerID: try $0.value("provider_id"), details: try $0.value("details"),
-                            failureReason: try $0.optional("failure_reason"), failureMessage: try $0.optional("failure_message"),
-                            submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at"))
+                """
+            ).first().map {
+                BrandRecord(
+                    status: try NumberStore.status($0),
+                    providerID: try $0.value("provider_id"),
+                    details: try $0.value("details"),
+                    failureReason: try $0.optional("failure_reason"),
+                    failureMessage: try $0.optional("failure_message"),
+                    submittedAt: try $0.date("submitted_at"),
+                    updatedAt: try $0.date("updated_at")
+                )
             }
         }
     }
 
     /// Records a submitted brand (replacing a failed or reset one) with its audit entry.
-    public func submitBrand(_ organization: OrganizationID, providerID: String, details: String, at instant: Date, audit: AuditRecord) async throws {
+    public func submitBrand(
+        _ organization: OrganizationID,
+        providerID: String,
+        details: String,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws {
         try await database.transaction { sql in
-            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)").run()
-            try await sql.raw("""
+            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)")
+                .run()
+            try await sql.raw(
+                """
                 INSERT INTO brand_registrations (organization_id, status, provider_id, details, submitted_at, updated_at)
                 VALUES (\(bind: organization.rawValue), 'pending', \(bind: providerID), \(bind: details), \(bind: instant.milliseconds),
                         \(bind: instant.milliseconds))
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
 
     /// Moves a pending brand to registered or failed.
-    public func resolveBrand(_ organization: OrganizationID, status: RegistrationStatus, reason: String?, message: String?, at instant: Date, audit: AuditRecord) async throws {
+    public func resolveBrand(
+        _ organization: OrganizationID,
+        status: RegistrationStatus,
+        reason: String?,
+        message: String?,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE brand_registrations SET status = \(bind: status.rawValue), failure_reason = \(bind: reason), failure_message = \(bind: message),
                     updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND status = 'pending'
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -164,7 +214,8 @@ public struct NumberStore: Sendable {
     /// Clears the brand so it can be entered again ("Reset Brand").
     public func resetBrand(_ organization: OrganizationID, audit: AuditRecord) async throws {
         try await database.transaction { sql in
-            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)").run()
+            try await sql.raw("DELETE FROM brand_registrations WHERE organization_id = \(bind: organization.rawValue)")
+                .run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -172,13 +223,24 @@ public struct NumberStore: Sendable {
     /// Organisations with a brand waiting on the provider.
     public func pendingBrands() async throws -> [(OrganizationID, BrandRecord)] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT organization_id, status, provider_id, details, failure_reason, failure_message, submitted_at, updated_at
                 FROM brand_registrations WHERE status = 'pending' LIMIT 500
-                """).all().map {
-                (OrganizationID(try $0.value("organization_id")),
-                 BrandRecord(status: try NumberStore.status($0), providerID: try $0.value("provider_id"), details: try $0.value("details"),
-                             failureReason: nil, failureMessage: nil, submittedAt: try $0.date("submitted_at"), updatedAt: try $0.date("updated_at")))
+                """
+            ).all().map {
+                (
+                    OrganizationID(try $0.value("organization_id")),
+                    BrandRecord(
+                        status: try NumberStore.status($0),
+                        providerID: try $0.value("provider_id"),
+                        details: try $0.value("details"),
+                        failureReason: nil,
+                        failureMessage: nil,
+                        submittedAt: try $0.date("submitted_at"),
+                        updatedAt: try $0.date("updated_at")
+                    )
+                )
             }
         }
     }
@@ -186,61 +248,87 @@ public struct NumberStore: Sendable {
     // MARK: Number requests
 
     static func request(_ row: any SQLRow) throws -> NumberRequest {
-        NumberRequest(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), areaCode: try row.value("area_code"),
-                      status: try NumberStore.status(row), providerID: try row.value("provider_id"), number: try row.optional("number"),
-                      failureMessage: try row.optional("failure_message"), requestedAt: try row.date("requested_at"))
+        NumberRequest(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            areaCode: try row.value("area_code"),
+            status: try NumberStore.status(row),
+            providerID: try row.value("provider_id"),
+            number: try row.optional("number"),
+            failureMessage: try row.optional("failure_message"),
+            requestedAt: try row.date("requested_at")
+        )
     }
 
     public func addRequest(_ request: NumberRequest, audit: AuditRecord) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at)
                 VALUES (\(bind: request.id), \(bind: request.organizationID.rawValue), \(bind: request.areaCode), 'pending', \(bind: request.providerID),
                         \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds))
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
 
     public func requests(of organization: OrganizationID) async throws -> [NumberRequest] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
                 WHERE organization_id = \(bind: organization.rawValue) ORDER BY requested_at DESC LIMIT 20
-                """).all().map(NumberStore.request)
+                """
+            ).all().map(NumberStore.request)
         }
     }
 
     public func pendingRequests() async throws -> [NumberRequest] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
                 WHERE status = 'pending' ORDER BY requested_at LIMIT 500
-                """).all().map(NumberStore.request)
+                """
+            ).all().map(NumberStore.request)
         }
     }
 
     /// Completes a request: assigns the number, or records why there is none.
-    public func resolveRequest(_ request: NumberRequest, number: String?, failure: String?, provider: String, at instant: Date, audit: AuditRecord) async throws {
+    public func resolveRequest(
+        _ request: NumberRequest,
+        number: String?,
+        failure: String?,
+        provider: String,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE number_requests SET status = \(bind: (number == nil ? RegistrationStatus.failed : .assigned).rawValue), number = \(bind: number),
                     failure_message = \(bind: failure), updated_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: request.id) AND status = 'pending'
-                """).run()
+                """
+            ).run()
             if let number {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
                     VALUES (\(bind: number), \(bind: request.organizationID.rawValue), 'local', \(bind: provider), \(bind: instant.milliseconds))
                     ON CONFLICT (number) DO NOTHING
-                    """).run()
+                    """
+                ).run()
             }
             try await AuditStore.insert([audit], on: sql)
         }
     }
 
     static func status(_ row: any SQLRow) throws -> RegistrationStatus {
-        guard let status = RegistrationStatus(rawValue: try row.value("status")) else { throw StoreError.unreadableRow("registration status") }
+        guard let status = RegistrationStatus(rawValue: try row.value("status")) else {
+            throw StoreError.unreadableRow("registration status")
+        }
         return status
     }
 
@@ -252,10 +340,12 @@ public struct NumberStore: Sendable {
         if let existing = try await secret(name) { return existing }
         let value = candidate
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO server_secrets (name, value, created_at) VALUES (\(bind: name), \(bind: value), \(bind: instant.milliseconds))
                 ON CONFLICT (name) DO NOTHING
-                """).run()
+                """
+            ).run()
         }
         return try await secret(name) ?? value
     }
@@ -263,7 +353,9 @@ public struct NumberStore: Sendable {
     /// A server secret, or nil when no server has made it yet.
     public func secret(_ name: String) async throws -> String? {
         try await database.read { sql in
-            try await sql.raw("SELECT value FROM server_secrets WHERE name = \(bind: name)").first().map { try $0.value("value", as: String.self) }
+            try await sql.raw("SELECT value FROM server_secrets WHERE name = \(bind: name)").first().map {
+                try $0.value("value", as: String.self)
+            }
         }
     }
 }

@@ -7,10 +7,12 @@ enum LedgerSchema {
     static let migration = Migration(version: 1, name: "organisations and credit ledger") { dialect in
         var statements: [String] = []
         if dialect == .postgres {
-            statements.append("""
+            statements.append(
+                """
                 CREATE OR REPLACE FUNCTION textcredits_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$
-                """)
+                """
+            )
         }
         statements += [
             """

@@ -27,10 +27,12 @@ enum DDL {
                 """
             }
         case .postgres:
-            return ["""
+            return [
+                """
                 CREATE TRIGGER \(table)_append_only BEFORE UPDATE OR DELETE ON \(table)
                 FOR EACH ROW EXECUTE FUNCTION textcredits_refuse_change()
-                """]
+                """
+            ]
         }
     }
 }

@@ -4,9 +4,11 @@ import SQLKit
 /// Brings a database to the newest schema: `textcredits migrate`, and every server start.
 public enum Migrator {
     /// Every migration, in order.
-    public static let all: [Migration] = [LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
-                                          AutoRenewSchema.migration, MailSchema.migration,
-                                          PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration]
+    public static let all: [Migration] = [
+        LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
+        AutoRenewSchema.migration, MailSchema.migration,
+        PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration,
+    ]
 
     /// The newest version this program knows.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -16,10 +18,12 @@ public enum Migrator {
     @discardableResult
     public static func migrate(_ database: any Database, now: Date = Date()) async throws -> [Migration] {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """).run()
+                """
+            ).run()
         }
         var applied: [Migration] = []
         for migration in all {
@@ -28,13 +32,19 @@ public enum Migrator {
                 if database.dialect == .postgres {
                     try await sql.raw("SELECT pg_advisory_xact_lock(72320001, hashtext(current_schema()))").run()
                 }
-                let existing = try await sql.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
+                let existing = try await sql.raw(
+                    "SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)"
+                ).all()
                 guard existing.isEmpty else { return false }
-                for statement in migration.statements(database.dialect) { try await sql.raw(SQLQueryString(statement)).run() }
-                try await sql.raw("""
+                for statement in migration.statements(database.dialect) {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                try await sql.raw(
+                    """
                     INSERT INTO schema_migrations (version, name, applied_at)
                     VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.milliseconds))
-                    """).run()
+                    """
+                ).run()
                 return true
             }
             if didApply { applied.append(migration) }
@@ -48,7 +58,9 @@ public enum Migrator {
     public static func currentVersion(_ database: any Database) async throws -> Int {
         try await database.read { sql in
             let rows = try await sql.raw("SELECT MAX(version) AS version FROM schema_migrations").all()
-            return try rows.first.flatMap { try $0.decodeNil(column: "version") ? nil : $0.decode(column: "version", as: Int.self) } ?? 0
+            return try rows.first.flatMap {
+                try $0.decodeNil(column: "version") ? nil : $0.decode(column: "version", as: Int.self)
+            } ?? 0
         }
     }
 }

@@ -13,8 +13,16 @@ public struct Organization: Sendable, Equatable, Codable {
     public var smsSettings: SMSSettings
     public var createdAt: Date
 
-    public init(id: OrganizationID, name: String, accountName: String, country: Country, timeZone: String, creditMode: CreditMode,
-                smsSettings: SMSSettings, createdAt: Date) {
+    public init(
+        id: OrganizationID,
+        name: String,
+        accountName: String,
+        country: Country,
+        timeZone: String,
+        creditMode: CreditMode,
+        smsSettings: SMSSettings,
+        createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.accountName = accountName
@@ -49,8 +57,19 @@ public struct StaffMember: Sendable, Equatable, Encodable {
     public var createdAt: Date
     public var passwordHash: String?
 
-    public init(id: String, organizationID: OrganizationID, name: String, email: String, role: Role, permissions: Set<Permission>,
-                wallet: AccountID?, monthlyAllotment: Credits, lowBalanceThreshold: Credits?, createdAt: Date, passwordHash: String?) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        name: String,
+        email: String,
+        role: Role,
+        permissions: Set<Permission>,
+        wallet: AccountID?,
+        monthlyAllotment: Credits,
+        lowBalanceThreshold: Credits?,
+        createdAt: Date,
+        passwordHash: String?
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.name = name
@@ -100,7 +119,15 @@ public struct APIKeyRecord: Sendable, Equatable, Encodable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    public init(id: String, organizationID: OrganizationID, staffID: String, name: String, secretHash: String, createdAt: Date, revokedAt: Date?) {
+    public init(
+        id: String,
+        organizationID: OrganizationID,
+        staffID: String,
+        name: String,
+        secretHash: String,
+        createdAt: Date,
+        revokedAt: Date?
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.staffID = staffID

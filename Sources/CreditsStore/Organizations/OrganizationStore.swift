@@ -18,16 +18,29 @@ public struct OrganizationStore: Sendable {
 
     /// Creates an organisation with its ledger accounts, its owner and a first API key, with its
     /// audit entry, all in one transaction.
-    public func create(_ organization: Organization, owner: StaffMember, key: APIKeyRecord, audit: AuditRecord) async throws {
-        let settings = String(decoding: try OrganizationStore.jsonEncoder.encode(organization.smsSettings), as: UTF8.self)
+    public func create(_ organization: Organization, owner: StaffMember, key: APIKeyRecord, audit: AuditRecord)
+        async throws
+    {
+        let settings = String(
+            decoding: try OrganizationStore.jsonEncoder.encode(organization.smsSettings),
+            as: UTF8.self
+        )
         try await database.transaction { sql in
-            try await OrganizationRecord.insert(id: organization.id, name: organization.name, country: organization.country,
-                                                timeZone: organization.timeZone, at: organization.createdAt, on: sql)
-            try await sql.raw("""
+            try await OrganizationRecord.insert(
+                id: organization.id,
+                name: organization.name,
+                country: organization.country,
+                timeZone: organization.timeZone,
+                at: organization.createdAt,
+                on: sql
+            )
+            try await sql.raw(
+                """
                 UPDATE organizations SET credit_mode = \(bind: organization.creditMode.rawValue), sms_settings = \(bind: settings),
                     account_name = \(bind: organization.accountName)
                 WHERE id = \(bind: organization.id.rawValue)
-                """).run()
+                """
+            ).run()
             try await OrganizationStore.insertStaff(owner, on: sql)
             try await OrganizationStore.insertKey(key, on: sql)
             try await AuditStore.insert([audit], on: sql)
@@ -37,38 +50,53 @@ public struct OrganizationStore: Sendable {
     /// One organisation.
     public func organization(_ id: OrganizationID) async throws -> Organization? {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, name, account_name, country, time_zone, credit_mode, sms_settings, created_at
                 FROM organizations WHERE id = \(bind: id.rawValue)
-                """).first().map(OrganizationStore.organization)
+                """
+            ).first().map(OrganizationStore.organization)
         }
     }
 
     /// Every organisation's id (for schedulers).
     public func organizationIDs() async throws -> [OrganizationID] {
         try await database.read { sql in
-            try await sql.raw("SELECT id FROM organizations ORDER BY id").all().map { OrganizationID(try $0.value("id")) }
+            try await sql.raw("SELECT id FROM organizations ORDER BY id").all().map {
+                OrganizationID(try $0.value("id"))
+            }
         }
     }
 
     static func organization(_ row: any SQLRow) throws -> Organization {
         let settingsText: String = try row.value("sms_settings")
         let timeZone: String = try row.value("time_zone")
-        let settings = (try? JSONDecoder().decode(SMSSettings.self, from: Data(settingsText.utf8))) ?? .defaults(timeZone: timeZone)
+        let settings =
+            (try? JSONDecoder().decode(SMSSettings.self, from: Data(settingsText.utf8)))
+            ?? .defaults(timeZone: timeZone)
         guard let country = Country(rawValue: try row.value("country")),
-              let mode = CreditMode(rawValue: try row.value("credit_mode")) else { throw StoreError.unreadableRow("organization") }
+            let mode = CreditMode(rawValue: try row.value("credit_mode"))
+        else { throw StoreError.unreadableRow("organization") }
         let name: String = try row.value("name")
         let account: String = try row.value("account_name")
-        return Organization(id: OrganizationID(try row.value("id")), name: name, accountName: account.isEmpty ? name : account,
-                            country: country, timeZone: timeZone, creditMode: mode, smsSettings: settings,
-                            createdAt: try row.date("created_at"))
+        return Organization(
+            id: OrganizationID(try row.value("id")),
+            name: name,
+            accountName: account.isEmpty ? name : account,
+            country: country,
+            timeZone: timeZone,
+            creditMode: mode,
+            smsSettings: settings,
+            createdAt: try row.date("created_at")
+        )
     }
 
     /// Replaces the SMS settings, with an audit entry, in one transaction.
     public func updateSettings(_ id: OrganizationID, settings: SMSSettings, audit: AuditRecord) async throws {
         let text = String(decoding: try OrganizationStore.jsonEncoder.encode(settings), as: UTF8.self)
         try await database.transaction { sql in
-            try await sql.raw("UPDATE organizations SET sms_settings = \(bind: text) WHERE id = \(bind: id.rawValue)").run()
+            try await sql.raw("UPDATE organizations SET sms_settings = \(bind: text) WHERE id = \(bind: id.rawValue)")
+                .run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -76,17 +104,21 @@ public struct OrganizationStore: Sendable {
     // MARK: Staff
 
     static func insertStaff(_ staff: StaffMember, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO staff (id, organization_id, name, email, role, permissions, password_hash, wallet_account_id,
                                monthly_allotment, low_balance_threshold, created_at)
             VALUES (\(bind: staff.id), \(bind: staff.organizationID.rawValue), \(bind: staff.name), \(bind: staff.email),
                     \(bind: staff.role.rawValue), \(bind: permissionText(staff.permissions)), \(bind: staff.passwordHash),
                     \(bind: staff.wallet?.rawValue), \(bind: staff.monthlyAllotment.milli), \(bind: staff.lowBalanceThreshold?.milli),
                     \(bind: staff.createdAt.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
-    static func permissionText(_ permissions: Set<Permission>) -> String { permissions.map(\.rawValue).sorted().joined(separator: ",") }
+    static func permissionText(_ permissions: Set<Permission>) -> String {
+        permissions.map(\.rawValue).sorted().joined(separator: ",")
+    }
 
     static let staffColumns = """
         id, organization_id, name, email, role, permissions, password_hash, wallet_account_id, monthly_allotment,
@@ -95,13 +127,24 @@ public struct OrganizationStore: Sendable {
 
     static func staff(_ row: any SQLRow) throws -> StaffMember {
         guard let role = Role(rawValue: try row.value("role")) else { throw StoreError.unreadableRow("staff role") }
-        let permissions = Set((try row.value("permissions", as: String.self)).split(separator: ",").compactMap { Permission(rawValue: String($0)) })
-        return StaffMember(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), name: try row.value("name"),
-                           email: try row.value("email"), role: role, permissions: permissions,
-                           wallet: try row.optional("wallet_account_id", as: String.self).map(AccountID.init),
-                           monthlyAllotment: Credits(milli: try row.value("monthly_allotment")),
-                           lowBalanceThreshold: try row.optional("low_balance_threshold", as: Int64.self).map(Credits.init(milli:)),
-                           createdAt: try row.date("created_at"), passwordHash: try row.optional("password_hash"))
+        let permissions = Set(
+            (try row.value("permissions", as: String.self)).split(separator: ",").compactMap {
+                Permission(rawValue: String($0))
+            }
+        )
+        return StaffMember(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            name: try row.value("name"),
+            email: try row.value("email"),
+            role: role,
+            permissions: permissions,
+            wallet: try row.optional("wallet_account_id", as: String.self).map(AccountID.init),
+            monthlyAllotment: Credits(milli: try row.value("monthly_allotment")),
+            lowBalanceThreshold: try row.optional("low_balance_threshold", as: Int64.self).map(Credits.init(milli:)),
+            createdAt: try row.date("created_at"),
+            passwordHash: try row.optional("password_hash")
+        )
     }
 
     /// Adds a staff member (with a wallet made in the same transaction when `walletNeeded`).
@@ -109,7 +152,12 @@ public struct OrganizationStore: Sendable {
         try await database.transaction { sql in
             var created = staff
             if walletNeeded {
-                created.wallet = try await SQLLedgerStore.createWallet(for: staff.organizationID, staff: staff.id, at: staff.createdAt, on: sql)
+                created.wallet = try await SQLLedgerStore.createWallet(
+                    for: staff.organizationID,
+                    staff: staff.id,
+                    at: staff.createdAt,
+                    on: sql
+                )
             }
             try await OrganizationStore.insertStaff(created, on: sql)
             try await AuditStore.insert([audit], on: sql)
@@ -120,29 +168,35 @@ public struct OrganizationStore: Sendable {
     /// Staff of an organisation who have not been deleted.
     public func staff(of organization: OrganizationID) async throws -> [StaffMember] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff
                 WHERE organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL ORDER BY created_at, id
-                """).all().map(OrganizationStore.staff)
+                """
+            ).all().map(OrganizationStore.staff)
         }
     }
 
     /// One staff member of an organisation (nil for another organisation's or a deleted one).
     public func staffMember(_ id: String, of organization: OrganizationID) async throws -> StaffMember? {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff
                 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
-                """).first().map(OrganizationStore.staff)
+                """
+            ).first().map(OrganizationStore.staff)
         }
     }
 
     /// Staff members with this sign-in email, in any organisation.
     public func staffMembers(withEmail email: String) async throws -> [StaffMember] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff WHERE email = \(bind: email.lowercased()) AND deleted_at IS NULL
-                """).all().map(OrganizationStore.staff)
+                """
+            ).all().map(OrganizationStore.staff)
         }
     }
 
@@ -150,13 +204,15 @@ public struct OrganizationStore: Sendable {
     /// threshold, password hash) with an audit entry.
     public func updateStaff(_ staff: StaffMember, audit: AuditRecord) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE staff SET name = \(bind: staff.name), email = \(bind: staff.email), role = \(bind: staff.role.rawValue),
                     permissions = \(bind: OrganizationStore.permissionText(staff.permissions)),
                     monthly_allotment = \(bind: staff.monthlyAllotment.milli),
                     low_balance_threshold = \(bind: staff.lowBalanceThreshold?.milli), password_hash = \(bind: staff.passwordHash)
                 WHERE id = \(bind: staff.id) AND organization_id = \(bind: staff.organizationID.rawValue) AND deleted_at IS NULL
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -164,13 +220,17 @@ public struct OrganizationStore: Sendable {
     /// Marks a staff member deleted and revokes their API keys (their wallet must be empty first).
     public func deleteStaff(_ staff: StaffMember, at instant: Date, audit: AuditRecord) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE staff SET deleted_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: staff.id) AND organization_id = \(bind: staff.organizationID.rawValue)
-                """).run()
-            try await sql.raw("""
+                """
+            ).run()
+            try await sql.raw(
+                """
                 UPDATE api_keys SET revoked_at = \(bind: instant.milliseconds) WHERE staff_id = \(bind: staff.id) AND revoked_at IS NULL
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -178,17 +238,25 @@ public struct OrganizationStore: Sendable {
     // MARK: API keys
 
     static func insertKey(_ key: APIKeyRecord, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO api_keys (id, organization_id, staff_id, name, secret_hash, created_at)
             VALUES (\(bind: key.id), \(bind: key.organizationID.rawValue), \(bind: key.staffID), \(bind: key.name),
                     \(bind: key.secretHash), \(bind: key.createdAt.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     static func key(_ row: any SQLRow) throws -> APIKeyRecord {
-        APIKeyRecord(id: try row.value("id"), organizationID: OrganizationID(try row.value("organization_id")), staffID: try row.value("staff_id"),
-                     name: try row.value("name"), secretHash: try row.value("secret_hash"), createdAt: try row.date("created_at"),
-                     revokedAt: try row.optionalDate("revoked_at"))
+        APIKeyRecord(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            staffID: try row.value("staff_id"),
+            name: try row.value("name"),
+            secretHash: try row.value("secret_hash"),
+            createdAt: try row.date("created_at"),
+            revokedAt: try row.optionalDate("revoked_at")
+        )
     }
 
     /// Adds an API key with an audit entry.
@@ -202,29 +270,37 @@ public struct OrganizationStore: Sendable {
     /// A key by id, revoked or not (authentication checks).
     public func key(_ id: String) async throws -> APIKeyRecord? {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, organization_id, staff_id, name, secret_hash, created_at, revoked_at FROM api_keys WHERE id = \(bind: id)
-                """).first().map(OrganizationStore.key)
+                """
+            ).first().map(OrganizationStore.key)
         }
     }
 
     /// An organisation's keys.
     public func keys(of organization: OrganizationID) async throws -> [APIKeyRecord] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT id, organization_id, staff_id, name, secret_hash, created_at, revoked_at FROM api_keys
                 WHERE organization_id = \(bind: organization.rawValue) ORDER BY created_at, id
-                """).all().map(OrganizationStore.key)
+                """
+            ).all().map(OrganizationStore.key)
         }
     }
 
     /// Revokes a key with an audit entry.
-    public func revokeKey(_ id: String, of organization: OrganizationID, at instant: Date, audit: AuditRecord) async throws {
+    public func revokeKey(_ id: String, of organization: OrganizationID, at instant: Date, audit: AuditRecord)
+        async throws
+    {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE api_keys SET revoked_at = \(bind: instant.milliseconds)
                 WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND revoked_at IS NULL
-                """).run()
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }

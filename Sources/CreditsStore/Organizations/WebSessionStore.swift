@@ -12,7 +12,14 @@ public struct WebSessionRecord: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(tokenHash: String, organizationID: OrganizationID, staffID: String, csrfToken: String, createdAt: Date, expiresAt: Date) {
+    public init(
+        tokenHash: String,
+        organizationID: OrganizationID,
+        staffID: String,
+        csrfToken: String,
+        createdAt: Date,
+        expiresAt: Date
+    ) {
         self.tokenHash = tokenHash
         self.organizationID = organizationID
         self.staffID = staffID
@@ -31,23 +38,32 @@ public struct WebSessionStore: Sendable {
     /// Stores a new session.
     public func create(_ session: WebSessionRecord) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO web_sessions (token_hash, organization_id, staff_id, csrf_token, created_at, expires_at)
                 VALUES (\(bind: session.tokenHash), \(bind: session.organizationID.rawValue), \(bind: session.staffID), \(bind: session.csrfToken),
                         \(bind: session.createdAt.milliseconds), \(bind: session.expiresAt.milliseconds))
-                """).run()
+                """
+            ).run()
         }
     }
 
     /// The session with this token hash, unless it has expired.
     public func session(_ tokenHash: String, at instant: Date) async throws -> WebSessionRecord? {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT * FROM web_sessions WHERE token_hash = \(bind: tokenHash) AND expires_at > \(bind: instant.milliseconds)
-                """).first().map { row in
-                WebSessionRecord(tokenHash: try row.value("token_hash"), organizationID: OrganizationID(try row.value("organization_id")),
-                                 staffID: try row.value("staff_id"), csrfToken: try row.value("csrf_token"),
-                                 createdAt: Date(milliseconds: try row.value("created_at")), expiresAt: Date(milliseconds: try row.value("expires_at")))
+                """
+            ).first().map { row in
+                WebSessionRecord(
+                    tokenHash: try row.value("token_hash"),
+                    organizationID: OrganizationID(try row.value("organization_id")),
+                    staffID: try row.value("staff_id"),
+                    csrfToken: try row.value("csrf_token"),
+                    createdAt: Date(milliseconds: try row.value("created_at")),
+                    expiresAt: Date(milliseconds: try row.value("expires_at"))
+                )
             }
         }
     }
@@ -62,14 +78,17 @@ public struct WebSessionStore: Sendable {
     /// Ends every session of a staff member (their password changed); returns how many.
     public func deleteSessions(ofStaff staffID: String) async throws -> Int {
         try await database.transaction { sql in
-            try await sql.raw("DELETE FROM web_sessions WHERE staff_id = \(bind: staffID) RETURNING token_hash").all().count
+            try await sql.raw("DELETE FROM web_sessions WHERE staff_id = \(bind: staffID) RETURNING token_hash").all()
+                .count
         }
     }
 
     /// Forgets sessions that expired before `instant`; returns how many.
     public func deleteExpired(before instant: Date) async throws -> Int {
         try await database.transaction { sql in
-            try await sql.raw("DELETE FROM web_sessions WHERE expires_at <= \(bind: instant.milliseconds) RETURNING token_hash").all().count
+            try await sql.raw(
+                "DELETE FROM web_sessions WHERE expires_at <= \(bind: instant.milliseconds) RETURNING token_hash"
+            ).all().count
         }
     }
 }

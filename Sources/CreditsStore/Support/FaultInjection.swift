@@ -5,7 +5,9 @@ import Foundation
 /// SIGKILL after writing its N-th statement inside a ledger transaction. Unset (always, outside
 /// those tests), it does nothing.
 final class FaultInjection: Sendable {
-    static let shared = FaultInjection(limit: ProcessInfo.processInfo.environment["TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS"].flatMap(Int.init))
+    static let shared = FaultInjection(
+        limit: ProcessInfo.processInfo.environment["TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS"].flatMap(Int.init)
+    )
 
     private let limit: Int?
     private let counter = StatementCounter()

@@ -13,7 +13,9 @@ public struct RecencyCursor: Sendable, Equatable {
 
     /// Parses the text form `MILLISECONDS-ID`; nil when it is not one.
     public init?(_ text: String) {
-        guard let dash = text.firstIndex(of: "-"), let milliseconds = Int64(text[..<dash]), milliseconds >= 0 else { return nil }
+        guard let dash = text.firstIndex(of: "-"), let milliseconds = Int64(text[..<dash]), milliseconds >= 0 else {
+            return nil
+        }
         let id = String(text[text.index(after: dash)...])
         guard !id.isEmpty, id.count <= 100 else { return nil }
         self.init(milliseconds: milliseconds, id: id)

@@ -84,20 +84,35 @@ enum BulkRows {
     static let rowsPerStatementMax = 4096
 
     /// A row source usable after INSERT … or inside a CTE: `VALUES …` or `SELECT … FROM json`.
-    static func source(_ columns: [SQLColumn], aliases: [String]? = nil, dialect: StoreDialect, rows: ArraySlice<[SQLCell]>) -> SQLQueryString {
+    static func source(
+        _ columns: [SQLColumn],
+        aliases: [String]? = nil,
+        dialect: StoreDialect,
+        rows: ArraySlice<[SQLCell]>
+    ) -> SQLQueryString {
         let names = aliases ?? columns.map(\.name)
         if dialect == .sqlite {
             return SQLQueryString(SQLiteLiteral.values(rows, width: columns.count))
         }
-        let projections = columns.enumerated().map { "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])" }.joined(separator: ", ")
+        let projections = columns.enumerated().map {
+            "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])"
+        }.joined(separator: ", ")
         let json = JSONRows.encode(rows, width: columns.count)
-        return "SELECT \(unsafeRaw: projections) FROM jsonb_array_elements(\(bind: json)::jsonb) WITH ORDINALITY AS rows (value, position) ORDER BY position"
+        return
+            "SELECT \(unsafeRaw: projections) FROM jsonb_array_elements(\(bind: json)::jsonb) WITH ORDINALITY AS rows (value, position) ORDER BY position"
     }
 
     /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).
-    private static func insert(_ sql: any SQLDatabase, table: String, columns: [SQLColumn], rows: [[SQLCell]], suffix: String = "") async throws {
+    private static func insert(
+        _ sql: any SQLDatabase,
+        table: String,
+        columns: [SQLColumn],
+        rows: [[SQLCell]],
+        suffix: String = ""
+    ) async throws {
         for chunk in chunks(rows) {
-            var query: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) "
+            var query: SQLQueryString =
+                "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) "
             query += source(columns, dialect: sql.storeDialect, rows: chunk)
             if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
             try await sql.raw(query).run()
@@ -105,7 +120,12 @@ enum BulkRows {
     }
 
     /// INSERTs rows into a bulk table; `suffix` is appended (e.g. an ON CONFLICT clause).
-    static func insert<Row>(_ sql: any SQLDatabase, into table: BulkTable<Row>, rows: some Collection<Row>, suffix: String = "") async throws {
+    static func insert<Row>(
+        _ sql: any SQLDatabase,
+        into table: BulkTable<Row>,
+        rows: some Collection<Row>,
+        suffix: String = ""
+    ) async throws {
         guard !rows.isEmpty else { return }
         try await insert(sql, table: table.name, columns: table.sqlColumns, rows: rows.map(table.cells), suffix: suffix)
     }
@@ -113,23 +133,38 @@ enum BulkRows {
     /// UPDATEs a bulk table's columns (after the first, which is the key) of the matching rows.
     static func update<Row>(_ sql: any SQLDatabase, _ table: BulkTable<Row>, rows: some Collection<Row>) async throws {
         guard let key = table.columns.first?.column, !rows.isEmpty else { return }
-        try await update(sql, table: table.name, key: key, columns: Array(table.sqlColumns.dropFirst()), rows: rows.map(table.cells))
+        try await update(
+            sql,
+            table: table.name,
+            key: key,
+            columns: Array(table.sqlColumns.dropFirst()),
+            rows: rows.map(table.cells)
+        )
     }
 
     /// UPDATEs `columns` of the rows whose `key` (first value of each row) matches.
-    private static func update(_ sql: any SQLDatabase, table: String, key: SQLColumn, columns: [SQLColumn], rows: [[SQLCell]]) async throws {
+    private static func update(
+        _ sql: any SQLDatabase,
+        table: String,
+        key: SQLColumn,
+        columns: [SQLColumn],
+        rows: [[SQLCell]]
+    ) async throws {
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         let assignments = columns.map { "\($0.name) = v.new_\($0.name)" }.joined(separator: ", ")
         for chunk in chunks(rows) {
             var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
             query += source([key] + columns, aliases: aliases, dialect: sql.storeDialect, rows: chunk)
-            query += ") UPDATE \(unsafeRaw: table) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table).\(unsafeRaw: key.name) = v.row_key"
+            query +=
+                ") UPDATE \(unsafeRaw: table) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table).\(unsafeRaw: key.name) = v.row_key"
             try await sql.raw(query).run()
         }
     }
 
     static func chunks(_ rows: [[SQLCell]]) -> [ArraySlice<[SQLCell]>] {
-        stride(from: 0, to: rows.count, by: rowsPerStatementMax).map { rows[$0..<min(rows.count, $0 + rowsPerStatementMax)] }
+        stride(from: 0, to: rows.count, by: rowsPerStatementMax).map {
+            rows[$0..<min(rows.count, $0 + rowsPerStatementMax)]
+        }
     }
 }
 
@@ -167,7 +202,10 @@ enum SQLiteLiteral {
             bytes.append(UInt8(ascii: "'"))
             var sawNUL = false
             for byte in value.utf8 {
-                if byte == 0 { sawNUL = true; break }
+                if byte == 0 {
+                    sawNUL = true
+                    break
+                }
                 if byte == UInt8(ascii: "'") { bytes.append(byte) }
                 bytes.append(byte)
             }
@@ -249,7 +287,9 @@ extension SQLRow {
     func date(_ column: String) throws -> Date { Date(milliseconds: try value(column, as: Int64.self)) }
 
     /// Decodes a nullable stored instant.
-    func optionalDate(_ column: String) throws -> Date? { try optional(column, as: Int64.self).map(Date.init(milliseconds:)) }
+    func optionalDate(_ column: String) throws -> Date? {
+        try optional(column, as: Int64.self).map(Date.init(milliseconds:))
+    }
 }
 
 extension Array where Element == String {

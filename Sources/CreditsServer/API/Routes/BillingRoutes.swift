@@ -28,7 +28,9 @@ struct BillingRoutes {
             let input = try await JSONInput.decode(BillingDetailsInput.self, from: request)
             return try JSONOutput.response(try await billing.updateDetails(principal, input))
         }
-        table.add(.get, "/v1/credits/purchases/quote", through: group) { request, context in try await BillingRoutes.quote(request, context, billing: billing) }
+        table.add(.get, "/v1/credits/purchases/quote", through: group) { request, context in
+            try await BillingRoutes.quote(request, context, billing: billing)
+        }
         table.add(.post, "/v1/credits/purchases", through: group) { request, context in
             let principal = try context.authenticated()
             let key = try request.idempotencyKey()
@@ -39,17 +41,30 @@ struct BillingRoutes {
         table.add(.get, "/v1/credits/purchases", through: group) { request, context in
             let principal = try context.authenticated()
             let limit = try QueryValues.limit(request.query("limit"), fallback: 50, maximum: 500)
-            let views = try await billing.purchases(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
-            let next = views.count == limit ? views.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            let views = try await billing.purchases(
+                principal,
+                after: try QueryValues.recencyCursor(request.query("cursor")),
+                limit: limit
+            )
+            let next =
+                views.count == limit
+                ? views.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
             return try JSONOutput.response(Page(data: views, nextCursor: next))
         }
         table.add(.get, "/v1/billing/transactions", through: group) { request, context in
             let principal = try context.authenticated()
             let now = now()
             let lines = try await billing.transactions(
-                principal, since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-                until: try QueryValues.instant(request.query("until"), field: "until", now: now))
-            if request.wantsCSV { return CSVResponse.make(BillingStatementCSV.document(lines), filename: "billing-\(principal.organizationID).csv") }
+                principal,
+                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+                until: try QueryValues.instant(request.query("until"), field: "until", now: now)
+            )
+            if request.wantsCSV {
+                return CSVResponse.make(
+                    BillingStatementCSV.document(lines),
+                    filename: "billing-\(principal.organizationID).csv"
+                )
+            }
             return try JSONOutput.response(Page(data: lines, nextCursor: nil))
         }
         table.add(.get, "/v1/credits/auto-renew", through: group) { _, context in
@@ -62,14 +77,22 @@ struct BillingRoutes {
         }
         table.add(.get, "/v1/billing/plan", through: group) { _, context in
             let principal = try context.authenticated()
-            guard let plan = try await plans.view(principal) else { throw NotFoundError("A plan for this organisation") }
+            guard let plan = try await plans.view(principal) else {
+                throw NotFoundError("A plan for this organisation")
+            }
             return try JSONOutput.response(plan)
         }
         table.add(.get, "/v1/mail", through: group) { request, context in
             let principal = try context.authenticated()
             let limit = try QueryValues.limit(request.query("limit"), fallback: 50, maximum: 500)
-            let mail = try await alerts.mail(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
-            let next = mail.count == limit ? mail.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            let mail = try await alerts.mail(
+                principal,
+                after: try QueryValues.recencyCursor(request.query("cursor")),
+                limit: limit
+            )
+            let next =
+                mail.count == limit
+                ? mail.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
             return try JSONOutput.response(Page(data: mail, nextCursor: next))
         }
         table.add(.get, "/v1/notices", through: group) { _, context in
@@ -88,7 +111,9 @@ struct BillingRoutes {
 
 extension BillingRoutes {
     /// The price of `?credits=N` (the API's quote and the purchase box's running total).
-    static func quote(_ request: Request, _ context: AppRequestContext, billing: BillingService) async throws -> Response {
+    static func quote(_ request: Request, _ context: AppRequestContext, billing: BillingService) async throws
+        -> Response
+    {
         let principal = try context.authenticated()
         guard let text = request.query("credits"), let credits = Int64(text) else {
             throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")

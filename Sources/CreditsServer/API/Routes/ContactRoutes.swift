@@ -14,14 +14,26 @@ struct ContactRoutes {
             var consent: ConsentState?
             if let text = request.query("consent") {
                 guard let state = ConsentState(rawValue: text) else {
-                    throw APIError(.badRequest, "query_invalid", "consent is pending, opted_in or opted_out.", field: "consent")
+                    throw APIError(
+                        .badRequest,
+                        "query_invalid",
+                        "consent is pending, opted_in or opted_out.",
+                        field: "consent"
+                    )
                 }
                 consent = state
             }
             let limit = try QueryValues.limit(request.query("limit"))
-            let page = try await contacts.list(principal, ContactQuery(
-                group: request.query("group")?.lowercased(), consent: consent, search: request.query("search"),
-                afterID: request.query("cursor"), limit: limit))
+            let page = try await contacts.list(
+                principal,
+                ContactQuery(
+                    group: request.query("group")?.lowercased(),
+                    consent: consent,
+                    search: request.query("search"),
+                    afterID: request.query("cursor"),
+                    limit: limit
+                )
+            )
             return try JSONOutput.response(Page(data: page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         table.add(.post, "/v1/contacts", through: group) { request, context in
@@ -51,7 +63,9 @@ struct ContactRoutes {
         table.add(.post, "/v1/contacts/{id}/consent", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ConsentInput.self, from: request)
-            return try JSONOutput.response(try await contacts.setConsent(principal, try context.parameter("id"), input.state))
+            return try JSONOutput.response(
+                try await contacts.setConsent(principal, try context.parameter("id"), input.state)
+            )
         }
         table.add(.get, "/v1/groups", through: group) { _, context in
             let principal = try context.authenticated()

@@ -28,36 +28,62 @@ struct CreditRoutes {
             let now = now()
             let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
             let (account, lines) = try await credits.statement(
-                principal, account: request.query("wallet") ?? "pool",
+                principal,
+                account: request.query("wallet") ?? "pool",
                 since: try QueryValues.instant(request.query("since"), field: "since", now: now),
                 until: try QueryValues.instant(request.query("until"), field: "until", now: now),
-                afterID: try QueryValues.numericCursor(request.query("cursor")), limit: request.wantsCSV ? CreditService.statementPageMax : limit)
+                afterID: try QueryValues.numericCursor(request.query("cursor")),
+                limit: request.wantsCSV ? CreditService.statementPageMax : limit
+            )
             if request.wantsCSV {
-                return CSVResponse.make(StatementCSV.document(lines), filename: "credits-\(account.kind.rawValue)-\(account.id).csv")
+                return CSVResponse.make(
+                    StatementCSV.document(lines),
+                    filename: "credits-\(account.kind.rawValue)-\(account.id).csv"
+                )
             }
-            return try JSONOutput.response(Page(data: lines, nextCursor: lines.count == limit ? lines.last.map { String($0.id) } : nil))
+            return try JSONOutput.response(
+                Page(data: lines, nextCursor: lines.count == limit ? lines.last.map { String($0.id) } : nil)
+            )
         }
-        table.add(.post, "/v1/estimate", through: group) { request, context in try await CreditRoutes.estimate(request, context, prices: prices) }
+        table.add(.post, "/v1/estimate", through: group) { request, context in
+            try await CreditRoutes.estimate(request, context, prices: prices)
+        }
         table.add(.get, "/v1/audit-log", through: group) { request, context in
             let principal = try context.authenticated()
             let limit = try QueryValues.limit(request.query("limit"))
-            let entries = try await CreditRoutes.auditEntries(request, principal, auditLog: auditLog, now: now(),
-                                                              limit: request.wantsCSV ? AuditLog.pageMax : limit)
+            let entries = try await CreditRoutes.auditEntries(
+                request,
+                principal,
+                auditLog: auditLog,
+                now: now(),
+                limit: request.wantsCSV ? AuditLog.pageMax : limit
+            )
             if request.wantsCSV { return CSVResponse.make(AuditCSV.document(entries), filename: "audit-log.csv") }
-            return try JSONOutput.response(Page(data: entries, nextCursor: entries.count == limit ? entries.last.map { String($0.id) } : nil))
+            return try JSONOutput.response(
+                Page(data: entries, nextCursor: entries.count == limit ? entries.last.map { String($0.id) } : nil)
+            )
         }
     }
 }
 
 extension CreditRoutes {
     /// The audit entries a request's filters select (`since`, `until`, `action`, `actor`, `subject`, `cursor`).
-    static func auditEntries(_ request: Request, _ principal: Principal, auditLog: AuditLog, now: Date, limit: Int) async throws -> [AuditEntry] {
+    static func auditEntries(_ request: Request, _ principal: Principal, auditLog: AuditLog, now: Date, limit: Int)
+        async throws -> [AuditEntry]
+    {
         try principal.require(.viewLogs)
-        return try await auditLog.entries(principal, AuditQuery(
-            since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-            until: try QueryValues.instant(request.query("until"), field: "until", now: now),
-            action: request.query("action"), actorID: request.query("actor"), subjectID: request.query("subject"),
-            afterID: try QueryValues.numericCursor(request.query("cursor")), limit: limit))
+        return try await auditLog.entries(
+            principal,
+            AuditQuery(
+                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
+                action: request.query("action"),
+                actorID: request.query("actor"),
+                subjectID: request.query("subject"),
+                afterID: try QueryValues.numericCursor(request.query("cursor")),
+                limit: limit
+            )
+        )
     }
 
     /// The estimate of a text (the API's and the composer's ticker).
@@ -83,9 +109,13 @@ public enum StatementCSV {
         return CSV.document(
             header: ["time", "operation", "description", "credits", "balance", "counterparty", "reference", "by"],
             rows: lines.map { line in
-                [formatter.string(from: line.at), line.operation, line.memo, line.amount.decimalString, line.balanceAfter.decimalString,
-                 line.counterpartyKind.rawValue, line.reference ?? "", line.actor]
-            })
+                [
+                    formatter.string(from: line.at), line.operation, line.memo, line.amount.decimalString,
+                    line.balanceAfter.decimalString,
+                    line.counterpartyKind.rawValue, line.reference ?? "", line.actor,
+                ]
+            }
+        )
     }
 }
 
@@ -93,8 +123,12 @@ public enum StatementCSV {
 public enum AuditCSV {
     public static func document(_ entries: [AuditEntry]) -> String {
         let formatter = ISO8601DateFormatter()
-        return CSV.document(header: ["time", "actor", "actor_type", "action", "message"],
-                            rows: entries.map { [formatter.string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message] })
+        return CSV.document(
+            header: ["time", "actor", "actor_type", "action", "message"],
+            rows: entries.map {
+                [formatter.string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message]
+            }
+        )
     }
 }
 
@@ -103,10 +137,17 @@ public enum BillingStatementCSV {
     public static func document(_ lines: [BillingTransactionView]) -> String {
         let formatter = ISO8601DateFormatter()
         return CSV.document(
-            header: ["time", "type", "description", "wallet", "credits", "amount", "credits_subtotal", "amount_subtotal", "invoice"],
+            header: [
+                "time", "type", "description", "wallet", "credits", "amount", "credits_subtotal", "amount_subtotal",
+                "invoice",
+            ],
             rows: lines.map { line in
-                [formatter.string(from: line.at), line.type, line.description, line.wallet, line.credits.decimalString, line.amount?.text ?? "",
-                 line.creditsSubtotal.decimalString, line.amountSubtotal.text, line.invoice ?? ""]
-            })
+                [
+                    formatter.string(from: line.at), line.type, line.description, line.wallet,
+                    line.credits.decimalString, line.amount?.text ?? "",
+                    line.creditsSubtotal.decimalString, line.amountSubtotal.text, line.invoice ?? "",
+                ]
+            }
+        )
     }
 }

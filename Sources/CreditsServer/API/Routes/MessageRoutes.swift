@@ -19,19 +19,29 @@ struct MessageRoutes {
             return try JSONOutput.response(try await messaging.send(principal, input), status: .created)
         }
         table.add(.get, "/v1/messages/{id}", through: group) { _, context in
-            try JSONOutput.response(try await messaging.message(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(
+                try await messaging.message(try context.parameter("id"), principal: try context.authenticated())
+            )
         }
         table.add(.get, "/v1/campaigns", through: group) { request, context in
             let principal = try context.authenticated()
             let limit = try QueryValues.limit(request.query("limit"), fallback: 20, maximum: 100)
-            let (views, last) = try await messaging.campaigns(principal, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let (views, last) = try await messaging.campaigns(
+                principal,
+                after: try QueryValues.recencyCursor(request.query("cursor")),
+                limit: limit
+            )
             return try JSONOutput.response(Page(data: views, nextCursor: views.count == limit ? last?.text : nil))
         }
         table.add(.get, "/v1/campaigns/{id}", through: group) { _, context in
-            try JSONOutput.response(try await messaging.view(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(
+                try await messaging.view(try context.parameter("id"), principal: try context.authenticated())
+            )
         }
         table.add(.post, "/v1/campaigns/{id}/cancel", through: group) { _, context in
-            try JSONOutput.response(try await messaging.cancel(try context.parameter("id"), principal: try context.authenticated()))
+            try JSONOutput.response(
+                try await messaging.cancel(try context.parameter("id"), principal: try context.authenticated())
+            )
         }
 
         table.add(.get, "/v1/conversations", through: group) { request, context in
@@ -39,17 +49,35 @@ struct MessageRoutes {
             var filter: ConversationFilter?
             if let text = request.query("status") {
                 guard let known = ConversationFilter(rawValue: text) else {
-                    throw APIError(.badRequest, "query_invalid", "status is open, closed, unread or flagged.", field: "status")
+                    throw APIError(
+                        .badRequest,
+                        "query_invalid",
+                        "status is open, closed, unread or flagged.",
+                        field: "status"
+                    )
                 }
                 filter = known
             }
             let limit = try QueryValues.limit(request.query("limit"), fallback: 100, maximum: 500)
-            let page = try await conversations.list(principal, filter: filter, after: try QueryValues.recencyCursor(request.query("cursor")), limit: limit)
+            let page = try await conversations.list(
+                principal,
+                filter: filter,
+                after: try QueryValues.recencyCursor(request.query("cursor")),
+                limit: limit
+            )
             let last = page.count == limit ? page.last : nil
-            return try JSONOutput.response(Page(data: page, nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }))
+            return try JSONOutput.response(
+                Page(
+                    data: page,
+                    nextCursor: last.map { RecencyCursor(milliseconds: $0.lastMessageAt.milliseconds, id: $0.id).text }
+                )
+            )
         }
         table.add(.get, "/v1/conversations/{id}", through: group) { _, context in
-            let (conversation, messages) = try await conversations.conversation(try context.authenticated(), try context.parameter("id"))
+            let (conversation, messages) = try await conversations.conversation(
+                try context.authenticated(),
+                try context.parameter("id")
+            )
             return try JSONOutput.response(ConversationView(conversation: conversation, messages: messages))
         }
         table.add(.patch, "/v1/conversations/{id}", through: group) { request, context in
@@ -61,8 +89,10 @@ struct MessageRoutes {
         table.add(.post, "/v1/conversations/{id}/messages", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ReplyInput.self, from: request)
-            return try JSONOutput.response(try await conversations.reply(principal, conversation: try context.parameter("id"), body: input.body),
-                                           status: .created)
+            return try JSONOutput.response(
+                try await conversations.reply(principal, conversation: try context.parameter("id"), body: input.body),
+                status: .created
+            )
         }
 
         table.add(.get, "/v1/sms/setup", through: group) { _, context in
@@ -71,7 +101,10 @@ struct MessageRoutes {
         table.add(.post, "/v1/sms/brand", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(BrandInput.self, from: request)
-            return try JSONOutput.response(try await registration.registerBrand(principal, input.brand), status: .created)
+            return try JSONOutput.response(
+                try await registration.registerBrand(principal, input.brand),
+                status: .created
+            )
         }
         table.add(.post, "/v1/sms/brand/reset", through: group) { _, context in
             try JSONOutput.response(try await registration.resetBrand(try context.authenticated()))
@@ -79,7 +112,10 @@ struct MessageRoutes {
         table.add(.post, "/v1/sms/numbers", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NumberInput.self, from: request)
-            return try JSONOutput.response(try await registration.requestNumber(principal, areaCode: input.areaCode), status: .created)
+            return try JSONOutput.response(
+                try await registration.requestNumber(principal, areaCode: input.areaCode),
+                status: .created
+            )
         }
     }
 }
@@ -112,7 +148,11 @@ struct WebhookRoutes {
         table.add(.post, "/webhooks/{provider}/status") { request, context in
             let parameters = try await routes.verified(request, context: context)
             guard let report = WebhookParameters.statusReport(parameters) else {
-                throw APIError(.badRequest, "callback_invalid", "This is not a delivery report (MessageSid and MessageStatus are required).")
+                throw APIError(
+                    .badRequest,
+                    "callback_invalid",
+                    "This is not a delivery report (MessageSid and MessageStatus are required)."
+                )
             }
             try await routes.settlement.apply(report, messageID: request.query("message"))
             return Response(status: .noContent)
@@ -120,13 +160,22 @@ struct WebhookRoutes {
         table.add(.post, "/webhooks/{provider}/inbound") { request, context in
             let parameters = try await routes.verified(request, context: context)
             guard let sms = WebhookParameters.inbound(parameters) else {
-                throw APIError(.badRequest, "callback_invalid", "This is not an inbound message (MessageSid, From and To are required).")
+                throw APIError(
+                    .badRequest,
+                    "callback_invalid",
+                    "This is not an inbound message (MessageSid, From and To are required)."
+                )
             }
             try await routes.inbound.handle(sms)
             var headers = HTTPFields()
             headers[.contentType] = "text/xml; charset=utf-8"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init(
+                    byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")
+                )
+            )
         }
     }
 
@@ -144,7 +193,8 @@ struct WebhookRoutes {
         let signature = request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value
         var urls = [baseURL() + request.uri.description]
         if let authority = request.head.authority { urls.append("http://\(authority)\(request.uri.description)") }
-        guard urls.contains(where: { provider.isAuthentic(url: $0, parameters: parameters, signature: signature) }) else {
+        guard urls.contains(where: { provider.isAuthentic(url: $0, parameters: parameters, signature: signature) })
+        else {
             throw APIError(.forbidden, "signature_invalid", "The request signature is missing or does not match.")
         }
         return parameters

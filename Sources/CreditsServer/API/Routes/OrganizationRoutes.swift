@@ -36,7 +36,9 @@ struct OrganizationRoutes {
         table.add(.patch, "/v1/staff/{id}", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(StaffPatch.self, from: request)
-            return try JSONOutput.response(try await administration.updateStaff(principal, try context.parameter("id"), patch))
+            return try JSONOutput.response(
+                try await administration.updateStaff(principal, try context.parameter("id"), patch)
+            )
         }
         table.add(.delete, "/v1/staff/{id}", through: group) { _, context in
             let principal = try context.authenticated()
