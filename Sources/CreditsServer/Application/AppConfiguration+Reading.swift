@@ -175,20 +175,22 @@ extension AppConfiguration {
 struct Settings {
     let reader: ConfigReader
 
-    /// A setting's text, or nil when it is unset or empty.
-    func text(_ key: String, secret: Bool = false) -> String? {
-        guard
-            let value = reader.string(
-                forKey: ConfigKey(key),
-                isSecret: secret || AppConfiguration.secretKeys.contains(key)
-            ), !value.isEmpty
-        else { return nil }
+    /// A setting's text, or nil when it is unset or empty. The access log names the caller's line.
+    func text(_ key: String, secret: Bool = false, fileID: String = #fileID, line: UInt = #line) -> String? {
+        let isSecret = secret || AppConfiguration.secretKeys.contains(key)
+        guard let value = reader.string(forKey: ConfigKey(key), isSecret: isSecret, fileID: fileID, line: line),
+            !value.isEmpty
+        else {
+            return nil
+        }
         return value
     }
 
     /// A whole number within `range`, or nil when unset.
-    func number(_ key: String, in range: ClosedRange<Int>, name: String) throws(ConfigurationError) -> Int? {
-        guard let text = text(key) else { return nil }
+    func number(_ key: String, in range: ClosedRange<Int>, name: String, fileID: String = #fileID, line: UInt = #line)
+        throws(ConfigurationError) -> Int?
+    {
+        guard let text = text(key, fileID: fileID, line: line) else { return nil }
         let variable = "TEXTCREDITS_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
         guard let value = Int(text) else { throw ConfigurationError("\(variable) must be a number.") }
         guard range.contains(value) else {
