@@ -96,9 +96,7 @@ public struct BillingService: Sendable {
     public func setPaymentMethod(_ principal: Principal, _ input: PaymentMethodInputJSON) async throws -> BillingView {
         try principal.require(.purchaseCredits)
         let organization = principal.organization
-        var profile =
-            try await store.profile(organization.id)
-            ?? BillingProfile(organizationID: organization.id, gateway: gateway.name, updatedAt: now())
+        var profile = try await profileOrNew(organization.id)
         let customer = PaymentCustomer(
             id: profile.gateway == gateway.name ? profile.customerID : nil,
             name: profile.legalName ?? organization.name,
@@ -132,13 +130,17 @@ public struct BillingService: Sendable {
         return try await view(principal)
     }
 
+    /// The organisation's billing profile, or a new one on this gateway.
+    func profileOrNew(_ organization: OrganizationID) async throws -> BillingProfile {
+        try await store.profile(organization)
+            ?? BillingProfile(organizationID: organization, gateway: gateway.name, updatedAt: now())
+    }
+
     /// `PATCH /v1/billing/details`: legal name, tax id, address and email for invoices.
     public func updateDetails(_ principal: Principal, _ input: BillingDetailsInput) async throws -> BillingView {
         try principal.require(.purchaseCredits)
         let organization = principal.organization
-        var profile =
-            try await store.profile(organization.id)
-            ?? BillingProfile(organizationID: organization.id, gateway: gateway.name, updatedAt: now())
+        var profile = try await profileOrNew(organization.id)
         func text(_ value: String?, _ field: String, limit: Int) throws -> String? {
             guard let value else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -10,10 +10,9 @@ import Logging
 /// messages that became final. Delivered and undelivered are charged at the provider's segment
 /// count (never more than was held); failed and canceled are released.
 public struct SettlementService: Sendable {
-    let database: any Database
-    let ledgerStore: SQLLedgerStore
     let messages: MessageStore
-    let prices: PriceList
+    let ledgerStore: SQLLedgerStore
+    let settler: Settler
     let now: @Sendable () -> Date
     let logger: Logger
     /// Delivery reports arriving together are applied, and the holds of the messages they
@@ -28,22 +27,13 @@ public struct SettlementService: Sendable {
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
-        self.database = database
-        self.ledgerStore = ledgerStore
+        let settler = Settler(database: database, ledgerStore: ledgerStore, prices: prices, logger: logger)
         self.messages = messages
-        self.prices = prices
+        self.ledgerStore = ledgerStore
+        self.settler = settler
         self.now = now
         self.logger = logger
-        self.reports = GroupCommit(batchSizeMax: 512) { _, batch in
-            try await SettlementService.applyReports(
-                batch,
-                database: database,
-                prices: prices,
-                at: now(),
-                ledgerStore: ledgerStore,
-                logger: logger
-            )
-        }
+        self.reports = GroupCommit(batchSizeMax: 512) { _, batch in try await settler.applyReports(batch, at: now()) }
     }
 
     /// Applies a delivery report, settling the message's hold in the same transaction when the
@@ -66,76 +56,31 @@ public struct SettlementService: Sendable {
     /// Applies a batch of delivery reports in one transaction, settling the holds of the
     /// messages they finish; returns one change per report (nil when it named no message).
     public func applyReports(_ batch: [MessageStore.Report]) async throws -> [MessageStore.StatusChange?] {
-        try await SettlementService.applyReports(
-            batch,
-            database: database,
-            prices: prices,
-            at: now(),
-            ledgerStore: ledgerStore,
-            logger: logger
-        )
-    }
-
-    static func applyReports(
-        _ batch: [MessageStore.Report],
-        database: any Database,
-        prices: PriceList,
-        at instant: Date,
-        ledgerStore: SQLLedgerStore,
-        logger: Logger
-    ) async throws -> [MessageStore.StatusChange?] {
-        try await database.unitOfWork { work in
-            let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
-            try await settle(
-                applied.finished,
-                prices: prices,
-                at: instant,
-                ledgerStore: ledgerStore,
-                logger: logger,
-                in: work
-            )
-            return applied.changes
-        }
+        try await settler.applyReports(batch, at: now())
     }
 
     /// Records what a dispatch round did; the messages it failed for good are settled (released)
     /// in the same transaction.
     public func record(_ results: [(id: String, result: DispatchResult)]) async throws {
         guard !results.isEmpty else { return }
-        let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
-        try await database.unitOfWork { work in
-            let failed = try await MessageStore.record(results, at: instant, in: work)
-            try await SettlementService.settle(
-                failed,
-                prices: prices,
-                at: instant,
-                ledgerStore: ledgerStore,
-                logger: logger,
-                in: work
-            )
+        let instant = now()
+        try await settler.finishing(at: instant) { work in
+            ((), try await MessageStore.record(results, at: instant, in: work))
         }
     }
 
     /// Cancels a campaign's messages not yet dispatched and releases their holds, in one
     /// transaction; returns the messages canceled.
     public func cancel(campaign: String, organization: OrganizationID) async throws -> [Message] {
-        let (instant, prices, ledgerStore, logger) = (now(), prices, ledgerStore, logger)
-        return try await database.unitOfWork { work in
+        let instant = now()
+        return try await settler.finishing(at: instant) { work in
             let canceled = try await MessageStore.cancelQueued(
                 campaign: campaign,
                 organization: organization,
                 at: instant,
                 in: work
             )
-            try await SettlementService.settle(
-                canceled,
-                prices: prices,
-                at: instant,
-                ledgerStore: ledgerStore,
-                logger: logger,
-                in: work
-            )
-            return canceled
+            return (canceled, canceled)
         }
     }
 
@@ -160,21 +105,15 @@ public struct SettlementService: Sendable {
                 }
             case .queued, .sending:
                 // Fails the message and releases its hold in one transaction.
-                let (prices, ledgerStore, logger) = (prices, ledgerStore, logger)
-                try await database.unitOfWork { work in
-                    let expired = try await MessageStore.expire(
-                        message.id,
-                        reason: "not sent before the hold timeout",
-                        at: instant,
-                        in: work
-                    )
-                    try await SettlementService.settle(
-                        expired,
-                        prices: prices,
-                        at: instant,
-                        ledgerStore: ledgerStore,
-                        logger: logger,
-                        in: work
+                try await settler.finishing(at: instant) { work in
+                    (
+                        (),
+                        try await MessageStore.expire(
+                            message.id,
+                            reason: "not sent before the hold timeout",
+                            at: instant,
+                            in: work
+                        )
                     )
                 }
             case .delivered, .undelivered, .failed, .canceled, .received:
@@ -185,19 +124,40 @@ public struct SettlementService: Sendable {
         }
         return timedOut.count
     }
+}
 
-    /// Settles final messages in the caller's unit of work, one organisation at a time (in id
-    /// order, so transactions that settle several organisations lock them in one order).
-    /// Messages not final or without a hold need nothing. A refusal other than "already
-    /// resolved" is logged: it means the ledger and the outbox disagree.
-    static func settle(
-        _ finished: [Message],
-        prices: PriceList,
+/// Runs a store write that makes messages final and settles their holds, in one unit of work.
+struct Settler: Sendable {
+    let database: any Database
+    let ledgerStore: SQLLedgerStore
+    let prices: PriceList
+    let logger: Logger
+
+    /// Runs `write` and settles the messages it reports finished, in its transaction.
+    func finishing<T: Sendable>(
         at instant: Date,
-        ledgerStore: SQLLedgerStore,
-        logger: Logger,
-        in work: UnitOfWork
-    ) async throws {
+        _ write: @escaping @Sendable (UnitOfWork) async throws -> (T, [Message])
+    ) async throws -> T {
+        try await database.unitOfWork { work in
+            let (result, finished) = try await write(work)
+            try await settle(finished, at: instant, in: work)
+            return result
+        }
+    }
+
+    /// Applies delivery reports and settles the messages they finish.
+    func applyReports(_ batch: [MessageStore.Report], at instant: Date) async throws -> [MessageStore.StatusChange?] {
+        try await finishing(at: instant) { work in
+            let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
+            return (applied.changes, applied.finished)
+        }
+    }
+
+    /// Settles final messages, one organisation at a time (in id order, so transactions that
+    /// settle several organisations lock them in one order). Messages not final or without a hold
+    /// need nothing. A refusal other than "already resolved" is logged: it means the ledger and the
+    /// outbox disagree.
+    func settle(_ finished: [Message], at instant: Date, in work: UnitOfWork) async throws {
         let requests = Settlement.requests(for: finished, prices: prices, at: instant)
         for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: {
             $0.key.rawValue < $1.key.rawValue

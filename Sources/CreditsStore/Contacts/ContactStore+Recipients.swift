@@ -90,26 +90,8 @@ extension ContactStore {
     /// Contact rows as recipients; merge fields come from the contact (groups are not needed).
     static func withConsent(_ rows: [any SQLRow]) async throws -> [RecipientRow] {
         try rows.map { row in
-            let fieldsText: String = try row.value("fields")
-            let fields =
-                fieldsText == "{}"
-                ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
-            let consent = try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending
-            let contact = Contact(
-                id: try row.value("id"),
-                organizationID: OrganizationID(try row.value("organization_id")),
-                name: try row.value("name"),
-                firstName: try row.value("first_name"),
-                phone: try row.value("phone"),
-                email: try row.optional("email"),
-                groups: [],
-                fields: fields,
-                consent: consent,
-                consentChangedAt: try row.optionalDate("consent_changed_at"),
-                createdAt: try row.date("created_at"),
-                updatedAt: try row.date("updated_at")
-            )
-            return RecipientRow(phone: contact.phone, consent: consent, contact: contact)
+            let contact = try ContactStore.contact(row)
+            return RecipientRow(phone: contact.phone, consent: contact.consent, contact: contact)
         }
     }
 }

@@ -165,26 +165,30 @@ public struct ContactStore: Sendable {
         }
     }
 
+    /// A contact row (without its groups), with its consent when the query joined it.
+    static func contact(_ row: any SQLRow) throws -> Contact {
+        let fieldsText: String = try row.value("fields")
+        let fields =
+            fieldsText == "{}"
+            ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
+        return Contact(
+            id: try row.value("id"),
+            organizationID: OrganizationID(try row.value("organization_id")),
+            name: try row.value("name"),
+            firstName: try row.value("first_name"),
+            phone: try row.value("phone"),
+            email: try row.optional("email"),
+            groups: [],
+            fields: fields,
+            consent: try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending,
+            consentChangedAt: try row.optionalDate("consent_changed_at"),
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
+        )
+    }
+
     static func withGroups(_ rows: [any SQLRow], on sql: any SQLDatabase) async throws -> [Contact] {
-        var contacts = try rows.map { row -> Contact in
-            let fieldsText: String = try row.value("fields")
-            let fields = (try? JSONDecoder().decode([String: String].self, from: Data(fieldsText.utf8))) ?? [:]
-            let consent = try row.optional("consent", as: String.self).flatMap(ConsentState.init(rawValue:)) ?? .pending
-            return Contact(
-                id: try row.value("id"),
-                organizationID: OrganizationID(try row.value("organization_id")),
-                name: try row.value("name"),
-                firstName: try row.value("first_name"),
-                phone: try row.value("phone"),
-                email: try row.optional("email"),
-                groups: [],
-                fields: fields,
-                consent: consent,
-                consentChangedAt: try row.optionalDate("consent_changed_at"),
-                createdAt: try row.date("created_at"),
-                updatedAt: try row.date("updated_at")
-            )
-        }
+        var contacts = try rows.map(ContactStore.contact)
         guard !contacts.isEmpty else { return [] }
         var groups: [String: [String]] = [:]
         for row in try await sql.raw(
