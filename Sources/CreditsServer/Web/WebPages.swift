@@ -72,7 +72,7 @@ struct WebPages: Sendable {
             ["label": item.label, "href": item.href, "current": item.section == section]
         }
         layout["banners"] = try await notices.notices(principal).map { notice -> [String: Any] in
-            ["level": notice.level, "message": notice.message]
+            ["level": notice.level.rawValue, "message": notice.message]
         }
         let flash = WebResponse.flashValues(request)
         if let flash { layout["flash"] = flash }

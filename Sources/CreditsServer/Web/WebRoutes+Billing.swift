@@ -57,7 +57,7 @@ extension WebRoutes {
             var values: [String: Any] = [
                 "purchase": try JSONValue.of(purchase).template,
                 "created": WebFormat.time(purchase.createdAt, in: zone),
-                "succeeded": purchase.status == "succeeded",
+                "succeeded": purchase.status == .succeeded,
             ]
             if purchase.invoice != nil { values["invoice_id"] = purchase.id }
             return try await pages.page(

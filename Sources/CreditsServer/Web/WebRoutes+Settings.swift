@@ -96,7 +96,7 @@ extension WebRoutes {
             "self_serve": setup.selfServe,
             "has_requests": !setup.numberRequests.isEmpty,
             "auto_renew": try JSONValue.of(renewal).template,
-            "monthly": renewal.mode == "monthly",
+            "monthly": renewal.mode == .monthly,
             "purchase_minimum": String(prices?.purchaseMinimum ?? 1),
             "can_buy": principal.can(.purchaseCredits),
         ]
@@ -106,9 +106,9 @@ extension WebRoutes {
         if let brand = setup.brand {
             values["brand"] = try JSONValue.of(brand).template
             values["brand_state"] =
-                brand.status == "registered" ? "Registered" : (brand.status == "failed" ? "Failed" : "In process")
-            values["brand_failed"] = brand.status == "failed"
-            values["may_request_number"] = brand.status != "failed"
+                brand.status == .registered ? "Registered" : (brand.status == .failed ? "Failed" : "In process")
+            values["brand_failed"] = brand.status == .failed
+            values["may_request_number"] = brand.status != .failed
         }
         return try await pages.page(
             "settings",

@@ -40,7 +40,7 @@ public struct AutoRenewInput: APIInput, Sendable {
 /// Auto-renew as the API shows it.
 public struct AutoRenewView: Encodable, Sendable {
     public var enabled: Bool
-    public var mode: String
+    public var mode: AutoRenewSettings.Mode
     public var credits: Int64
     public var threshold: Int64
     /// True while a purchase for the latest crossing is being made.
@@ -121,7 +121,7 @@ public struct AutoRenewService: Sendable {
         guard let settings = try await store.settings(principal.organizationID) else {
             return AutoRenewView(
                 enabled: false,
-                mode: "immediate",
+                mode: .immediate,
                 credits: 0,
                 threshold: 0,
                 purchaseDue: false,
@@ -134,7 +134,7 @@ public struct AutoRenewService: Sendable {
     static func view(_ settings: AutoRenewSettings) -> AutoRenewView {
         AutoRenewView(
             enabled: settings.enabled,
-            mode: settings.mode.rawValue,
+            mode: settings.mode,
             credits: settings.credits,
             threshold: settings.threshold,
             purchaseDue: settings.due,

@@ -83,7 +83,7 @@ public struct BillingService: Sendable {
 
     static func methodView(_ method: PaymentMethodDetails) -> BillingView.MethodView {
         BillingView.MethodView(
-            kind: method.kind.rawValue,
+            kind: method.kind,
             brand: method.brand,
             last4: method.last4,
             expMonth: method.expMonth,

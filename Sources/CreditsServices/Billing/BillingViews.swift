@@ -150,7 +150,7 @@ public struct QuoteView: Encodable, Sendable {
 /// `GET /v1/billing`: the payment method on file, the invoice details and the prices that apply.
 public struct BillingView: Encodable, Sendable {
     public struct MethodView: Encodable, Sendable {
-        public var kind: String
+        public var kind: PaymentMethodDetails.Kind
         public var brand: String
         public var last4: String
         public var expMonth: Int?
@@ -197,8 +197,8 @@ public struct BillingView: Encodable, Sendable {
 /// A purchase as the API shows it.
 public struct PurchaseView: Encodable, Sendable {
     public var id: String
-    public var status: String
-    public var kind: String
+    public var status: Purchase.Status
+    public var kind: Purchase.Kind
     public var credits: Int64
     public var wallet: String
     public var price: QuoteView
@@ -227,8 +227,8 @@ public struct PurchaseView: Encodable, Sendable {
 
     init(_ purchase: Purchase, wallet: String, replayed: Bool = false) {
         id = purchase.id
-        status = purchase.status.rawValue
-        kind = purchase.kind.rawValue
+        status = purchase.status
+        kind = purchase.kind
         credits = purchase.quote.credits
         self.wallet = wallet
         price = QuoteView(purchase.quote)

@@ -20,6 +20,7 @@ public struct InvoiceView: Encodable, Sendable {
     public var number: String
     /// "Tax invoice" when tax was charged, otherwise "Receipt".
     public var title: String
+    /// Always "paid": only a paid purchase has an invoice.
     public var status: String
     public var issuedAt: Date
     public var seller: InvoiceParties.Party

@@ -4,10 +4,21 @@ import Foundation
 
 /// One banner for the signed-in staff member.
 public struct NoticeView: Encodable, Sendable, Equatable {
-    /// `auto_renew_failed`, `out_of_credits` or `low_balance`.
-    public var code: String
-    /// `error` or `warning`.
-    public var level: String
+    /// What the banner is about.
+    public enum Code: String, Sendable, Encodable {
+        case autoRenewFailed = "auto_renew_failed"
+        case outOfCredits = "out_of_credits"
+        case lowBalance = "low_balance"
+    }
+
+    /// How loud the banner is.
+    public enum Level: String, Sendable, Encodable {
+        case error
+        case warning
+    }
+
+    public var code: Code
+    public var level: Level
     public var message: String
 }
 
@@ -29,8 +40,8 @@ public struct NoticeService: Sendable {
         {
             notices.append(
                 NoticeView(
-                    code: "auto_renew_failed",
-                    level: "error",
+                    code: .autoRenewFailed,
+                    level: .error,
                     message:
                         "We attempted to auto-purchase \(settings.credits) SMS credits, but the payment was declined, so auto-renew is off. "
                         + "Update the payment method under billing: the charge is retried and, if it succeeds, auto-renew is turned back on."
@@ -47,8 +58,8 @@ public struct NoticeService: Sendable {
         if account.available <= .zero {
             notices.append(
                 NoticeView(
-                    code: "out_of_credits",
-                    level: "error",
+                    code: .outOfCredits,
+                    level: .error,
                     message:
                         "\(whose) SMS credits are used up: texts cannot be sent until credits are purchased or transferred."
                 )
@@ -56,8 +67,8 @@ public struct NoticeService: Sendable {
         } else if let threshold = principal.staff.lowBalanceThreshold, account.available < threshold {
             notices.append(
                 NoticeView(
-                    code: "low_balance",
-                    level: "warning",
+                    code: .lowBalance,
+                    level: .warning,
                     message:
                         "\(whose) SMS credit balance is low: \(account.available) credits left (your alert is set below \(threshold))."
                 )

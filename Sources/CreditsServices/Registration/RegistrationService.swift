@@ -24,7 +24,7 @@ public struct NumberInput: APIInput, Sendable {
 /// The SMS setup screen: brand, number requests, numbers, and the balance beside them.
 public struct SetupView: Encodable, Sendable {
     public struct Brand: Encodable, Sendable {
-        public var status: String
+        public var status: RegistrationStatus
         public var failureReason: String?
         public var failureMessage: String?
         public var details: BrandRegistration?
@@ -78,7 +78,7 @@ public struct RegistrationService: Sendable {
     public func view(_ principal: Principal) async throws -> SetupView {
         let brand = try await numbers.brand(of: principal.organizationID).map { record in
             SetupView.Brand(
-                status: record.status.rawValue,
+                status: record.status,
                 failureReason: record.failureReason,
                 failureMessage: record.failureMessage,
                 details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)),
