@@ -44,9 +44,15 @@ enum WebResponse {
         return response
     }
 
-    /// Only paths on this site: a `next=` of another site's address goes to the dashboard.
+    /// `location` when it is a path on this site, else the dashboard. Browsers drop tabs and line
+    /// breaks from a URL and read `\\` as `/`, so `/<TAB>/evil.example` would leave the site: only
+    /// printable ASCII without backslashes is kept, starting with one `/`.
     static func safeLocation(_ location: String) -> String {
-        location.hasPrefix("/") && !location.hasPrefix("//") && !location.contains("\\") ? location : "/dashboard"
+        let bytes = Array(location.utf8)
+        guard bytes.first == UInt8(ascii: "/"), bytes.count == 1 || bytes[1] != UInt8(ascii: "/"),
+            bytes.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\\") })
+        else { return "/dashboard" }
+        return location
     }
 
     /// The one-time message a redirect left, if any: its kind ("notice" or "error") and text.
