@@ -11,7 +11,9 @@ import Testing
 @Suite struct HardeningTests {
     static let stores = TestDatabase.available
 
-    @Test(arguments: ["/\t/evil.example/", "/\n/evil.example/", "//evil.example/", "/\\evil.example/", "https://evil.example/", " /x"])
+    @Test(arguments: [
+        "/\t/evil.example/", "/\n/evil.example/", "//evil.example/", "/\\evil.example/", "https://evil.example/", " /x",
+    ])
     func signingInNeverRedirectsToAnotherSite(_ next: String) async throws {
         try await TestServer.with(.sqlite) { server in
             _ = try await server.makeOrganization()
@@ -19,7 +21,10 @@ import Testing
             let token = try await browser.signInToken()
             let signedIn = try await browser.post(
                 "/sign-in",
-                ["_csrf": token, "email": "owner@brightstarsgym.example", "password": "correct horse battery", "next": next]
+                [
+                    "_csrf": token, "email": "owner@brightstarsgym.example", "password": "correct horse battery",
+                    "next": next,
+                ]
             )
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location] == "/dashboard")
@@ -33,9 +38,126 @@ import Testing
             let token = try await browser.signInToken()
             let signedIn = try await browser.post(
                 "/sign-in",
-                ["_csrf": token, "email": "owner@brightstarsgym.example", "password": "correct horse battery", "next": "/inbox?status=open"]
+                [
+                    "_csrf": token, "email": "owner@brightstarsgym.example", "password": "correct horse battery",
+                    "next": "/inbox?status=open",
+                ]
             )
             #expect(signedIn.headers[.location] == "/inbox?status=open")
         }
+    }
+}
+
+/// CSV exports: whole, and never a formula.
+@Suite struct CSVExportTests {
+    static let stores = TestDatabase.available
+
+    /// The cells of a CSV document (RFC 4180 quoting).
+    static func cells(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var cell = ""
+        var quoted = false
+        var iterator = Array(text).makeIterator()
+        var pending: Character?
+        while let character = pending ?? iterator.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    let next = iterator.next()
+                    if next == "\"" {
+                        cell.append("\"")
+                    } else {
+                        quoted = false
+                        pending = next
+                    }
+                } else {
+                    cell.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                row.append(cell)
+                cell = ""
+            } else if character == "\r\n" || character == "\n" {
+                row.append(cell)
+                rows.append(row)
+                row = []
+                cell = ""
+            } else {
+                cell.append(character)
+            }
+        }
+        return rows
+    }
+
+    @Test(arguments: stores)
+    func aNameThatLooksLikeAFormulaIsWrittenAsText(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 5)
+            let staff = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "@SUM(A1:A9)", "email": "sum@example.com", "role": "admin"}"#
+            )
+            let staffID = try #require(try staff.object()["id"] as? String)
+            let key = try await server.request(
+                .post,
+                "/v1/api-keys",
+                key: org.ownerKey,
+                json: #"{"name": "=cmd|' /C calc'!A0", "staff_id": "\#(staffID)"}"#
+            )
+            let staffKey = try #require(try key.object()["api_key"] as? String)
+            _ = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: staffKey,
+                json: #"{"name": "=HYPERLINK(\"http://evil.example\",\"x\")", "phone": "+14155552671"}"#
+            )
+            // The contact texts STOP: the audit entry is theirs, named as they were saved, and starts with the name.
+            try await server.inbound(org, from: "+14155552671", "STOP")
+            for path in [
+                "/v1/audit-log?format=csv", "/v1/credits/entries?wallet=pool&format=csv",
+                "/v1/billing/transactions?format=csv",
+            ] {
+                let csv = try await server.request(.get, path, key: org.ownerKey)
+                #expect(csv.status == .ok, "\(path): \(csv.text)")
+                for cell in CSVExportTests.cells(csv.text).joined() {
+                    guard let first = cell.first, "=+-@\t\r".contains(first) else { continue }
+                    #expect(Double(cell) != nil, "\(path) has a live formula: \(cell)")
+                }
+            }
+            let audit = try await server.request(.get, "/v1/audit-log?format=csv", key: org.ownerKey).text
+            #expect(audit.contains("'=HYPERLINK"), "the contact's name is kept, as text")
+        }
+    }
+
+    @Test(arguments: stores)
+    func anExportHasEveryLineNotJustTheFirstPage(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let records = (0..<1_050).map { index in
+                AuditRecord(
+                    organization: org.id,
+                    actor: .system,
+                    action: .creditsAdjusted,
+                    message: "Entry \(index).",
+                    at: server.clock.now
+                )
+            }
+            try await AuditStore.insert(records, into: server.services.database)
+            let csv = try await server.request(.get, "/v1/audit-log?format=csv", key: org.ownerKey)
+            #expect(csv.status == .ok)
+            let rows = CSVExportTests.cells(csv.text)
+            #expect(rows.first == ["time", "actor", "actor_type", "action", "message"])
+            #expect(rows.count == 1 + 1 + 1_050, "the header, the organisation's creation and every entry")
+            #expect(rows.last?.last == "Entry 1049.")
+        }
+    }
+
+    @Test func aNegativeNumberStaysANumber() {
+        #expect(CSV.line(["-12.5", "+3", "-", "=1+1", "@x", "\tx", "plain"]) == "-12.5,+3,'-,'=1+1,'@x,'\tx,plain\r\n")
     }
 }

@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 
@@ -56,6 +57,27 @@ enum QueryValues {
         return cursor
     }
 
+    /// The billing statement's cursor: the last entry shown and the subtotals so far ("41.1500.4500").
+    static func statementCursor(_ text: String?) throws -> StatementPosition? {
+        guard let text else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { Int64($0) }
+        guard parts.count == 3, let entry = parts[0], let milli = parts[1], let cents = parts[2], entry >= 0 else {
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "cursor is the next_cursor of a previous page.",
+                field: "cursor"
+            )
+        }
+        return StatementPosition(entryID: entry, creditsSubtotal: Credits(milli: milli), centsSubtotal: cents)
+    }
+
+    /// The cursor of the page after `line`.
+    static func statementCursor(after line: BillingTransactionView) -> String {
+        let position = StatementPosition(after: line)
+        return "\(position.entryID).\(position.creditsSubtotal.milli).\(position.centsSubtotal)"
+    }
+
     /// A numeric cursor.
     static func numericCursor(_ text: String?) throws -> Int64? {
         guard let text else { return nil }
@@ -68,20 +90,6 @@ enum QueryValues {
             )
         }
         return value
-    }
-}
-
-/// RFC 4180 CSV with a header row and CRLF line ends.
-public enum CSV {
-    public static func document(header: [String], rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
-            return value
-        }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -88,14 +88,28 @@ extension WebRoutes {
         }
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
-            let (account, lines) = try await routes.lastThirtyDays(
+            let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
+            let since = routes.now().addingTimeInterval(-30 * 86400)
+            let (account, _) = try await credits.statement(
                 principal,
-                wallet: request.uri.queryParameters.get("wallet") ?? "pool"
+                account: wallet,
+                since: since,
+                until: nil,
+                afterID: nil,
+                limit: 1
             )
-            return CSVResponse.make(
-                StatementCSV.document(lines),
+            return try await StatementCSV.download(
                 filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv"
-            )
+            ) { last in
+                try await credits.statement(
+                    principal,
+                    account: wallet,
+                    since: since,
+                    until: nil,
+                    afterID: last?.id,
+                    limit: CreditService.statementPageMax
+                ).lines
+            }
         }
     }
 

@@ -35,12 +35,19 @@ extension WebRoutes {
         portal.get("/audit-log.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
-            return CSVResponse.make(
-                AuditCSV.document(
-                    try await WebRoutes.audit(principal, filter, auditLog: auditLog, limit: AuditLog.pageMax)
-                ),
-                filename: "audit-log.csv"
-            )
+            try WebPages.require("audit", principal)
+            return try await AuditCSV.download(filename: "audit-log.csv") { last in
+                try await auditLog.entries(
+                    principal,
+                    AuditQuery(
+                        since: filter.since,
+                        until: filter.until,
+                        action: filter.action,
+                        afterID: last?.id,
+                        limit: AuditLog.pageMax
+                    )
+                )
+            }
         }
         portal.get("/billing/transactions") { request, context in
             let principal = try context.authenticated()
@@ -69,11 +76,14 @@ extension WebRoutes {
         portal.get("/billing/transactions.csv") { request, context in
             let principal = try context.authenticated()
             let filter = try LogFilter(request, zone: principal.organization.zone)
-            let lines = try await billing.transactions(principal, since: filter.since, until: filter.until)
-            return CSVResponse.make(
-                BillingStatementCSV.document(lines),
-                filename: "billing-\(principal.organizationID).csv"
-            )
+            return try await BillingStatementCSV.download(filename: "billing-\(principal.organizationID).csv") { last in
+                try await billing.transactions(
+                    principal,
+                    since: filter.since,
+                    until: filter.until,
+                    after: last.map(StatementPosition.init(after:))
+                )
+            }
         }
     }
 

@@ -27,17 +27,43 @@ public struct BillingTransactionView: Encodable, Sendable {
     }
 }
 
+/// Where a page of the billing statement ended: the next page starts after this entry and carries
+/// its running subtotals on.
+public struct StatementPosition: Sendable, Equatable {
+    public var entryID: Int64
+    public var creditsSubtotal: Credits
+    public var centsSubtotal: Int64
+
+    public init(entryID: Int64, creditsSubtotal: Credits, centsSubtotal: Int64) {
+        self.entryID = entryID
+        self.creditsSubtotal = creditsSubtotal
+        self.centsSubtotal = centsSubtotal
+    }
+
+    /// The position right after a line.
+    public init(after line: BillingTransactionView) {
+        self.init(entryID: line.id, creditsSubtotal: line.creditsSubtotal, centsSubtotal: line.amountSubtotal.cents)
+    }
+}
+
 /// The billing statement: where the organisation's credits came from and where they went,
 /// other than to messages, with what was paid and running subtotals.
 enum BillingStatement {
-    static func lines(_ movements: [BillingMovement], staff: [StaffMember], currency: String)
+    /// The statement's lines, the running subtotals continuing from `after` (the last line of
+    /// the previous page) when there is one.
+    static func lines(
+        _ movements: [BillingMovement],
+        staff: [StaffMember],
+        currency: String,
+        after: StatementPosition? = nil
+    )
         -> [BillingTransactionView]
     {
         func owner(_ account: AccountID, _ kind: AccountKind) -> String {
             kind == .wallet ? staff.first { $0.wallet == account }?.id ?? account.rawValue : "pool"
         }
-        var creditsSubtotal = Credits.zero
-        var centsSubtotal: Int64 = 0
+        var creditsSubtotal = after?.creditsSubtotal ?? .zero
+        var centsSubtotal: Int64 = after?.centsSubtotal ?? 0
         return movements.map { movement in
             let type: String
             var credits = movement.amount
@@ -78,12 +104,26 @@ enum BillingStatement {
 
 extension BillingService {
     /// `GET /v1/billing/transactions`.
-    public func transactions(_ principal: Principal, since: Date?, until: Date?) async throws
-        -> [BillingTransactionView]
-    {
+    /// A page of the statement, oldest first, after `after` (whose subtotals it continues).
+    public func transactions(
+        _ principal: Principal,
+        since: Date?,
+        until: Date?,
+        after: StatementPosition? = nil,
+        limit: Int = BillingService.statementPageMax
+    ) async throws -> [BillingTransactionView] {
         try principal.requireAny(.purchaseCredits, .viewLogs)
-        let movements = try await store.movements(of: principal.organizationID, since: since, until: until)
+        let movements = try await store.movements(
+            of: principal.organizationID,
+            since: since,
+            until: until,
+            afterEntry: after?.entryID,
+            limit: limit
+        )
         let staff = try await organizations.staff(of: principal.organizationID)
-        return BillingStatement.lines(movements, staff: staff, currency: creditPrices.currency)
+        return BillingStatement.lines(movements, staff: staff, currency: creditPrices.currency, after: after)
     }
+
+    /// Most lines of the statement one read returns.
+    public static var statementPageMax: Int { BillingStore.statementRowsMax }
 }

@@ -344,8 +344,13 @@ extension BillingStore {
 
     /// Purchases, auto-renewals, plan grants, adjustments, transfers between the pool and
     /// wallets, and expiries — oldest first — in `since..<until`.
-    public func movements(of organization: OrganizationID, since: Date?, until: Date?) async throws -> [BillingMovement]
-    {
+    public func movements(
+        of organization: OrganizationID,
+        since: Date?,
+        until: Date?,
+        afterEntry: Int64? = nil,
+        limit: Int = BillingStore.statementRowsMax
+    ) async throws -> [BillingMovement] {
         try await database.read { sql in
             var query: SQLQueryString = """
                 SELECT e.id, e.created_at, e.debit_kind, e.debit_account_id, e.credit_kind, e.credit_account_id, e.amount, t.memo,
@@ -358,7 +363,8 @@ extension BillingStore {
                 """
             if let since { query += " AND e.created_at >= \(bind: since.milliseconds)" }
             if let until { query += " AND e.created_at < \(bind: until.milliseconds)" }
-            query += " ORDER BY e.id LIMIT \(bind: BillingStore.statementRowsMax)"
+            if let afterEntry { query += " AND e.id > \(bind: afterEntry)" }
+            query += " ORDER BY e.id LIMIT \(bind: max(1, min(limit, BillingStore.statementRowsMax)))"
             return try await sql.raw(query).all().map { row in
                 BillingMovement(
                     entryID: try row.value("id"),

@@ -54,18 +54,29 @@ struct BillingRoutes {
         table.add(.get, "/v1/billing/transactions", through: group) { request, context in
             let principal = try context.authenticated()
             let now = now()
+            let since = try QueryValues.instant(request.query("since"), field: "since", now: now)
+            let until = try QueryValues.instant(request.query("until"), field: "until", now: now)
+            if request.wantsCSV {
+                return try await BillingStatementCSV.download(filename: "billing-\(principal.organizationID).csv") {
+                    last in
+                    try await billing.transactions(
+                        principal,
+                        since: since,
+                        until: until,
+                        after: last.map(StatementPosition.init(after:))
+                    )
+                }
+            }
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 200, maximum: 1000)
             let lines = try await billing.transactions(
                 principal,
-                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-                until: try QueryValues.instant(request.query("until"), field: "until", now: now)
+                since: since,
+                until: until,
+                after: try QueryValues.statementCursor(request.query("cursor")),
+                limit: limit
             )
-            if request.wantsCSV {
-                return CSVResponse.make(
-                    BillingStatementCSV.document(lines),
-                    filename: "billing-\(principal.organizationID).csv"
-                )
-            }
-            return try JSONOutput.response(Page(data: lines, nextCursor: nil))
+            let next = lines.count == limit ? lines.last.map { QueryValues.statementCursor(after: $0) } : nil
+            return try JSONOutput.response(Page(data: lines, nextCursor: next))
         }
         table.add(.get, "/v1/credits/auto-renew", through: group) { _, context in
             try JSONOutput.response(try await autoRenew.view(try context.authenticated()))

@@ -26,21 +26,39 @@ struct CreditRoutes {
         table.add(.get, "/v1/credits/entries", through: group) { request, context in
             let principal = try context.authenticated()
             let now = now()
-            let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
-            let (account, lines) = try await credits.statement(
-                principal,
-                account: request.query("wallet") ?? "pool",
-                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
-                afterID: try QueryValues.numericCursor(request.query("cursor")),
-                limit: request.wantsCSV ? CreditService.statementPageMax : limit
-            )
+            let wallet = request.query("wallet") ?? "pool"
+            let since = try QueryValues.instant(request.query("since"), field: "since", now: now)
+            let until = try QueryValues.instant(request.query("until"), field: "until", now: now)
             if request.wantsCSV {
-                return CSVResponse.make(
-                    StatementCSV.document(lines),
-                    filename: "credits-\(account.kind.rawValue)-\(account.id).csv"
+                let (account, _) = try await credits.statement(
+                    principal,
+                    account: wallet,
+                    since: since,
+                    until: until,
+                    afterID: nil,
+                    limit: 1
                 )
+                return try await StatementCSV.download(filename: "credits-\(account.kind.rawValue)-\(account.id).csv") {
+                    last in
+                    try await credits.statement(
+                        principal,
+                        account: wallet,
+                        since: since,
+                        until: until,
+                        afterID: last?.id,
+                        limit: CreditService.statementPageMax
+                    ).lines
+                }
             }
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
+            let (_, lines) = try await credits.statement(
+                principal,
+                account: wallet,
+                since: since,
+                until: until,
+                afterID: try QueryValues.numericCursor(request.query("cursor")),
+                limit: limit
+            )
             return try JSONOutput.response(
                 Page(data: lines, nextCursor: lines.count == limit ? lines.last.map { String($0.id) } : nil)
             )
@@ -50,15 +68,19 @@ struct CreditRoutes {
         }
         table.add(.get, "/v1/audit-log", through: group) { request, context in
             let principal = try context.authenticated()
+            let query = try CreditRoutes.auditQuery(request, now: now())
+            if request.wantsCSV {
+                return try await AuditCSV.download(filename: "audit-log.csv") { last in
+                    var page = query
+                    page.afterID = last?.id ?? query.afterID
+                    page.limit = AuditLog.pageMax
+                    return try await auditLog.entries(principal, page)
+                }
+            }
             let limit = try QueryValues.limit(request.query("limit"))
-            let entries = try await CreditRoutes.auditEntries(
-                request,
-                principal,
-                auditLog: auditLog,
-                now: now(),
-                limit: request.wantsCSV ? AuditLog.pageMax : limit
-            )
-            if request.wantsCSV { return CSVResponse.make(AuditCSV.document(entries), filename: "audit-log.csv") }
+            var page = query
+            page.limit = limit
+            let entries = try await auditLog.entries(principal, page)
             return try JSONOutput.response(
                 Page(data: entries, nextCursor: entries.count == limit ? entries.last.map { String($0.id) } : nil)
             )
@@ -68,21 +90,14 @@ struct CreditRoutes {
 
 extension CreditRoutes {
     /// The audit entries a request's filters select (`since`, `until`, `action`, `actor`, `subject`, `cursor`).
-    static func auditEntries(_ request: Request, _ principal: Principal, auditLog: AuditLog, now: Date, limit: Int)
-        async throws -> [AuditEntry]
-    {
-        try principal.require(.viewLogs)
-        return try await auditLog.entries(
-            principal,
-            AuditQuery(
-                since: try QueryValues.instant(request.query("since"), field: "since", now: now),
-                until: try QueryValues.instant(request.query("until"), field: "until", now: now),
-                action: request.query("action"),
-                actorID: request.query("actor"),
-                subjectID: request.query("subject"),
-                afterID: try QueryValues.numericCursor(request.query("cursor")),
-                limit: limit
-            )
+    static func auditQuery(_ request: Request, now: Date) throws -> AuditQuery {
+        AuditQuery(
+            since: try QueryValues.instant(request.query("since"), field: "since", now: now),
+            until: try QueryValues.instant(request.query("until"), field: "until", now: now),
+            action: request.query("action"),
+            actorID: request.query("actor"),
+            subjectID: request.query("subject"),
+            afterID: try QueryValues.numericCursor(request.query("cursor"))
         )
     }
 
@@ -95,59 +110,71 @@ extension CreditRoutes {
     }
 }
 
-/// CSV responses as downloads.
-enum CSVResponse {
-    static func make(_ text: String, filename: String) -> Response {
-        WebResponse.download(text, contentType: "text/csv; charset=utf-8", filename: filename)
-    }
-}
-
-/// The statement as CSV (the seeds' "Download CSV" of the last 30 days log).
+/// The statement as CSV (the seeds' "Download CSV" of the last 30 days log), every line of it.
 public enum StatementCSV {
+    static let header = ["time", "operation", "description", "credits", "balance", "counterparty", "reference", "by"]
+
+    static func row(_ line: StatementLine) -> [String] {
+        [
+            line.at.formatted(.iso8601), line.operation, line.memo, line.amount.decimalString,
+            line.balanceAfter.decimalString,
+            line.counterpartyKind.rawValue, line.reference ?? "", line.actor,
+        ]
+    }
+
     public static func document(_ lines: [StatementLine]) -> String {
-        let formatter = ISO8601DateFormatter()
-        return CSV.document(
-            header: ["time", "operation", "description", "credits", "balance", "counterparty", "reference", "by"],
-            rows: lines.map { line in
-                [
-                    formatter.string(from: line.at), line.operation, line.memo, line.amount.decimalString,
-                    line.balanceAfter.decimalString,
-                    line.counterpartyKind.rawValue, line.reference ?? "", line.actor,
-                ]
-            }
-        )
+        CSV.document(header: header, rows: lines.map(row))
+    }
+
+    static func download(filename: String, page: @escaping @Sendable (StatementLine?) async throws -> [StatementLine])
+        async throws
+        -> Response
+    {
+        try await CSVDownload(filename: filename, header: header, row: row, page: page).response()
     }
 }
 
-/// The audit log as CSV.
+/// The audit log as CSV, every entry the filters select.
 public enum AuditCSV {
+    static let header = ["time", "actor", "actor_type", "action", "message"]
+
+    static func row(_ entry: AuditEntry) -> [String] {
+        [entry.at.formatted(.iso8601), entry.actorName, entry.actorType.rawValue, entry.action, entry.message]
+    }
+
     public static func document(_ entries: [AuditEntry]) -> String {
-        let formatter = ISO8601DateFormatter()
-        return CSV.document(
-            header: ["time", "actor", "actor_type", "action", "message"],
-            rows: entries.map {
-                [formatter.string(from: $0.at), $0.actorName, $0.actorType.rawValue, $0.action, $0.message]
-            }
-        )
+        CSV.document(header: header, rows: entries.map(row))
+    }
+
+    static func download(filename: String, page: @escaping @Sendable (AuditEntry?) async throws -> [AuditEntry])
+        async throws
+        -> Response
+    {
+        try await CSVDownload(filename: filename, header: header, row: row, page: page).response()
     }
 }
 
-/// The billing statement as CSV.
+/// The billing statement as CSV, every line of it with its running subtotals.
 public enum BillingStatementCSV {
+    static let header = [
+        "time", "type", "description", "wallet", "credits", "amount", "credits_subtotal", "amount_subtotal", "invoice",
+    ]
+
+    static func row(_ line: BillingTransactionView) -> [String] {
+        [
+            line.at.formatted(.iso8601), line.type, line.description, line.wallet, line.credits.decimalString,
+            line.amount?.text ?? "", line.creditsSubtotal.decimalString, line.amountSubtotal.text, line.invoice ?? "",
+        ]
+    }
+
     public static func document(_ lines: [BillingTransactionView]) -> String {
-        let formatter = ISO8601DateFormatter()
-        return CSV.document(
-            header: [
-                "time", "type", "description", "wallet", "credits", "amount", "credits_subtotal", "amount_subtotal",
-                "invoice",
-            ],
-            rows: lines.map { line in
-                [
-                    formatter.string(from: line.at), line.type, line.description, line.wallet,
-                    line.credits.decimalString, line.amount?.text ?? "",
-                    line.creditsSubtotal.decimalString, line.amountSubtotal.text, line.invoice ?? "",
-                ]
-            }
-        )
+        CSV.document(header: header, rows: lines.map(row))
+    }
+
+    static func download(
+        filename: String,
+        page: @escaping @Sendable (BillingTransactionView?) async throws -> [BillingTransactionView]
+    ) async throws -> Response {
+        try await CSVDownload(filename: filename, header: header, row: row, page: page).response()
     }
 }
