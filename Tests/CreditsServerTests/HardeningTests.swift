@@ -48,6 +48,61 @@ import Testing
     }
 }
 
+/// Numbers from outside are range-checked where they enter.
+@Suite struct OutsideNumbersTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func aReportWithAnAbsurdSegmentCountIsRefusedAndChangesNothing(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            _ = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hello"}"#
+            )
+            #expect(try await server.services.dispatcher.runOnce() == 1)
+            let row = try #require(
+                try await server.services.database.read { sql in
+                    try await sql.raw("SELECT id, provider_id FROM messages").first()
+                }
+            )
+            let messageID = try row.decode(column: "id", as: String.self)
+            let sid = try row.decode(column: "provider_id", as: String.self)
+            let path = "/webhooks/simulator/status?message=\(messageID)"
+            for segments in ["9223372036854775807", "-1", "0", "101", "2.5", "lots"] {
+                let report = try await server.callback(
+                    path,
+                    ["MessageSid": sid, "MessageStatus": "delivered", "NumSegments": segments]
+                )
+                #expect(report.status == .badRequest, "NumSegments \(segments): \(report.text)")
+                #expect(report.errorCode == "callback_invalid")
+            }
+            #expect(try await server.pool(org)["pending"] as? Double == 1, "the hold is untouched")
+            let fine = try await server.callback(
+                path,
+                ["MessageSid": sid, "MessageStatus": "delivered", "NumSegments": "1"]
+            )
+            #expect(fine.status == .noContent, "the server is still up and takes a real report")
+            #expect(try await server.pool(org)["posted"] as? Double == 9)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test func creditsArithmeticSaturatesInsteadOfTrapping() {
+        let most = Credits(milli: .max)
+        #expect(most + Credits(credits: 1) == most)
+        #expect(Credits(milli: .min) - Credits(credits: 1) == Credits(milli: .min))
+        #expect(Credits(credits: 1) * Int.max == most)
+        #expect(Credits(credits: -1) * Int.max == Credits(milli: .min))
+        #expect(-Credits(milli: .min) == most)
+        #expect(Credits(credits: 2) * 3 == Credits(credits: 6), "ordinary sums are exact")
+    }
+}
+
 /// CSV exports: whole, and never a formula.
 @Suite struct CSVExportTests {
     static let stores = TestDatabase.available

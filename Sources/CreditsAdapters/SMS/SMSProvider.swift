@@ -202,11 +202,15 @@ public protocol SMSProvider: Sendable {
 
 /// Twilio-shaped webhook parameters, which the Simulator uses too.
 public enum WebhookParameters {
-    /// A delivery report, or nil when the parameters are not one.
+    /// A delivery report, or nil when the parameters are not one (a segment count, when given,
+    /// must be a number in `ProviderSegments.range`).
     public static func statusReport(_ parameters: [String: String]) -> StatusReport? {
         guard let id = parameters["MessageSid"] ?? parameters["SmsSid"], !id.isEmpty,
             let text = parameters["MessageStatus"] ?? parameters["SmsStatus"]
         else { return nil }
+        let segmentsText = parameters["NumSegments"].flatMap { $0.isEmpty ? nil : $0 }
+        let segments = ProviderSegments.parse(segmentsText)
+        guard segmentsText == nil || segments != nil else { return nil }
         let status: MessageStatus
         switch text.lowercased() {
         case "accepted", "queued", "scheduled": status = .queued
@@ -223,7 +227,7 @@ public enum WebhookParameters {
             status: status,
             errorCode: parameters["ErrorCode"].flatMap { $0.isEmpty ? nil : $0 },
             errorMessage: parameters["ErrorMessage"],
-            segments: parameters["NumSegments"].flatMap(Int.init)
+            segments: segments
         )
     }
 

@@ -64,7 +64,7 @@ public struct TwilioProvider: SMSProvider {
         guard let sid = json["sid"] as? String else {
             throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a message sid.")
         }
-        return ProviderAcceptance(providerID: sid, segments: TwilioProvider.integer(json["num_segments"]))
+        return ProviderAcceptance(providerID: sid, segments: TwilioProvider.segments(json["num_segments"]))
     }
 
     /// After a crash a message may already have reached Twilio: look for the same text to the
@@ -82,7 +82,7 @@ public struct TwilioProvider: SMSProvider {
         guard let match = messages.first(where: { $0["body"] as? String == message.body }),
             let sid = match["sid"] as? String
         else { return nil }
-        return ProviderAcceptance(providerID: sid, segments: TwilioProvider.integer(match["num_segments"]))
+        return ProviderAcceptance(providerID: sid, segments: TwilioProvider.segments(match["num_segments"]))
     }
 
     public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
@@ -204,6 +204,12 @@ public struct TwilioProvider: SMSProvider {
         default: kind = status == 429 ? .rateLimited : (status >= 500 ? .temporary : .rejected)
         }
         return ProviderError(kind: kind, code: code, message: message)
+    }
+
+    /// A segment count from Twilio's JSON, or nil when it is missing or out of range.
+    static func segments(_ value: Any?) -> Int? {
+        if let number = value as? Int { return ProviderSegments.range.contains(number) ? number : nil }
+        return ProviderSegments.parse(value as? String)
     }
 
     static func integer(_ value: Any?) -> Int? {

@@ -65,13 +65,30 @@ public struct Credits: Hashable, Comparable, Sendable, Codable, CustomStringConv
     public var isPositive: Bool { milli > 0 }
 
     public static func < (lhs: Credits, rhs: Credits) -> Bool { lhs.milli < rhs.milli }
-    public static func + (lhs: Credits, rhs: Credits) -> Credits { Credits(milli: lhs.milli + rhs.milli) }
-    public static func - (lhs: Credits, rhs: Credits) -> Credits { Credits(milli: lhs.milli - rhs.milli) }
-    public static func += (lhs: inout Credits, rhs: Credits) { lhs.milli += rhs.milli }
-    public static func -= (lhs: inout Credits, rhs: Credits) { lhs.milli -= rhs.milli }
-    public static prefix func - (value: Credits) -> Credits { Credits(milli: -value.milli) }
+    // Arithmetic saturates instead of trapping: amounts from outside are range-checked where they
+    // enter, and a value that slipped past would make a refusal ("not enough credits"), not a crash.
+    public static func + (lhs: Credits, rhs: Credits) -> Credits {
+        Credits(milli: saturating(lhs.milli.addingReportingOverflow(rhs.milli)))
+    }
+    public static func - (lhs: Credits, rhs: Credits) -> Credits {
+        Credits(milli: saturating(lhs.milli.subtractingReportingOverflow(rhs.milli)))
+    }
+    public static func += (lhs: inout Credits, rhs: Credits) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Credits, rhs: Credits) { lhs = lhs - rhs }
+    public static prefix func - (value: Credits) -> Credits { Credits.zero - value }
     /// Multiplies a per-unit price by a count of units (segments, minutes, recipients).
-    public static func * (lhs: Credits, rhs: Int) -> Credits { Credits(milli: lhs.milli * Int64(rhs)) }
+    public static func * (lhs: Credits, rhs: Int) -> Credits {
+        let (product, overflow) = lhs.milli.multipliedReportingOverflow(by: Int64(rhs))
+        guard overflow else { return Credits(milli: product) }
+        return Credits(milli: (lhs.milli < 0) == (rhs < 0) ? .max : .min)
+    }
+
+    /// The sum or difference, or the nearest bound when it overflowed (the wrapped value then has
+    /// the wrong sign).
+    static func saturating(_ result: (partialValue: Int64, overflow: Bool)) -> Int64 {
+        guard result.overflow else { return result.partialValue }
+        return result.partialValue < 0 ? .max : .min
+    }
 
     /// Encodes as a JSON number with at most three decimals.
     public func encode(to encoder: any Encoder) throws {

@@ -151,7 +151,7 @@ struct WebhookRoutes {
                 throw APIError(
                     .badRequest,
                     "callback_invalid",
-                    "This is not a delivery report (MessageSid and MessageStatus are required)."
+                    "This is not a delivery report (MessageSid and MessageStatus are required; NumSegments, when given, is 1–100)."
                 )
             }
             try await routes.settlement.apply(report, messageID: request.query("message"))
