@@ -48,6 +48,111 @@ import Testing
     }
 }
 
+/// A recipient's STOP is undone only by the recipient.
+@Suite struct RecipientOptOutTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func staffCannotOptInANumberWhoseRecipientTextedStop(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            let phone = "+14155552671"
+            let created = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Ana Ortiz", "phone": "\#(phone)", "consent": "opted_in"}"#
+            )
+            let id = try #require(try created.object()["id"] as? String)
+            try await server.inbound(org, from: phone, "Stop")
+
+            // 1. Opting them in again.
+            let consent = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_in"}"#
+            )
+            #expect(consent.status == .conflict)
+            #expect(consent.errorCode == "opted_out_by_recipient")
+            // 2. Deleting the contact and adding it again, opted in.
+            _ = try await server.request(.delete, "/v1/contacts/\(id)", key: org.ownerKey)
+            let again = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Ana Ortiz", "phone": "\#(phone)", "consent": "opted_in"}"#
+            )
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "opted_out_by_recipient")
+            #expect(
+                try await server.request(.get, "/v1/contacts?search=Ana", key: org.ownerKey).list().isEmpty,
+                "nothing was added"
+            )
+            // 3. Importing the number with consent.
+            let imported = try await server.request(
+                .post,
+                "/v1/contacts/import",
+                key: org.ownerKey,
+                json:
+                    #"{"consent": "opted_in", "contacts": [{"name": "Ben Park", "phone": "+14155550199"}, {"name": "Ana Ortiz", "phone": "\#(phone)"}]}"#
+            )
+            let errors = try #require(try imported.object()["errors"] as? [[String: Any]])
+            #expect(errors.count == 1)
+            #expect(errors.first?["index"] as? Int == 1)
+            #expect(errors.first?["code"] as? String == "opted_out_by_recipient")
+
+            #expect(try await server.services.stores.contacts.consent(organization: org.id, phone: phone) == .optedOut)
+            let send = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["\#(phone)"], "body": "Hi"}"#
+            )
+            #expect(send.errorCode == "no_eligible_recipients", "nothing goes to them")
+            let refusals = try await server.request(
+                .get,
+                "/v1/audit-log?action=contact.opt_in_refused",
+                key: org.ownerKey
+            ).list()
+            #expect(refusals.count == 3, "each attempt is in the audit log")
+
+            // The recipient can: START opts them back in.
+            try await server.inbound(org, from: phone, "START")
+            #expect(try await server.services.stores.contacts.consent(organization: org.id, phone: phone) == .optedIn)
+        }
+    }
+
+    @Test(arguments: stores)
+    func anOptOutStaffRecordedCanBeUndoneByStaff(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let created = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Ana Ortiz", "phone": "+14155552671", "consent": "opted_in"}"#
+            )
+            let id = try #require(try created.object()["id"] as? String)
+            let out = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_out"}"#
+            )
+            #expect(out.status == .ok)
+            let back = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_in"}"#
+            )
+            #expect(back.status == .ok, "an opt-out someone on staff recorded (say, asked by phone) is staff's to undo")
+        }
+    }
+}
+
 /// Numbers from outside are range-checked where they enter.
 @Suite struct OutsideNumbersTests {
     static let stores = TestDatabase.available

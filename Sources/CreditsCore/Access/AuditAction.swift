@@ -16,6 +16,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case contactsImported = "contact.imported"
     case contactOptedIn = "contact.opted_in"
     case contactOptedOut = "contact.opted_out"
+    /// Staff tried to opt in a number whose recipient had texted STOP.
+    case optInRefused = "contact.opt_in_refused"
 
     case smsRequested = "sms.requested"
     case smsMergeError = "sms.merge_error"

@@ -12,11 +12,13 @@ public enum ContactError: DomainError, Equatable {
     case tooManyContacts(maximum: Int)
     /// The change clashes with another contact (the same number).
     case duplicate(String)
+    /// Staff tried to opt in a number whose recipient opted out by text: only the recipient can.
+    case optedOutByRecipient(phone: String)
 
     public var kind: RefusalKind {
         switch self {
         case .tooManyGroups, .fieldNameInvalid, .fieldValueTooLong, .consentNotGiven, .tooManyContacts: .invalid
-        case .duplicate: .conflict
+        case .duplicate, .optedOutByRecipient: .conflict
         }
     }
 
@@ -25,6 +27,7 @@ public enum ContactError: DomainError, Equatable {
         case .tooManyGroups, .fieldNameInvalid, .fieldValueTooLong, .consentNotGiven: "field_invalid"
         case .tooManyContacts: "too_many_contacts"
         case .duplicate: "conflict"
+        case .optedOutByRecipient: "opted_out_by_recipient"
         }
     }
 
@@ -37,6 +40,8 @@ public enum ContactError: DomainError, Equatable {
             field == "state" ? "state is opted_in or opted_out." : "\(field) is opted_in or opted_out when given."
         case .tooManyContacts(let maximum): "An import takes at most \(maximum) contacts."
         case .duplicate(let what): what.prefix(1).uppercased() + what.dropFirst() + "."
+        case .optedOutByRecipient(let phone):
+            "\(phone) texted STOP, so only they can opt back in (by texting START). Their opt-out stays as it is."
         }
     }
 
@@ -47,6 +52,7 @@ public enum ContactError: DomainError, Equatable {
         case .consentNotGiven(let field): field
         case .tooManyContacts: "contacts"
         case .duplicate: nil
+        case .optedOutByRecipient: "consent"
         }
     }
 }

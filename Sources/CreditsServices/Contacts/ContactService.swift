@@ -187,7 +187,7 @@ public struct ContactService: Sendable {
             subjectID: contact.id,
             at: instant
         )
-        let created = try await ContactService.storing {
+        let created = try await storing(principal) {
             try await contacts.create(
                 contact,
                 consent: input.consent.map { ($0, principal.actor.reference, .staff) },
@@ -213,6 +213,7 @@ public struct ContactService: Sendable {
         let instant = now()
         var contacts: [Contact] = []
         var errors: [ImportError] = []
+        var rowIndex: [String: Int] = [:]
         for (index, row) in input.contacts.enumerated() {
             do {
                 let name = try InputRules.name(row.name)
@@ -233,35 +234,40 @@ public struct ContactService: Sendable {
                         updatedAt: instant
                     )
                 )
+                rowIndex[contacts[contacts.count - 1].phone] = rowIndex[contacts[contacts.count - 1].phone] ?? index
             } catch let error as any DomainError {
                 errors.append(ImportError(index: index, code: error.code, message: error.message))
             }
         }
         let consentNote = input.consent.map { ", \($0.rawValue.replacingOccurrences(of: "_", with: " "))" } ?? ""
         let actor = principal.actor
-        let (added, skipped) = try await database.unitOfWork { [contacts] work in
-            let (added, skipped) = try await ContactStore.importContacts(
+        let outcome = try await database.unitOfWork { [contacts] work in
+            let outcome = try await ContactStore.importContacts(
                 contacts,
                 consent: input.consent,
                 actor: actor.reference,
                 at: instant,
                 in: work
             )
-            try await AuditStore.insert(
-                [
-                    AuditRecord(
-                        organization: principal.organizationID,
-                        actor: actor,
-                        action: .contactsImported,
-                        message: "Imported \(added) contacts (\(skipped) already present)\(consentNote).",
-                        at: instant
-                    )
-                ],
-                in: work
-            )
-            return (added, skipped)
+            var audits = [
+                AuditRecord(
+                    organization: principal.organizationID,
+                    actor: actor,
+                    action: .contactsImported,
+                    message: "Imported \(outcome.added) contacts (\(outcome.skipped) already present)\(consentNote).",
+                    at: instant
+                )
+            ]
+            audits += outcome.consentRefused.map { ContactService.refusedOptIn($0, principal: principal, at: instant) }
+            try await AuditStore.insert(audits, in: work)
+            return outcome
         }
-        return ImportResult(added: added, skipped: skipped, errors: errors)
+        for phone in outcome.consentRefused {
+            let refusal = ContactError.optedOutByRecipient(phone: phone)
+            errors.append(ImportError(index: rowIndex[phone] ?? 0, code: refusal.code, message: refusal.message))
+        }
+        errors.sort { $0.index < $1.index }
+        return ImportResult(added: outcome.added, skipped: outcome.skipped, errors: errors)
     }
 
     /// One contact with its consent history.
@@ -299,7 +305,7 @@ public struct ContactService: Sendable {
             subjectID: contact.id,
             at: contact.updatedAt
         )
-        return try await ContactService.storing { try await contacts.update(contact, audit: audit) }
+        return try await storing(principal) { try await contacts.update(contact, audit: audit) }
     }
 
     /// Deletes a contact (an opt-out of its number is kept).
@@ -333,16 +339,18 @@ public struct ContactService: Sendable {
             subjectID: contact.id,
             at: instant
         )
-        try await contacts.setConsent(
-            organization: principal.organizationID,
-            phone: contact.phone,
-            state: state,
-            source: .staff,
-            rawText: nil,
-            actor: principal.actor.reference,
-            at: instant,
-            audit: audit
-        )
+        try await storing(principal) {
+            try await contacts.setConsent(
+                organization: principal.organizationID,
+                phone: contact.phone,
+                state: state,
+                source: .staff,
+                rawText: nil,
+                actor: principal.actor.reference,
+                at: instant,
+                audit: audit
+            )
+        }
         if state == .optedIn && contact.consent != .optedIn {
             await messaging.sendSignup(organization: principal.organization, phone: contact.phone)
         }
@@ -359,14 +367,34 @@ public struct ContactService: Sendable {
         try await contacts.groups(of: principal.organizationID)
     }
 
-    /// Runs a store write, turning its conflict (the same number twice) into the contact's refusal.
-    static func storing<T>(_ write: () async throws -> T) async throws -> T {
+    /// Runs a store write, turning its refusals into the contact's: a clash (the same number
+    /// twice), and an opt-in over the recipient's own STOP, which is also written to the audit log.
+    func storing<T>(_ principal: Principal, _ write: () async throws -> T) async throws -> T {
         do {
             return try await write()
         } catch StoreError.conflict(let what) {
             throw ContactError.duplicate(what)
         } catch StoreError.notFound(let what) {
             throw NotFoundError(what)
+        } catch StoreError.optedOutByRecipient(let phone) {
+            try await AuditStore.insert(
+                [ContactService.refusedOptIn(phone, principal: principal, at: now())],
+                into: database
+            )
+            throw ContactError.optedOutByRecipient(phone: phone)
         }
+    }
+
+    /// The audit entry of a refused opt-in.
+    static func refusedOptIn(_ phone: String, principal: Principal, at instant: Date) -> AuditRecord {
+        AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .optInRefused,
+            message:
+                "\(principal.actor.name) tried to opt in \(phone), who had texted STOP; refused (only the recipient can opt back in).",
+            subjectType: "contact",
+            at: instant
+        )
     }
 }

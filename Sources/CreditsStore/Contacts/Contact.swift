@@ -12,6 +12,10 @@ public enum ConsentState: String, Sendable, Codable, CaseIterable {
 /// Where a consent change came from.
 public enum ConsentSource: String, Sendable, Codable, CaseIterable {
     case staff, api, keyword, `import`
+
+    /// True when the recipient themselves gave it (a keyword they texted): such an opt-out is
+    /// undone only by the recipient.
+    public var isRecipient: Bool { self == .keyword }
 }
 
 /// A person an organisation texts.

@@ -2,9 +2,20 @@ import CreditsCore
 import Foundation
 import SQLKit
 
+/// What an import wrote.
+public struct ImportOutcome: Sendable, Equatable {
+    /// Contacts added.
+    public var added: Int
+    /// Rows left out because the organisation already has their number.
+    public var skipped: Int
+    /// Numbers added without the opt-in given, because their recipient opted out by text.
+    public var consentRefused: [String]
+}
+
 extension ContactStore {
     /// Adds many contacts in the caller's unit of work: numbers the organisation already has are
-    /// skipped; groups are created by name; consent, if given, is recorded for each new number.
+    /// skipped; groups are created by name; consent, if given, is recorded for each new number —
+    /// except an opt-in for a number whose recipient opted out by text, which only they can undo.
     /// Returns the contacts added and how many were skipped.
     public static func importContacts(
         _ contacts: [Contact],
@@ -12,8 +23,10 @@ extension ContactStore {
         actor: String,
         at instant: Date,
         in work: UnitOfWork
-    ) async throws -> (added: Int, skipped: Int) {
-        guard let organization = contacts.first?.organizationID else { return (0, 0) }
+    ) async throws -> ImportOutcome {
+        guard let organization = contacts.first?.organizationID else {
+            return ImportOutcome(added: 0, skipped: 0, consentRefused: [])
+        }
         let sql = work.sql
         do {
             var existing = Set<String>()
@@ -72,7 +85,18 @@ extension ContactStore {
                     Set(contact.groups).compactMap { groupIDs[$0] }.map { (group: $0, contact: contact.id) }
                 }
             )
+            var consentRefused: [String] = []
             if let consent, consent != .pending {
+                var consenting = fresh
+                if consent == .optedIn {
+                    let locked = try await ContactStore.optedOutByRecipient(
+                        organization: organization,
+                        phones: fresh.map(\.phone),
+                        on: sql
+                    )
+                    consenting = fresh.filter { !locked.contains($0.phone) }
+                    consentRefused = fresh.map(\.phone).filter(locked.contains)
+                }
                 let consentRows = BulkTable<Contact>(
                     name: "consents",
                     columns: [
@@ -84,7 +108,7 @@ extension ContactStore {
                 try await BulkRows.insert(
                     sql,
                     into: consentRows,
-                    rows: fresh,
+                    rows: consenting,
                     suffix:
                         "ON CONFLICT (organization_id, phone) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at"
                 )
@@ -97,9 +121,13 @@ extension ContactStore {
                         .bigint("created_at") { _ in instant.milliseconds },
                     ]
                 )
-                try await BulkRows.insert(sql, into: eventRows, rows: fresh)
+                try await BulkRows.insert(sql, into: eventRows, rows: consenting)
             }
-            return (fresh.count, contacts.count - fresh.count)
+            return ImportOutcome(
+                added: fresh.count,
+                skipped: contacts.count - fresh.count,
+                consentRefused: consentRefused
+            )
         }
     }
 }

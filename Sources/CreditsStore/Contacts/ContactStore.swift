@@ -289,6 +289,11 @@ public struct ContactStore: Sendable {
         on sql: any SQLDatabase
     ) async throws {
         precondition(state != .pending, "consent changes to opted in or opted out")
+        if state == .optedIn, !source.isRecipient,
+            try await !optedOutByRecipient(organization: organization, phones: [phone], on: sql).isEmpty
+        {
+            throw StoreError.optedOutByRecipient(phone: phone)
+        }
         try await sql.raw(
             """
             INSERT INTO consents (organization_id, phone, state, changed_at)
@@ -303,6 +308,34 @@ public struct ContactStore: Sendable {
                     \(bind: rawText), \(bind: actor), \(bind: instant.milliseconds))
             """
         ).run()
+    }
+
+    /// The numbers among `phones` whose last consent change was the recipient's own opt-out (a
+    /// STOP they texted): only the recipient can undo it, so an opt-in from anyone else is refused.
+    public func optedOutByRecipient(organization: OrganizationID, phones: [String]) async throws -> Set<String> {
+        try await database.read { sql in
+            try await ContactStore.optedOutByRecipient(organization: organization, phones: phones, on: sql)
+        }
+    }
+
+    static func optedOutByRecipient(organization: OrganizationID, phones: [String], on sql: any SQLDatabase)
+        async throws -> Set<String>
+    {
+        var found = Set<String>()
+        let recipientSources = ConsentSource.allCases.filter(\.isRecipient).map(\.rawValue)
+        for chunk in Array(Set(phones)).inListChunks {
+            for row in try await sql.raw(
+                """
+                SELECT e.phone FROM consent_events e
+                WHERE e.organization_id = \(bind: organization.rawValue) AND e.phone IN (\(chunk.inList(for: sql)))
+                  AND e.state = 'opted_out' AND e.source IN (\(recipientSources.inList(for: sql)))
+                  AND e.id = (SELECT MAX(x.id) FROM consent_events x WHERE x.organization_id = e.organization_id AND x.phone = e.phone)
+                """
+            ).all() {
+                found.insert(try row.value("phone"))
+            }
+        }
+        return found
     }
 
     /// Changes consent for a phone with an audit entry.

@@ -10,6 +10,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     /// A write conflicts with existing data (unique key).
     case conflict(String)
+    /// An opt-in from someone other than the recipient, for a number whose recipient opted out.
+    case optedOutByRecipient(phone: String)
 
     /// Stable code.
     public var code: String {
@@ -19,6 +21,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadableRow: "row_unreadable"
         case .notFound: "not_found"
         case .conflict: "conflict"
+        case .optedOutByRecipient: "opted_out_by_recipient"
         }
     }
 
@@ -30,6 +33,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadableRow(let what): "Cannot read a stored row: \(what)"
         case .notFound(let what): "Not found: \(what)"
         case .conflict(let what): "Conflict: \(what)"
+        case .optedOutByRecipient(let phone): "\(phone) opted out by text; only the recipient can opt back in"
         }
     }
 }
