@@ -608,7 +608,16 @@ import Testing
             )
             #expect(dana.flash?.hasPrefix("error:") == true, "staff cannot add staff")
 
-            let changed = try await dana.post("/staff/\(danaID)", ["password": "a brand new password"])
+            let unchanged = try await dana.post(
+                "/staff/\(danaID)",
+                ["password": "a brand new password", "current_password": "a guess"]
+            )
+            #expect(unchanged.headers[.location] == "/staff")
+            #expect(dana.flash == "error:The current password is not right.")
+            let changed = try await dana.post(
+                "/staff/\(danaID)",
+                ["password": "a brand new password", "current_password": "dana's own password"]
+            )
             #expect(changed.headers[.location] == "/sign-in")
             #expect(try await danaElsewhere.get("/dashboard").status == .seeOther, "the other device was signed out")
             var danaAgain = try await PortalBrowser.signIn(

@@ -35,6 +35,33 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     /// Owners and admins share the organisation's pool ("Shared"); others have a wallet in
     /// individual-credits mode.
     public var sharesPool: Bool { self == .owner || self == .admin }
+
+    /// Seniority: owner, then admin, then billing, then staff.
+    public var rank: Int {
+        switch self {
+        case .owner: 4
+        case .admin: 3
+        case .billing: 2
+        case .staff: 1
+        }
+    }
+
+    /// Whether someone of this role may edit, make API keys for, or remove someone of `other`'s
+    /// role: nobody above their own rank, and only owners touch owners.
+    public func mayManage(_ other: Role) -> Bool {
+        self == .owner || (other != .owner && other.rank <= rank)
+    }
+
+    /// Whether someone of this role may set the password of someone of `other`'s role without
+    /// knowing it: owners may for anyone; others only for those strictly below them.
+    public func maySetPassword(of other: Role) -> Bool {
+        self == .owner || other.rank < rank
+    }
+
+    /// Whether someone of this role may give someone `other` (never a role above their own).
+    public func mayAssign(_ other: Role) -> Bool {
+        other.rank <= rank && (other != .owner || self == .owner)
+    }
 }
 
 /// Whether an organisation shares one pool or gives staff their own wallets.

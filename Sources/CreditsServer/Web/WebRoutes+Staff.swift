@@ -56,7 +56,10 @@ extension WebRoutes {
             return try await WebRoutes.submit(context, back: "/staff") { principal, form in
                 let patch = try form.input(
                     StaffPatch.self,
-                    ["password": .optionalText, "low_balance_threshold": .number, "role": .optionalText]
+                    [
+                        "password": .optionalText, "current_password": .optionalText, "low_balance_threshold": .number,
+                        "role": .optionalText,
+                    ]
                 )
                 let updated = try await administration.updateStaff(principal, id, patch)
                 if patch.password != nil, updated.id == principal.staff.id {

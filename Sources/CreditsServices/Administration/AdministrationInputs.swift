@@ -117,17 +117,21 @@ public struct StaffPatch: APIInput, Sendable {
     public var role: Role?
     public var permissions: [Permission]?
     public var password: String?
+    /// The staff member's own current password, needed to set their own new one.
+    public var currentPassword: String?
     public var creditsPerMonth: Credits?
     public var lowBalanceThreshold: Credits?
 
     enum CodingKeys: String, CodingKey {
         case name, email, role, permissions, password
+        case currentPassword = "current_password"
         case creditsPerMonth = "credits_per_month"
         case lowBalanceThreshold = "low_balance_threshold"
     }
 
     public static let fields = JSONFields([
-        "name", "email", "role", "permissions", "password", "credits_per_month", "low_balance_threshold",
+        "name", "email", "role", "permissions", "password", "current_password", "credits_per_month",
+        "low_balance_threshold",
     ])
 
     public init() {}

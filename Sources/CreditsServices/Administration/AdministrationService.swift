@@ -131,10 +131,26 @@ public struct AdministrationService: Sendable {
 
     // MARK: Staff
 
+    /// Refuses an action on `staff` by someone who ranks below them (only owners touch owners).
+    func requireRank(_ principal: Principal, over staff: StaffMember) throws(StaffError) {
+        guard principal.staff.role.mayManage(staff.role) else { throw .outranked(name: staff.name, role: staff.role) }
+    }
+
+    /// Refuses giving a role above the giver's own, or permissions the giver does not have.
+    func requireMayGive(_ principal: Principal, role: Role?, permissions: Set<Permission>?, adding: Bool)
+        throws(StaffError)
+    {
+        if let role, !principal.staff.role.mayAssign(role) {
+            throw role == .owner ? .ownerOnly(adding ? .addOwner : .changeOwnerRole) : .roleAboveYours(role)
+        }
+        if let extra = permissions?.subtracting(principal.staff.permissions).min() { throw .permissionNotYours(extra) }
+    }
+
     /// Adds a staff member; in individual-credits mode staff (not owners or admins) get a wallet.
     public func addStaff(_ principal: Principal, _ input: NewStaffInput) async throws -> StaffMember {
         try principal.require(.manageSettings)
-        if input.role == .owner && principal.staff.role != .owner { throw StaffError.ownerOnly(.addOwner) }
+        let permissions = input.permissions.map(Set.init) ?? input.role.defaultPermissions
+        try requireMayGive(principal, role: input.role, permissions: input.permissions.map(Set.init), adding: true)
         let instant = now()
         var staff = StaffMember(
             id: Identifier.make("stf_"),
@@ -142,7 +158,7 @@ public struct AdministrationService: Sendable {
             name: try InputRules.name(input.name),
             email: try InputRules.email(input.email),
             role: input.role,
-            permissions: input.permissions.map(Set.init) ?? input.role.defaultPermissions,
+            permissions: permissions,
             wallet: nil,
             monthlyAllotment: .zero,
             lowBalanceThreshold: nil,
@@ -182,7 +198,9 @@ public struct AdministrationService: Sendable {
         try await organizations.staff(of: principal.organizationID)
     }
 
-    /// Changes a staff member. Editing others needs manage-settings; allotments need manage-user-credits.
+    /// Changes a staff member. Editing others needs manage-settings and a rank at least theirs
+    /// (only owners touch owners); allotments need manage-user-credits. Your own new password
+    /// needs your current one; setting someone else's ends their sessions and revokes their keys.
     public func updateStaff(_ principal: Principal, _ id: String, _ patch: StaffPatch) async throws -> StaffMember {
         var staff = try await staffMember(principal, id)
         let editingSelf = staff.id == principal.staff.id
@@ -191,8 +209,27 @@ public struct AdministrationService: Sendable {
         let changesAccess = patch.role != nil || patch.permissions != nil
         if changesAccess || (changesProfile && !editingSelf) { try principal.require(.manageSettings) }
         if patch.creditsPerMonth != nil { try principal.require(.manageUserCredits) }
-        if (patch.role == .owner || staff.role == .owner) && changesAccess && principal.staff.role != .owner {
+        if staff.role == .owner, changesAccess, principal.staff.role != .owner {
             throw StaffError.ownerOnly(.changeOwnerRole)
+        }
+        if !editingSelf || changesAccess { try requireRank(principal, over: staff) }
+        if changesAccess {
+            try requireMayGive(principal, role: patch.role, permissions: patch.permissions.map(Set.init), adding: false)
+        }
+        var resetsPassword = false
+        if let password = patch.password {
+            if editingSelf {
+                guard let current = patch.currentPassword else { throw StaffError.currentPasswordRequired }
+                guard try await Passwords.verify(current, hash: staff.passwordHash) else {
+                    throw StaffError.currentPasswordWrong
+                }
+            } else {
+                guard principal.staff.role.maySetPassword(of: staff.role) else {
+                    throw StaffError.passwordResetNotAllowed(name: staff.name)
+                }
+                resetsPassword = true
+            }
+            staff.passwordHash = Passwords.hash(try InputRules.password(password))
         }
         var changes: [String] = []
         if let name = patch.name {
@@ -218,10 +255,7 @@ public struct AdministrationService: Sendable {
             staff.permissions = Set(permissions)
             changes.append("permissions")
         }
-        if let password = patch.password {
-            staff.passwordHash = Passwords.hash(try InputRules.password(password))
-            changes.append("password")
-        }
+        if patch.password != nil { changes.append("password") }
         if let threshold = patch.lowBalanceThreshold {
             staff.lowBalanceThreshold = try InputRules.credits(threshold, field: "low_balance_threshold")
             changes.append("low balance threshold")
@@ -235,17 +269,28 @@ public struct AdministrationService: Sendable {
             staff.monthlyAllotment = allotment
             changes.append("credits per month (\(allotment))")
         }
+        let instant = now()
+        var sentence: AuditText =
+            "Staff member \(staff.name) updated: \(changes.isEmpty ? "no changes" : changes.joined(separator: ", "))."
+        if resetsPassword {
+            sentence =
+                "Password of \(staff.name) reset by \(principal.actor.name); their sessions were ended and their API keys revoked. "
+                + sentence
+        }
         let audit = AuditRecord(
             organization: principal.organizationID,
             actor: principal.actor,
             action: .staffUpdated,
-            message:
-                "Staff member \(staff.name) updated: \(changes.isEmpty ? "no changes" : changes.joined(separator: ", ")).",
+            message: sentence,
             subjectType: "staff",
             subjectID: staff.id,
-            at: now()
+            at: instant
         )
-        try await organizations.updateStaff(staff, audit: audit)
+        do {
+            try await organizations.updateStaff(staff, audit: audit, revokingKeysAt: resetsPassword ? instant : nil)
+        } catch StoreError.lastOwner {
+            throw StaffError.lastOwner
+        }
         // A new password signs the staff member out of the portal everywhere (they sign in with it).
         if patch.password != nil { _ = try await sessions.deleteSessions(ofStaff: staff.id) }
         principals.invalidate()
@@ -253,15 +298,18 @@ public struct AdministrationService: Sendable {
     }
 
     /// Deletes a staff member: their wallet's credits go back to the pool first (a ledger
-    /// transfer), and their API keys are revoked.
+    /// transfer), and their API keys are revoked. Nobody removes someone who ranks above them,
+    /// nor the last owner.
     public func deleteStaff(_ principal: Principal, _ id: String) async throws {
         try principal.require(.manageSettings)
         let staff = try await staffMember(principal, id)
         if staff.id == principal.staff.id { throw StaffError.cannotDeleteSelf }
-        if staff.role == .owner {
-            let owners = try await organizations.staff(of: principal.organizationID).filter { $0.role == .owner }
-            if owners.count <= 1 { throw StaffError.lastOwner }
-            if principal.staff.role != .owner { throw StaffError.ownerOnly(.deleteOwner) }
+        if staff.role == .owner, principal.staff.role != .owner { throw StaffError.ownerOnly(.deleteOwner) }
+        try requireRank(principal, over: staff)
+        if staff.role == .owner,
+            try await organizations.staff(of: principal.organizationID).filter({ $0.role == .owner }).count <= 1
+        {
+            throw StaffError.lastOwner
         }
         if let wallet = staff.wallet {
             try await credits.returnWalletToPool(wallet, of: staff, principal: principal)
@@ -275,7 +323,11 @@ public struct AdministrationService: Sendable {
             subjectID: staff.id,
             at: now()
         )
-        try await organizations.deleteStaff(staff, at: now(), audit: audit)
+        do {
+            try await organizations.deleteStaff(staff, at: now(), audit: audit)
+        } catch StoreError.lastOwner {
+            throw StaffError.lastOwner
+        }
         principals.invalidate()
     }
 
@@ -287,7 +339,10 @@ public struct AdministrationService: Sendable {
     ) {
         try principal.require(.manageSettings)
         var staff = principal.staff
-        if let staffID = input.staffID { staff = try await staffMember(principal, staffID) }
+        if let staffID = input.staffID {
+            staff = try await staffMember(principal, staffID)
+            try requireRank(principal, over: staff)
+        }
         let made = APIKeys.make()
         let record = APIKeyRecord(
             id: made.id,
@@ -324,6 +379,9 @@ public struct AdministrationService: Sendable {
             key.revokedAt == nil
         else {
             throw NotFoundError("API key \(id)")
+        }
+        if let holder = try await organizations.staffMember(key.staffID, of: principal.organizationID) {
+            try requireRank(principal, over: holder)
         }
         let audit = AuditRecord(
             organization: principal.organizationID,

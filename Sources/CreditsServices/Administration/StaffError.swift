@@ -1,3 +1,5 @@
+import CreditsCore
+
 /// Why a change to the organisation, its staff or its keys was refused.
 public enum StaffError: DomainError, Equatable {
     /// Something only an owner may do.
@@ -10,6 +12,18 @@ public enum StaffError: DomainError, Equatable {
     case lastOwner
     /// Not an IANA time zone.
     case unknownTimeZone(String)
+    /// The staff member ranks above the person acting.
+    case outranked(name: String, role: Role)
+    /// The role asked for ranks above the person acting.
+    case roleAboveYours(Role)
+    /// A permission the person acting does not have cannot be given.
+    case permissionNotYours(Permission)
+    /// Setting one's own password needs the current one.
+    case currentPasswordRequired
+    /// The current password given is wrong.
+    case currentPasswordWrong
+    /// Only owners, or someone strictly above them, set another person's password.
+    case passwordResetNotAllowed(name: String)
 
     /// The owner-only actions.
     public enum OwnerAction: Sendable, Equatable {
@@ -20,15 +34,17 @@ public enum StaffError: DomainError, Equatable {
 
     public var kind: RefusalKind {
         switch self {
-        case .ownerOnly: .forbidden
+        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed: .forbidden
         case .emailTaken, .cannotDeleteSelf, .lastOwner: .conflict
-        case .unknownTimeZone: .invalid
+        case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong: .invalid
         }
     }
 
     public var code: String {
         switch self {
-        case .ownerOnly: "forbidden"
+        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed: "forbidden"
+        case .currentPasswordRequired: "current_password_required"
+        case .currentPasswordWrong: "current_password_wrong"
         case .emailTaken: "email_taken"
         case .cannotDeleteSelf: "cannot_delete_self"
         case .lastOwner: "last_owner"
@@ -45,11 +61,29 @@ public enum StaffError: DomainError, Equatable {
         case .cannotDeleteSelf: "You cannot delete yourself."
         case .lastOwner: "An organisation keeps at least one owner."
         case .unknownTimeZone(let zone): "\(zone) is not a known time zone."
+        case .outranked(let name, let role):
+            role == .owner
+                ? "\(name) is an owner: only an owner can change, remove or make API keys for an owner."
+                : "\(name) is \(role == .admin ? "an" : "a") \(role.rawValue), which ranks above you: you cannot change, remove or make API keys for them."
+        case .roleAboveYours(let role):
+            "You cannot make someone \(role == .admin || role == .owner ? "an" : "a") \(role.rawValue): it ranks above your own role."
+        case .permissionNotYours(let permission):
+            "You cannot give the \(permission.rawValue) permission: you do not have it yourself."
+        case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
+        case .currentPasswordWrong: "The current password is not right."
+        case .passwordResetNotAllowed(let name):
+            "Only an owner, or someone who ranks above \(name), can set \(name)'s password."
         }
     }
 
     public var field: String? {
-        if case .unknownTimeZone = self { return "timezone" }
-        return nil
+        switch self {
+        case .unknownTimeZone: "timezone"
+        case .currentPasswordRequired, .currentPasswordWrong: "current_password"
+        case .roleAboveYours: "role"
+        case .permissionNotYours: "permissions"
+        case .passwordResetNotAllowed: "password"
+        case .ownerOnly, .emailTaken, .cannotDeleteSelf, .lastOwner, .outranked: nil
+        }
     }
 }

@@ -12,6 +12,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// An opt-in from someone other than the recipient, for a number whose recipient opted out.
     case optedOutByRecipient(phone: String)
+    /// The change would leave the organisation without an owner.
+    case lastOwner
 
     /// Stable code.
     public var code: String {
@@ -22,6 +24,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound: "not_found"
         case .conflict: "conflict"
         case .optedOutByRecipient: "opted_out_by_recipient"
+        case .lastOwner: "last_owner"
         }
     }
 
@@ -34,6 +37,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound(let what): "Not found: \(what)"
         case .conflict(let what): "Conflict: \(what)"
         case .optedOutByRecipient(let phone): "\(phone) opted out by text; only the recipient can opt back in"
+        case .lastOwner: "the organisation would be left without an owner"
         }
     }
 }

@@ -201,9 +201,16 @@ public struct OrganizationStore: Sendable {
     }
 
     /// Saves a staff member's editable fields (name, email, role, permissions, allotment,
-    /// threshold, password hash) with an audit entry.
-    public func updateStaff(_ staff: StaffMember, audit: AuditRecord) async throws {
+    /// threshold, password hash) with an audit entry; with `revokingKeysAt`, also revokes their
+    /// API keys and returns how many. Refuses to leave the organisation without an owner.
+    @discardableResult
+    public func updateStaff(_ staff: StaffMember, audit: AuditRecord, revokingKeysAt revokedAt: Date? = nil)
+        async throws -> Int
+    {
         try await database.transaction { sql in
+            if staff.role != .owner {
+                try await OrganizationStore.keepAnOwner(besides: staff, on: sql, database: database)
+            }
             try await sql.raw(
                 """
                 UPDATE staff SET name = \(bind: staff.name), email = \(bind: staff.email), role = \(bind: staff.role.rawValue),
@@ -213,13 +220,43 @@ public struct OrganizationStore: Sendable {
                 WHERE id = \(bind: staff.id) AND organization_id = \(bind: staff.organizationID.rawValue) AND deleted_at IS NULL
                 """
             ).run()
+            var revoked = 0
+            if let revokedAt {
+                revoked = try await sql.raw(
+                    """
+                    UPDATE api_keys SET revoked_at = \(bind: revokedAt.milliseconds)
+                    WHERE staff_id = \(bind: staff.id) AND revoked_at IS NULL RETURNING id
+                    """
+                ).all().count
+            }
             try await AuditStore.insert([audit], on: sql)
+            return revoked
         }
+    }
+
+    /// Refuses a change that would leave the organisation with no owner: `staff` is about to stop
+    /// being one (a demotion or a removal). The organisation is locked first, so two owners
+    /// demoting each other at once cannot both succeed.
+    static func keepAnOwner(besides staff: StaffMember, on sql: any SQLDatabase, database: any Database) async throws {
+        try await database.lockOrganization(staff.organizationID.rawValue, on: sql)
+        let others =
+            try await sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM staff WHERE organization_id = \(bind: staff.organizationID.rawValue) AND role = 'owner'
+                  AND deleted_at IS NULL AND id <> \(bind: staff.id)
+                """
+            ).first().map { try $0.value("n", as: Int.self) } ?? 0
+        let isOwnerNow =
+            try await sql.raw(
+                "SELECT id FROM staff WHERE id = \(bind: staff.id) AND role = 'owner' AND deleted_at IS NULL"
+            ).first() != nil
+        if isOwnerNow && others == 0 { throw StoreError.lastOwner }
     }
 
     /// Marks a staff member deleted and revokes their API keys (their wallet must be empty first).
     public func deleteStaff(_ staff: StaffMember, at instant: Date, audit: AuditRecord) async throws {
         try await database.transaction { sql in
+            try await OrganizationStore.keepAnOwner(besides: staff, on: sql, database: database)
             try await sql.raw(
                 """
                 UPDATE staff SET deleted_at = \(bind: instant.milliseconds)
