@@ -4,6 +4,7 @@ import CreditsServices
 import CreditsStore
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import TestSupport
 import Testing
 
@@ -44,6 +45,135 @@ import Testing
                 ]
             )
             #expect(signedIn.headers[.location] == "/inbox?status=open")
+        }
+    }
+}
+
+/// Lengths are counted the way the database counts them (Unicode scalars), so what validation
+/// lets through always fits its column: no 500 for an emoji name.
+@Suite struct LengthRulesTests {
+    static let stores = TestDatabase.available
+    static let family = "👨‍👩‍👧‍👦"  // one character on screen, seven scalars
+
+    @Test(arguments: stores)
+    func anEmojiNameOverTheLimitIsRefusedNotAServerError(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let long = String(repeating: LengthRulesTests.family, count: 50)  // 50 on screen, 350 scalars
+            for (path, body) in [
+                ("/v1/contacts", ["name": long, "phone": "+14155552671"]),
+                ("/v1/staff", ["name": long, "email": "fam@example.com", "role": "staff"]),
+            ] {
+                let response = try await server.request(.post, path, key: org.ownerKey, json: try jsonText(body))
+                #expect(response.status.code == 422, "\(path): \(response.text)")
+                #expect(response.errorField == "name")
+            }
+            let fits = String(repeating: LengthRulesTests.family, count: 28)  // 196 scalars
+            let saved = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: try jsonText(["name": fits, "first_name": "Fam", "phone": "+14155552671"])
+            )
+            #expect(saved.status == .created)
+        }
+    }
+
+    @Test(arguments: stores)
+    func aLongFirstWordIsRefusedAsTheFirstName(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let word = String(repeating: "a", count: 120)
+            let response = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: try jsonText(["name": word + " Smith", "phone": "+14155552671"])
+            )
+            #expect(response.status.code == 422)
+            #expect(response.errorField == "first_name")
+            let given = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: try jsonText(["name": word + " Smith", "first_name": "Al", "phone": "+14155552671"])
+            )
+            #expect(given.status == .created, "with a first name given, the long name is fine")
+        }
+    }
+
+    @Test(arguments: stores)
+    func anImportKeepsItsGoodRowsAndReportsTheBadOnes(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let rows: [[String: Any]] = [
+                ["name": "Ana Ortiz", "phone": "+14155550101"],
+                ["name": String(repeating: LengthRulesTests.family, count: 50), "phone": "+14155550102"],
+                ["name": String(repeating: "b", count: 120), "phone": "+14155550103"],
+                ["name": "Ben \u{202E}kraP", "phone": "+14155550104"],
+                ["name": "Cara Diaz", "phone": "+14155550105"],
+            ]
+            let imported = try await server.request(
+                .post,
+                "/v1/contacts/import",
+                key: org.ownerKey,
+                json: try jsonText(["contacts": rows])
+            )
+            #expect(imported.status == .created, "\(imported.text)")
+            let result = try imported.object()
+            #expect(result["added"] as? Int == 2)
+            let errors = try #require(result["errors"] as? [[String: Any]])
+            #expect(errors.compactMap { $0["index"] as? Int } == [1, 2, 3])
+        }
+    }
+
+    @Test(arguments: stores)
+    func idempotencyKeysOfUpTo200CharactersWorkAndLongerOnesAreRefused(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization(mode: .individual)
+            try await server.fund(org, credits: 10)
+            let staff = try await server.addStaff(org, role: .staff)
+            func transfer(_ key: String) async throws -> TestResponse {
+                try await server.request(
+                    .post,
+                    "/v1/credits/transfers",
+                    key: org.ownerKey,
+                    json: #"{"from": "pool", "to": "\#(staff.id)", "credits": 1}"#,
+                    headers: ["Idempotency-Key": key]
+                )
+            }
+            for key in [String(repeating: "k", count: 188), String(repeating: "q", count: 200)] {
+                #expect(try await transfer(key).status == .created, "a \(key.count)-character key is accepted")
+                #expect(try await transfer(key).status == .ok, "and a repeat returns the first transfer")
+            }
+            #expect(try await server.pool(org)["available"] as? Double == 8)
+            let marks = String(repeating: "e\u{301}", count: 101)  // 101 on screen, 202 scalars
+            #expect(try await transfer(marks).errorCode == "idempotency_key_required")
+            #expect(try await transfer(String(repeating: "k", count: 201)).errorCode == "idempotency_key_required")
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func aSearchForAPercentSignFindsOnlyPercentSigns(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            _ = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Ana Ortiz", "phone": "+14155550101"}"#
+            )
+            _ = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Ben 100% Park", "phone": "+14155550102"}"#
+            )
+            let percent = try await server.request(.get, "/v1/contacts?search=%25", key: org.ownerKey).list()
+            #expect(percent.compactMap { $0["name"] as? String } == ["Ben 100% Park"])
+            let underscore = try await server.request(.get, "/v1/contacts?search=_", key: org.ownerKey).list()
+            #expect(underscore.isEmpty)
         }
     }
 }

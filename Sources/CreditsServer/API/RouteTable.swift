@@ -1,3 +1,4 @@
+import CreditsServices
 import Hummingbird
 
 /// Registers routes on a Hummingbird router and remembers them, so the OpenAPI test can check
@@ -42,7 +43,7 @@ extension Request {
     /// The `Idempotency-Key` header, required on requests that move credits or money.
     func idempotencyKey() throws -> String {
         let key = headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-        guard let key, !key.isEmpty, key.count <= 200 else {
+        guard let key, IdempotencyKeys.isValid(key) else {
             throw APIError.idempotencyKeyRequired
         }
         return key

@@ -41,8 +41,10 @@ public struct WebForm: Sendable {
     /// The form's idempotency key (a hidden field made when the page was shown), so a form sent
     /// twice moves credits or money once. The same limit as the API's header.
     func idempotencyKey() throws -> String {
-        guard let key = trimmed("idempotency_key"), key.count <= 200 else { throw APIError.idempotencyKeyRequired }
-        return "web-" + key
+        guard let key = trimmed("idempotency_key"), IdempotencyKeys.isValid(key) else {
+            throw APIError.idempotencyKeyRequired
+        }
+        return IdempotencyKeys.scoped("web-", key)
     }
 
     /// Every non-empty value of a field.

@@ -144,7 +144,9 @@ public struct BillingService: Sendable {
         func text(_ value: String?, _ field: String, limit: Int) throws -> String? {
             guard let value else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard trimmed.count <= limit else { throw PurchaseError.detailTooLong(field: field, limit: limit) }
+            guard trimmed.unicodeScalars.count <= limit else {
+                throw PurchaseError.detailTooLong(field: field, limit: limit)
+            }
             return trimmed
         }
         if let name = try text(input.legalName, "legal_name", limit: 200) {

@@ -148,21 +148,30 @@ public struct ContactService: Sendable {
     func fields(_ values: [String: String]?) throws -> [String: String] {
         guard let values else { return [:] }
         for (key, value) in values {
-            guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            guard !key.isEmpty, key.unicodeScalars.count <= 64,
+                key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+            else {
                 throw ContactError.fieldNameInvalid(key)
             }
-            guard value.count <= 500 else { throw ContactError.fieldValueTooLong(key) }
+            guard value.unicodeScalars.count <= 500 else { throw ContactError.fieldValueTooLong(key) }
         }
         return values
+    }
+
+    /// The first name the merge field {{first_name}} uses: the one given, or the name's first
+    /// word, within the 100 characters the column holds.
+    static func firstName(_ given: String?, of name: String) throws(InputError) -> String {
+        if let given { return try InputRules.name(given, field: "first_name", limit: 100) }
+        let word = String(name.split(separator: " ").first ?? Substring(name))
+        guard word.unicodeScalars.count <= 100 else { throw .tooLong(field: "first_name", limit: 100) }
+        return word
     }
 
     /// Adds a contact.
     public func create(_ principal: Principal, _ input: NewContactInput) async throws -> Contact {
         let instant = now()
         let name = try InputRules.name(input.name)
-        let firstName =
-            try input.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) }
-            ?? String(name.split(separator: " ").first ?? Substring(name))
+        let firstName = try ContactService.firstName(input.firstName, of: name)
         let contact = Contact(
             id: Identifier.make("con_"),
             organizationID: principal.organizationID,
@@ -222,8 +231,7 @@ public struct ContactService: Sendable {
                         id: Identifier.make("con_"),
                         organizationID: principal.organizationID,
                         name: name,
-                        firstName: try row.firstName.map { try InputRules.name($0, field: "first_name", limit: 100) }
-                            ?? String(name.split(separator: " ").first ?? Substring(name)),
+                        firstName: try ContactService.firstName(row.firstName, of: name),
                         phone: try phone(row.phone, principal: principal),
                         email: try row.email.map { try InputRules.email($0) },
                         groups: try groups(row.groups),

@@ -126,7 +126,7 @@ public struct CreditService: Sendable {
         let instant = now()
         let request = LedgerRequest(
             organization: principal.organizationID,
-            idempotencyKey: "api-transfer:\(idempotencyKey)",
+            idempotencyKey: IdempotencyKeys.scoped("api-transfer:", idempotencyKey),
             operation: .transfer(from: from.id, to: to.id, amount: input.credits),
             at: instant,
             actor: principal.actor.reference,

@@ -74,6 +74,7 @@ public enum InputError: DomainError, Equatable {
     case empty(field: String)
     case tooLong(field: String, limit: Int)
     case controlCharacters(field: String)
+    case directionOverride(field: String)
     case notAnEmail(field: String, value: String)
     case passwordTooShort(field: String)
     case passwordTooLong(field: String)
@@ -84,7 +85,8 @@ public enum InputError: DomainError, Equatable {
 
     public var field: String? {
         switch self {
-        case .empty(let field), .tooLong(let field, _), .controlCharacters(let field), .notAnEmail(let field, _),
+        case .empty(let field), .tooLong(let field, _), .controlCharacters(let field), .directionOverride(let field),
+            .notAnEmail(let field, _),
             .passwordTooShort(let field), .passwordTooLong(let field), .negative(let field):
             field
         }
@@ -95,6 +97,7 @@ public enum InputError: DomainError, Equatable {
         case .empty(let field): "\(field) cannot be empty."
         case .tooLong(let field, let limit): "\(field) has more than \(limit) characters."
         case .controlCharacters(let field): "\(field) must not contain control characters."
+        case .directionOverride(let field): "\(field) must not contain characters that reverse the direction of text."
         case .notAnEmail(_, let value): "\(value) is not an email address."
         case .passwordTooShort: "Passwords need at least 10 characters."
         case .passwordTooLong: "Passwords can have at most 72 bytes."

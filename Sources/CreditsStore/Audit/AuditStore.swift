@@ -98,7 +98,8 @@ public enum AuditStore {
             if let since = query.since { text += " AND created_at >= \(bind: since.milliseconds)" }
             if let until = query.until { text += " AND created_at < \(bind: until.milliseconds)" }
             if let action = query.action {
-                text += " AND (action = \(bind: action) OR action LIKE \(bind: action + ".%"))"
+                text +=
+                    " AND (action = \(bind: action) OR action LIKE \(bind: SQLLike.escaped(action) + ".%") ESCAPE '\\')"
             }
             if let actorID = query.actorID { text += " AND actor_id = \(bind: actorID)" }
             if let subjectID = query.subjectID { text += " AND subject_id = \(bind: subjectID)" }

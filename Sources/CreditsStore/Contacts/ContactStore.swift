@@ -156,8 +156,9 @@ public struct ContactStore: Sendable {
                 }
             }
             if let search = query.search?.lowercased(), !search.isEmpty {
+                let pattern = "%" + SQLLike.escaped(search) + "%"
                 text +=
-                    " AND (lower(c.name) LIKE \(bind: "%" + search + "%") OR c.phone LIKE \(bind: "%" + search + "%"))"
+                    " AND (lower(c.name) LIKE \(bind: pattern) ESCAPE '\\' OR c.phone LIKE \(bind: pattern) ESCAPE '\\')"
             }
             if let afterID = query.afterID { text += " AND c.id > \(bind: afterID)" }
             text += " ORDER BY c.id LIMIT \(bind: max(1, min(query.limit, ContactStore.pageMax)))"

@@ -65,6 +65,19 @@ struct BulkTable<Row>: Sendable {
     func cells(_ row: Row) -> [SQLCell] { columns.map { $0.value(row) } }
 }
 
+/// Text searched with LIKE: `%` and `_` (and the escape itself) match only themselves, so a
+/// search for "%" finds names with a percent sign rather than every name.
+enum SQLLike {
+    static func escaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
+
 extension SQLDatabase {
     /// The store's SQL flavour: the one place the driver's dialect name is read.
     var storeDialect: StoreDialect { dialect.name == "sqlite" ? .sqlite : .postgres }
