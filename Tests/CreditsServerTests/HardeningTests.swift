@@ -178,6 +178,110 @@ import Testing
     }
 }
 
+/// What each person may read, and the headers every answer carries.
+@Suite struct ExposureTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func aStaffKeyReadsOnlyItsOwnStaffRecordAndNoBrandTaxDetails(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let staff = try await server.addStaff(org, role: .staff)
+            let brand = try await server.request(
+                .post,
+                "/v1/sms/brand",
+                key: org.ownerKey,
+                json:
+                    #"{"legal_name": "Bright Stars LLC", "tax_id": "12-3456789", "website": "https://brightstars.example", "email": "o@brightstars.example", "phone": "+14155550100", "street": "1 Main St", "city": "Austin", "region": "TX", "postal_code": "78701", "vertical": "EDUCATION"}"#
+            )
+            #expect(brand.status == .created, "\(brand.text)")
+            let list = try await server.request(.get, "/v1/staff", key: staff.key).list()
+            #expect(list.compactMap { $0["id"] as? String } == [staff.id], "staff see themselves only")
+            #expect(try await server.request(.get, "/v1/staff/\(org.ownerID)", key: staff.key).status == .forbidden)
+            #expect(try await server.request(.get, "/v1/staff/\(staff.id)", key: staff.key).status == .ok)
+            let setup = try await server.request(.get, "/v1/sms/setup", key: staff.key)
+            #expect(!setup.text.contains("12-3456789"), "the brand's tax id is for those who manage settings")
+            #expect(try await server.request(.get, "/v1/sms/setup", key: org.ownerKey).text.contains("12-3456789"))
+            #expect(try await server.request(.get, "/v1/staff", key: org.ownerKey).list().count == 2)
+        }
+    }
+
+    @Test(arguments: stores)
+    func importingWithConsentNeedsToManageSettings(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let staff = try await server.addStaff(org, role: .staff)
+            let rows = #"[{"name": "Ana Ortiz", "phone": "+14155550101"}]"#
+            let withConsent = try await server.request(
+                .post,
+                "/v1/contacts/import",
+                key: staff.key,
+                json: #"{"consent": "opted_in", "contacts": \#(rows)}"#
+            )
+            #expect(withConsent.status == .forbidden)
+            #expect(
+                try await server.request(.get, "/v1/contacts", key: org.ownerKey).list().isEmpty,
+                "nothing was imported"
+            )
+            let without = try await server.request(
+                .post,
+                "/v1/contacts/import",
+                key: staff.key,
+                json: #"{"contacts": \#(rows)}"#
+            )
+            #expect(without.status == .created, "a list without consent anyone may bring in")
+        }
+    }
+
+    @Test func everyAnswerCarriesTheSecurityHeadersAndTheInvoiceHasAPolicy() async throws {
+        let https: @Sendable (inout AppConfiguration) -> Void = { $0.publicURL = "https://credits.example" }
+        try await TestServer.with(.sqlite, configure: https) { server in
+            let org = try await server.makeOrganization()
+            for (path, key) in [
+                ("/v1/organization", org.ownerKey), ("/v1/nope", org.ownerKey), ("/v1/organization", nil),
+                ("/sign-in", nil),
+            ] {
+                let response = try await server.request(.get, path, key: key)
+                #expect(response.headers[.init("X-Content-Type-Options")!] == "nosniff", "\(path)")
+                #expect(response.headers[.init("Referrer-Policy")!] == "same-origin", "\(path)")
+                #expect(response.headers[.init("Strict-Transport-Security")!]?.hasPrefix("max-age=") == true, "\(path)")
+            }
+            #expect(
+                try await server.request(.get, "/metrics", key: nil).status == .notFound,
+                "no metrics token set: metrics are off"
+            )
+        }
+        try await TestServer.with(.sqlite) { server in
+            let org = try await server.makeOrganization()
+            #expect(
+                try await server.request(.get, "/v1/organization", key: org.ownerKey).headers[
+                    .init("Strict-Transport-Security")!
+                ] == nil,
+                "no HSTS over plain http"
+            )
+            _ = try await server.request(
+                .put,
+                "/v1/billing/payment-method",
+                key: org.ownerKey,
+                json: #"{"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030}}"#
+            )
+            let bought = try await server.request(
+                .post,
+                "/v1/credits/purchases",
+                key: org.ownerKey,
+                json: #"{"credits": 100}"#,
+                headers: ["Idempotency-Key": "inv-1"]
+            )
+            let id = try #require(try bought.object()["id"] as? String)
+            let invoice = try await server.request(.get, "/v1/invoices/\(id)?format=html", key: org.ownerKey)
+            let policy = try #require(invoice.headers[.init("Content-Security-Policy")!])
+            #expect(
+                policy.contains("default-src 'none'") && policy.contains("sha256-") && !policy.contains("unsafe-eval")
+            )
+        }
+    }
+}
+
 /// A recipient's STOP is undone only by the recipient.
 @Suite struct RecipientOptOutTests {
     static let stores = TestDatabase.available

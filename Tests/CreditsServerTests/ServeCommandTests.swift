@@ -10,7 +10,10 @@ import Testing
             .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let port = HTTP.freePort()
-        let server = try RunningTool(["serve", "--database", "sqlite:\(path)", "--port", "\(port)"])
+        let server = try RunningTool(
+            ["serve", "--database", "sqlite:\(path)", "--port", "\(port)"],
+            environment: ["TEXTCREDITS_METRICS_TOKEN": "scrape-token-1"]
+        )
         let base = "http://127.0.0.1:\(port)"
         let up = await HTTP.waitUntilUp("\(base)/health")
         #expect(up, "the server did not come up")
@@ -48,7 +51,8 @@ import Testing
         let credits = try await HTTP.send("GET", "\(base)/v1/credits", key: key)
         #expect(credits.body.contains("\"available\":99.5"))
 
-        let metrics = try await HTTP.send("GET", "\(base)/metrics")
+        #expect(try await HTTP.send("GET", "\(base)/metrics").status == 401, "metrics are for the operator's scraper")
+        let metrics = try await HTTP.send("GET", "\(base)/metrics", key: "scrape-token-1")
         #expect(metrics.status == 200)
         #expect(metrics.body.contains("hb_requests"))
 

@@ -45,7 +45,9 @@ extension AppConfiguration {
     }
 
     /// Keys whose values are secrets.
-    static let secretKeys: Set<String> = ["database", "twilio.auth_token", "stripe.secret_key", "smtp.password"]
+    static let secretKeys: Set<String> = [
+        "database", "twilio.auth_token", "stripe.secret_key", "smtp.password", "metrics_token",
+    ]
 
     /// Reads the server's configuration; what is not set keeps its default.
     public init(reading root: ConfigReader) throws(ConfigurationError) {
@@ -59,6 +61,8 @@ extension AppConfiguration {
         database = try AppConfiguration.database(root)
         // public_url — the URL the server is reached at, for provider callbacks and links.
         publicURL = config.text("public_url")
+        // metrics_token (secret) — the bearer token Prometheus sends to /metrics; unset, /metrics is off.
+        metricsToken = config.text("metrics_token", secret: true)
         // log_level — trace, debug, info, notice, warning or error (default info).
         if let level = config.text("log_level") {
             guard let parsed = Logger.Level(rawValue: level) else {

@@ -10,11 +10,14 @@ import ServiceLifecycle
 /// calls; returns it with the table of documented routes.
 public func buildRouter(services: AppServices) -> (router: Router<AppRequestContext>, routes: RouteTable) {
     let router = Router(context: AppRequestContext.self)
+    router.add(
+        middleware: SecurityHeadersMiddleware(https: services.configuration.publicURL?.hasPrefix("https:") ?? false)
+    )
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
-    MetaRoutes(database: services.database).add(to: table)
+    MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
     OrganizationRoutes(administration: services.administration).add(to: table, group: api)
     ContactRoutes(contacts: services.contacts).add(to: table, group: api)

@@ -17,13 +17,21 @@ enum WebResponse {
         return response
     }
 
-    /// A standalone HTML document that is not stored by caches (an invoice, with its own inline style and print button).
+    /// A standalone HTML document that is not stored by caches (an invoice, with its own inline
+    /// style and print button). Its policy allows that style and that one button's handler
+    /// (`window.print()`, by its hash) and nothing else: no other script, no frames, no forms.
     static func document(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
+        headers[.init("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-hashes' 'sha256-\(printHandlerHash)'; "
+            + "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+
+    /// The SHA-256 (base64) of the invoice's print button handler, `window.print()`.
+    static let printHandlerHash = "MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU="
 
     /// A 303 to a page of this site, with an optional message for it.
     static func redirect(_ location: String, notice: String? = nil, error: String? = nil) -> Response {

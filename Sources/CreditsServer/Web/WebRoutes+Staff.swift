@@ -71,7 +71,7 @@ extension WebRoutes {
         portal.post("/staff/:id/delete") { _, context in
             let id = try context.parameter("id")
             return try await WebRoutes.submit(context, back: "/staff") { principal, _ in
-                let member = try await administration.staffMember(principal, id)
+                let member = try await administration.visibleStaffMember(principal, id)
                 try await administration.deleteStaff(principal, id)
                 return ("/staff", "\(member.name) removed; their credits went back to the pool.")
             }

@@ -186,16 +186,24 @@ public struct AdministrationService: Sendable {
     }
 
     /// One staff member of the principal's organisation.
-    public func staffMember(_ principal: Principal, _ id: String) async throws -> StaffMember {
+    func staffMember(_ principal: Principal, _ id: String) async throws -> StaffMember {
         guard let staff = try await organizations.staffMember(id, of: principal.organizationID) else {
             throw NotFoundError("Staff member \(id)")
         }
         return staff
     }
 
-    /// Every staff member of the principal's organisation.
+    /// A staff member as the API shows them: yourself to anyone, others (their email and
+    /// permissions) only to those who manage settings.
+    public func visibleStaffMember(_ principal: Principal, _ id: String) async throws -> StaffMember {
+        if id != principal.staff.id { try principal.require(.manageSettings) }
+        return try await staffMember(principal, id)
+    }
+
+    /// The staff list: everyone for those who manage settings, else only yourself.
     public func staff(_ principal: Principal) async throws -> [StaffMember] {
-        try await organizations.staff(of: principal.organizationID)
+        guard principal.can(.manageSettings) else { return [principal.staff] }
+        return try await organizations.staff(of: principal.organizationID)
     }
 
     /// Changes a staff member. Editing others needs manage-settings and a rank at least theirs

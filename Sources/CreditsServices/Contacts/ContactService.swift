@@ -219,6 +219,8 @@ public struct ContactService: Sendable {
             throw ContactError.tooManyContacts(maximum: ContactService.importMax)
         }
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
+        // Consent recorded for a whole list at once is an organisation's word on many numbers.
+        if input.consent != nil { try principal.require(.manageSettings) }
         let instant = now()
         var contacts: [Contact] = []
         var errors: [ImportError] = []

@@ -81,7 +81,9 @@ public struct RegistrationService: Sendable {
                 status: record.status,
                 failureReason: record.failureReason,
                 failureMessage: record.failureMessage,
-                details: try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)),
+                // The brand's tax id and contact details are for those who manage settings.
+                details: principal.can(.manageSettings)
+                    ? try? JSONDecoder().decode(BrandRegistration.self, from: Data(record.details.utf8)) : nil,
                 submittedAt: record.submittedAt
             )
         }

@@ -8,9 +8,11 @@ import Prometheus
 /// `/openapi.yaml`, `/metrics`, `/health`.
 struct MetaRoutes {
     let database: any Database
+    /// The bearer token `/metrics` wants; nil turns metrics off.
+    let metricsToken: String?
 
     func add(to table: RouteTable) {
-        let database = database
+        let (database, metricsToken) = (database, metricsToken)
         table.add(.get, "/openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
@@ -20,7 +22,25 @@ struct MetaRoutes {
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text))
             )
         }
-        table.add(.get, "/metrics") { _, _ in
+        table.add(.get, "/metrics") { request, _ in
+            // The counts say how busy each organisation's routes are: only the operator's scraper reads them.
+            guard let metricsToken else {
+                throw APIError(
+                    .notFound,
+                    "metrics_off",
+                    "Metrics are off: set TEXTCREDITS_METRICS_TOKEN and scrape with it as a bearer token."
+                )
+            }
+            let presented = request.headers[.authorization].flatMap {
+                $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil
+            }
+            guard let presented, APIKeys.constantTimeEqual(presented, metricsToken) else {
+                throw APIError(
+                    .unauthorized,
+                    "unauthorized",
+                    "Send the metrics token as \"Authorization: Bearer TOKEN\"."
+                )
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(

@@ -31,7 +31,9 @@ struct OrganizationRoutes {
         }
         table.add(.get, "/v1/staff/{id}", through: group) { _, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(try await administration.staffMember(principal, try context.parameter("id")))
+            return try JSONOutput.response(
+                try await administration.visibleStaffMember(principal, try context.parameter("id"))
+            )
         }
         table.add(.patch, "/v1/staff/{id}", through: group) { request, context in
             let principal = try context.authenticated()
