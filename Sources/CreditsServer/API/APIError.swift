@@ -11,19 +11,24 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var message: String
     public var field: String?
     public var shortfall: Credits?
+    /// Seconds after which asking again should work (sent as `Retry-After`), when the refusal is
+    /// only for now.
+    public var retryAfter: Int?
 
     public init(
         _ status: HTTPResponse.Status,
         _ code: String,
         _ message: String,
         field: String? = nil,
-        shortfall: Credits? = nil
+        shortfall: Credits? = nil,
+        retryAfter: Int? = nil
     ) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.shortfall = shortfall
+        self.retryAfter = retryAfter
     }
 
     struct Body: Encodable {
@@ -41,6 +46,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         let body = Body(error: .init(code: code, message: message, field: field, shortfall: shortfall))
         var response = try JSONOutput.response(body, status: status)
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
 
@@ -60,6 +66,13 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static func invalid(_ field: String, _ message: String, code: String = "field_invalid") -> APIError {
         APIError(.unprocessableContent, code, message, field: field)
     }
+    /// The database stayed locked by another writer past the store's wait: nothing was changed.
+    public static let storeBusy = APIError(
+        .serviceUnavailable,
+        "store_busy",
+        "The server is busy with other changes and did not make this one; please try again in a moment.",
+        retryAfter: 2
+    )
     public static let idempotencyKeyRequired = APIError(
         .badRequest,
         "idempotency_key_required",

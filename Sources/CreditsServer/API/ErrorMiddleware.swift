@@ -1,4 +1,5 @@
 import CreditsServices
+import CreditsStore
 import Hummingbird
 import Logging
 
@@ -19,6 +20,8 @@ struct ErrorMiddleware: RouterMiddleware {
             error = ErrorMiddleware.translate(caught)
         } catch let caught as any DomainError {
             error = APIError(caught)
+        } catch StoreError.busy {
+            error = APIError.storeBusy
         } catch let caught as any HTTPResponseError {
             error = caught
         } catch {
@@ -67,10 +70,11 @@ enum WebErrorPage {
             case 401: "Please sign in"
             case 403: "Not available to you"
             case 404: "Not found"
+            case 503: "Busy for a moment"
             case 500...: "Something went wrong"
             default: "That did not work"
             }
-        return WebPages.bare(
+        var response = WebPages.bare(
             "error",
             title: heading,
             values: [
@@ -79,5 +83,7 @@ enum WebErrorPage {
             ],
             status: error.status
         )
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }

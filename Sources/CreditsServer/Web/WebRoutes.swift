@@ -160,6 +160,8 @@ struct WebRoutes: Sendable {
             return WebResponse.redirect(back, error: error.message)
         } catch let error as any DomainError {
             return WebResponse.redirect(back, error: error.message)
+        } catch StoreError.busy {
+            return WebResponse.redirect(back, error: APIError.storeBusy.message)
         }
     }
 

@@ -61,12 +61,31 @@ public final class PostgresStore: Database {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection.sql()) }
+        try await PostgresStore.answeringBusy {
+            try await client.withConnection { connection in try await body(connection.sql()) }
+        }
+    }
+
+    /// Runs `work`, turning PostgreSQL's lock and serialisation conflicts (40001, 40P01, 55P03)
+    /// into `StoreError.busy`: the transaction rolled back and may simply be tried again.
+    static func answeringBusy<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as PSQLError {
+            guard let state = error.serverInfo?[.sqlState], ["40001", "40P01", "55P03"].contains(state) else {
+                throw error
+            }
+            throw StoreError.busy
+        }
     }
 
     /// BEGIN … COMMIT on one pooled connection; the body's own error is rethrown as it is (not
     /// wrapped), after ROLLBACK.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await PostgresStore.answeringBusy { try await run(body) }
+    }
+
+    func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let sql = connection.sql()
             try await sql.raw("BEGIN").run()

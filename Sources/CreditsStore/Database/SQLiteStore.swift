@@ -18,6 +18,9 @@ public final class SQLiteStore: Database {
 
     /// Read connections opened next to the writer.
     static let readerCount = 3
+    /// How long a statement waits for another process's write lock before the store answers busy.
+    /// Writers of this process queue on `writeLock` instead and never wait here for each other.
+    public static let busyTimeoutMilliseconds = 5000
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writer = writer
@@ -31,9 +34,9 @@ public final class SQLiteStore: Database {
         let inMemory = path == ":memory:"
         let storage: SQLiteConnection.Storage = inMemory ? .memory : .file(path: path)
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger).get()
+        let busyPragma = "PRAGMA busy_timeout = \(busyTimeoutMilliseconds)"
         for pragma in [
-            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 10000",
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", busyPragma,
         ] {
             try await writer.sql().raw(SQLQueryString(pragma)).run()
         }
@@ -42,6 +45,7 @@ public final class SQLiteStore: Database {
             for _ in 0..<readerCount {
                 let reader = try await SQLiteConnection.open(storage: storage, logger: logger).get()
                 try await reader.sql().raw("PRAGMA foreign_keys = ON").run()
+                try await reader.sql().raw(SQLQueryString(busyPragma)).run()
                 try await reader.sql().raw("PRAGMA query_only = ON").run()
                 readers.append(reader)
             }
@@ -50,12 +54,32 @@ public final class SQLiteStore: Database {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        guard !readers.isEmpty else { return try await writeLock.withLock { try await body(writer.sql()) } }
-        let reader = readers[readerCursor.next() % readers.count]
-        return try await body(reader.sql())
+        try await SQLiteStore.answeringBusy {
+            guard !readers.isEmpty else { return try await writeLock.withLock { try await body(writer.sql()) } }
+            let reader = readers[readerCursor.next() % readers.count]
+            return try await body(reader.sql())
+        }
+    }
+
+    /// Runs `work`, turning SQLite's "database is locked" (another process held the write lock
+    /// past the busy timeout) into `StoreError.busy`.
+    static func answeringBusy<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as SQLiteError {
+            switch error.reason {
+            case .busy, .locked, .busyTimeout, .busyInRecovery, .busyInSnapshot, .lockedBySharedCache:
+                throw StoreError.busy
+            default: throw error
+            }
+        }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await SQLiteStore.answeringBusy { try await write(body) }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
             let sql = writer.sql()
             try await sql.raw("BEGIN IMMEDIATE").run()

@@ -14,6 +14,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case optedOutByRecipient(phone: String)
     /// The change would leave the organisation without an owner.
     case lastOwner
+    /// Another writer holds the database (SQLite's lock held by another process past the busy
+    /// timeout, a PostgreSQL lock or serialisation conflict): nothing was written; try again.
+    case busy
 
     /// Stable code.
     public var code: String {
@@ -25,6 +28,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict: "conflict"
         case .optedOutByRecipient: "opted_out_by_recipient"
         case .lastOwner: "last_owner"
+        case .busy: "store_busy"
         }
     }
 
@@ -38,6 +42,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict(let what): "Conflict: \(what)"
         case .optedOutByRecipient(let phone): "\(phone) opted out by text; only the recipient can opt back in"
         case .lastOwner: "the organisation would be left without an owner"
+        case .busy: "the database is busy with another writer"
         }
     }
 }
