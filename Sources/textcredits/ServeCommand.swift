@@ -18,6 +18,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var publicURL: String?
     @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "IP address of a proxy in front of the server whose X-Forwarded-For, -Proto and -Host are believed; repeat for several (env TEXTCREDITS_TRUSTED_PROXIES, comma-separated)."
+    )
+    var trustedProxies: [String] = []
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error (env TEXTCREDITS_LOG_LEVEL)."
     )
@@ -58,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
     func resolvedConfiguration() throws -> AppConfiguration {
         let flags: [String: String?] = [
             "host": host, "port": port.map(String.init), "database": database.database, "public_url": publicURL,
+            "trusted_proxies": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
             "log_level": logLevel,
             "provider": provider, "gateway": gateway, "mail": mail,
             "simulator_delay": simulatorDelay.map { String($0) },

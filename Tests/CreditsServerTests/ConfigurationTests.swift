@@ -27,6 +27,17 @@ import Testing
         #expect(config.seller == Seller())
     }
 
+    @Test func trustedProxiesAreIPAddresses() throws {
+        #expect(try configuration().trustedProxies == [])
+        #expect(
+            try configuration(environment: ["TEXTCREDITS_TRUSTED_PROXIES": "127.0.0.1, ::1"]).trustedProxies
+                == ["127.0.0.1", "::1"]
+        )
+        #expect(throws: ConfigurationError.self) {
+            try configuration(flags: ["trusted_proxies": "proxy.example"])
+        }
+    }
+
     @Test func aFlagWinsOverTheEnvironmentWhichWinsOverTheDefault() throws {
         #expect(try configuration(environment: ["TEXTCREDITS_PORT": "9090"]).port == 9090)
         #expect(try configuration(flags: ["port": "9191"], environment: ["TEXTCREDITS_PORT": "9090"]).port == 9191)

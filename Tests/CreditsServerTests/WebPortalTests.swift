@@ -45,33 +45,6 @@ import Testing
         }
     }
 
-    @Test func repeatedWrongPasswordsLockTheEmailForAWhile() async throws {
-        try await TestServer.with(.sqlite) { server in
-            _ = try await server.makeOrganization()
-            var browser = PortalBrowser(server)
-            let token = try await browser.signInToken()
-            for _ in 0..<SignInThrottle.failuresMax {
-                let wrong = try await browser.post(
-                    "/sign-in",
-                    ["_csrf": token, "email": WebPortalTests.ownerEmail, "password": "guess guess guess"]
-                )
-                #expect(wrong.status == .unauthorized)
-            }
-            let locked = try await browser.post(
-                "/sign-in",
-                ["_csrf": token, "email": WebPortalTests.ownerEmail, "password": WebPortalTests.ownerPassword]
-            )
-            #expect(locked.status == .tooManyRequests, "even the right password waits")
-            #expect(browser.cookies["tc_session"] == nil)
-            server.clock.advance(SignInThrottle.window)
-            _ = try await PortalBrowser.signIn(
-                server,
-                email: WebPortalTests.ownerEmail,
-                password: WebPortalTests.ownerPassword
-            )
-        }
-    }
-
     @Test(arguments: TestDatabase.available)
     func anEmailInTwoOrganisationsPicksOne(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in

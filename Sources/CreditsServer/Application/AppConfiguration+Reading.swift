@@ -4,6 +4,7 @@ import CreditsServices
 import CreditsStore
 import Foundation
 import Logging
+import NIOCore
 
 /// A setting that cannot be used; the message names it as the operator wrote it.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
@@ -61,6 +62,9 @@ extension AppConfiguration {
         database = try AppConfiguration.database(root)
         // public_url — the URL the server is reached at, for provider callbacks and links.
         publicURL = config.text("public_url")
+        // trusted_proxies — comma-separated IP addresses of proxies in front of the server; only
+        // their X-Forwarded-For, -Proto and -Host headers are believed (default none).
+        trustedProxies = try AppConfiguration.addresses(config.text("trusted_proxies"))
         // metrics_token (secret) — the bearer token Prometheus sends to /metrics; unset, /metrics is off.
         metricsToken = config.text("metrics_token", secret: true)
         // log_level — trace, debug, info, notice, warning or error (default info).
@@ -87,6 +91,19 @@ extension AppConfiguration {
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
         ratePerNumber =
             try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+    }
+
+    /// A comma-separated list of IP addresses; anything else is refused, naming it.
+    static func addresses(_ text: String?) throws(ConfigurationError) -> [String] {
+        guard let text else { return [] }
+        var addresses: [String] = []
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            guard let address = try? SocketAddress(ipAddress: part, port: 0).ipAddress else {
+                throw ConfigurationError("--trusted-proxy \(part) is not an IP address.")
+            }
+            addresses.append(address)
+        }
+        return addresses
     }
 
     /// The database URL alone (every command that touches data reads it).

@@ -16,6 +16,8 @@ public struct AppConfiguration: Sendable {
     public var database: DatabaseURL = .embeddedDefault
     /// The URL this server is reached at (for provider callbacks and links).
     public var publicURL: String?
+    /// Addresses of proxies whose `X-Forwarded-For/-Proto/-Host` headers are believed.
+    public var trustedProxies: [String] = []
     /// The bearer token `/metrics` wants; without one, metrics are not served.
     public var metricsToken: String?
     /// Prices per channel.

@@ -20,6 +20,7 @@ public struct Stores: Sendable {
     public let mail: MailStore
     public let plans: PlanStore
     public let sessions: WebSessionStore
+    public let signIns: SignInStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -34,6 +35,7 @@ public struct Stores: Sendable {
         mail = MailStore(database: database)
         plans = PlanStore(database: database)
         sessions = WebSessionStore(database: database)
+        signIns = SignInStore(database: database)
     }
 }
 
@@ -274,7 +276,7 @@ public struct AppServices: Sendable {
             sessions: stores.sessions,
             organizations: stores.organizations,
             principals: principals,
-            throttle: SignInThrottle(),
+            signInGuard: SignInGuard(store: stores.signIns),
             now: now
         )
         auditLog = AuditLog(database: database)

@@ -17,6 +17,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
+    let forwarded = ForwardedHeaders(trustedProxies: Set(services.configuration.trustedProxies))
     MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
     OrganizationRoutes(administration: services.administration).add(to: table, group: api)
@@ -47,7 +48,8 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         provider: services.provider,
         settlement: services.settlement,
         inbound: services.inbound,
-        baseURL: { services.baseURL }
+        baseURL: { services.baseURL },
+        forwarded: forwarded
     )
     .add(to: table)
     WebRoutes(
@@ -65,6 +67,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         auditLog: services.auditLog,
         prices: services.configuration.prices,
         secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false,
+        forwarded: forwarded,
         now: services.now
     ).add(to: router)
     table.addMethodNotAllowed()

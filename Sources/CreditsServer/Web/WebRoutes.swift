@@ -22,6 +22,8 @@ struct WebRoutes: Sendable {
     let prices: PriceList
     /// Cookies are `Secure` when the server is reached over https.
     let secureCookies: Bool
+    /// Who a request comes from (the sign-in guard counts tries per address).
+    let forwarded: ForwardedHeaders
     let now: @Sendable () -> Date
 
     func add(to router: Router<AppRequestContext>) {
@@ -59,11 +61,11 @@ struct WebRoutes: Sendable {
     /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random
     /// cookie that the form must repeat.
     func addSignIn(to router: Router<AppRequestContext>) {
-        let (sessions, secureCookies) = (sessions, secureCookies)
+        let (sessions, secureCookies, forwarded) = (sessions, secureCookies, forwarded)
         router.get("/sign-in") { request, _ in
             WebRoutes.signInPage(request, error: nil, organizations: [], email: "")
         }
-        router.post("/sign-in") { request, _ in
+        router.post("/sign-in") { request, context in
             var request = request
             let form = try await WebForm.read(&request)
             guard let cookie = request.cookies[WebRoutes.signInCookie]?.value, let presented = form.value("_csrf"),
@@ -76,15 +78,19 @@ struct WebRoutes: Sendable {
                     email: form.value("email") ?? ""
                 )
             }
+            let browserToken = request.cookies[WebRoutes.browserCookie]?.value
             do {
                 switch try await sessions.signIn(
                     email: form.value("email") ?? "",
                     password: form.value("password") ?? "",
-                    organization: form.trimmed("organization")
+                    organization: form.trimmed("organization"),
+                    address: forwarded.clientAddress(request, context: context),
+                    browserToken: browserToken
                 )
                 {
-                case .signedIn(let token, _):
+                case .signedIn(let token, _, let browser):
                     var response = WebResponse.redirect(form.value("next") ?? "/dashboard")
+                    response.setCookie(WebRoutes.browserCookie(browser, secure: secureCookies))
                     response.setCookie(
                         Cookie(
                             name: SessionService.cookieName,
@@ -97,27 +103,46 @@ struct WebRoutes: Sendable {
                         )
                     )
                     return response
-                case .chooseOrganization(let organizations):
-                    return WebRoutes.signInPage(
+                case .chooseOrganization(let organizations, let browser):
+                    var response = WebRoutes.signInPage(
                         request,
                         error: nil,
                         organizations: organizations,
                         email: form.value("email") ?? ""
                     )
+                    response.setCookie(WebRoutes.browserCookie(browser, secure: secureCookies))
+                    return response
                 }
             } catch let error as SignInError {
-                return WebRoutes.signInPage(
+                var response = WebRoutes.signInPage(
                     request,
                     error: error.message,
                     organizations: [],
                     email: form.value("email") ?? "",
                     status: APIError.status(for: error.kind)
                 )
+                if let seconds = error.retryAfter { response.headers[.retryAfter] = String(seconds) }
+                return response
             }
         }
     }
 
     static let signInCookie = "tc_signin"
+    /// Marks a browser that has signed in before: the guard then does not hold it back when
+    /// someone elsewhere is guessing the same email's password.
+    static let browserCookie = "tc_browser"
+
+    static func browserCookie(_ token: String, secure: Bool) -> Cookie {
+        Cookie(
+            name: browserCookie,
+            value: token,
+            maxAge: Int(SignInGuard.browserMemory),
+            path: "/sign-in",
+            secure: secure,
+            httpOnly: true,
+            sameSite: .strict
+        )
+    }
 
     static func signInPage(
         _ request: Request,

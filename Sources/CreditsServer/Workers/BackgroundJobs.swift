@@ -103,6 +103,7 @@ extension AppServices {
             BackgroundJob("hold timeouts", every: .seconds(10)) { try await settlement.timeOutHolds(limit: 500) },
             BackgroundJob("purchase reconciliation", every: .seconds(10)) { try await billing.reconcile(limit: 100) },
             BackgroundJob("session expiry", every: .seconds(10)) { try await sessions.deleteExpired() },
+            BackgroundJob("sign-in tallies", every: .seconds(60)) { try await sessions.forgetStaleSignIns() },
         ]
     }
 }

@@ -9,20 +9,20 @@ public struct SessionService: Sendable {
     let sessions: WebSessionStore
     let organizations: OrganizationStore
     let principals: PrincipalResolver
-    let throttle: SignInThrottle
+    let signInGuard: SignInGuard
     let now: @Sendable () -> Date
 
     public init(
         sessions: WebSessionStore,
         organizations: OrganizationStore,
         principals: PrincipalResolver,
-        throttle: SignInThrottle,
+        signInGuard: SignInGuard,
         now: @escaping @Sendable () -> Date
     ) {
         self.sessions = sessions
         self.organizations = organizations
         self.principals = principals
-        self.throttle = throttle
+        self.signInGuard = signInGuard
         self.now = now
     }
 
@@ -33,17 +33,26 @@ public struct SessionService: Sendable {
 
     /// What a correct email and password lead to.
     public enum SignIn: Sendable {
-        /// A new session: the token goes into the cookie.
-        case signedIn(token: String, session: WebSessionRecord)
+        /// A new session: the token goes into the cookie, the browser's token into its own.
+        case signedIn(token: String, session: WebSessionRecord, browserToken: String)
         /// The email and password fit staff of several organisations: the person picks one.
-        case chooseOrganization([Organization])
+        case chooseOrganization([Organization], browserToken: String)
     }
 
     /// Checks an email and password (and, when the email is used by several organisations, which
     /// one) and opens a session. Wrong details are one error, whichever part was wrong.
-    public func signIn(email: String, password: String, organization: String?) async throws -> SignIn {
+    /// - Parameters:
+    ///   - address: where the try comes from (the client's IP address), for the sign-in guard.
+    ///   - browserToken: the token a browser was given at an earlier sign-in, if it sent one.
+    public func signIn(
+        email: String,
+        password: String,
+        organization: String?,
+        address: String,
+        browserToken: String?
+    ) async throws -> SignIn {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard throttle.allows(email, at: now()) else { throw SignInError.throttled }
+        let ticket = try await signInGuard.admit(email: email, address: address, browserToken: browserToken, at: now())
         let candidates = try await organizations.staffMembers(withEmail: email)
         var matching: [StaffMember] = []
         for staff in candidates where try await Passwords.verify(password, hash: staff.passwordHash) {
@@ -52,11 +61,8 @@ public struct SessionService: Sendable {
         // Unknown emails cost a bcrypt check too, so the answer's timing does not tell them apart.
         if candidates.isEmpty { _ = try await Passwords.verify(password, hash: Passwords.decoyHash) }
         if let organization { matching = matching.filter { $0.organizationID.rawValue == organization } }
-        guard let first = matching.first else {
-            throttle.failed(email, at: now())
-            throw SignInError.failed
-        }
-        throttle.succeeded(email)
+        guard let first = matching.first else { throw SignInError.failed }
+        let browser = try await signInGuard.succeeded(ticket, browserToken: browserToken, at: now())
         if matching.count > 1 {
             var found: [Organization] = []
             for staff in matching {
@@ -64,7 +70,7 @@ public struct SessionService: Sendable {
                     found.append(organization)
                 }
             }
-            return .chooseOrganization(found)
+            return .chooseOrganization(found, browserToken: browser)
         }
         let token = APIKeys.randomText(bytes: 32)
         let instant = now()
@@ -77,7 +83,7 @@ public struct SessionService: Sendable {
             expiresAt: instant.addingTimeInterval(SessionService.lifetime)
         )
         try await sessions.create(session)
-        return .signedIn(token: token, session: session)
+        return .signedIn(token: token, session: session, browserToken: browser)
     }
 
     /// The signed-in staff member and session for a cookie's token; nil when the session is
@@ -107,6 +113,12 @@ public struct SessionService: Sendable {
         let tokenHash = APIKeys.hash(token)
         try await sessions.delete(tokenHash)
         principals.forgetSession(tokenHash)
+    }
+
+    /// Forgets sign-in tallies and remembered browsers nobody needs any more (a background job).
+    @discardableResult
+    public func forgetStaleSignIns() async throws -> Int {
+        try await signInGuard.forgetStale(at: now())
     }
 
     /// Forgets sessions that have expired; returns how many (a background job).

@@ -7,7 +7,7 @@ public enum Migrator {
     public static let all: [Migration] = [
         LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
         AutoRenewSchema.migration, MailSchema.migration,
-        PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration,
+        PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
     ]
 
     /// The newest version this program knows.

@@ -142,6 +142,8 @@ struct WebhookRoutes {
     let inbound: InboundService
     /// The URL the provider was told to call.
     let baseURL: @Sendable () -> String
+    /// What a trusted proxy says the addressed URL was.
+    let forwarded: ForwardedHeaders
 
     func add(to table: RouteTable) {
         let routes = self
@@ -188,11 +190,12 @@ struct WebhookRoutes {
             throw APIError(.contentTooLarge, "body_too_large", "The callback body is too large.")
         }
         let parameters = FormEncoding.decode(String(buffer: body))
-        // The signer signs the URL it called: our public URL, or (a client on this machine, say)
-        // the host it addressed. Either way the path, query and parameters are bound to the token.
+        // The signer signs the URL it called: our configured public URL (or where we listen), or,
+        // behind a proxy the operator trusts, the URL that proxy says was addressed. The Host
+        // header of anyone else is not believed.
         let signature = request.headers.first { $0.name.canonicalName == "x-twilio-signature" }?.value
         var urls = [baseURL() + request.uri.description]
-        if let authority = request.head.authority { urls.append("http://\(authority)\(request.uri.description)") }
+        if let forwardedURL = forwarded.forwardedURL(request, context: context) { urls.append(forwardedURL) }
         guard urls.contains(where: { provider.isAuthentic(url: $0, parameters: parameters, signature: signature) })
         else {
             throw APIError(.forbidden, "signature_invalid", "The request signature is missing or does not match.")
