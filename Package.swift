@@ -94,7 +94,11 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["CreditsCore", "CreditsStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CreditsCore", "CreditsStore", "CreditsAdapters", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CreditsCoreTests", dependencies: ["CreditsCore"], exclude: ["Fixtures"]),

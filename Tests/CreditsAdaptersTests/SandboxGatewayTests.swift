@@ -15,6 +15,9 @@ import Testing
                 return outcome
             }
         }
+        func find(_ idempotencyKey: String) async throws -> SandboxChargeOutcome? {
+            stored.withLock { $0[idempotencyKey] }
+        }
     }
 
     /// A Sandbox whose clock says November 2026.
@@ -38,7 +41,11 @@ import Testing
 
     @Test func stripesTestCardsBehaveAsDocumented() async throws {
         let visa = try await token("4242 4242 4242 4242")
-        #expect(try await sandbox.charge(charge(visa, key: "a")).amountCents == 300)
+        guard case .succeeded(let paid) = try await sandbox.charge(charge(visa, key: "a")) else {
+            Issue.record("4242 succeeds")
+            return
+        }
+        #expect(paid.amountCents == 300)
         await #expect(throws: PaymentError(kind: .declined, code: "card_declined", message: "Your card was declined."))
         {
             try await sandbox.charge(charge(try await token("4000000000000002"), key: "b"))
@@ -69,8 +76,13 @@ import Testing
         } catch {
             #expect(error.kind == .temporary)
         }
-        let found = try await sandbox.charge(charge(card, key: "lost"))
+        guard case .succeeded(let found) = try await sandbox.lookUp(idempotencyKey: "lost", chargeID: nil) else {
+            Issue.record("the charge is found by its key")
+            return
+        }
         #expect(found.id.hasPrefix("pi_sandbox_"))
+        #expect(try await sandbox.charge(charge(card, key: "lost")) == .succeeded(found))
+        #expect(try await sandbox.lookUp(idempotencyKey: "never", chargeID: nil) == nil)
     }
 
     @Test func invalidOrExpiredCardsAreRefusedWhenSaved() async throws {

@@ -4,146 +4,12 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
+import TestSupport
 import Testing
 
 /// The Stripe client against a local Stripe-shaped server: it checks the key, replays a
 /// request with a known Idempotency-Key, and declines the way Stripe's test payment methods do.
 @Suite struct StripeGatewayTests {
-    final class FakeStripe: Sendable {
-        struct Seen: Sendable {
-            let path: String
-            let form: [String: String]
-            let idempotencyKey: String?
-            let authorization: String?
-        }
-
-        let seen = Mutex<[Seen]>([])
-        let replies = Mutex<[String: (HTTPResponse.Status, [String: Any])]>([:])
-        let intents = Mutex(0)
-
-        var requests: [Seen] { seen.withLock { $0 } }
-
-        func application() -> some ApplicationProtocol {
-            let router = Router()
-            router.post("/v1/customers") { request, _ in
-                try await self.answer(request) { _ in (.ok, ["id": "cus_1", "object": "customer"]) }
-            }
-            router.post("/v1/payment_methods/:id/attach") { request, context in
-                let id = context.parameters.get("id") ?? ""
-                return try await self.answer(request) { _ in
-                    id == "pm_unknown"
-                        ? (
-                            .notFound,
-                            [
-                                "error": [
-                                    "type": "invalid_request_error", "code": "resource_missing",
-                                    "message": "No such PaymentMethod: 'pm_unknown'",
-                                ]
-                            ]
-                        )
-                        : (
-                            .ok,
-                            [
-                                "id": id, "type": "card",
-                                "card": ["brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2040],
-                            ]
-                        )
-                }
-            }
-            router.post("/v1/payment_intents") { request, _ in
-                try await self.answer(request) { form in
-                    let declined = [
-                        "type": "card_error", "code": "card_declined", "message": "Your card was declined.",
-                    ]
-                    switch form["payment_method"] {
-                    case "pm_card_chargeDeclined":
-                        return (
-                            .init(code: 402), ["error": declined.merging(["decline_code": "generic_decline"]) { $1 }]
-                        )
-                    case "pm_card_chargeDeclinedInsufficientFunds":
-                        return (
-                            .init(code: 402),
-                            [
-                                "error": declined.merging([
-                                    "decline_code": "insufficient_funds",
-                                    "message": "Your card has insufficient funds.",
-                                ]) { $1 }
-                            ]
-                        )
-                    case "pm_card_authenticationRequired":
-                        return (
-                            .init(code: 402),
-                            [
-                                "error": [
-                                    "type": "card_error", "code": "authentication_required",
-                                    "message": "This payment requires authentication.",
-                                ]
-                            ]
-                        )
-                    case "pm_card_flaky":
-                        return (
-                            .internalServerError, ["error": ["type": "api_error", "message": "Something went wrong."]]
-                        )
-                    default:
-                        let number = self.intents.withLock {
-                            $0 += 1
-                            return $0
-                        }
-                        return (
-                            .ok,
-                            [
-                                "id": "pi_\(number)", "object": "payment_intent", "status": "succeeded",
-                                "amount": Int(form["amount"] ?? "0") ?? 0,
-                                "amount_received": Int(form["amount"] ?? "0") ?? 0,
-                            ]
-                        )
-                    }
-                }
-            }
-            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        }
-
-        /// Checks the key, records the request, and replays the first reply for a repeated key.
-        func answer(_ request: Request, _ reply: @Sendable ([String: String]) -> (HTTPResponse.Status, [String: Any]))
-            async throws -> Response
-        {
-            var request = request
-            let form = FormEncoding.decode(String(buffer: try await request.collectBody(upTo: 1 << 16)))
-            let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-            seen.withLock {
-                $0.append(
-                    Seen(
-                        path: request.uri.path,
-                        form: form,
-                        idempotencyKey: key,
-                        authorization: request.headers[.authorization]
-                    )
-                )
-            }
-            guard request.headers[.authorization] == "Bearer sk_test_123" else {
-                return try json(
-                    .unauthorized,
-                    ["error": ["type": "authentication_error", "message": "Invalid API Key provided."]]
-                )
-            }
-            let (status, body) = replies.withLock { stored in
-                if let key, let first = stored[key] { return first }
-                let fresh = reply(form)
-                if let key { stored[key] = fresh }
-                return fresh
-            }
-            return try json(status, body)
-        }
-
-        func json(_ status: HTTPResponse.Status, _ object: [String: Any]) throws -> Response {
-            Response(
-                status: status,
-                headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
-            )
-        }
-    }
-
     func gateway(_ port: Int, key: String = "sk_test_123") -> StripeGateway {
         StripeGateway(configuration: StripeConfiguration(secretKey: key, apiURL: "http://127.0.0.1:\(port)"))
     }
@@ -160,11 +26,11 @@ import Testing
     }
 
     @Test func aChargeIsAnOffSessionPaymentIntentConfirmedAtOnceWithTheIdempotencyKey() async throws {
-        let stripe = FakeStripe()
+        let stripe = StripeTestServer()
         try await stripe.application().test(.live) { client in
             let gateway = gateway(try #require(client.port))
             let charged = try await gateway.charge(charge("pm_card_visa"))
-            #expect(charged == Charge(id: "pi_1", amountCents: 880))
+            #expect(charged == .succeeded(Charge(id: "pi_1", amountCents: 880)))
             let request = try #require(stripe.requests.last)
             #expect(request.path == "/v1/payment_intents")
             #expect(request.authorization == "Bearer sk_test_123")
@@ -176,13 +42,15 @@ import Testing
             #expect(request.form["customer"] == "cus_1")
             #expect(request.form["payment_method"] == "pm_card_visa")
             // The same key after a crash finds the same PaymentIntent instead of charging again.
-            #expect(try await gateway.charge(charge("pm_card_visa")) == Charge(id: "pi_1", amountCents: 880))
-            #expect(stripe.intents.withLock { $0 } == 1)
+            #expect(
+                try await gateway.charge(charge("pm_card_visa")) == .succeeded(Charge(id: "pi_1", amountCents: 880))
+            )
+            #expect(stripe.intentsCreated == 1)
         }
     }
 
     @Test func declinesAreMappedToStableKinds() async throws {
-        let stripe = FakeStripe()
+        let stripe = StripeTestServer()
         try await stripe.application().test(.live) { client in
             let gateway = gateway(try #require(client.port))
             let cases: [(String, PaymentError.Kind, String)] = [
@@ -214,7 +82,7 @@ import Testing
     }
 
     @Test func aTokenFromStripesFormIsAttachedToTheOrganisationsCustomer() async throws {
-        let stripe = FakeStripe()
+        let stripe = StripeTestServer()
         try await stripe.application().test(.live) { client in
             let gateway = gateway(try #require(client.port))
             let customer = PaymentCustomer(
@@ -248,6 +116,76 @@ import Testing
                 Issue.record("raw card numbers never go to our Stripe client")
             } catch let error as PaymentError {
                 #expect(error.code == "token_required")
+            }
+        }
+    }
+
+    @Test func aSecondRequestWhileTheFirstIsInFlightIsUnknownNeverDeclined() async throws {
+        let stripe = StripeTestServer()
+        try await stripe.application().test(.live) { client in
+            let gateway = gateway(try #require(client.port))
+            stripe.hold()
+            let first = Task { try await gateway.charge(charge("pm_card_visa", key: "pur_inflight")) }
+            await stripe.waitForHeldCharge()
+            do {
+                _ = try await gateway.charge(charge("pm_card_visa", key: "pur_inflight"))
+                Issue.record("Stripe answers 409 while the key is in progress")
+            } catch let error as PaymentError {
+                #expect(error.kind == .temporary)
+                #expect(error.code == "idempotency_key_in_use")
+                #expect(!error.isFinal, "the first request may still take the money")
+            }
+            stripe.release()
+            #expect(try await first.value == .succeeded(Charge(id: "pi_1", amountCents: 880)))
+        }
+    }
+
+    @Test func aChargeIsFoundAgainByItsIdOrItsIdempotencyKey() async throws {
+        let stripe = StripeTestServer()
+        try await stripe.application().test(.live) { client in
+            let gateway = gateway(try #require(client.port))
+            #expect(try await gateway.lookUp(idempotencyKey: "pur_never", chargeID: nil) == nil, "never arrived")
+            // The answer was lost, but Stripe took the money: the search by key finds it.
+            await #expect(throws: PaymentError.self) {
+                try await gateway.charge(charge("pm_card_answerLost", key: "pur_lost"))
+            }
+            #expect(
+                try await gateway.lookUp(idempotencyKey: "pur_lost", chargeID: nil)
+                    == .succeeded(Charge(id: "pi_1", amountCents: 880))
+            )
+            let search = try #require(stripe.requests.last)
+            #expect(search.method == "GET")
+            #expect(search.path == "/v1/payment_intents/search")
+            // A bank debit stays processing, then is paid or returned.
+            let debit = try await gateway.charge(charge("pm_usBankAccount", key: "pur_ach"))
+            #expect(debit == .processing(chargeID: "pi_2"))
+            #expect(
+                try await gateway.lookUp(idempotencyKey: "pur_ach", chargeID: "pi_2") == .processing(chargeID: "pi_2")
+            )
+            stripe.finishDebit("pi_2", succeeded: true)
+            #expect(
+                try await gateway.lookUp(idempotencyKey: "pur_ach", chargeID: "pi_2")
+                    == .succeeded(Charge(id: "pi_2", amountCents: 880))
+            )
+            _ = try await gateway.charge(charge("pm_usBankAccount", key: "pur_ach2"))
+            stripe.finishDebit("pi_3", succeeded: false)
+            do {
+                _ = try await gateway.lookUp(idempotencyKey: "pur_ach2", chargeID: "pi_3")
+                Issue.record("a returned debit is a final refusal")
+            } catch let error as PaymentError {
+                #expect(error.kind == .insufficientFunds)
+                #expect(error.isFinal)
+            }
+            // A declined card's intent is found as declined, not as unknown.
+            await #expect(throws: PaymentError.self) {
+                try await gateway.charge(charge("pm_card_chargeDeclined", key: "pur_declined"))
+            }
+            do {
+                _ = try await gateway.lookUp(idempotencyKey: "pur_declined", chargeID: nil)
+                Issue.record("a declined intent is a final refusal")
+            } catch let error as PaymentError {
+                #expect(error.kind == .declined)
+                #expect(error.code == "generic_decline")
             }
         }
     }

@@ -76,6 +76,23 @@ import Testing
         }
     }
 
+    /// (age of the purchase at a look-up that left it pending, seconds to the next look-up)
+    static let purchaseLooks: [(TimeInterval, TimeInterval)] = [
+        (60, 60), (300, 60), (600, 60), (900, 90), (3600, 360), (36_000, 3600), (3 * 86_400, 3600),
+        (-5, 60),
+    ]
+
+    @Test(arguments: purchaseLooks)
+    func aPendingPurchaseIsLookedUpAfterATenthOfItsAgeBetweenAMinuteAndAnHour(
+        _ age: TimeInterval,
+        _ wait: TimeInterval
+    ) {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let instant = start.addingTimeInterval(age)
+        #expect(PurchaseCheck.nextLook(startedAt: start, at: instant) == instant.addingTimeInterval(wait))
+        #expect(PurchaseCheck.firstLook(startedAt: start) == start.addingTimeInterval(60))
+    }
+
     @Test func theBackoffNeverExceedsFiveMinutes() {
         let now = SchedulesTests.date("2026-11-30T12:00:00Z")
         for attempt in 1..<DispatchRetry.attemptsMax {

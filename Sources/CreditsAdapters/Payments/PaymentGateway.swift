@@ -78,6 +78,14 @@ public struct Charge: Sendable, Equatable {
     }
 }
 
+/// Where a charge stands at the gateway.
+public enum ChargeStatus: Sendable, Equatable {
+    /// The money is taken.
+    case succeeded(Charge)
+    /// Accepted but not settled yet (a bank debit takes days): ask again later by its id.
+    case processing(chargeID: String)
+}
+
 /// Why a payment method or charge was refused.
 public struct PaymentError: Error, Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
@@ -91,7 +99,8 @@ public struct PaymentError: Error, Sendable, Equatable {
         case authenticationRequired = "authentication_required"
         /// The number, date or token is not valid.
         case invalid
-        /// No answer or a server error: the outcome is unknown; retry with the same idempotency key.
+        /// No answer, a server error, or the same charge still in flight: the outcome is unknown;
+        /// look the charge up (or retry with the same idempotency key) later.
         case temporary
         /// Our gateway credentials were refused.
         case configuration
@@ -120,5 +129,10 @@ public protocol PaymentGateway: Sendable {
     func register(_ input: PaymentMethodInput, for customer: PaymentCustomer) async throws(PaymentError)
         -> RegisteredPaymentMethod
     /// Charges a method on file off-session; the same idempotency key returns the same charge.
-    func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge
+    /// A final refusal is thrown with `isFinal`; anything unknown is thrown as `.temporary`.
+    func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeStatus
+    /// Finds what became of the charge made (or perhaps made) under `idempotencyKey`, by its id
+    /// when it is known; nil when the gateway has no such charge (it never arrived, so charging
+    /// again under the same key is safe). A charge that ended refused is thrown as a final error.
+    func lookUp(idempotencyKey: String, chargeID: String?) async throws(PaymentError) -> ChargeStatus?
 }

@@ -6,6 +6,8 @@ import Foundation
 public protocol SandboxChargeLog: Sendable {
     /// Records `outcome` for the key, or returns the outcome already recorded for it.
     func record(_ outcome: SandboxChargeOutcome) async throws -> SandboxChargeOutcome
+    /// The outcome recorded for the key, if any.
+    func find(_ idempotencyKey: String) async throws -> SandboxChargeOutcome?
 }
 
 /// A charge attempt the Sandbox decided.
@@ -166,7 +168,7 @@ public struct SandboxGateway: PaymentGateway {
         }
     }
 
-    public func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge {
+    public func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeStatus {
         guard let outcome = SandboxGateway.outcome(of: request.paymentMethodToken) else {
             throw PaymentError(
                 kind: .invalid,
@@ -209,7 +211,22 @@ public struct SandboxGateway: PaymentGateway {
         guard let id = recorded.chargeID else {
             throw PaymentError(kind: .temporary, code: "sandbox_log", message: "The Sandbox lost a charge.")
         }
-        return Charge(id: id, amountCents: recorded.amountCents)
+        return .succeeded(Charge(id: id, amountCents: recorded.amountCents))
+    }
+
+    public func lookUp(idempotencyKey: String, chargeID: String?) async throws(PaymentError) -> ChargeStatus? {
+        let recorded: SandboxChargeOutcome?
+        do { recorded = try await log.find(idempotencyKey) } catch {
+            throw PaymentError(
+                kind: .temporary,
+                code: "sandbox_log",
+                message: "The Sandbox could not read its charges."
+            )
+        }
+        guard let recorded else { return nil }
+        if let error = recorded.error { throw error }
+        guard let id = recorded.chargeID else { return nil }
+        return .succeeded(Charge(id: id, amountCents: recorded.amountCents))
     }
 
     static func outcome(of token: String) -> Outcome? {

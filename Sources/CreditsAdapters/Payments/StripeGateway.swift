@@ -65,7 +65,7 @@ public struct StripeGateway: PaymentGateway {
         )
     }
 
-    public func charge(_ request: ChargeRequest) async throws(PaymentError) -> Charge {
+    public func charge(_ request: ChargeRequest) async throws(PaymentError) -> ChargeStatus {
         var form = [
             ("amount", String(request.amountCents)), ("currency", request.currency.lowercased()),
             ("payment_method", request.paymentMethodToken),
@@ -74,39 +74,84 @@ public struct StripeGateway: PaymentGateway {
         ]
         if let customer = request.customerID { form.append(("customer", customer)) }
         let intent = try await call("/v1/payment_intents", form: form, idempotencyKey: request.idempotencyKey)
+        return try StripeGateway.status(of: intent, amountCents: request.amountCents)
+    }
+
+    public func lookUp(idempotencyKey: String, chargeID: String?) async throws(PaymentError) -> ChargeStatus? {
+        let intent: [String: Any]
+        if let chargeID {
+            intent = try await call("/v1/payment_intents/\(StripeGateway.pathSafe(chargeID))", method: .GET)
+        } else {
+            // Every PaymentIntent we create carries its idempotency key in its metadata.
+            let query = "metadata['idempotency_key']:'\(StripeGateway.searchSafe(idempotencyKey))'"
+            let found = try await call(
+                "/v1/payment_intents/search?" + FormEncoding.encode([("query", query), ("limit", "10")]),
+                method: .GET
+            )
+            let intents = found["data"] as? [[String: Any]] ?? []
+            guard let first = intents.first(where: { $0["status"] as? String == "succeeded" }) ?? intents.first else {
+                return nil
+            }
+            intent = first
+        }
+        return try StripeGateway.status(of: intent, amountCents: nil)
+    }
+
+    /// What a PaymentIntent's status means for the purchase.
+    static func status(of intent: [String: Any], amountCents: Int64?) throws(PaymentError) -> ChargeStatus {
         guard let id = intent["id"] as? String else {
             throw PaymentError(kind: .temporary, code: "no_id", message: "Stripe did not return a PaymentIntent id.")
         }
-        switch intent["status"] as? String {
+        let status = intent["status"] as? String
+        switch status {
         case "succeeded":
-            return Charge(id: id, amountCents: StripeGateway.integer(intent["amount_received"]) ?? request.amountCents)
-        case "requires_action", "requires_payment_method":
+            let received = integer(intent["amount_received"]) ?? amountCents ?? integer(intent["amount"]) ?? 0
+            return .succeeded(Charge(id: id, amountCents: received))
+        case "processing", "requires_capture":
+            // A bank debit: the money is not there yet, so no credits until it is.
+            return .processing(chargeID: id)
+        case "requires_action", "requires_confirmation":
             throw PaymentError(
                 kind: .authenticationRequired,
                 code: "authentication_required",
                 message: "The bank asked the cardholder to confirm this payment; it cannot be charged automatically."
             )
+        case "requires_payment_method":
+            // Confirmed at once, so this means the attempt failed (a decline, a returned debit).
+            let failure = StripeGateway.error(status: 402, intent["last_payment_error"] as? [String: Any] ?? [:])
+            if failure.isFinal, failure.kind != .invalid { throw failure }
+            throw PaymentError(
+                kind: .declined,
+                code: failure.code.hasPrefix("http_") ? "payment_failed" : failure.code,
+                message: failure.message
+            )
+        case "canceled":
+            throw PaymentError(kind: .declined, code: "canceled", message: "The payment was canceled.")
         default:
-            // "processing" (bank debits): the money is not there yet, so no credits; the
-            // purchase stays pending and is retried with the same key.
             throw PaymentError(
                 kind: .temporary,
-                code: intent["status"] as? String ?? "unknown",
+                code: status ?? "unknown",
                 message: "Stripe has not confirmed the payment yet."
             )
         }
     }
 
-    /// Posts a form with Stripe's authentication; returns the JSON object or throws the mapped error.
-    func call(_ path: String, form: [(String, String)], idempotencyKey: String?) async throws(PaymentError) -> [String:
-        Any]
-    {
+    /// Calls Stripe with its authentication (a form POST, or a GET); returns the JSON object or
+    /// throws the mapped error.
+    func call(
+        _ path: String,
+        method: HTTPMethod = .POST,
+        form: [(String, String)] = [],
+        idempotencyKey: String? = nil
+    ) async throws(PaymentError) -> [String: Any] {
         var request = HTTPClientRequest(url: configuration.apiURL + path)
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.secretKey)")
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        if method == .POST {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
+        }
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
-        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
         let status: Int
         let body: ByteBuffer
         do {
@@ -138,6 +183,13 @@ public struct StripeGateway: PaymentGateway {
         case (_, "card_declined"), (_, "incorrect_cvc"), (_, "processing_error"), (_, "incorrect_number"):
             return PaymentError(kind: .declined, code: code ?? "card_declined", message: message)
         default: break
+        }
+        // The same key still being worked on (409), a request clashing with one in flight, or a
+        // lock Stripe could not take: the first request's outcome is unknown, never a failure.
+        if status == 409 || error["type"] as? String == "idempotency_error" || code == "idempotency_key_in_use"
+            || code == "lock_timeout"
+        {
+            return PaymentError(kind: .temporary, code: code ?? "idempotency_key_in_use", message: message)
         }
         if status == 401 || error["type"] as? String == "authentication_error" {
             return PaymentError(
@@ -186,6 +238,11 @@ public struct StripeGateway: PaymentGateway {
         if let number = value as? NSNumber { return number.int64Value }
         if let text = value as? String { return Int64(text) }
         return nil
+    }
+
+    /// A value inside a search query's single quotes (our keys are letters, digits, `_`, `-`, `:`).
+    static func searchSafe(_ value: String) -> String {
+        String(value.unicodeScalars.filter { $0 != "'" && $0 != "\\" && $0.value >= 0x20 }.map(Character.init))
     }
 
     /// A token as one path segment (Stripe ids are [A-Za-z0-9_]).

@@ -21,6 +21,14 @@ struct SandboxDatabaseLog: SandboxChargeLog {
             ),
             at: now()
         )
+        return SandboxDatabaseLog.outcome(stored)
+    }
+
+    func find(_ idempotencyKey: String) async throws -> SandboxChargeOutcome? {
+        try await store.sandboxCharge(idempotencyKey).map(SandboxDatabaseLog.outcome)
+    }
+
+    static func outcome(_ stored: BillingStore.SandboxCharge) -> SandboxChargeOutcome {
         let error = stored.errorKind.map { kind in
             PaymentError(
                 kind: PaymentError.Kind(rawValue: kind) ?? .declined,

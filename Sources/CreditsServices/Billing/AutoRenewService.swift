@@ -108,6 +108,35 @@ public struct AutoRenewService: Sendable {
                     metadata: ["organization": "\(organization.id)", "error": "\(String(reflecting: error))"]
                 )
             }
+        case .purchaseFinished(let purchase):
+            do {
+                try await reconciled(purchase)
+            } catch {
+                logger.error(
+                    "auto-renew reaction to a reconciled purchase failed",
+                    metadata: ["purchase": "\(purchase.id)", "error": "\(String(reflecting: error))"]
+                )
+            }
+        }
+    }
+
+    /// An auto-renew purchase whose outcome was found later: a decline disables auto-renew and
+    /// shows the banner, exactly as a direct decline does; a retried charge that went through
+    /// turns auto-renew back on.
+    func reconciled(_ purchase: Purchase) async throws {
+        guard purchase.kind == .autoRenew else { return }
+        switch purchase.status {
+        case .failed:
+            try await store.disable(
+                purchase.organizationID,
+                failedPurchase: purchase.id,
+                at: now(),
+                audit: failureAudit(purchase.organizationID)
+            )
+        case .succeeded where purchase.idempotencyKey.hasPrefix(AutoRenewService.retryKeyPrefix):
+            try await reenable(purchase.organizationID)
+        case .succeeded, .pending:
+            break
         }
     }
 
@@ -278,23 +307,35 @@ public struct AutoRenewService: Sendable {
             let method = try await billingStore.profile(organization.id)?.method
         else { return }
         let credits = try await billingStore.purchase(failed, of: organization.id)?.quote.credits ?? settings.credits
-        let outcome = try await buy(credits, for: organization, key: "auto-renew-retry:\(failed):\(method.token)")
+        let outcome = try await buy(
+            credits,
+            for: organization,
+            key: "\(AutoRenewService.retryKeyPrefix)\(failed):\(method.token)"
+        )
         guard outcome?.status == .succeeded else { return }
+        try await reenable(organization.id)
+    }
+
+    /// The key prefix of a declined auto-renew charge retried with a new payment method.
+    static let retryKeyPrefix = "auto-renew-retry:"
+
+    /// Auto-renew is on again after a retried charge went through.
+    func reenable(_ organization: OrganizationID) async throws {
         let instant = now()
         try await store.reenable(
-            organization.id,
+            organization,
             at: instant,
             audit: AuditRecord(
-                organization: organization.id,
+                organization: organization,
                 actor: .system,
                 action: .autoRenewReenabled,
                 message: "Auto-renew re-enabled: the charge with the updated payment method succeeded.",
                 subjectType: "organization",
-                subjectID: organization.id.rawValue,
+                subjectID: organization.rawValue,
                 at: instant
             )
         )
-        await check(organization.id)
+        await check(organization)
     }
 
     /// One auto-renew purchase into the pool under `key`; nil when there is no method to charge.

@@ -49,7 +49,7 @@ public struct BillingService: Sendable {
 
     /// A purchase left pending this long is settled by the reconciliation job (a live request
     /// is given the gateway's whole timeout first).
-    public static let reconcileAfter: TimeInterval = 60
+    public static let reconcileAfter: TimeInterval = PurchaseCheck.first
 
     // MARK: Profile
 
@@ -262,7 +262,14 @@ public struct BillingService: Sendable {
         )
         let stored = try await store.begin(candidate)
         guard stored.fingerprint == candidate.fingerprint else { throw PurchaseError.idempotencyConflict }
-        return (stored.status == .pending ? try await settle(stored) : stored, stored.id != candidate.id)
+        let replayed = stored.id != candidate.id
+        guard stored.status == .pending else { return (stored, replayed) }
+        guard replayed else { return (try await settle(stored), false) }
+        // A repeat of a purchase still pending (its first request may still be waiting for the
+        // gateway) never charges in parallel: it looks the charge up when a look-up is due, and
+        // otherwise reports the purchase as it stands.
+        let due = stored.nextCheckAt.map { $0 <= now() } ?? true
+        return (due ? try await resolve(stored) : stored, true)
     }
 
     /// The seller (configured) and the buyer (billing details, else the organisation's name).
@@ -278,8 +285,9 @@ public struct BillingService: Sendable {
         )
     }
 
-    /// Charges a pending purchase (the purchase id is the gateway's idempotency key, so this is
-    /// safe to repeat) and completes or fails it. An unknown outcome leaves it pending.
+    /// Charges a pending purchase for the first time (the purchase id is the gateway's
+    /// idempotency key) and completes or fails it. An unknown outcome, or a bank debit still on
+    /// its way, leaves it pending for `resolve` to look up later.
     func settle(_ purchase: Purchase) async throws -> Purchase {
         precondition(purchase.status == .pending, "only pending purchases are charged")
         let request = ChargeRequest(
@@ -290,40 +298,80 @@ public struct BillingService: Sendable {
             idempotencyKey: purchase.id,
             description: "\(purchase.quote.credits) SMS credits"
         )
-        let instant = now()
         do {
-            let charge = try await gateway.charge(request)
+            return try await finish(purchase, try await gateway.charge(request))
+        } catch let error as PaymentError {
+            return try await refused(purchase, error)
+        }
+    }
+
+    /// Finds out what became of a pending purchase's charge: by its id or idempotency key at the
+    /// gateway; a charge the gateway never received is made now, under the same key. Every
+    /// charge that succeeded is credited exactly once (`complete` is idempotent); one that
+    /// ended refused fails the purchase. A purchase that reaches a final status here is
+    /// announced, so auto-renew reacts to a reconciled decline as it does to a direct one.
+    func resolve(_ purchase: Purchase) async throws -> Purchase {
+        let resolved: Purchase
+        do {
+            if let status = try await gateway.lookUp(idempotencyKey: purchase.id, chargeID: purchase.chargeID) {
+                resolved = try await finish(purchase, status)
+            } else {
+                resolved = try await settle(purchase)
+            }
+        } catch let error as PaymentError {
+            resolved = try await refused(purchase, error)
+        }
+        if resolved.status != .pending { await facts.publish(.purchaseFinished(resolved)) }
+        return resolved
+    }
+
+    /// A charge that succeeded is credited; one still processing keeps the purchase pending.
+    func finish(_ purchase: Purchase, _ status: ChargeStatus) async throws -> Purchase {
+        switch status {
+        case .succeeded(let charge):
             return try await complete(
                 purchase,
                 chargeID: charge.id,
                 into: try await destinationName(purchase),
+                at: now()
+            )
+        case .processing(let chargeID):
+            return try await postpone(purchase, chargeID: chargeID, reason: "the payment is processing")
+        }
+    }
+
+    /// A final refusal fails the purchase (nothing is credited); an unknown outcome postpones it.
+    func refused(_ purchase: Purchase, _ error: PaymentError) async throws -> Purchase {
+        guard error.isFinal else { return try await postpone(purchase, chargeID: nil, reason: error.message) }
+        let instant = now()
+        let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
+        return try await store.fail(
+            purchase.id,
+            code: error.code,
+            message: error.message,
+            at: instant,
+            audit: AuditRecord(
+                organization: purchase.organizationID,
+                actor: purchase.actor,
+                action: .purchaseFailed,
+                message:
+                    "Purchase of \(purchase.quote.credits) SMS credits for \(total) failed: \(error.message) No credits added.",
+                subjectType: "purchase",
+                subjectID: purchase.id,
                 at: instant
             )
-        } catch let error as PaymentError where error.isFinal {
-            let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
-            return try await store.fail(
-                purchase.id,
-                code: error.code,
-                message: error.message,
-                at: instant,
-                audit: AuditRecord(
-                    organization: purchase.organizationID,
-                    actor: purchase.actor,
-                    action: .purchaseFailed,
-                    message:
-                        "Purchase of \(purchase.quote.credits) SMS credits for \(total) failed: \(error.message) No credits added.",
-                    subjectType: "purchase",
-                    subjectID: purchase.id,
-                    at: instant
-                )
-            )
-        } catch let error as PaymentError {
-            logger.warning(
-                "purchase left pending",
-                metadata: ["purchase": "\(purchase.id)", "code": "\(error.code)", "reason": "\(error.message)"]
-            )
-            return purchase
-        }
+        )
+    }
+
+    /// Leaves a purchase pending until its next look-up.
+    func postpone(_ purchase: Purchase, chargeID: String?, reason: String) async throws -> Purchase {
+        let instant = now()
+        let next = PurchaseCheck.nextLook(startedAt: purchase.createdAt, at: instant)
+        logger.warning(
+            "purchase left pending",
+            metadata: ["purchase": "\(purchase.id)", "reason": "\(reason)", "next_look": "\(next)"]
+        )
+        return try await store.postpone(purchase.id, chargeID: chargeID, until: next)
     }
 
     /// Credits a charged purchase in one unit of work: the invoice number, the purchased lot
@@ -393,16 +441,16 @@ public struct BillingService: Sendable {
         return staff.map { "\($0.name)'s credits" } ?? "the pool"
     }
 
-    /// Settles purchases left pending (a crash between charge and credit, or a lost answer);
-    /// returns how many reached a final status.
+    /// Looks up purchases left pending whose look-up is due (a crash between charge and credit,
+    /// a lost answer, a charge still in flight, a bank debit processing); returns how many
+    /// reached a final status.
     @discardableResult
     public func reconcile(limit: Int = 100) async throws -> Int {
-        let pending = try await store.pending(
-            before: now().addingTimeInterval(-BillingService.reconcileAfter),
-            limit: limit
-        )
         var finished = 0
-        for purchase in pending where try await settle(purchase).status != .pending { finished += 1 }
+        for purchase in try await store.due(at: now(), limit: limit)
+        where try await resolve(purchase).status != .pending {
+            finished += 1
+        }
         return finished
     }
 

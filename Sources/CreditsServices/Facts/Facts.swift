@@ -9,6 +9,8 @@ public enum Fact: Sendable {
     case balanceChanged(BalanceChanged)
     /// A new payment method is on file.
     case paymentMethodChanged(Organization)
+    /// A purchase left pending reached its final status when its charge was looked up later.
+    case purchaseFinished(Purchase)
 }
 
 /// A pool's or wallet's balance moved.

@@ -77,13 +77,14 @@ public struct BillingStore: Sendable {
                 """
                 INSERT INTO purchases (id, organization_id, idempotency_key, fingerprint, account_id, kind, actor, actor_name, credits, country,
                     currency, unit_price, subtotal_cents, tax_name, tax_rate, tax_cents, total_cents, method_token, method_description, customer_id,
-                    parties, status, created_at)
+                    parties, status, created_at, next_check_at)
                 VALUES (\(bind: purchase.id), \(bind: purchase.organizationID.rawValue), \(bind: purchase.idempotencyKey), \(bind: purchase.fingerprint),
                     \(bind: purchase.accountID.rawValue), \(bind: purchase.kind.rawValue), \(bind: purchase.actor.reference), \(bind: purchase.actor.name),
                     \(bind: quote.credits), \(bind: quote.country.rawValue), \(bind: quote.currency), \(bind: quote.unitPriceHundredthsOfCent),
                     \(bind: quote.subtotalCents), \(bind: quote.tax?.name), \(bind: quote.tax?.rateBasisPoints ?? 0), \(bind: quote.taxCents),
                     \(bind: quote.totalCents), \(bind: purchase.methodToken), \(bind: purchase.methodDescription), \(bind: purchase.customerID),
-                    \(bind: parties), 'pending', \(bind: purchase.createdAt.milliseconds))
+                    \(bind: parties), 'pending', \(bind: purchase.createdAt.milliseconds),
+                    \(bind: PurchaseCheck.firstLook(startedAt: purchase.createdAt).milliseconds))
                 ON CONFLICT (organization_id, idempotency_key) DO NOTHING
                 """
             ).run()
@@ -162,15 +163,32 @@ public struct BillingStore: Sendable {
         }
     }
 
-    /// Purchases still pending that were started before `before` (oldest first).
-    public func pending(before: Date, limit: Int) async throws -> [Purchase] {
+    /// Pending purchases due to be looked up at `instant` (longest due first).
+    public func due(at instant: Date, limit: Int) async throws -> [Purchase] {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT * FROM purchases WHERE status = 'pending' AND created_at < \(bind: before.milliseconds)
-                ORDER BY created_at LIMIT \(bind: max(1, min(limit, 1000)))
+                SELECT * FROM purchases WHERE status = 'pending' AND next_check_at <= \(bind: instant.milliseconds)
+                ORDER BY next_check_at LIMIT \(bind: max(1, min(limit, 1000)))
                 """
             ).all().map(BillingStore.purchase)
+        }
+    }
+
+    /// A pending purchase stays pending: it is looked up again at `until`, and the gateway's id
+    /// for its charge is kept once known. Returns it as stored.
+    public func postpone(_ purchaseID: String, chargeID: String?, until: Date) async throws -> Purchase {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE purchases SET next_check_at = \(bind: until.milliseconds), charge_id = COALESCE(\(bind: chargeID), charge_id)
+                WHERE id = \(bind: purchaseID) AND status = 'pending'
+                """
+            ).run()
+            guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else {
+                throw StoreError.notFound("purchase")
+            }
+            return try BillingStore.purchase(row)
         }
     }
 
@@ -236,6 +254,7 @@ public struct BillingStore: Sendable {
         purchase.transferID = try row.optional("transfer_id", as: String.self).map(TransferID.init)
         purchase.invoiceNumber = try row.optional("invoice_number")
         purchase.completedAt = try row.optionalDate("completed_at")
+        purchase.nextCheckAt = try row.optionalDate("next_check_at")
         return purchase
     }
 
@@ -288,16 +307,28 @@ public struct BillingStore: Sendable {
             else {
                 throw StoreError.notFound("sandbox charge")
             }
-            return SandboxCharge(
-                idempotencyKey: try row.value("idempotency_key"),
-                amountCents: try row.value("amount_cents"),
-                paymentMethod: try row.value("payment_method"),
-                chargeID: try row.optional("charge_id"),
-                errorKind: try row.optional("error_kind"),
-                errorCode: try row.optional("error_code"),
-                errorMessage: try row.optional("error_message")
-            )
+            return try BillingStore.sandboxCharge(row)
         }
+    }
+
+    /// The attempt stored under a key, if any.
+    public func sandboxCharge(_ idempotencyKey: String) async throws -> SandboxCharge? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM sandbox_charges WHERE idempotency_key = \(bind: idempotencyKey)").first()
+                .map(BillingStore.sandboxCharge)
+        }
+    }
+
+    static func sandboxCharge(_ row: any SQLRow) throws -> SandboxCharge {
+        SandboxCharge(
+            idempotencyKey: try row.value("idempotency_key"),
+            amountCents: try row.value("amount_cents"),
+            paymentMethod: try row.value("payment_method"),
+            chargeID: try row.optional("charge_id"),
+            errorKind: try row.optional("error_kind"),
+            errorCode: try row.optional("error_code"),
+            errorMessage: try row.optional("error_message")
+        )
     }
 
     /// How many charges the Sandbox has taken (for tests and the operator).

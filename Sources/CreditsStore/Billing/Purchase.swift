@@ -41,6 +41,8 @@ public struct Purchase: Sendable, Equatable {
     public var invoiceNumber: Int64?
     public var createdAt: Date
     public var completedAt: Date?
+    /// While pending: when the gateway is next asked what became of the charge.
+    public var nextCheckAt: Date?
 
     public init(
         id: String,
