@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release).",
-        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self]
+        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self, ImportBench.self]
     )
 }
 
@@ -106,6 +106,46 @@ struct SendBench: AsyncParsableCommand {
         print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
         print(
             "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
+        )
+    }
+}
+
+/// `textcredits bench import`.
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract:
+            "Import N contacts in G groups each while another organisation adds contacts one at a time; prints the import's time and the other's write latencies."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "Contacts to import (1–10000).") var contacts: Int = 10_000
+    @Option(help: "Groups per contact (0–50).") var groups: Int = 50
+
+    func run() async throws {
+        guard (1...10_000).contains(contacts), (0...50).contains(groups) else {
+            throw ValidationError("--contacts must be 1–10000 and --groups 0–50 (the limits of one import).")
+        }
+        let database = try await options.open()
+        let figures: ImportBenchmark.Figures
+        do {
+            figures = try await ImportBenchmark.run(
+                database: database,
+                contacts: contacts,
+                groups: groups,
+                logger: CommandLogger.make()
+            )
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+        print("store: \(try options.url()), \(figures.contacts) contacts × \(figures.groups) groups")
+        print(
+            "import: answered in \(format(figures.submitSeconds)) s, every row added after \(format(figures.importSeconds)) s"
+        )
+        print(
+            "other organisation: \(figures.writes) single-contact writes, p50 \(format(figures.p50Milliseconds)) ms, p99 \(format(figures.p99Milliseconds)) ms, max \(format(figures.maxMilliseconds)) ms"
         )
     }
 }

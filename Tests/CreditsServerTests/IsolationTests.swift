@@ -70,6 +70,16 @@ import Testing
                 conversation: conversationID
             )
             resources["/v1/invoices/"] = purchaseID
+            let imported = try await server.request(
+                .post,
+                "/v1/contacts/import",
+                key: a.ownerKey,
+                json: #"{"contacts": [{"name": "Alpha Imported", "phone": "4155552699"}]}"#
+            )
+            resources["/v1/contacts/imports/"] = try #require(
+                try imported.object()["id"] as? String,
+                "\(imported.text)"
+            )
 
             let table = buildRouter(services: server.services).routes
             var tried = 0

@@ -35,12 +35,58 @@ public enum JSONInput {
             throw error
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                // Foundation reports a number it cannot hold (too large, or not whole where a
+                // whole number is wanted) without saying where: find the field it is in.
+                if let field = unreadableNumberField(type, in: data) {
+                    throw APIError.invalid(
+                        field,
+                        "\(field) holds a number that is too large or is not a whole number.",
+                        code: "field_invalid"
+                    )
+                }
                 throw APIError(.badRequest, "invalid_json", "The request body is not valid JSON.")
             }
             if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
                 throw APIError(.badRequest, "invalid_json", "The request body must be a JSON object.")
             }
             throw describe(error)
+        }
+    }
+
+    /// The top-level field holding a number Foundation could not read (too large for a whole
+    /// number, or not whole): the field whose value holds such a number, and when several do,
+    /// the one whose removal changes the decoder's complaint. Nil when the body is not a JSON
+    /// object (it is then not JSON at all).
+    static func unreadableNumberField<T: APIInput>(_ type: T.Type, in data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let suspects = object.keys.sorted().filter { holdsAWkwardNumber(object[$0] as Any) }
+        guard suspects.count > 1 else { return suspects.first }
+        for key in suspects {
+            var without = object
+            without[key] = nil
+            guard let trimmed = try? JSONSerialization.data(withJSONObject: without) else { continue }
+            do {
+                _ = try JSONDecoder.api.decode(StrictBody<T>.self, from: trimmed)
+                return key
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {
+                return key
+            }
+        }
+        return suspects.first
+    }
+
+    /// True when `value` holds a number that is not whole or does not fit in 64 bits.
+    static func holdsAWkwardNumber(_ value: Any) -> Bool {
+        switch value {
+        case is Bool, is String: return false
+        case let number as NSNumber:
+            let double = number.doubleValue
+            return !double.isFinite || double != double.rounded() || abs(double) >= 9.2e18
+        case let array as [Any]: return array.contains(where: holdsAWkwardNumber)
+        case let object as [String: Any]: return object.values.contains(where: holdsAWkwardNumber)
+        default: return false
         }
     }
 
@@ -154,6 +200,10 @@ struct StrictBody<T: APIInput>: Decodable {
             let name = path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
             guard let nested = allowed.fields[key.stringValue] else {
                 throw APIError(.badRequest, "unknown_field", "\(name) is not a field of this request.", field: name)
+            }
+            // null is not a value of any field: leaving a field out is how to say nothing.
+            if (try? container.decodeNil(forKey: key)) == true {
+                throw APIError.invalid(name, "\(name) cannot be null: leave it out instead.", code: "field_required")
             }
             guard let nested else { continue }
             if let child = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) {

@@ -43,6 +43,20 @@ enum QueryValues {
         return value
     }
 
+    /// A cursor that is a row's position (0 or more).
+    static func index(_ text: String?) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value >= 0, value <= 1_000_000 else {
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "cursor must be a next_cursor this list gave.",
+                field: "cursor"
+            )
+        }
+        return value
+    }
+
     /// A newest-first cursor (campaigns, conversations).
     static func recencyCursor(_ text: String?) throws -> RecencyCursor? {
         guard let text else { return nil }

@@ -49,9 +49,24 @@ extension Request {
         return key
     }
 
-    /// True when the client asked for CSV (`Accept: text/csv` or `?format=csv`).
-    var wantsCSV: Bool {
-        query("format") == "csv" || (headers[.accept]?.contains("text/csv") ?? false)
+    /// True when the client asked for CSV (`Accept: text/csv` or `?format=csv`); `format` is
+    /// csv or json.
+    func wantsCSV() throws -> Bool {
+        try format(among: ["csv", "json"]) == "csv" || (headers[.accept]?.contains("text/csv") ?? false)
+    }
+
+    /// The `format` asked for, one of `allowed`, or nil when none was.
+    func format(among allowed: [String]) throws -> String? {
+        guard let format = query("format") else { return nil }
+        guard allowed.contains(format) else {
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "format is \(allowed.joined(separator: " or ")).",
+                field: "format"
+            )
+        }
+        return format
     }
 }
 
@@ -67,7 +82,9 @@ extension RouteTable {
     /// Answers 405 with an Allow header for methods a known path does not take (Hummingbird
     /// alone would answer 404).
     func addMethodNotAllowed() {
-        let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+        let methods: [HTTPRequest.Method] = [
+            .get, .post, .put, .patch, .delete, .head, .options, .trace, .connect, HTTPRequest.Method("QUERY")!,
+        ]
         var byPath: [String: [HTTPRequest.Method]] = [:]
         for route in routes { byPath[route.path, default: []].append(route.method) }
         for (path, allowed) in byPath {

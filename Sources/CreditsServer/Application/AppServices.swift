@@ -21,6 +21,7 @@ public struct Stores: Sendable {
     public let plans: PlanStore
     public let sessions: WebSessionStore
     public let signIns: SignInStore
+    public let contactImports: ContactImportStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -36,6 +37,7 @@ public struct Stores: Sendable {
         plans = PlanStore(database: database)
         sessions = WebSessionStore(database: database)
         signIns = SignInStore(database: database)
+        contactImports = ContactImportStore(database: database)
     }
 }
 
@@ -70,6 +72,7 @@ public struct AppServices: Sendable {
     public let messaging: MessagingService
     public let conversations: ConversationService
     public let contacts: ContactService
+    public let contactImports: ContactImportService
     public let inbound: InboundService
     public let dispatcher: Dispatcher
     public let registration: RegistrationService
@@ -207,6 +210,7 @@ public struct AppServices: Sendable {
             now: now
         )
         contacts = ContactService(contacts: stores.contacts, database: database, messaging: messaging, now: now)
+        contactImports = ContactImportService(store: stores.contactImports, database: database, now: now)
         inbound = InboundService(
             database: database,
             numbers: stores.numbers,

@@ -14,6 +14,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         middleware: SecurityHeadersMiddleware(https: services.configuration.publicURL?.hasPrefix("https:") ?? false)
     )
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: QueryRulesMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
@@ -21,7 +22,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
     OrganizationRoutes(administration: services.administration).add(to: table, group: api)
-    ContactRoutes(contacts: services.contacts).add(to: table, group: api)
+    ContactRoutes(contacts: services.contacts, imports: services.contactImports).add(to: table, group: api)
     CreditRoutes(
         credits: services.credits,
         auditLog: services.auditLog,

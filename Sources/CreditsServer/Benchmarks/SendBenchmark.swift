@@ -38,7 +38,7 @@ public enum SendBenchmark {
                 administration: services.administration,
                 credits: services.credits,
                 principals: services.principals,
-                contacts: services.contacts,
+                contacts: services.contactImports,
                 messaging: services.messaging,
                 recipients: recipients
             )
@@ -52,7 +52,7 @@ public enum SendBenchmark {
         administration: AdministrationService,
         credits: CreditService,
         principals: PrincipalResolver,
-        contacts: ContactService,
+        contacts: ContactImportService,
         messaging: MessagingService,
         recipients: Int
     ) async throws -> Figures {
@@ -77,7 +77,7 @@ public enum SendBenchmark {
         }
         var imported = 0
         while imported < recipients {
-            let count = min(ContactService.importMax, recipients - imported)
+            let count = min(ContactImportService.importMax, recipients - imported)
             let rows = (imported..<imported + count).map { index in
                 // +1 415 NXX 2xxx: distinct, valid, and never ending in 0001/0002 (all delivered).
                 NewContactInput(
@@ -87,7 +87,8 @@ public enum SendBenchmark {
                     groups: ["bench"]
                 )
             }
-            _ = try await contacts.importContacts(principal, ImportInput(contacts: rows, consent: .optedIn))
+            _ = try await contacts.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
+            try await contacts.runAll()
             imported += count
         }
         let clock = ContinuousClock()

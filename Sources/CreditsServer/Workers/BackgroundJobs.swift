@@ -85,7 +85,11 @@ extension AppServices {
         let (dispatcher, settlement, registration, autoRenew, plans, mail, billing, sessions, database) =
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
+        let contactImports = contactImports
         return [
+            BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
+                try await contactImports.runNext()
+            },
             BackgroundJob("dispatch", every: configuration.pollInterval, drainsQueue: true) {
                 try await dispatcher.runOnce()
             },
@@ -104,6 +108,7 @@ extension AppServices {
             BackgroundJob("purchase reconciliation", every: .seconds(10)) { try await billing.reconcile(limit: 100) },
             BackgroundJob("session expiry", every: .seconds(10)) { try await sessions.deleteExpired() },
             BackgroundJob("sign-in tallies", every: .seconds(60)) { try await sessions.forgetStaleSignIns() },
+            BackgroundJob("interrupted imports", every: .seconds(60)) { try await contactImports.failInterrupted() },
         ]
     }
 }

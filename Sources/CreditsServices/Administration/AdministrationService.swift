@@ -200,10 +200,13 @@ public struct AdministrationService: Sendable {
         return try await staffMember(principal, id)
     }
 
-    /// The staff list: everyone for those who manage settings, else only yourself.
-    public func staff(_ principal: Principal) async throws -> [StaffMember] {
-        guard principal.can(.manageSettings) else { return [principal.staff] }
-        return try await organizations.staff(of: principal.organizationID)
+    /// The staff list, oldest first, a page at a time: everyone for those who manage settings,
+    /// else only yourself.
+    public func staff(_ principal: Principal, after cursor: RecencyCursor? = nil, limit: Int = 1000) async throws
+        -> [StaffMember]
+    {
+        guard principal.can(.manageSettings) else { return cursor == nil ? [principal.staff] : [] }
+        return try await organizations.staff(of: principal.organizationID, after: cursor, limit: limit)
     }
 
     /// Changes a staff member. Editing others needs manage-settings and a rank at least theirs
@@ -262,6 +265,9 @@ public struct AdministrationService: Sendable {
         if let permissions = patch.permissions {
             staff.permissions = Set(permissions)
             changes.append("permissions")
+        }
+        if patch.permissions != nil, staff.role == .owner, staff.permissions != Role.owner.defaultPermissions {
+            throw StaffError.ownerHoldsEveryPermission
         }
         if patch.password != nil { changes.append("password") }
         if let threshold = patch.lowBalanceThreshold {
@@ -375,9 +381,11 @@ public struct AdministrationService: Sendable {
     }
 
     /// The organisation's API keys (manage_settings).
-    public func keys(_ principal: Principal) async throws -> [APIKeyRecord] {
+    public func keys(_ principal: Principal, after cursor: RecencyCursor? = nil, limit: Int = 1000) async throws
+        -> [APIKeyRecord]
+    {
         try principal.require(.manageSettings)
-        return try await organizations.keys(of: principal.organizationID)
+        return try await organizations.keys(of: principal.organizationID, after: cursor, limit: limit)
     }
 
     /// Revokes a key of the principal's organisation.

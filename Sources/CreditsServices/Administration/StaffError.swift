@@ -24,6 +24,8 @@ public enum StaffError: DomainError, Equatable {
     case currentPasswordWrong
     /// Only owners, or someone strictly above them, set another person's password.
     case passwordResetNotAllowed(name: String)
+    /// An owner holds every permission (so an organisation can never lock itself out).
+    case ownerHoldsEveryPermission
 
     /// The owner-only actions.
     public enum OwnerAction: Sendable, Equatable {
@@ -36,7 +38,7 @@ public enum StaffError: DomainError, Equatable {
         switch self {
         case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed: .forbidden
         case .emailTaken, .cannotDeleteSelf, .lastOwner: .conflict
-        case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong: .invalid
+        case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong, .ownerHoldsEveryPermission: .invalid
         }
     }
 
@@ -49,6 +51,7 @@ public enum StaffError: DomainError, Equatable {
         case .cannotDeleteSelf: "cannot_delete_self"
         case .lastOwner: "last_owner"
         case .unknownTimeZone: "field_invalid"
+        case .ownerHoldsEveryPermission: "owner_permissions"
         }
     }
 
@@ -69,6 +72,8 @@ public enum StaffError: DomainError, Equatable {
             "You cannot make someone \(role == .admin || role == .owner ? "an" : "a") \(role.rawValue): it ranks above your own role."
         case .permissionNotYours(let permission):
             "You cannot give the \(permission.rawValue) permission: you do not have it yourself."
+        case .ownerHoldsEveryPermission:
+            "An owner holds every permission; make them an admin to choose their permissions."
         case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
         case .currentPasswordWrong: "The current password is not right."
         case .passwordResetNotAllowed(let name):
@@ -81,7 +86,7 @@ public enum StaffError: DomainError, Equatable {
         case .unknownTimeZone: "timezone"
         case .currentPasswordRequired, .currentPasswordWrong: "current_password"
         case .roleAboveYours: "role"
-        case .permissionNotYours: "permissions"
+        case .permissionNotYours, .ownerHoldsEveryPermission: "permissions"
         case .passwordResetNotAllowed: "password"
         case .ownerOnly, .emailTaken, .cannotDeleteSelf, .lastOwner, .outranked: nil
         }

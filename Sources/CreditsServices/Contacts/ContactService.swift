@@ -67,35 +67,6 @@ public struct ConsentInput: APIInput, Sendable {
     public static let fields = JSONFields(["state"])
 }
 
-/// `POST /v1/contacts/import`: up to 10,000 contacts at once.
-public struct ImportInput: APIInput, Sendable {
-    public var contacts: [NewContactInput]
-    /// Consent collected with the list (e.g. on enrolment forms); applies to every new number.
-    public var consent: ConsentState?
-
-    public static let fields = JSONFields(["contacts": NewContactInput.fields, "consent": nil])
-
-    public init(contacts: [NewContactInput], consent: ConsentState? = nil) {
-        self.contacts = contacts
-        self.consent = consent
-    }
-}
-
-/// What an import did.
-public struct ImportResult: Encodable, Sendable {
-    public var added: Int
-    public var skipped: Int
-    /// Rows refused, by index, with the reason.
-    public var errors: [ImportError]
-}
-
-/// One refused import row.
-public struct ImportError: Encodable, Sendable {
-    public var index: Int
-    public var code: String
-    public var message: String
-}
-
 /// A contact with its consent history.
 public struct ContactDetail: Encodable, Sendable {
     public var contact: Contact
@@ -129,63 +100,10 @@ public struct ContactService: Sendable {
         self.now = now
     }
 
-    /// Longest group name and most groups per contact.
-    static let groupNameMax = 100
-    static let groupsPerContactMax = 50
-
-    func phone(_ text: String, principal: Principal) throws -> String {
-        try PhoneNumber(parsing: text, defaultCountry: principal.organization.country).e164
-    }
-
-    func groups(_ names: [String]?) throws -> [String] {
-        guard let names else { return [] }
-        guard names.count <= ContactService.groupsPerContactMax else { throw ContactError.tooManyGroups }
-        return try Array(
-            Set(names.map { try InputRules.name($0, field: "groups", limit: ContactService.groupNameMax).lowercased() })
-        ).sorted()
-    }
-
-    func fields(_ values: [String: String]?) throws -> [String: String] {
-        guard let values else { return [:] }
-        for (key, value) in values {
-            guard !key.isEmpty, key.unicodeScalars.count <= 64,
-                key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
-            else {
-                throw ContactError.fieldNameInvalid(key)
-            }
-            guard value.unicodeScalars.count <= 500 else { throw ContactError.fieldValueTooLong(key) }
-        }
-        return values
-    }
-
-    /// The first name the merge field {{first_name}} uses: the one given, or the name's first
-    /// word, within the 100 characters the column holds.
-    static func firstName(_ given: String?, of name: String) throws(InputError) -> String {
-        if let given { return try InputRules.name(given, field: "first_name", limit: 100) }
-        let word = String(name.split(separator: " ").first ?? Substring(name))
-        guard word.unicodeScalars.count <= 100 else { throw .tooLong(field: "first_name", limit: 100) }
-        return word
-    }
-
     /// Adds a contact.
     public func create(_ principal: Principal, _ input: NewContactInput) async throws -> Contact {
         let instant = now()
-        let name = try InputRules.name(input.name)
-        let firstName = try ContactService.firstName(input.firstName, of: name)
-        let contact = Contact(
-            id: Identifier.make("con_"),
-            organizationID: principal.organizationID,
-            name: name,
-            firstName: firstName,
-            phone: try phone(input.phone, principal: principal),
-            email: try input.email.map { try InputRules.email($0) },
-            groups: try groups(input.groups),
-            fields: try fields(input.fields),
-            consent: .pending,
-            consentChangedAt: nil,
-            createdAt: instant,
-            updatedAt: instant
-        )
+        let contact = try ContactRules.contact(input, organization: principal.organization, at: instant)
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
         let audit = AuditRecord(
             organization: principal.organizationID,
@@ -209,77 +127,6 @@ public struct ContactService: Sendable {
         return created
     }
 
-    /// Most contacts one import takes.
-    public static let importMax = 10_000
-
-    /// Adds many contacts in one transaction; invalid rows are reported and left out, numbers the
-    /// organisation already has are skipped. No signup messages are sent for imported consent.
-    public func importContacts(_ principal: Principal, _ input: ImportInput) async throws -> ImportResult {
-        guard input.contacts.count <= ContactService.importMax else {
-            throw ContactError.tooManyContacts(maximum: ContactService.importMax)
-        }
-        if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
-        // Consent recorded for a whole list at once is an organisation's word on many numbers.
-        if input.consent != nil { try principal.require(.manageSettings) }
-        let instant = now()
-        var contacts: [Contact] = []
-        var errors: [ImportError] = []
-        var rowIndex: [String: Int] = [:]
-        for (index, row) in input.contacts.enumerated() {
-            do {
-                let name = try InputRules.name(row.name)
-                contacts.append(
-                    Contact(
-                        id: Identifier.make("con_"),
-                        organizationID: principal.organizationID,
-                        name: name,
-                        firstName: try ContactService.firstName(row.firstName, of: name),
-                        phone: try phone(row.phone, principal: principal),
-                        email: try row.email.map { try InputRules.email($0) },
-                        groups: try groups(row.groups),
-                        fields: try fields(row.fields),
-                        consent: .pending,
-                        consentChangedAt: nil,
-                        createdAt: instant,
-                        updatedAt: instant
-                    )
-                )
-                rowIndex[contacts[contacts.count - 1].phone] = rowIndex[contacts[contacts.count - 1].phone] ?? index
-            } catch let error as any DomainError {
-                errors.append(ImportError(index: index, code: error.code, message: error.message))
-            }
-        }
-        let consentNote = input.consent.map { ", \($0.rawValue.replacingOccurrences(of: "_", with: " "))" } ?? ""
-        let actor = principal.actor
-        let outcome = try await database.unitOfWork { [contacts] work in
-            let outcome = try await ContactStore.importContacts(
-                contacts,
-                consent: input.consent,
-                actor: actor.reference,
-                at: instant,
-                in: work
-            )
-            var audits = [
-                AuditRecord(
-                    organization: principal.organizationID,
-                    actor: actor,
-                    action: .contactsImported,
-                    message: "Imported \(outcome.added) contacts (\(outcome.skipped) already present)\(consentNote).",
-                    at: instant
-                )
-            ]
-            audits += outcome.consentRefused.map { ContactService.refusedOptIn($0, principal: principal, at: instant) }
-            try await AuditStore.insert(audits, in: work)
-            return outcome
-        }
-        for phone in outcome.consentRefused {
-            let refusal = ContactError.optedOutByRecipient(phone: phone)
-            errors.append(ImportError(index: rowIndex[phone] ?? 0, code: refusal.code, message: refusal.message))
-        }
-        errors.sort { $0.index < $1.index }
-        return ImportResult(added: outcome.added, skipped: outcome.skipped, errors: errors)
-    }
-
     /// One contact with its consent history.
     public func detail(_ principal: Principal, _ id: String) async throws -> ContactDetail {
         let contact = try await contact(principal, id)
@@ -301,10 +148,12 @@ public struct ContactService: Sendable {
         if let firstName = patch.firstName {
             contact.firstName = try InputRules.name(firstName, field: "first_name", limit: 100)
         }
-        if let phone = patch.phone { contact.phone = try self.phone(phone, principal: principal) }
+        if let phone = patch.phone {
+            contact.phone = try ContactRules.phone(phone, country: principal.organization.country)
+        }
         if let email = patch.email { contact.email = email.isEmpty ? nil : try InputRules.email(email) }
-        if patch.groups != nil { contact.groups = try groups(patch.groups) }
-        if patch.fields != nil { contact.fields = try fields(patch.fields) }
+        if patch.groups != nil { contact.groups = try ContactRules.groups(patch.groups) }
+        if patch.fields != nil { contact.fields = try ContactRules.fields(patch.fields) }
         contact.updatedAt = now()
         let audit = AuditRecord(
             organization: principal.organizationID,
@@ -373,8 +222,10 @@ public struct ContactService: Sendable {
     }
 
     /// The organisation's groups with how many contacts each has.
-    public func groups(_ principal: Principal) async throws -> [ContactGroup] {
-        try await contacts.groups(of: principal.organizationID)
+    public func groups(_ principal: Principal, afterName cursor: String? = nil, limit: Int = 1000) async throws
+        -> [ContactGroup]
+    {
+        try await contacts.groups(of: principal.organizationID, afterName: cursor, limit: limit)
     }
 
     /// Runs a store write, turning its refusals into the contact's: a clash (the same number
@@ -388,7 +239,14 @@ public struct ContactService: Sendable {
             throw NotFoundError(what)
         } catch StoreError.optedOutByRecipient(let phone) {
             try await AuditStore.insert(
-                [ContactService.refusedOptIn(phone, principal: principal, at: now())],
+                [
+                    ContactService.refusedOptIn(
+                        phone,
+                        actor: principal.actor,
+                        organization: principal.organizationID,
+                        at: now()
+                    )
+                ],
                 into: database
             )
             throw ContactError.optedOutByRecipient(phone: phone)
@@ -396,13 +254,15 @@ public struct ContactService: Sendable {
     }
 
     /// The audit entry of a refused opt-in.
-    static func refusedOptIn(_ phone: String, principal: Principal, at instant: Date) -> AuditRecord {
+    static func refusedOptIn(_ phone: String, actor: Actor, organization: OrganizationID, at instant: Date)
+        -> AuditRecord
+    {
         AuditRecord(
-            organization: principal.organizationID,
-            actor: principal.actor,
+            organization: organization,
+            actor: actor,
             action: .optInRefused,
             message:
-                "\(principal.actor.name) tried to opt in \(phone), who had texted STOP; refused (only the recipient can opt back in).",
+                "\(actor.name) tried to opt in \(phone), who had texted STOP; refused (only the recipient can opt back in).",
             subjectType: "contact",
             at: instant
         )

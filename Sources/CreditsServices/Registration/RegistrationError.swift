@@ -39,7 +39,7 @@ public enum RegistrationError: DomainError, Equatable {
         case .notSelfServe: "Self-signup for SMS is only available in the United States; contact support to enable SMS."
         case .fieldRequired(let field): "\(field) is required."
         case .brandExists(let status): "The brand is \(status); use Reset Brand to enter it again."
-        case .areaCodeInvalid: "An area code is three digits, e.g. 415."
+        case .areaCodeInvalid: "An area code is three digits that do not start with 0 or 1, e.g. 415."
         case .brandRequired: "Register your brand before asking for a phone number."
         case .provider(let error): error.message
         }

@@ -24,10 +24,21 @@ extension JSONEncoder {
 }
 
 extension JSONDecoder {
-    /// The API's decoder: ISO 8601 times.
+    /// The API's decoder: RFC 3339 times (any offset up to ±23:59).
     public static let api: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = RFC3339.date(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription:
+                        "\(text) is not a date and time like 2026-12-05T10:00:00Z or 2026-12-05T10:00:00-06:00."
+                )
+            }
+            return date
+        }
         return decoder
     }()
 }

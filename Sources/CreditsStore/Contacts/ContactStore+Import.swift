@@ -6,6 +6,8 @@ import SQLKit
 public struct ImportOutcome: Sendable, Equatable {
     /// Contacts added.
     public var added: Int
+    /// The ids of the contacts added (the others' numbers were already there).
+    public var addedIDs: Set<String>
     /// Rows left out because the organisation already has their number.
     public var skipped: Int
     /// Numbers added without the opt-in given, because their recipient opted out by text.
@@ -25,7 +27,7 @@ extension ContactStore {
         in work: UnitOfWork
     ) async throws -> ImportOutcome {
         guard let organization = contacts.first?.organizationID else {
-            return ImportOutcome(added: 0, skipped: 0, consentRefused: [])
+            return ImportOutcome(added: 0, addedIDs: [], skipped: 0, consentRefused: [])
         }
         let sql = work.sql
         do {
@@ -53,24 +55,30 @@ extension ContactStore {
                 ]
             )
             try await BulkRows.insert(sql, into: contactRows, rows: fresh)
+            // Groups by name, in bulk: the missing ones created, then every id read back.
             var groupIDs: [String: String] = [:]
-            for name in Set(fresh.flatMap(\.groups)) {
-                if let row = try await sql.raw(
+            let names = Array(Set(fresh.flatMap(\.groups))).sorted()
+            let groupRows = BulkTable<String>(
+                name: "contact_groups",
+                columns: [
+                    .text("id") { _ in Identifier.make("grp_") },
+                    .text("organization_id") { _ in organization.rawValue },
+                    .text("name") { $0 }, .bigint("created_at") { _ in instant.milliseconds },
+                ]
+            )
+            try await BulkRows.insert(
+                sql,
+                into: groupRows,
+                rows: names,
+                suffix: "ON CONFLICT (organization_id, name) DO NOTHING"
+            )
+            for chunk in names.inListChunks {
+                for row in try await sql.raw(
                     """
-                    SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: name)
+                    SELECT id, name FROM contact_groups WHERE organization_id = \(bind: organization.rawValue)
+                    AND name IN (\(chunk.inList(for: sql)))
                     """
-                ).first() {
-                    groupIDs[name] = try row.value("id")
-                } else {
-                    let id = Identifier.make("grp_")
-                    try await sql.raw(
-                        """
-                        INSERT INTO contact_groups (id, organization_id, name, created_at)
-                        VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: name), \(bind: instant.milliseconds))
-                        """
-                    ).run()
-                    groupIDs[name] = id
-                }
+                ).all() { groupIDs[try row.value("name")] = try row.value("id") }
             }
             let memberRows = BulkTable<(group: String, contact: String)>(
                 name: "contact_group_members",
@@ -125,6 +133,7 @@ extension ContactStore {
             }
             return ImportOutcome(
                 added: fresh.count,
+                addedIDs: Set(fresh.map(\.id)),
                 skipped: contacts.count - fresh.count,
                 consentRefused: consentRefused
             )

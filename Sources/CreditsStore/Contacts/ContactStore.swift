@@ -240,15 +240,18 @@ public struct ContactStore: Sendable {
     }
 
     /// The organisation's groups with their member counts.
-    public func groups(of organization: OrganizationID) async throws -> [ContactGroup] {
+    public func groups(of organization: OrganizationID, afterName cursor: String? = nil, limit: Int = 1000)
+        async throws -> [ContactGroup]
+    {
         try await database.read { sql in
-            try await sql.raw(
-                """
+            var query: SQLQueryString = """
                 SELECT g.id, g.name, (SELECT COUNT(*) FROM contact_group_members m JOIN contacts c ON c.id = m.contact_id
                                       WHERE m.group_id = g.id AND c.deleted_at IS NULL) AS contacts
-                FROM contact_groups g WHERE g.organization_id = \(bind: organization.rawValue) ORDER BY g.name
+                FROM contact_groups g WHERE g.organization_id = \(bind: organization.rawValue)
                 """
-            ).all().map {
+            if let cursor { query += " AND g.name > \(bind: cursor)" }
+            query += " ORDER BY g.name LIMIT \(bind: max(1, min(limit, 1000)))"
+            return try await sql.raw(query).all().map {
                 ContactGroup(id: try $0.value("id"), name: try $0.value("name"), contacts: try $0.value("contacts"))
             }
         }

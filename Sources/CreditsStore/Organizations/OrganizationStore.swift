@@ -177,6 +177,21 @@ public struct OrganizationStore: Sendable {
         }
     }
 
+    /// A page of an organisation's staff, oldest first, after `cursor`.
+    public func staff(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws
+        -> [StaffMember]
+    {
+        try await database.read { sql in
+            var query: SQLQueryString = """
+                SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff
+                WHERE organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
+                """
+            if let cursor { query += cursor.conditionOldestFirst(instant: "created_at", id: "id") }
+            query += " ORDER BY created_at, id LIMIT \(bind: max(1, min(limit, 1000)))"
+            return try await sql.raw(query).all().map(OrganizationStore.staff)
+        }
+    }
+
     /// One staff member of an organisation (nil for another organisation's or a deleted one).
     public func staffMember(_ id: String, of organization: OrganizationID) async throws -> StaffMember? {
         try await database.read { sql in
@@ -324,6 +339,21 @@ public struct OrganizationStore: Sendable {
                 WHERE organization_id = \(bind: organization.rawValue) ORDER BY created_at, id
                 """
             ).all().map(OrganizationStore.key)
+        }
+    }
+
+    /// A page of an organisation's API keys, oldest first, after `cursor`.
+    public func keys(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws
+        -> [APIKeyRecord]
+    {
+        try await database.read { sql in
+            var query: SQLQueryString = """
+                SELECT id, organization_id, staff_id, name, secret_hash, created_at, revoked_at FROM api_keys
+                WHERE organization_id = \(bind: organization.rawValue)
+                """
+            if let cursor { query += cursor.conditionOldestFirst(instant: "created_at", id: "id") }
+            query += " ORDER BY created_at, id LIMIT \(bind: max(1, min(limit, 1000)))"
+            return try await sql.raw(query).all().map(OrganizationStore.key)
         }
     }
 

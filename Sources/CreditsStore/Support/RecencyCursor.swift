@@ -13,15 +13,24 @@ public struct RecencyCursor: Sendable, Equatable {
 
     /// Parses the text form `MILLISECONDS-ID`; nil when it is not one.
     public init?(_ text: String) {
-        guard let dash = text.firstIndex(of: "-"), let milliseconds = Int64(text[..<dash]), milliseconds >= 0 else {
+        // Found among the bytes, not the characters: a dash followed by a combining mark or a
+        // skin-tone modifier is one character with it.
+        guard let dash = text.utf8.firstIndex(of: UInt8(ascii: "-")),
+            let milliseconds = Int64(String(decoding: text.utf8[..<dash], as: UTF8.self)), milliseconds >= 0
+        else {
             return nil
         }
-        let id = String(text[text.index(after: dash)...])
+        let id = String(decoding: text.utf8[text.utf8.index(after: dash)...], as: UTF8.self)
         guard !id.isEmpty, id.count <= 100 else { return nil }
         self.init(milliseconds: milliseconds, id: id)
     }
 
     public var text: String { "\(milliseconds)-\(id)" }
+
+    /// `AND` condition selecting the rows after this cursor in `ORDER BY instant, id` (oldest first).
+    func conditionOldestFirst(instant: String, id column: String) -> SQLQueryString {
+        " AND (\(unsafeRaw: instant) > \(bind: milliseconds) OR (\(unsafeRaw: instant) = \(bind: milliseconds) AND \(unsafeRaw: column) > \(bind: id)))"
+    }
 
     /// `AND` condition selecting the rows after this cursor in `ORDER BY instant DESC, id DESC`.
     func condition(instant: String, id column: String) -> SQLQueryString {

@@ -56,7 +56,10 @@ struct BillingRoutes {
             let now = now()
             let since = try QueryValues.instant(request.query("since"), field: "since", now: now)
             let until = try QueryValues.instant(request.query("until"), field: "until", now: now)
-            if request.wantsCSV {
+            // Checked whatever the format: a CSV has every line, so it does not use them.
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 200, maximum: 1000)
+            let cursor = try QueryValues.statementCursor(request.query("cursor"))
+            if try request.wantsCSV() {
                 return try await BillingStatementCSV.download(filename: "billing-\(principal.organizationID).csv") {
                     last in
                     try await billing.transactions(
@@ -67,12 +70,11 @@ struct BillingRoutes {
                     )
                 }
             }
-            let limit = try QueryValues.limit(request.query("limit"), fallback: 200, maximum: 1000)
             let lines = try await billing.transactions(
                 principal,
                 since: since,
                 until: until,
-                after: try QueryValues.statementCursor(request.query("cursor")),
+                after: cursor,
                 limit: limit
             )
             let next = lines.count == limit ? lines.last.map { QueryValues.statementCursor(after: $0) } : nil
@@ -112,7 +114,10 @@ struct BillingRoutes {
         table.add(.get, "/v1/invoices/{id}", through: group) { request, context in
             let principal = try context.authenticated()
             let invoice = try await billing.invoice(try context.parameter("id"), principal: principal)
-            guard request.query("format") == "html" || (request.headers[.accept]?.contains("text/html") ?? false) else {
+            guard
+                try request.format(among: ["html", "json"]) == "html"
+                    || (request.headers[.accept]?.contains("text/html") ?? false)
+            else {
                 return try JSONOutput.response(invoice)
             }
             return WebResponse.document(invoice.html())
@@ -126,8 +131,13 @@ extension BillingRoutes {
         -> Response
     {
         let principal = try context.authenticated()
-        guard let text = request.query("credits"), let credits = Int64(text) else {
-            throw APIError(.badRequest, "query_invalid", "credits must be a whole number of credits.", field: "credits")
+        guard let text = request.query("credits"), text.allSatisfy(\.isASCII), let credits = Int64(text) else {
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "credits must be a whole number (purchases are 1–10,000,000 credits).",
+                field: "credits"
+            )
         }
         return try JSONOutput.response(try billing.quote(principal, credits: credits))
     }

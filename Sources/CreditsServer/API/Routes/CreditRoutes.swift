@@ -29,7 +29,10 @@ struct CreditRoutes {
             let wallet = request.query("wallet") ?? "pool"
             let since = try QueryValues.instant(request.query("since"), field: "since", now: now)
             let until = try QueryValues.instant(request.query("until"), field: "until", now: now)
-            if request.wantsCSV {
+            // Checked whatever the format: a CSV has every line, so it does not use them.
+            let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
+            let cursor = try QueryValues.numericCursor(request.query("cursor"))
+            if try request.wantsCSV() {
                 let (account, _) = try await credits.statement(
                     principal,
                     account: wallet,
@@ -50,13 +53,12 @@ struct CreditRoutes {
                     ).lines
                 }
             }
-            let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
             let (_, lines) = try await credits.statement(
                 principal,
                 account: wallet,
                 since: since,
                 until: until,
-                afterID: try QueryValues.numericCursor(request.query("cursor")),
+                afterID: cursor,
                 limit: limit
             )
             return try JSONOutput.response(
@@ -69,7 +71,8 @@ struct CreditRoutes {
         table.add(.get, "/v1/audit-log", through: group) { request, context in
             let principal = try context.authenticated()
             let query = try CreditRoutes.auditQuery(request, now: now())
-            if request.wantsCSV {
+            let limit = try QueryValues.limit(request.query("limit"))
+            if try request.wantsCSV() {
                 return try await AuditCSV.download(filename: "audit-log.csv") { last in
                     var page = query
                     page.afterID = last?.id ?? query.afterID
@@ -77,7 +80,6 @@ struct CreditRoutes {
                     return try await auditLog.entries(principal, page)
                 }
             }
-            let limit = try QueryValues.limit(request.query("limit"))
             var page = query
             page.limit = limit
             let entries = try await auditLog.entries(principal, page)

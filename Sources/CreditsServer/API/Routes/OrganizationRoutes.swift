@@ -20,9 +20,15 @@ struct OrganizationRoutes {
             return try JSONOutput.response(OrganizationView(organization: organization, me: principal.staff))
         }
 
-        table.add(.get, "/v1/staff", through: group) { _, context in
+        table.add(.get, "/v1/staff", through: group) { request, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(Page(data: try await administration.staff(principal), nextCursor: nil))
+            let limit = try QueryValues.limit(request.query("limit"))
+            let cursor = try QueryValues.recencyCursor(request.query("cursor"))
+            let page = try await administration.staff(principal, after: cursor, limit: limit)
+            let next =
+                page.count == limit
+                ? page.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            return try JSONOutput.response(Page(data: page, nextCursor: next))
         }
         table.add(.post, "/v1/staff", through: group) { request, context in
             let principal = try context.authenticated()
@@ -48,9 +54,15 @@ struct OrganizationRoutes {
             return Response(status: .noContent)
         }
 
-        table.add(.get, "/v1/api-keys", through: group) { _, context in
+        table.add(.get, "/v1/api-keys", through: group) { request, context in
             let principal = try context.authenticated()
-            return try JSONOutput.response(Page(data: try await administration.keys(principal), nextCursor: nil))
+            let limit = try QueryValues.limit(request.query("limit"))
+            let cursor = try QueryValues.recencyCursor(request.query("cursor"))
+            let page = try await administration.keys(principal, after: cursor, limit: limit)
+            let next =
+                page.count == limit
+                ? page.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+            return try JSONOutput.response(Page(data: page, nextCursor: next))
         }
         table.add(.post, "/v1/api-keys", through: group) { request, context in
             let principal = try context.authenticated()
