@@ -76,7 +76,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let idempotencyKeyRequired = APIError(
         .badRequest,
         "idempotency_key_required",
-        "This request moves credits or money: send an Idempotency-Key header (1–200 characters)."
+        "This request moves credits or money: send an Idempotency-Key header of 1–200 printable ASCII characters, such as a UUID."
     )
 }
 

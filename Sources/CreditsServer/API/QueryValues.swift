@@ -2,6 +2,7 @@ import CreditsCore
 import CreditsServices
 import CreditsStore
 import Foundation
+import Hummingbird
 
 /// Parsing of query-string values shared by list routes.
 enum QueryValues {
@@ -55,6 +56,20 @@ enum QueryValues {
             )
         }
         return value
+    }
+
+    /// A page of a list kept oldest first by creation (staff, API keys), read with the request's
+    /// `limit` and `cursor`, with the cursor of the next page when this one is full.
+    static func oldestFirst<Item: CreatedInOrder & Encodable & Sendable>(
+        _ request: Request,
+        _ read: (RecencyCursor?, Int) async throws -> [Item]
+    ) async throws -> Response {
+        let limit = try limit(request.query("limit"))
+        let page = try await read(try recencyCursor(request.query("cursor")), limit)
+        let next =
+            page.count == limit
+            ? page.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
+        return try JSONOutput.response(Page(data: page, nextCursor: next))
     }
 
     /// A newest-first cursor (campaigns, conversations).
@@ -124,3 +139,12 @@ struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
         try container.encode(nextCursor, forKey: .nextCursor)
     }
 }
+
+/// Something listed in the order it was made: by its creation time, then its id.
+protocol CreatedInOrder {
+    var createdAt: Date { get }
+    var id: String { get }
+}
+
+extension StaffMember: CreatedInOrder {}
+extension APIKeyRecord: CreatedInOrder {}

@@ -80,6 +80,7 @@ public enum ImportBenchmark {
         )
     }
 
+    /// A new organisation (US, shared credits) and its first key's principal.
     static func principal(_ administration: AdministrationService, _ principals: PrincipalResolver, _ name: String)
         async throws -> Principal
     {

@@ -56,25 +56,17 @@ public enum SendBenchmark {
         messaging: MessagingService,
         recipients: Int
     ) async throws -> Figures {
-        let created = try await administration.createOrganization(
-            name: "Bench \(UUID().uuidString.prefix(6))",
-            country: .us,
-            timeZone: "America/Chicago",
-            creditMode: .shared,
-            ownerName: "Bench",
-            ownerEmail: "bench@example.com",
-            ownerPassword: nil,
-            actor: .system
+        let principal = try await ImportBenchmark.principal(
+            administration,
+            principals,
+            "Bench \(UUID().uuidString.prefix(6))"
         )
         _ = try await credits.adjust(
-            created.organization.id,
+            principal.organizationID,
             credits: Credits(credits: Int64(recipients) * 3),
             reason: "bench",
             actor: .system
         )
-        guard let principal = try await principals.principal(forKey: created.apiKey) else {
-            throw APIError.unauthorized
-        }
         var imported = 0
         while imported < recipients {
             let count = min(ContactImportService.importMax, recipients - imported)

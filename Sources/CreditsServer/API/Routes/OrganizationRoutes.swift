@@ -22,13 +22,9 @@ struct OrganizationRoutes {
 
         table.add(.get, "/v1/staff", through: group) { request, context in
             let principal = try context.authenticated()
-            let limit = try QueryValues.limit(request.query("limit"))
-            let cursor = try QueryValues.recencyCursor(request.query("cursor"))
-            let page = try await administration.staff(principal, after: cursor, limit: limit)
-            let next =
-                page.count == limit
-                ? page.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
-            return try JSONOutput.response(Page(data: page, nextCursor: next))
+            return try await QueryValues.oldestFirst(request) { cursor, limit in
+                try await administration.staff(principal, after: cursor, limit: limit)
+            }
         }
         table.add(.post, "/v1/staff", through: group) { request, context in
             let principal = try context.authenticated()
@@ -56,13 +52,9 @@ struct OrganizationRoutes {
 
         table.add(.get, "/v1/api-keys", through: group) { request, context in
             let principal = try context.authenticated()
-            let limit = try QueryValues.limit(request.query("limit"))
-            let cursor = try QueryValues.recencyCursor(request.query("cursor"))
-            let page = try await administration.keys(principal, after: cursor, limit: limit)
-            let next =
-                page.count == limit
-                ? page.last.map { RecencyCursor(milliseconds: $0.createdAt.milliseconds, id: $0.id).text } : nil
-            return try JSONOutput.response(Page(data: page, nextCursor: next))
+            return try await QueryValues.oldestFirst(request) { cursor, limit in
+                try await administration.keys(principal, after: cursor, limit: limit)
+            }
         }
         table.add(.post, "/v1/api-keys", through: group) { request, context in
             let principal = try context.authenticated()
