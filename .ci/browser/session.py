@@ -23,10 +23,9 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as expected
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -140,7 +139,16 @@ class Session:
         """Clicks something that loads a new page and waits until the new page has loaded."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait.until(expected.staleness_of(old))
+
+        def gone(driver):
+            # Chromium sometimes answers for a replaced page with "Node ... does not belong to the
+            # document" rather than a stale-element error: both mean the old page is gone.
+            try:
+                old.is_enabled()
+                return False
+            except (StaleElementReferenceException, WebDriverException):
+                return True
+        self.wait.until(gone)
         self.wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
         self.check_page()
 
@@ -276,6 +284,34 @@ class Session:
         assert "Of course, bring them along!" in self.text_of("ol.thread")
         self.shot("conversation")
 
+        print("add a contact with consent, find them, group them")
+        self.go("/contacts")
+        self.fill("name", "Dee Evans")
+        self.fill("phone", "(415) 555-0003")
+        self.fill("new_groups", "families, tuesday tumbling")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=consent][value=opted_in]").click()
+        self.submit("form[method=post][action='/contacts']")
+        assert self.flash()[0] == "error" or "Say how they agreed" in self.driver.find_element(By.TAG_NAME, "body").text, "consent needs its reason"
+        assert self.driver.find_element(By.ID, "name").get_attribute("value") == "Dee Evans", "a refused form keeps what was typed"
+        self.fill("consent_basis", "Signed the enrolment form")
+        self.submit("form[method=post][action='/contacts']")
+        self.expect_notice("Dee Evans added and opted in; the signup message is on its way.")
+        history = self.text_of("[data-testid=consent-history]")
+        assert "Opted in by" in history and "Signed the enrolment form" in history, history
+        self.shot("contact")
+        self.go("/contacts")
+        self.fill("search", "555-0003")
+        self.submit("form[role=search]")
+        found = self.text_of("[data-testid=contacts]")
+        assert "Dee Evans" in found and "Ana Ortiz" not in found, found
+        self.shot("contacts")
+        self.go("/groups")
+        assert self.text_of("[data-testid=opted-in-families]") == "4", "everyone in families can receive texts now"
+        self.fill("group_name", "Saturday squad")
+        self.submit("form[action='/groups']")
+        self.expect_notice("Group saturday squad created.")
+        self.shot("groups")
+
         print("add a staff member")
         self.go("/staff")
         self.fill("staff_name", "Dana Lee")
@@ -314,8 +350,8 @@ class Session:
         self.shot("billing-transactions")
 
         print("every page at phone width")
-        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/credits", "/credits/log?wallet=pool",
-                       "/audit-log", "/billing/transactions", "/staff"]
+        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/contacts", "/groups", "/credits",
+                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", "/staff"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
@@ -328,7 +364,7 @@ class Session:
         assert self.driver.find_element(By.TAG_NAME, "h1").text == "Not available to you"
         self.check_page()
         self.shot("staff-refused-buy")
-        self.at_phone_width(["/dashboard", "/compose", "/credits", "/staff"], "staff")
+        self.at_phone_width(["/dashboard", "/compose", "/contacts", "/groups", "/credits", "/staff"], "staff")
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):

@@ -2,6 +2,7 @@ import CreditsCore
 import CreditsServer
 import CreditsServices
 import Foundation
+import HTTPTypes
 import TestSupport
 import Testing
 
@@ -142,6 +143,87 @@ import Testing
             #expect(try changed.object()["phone"] as? String == "+61412345679")
             #expect(try changed.object()["first_name"] as? String == "Mimi")
             #expect(try changed.object()["groups"] as? [String] == ["families"])
+        }
+    }
+
+    @Test(arguments: stores)
+    func groupsAreCreatedRenamedAndDeletedAndNeverAnotherOrganisations(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let other = try await server.makeOrganization("Other Office")
+            let created = try await server.request(
+                .post,
+                "/v1/groups",
+                key: org.ownerKey,
+                json: #"{"name": "Tumbling"}"#
+            )
+            #expect(created.status == .created, "\(created.text)")
+            let group = try created.object()
+            #expect(
+                group["name"] as? String == "tumbling" && group["contacts"] as? Int == 0
+                    && group["opted_in"] as? Int == 0
+            )
+            let id = try #require(group["id"] as? String)
+            let twice = try await server.request(.post, "/v1/groups", key: org.ownerKey, json: #"{"name": "TUMBLING"}"#)
+            #expect(twice.status == .conflict && twice.errorCode == "conflict")
+            let blank = try await server.request(.post, "/v1/groups", key: org.ownerKey, json: #"{"name": "  "}"#)
+            #expect(blank.status == .unprocessableContent)
+
+            for (method, json) in [(HTTPRequest.Method.get, nil), (.patch, #"{"name": "mine"}"#), (.delete, nil)] {
+                let response = try await server.request(method, "/v1/groups/\(id)", key: other.ownerKey, json: json)
+                #expect(response.status == .notFound, "\(method) another organisation's group")
+            }
+            let renamed = try await server.request(
+                .patch,
+                "/v1/groups/\(id)",
+                key: org.ownerKey,
+                json: #"{"name": "Vault"}"#
+            )
+            #expect(try renamed.object()["name"] as? String == "vault")
+            _ = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json:
+                    #"{"name": "Ana", "phone": "4155552671", "groups": ["vault"], "consent": "opted_in", "consent_basis": "paper form"}"#
+            )
+            let counted = try await server.request(.get, "/v1/groups/\(id)", key: org.ownerKey).object()
+            #expect(counted["contacts"] as? Int == 1 && counted["opted_in"] as? Int == 1)
+            #expect(try await server.request(.delete, "/v1/groups/\(id)", key: org.ownerKey).status == .noContent)
+            #expect(try await server.request(.get, "/v1/groups/\(id)", key: org.ownerKey).status == .notFound)
+            let contact = try #require(try await server.request(.get, "/v1/contacts", key: org.ownerKey).list().first)
+            #expect(contact["groups"] as? [String] == [], "the contact stays, without the group")
+        }
+    }
+
+    @Test(arguments: stores)
+    func consentKeepsHowItWasGiven(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let id =
+                try await server.request(
+                    .post,
+                    "/v1/contacts",
+                    key: org.ownerKey,
+                    json: #"{"name": "Ana", "phone": "4155552671"}"#
+                ).object()["id"] as? String ?? ""
+            let given = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_in", "basis": "said yes at the front desk"}"#
+            )
+            let history = try #require(try given.object()["consent_history"] as? [[String: Any]])
+            #expect(history.last?["basis"] as? String == "said yes at the front desk")
+            let tooLong = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_out", "basis": "\#(String(repeating: "b", count: 201))"}"#
+            )
+            #expect(tooLong.status == .unprocessableContent && tooLong.errorField == "basis")
+            let after = try await server.request(.get, "/v1/contacts/\(id)", key: org.ownerKey).object()
+            #expect(after["consent"] as? String == "opted_in", "a refused change changes nothing")
         }
     }
 }

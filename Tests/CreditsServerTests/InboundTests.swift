@@ -50,12 +50,13 @@ import Testing
             #expect(replies.allSatisfy { $0.kind == "keyword_reply" && $0.credits == 0 }, "keyword answers are free")
             #expect(
                 replies.last?.body
-                    == "Please visit our portal at https://portal.iclasspro.com/brightstarsgym for further contact details. To opt-out, reply STOP."
+                    == "This is Bright Stars Gym. For help, contact Bright Stars Gym directly. Msg & data rates may apply. To opt out, reply STOP.",
+                "the HELP reply names the organisation, not another company's portal"
             )
             #expect(
                 replies.contains {
                     $0.body.hasPrefix(
-                        "You have opted out of text messages from our system and will receive no further messages from brightstarsgym."
+                        "You have opted out of text messages from our system and will receive no further messages from Bright Stars Gym."
                     )
                 }
             )

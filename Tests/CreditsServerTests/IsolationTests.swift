@@ -80,6 +80,10 @@ import Testing
                 try imported.object()["id"] as? String,
                 "\(imported.text)"
             )
+            resources["/v1/groups/"] = try #require(
+                try await server.request(.post, "/v1/groups", key: a.ownerKey, json: #"{"name": "Alpha group"}"#)
+                    .object()["id"] as? String
+            )
 
             let table = buildRouter(services: server.services).routes
             var tried = 0
@@ -158,6 +162,7 @@ import Testing
         "/v1/staff/{id}": #"{"name": "Stolen"}"#,
         "/v1/contacts/{id}": #"{"name": "Stolen"}"#,
         "/v1/contacts/{id}/consent": #"{"state": "opted_out"}"#,
+        "/v1/groups/{id}": #"{"name": "Stolen"}"#,
         "/v1/conversations/{id}": #"{"status": "closed"}"#,
         "/v1/conversations/{id}/messages": #"{"body": "Stolen reply"}"#,
     ]

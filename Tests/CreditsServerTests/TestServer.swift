@@ -36,6 +36,15 @@ struct TestServer: Sendable {
         configure: @Sendable (inout AppConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestServer) async throws -> Void
     ) async throws {
+        try await ServerSlots.run { try await with(store, live: live, configure: configure, now: body) }
+    }
+
+    private static func with(
+        _ store: TestDatabase,
+        live: Bool,
+        configure: @Sendable (inout AppConfiguration) -> Void,
+        now body: @escaping @Sendable (TestServer) async throws -> Void
+    ) async throws {
         try await store.with { database, url in
             var configuration = AppConfiguration()
             configuration.database = url
@@ -133,6 +142,44 @@ struct TestServer: Sendable {
             json: try jsonText(["name": "key for \(id)", "staff_id": id])
         )
         return (id, try key.object()["api_key"] as? String ?? "")
+    }
+}
+
+/// At most a few test servers run at once. Swift Testing starts every test together; some three
+/// hundred servers on two cores starved each other's requests past HummingbirdTesting's fixed
+/// 20-second read timeout for live servers. A test that waits for a slot is not timed.
+actor ServerSlots {
+    static let shared = ServerSlots(count: 10)
+    /// Set inside a slot, so a test that starts a second server does not wait for itself.
+    @TaskLocal static var held = false
+
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+
+    static func run(_ body: () async throws -> Void) async throws {
+        if held { return try await body() }
+        await shared.acquire()
+        do {
+            try await $held.withValue(true) { try await body() }
+        } catch {
+            await shared.release()
+            throw error
+        }
+        await shared.release()
     }
 }
 

@@ -160,9 +160,9 @@ import Testing
             )
             #expect(tooLong.status == .seeOther)
             #expect(tooLong.headers[.location] == "/settings/sms")
-            #expect(owner.flash == "error:header has 51 characters; the limit is 50.")
+            #expect(owner.flash == "error:Message header is 51 characters; the limit is 50.")
             let page = try await owner.get("/settings/sms")
-            #expect(page.text.contains("header has 51 characters; the limit is 50."))
+            #expect(page.text.contains("Message header is 51 characters; the limit is 50."))
             #expect(owner.flash == nil, "the message is shown once")
             let settings =
                 try await server.request(.get, "/v1/organization", key: org.ownerKey).object()["sms_settings"]
@@ -320,10 +320,8 @@ import Testing
                 #expect(response.status == .notFound, "\(page): \(response.status)")
                 #expect(!response.text.contains("Alpha"), "\(page) shows nothing of Alpha")
             }
-            _ = try await beta.post("/inbox/\(conversation)/reply", ["body": "Beta reply"])
-            #expect(beta.flash?.hasPrefix("error:") == true)
-            _ = try await beta.post("/campaigns/\(campaign)/cancel", [:])
-            #expect(beta.flash?.hasPrefix("error:") == true)
+            #expect(try await beta.post("/inbox/\(conversation)/reply", ["body": "Beta reply"]).status == .notFound)
+            #expect(try await beta.post("/campaigns/\(campaign)/cancel", [:]).status == .notFound)
             let messages =
                 try await server.request(.get, "/v1/conversations/\(conversation)", key: a.ownerKey).object()[
                     "messages"

@@ -20,7 +20,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     public var smartEncoding: Bool
     /// Two-way conversations or a no-reply number.
     public var replyMode: ReplyMode
-    /// Answers to keywords; `{{account}}` is the organisation's account name.
+    /// Answers to keywords; `{{account}}` is the organisation's name as people know it.
     public var optOutReply: String
     public var optInReply: String
     public var helpReply: String
@@ -117,21 +117,44 @@ public enum SettingsError: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case .tooLong(let field, let length, let limit): "\(field) has \(length) characters; the limit is \(limit)."
-        case .invalid(let field, let reason): "\(field) \(reason)."
+        case .tooLong(let field, let length, let limit):
+            "\(SettingsError.label(field)) is \(length) characters; the limit is \(limit)."
+        case .invalid(let field, let reason): "\(SettingsError.label(field)) \(reason)."
         case .sendingHours(let error): error.message
+        }
+    }
+
+    /// A setting as its page names it ("Message header"), for sentences a person reads.
+    public static func label(_ field: String) -> String {
+        switch field {
+        case "header": "Message header"
+        case "footer": "Message footer"
+        case "signup_message": "The signup message"
+        case "opt_out_reply": "The reply to STOP"
+        case "opt_in_reply": "The reply to START"
+        case "help_reply": "The reply to HELP"
+        case "no_reply_notice": "The no-reply notice"
+        default: field.replacingOccurrences(of: "_", with: " ").capitalizedFirst
         }
     }
 }
 
-/// The seed's keyword replies (iClassPro), with `{{account}}` for the organisation.
+extension String {
+    /// The text with its first letter in upper case.
+    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
+
+/// The keyword replies (the seed's STOP / START / no-reply wording), with `{{account}}` for the
+/// organisation's name.
 public enum KeywordReplies {
     public static let optOut =
         "You have opted out of text messages from our system and will receive no further messages from {{account}}. To opt back in, reply START."
     public static let optIn =
         "You've subscribed to receive notifications from {{account}}. Text HELP for support instructions or STOP to unsubscribe. Msg & data rates may apply. Message frequency varies"
+    /// The seed's HELP reply sent people to iClassPro's portal; ours names the organisation
+    /// itself, which each organisation can extend with its phone or web address.
     public static let help =
-        "Please visit our portal at https://portal.iclasspro.com/{{account}} for further contact details. To opt-out, reply STOP."
+        "This is {{account}}. For help, contact {{account}} directly. Msg & data rates may apply. To opt out, reply STOP."
     public static let noReply =
         "This number does not accept replies. Please contact {{account}} directly. Reply STOP to opt out or HELP for help."
 

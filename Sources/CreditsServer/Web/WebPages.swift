@@ -23,6 +23,8 @@ struct WebPages: Sendable {
         NavItem(section: "dashboard", label: "Dashboard", href: "/dashboard", permissions: []),
         NavItem(section: "compose", label: "Compose", href: "/compose", permissions: []),
         NavItem(section: "inbox", label: "Messenger Center", href: "/inbox", permissions: []),
+        NavItem(section: "contacts", label: "Contacts", href: "/contacts", permissions: []),
+        NavItem(section: "groups", label: "Groups", href: "/groups", permissions: []),
         NavItem(section: "credits", label: "Credits", href: "/credits", permissions: []),
         NavItem(section: "staff", label: "Staff", href: "/staff", permissions: []),
         NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
@@ -74,8 +76,9 @@ struct WebPages: Sendable {
         layout["banners"] = try await notices.notices(principal).map { notice -> [String: Any] in
             ["level": notice.level.rawValue, "message": notice.message]
         }
+        // A refusal of this request (a form shown again) wins over a message a redirect left.
         let flash = WebResponse.flashValues(request)
-        if let flash { layout["flash"] = flash }
+        if values["flash"] == nil, let flash { layout["flash"] = flash }
         layout["body"] = WebPages.render(template, layout)
         var response = WebResponse.html(WebPages.render("layout", layout), status: status)
         if flash != nil { WebResponse.clearFlash(&response) }

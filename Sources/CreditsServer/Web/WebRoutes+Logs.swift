@@ -130,10 +130,6 @@ struct LogFilter {
         let pairs = [("from", from), ("to", to), ("action", action)].compactMap { name, value in
             value.map { (name, $0) }
         }
-        guard !pairs.isEmpty else { return "" }
-        return "?"
-            + pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
-                separator: "&"
-            )
+        return WebRoutes.link("", pairs)
     }
 }

@@ -16,13 +16,18 @@ extension WebRoutes {
             let zone = principal.organization.zone
             let hours = settings.sendingHours
             let values: [String: Any] = [
-                "groups": groups.map { ["name": $0.name, "contacts": String($0.contacts)] },
+                "groups": groups.map {
+                    ["name": $0.name, "contacts": String($0.contacts), "opted_in": String($0.optedIn)]
+                },
                 "contacts": people.map {
                     ["id": $0.id, "name": $0.name, "phone": WebFormat.phone($0.phone), "consent": $0.consent.rawValue]
                 },
                 "may_mass_text": principal.can(.sendMassTexts),
                 "may_override": principal.can(.overrideSendingHours),
-                "header": settings.header, "footer": settings.footer, "smart_encoding": settings.smartEncoding,
+                // Mustache shows a section for any string, even an empty one: no header is false.
+                "header": settings.header.isEmpty ? false : settings.header,
+                "footer": settings.footer.isEmpty ? false : settings.footer,
+                "smart_encoding": settings.smartEncoding,
                 "hours":
                     "\(hours.start) to \(hours.end), \(hours.days.map { $0.rawValue.capitalized }.joined(separator: " "))",
                 "inside_hours": { if case .open = hours.evaluate(at: now()) { true } else { false } }(),

@@ -53,6 +53,7 @@ struct WebRoutes: Sendable {
         addSettings(to: portal)
         addBilling(to: portal)
         addMessaging(to: portal)
+        addContacts(to: portal)
         addCredits(to: portal)
         addLogs(to: portal)
         addStaff(to: portal)
@@ -171,7 +172,8 @@ struct WebRoutes: Sendable {
     }
 
     /// Runs a form's action: on success a 303 to the next page with a notice; when the action is
-    /// refused, back to the form with the refusal's message (nothing was changed).
+    /// refused, back to the form with the refusal's message (nothing was changed). Something the
+    /// organisation does not have is not found (404), as its page would be.
     static func submit(
         _ context: AppRequestContext,
         back: String,
@@ -183,7 +185,7 @@ struct WebRoutes: Sendable {
             return WebResponse.redirect(location, notice: notice)
         } catch let error as APIError {
             return WebResponse.redirect(back, error: error.message)
-        } catch let error as any DomainError {
+        } catch let error as any DomainError where error.kind != .notFound {
             return WebResponse.redirect(back, error: error.message)
         } catch StoreError.busy {
             return WebResponse.redirect(back, error: APIError.storeBusy.message)

@@ -200,6 +200,20 @@ public struct AdministrationService: Sendable {
         return try await staffMember(principal, id)
     }
 
+    /// The names people recognise for the organisation's actor references ("staff:ID" → "Dana
+    /// Lee", "api_key:ID" → "API key Zapier"), for logs and histories that keep references. Names
+    /// only: anyone in the organisation sees who did what, not their details.
+    public func actorNames(_ principal: Principal) async throws -> [String: String] {
+        var names: [String: String] = ["system": Actor.system.name]
+        for member in try await organizations.staff(of: principal.organizationID) {
+            names["staff:\(member.id)"] = member.name
+        }
+        for key in try await organizations.keys(of: principal.organizationID) {
+            names["api_key:\(key.id)"] = "API key \(key.name)"
+        }
+        return names
+    }
+
     /// The staff list, oldest first, a page at a time: everyone for those who manage settings,
     /// else only yourself.
     public func staff(_ principal: Principal, after cursor: RecencyCursor? = nil, limit: Int = 1000) async throws

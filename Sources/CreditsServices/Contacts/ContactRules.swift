@@ -36,8 +36,18 @@ public enum ContactRules {
     static func groups(_ names: [String]?) throws -> [String] {
         guard let names else { return [] }
         guard names.count <= groupsPerContactMax else { throw ContactError.tooManyGroups }
-        return try Array(Set(names.map { try InputRules.name($0, field: "groups", limit: groupNameMax).lowercased() }))
-            .sorted()
+        return try Array(Set(names.map { try groupName($0, field: "groups") })).sorted()
+    }
+
+    /// A group's name: 1–100 characters, lowercased (groups are found by name whatever the case).
+    static func groupName(_ text: String, field: String = "name") throws(InputError) -> String {
+        try InputRules.name(text, field: field, limit: groupNameMax).lowercased()
+    }
+
+    /// How staff say consent was given ("signed the enrolment form"): 1–200 characters when given.
+    static func consentBasis(_ text: String?, field: String) throws(InputError) -> String? {
+        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return try InputRules.name(text, field: field, limit: 200)
     }
 
     /// Custom merge fields: names of letters, digits and `_` (at most 64), values of at most 500.

@@ -12,15 +12,18 @@ public struct NewContactInput: APIInput, Sendable {
     public var fields: [String: String]?
     /// Consent given when the contact is added (e.g. collected on a paper form); none by default.
     public var consent: ConsentState?
+    /// How that consent was given, in staff's words ("signed the enrolment form").
+    public var consentBasis: String?
 
     enum CodingKeys: String, CodingKey {
         case name, phone, email, groups, fields, consent
         case firstName = "first_name"
+        case consentBasis = "consent_basis"
     }
 
     public static let fields = JSONFields([
         "name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil,
-        "fields": nil, "consent": nil,
+        "fields": nil, "consent": nil, "consent_basis": nil,
     ])
 
     public init(
@@ -30,8 +33,10 @@ public struct NewContactInput: APIInput, Sendable {
         email: String? = nil,
         groups: [String]? = nil,
         fields: [String: String]? = nil,
-        consent: ConsentState? = nil
+        consent: ConsentState? = nil,
+        consentBasis: String? = nil
     ) {
+        self.consentBasis = consentBasis
         self.name = name
         self.firstName = firstName
         self.phone = phone
@@ -59,12 +64,43 @@ public struct ContactPatch: APIInput, Sendable {
     public static let fields = JSONFields([
         "name": nil, "first_name": nil, "phone": nil, "email": nil, "groups": nil, "fields": nil,
     ])
+
+    public init(
+        name: String? = nil,
+        firstName: String? = nil,
+        phone: String? = nil,
+        email: String? = nil,
+        groups: [String]? = nil,
+        fields: [String: String]? = nil
+    ) {
+        self.name = name
+        self.firstName = firstName
+        self.phone = phone
+        self.email = email
+        self.groups = groups
+        self.fields = fields
+    }
 }
 
 /// `POST /v1/contacts/{id}/consent`.
 public struct ConsentInput: APIInput, Sendable {
     public var state: ConsentState
-    public static let fields = JSONFields(["state"])
+    /// How consent was given, in staff's words ("said yes at the front desk").
+    public var basis: String?
+    public static let fields = JSONFields(["state": nil, "basis": nil])
+
+    public init(state: ConsentState, basis: String? = nil) {
+        self.state = state
+        self.basis = basis
+    }
+}
+
+/// `POST /v1/groups`, `PATCH /v1/groups/{id}`.
+public struct GroupInput: APIInput, Sendable {
+    public var name: String
+    public static let fields = JSONFields(["name"])
+
+    public init(name: String) { self.name = name }
 }
 
 /// A contact with its consent history.
@@ -105,6 +141,7 @@ public struct ContactService: Sendable {
         let instant = now()
         let contact = try ContactRules.contact(input, organization: principal.organization, at: instant)
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
+        let basis = try ContactRules.consentBasis(input.consentBasis, field: "consent_basis")
         let audit = AuditRecord(
             organization: principal.organizationID,
             actor: principal.actor,
@@ -117,7 +154,7 @@ public struct ContactService: Sendable {
         let created = try await storing(principal) {
             try await contacts.create(
                 contact,
-                consent: input.consent.map { ($0, principal.actor.reference, .staff) },
+                consent: input.consent.map { ($0, principal.actor.reference, .staff, basis) },
                 audit: audit
             )
         }
@@ -184,8 +221,10 @@ public struct ContactService: Sendable {
     }
 
     /// Records staff-given consent for a contact's number.
-    public func setConsent(_ principal: Principal, _ id: String, _ state: ConsentState) async throws -> ContactDetail {
+    public func setConsent(_ principal: Principal, _ id: String, _ input: ConsentInput) async throws -> ContactDetail {
+        let state = input.state
         guard state != .pending else { throw ContactError.consentNotGiven(field: "state") }
+        let basis = try ContactRules.consentBasis(input.basis, field: "basis")
         let contact = try await contact(principal, id)
         let instant = now()
         let sentence = state == .optedIn ? "opted in" : "opted out"
@@ -193,7 +232,8 @@ public struct ContactService: Sendable {
             organization: principal.organizationID,
             actor: principal.actor,
             action: state == .optedIn ? .contactOptedIn : .contactOptedOut,
-            message: "\(contact.name) (\(contact.phone)) \(sentence) by \(principal.actor.name).",
+            message: "\(contact.name) (\(contact.phone)) \(sentence) by \(principal.actor.name)"
+                + (basis.map { ": \($0)." } ?? "."),
             subjectType: "contact",
             subjectID: contact.id,
             at: instant
@@ -205,6 +245,7 @@ public struct ContactService: Sendable {
                 state: state,
                 source: .staff,
                 rawText: nil,
+                basis: basis,
                 actor: principal.actor.reference,
                 at: instant,
                 audit: audit
@@ -226,6 +267,67 @@ public struct ContactService: Sendable {
         -> [ContactGroup]
     {
         try await contacts.groups(of: principal.organizationID, afterName: cursor, limit: limit)
+    }
+
+    /// One group with its counts.
+    public func group(_ principal: Principal, _ id: String) async throws -> ContactGroup {
+        guard let group = try await contacts.group(id, of: principal.organizationID) else {
+            throw NotFoundError("Group \(id)")
+        }
+        return group
+    }
+
+    /// Adds an empty group (contacts join it when added or edited).
+    public func createGroup(_ principal: Principal, _ input: GroupInput) async throws -> ContactGroup {
+        let name = try ContactRules.groupName(input.name)
+        let id = Identifier.make("grp_")
+        let instant = now()
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .groupCreated,
+            message: "Group \(name) created.",
+            subjectType: "group",
+            subjectID: id,
+            at: instant
+        )
+        return try await storing(principal) {
+            try await contacts.createGroup(id, named: name, of: principal.organizationID, at: instant, audit: audit)
+        }
+    }
+
+    /// Renames a group; its members stay in it.
+    public func renameGroup(_ principal: Principal, _ id: String, _ input: GroupInput) async throws -> ContactGroup {
+        let name = try ContactRules.groupName(input.name)
+        let group = try await group(principal, id)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .groupRenamed,
+            message: "Group \(group.name) renamed to \(name).",
+            subjectType: "group",
+            subjectID: id,
+            at: now()
+        )
+        return try await storing(principal) {
+            try await contacts.renameGroup(id, to: name, of: principal.organizationID, audit: audit)
+        }
+    }
+
+    /// Deletes a group; its contacts stay, without it.
+    public func deleteGroup(_ principal: Principal, _ id: String) async throws -> ContactGroup {
+        let group = try await group(principal, id)
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .groupDeleted,
+            message: "Group \(group.name) deleted; its \(group.contacts) contacts were kept.",
+            subjectType: "group",
+            subjectID: id,
+            at: now()
+        )
+        try await storing(principal) { try await contacts.deleteGroup(id, of: principal.organizationID, audit: audit) }
+        return group
     }
 
     /// Runs a store write, turning its refusals into the contact's: a clash (the same number

@@ -66,7 +66,7 @@ public struct InboundService: Sendable {
                 )
             )
         }
-        func reply(_ template: String) -> String { KeywordReplies.render(template, account: organization.accountName) }
+        func reply(_ template: String) -> String { KeywordReplies.render(template, account: organization.name) }
         switch intent {
         case .optOut(let keyword):
             consent = .optedOut

@@ -83,11 +83,25 @@ public struct Contact: Sendable, Equatable, Codable {
     }
 }
 
-/// A group of contacts, with how many it has.
+/// A group of contacts, with how many it has and how many of them can receive texts now.
 public struct ContactGroup: Sendable, Equatable, Codable {
     public var id: String
     public var name: String
     public var contacts: Int
+    /// Members whose number is opted in: the ones a text to the group reaches.
+    public var optedIn: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, contacts
+        case optedIn = "opted_in"
+    }
+
+    public init(id: String, name: String, contacts: Int, optedIn: Int) {
+        self.id = id
+        self.name = name
+        self.contacts = contacts
+        self.optedIn = optedIn
+    }
 }
 
 /// One recorded consent change: when, how, and the raw text if it came by text.
@@ -97,11 +111,13 @@ public struct ConsentEvent: Sendable, Equatable, Codable {
     public var state: ConsentState
     public var source: ConsentSource
     public var rawText: String?
+    /// How staff say consent was given ("signed the enrolment form"), when they stated it.
+    public var basis: String?
     public var actor: String
     public var at: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, phone, state, source, actor, at
+        case id, phone, state, source, actor, at, basis
         case rawText = "raw_text"
     }
 }

@@ -21,7 +21,7 @@ public struct ContactStore: Sendable {
     /// Throws `StoreError.conflict` when the organisation already has a contact with that phone.
     public func create(
         _ contact: Contact,
-        consent: (state: ConsentState, actor: String, source: ConsentSource)?,
+        consent: (state: ConsentState, actor: String, source: ConsentSource, basis: String?)?,
         audit: AuditRecord
     ) async throws -> Contact {
         try await database.transaction { sql in
@@ -54,6 +54,7 @@ public struct ContactStore: Sendable {
                     state: consent.state,
                     source: consent.source,
                     rawText: nil,
+                    basis: consent.basis,
                     actor: consent.actor,
                     at: contact.createdAt,
                     on: sql
@@ -157,8 +158,15 @@ public struct ContactStore: Sendable {
             }
             if let search = query.search?.lowercased(), !search.isEmpty {
                 let pattern = "%" + SQLLike.escaped(search) + "%"
-                text +=
-                    " AND (lower(c.name) LIKE \(bind: pattern) ESCAPE '\\' OR c.phone LIKE \(bind: pattern) ESCAPE '\\')"
+                // A number is found however it is typed: "(415) 555-26" looks for the digits 41555526.
+                let digits = search.filter(\.isASCII).filter(\.isNumber)
+                let phonePattern =
+                    digits.count >= 3 && search.allSatisfy({ "0123456789+()-. ".contains($0) })
+                    ? "%" + digits + "%" : pattern
+                text += """
+                     AND (lower(c.name) LIKE \(bind: pattern) ESCAPE '\\' OR lower(c.email) LIKE \(bind: pattern) ESCAPE '\\'
+                          OR c.phone LIKE \(bind: phonePattern) ESCAPE '\\')
+                    """
             }
             if let afterID = query.afterID { text += " AND c.id > \(bind: afterID)" }
             text += " ORDER BY c.id LIMIT \(bind: max(1, min(query.limit, ContactStore.pageMax)))"
@@ -239,22 +247,130 @@ public struct ContactStore: Sendable {
         }
     }
 
-    /// The organisation's groups with their member counts.
+    /// The organisation's groups with their member counts, by name.
     public func groups(of organization: OrganizationID, afterName cursor: String? = nil, limit: Int = 1000)
         async throws -> [ContactGroup]
     {
         try await database.read { sql in
             var query: SQLQueryString = """
-                SELECT g.id, g.name, (SELECT COUNT(*) FROM contact_group_members m JOIN contacts c ON c.id = m.contact_id
-                                      WHERE m.group_id = g.id AND c.deleted_at IS NULL) AS contacts
-                FROM contact_groups g WHERE g.organization_id = \(bind: organization.rawValue)
+                \(unsafeRaw: ContactStore.selectGroups) WHERE g.organization_id = \(bind: organization.rawValue)
                 """
             if let cursor { query += " AND g.name > \(bind: cursor)" }
             query += " ORDER BY g.name LIMIT \(bind: max(1, min(limit, 1000)))"
-            return try await sql.raw(query).all().map {
-                ContactGroup(id: try $0.value("id"), name: try $0.value("name"), contacts: try $0.value("contacts"))
-            }
+            return try await sql.raw(query).all().map(ContactStore.groupRow)
         }
+    }
+
+    /// One group of an organisation.
+    public func group(_ id: String, of organization: OrganizationID) async throws -> ContactGroup? {
+        try await database.read { sql in
+            try await ContactStore.group(id, of: organization, on: sql)
+        }
+    }
+
+    static func group(_ id: String, of organization: OrganizationID, on sql: any SQLDatabase) async throws
+        -> ContactGroup?
+    {
+        try await sql.raw(
+            """
+            \(unsafeRaw: ContactStore.selectGroups) WHERE g.organization_id = \(bind: organization.rawValue) AND g.id = \(bind: id)
+            """
+        ).first().map(ContactStore.groupRow)
+    }
+
+    static let selectGroups = """
+        SELECT g.id, g.name,
+               (SELECT COUNT(*) FROM contact_group_members m JOIN contacts c ON c.id = m.contact_id
+                WHERE m.group_id = g.id AND c.deleted_at IS NULL) AS contacts,
+               (SELECT COUNT(*) FROM contact_group_members m JOIN contacts c ON c.id = m.contact_id
+                JOIN consents s ON s.organization_id = c.organization_id AND s.phone = c.phone
+                WHERE m.group_id = g.id AND c.deleted_at IS NULL AND s.state = 'opted_in') AS opted_in
+        FROM contact_groups g
+        """
+
+    static func groupRow(_ row: any SQLRow) throws -> ContactGroup {
+        ContactGroup(
+            id: try row.value("id"),
+            name: try row.value("name"),
+            contacts: try row.value("contacts"),
+            optedIn: try row.value("opted_in")
+        )
+    }
+
+    /// Adds an empty group. Throws `StoreError.conflict` when the name is taken.
+    public func createGroup(
+        _ id: String,
+        named name: String,
+        of organization: OrganizationID,
+        at instant: Date,
+        audit: AuditRecord
+    ) async throws -> ContactGroup {
+        try await database.transaction { sql in
+            try await ContactStore.refuseTakenName(name, of: organization, except: nil, on: sql)
+            try await sql.raw(
+                """
+                INSERT INTO contact_groups (id, organization_id, name, created_at)
+                VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: name), \(bind: instant.milliseconds))
+                """
+            ).run()
+            try await AuditStore.insert([audit], on: sql)
+            return ContactGroup(id: id, name: name, contacts: 0, optedIn: 0)
+        }
+    }
+
+    /// Renames a group (its members stay). Throws `StoreError.conflict` when the name is taken and
+    /// `StoreError.notFound` when the organisation has no such group.
+    public func renameGroup(_ id: String, to name: String, of organization: OrganizationID, audit: AuditRecord)
+        async throws -> ContactGroup
+    {
+        try await database.transaction { sql in
+            guard try await ContactStore.group(id, of: organization, on: sql) != nil else {
+                throw StoreError.notFound("Group \(id)")
+            }
+            try await ContactStore.refuseTakenName(name, of: organization, except: id, on: sql)
+            try await sql.raw(
+                """
+                UPDATE contact_groups SET name = \(bind: name)
+                WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
+                """
+            ).run()
+            try await AuditStore.insert([audit], on: sql)
+            guard let renamed = try await ContactStore.group(id, of: organization, on: sql) else {
+                throw StoreError.notFound("Group \(id)")
+            }
+            return renamed
+        }
+    }
+
+    /// Deletes a group; its contacts stay, without it. Throws `StoreError.notFound` when the
+    /// organisation has no such group.
+    public func deleteGroup(_ id: String, of organization: OrganizationID, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            guard try await ContactStore.group(id, of: organization, on: sql) != nil else {
+                throw StoreError.notFound("Group \(id)")
+            }
+            try await sql.raw("DELETE FROM contact_group_members WHERE group_id = \(bind: id)").run()
+            try await sql.raw(
+                "DELETE FROM contact_groups WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)"
+            ).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    static func refuseTakenName(
+        _ name: String,
+        of organization: OrganizationID,
+        except id: String?,
+        on sql: any SQLDatabase
+    )
+        async throws
+    {
+        let taken = try await sql.raw(
+            """
+            SELECT id FROM contact_groups WHERE organization_id = \(bind: organization.rawValue) AND name = \(bind: name)
+            """
+        ).first().map { try $0.value("id", as: String.self) }
+        if let taken, taken != id { throw StoreError.conflict("a group named \(name) already exists") }
     }
 
     // MARK: Consent
@@ -276,18 +392,22 @@ public struct ContactStore: Sendable {
             state: state,
             source: source,
             rawText: rawText,
+            basis: nil,
             actor: actor,
             at: instant,
             on: work.sql
         )
     }
 
+    /// `rawText` is what the recipient texted; `basis` is how staff say consent was given ("signed
+    /// the enrolment form").
     static func recordConsent(
         organization: OrganizationID,
         phone: String,
         state: ConsentState,
         source: ConsentSource,
         rawText: String?,
+        basis: String?,
         actor: String,
         at instant: Date,
         on sql: any SQLDatabase
@@ -307,9 +427,9 @@ public struct ContactStore: Sendable {
         ).run()
         try await sql.raw(
             """
-            INSERT INTO consent_events (organization_id, phone, state, source, raw_text, actor, created_at)
+            INSERT INTO consent_events (organization_id, phone, state, source, raw_text, basis, actor, created_at)
             VALUES (\(bind: organization.rawValue), \(bind: phone), \(bind: state.rawValue), \(bind: source.rawValue),
-                    \(bind: rawText), \(bind: actor), \(bind: instant.milliseconds))
+                    \(bind: rawText), \(bind: basis), \(bind: actor), \(bind: instant.milliseconds))
             """
         ).run()
     }
@@ -349,6 +469,7 @@ public struct ContactStore: Sendable {
         state: ConsentState,
         source: ConsentSource,
         rawText: String?,
+        basis: String? = nil,
         actor: String,
         at instant: Date,
         audit: AuditRecord
@@ -360,6 +481,7 @@ public struct ContactStore: Sendable {
                 state: state,
                 source: source,
                 rawText: rawText,
+                basis: basis,
                 actor: actor,
                 at: instant,
                 on: sql
@@ -384,7 +506,7 @@ public struct ContactStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT id, phone, state, source, raw_text, actor, created_at FROM consent_events
+                SELECT id, phone, state, source, raw_text, basis, actor, created_at FROM consent_events
                 WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone) ORDER BY id
                 """
             ).all().map { row in
@@ -394,6 +516,7 @@ public struct ContactStore: Sendable {
                     state: ConsentState(rawValue: try row.value("state")) ?? .pending,
                     source: ConsentSource(rawValue: try row.value("source")) ?? .staff,
                     rawText: try row.optional("raw_text"),
+                    basis: try row.optional("basis"),
                     actor: try row.value("actor"),
                     at: try row.date("created_at")
                 )

@@ -8,7 +8,7 @@ public enum Migrator {
         LedgerSchema.migration, AccessSchema.migration, MessagingSchema.migration, BillingSchema.migration,
         AutoRenewSchema.migration, MailSchema.migration,
         PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
-        PurchaseCheckSchema.migration, ContactImportSchema.migration,
+        PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
     ]
 
     /// The newest version this program knows.

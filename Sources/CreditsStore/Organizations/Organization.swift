@@ -5,7 +5,7 @@ import Foundation
 public struct Organization: Sendable, Equatable, Codable {
     public var id: OrganizationID
     public var name: String
-    /// The short name used in keyword replies (`{{account}}`), e.g. the portal account.
+    /// A short lower-case name made from the name (sign-in addresses in examples, file names).
     public var accountName: String
     public var country: Country
     public var timeZone: String

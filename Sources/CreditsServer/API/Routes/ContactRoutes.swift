@@ -107,7 +107,7 @@ struct ContactRoutes {
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(ConsentInput.self, from: request)
             return try JSONOutput.response(
-                try await contacts.setConsent(principal, try context.parameter("id"), input.state)
+                try await contacts.setConsent(principal, try context.parameter("id"), input)
             )
         }
         table.add(.get, "/v1/groups", through: group) { request, context in
@@ -115,6 +115,27 @@ struct ContactRoutes {
             let limit = try QueryValues.limit(request.query("limit"))
             let page = try await contacts.groups(principal, afterName: request.query("cursor"), limit: limit)
             return try JSONOutput.response(Page(data: page, nextCursor: page.count == limit ? page.last?.name : nil))
+        }
+        table.add(.post, "/v1/groups", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(GroupInput.self, from: request)
+            return try JSONOutput.response(try await contacts.createGroup(principal, input), status: .created)
+        }
+        table.add(.get, "/v1/groups/{id}", through: group) { _, context in
+            let principal = try context.authenticated()
+            return try JSONOutput.response(try await contacts.group(principal, try context.parameter("id")))
+        }
+        table.add(.patch, "/v1/groups/{id}", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(GroupInput.self, from: request)
+            return try JSONOutput.response(
+                try await contacts.renameGroup(principal, try context.parameter("id"), input)
+            )
+        }
+        table.add(.delete, "/v1/groups/{id}", through: group) { _, context in
+            let principal = try context.authenticated()
+            _ = try await contacts.deleteGroup(principal, try context.parameter("id"))
+            return Response(status: .noContent)
         }
     }
 }

@@ -89,6 +89,7 @@
     function show() {
       var count = recipients();
       text("recipients", String(count));
+      text("recipients_word", count === 1 ? "recipient" : "recipients");
       if (!latest) { text("characters", "0"); text("segments", "0"); text("credits", "0"); text("total", "0"); return; }
       text("characters", String(latest.characters));
       text("segments", String(latest.segments));
@@ -162,5 +163,11 @@
       body.focus();
     });
     if (body.value !== "") estimate(); else show();
+  });
+  // A form that deletes something asks first.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
   });
 })();
