@@ -222,6 +222,16 @@ import Testing
                 json: #"{"state": "opted_out", "basis": "\#(String(repeating: "b", count: 201))"}"#
             )
             #expect(tooLong.status == .unprocessableContent && tooLong.errorField == "basis")
+            let blank = try await server.request(
+                .post,
+                "/v1/contacts/\(id)/consent",
+                key: org.ownerKey,
+                json: #"{"state": "opted_out", "basis": "  "}"#
+            )
+            #expect(
+                blank.status == .unprocessableContent && blank.errorField == "basis",
+                "schemathesis found a blank one accepted"
+            )
             let after = try await server.request(.get, "/v1/contacts/\(id)", key: org.ownerKey).object()
             #expect(after["consent"] as? String == "opted_in", "a refused change changes nothing")
         }

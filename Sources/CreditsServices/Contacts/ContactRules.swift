@@ -44,9 +44,10 @@ public enum ContactRules {
         try InputRules.name(text, field: field, limit: groupNameMax).lowercased()
     }
 
-    /// How staff say consent was given ("signed the enrolment form"): 1–200 characters when given.
+    /// How staff say consent was given ("signed the enrolment form"): 1–200 characters when given
+    /// (a blank one is refused, as any blank name).
     static func consentBasis(_ text: String?, field: String) throws(InputError) -> String? {
-        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        guard let text else { return nil }
         return try InputRules.name(text, field: field, limit: 200)
     }
 
