@@ -5,9 +5,11 @@ Starts `textcredits serve` on a fresh SQLite database, sets up an organisation w
 the API (contacts, a staff member, an inbound text), then drives the portal as office staff would:
 sign in, register brand and number (Simulator), buy credits and read the invoice, set header and
 footer, type a message and watch the ticker change when an emoji is added, send to a group, see
-the campaign settle, reply in the Messenger Center, add a staff member and transfer credits to them, download
-the 30-day CSV, and check that a staff member without permission cannot see the buy page.
-Every page is also loaded at phone width. Screenshots go to .ci/artifacts/.
+the campaign settle, reply in the Messenger Center, add a contact with consent (a refusal keeps what
+was typed), find them, create a group, add a staff member and change their permissions, transfer
+credits to them, download the 30-day CSV, check that a staff member without permission cannot see
+the buy page, and reset that staff member's password from the emailed link (read from the Outbox
+with `textcredits mail`). Every page is also loaded at phone width. Screenshots go to .ci/artifacts/.
 
 Usage: session.py PATH/TO/textcredits
 """
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -34,6 +37,7 @@ DESKTOP = (1280, 900)
 PHONE = (390, 844)
 OWNER_PASSWORD = "correct horse battery staple"
 STAFF_PASSWORD = "dana's own password"
+NEW_STAFF_PASSWORD = "dana's brand new password"
 RAW_ERROR = re.compile(r'"error"\s*:|Traceback|Fatal error|stack trace|Internal Server Error', re.IGNORECASE)
 
 
@@ -245,6 +249,7 @@ class Session:
         invoice = self.driver.find_element(By.TAG_NAME, "body").text
         assert "TC-000001" in invoice and ("Receipt" in invoice or "Tax invoice" in invoice) and self.expected_total(500) in invoice, invoice[:300]
         self.shot("invoice")
+        invoice_path = urllib.parse.urlparse(self.driver.current_url).path
 
         print("compose: the ticker follows the typing")
         self.go("/compose")
@@ -322,6 +327,13 @@ class Session:
         self.shot("staff")
         staff_id = self.driver.find_element(By.CSS_SELECTOR, "button[aria-label='Remove Dana Lee']").find_element(By.XPATH, "..").get_attribute("action").split("/")[-2]
 
+        print("change a staff member's permissions")
+        self.driver.find_element(By.CSS_SELECTOR, "details.access summary").click()
+        box = self.driver.find_element(By.CSS_SELECTOR, "input[name=permissions][value=override_sending_hours]")
+        box.click()
+        self.follow(box.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        self.expect_notice("Dana Lee is now Staff: Send outside sending hours; Send texts to many recipients.")
+
         print("transfer credits to a staff member")
         self.go("/credits")
         self.driver.find_element(By.CSS_SELECTOR, "#to option[value='%s']" % staff_id).click()
@@ -351,7 +363,7 @@ class Session:
 
         print("every page at phone width")
         owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/contacts", "/groups", "/credits",
-                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", "/staff"]
+                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
@@ -365,6 +377,25 @@ class Session:
         self.check_page()
         self.shot("staff-refused-buy")
         self.at_phone_width(["/dashboard", "/compose", "/contacts", "/groups", "/credits", "/staff"], "staff")
+
+        print("reset a password from the emailed link (read from the Outbox)")
+        self.sign_out()
+        self.follow(self.driver.find_element(By.LINK_TEXT, "Forgot your password?"))
+        self.fill("email", "dana@example.com")
+        self.submit("form[action='/password-reset']")
+        self.expect_notice("a link to choose a new password is on its way")
+        mail = json.loads(self.cli("mail", "--to", "dana@example.com", "--json"))[0]
+        link = re.search(r"https?://\S+/password-reset/[0-9a-f]+", mail["body"]).group(0)
+        self.driver.get(link)
+        self.check_page()
+        self.fill("password", NEW_STAFF_PASSWORD)
+        self.fill("password_again", NEW_STAFF_PASSWORD)
+        self.shot("password-choose")
+        self.submit("form[action^='/password-reset/']")
+        self.expect_notice("Password changed for dana@example.com")
+        self.sign_in("dana@example.com", NEW_STAFF_PASSWORD)
+        self.driver.get(link)
+        assert "expired or was already used" in self.driver.find_element(By.TAG_NAME, "body").text, "a link works once"
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):

@@ -8,7 +8,7 @@ struct TextCredits: AsyncParsableCommand {
         abstract: "Prepaid messaging-credits server.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, OrgsCommand.self, CreditsCommand.self, PlansCommand.self,
-            SimulateCommand.self, LedgerCommand.self,
+            SimulateCommand.self, LedgerCommand.self, MailCommand.self,
             EstimateCommand.self, BenchCommand.self,
         ]
     )

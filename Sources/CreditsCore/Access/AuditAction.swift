@@ -6,6 +6,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
 
     case staffCreated = "staff.created"
     case staffUpdated = "staff.updated"
+    case passwordReset = "staff.password_reset"
     case staffDeleted = "staff.deleted"
     case apiKeyCreated = "api_key.created"
     case apiKeyRevoked = "api_key.revoked"

@@ -14,6 +14,18 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Comparable {
     case viewLogs = "view_logs"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The permission as the pages and messages name it.
+    public var label: String {
+        switch self {
+        case .purchaseCredits: "Buy credits and manage auto-renew"
+        case .manageSettings: "Change settings, staff and API keys"
+        case .manageUserCredits: "Move credits between the pool and staff"
+        case .sendMassTexts: "Send texts to many recipients"
+        case .overrideSendingHours: "Send outside sending hours"
+        case .viewLogs: "Read the audit log and billing history"
+        }
+    }
 }
 
 /// A staff member's role; it gives default permissions, which may be narrowed or widened per person.
@@ -22,6 +34,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case admin
     case billing
     case staff
+
+    /// The role as the pages name it.
+    public var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
 
     /// Permissions a new staff member with this role gets.
     public var defaultPermissions: Set<Permission> {

@@ -61,7 +61,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         "Send a valid API key as \"Authorization: Bearer KEY\"."
     )
     public static func forbidden(_ permission: Permission) -> APIError {
-        APIError(.forbidden, "forbidden", "This needs the \(permission.rawValue) permission.")
+        APIError(AccessError(permission))
     }
     public static func invalid(_ field: String, _ message: String, code: String = "field_invalid") -> APIError {
         APIError(.unprocessableContent, code, message, field: field)

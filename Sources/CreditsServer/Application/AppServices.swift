@@ -22,6 +22,7 @@ public struct Stores: Sendable {
     public let sessions: WebSessionStore
     public let signIns: SignInStore
     public let contactImports: ContactImportStore
+    public let passwordResets: PasswordResetStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -38,6 +39,7 @@ public struct Stores: Sendable {
         sessions = WebSessionStore(database: database)
         signIns = SignInStore(database: database)
         contactImports = ContactImportStore(database: database)
+        passwordResets = PasswordResetStore(database: database)
     }
 }
 
@@ -81,6 +83,7 @@ public struct AppServices: Sendable {
     public let plans: PlanService
     public let administration: AdministrationService
     public let sessions: SessionService
+    public let passwordResets: PasswordResetService
     public let auditLog: AuditLog
 
     private let address: BoundAddress
@@ -281,6 +284,13 @@ public struct AppServices: Sendable {
             organizations: stores.organizations,
             principals: principals,
             signInGuard: SignInGuard(store: stores.signIns),
+            now: now
+        )
+        passwordResets = PasswordResetService(
+            store: stores.passwordResets,
+            organizations: stores.organizations,
+            principals: principals,
+            newMailStatus: newMail,
             now: now
         )
         auditLog = AuditLog(database: database)

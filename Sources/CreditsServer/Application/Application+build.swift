@@ -66,6 +66,8 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         autoRenew: services.autoRenew,
         administration: services.administration,
         auditLog: services.auditLog,
+        passwordResets: services.passwordResets,
+        linkBase: { services.baseURL },
         prices: services.configuration.prices,
         secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false,
         forwarded: forwarded,

@@ -58,6 +58,7 @@ extension WebRoutes {
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
             let zone = principal.organization.zone
             let (account, lines) = try await routes.lastThirtyDays(principal, wallet: wallet)
+            let names = try await routes.administration.actorNames(principal)
             let name =
                 account.kind == .pool
                 ? "Organisation pool"
@@ -71,7 +72,7 @@ extension WebRoutes {
                         "when": WebFormat.time(line.at, in: zone), "description": line.memo,
                         "operation": line.operation,
                         "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString,
-                        "by": line.actor,
+                        "by": names[line.actor] ?? line.actor,
                         "negative": line.amount < .zero,
                     ]
                 },

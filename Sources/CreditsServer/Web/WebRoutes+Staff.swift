@@ -16,21 +16,31 @@ extension WebRoutes {
             let values: [String: Any] = [
                 "me": [
                     "id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email,
-                    "role": principal.staff.role.rawValue,
+                    "role": principal.staff.role.label,
+                    "permissions": principal.staff.permissions.isEmpty
+                        ? "send texts to one recipient at a time"
+                        : principal.staff.permissions.sorted().map(\.label).joined(separator: "; "),
                     "threshold": principal.staff.lowBalanceThreshold?.decimalString ?? "",
                 ],
                 "manages": manages,
                 "staff": staff.map { member -> [String: Any] in
-                    [
-                        "id": member.id, "name": member.name, "email": member.email, "role": member.role.rawValue,
-                        "permissions": member.permissions.map(\.rawValue).sorted().joined(separator: ", "),
-                        "removable": member.id != principal.staff.id,
+                    // Only someone of a higher rank (or an owner) changes a person's access.
+                    let manageable = member.id != principal.staff.id && principal.staff.role.mayManage(member.role)
+                    return [
+                        "id": member.id, "name": member.name, "email": member.email, "role": member.role.label,
+                        "permissions": member.permissions.sorted().map(\.label).joined(separator: "; "),
+                        "removable": manageable,
+                        "manageable": manageable,
+                        "role_options": WebRoutes.roleOptions(for: principal, selected: member.role),
+                        "permission_options": Permission.allCases.map { permission -> [String: Any] in
+                            [
+                                "value": permission.rawValue, "label": permission.label,
+                                "checked": member.permissions.contains(permission),
+                            ]
+                        },
                     ]
                 },
-                "roles": Role.allCases.filter { $0 != .owner || principal.staff.role == .owner }.map {
-                    role -> [String: Any] in
-                    ["value": role.rawValue, "label": role.rawValue.capitalized, "selected": role == .staff]
-                },
+                "roles": WebRoutes.roleOptions(for: principal, selected: .staff),
             ]
             return try await pages.page(
                 "staff",
@@ -58,12 +68,19 @@ extension WebRoutes {
                     StaffPatch.self,
                     [
                         "password": .optionalText, "current_password": .optionalText, "low_balance_threshold": .number,
-                        "role": .optionalText,
+                        "role": .optionalText, "permissions": .list,
                     ]
                 )
                 let updated = try await administration.updateStaff(principal, id, patch)
                 if patch.password != nil, updated.id == principal.staff.id {
                     return ("/sign-in", "Password changed. Sign in with the new password.")
+                }
+                if patch.role != nil || patch.permissions != nil {
+                    let permissions = updated.permissions.sorted().map(\.label).joined(separator: "; ")
+                    return (
+                        "/staff",
+                        "\(updated.name) is now \(updated.role.label): \(permissions.isEmpty ? "no permissions" : permissions)."
+                    )
                 }
                 return ("/staff", "\(updated.name) updated.")
             }
@@ -75,6 +92,13 @@ extension WebRoutes {
                 try await administration.deleteStaff(principal, id)
                 return ("/staff", "\(member.name) removed; their credits went back to the pool.")
             }
+        }
+    }
+
+    /// The roles this person may give, for a select (owners only by owners).
+    static func roleOptions(for principal: Principal, selected: Role) -> [[String: Any]] {
+        Role.allCases.filter { principal.staff.role.mayManage($0) }.map { role -> [String: Any] in
+            ["value": role.rawValue, "label": role.label, "selected": role == selected]
         }
     }
 }

@@ -19,6 +19,9 @@ struct WebRoutes: Sendable {
     let autoRenew: AutoRenewService
     let administration: AdministrationService
     let auditLog: AuditLog
+    let passwordResets: PasswordResetService
+    /// Where links in mail point: the configured public URL, else where the server listens.
+    let linkBase: @Sendable () -> String
     let prices: PriceList
     /// Cookies are `Secure` when the server is reached over https.
     let secureCookies: Bool
@@ -38,6 +41,7 @@ struct WebRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
         }
         addSignIn(to: router)
+        addPasswordReset(to: router)
         let portal = router.group("").add(middleware: WebSessionMiddleware(sessions: sessions))
         portal.get("/") { _, _ in WebResponse.redirect("/dashboard") }
         portal.post("/sign-out") { request, _ in

@@ -8,6 +8,8 @@ public struct NoticeView: Encodable, Sendable, Equatable {
     public enum Code: String, Sendable, Encodable {
         case autoRenewFailed = "auto_renew_failed"
         case outOfCredits = "out_of_credits"
+        /// Nothing was ever bought or given: the first credits are still to come.
+        case noCreditsYet = "no_credits_yet"
         case lowBalance = "low_balance"
     }
 
@@ -55,7 +57,15 @@ public struct NoticeService: Sendable {
             ?? accounts.first { $0.kind == .pool }
         guard let account else { return notices }
         let whose = account.kind == .wallet ? "Your" : "The organisation's"
-        if account.available <= .zero {
+        if account.available <= .zero, account.pending == .zero, try await !ledgerStore.everCredited(account.id) {
+            let first =
+                account.kind == .wallet
+                ? "You have no SMS credits yet: an admin can transfer some to you on the Credits page."
+                : principal.can(.purchaseCredits)
+                    ? "Buy your first SMS credits to start texting: texts are sent once the organisation has credits."
+                    : "The organisation has no SMS credits yet: someone who buys credits can add the first ones."
+            notices.append(NoticeView(code: .noCreditsYet, level: .warning, message: first))
+        } else if account.available <= .zero {
             notices.append(
                 NoticeView(
                     code: .outOfCredits,

@@ -66,7 +66,9 @@ public struct AccessError: DomainError, Equatable {
 
     public var kind: RefusalKind { .forbidden }
     public var code: String { "forbidden" }
-    public var message: String { "This needs the \(permission.rawValue) permission." }
+    public var message: String {
+        "This needs the “\(permission.label)” permission (\(permission.rawValue))."
+    }
 }
 
 /// A field that breaks one of the rules every input shares (names, emails, passwords, amounts).

@@ -97,6 +97,15 @@ public struct SQLLedgerStore: Sendable {
         }
     }
 
+    /// True when credits ever came into the account (a brand-new account has none).
+    public func everCredited(_ account: AccountID) async throws -> Bool {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT 1 AS found FROM ledger_entries WHERE credit_account_id = \(bind: account.rawValue) LIMIT 1"
+            ).first() != nil
+        }
+    }
+
     /// Every account of an organisation.
     public func accounts(of organization: OrganizationID) async throws -> [LedgerAccount] {
         try await database.read { sql in

@@ -8,6 +8,9 @@ public enum MailKind: String, Sendable, Codable {
     case lowBalance = "low_balance"
     /// Monthly auto-renew will buy more this month.
     case autoRenewNotice = "auto_renew_notice"
+    /// A link to choose a new password. It is for its addressee alone: it is never listed to the
+    /// organisation (an admin reading the owner's link could take over the owner).
+    case passwordReset = "password_reset"
 }
 
 /// Where a mail stands.
@@ -116,14 +119,29 @@ public struct MailStore: Sendable {
         }
     }
 
-    /// An organisation's mail, newest first.
+    /// An organisation's mail, newest first, without password-reset links (each is for its
+    /// addressee alone).
     public func mail(of organization: OrganizationID, after cursor: RecencyCursor?, limit: Int) async throws -> [Mail] {
         try await database.read { sql in
-            var query: SQLQueryString =
-                "SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)"
+            var query: SQLQueryString = """
+                SELECT * FROM mail_outbox WHERE organization_id = \(bind: organization.rawValue)
+                AND kind <> \(bind: MailKind.passwordReset.rawValue)
+                """
             if let cursor { query += cursor.condition(instant: "created_at", id: "id") }
             query += " ORDER BY created_at DESC, id DESC LIMIT \(bind: max(1, min(limit, 500)))"
             return try await sql.raw(query).all().map(MailStore.mail)
+        }
+    }
+
+    /// The newest mail to an address, for the operator reading the Outbox on the server.
+    public func mail(to address: String, limit: Int) async throws -> [Mail] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM mail_outbox WHERE to_address = \(bind: address.lowercased())
+                ORDER BY created_at DESC, id DESC LIMIT \(bind: max(1, min(limit, 500)))
+                """
+            ).all().map(MailStore.mail)
         }
     }
 

@@ -9,6 +9,7 @@ public enum Migrator {
         AutoRenewSchema.migration, MailSchema.migration,
         PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
+        PasswordResetSchema.migration,
     ]
 
     /// The newest version this program knows.

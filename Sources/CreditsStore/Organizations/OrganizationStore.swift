@@ -194,14 +194,18 @@ public struct OrganizationStore: Sendable {
 
     /// One staff member of an organisation (nil for another organisation's or a deleted one).
     public func staffMember(_ id: String, of organization: OrganizationID) async throws -> StaffMember? {
-        try await database.read { sql in
-            try await sql.raw(
-                """
-                SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff
-                WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
-                """
-            ).first().map(OrganizationStore.staff)
-        }
+        try await database.read { sql in try await OrganizationStore.staffMember(id, of: organization, on: sql) }
+    }
+
+    static func staffMember(_ id: String, of organization: OrganizationID, on sql: any SQLDatabase) async throws
+        -> StaffMember?
+    {
+        try await sql.raw(
+            """
+            SELECT \(unsafeRaw: OrganizationStore.staffColumns) FROM staff
+            WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
+            """
+        ).first().map(OrganizationStore.staff)
     }
 
     /// Staff members with this sign-in email, in any organisation.
