@@ -223,10 +223,18 @@ class Session:
         self.until_text("#header-count", lambda text: "over the 50-character limit" in text, "header counter")
         self.fill("header", "Bright Stars Gym")
         self.fill("footer", "To opt out, reply STOP.")
+        self.fill("signup_message", "Welcome to Bright Stars Gym texts! Reply HELP for help, STOP to opt out.")
         self.submit("form[action='/settings/sms']")
         self.expect_notice("SMS settings saved")
         assert self.driver.find_element(By.ID, "footer").get_attribute("value") == "To opt out, reply STOP."
         self.shot("sms-settings")
+
+        print("edit the keyword replies")
+        self.fill("help_reply", "{{account}}: call the front desk at (415) 555-0100. Reply STOP to opt out.")
+        self.until_text("#help-count", lambda text: text.endswith("of 320 characters"), "HELP reply counter")
+        self.submit("form:has(#help_reply)")
+        self.expect_notice("SMS settings saved")
+        assert self.driver.find_element(By.ID, "help_reply").get_attribute("value").startswith("{{account}}: call the front desk")
 
         print("buy credits and read the invoice")
         self.go("/credits/buy")

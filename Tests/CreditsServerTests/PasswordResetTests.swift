@@ -1,11 +1,12 @@
 import CreditsCore
-import CreditsServer
 import CreditsServices
 import CreditsStore
 import Foundation
 import HummingbirdTesting
 import TestSupport
 import Testing
+
+@testable import CreditsServer
 
 /// "Forgot your password?": a link by email that works once, for an hour, signs the person out
 /// everywhere, never tells whether an address has an account, and is never shown to the
@@ -114,6 +115,36 @@ import Testing
 
             for _ in 0..<5 { _ = try await ask(server, PasswordResetTests.ownerEmail) }
             #expect(try await links(server, PasswordResetTests.ownerEmail).count == PasswordResetService.perHour)
+        }
+    }
+
+    @Test(arguments: stores)
+    func someoneWithoutAPasswordGetsNoLinkAndLogsNeverHoldATokenPath(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            _ = try await server.addStaff(org, role: .staff, email: "integration@example.com")
+            _ = try await ask(server, "integration@example.com")
+            #expect(try await links(server, "integration@example.com").isEmpty, "an API-only member gets no link")
+            #expect(RequestLog.path("/password-reset/0123abcd") == "/password-reset/[token]")
+            #expect(RequestLog.path("/password-reset") == "/password-reset")
+        }
+    }
+
+    @Test(arguments: stores)
+    func aLinkStopsWorkingWhenThePasswordOrEmailChangesAnotherWay(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            _ = try await ask(server, PasswordResetTests.ownerEmail)
+            let link = try #require(try await links(server, PasswordResetTests.ownerEmail).first)
+            let changed = try await server.request(
+                .patch,
+                "/v1/staff/\(org.ownerID)",
+                key: org.ownerKey,
+                json: #"{"password": "another long password", "current_password": "correct horse battery"}"#
+            )
+            #expect(changed.status == .ok, "\(changed.text)")
+            var browser = PortalBrowser(server)
+            #expect(try await browser.get(link).status == .notFound, "the old link is spent")
         }
     }
 }

@@ -162,7 +162,10 @@ import Testing
             let page = try await owner.get("/contacts/\(id)")
             #expect(page.text.contains("They texted STOP. Only they can opt back in"))
             #expect(page.text.contains("Opted out by texting “STOP”"))
-            #expect(!page.text.contains("Opt in and send the signup message"), "no control to undo it")
+            #expect(
+                !page.text.contains(#"<input type="hidden" name="state" value="opted_in">"#),
+                "no control to undo it"
+            )
             let forced = try await owner.post(
                 "/contacts/\(id)/consent",
                 ["state": "opted_in", "basis": "they said so"]
@@ -298,6 +301,54 @@ import Testing
             #expect(byEmail.text.contains("Person 17<"))
             let none = try await owner.get("/contacts?search=nobody&consent=opted_in")
             #expect(none.text.contains("Nobody matches."))
+        }
+    }
+
+    @Test(arguments: stores)
+    func thePageSaysWhatBecameOfTheSignupMessage(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            var owner = try await owner(server)
+            _ = try await owner.post(
+                "/contacts",
+                ["name": "Ana Ortiz", "phone": "(415) 555-2671", "consent": "opted_in", "consent_basis": "paper form"]
+            )
+            #expect(
+                owner.flash
+                    == "notice:Ana Ortiz added and opted in (no signup message is set in SMS settings, so none was sent)."
+            )
+            _ = try await server.request(
+                .patch,
+                "/v1/organization/sms-settings",
+                key: org.ownerKey,
+                json: #"{"signup_message": "Welcome!"}"#
+            )
+            _ = try await owner.post(
+                "/contacts",
+                ["name": "Ben Park", "phone": "(415) 555-0001", "consent": "opted_in", "consent_basis": "paper form"]
+            )
+            #expect(
+                owner.flash?.hasPrefix("notice:Ben Park added and opted in; the signup message was not sent:") == true
+            )
+            #expect(try await signups(server) == 0, "no credits, no text")
+        }
+    }
+
+    @Test(arguments: stores)
+    func aNumberTypedTheNationalWayIsFound(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization("Harbour Realty", country: .au)
+            _ = try await server.request(
+                .post,
+                "/v1/contacts",
+                key: org.ownerKey,
+                json: #"{"name": "Mia Smith", "phone": "0412 345 678"}"#
+            )
+            var owner = try await owner(server, "Harbour Realty")
+            let found = try await owner.get("/contacts?search=\(PortalBrowser.encode("0412 345 678"))")
+            #expect(found.text.contains("Mia Smith"))
+            let api = try await server.request(.get, "/v1/contacts?search=0412%20345%20678", key: org.ownerKey).list()
+            #expect(api.count == 1)
         }
     }
 }

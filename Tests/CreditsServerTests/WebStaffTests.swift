@@ -131,4 +131,80 @@ import Testing
             #expect(try await server.verifyLedger() == [])
         }
     }
+
+    @Test(arguments: stores)
+    func keywordRepliesAreEditedOnTheSettingsPageAndAnsweredWithTheOrganisationsName(_ store: TestDatabase)
+        async throws
+    {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            var owner = try await PortalBrowser.signIn(
+                server,
+                email: "owner@brightstarsgym.example",
+                password: "correct horse battery"
+            )
+            let page = try await owner.get("/settings/sms")
+            #expect(page.text.contains("becomes “Bright Stars Gym”"))
+            #expect(!page.text.contains("iclasspro"), "no other company's portal in the default replies")
+
+            let blank = try await owner.post("/settings/sms", ["help_reply": "  "])
+            #expect(blank.status == .seeOther)
+            #expect(
+                owner.flash == "error:The reply to HELP cannot be empty: carriers require an answer to this keyword."
+            )
+            let saved = try await owner.post(
+                "/settings/sms",
+                ["help_reply": "{{account}}: call the front desk at (415) 555-0100. Reply STOP to opt out."]
+            )
+            #expect(saved.status == .seeOther && owner.flash == "notice:SMS settings saved.")
+            let settings =
+                try await server.request(.get, "/v1/organization", key: org.ownerKey).object()["sms_settings"]
+                as? [String: Any]
+            #expect(settings?["header"] as? String == "", "a form of replies leaves the header alone")
+            try await server.inbound(org, from: "+14155550177", "help")
+            let reply = try await server.services.database.read { sql in
+                try await sql.raw("SELECT body FROM messages WHERE kind = 'keyword_reply'").first()?
+                    .decode(column: "body", as: String.self)
+            }
+            #expect(reply == "Bright Stars Gym: call the front desk at (415) 555-0100. Reply STOP to opt out.")
+        }
+    }
+
+    @Test(arguments: stores)
+    func aNarrowedAdminCannotGiveARolesDefaultsTheyLackNorWidenThemselves(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let ada = try await server.addStaff(
+                org,
+                role: .admin,
+                email: "ada@example.com",
+                permissions: [.manageSettings]
+            )
+            let clerk = try await server.addStaff(org, role: .staff)
+            // A new role without a list gives that role's defaults: buying credits, which Ada lacks.
+            let promote = try await server.request(
+                .patch,
+                "/v1/staff/\(clerk.id)",
+                key: ada.key,
+                json: #"{"role": "billing"}"#
+            )
+            #expect(promote.status == .forbidden, "\(promote.text)")
+            #expect(try await staffMember(server, org, clerk.id)["role"] as? String == "staff")
+            let herself = try await server.request(
+                .patch,
+                "/v1/staff/\(ada.id)",
+                key: ada.key,
+                json: #"{"role": "admin"}"#
+            )
+            #expect(herself.status == .forbidden && herself.text.contains("your own role"))
+            #expect(try await staffMember(server, org, ada.id)["permissions"] as? [String] == ["manage_settings"])
+            let added = try await server.request(
+                .post,
+                "/v1/staff",
+                key: ada.key,
+                json: #"{"name": "New Admin", "email": "new@example.com", "role": "admin"}"#
+            )
+            #expect(added.status == .forbidden, "nor add someone with more than she has")
+        }
+    }
 }

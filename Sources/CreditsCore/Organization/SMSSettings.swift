@@ -77,12 +77,12 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         }
         for (field, text) in [("opt_out_reply", optOutReply), ("opt_in_reply", optInReply), ("help_reply", helpReply)] {
             if text.trimmingWhitespace().isEmpty {
-                throw .invalid(field: field, reason: "carriers require an answer to this keyword")
+                throw .invalid(field: field, reason: "cannot be empty: carriers require an answer to this keyword")
             }
             do {
                 _ = try MergeFields.render(text, values: ["account": "x"])
             } catch {
-                throw .invalid(field: field, reason: "only {{account}} can be used here")
+                throw .invalid(field: field, reason: "can use only {{account}} as a merge field")
             }
         }
         do {

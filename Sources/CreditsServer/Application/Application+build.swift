@@ -15,7 +15,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     )
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: QueryRulesMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
     let forwarded = ForwardedHeaders(trustedProxies: Set(services.configuration.trustedProxies))

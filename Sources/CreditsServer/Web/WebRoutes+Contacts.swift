@@ -19,9 +19,9 @@ extension WebRoutes {
         portal.post("/contacts") { request, context in
             let (principal, form) = try context.webForm()
             return try await WebRoutes.keepingInput {
-                let created = try await contacts.create(principal, try WebRoutes.newContact(form))
-                let consent =
-                    created.consent == .optedIn ? " and opted in; the signup message is on its way" : ""
+                let added = try await contacts.create(principal, try WebRoutes.newContact(form))
+                let created = added.contact
+                let consent = created.consent == .optedIn ? " and opted in" + WebRoutes.signupClause(added.signup) : ""
                 return WebResponse.redirect("/contacts/\(created.id)", notice: "\(created.name) added\(consent).")
             } refused: { message in
                 try await routes.contactsPage(request, context, typed: form, error: message)
@@ -57,7 +57,7 @@ extension WebRoutes {
                 let notice =
                     switch (input.state, before) {
                     case (.optedIn, .optedIn): "\(detail.contact.name) was already opted in; the reason is recorded."
-                    case (.optedIn, _): "\(detail.contact.name) opted in; the signup message is on its way."
+                    case (.optedIn, _): "\(detail.contact.name) opted in" + WebRoutes.signupClause(detail.signup) + "."
                     default: "\(detail.contact.name) opted out; they will not be texted."
                     }
                 return WebResponse.redirect("/contacts/\(id)", notice: notice)
@@ -165,6 +165,7 @@ extension WebRoutes {
             "opted_in": contact.consent == .optedIn,
             "stopped_by_recipient": stoppedByRecipient ?? false,
             "has_history": !detail.consentHistory.isEmpty,
+            "has_signup": !principal.organization.smsSettings.signupMessage.isEmpty,
             "history": detail.consentHistory.reversed().map { event -> [String: Any] in
                 [
                     "when": WebFormat.time(event.at, in: zone),
@@ -205,6 +206,17 @@ extension WebRoutes {
             return try await refused(error.message)
         } catch StoreError.busy {
             return try await refused(APIError.storeBusy.message)
+        }
+    }
+
+    /// What became of the signup message, as the end of a sentence.
+    static func signupClause(_ outcome: SignupOutcome?) -> String {
+        switch outcome {
+        case .queued: "; the signup message is on its way"
+        case .noMessageSet: " (no signup message is set in SMS settings, so none was sent)"
+        case .notSent(let reason):
+            "; the signup message was not sent: \(reason.hasSuffix(".") ? String(reason.dropLast()) : reason)"
+        case nil: ""
         }
     }
 
@@ -299,9 +311,11 @@ extension WebRoutes {
     }
 
     static func contactPatch(_ form: WebForm) throws -> ContactPatch {
-        ContactPatch(
+        // A cleared first name becomes the name's first word again, as for a new contact.
+        let firstWord = (form.value("name") ?? "").split(separator: " ").first.map(String.init)
+        return ContactPatch(
             name: form.value("name") ?? "",
-            firstName: form.trimmed("first_name"),
+            firstName: form.trimmed("first_name") ?? firstWord,
             phone: form.value("phone") ?? "",
             email: form.value("email")?.trimmingCharacters(in: .whitespaces) ?? "",
             groups: chosenGroups(form),

@@ -21,6 +21,7 @@ extension WebRoutes {
                         "sending_hours.start": .optionalText, "sending_hours.end": .optionalText,
                         "sending_hours.days": .list,
                         "sending_hours.time_zone": .optionalText,
+                        "opt_out_reply": .text, "opt_in_reply": .text, "help_reply": .text, "no_reply_notice": .text,
                     ]
                 )
                 _ = try await administration.updateSMSSettings(principal, patch)
@@ -82,8 +83,9 @@ extension WebRoutes {
             "settings": try JSONValue.of(settings).template,
             "limits": [
                 "header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
-                "signup_message": MessagePart.signupMessage.lengthMax,
+                "signup_message": MessagePart.signupMessage.lengthMax, "reply": SMSSettings.replyLengthMax,
             ],
+            "account_name": principal.organization.name,
             "days": Weekday.allCases.map { day in
                 [
                     "value": day.rawValue, "label": day.rawValue.capitalized,

@@ -24,7 +24,7 @@ extension WebRoutes {
                 ],
                 "manages": manages,
                 "staff": staff.map { member -> [String: Any] in
-                    // Only someone of a higher rank (or an owner) changes a person's access.
+                    // Only someone of at least their rank changes a person's access (owners only by owners).
                     let manageable = member.id != principal.staff.id && principal.staff.role.mayManage(member.role)
                     return [
                         "id": member.id, "name": member.name, "email": member.email, "role": member.role.label,

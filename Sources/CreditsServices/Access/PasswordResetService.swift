@@ -40,7 +40,9 @@ public struct PasswordResetService: Sendable {
         let address = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard address.contains("@"), address.unicodeScalars.count <= 254 else { return 0 }
         var mailed = 0
-        for staff in try await organizations.staffMembers(withEmail: address) {
+        // Someone added without a password uses only API keys: a link would open the portal to
+        // whoever reads that mailbox, so they get none (an admin can set a password for them).
+        for staff in try await organizations.staffMembers(withEmail: address) where staff.passwordHash != nil {
             guard let organization = try await organizations.organization(staff.organizationID) else { continue }
             let token = APIKeys.randomText(bytes: 32)
             let instant = now()

@@ -150,7 +150,7 @@ public struct AdministrationService: Sendable {
     public func addStaff(_ principal: Principal, _ input: NewStaffInput) async throws -> StaffMember {
         try principal.require(.manageSettings)
         let permissions = input.permissions.map(Set.init) ?? input.role.defaultPermissions
-        try requireMayGive(principal, role: input.role, permissions: input.permissions.map(Set.init), adding: true)
+        try requireMayGive(principal, role: input.role, permissions: permissions, adding: true)
         let instant = now()
         var staff = StaffMember(
             id: Identifier.make("stf_"),
@@ -238,8 +238,11 @@ public struct AdministrationService: Sendable {
             throw StaffError.ownerOnly(.changeOwnerRole)
         }
         if !editingSelf || changesAccess { try requireRank(principal, over: staff) }
+        if changesAccess, editingSelf, principal.staff.role != .owner { throw StaffError.ownAccess }
         if changesAccess {
-            try requireMayGive(principal, role: patch.role, permissions: patch.permissions.map(Set.init), adding: false)
+            // A new role without a list gives that role's defaults: those are what is given.
+            let given = patch.permissions.map(Set.init) ?? patch.role?.defaultPermissions
+            try requireMayGive(principal, role: patch.role, permissions: given, adding: false)
         }
         var resetsPassword = false
         if let password = patch.password {

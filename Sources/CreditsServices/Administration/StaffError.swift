@@ -26,6 +26,9 @@ public enum StaffError: DomainError, Equatable {
     case passwordResetNotAllowed(name: String)
     /// An owner holds every permission (so an organisation can never lock itself out).
     case ownerHoldsEveryPermission
+    /// Only an owner changes their own role or permissions (anyone else could give themselves back
+    /// what was taken away).
+    case ownAccess
 
     /// The owner-only actions.
     public enum OwnerAction: Sendable, Equatable {
@@ -36,7 +39,8 @@ public enum StaffError: DomainError, Equatable {
 
     public var kind: RefusalKind {
         switch self {
-        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed: .forbidden
+        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed, .ownAccess:
+            .forbidden
         case .emailTaken, .cannotDeleteSelf, .lastOwner: .conflict
         case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong, .ownerHoldsEveryPermission: .invalid
         }
@@ -44,7 +48,8 @@ public enum StaffError: DomainError, Equatable {
 
     public var code: String {
         switch self {
-        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed: "forbidden"
+        case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed, .ownAccess:
+            "forbidden"
         case .currentPasswordRequired: "current_password_required"
         case .currentPasswordWrong: "current_password_wrong"
         case .emailTaken: "email_taken"
@@ -71,9 +76,11 @@ public enum StaffError: DomainError, Equatable {
         case .roleAboveYours(let role):
             "You cannot make someone \(role == .admin || role == .owner ? "an" : "a") \(role.rawValue): it ranks above your own role."
         case .permissionNotYours(let permission):
-            "You cannot give the \(permission.rawValue) permission: you do not have it yourself."
+            "You cannot give the “\(permission.label)” permission (\(permission.rawValue)): you do not have it yourself."
         case .ownerHoldsEveryPermission:
             "An owner holds every permission; make them an admin to choose their permissions."
+        case .ownAccess:
+            "You cannot change your own role or permissions; another owner or admin can."
         case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
         case .currentPasswordWrong: "The current password is not right."
         case .passwordResetNotAllowed(let name):
@@ -85,7 +92,7 @@ public enum StaffError: DomainError, Equatable {
         switch self {
         case .unknownTimeZone: "timezone"
         case .currentPasswordRequired, .currentPasswordWrong: "current_password"
-        case .roleAboveYours: "role"
+        case .roleAboveYours, .ownAccess: "role"
         case .permissionNotYours, .ownerHoldsEveryPermission: "permissions"
         case .passwordResetNotAllowed: "password"
         case .ownerOnly, .emailTaken, .cannotDeleteSelf, .lastOwner, .outranked: nil

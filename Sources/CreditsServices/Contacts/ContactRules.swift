@@ -41,7 +41,8 @@ public enum ContactRules {
 
     /// A group's name: 1–100 characters, lowercased (groups are found by name whatever the case).
     static func groupName(_ text: String, field: String = "name") throws(InputError) -> String {
-        try InputRules.name(text, field: field, limit: groupNameMax).lowercased()
+        // Lowercased first: "İ" becomes two characters, and the stored name must fit the limit.
+        try InputRules.name(text.lowercased(), field: field, limit: groupNameMax)
     }
 
     /// How staff say consent was given ("signed the enrolment form"): 1–200 characters when given

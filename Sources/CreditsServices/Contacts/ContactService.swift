@@ -107,6 +107,8 @@ public struct GroupInput: APIInput, Sendable {
 public struct ContactDetail: Encodable, Sendable {
     public var contact: Contact
     public var consentHistory: [ConsentEvent]
+    /// When this change opted the number in: what became of the signup message (not encoded).
+    public var signup: SignupOutcome? = nil
 
     enum CodingKeys: String, CodingKey { case consentHistory = "consent_history" }
 
@@ -136,8 +138,14 @@ public struct ContactService: Sendable {
         self.now = now
     }
 
+    /// A contact just added, and what became of its signup message when it was added opted in.
+    public struct Added: Sendable {
+        public var contact: Contact
+        public var signup: SignupOutcome?
+    }
+
     /// Adds a contact.
-    public func create(_ principal: Principal, _ input: NewContactInput) async throws -> Contact {
+    public func create(_ principal: Principal, _ input: NewContactInput) async throws -> Added {
         let instant = now()
         let contact = try ContactRules.contact(input, organization: principal.organization, at: instant)
         if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
@@ -158,10 +166,11 @@ public struct ContactService: Sendable {
                 audit: audit
             )
         }
+        var signup: SignupOutcome?
         if input.consent == .optedIn {
-            await messaging.sendSignup(organization: principal.organization, phone: created.phone)
+            signup = await messaging.sendSignup(organization: principal.organization, phone: created.phone)
         }
-        return created
+        return Added(contact: created, signup: signup)
     }
 
     /// One contact with its consent history.
@@ -251,15 +260,26 @@ public struct ContactService: Sendable {
                 audit: audit
             )
         }
+        var signup: SignupOutcome?
         if state == .optedIn && contact.consent != .optedIn {
-            await messaging.sendSignup(organization: principal.organization, phone: contact.phone)
+            signup = await messaging.sendSignup(organization: principal.organization, phone: contact.phone)
         }
-        return try await detail(principal, id)
+        var changed = try await detail(principal, id)
+        changed.signup = signup
+        return changed
     }
 
     /// A page of the organisation's contacts.
+    /// A search that is a whole phone number, typed the local way ("0412 345 678" in Australia),
+    /// looks for that number.
     public func list(_ principal: Principal, _ query: ContactQuery) async throws -> [Contact] {
-        try await contacts.list(principal.organizationID, query)
+        var query = query
+        if let search = query.search, search.contains(where: \.isNumber),
+            let number = try? ContactRules.phone(search, country: principal.organization.country)
+        {
+            query.search = number
+        }
+        return try await contacts.list(principal.organizationID, query)
     }
 
     /// The organisation's groups with how many contacts each has.

@@ -5,9 +5,10 @@ import Foundation
 extension MessagingService {
     /// Sends the signup message to a number that just opted in: immediately, even outside the
     /// sending hours, without header or footer, paid from the pool. A failure is audited, not thrown.
-    public func sendSignup(organization: Organization, phone: String, from: String? = nil) async {
+    @discardableResult
+    public func sendSignup(organization: Organization, phone: String, from: String? = nil) async -> SignupOutcome {
         let text = organization.smsSettings.signupMessage
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return .noMessageSet }
         let now = now()
         do {
             let options = EstimateService.options(for: organization, channel: .sms, signup: true, prices: prices)
@@ -48,6 +49,7 @@ extension MessagingService {
             await facts.publish(
                 .balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true))
             )
+            return .queued
         } catch {
             let reason = (error as? any DomainError)?.message ?? "\(error)"
             try? await AuditStore.insert(
@@ -62,6 +64,17 @@ extension MessagingService {
                 ],
                 into: database
             )
+            return .notSent(reason: reason)
         }
     }
+}
+
+/// What became of a signup message.
+public enum SignupOutcome: Sendable, Equatable {
+    /// Queued to go at once.
+    case queued
+    /// The organisation has no signup message.
+    case noMessageSet
+    /// Refused (no credits, no number …), with the reason, which is also in the audit log.
+    case notSent(reason: String)
 }

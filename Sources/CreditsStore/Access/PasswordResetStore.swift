@@ -21,6 +21,9 @@ public struct PasswordResetStore: Sendable {
         since: Date
     ) async throws -> Bool {
         try await database.transaction { sql in
+            // Requests for one person wait for each other, so the count below cannot be raced past.
+            let lock = sql.storeDialect == .postgres ? " FOR UPDATE" : ""
+            try await sql.raw("SELECT id FROM staff WHERE id = \(bind: staff.id)\(unsafeRaw: lock)").run()
             let recent =
                 try await sql.raw(
                     """

@@ -306,13 +306,15 @@ public struct ContactStore: Sendable {
         audit: AuditRecord
     ) async throws -> ContactGroup {
         try await database.transaction { sql in
-            try await ContactStore.refuseTakenName(name, of: organization, except: nil, on: sql)
-            try await sql.raw(
+            // Two people creating the same name at once: the second finds it taken, not a server error.
+            let inserted = try await sql.raw(
                 """
                 INSERT INTO contact_groups (id, organization_id, name, created_at)
                 VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: name), \(bind: instant.milliseconds))
+                ON CONFLICT (organization_id, name) DO NOTHING RETURNING id
                 """
-            ).run()
+            ).all()
+            if inserted.isEmpty { throw StoreError.conflict("a group named \(name) already exists") }
             try await AuditStore.insert([audit], on: sql)
             return ContactGroup(id: id, name: name, contacts: 0, optedIn: 0)
         }

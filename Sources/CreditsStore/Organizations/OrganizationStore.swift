@@ -230,6 +230,16 @@ public struct OrganizationStore: Sendable {
             if staff.role != .owner {
                 try await OrganizationStore.keepAnOwner(besides: staff, on: sql, database: database)
             }
+            // A reset link mailed before the address or the password changed must not work after.
+            try await sql.raw(
+                """
+                UPDATE password_resets SET used_at = \(bind: audit.at.milliseconds)
+                WHERE staff_id = \(bind: staff.id) AND used_at IS NULL
+                  AND EXISTS (SELECT 1 FROM staff s WHERE s.id = \(bind: staff.id)
+                              AND (s.email <> \(bind: staff.email)
+                                   OR COALESCE(s.password_hash, '') <> COALESCE(\(bind: staff.passwordHash), '')))
+                """
+            ).run()
             try await sql.raw(
                 """
                 UPDATE staff SET name = \(bind: staff.name), email = \(bind: staff.email), role = \(bind: staff.role.rawValue),

@@ -40,7 +40,7 @@ struct ContactRoutes {
         table.add(.post, "/v1/contacts", through: group) { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NewContactInput.self, from: request)
-            return try JSONOutput.response(try await contacts.create(principal, input), status: .created)
+            return try JSONOutput.response(try await contacts.create(principal, input).contact, status: .created)
         }
         table.add(.post, "/v1/contacts/import", through: group) { request, context in
             let principal = try context.authenticated()
