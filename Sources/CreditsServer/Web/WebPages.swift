@@ -60,10 +60,17 @@ struct WebPages: Sendable {
         request: Request,
         context: AppRequestContext,
         values: [String: Any],
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok,
+        refusal: String? = nil
     ) async throws -> Response {
         let principal = try context.authenticated()
         var layout = values
+        var status = status
+        // A form shown again because it was refused: its sentence, and 422.
+        if let refusal {
+            layout["flash"] = ["kind": "error", "text": refusal, "role": "alert"]
+            status = .unprocessableContent
+        }
         layout["title"] = title
         layout["organization_name"] = principal.organization.name
         layout["staff_name"] = principal.staff.name
@@ -78,7 +85,7 @@ struct WebPages: Sendable {
         }
         // A refusal of this request (a form shown again) wins over a message a redirect left.
         let flash = WebResponse.flashValues(request)
-        if values["flash"] == nil, let flash { layout["flash"] = flash }
+        if layout["flash"] == nil, let flash { layout["flash"] = flash }
         layout["body"] = WebPages.render(template, layout)
         var response = WebResponse.html(WebPages.render("layout", layout), status: status)
         if flash != nil { WebResponse.clearFlash(&response) }

@@ -131,11 +131,6 @@ extension WebRoutes {
         if page.count == WebRoutes.contactsPerPage, let last = page.last {
             values["next_page"] = WebRoutes.link("/contacts", filters + [("cursor", last.id)])
         }
-        var status = HTTPResponse.Status.ok
-        if let error {
-            values["flash"] = ["kind": "error", "text": error, "role": "alert"]
-            status = .unprocessableContent
-        }
         return try await pages.page(
             "contacts",
             title: "Contacts",
@@ -143,7 +138,7 @@ extension WebRoutes {
             request: request,
             context: context,
             values: values,
-            status: status
+            refusal: error
         )
     }
 
@@ -158,7 +153,7 @@ extension WebRoutes {
         let names = try await administration.actorNames(principal)
         let zone = principal.organization.zone
         let stoppedByRecipient = detail.consentHistory.last.map { $0.state == .optedOut && $0.source.isRecipient }
-        var values: [String: Any] = [
+        let values: [String: Any] = [
             "contact": WebRoutes.contactFormValues(contact, typed: typed, groups: groups),
             "consent": contact.consent.rawValue,
             "consent_label": WebRoutes.consentLabel(contact.consent),
@@ -175,11 +170,6 @@ extension WebRoutes {
             },
             "basis": typed?.value("basis") ?? "",
         ]
-        var status = HTTPResponse.Status.ok
-        if let error {
-            values["flash"] = ["kind": "error", "text": error, "role": "alert"]
-            status = .unprocessableContent
-        }
         return try await pages.page(
             "contact",
             title: contact.name,
@@ -187,7 +177,7 @@ extension WebRoutes {
             request: request,
             context: context,
             values: values,
-            status: status
+            refusal: error
         )
     }
 

@@ -55,7 +55,7 @@ extension WebRoutes {
         let groups = try await contacts.groups(principal)
         // A refused rename shows what was typed in that group's box.
         let renaming = typed?.value("group_id")
-        var values: [String: Any] = [
+        let values: [String: Any] = [
             "has_groups": !groups.isEmpty,
             "groups": groups.map { group -> [String: Any] in
                 [
@@ -69,11 +69,6 @@ extension WebRoutes {
             },
             "new_name": renaming == nil ? typed?.value("name") ?? "" : "",
         ]
-        var status = HTTPResponse.Status.ok
-        if let error {
-            values["flash"] = ["kind": "error", "text": error, "role": "alert"]
-            status = .unprocessableContent
-        }
         return try await pages.page(
             "groups",
             title: "Groups",
@@ -81,7 +76,7 @@ extension WebRoutes {
             request: request,
             context: context,
             values: values,
-            status: status
+            refusal: error
         )
     }
 }
