@@ -286,6 +286,19 @@ class Session:
         assert self.text_of("[data-testid=credits-posted]") == str(2 * per_text), "the failed text cost nothing"
         self.shot("campaign-settled")
 
+        print("cancel a scheduled send from the campaigns page")
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
+        scheduled = self.api("POST", "/v1/messages", {"groups": ["families"], "body": "Recital on Friday at 6pm", "send_at": later})
+        self.go("/campaigns")
+        assert self.text_of("[data-testid='state-%s']" % scheduled["id"]).startswith("Scheduled for"), "a scheduled send says when"
+        self.shot("campaigns")
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/campaigns/%s/cancel'] button" % scheduled["id"]).click()
+        self.driver.switch_to.alert.accept()  # "Cancel this send? Its reserved credits are released."
+        self.wait.until(lambda driver: self.flash()[0] is not None)
+        self.expect_notice("Campaign canceled")
+        self.go("/campaigns")
+        assert self.text_of("[data-testid='state-%s']" % scheduled["id"]) == "Canceled"
+
         print("reply in the Messenger Center")
         self.go("/inbox")
         self.shot("messenger-center")
@@ -370,7 +383,7 @@ class Session:
         self.shot("billing-transactions")
 
         print("every page at phone width")
-        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/inbox", "/contacts", "/groups", "/credits",
+        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
                        "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()

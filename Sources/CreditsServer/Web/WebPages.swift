@@ -22,6 +22,7 @@ struct WebPages: Sendable {
     static let navigation: [NavItem] = [
         NavItem(section: "dashboard", label: "Dashboard", href: "/dashboard", permissions: []),
         NavItem(section: "compose", label: "Compose", href: "/compose", permissions: []),
+        NavItem(section: "campaigns", label: "Campaigns", href: "/campaigns", permissions: []),
         NavItem(section: "inbox", label: "Messenger Center", href: "/inbox", permissions: []),
         NavItem(section: "contacts", label: "Contacts", href: "/contacts", permissions: []),
         NavItem(section: "groups", label: "Groups", href: "/groups", permissions: []),

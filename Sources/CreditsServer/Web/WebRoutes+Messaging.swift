@@ -87,7 +87,7 @@ extension WebRoutes {
             return try await pages.page(
                 "campaign",
                 title: "Campaign",
-                section: "compose",
+                section: "campaigns",
                 request: request,
                 context: context,
                 values: values

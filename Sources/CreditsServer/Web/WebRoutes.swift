@@ -58,6 +58,7 @@ struct WebRoutes: Sendable {
         addBilling(to: portal)
         addMessaging(to: portal)
         addContacts(to: portal)
+        addCampaigns(to: portal)
         addCredits(to: portal)
         addLogs(to: portal)
         addStaff(to: portal)
