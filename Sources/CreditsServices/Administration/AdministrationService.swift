@@ -408,14 +408,15 @@ public struct AdministrationService: Sendable {
     /// Revokes a key of the principal's organisation.
     public func revokeKey(_ principal: Principal, _ id: String) async throws {
         try principal.require(.manageSettings)
-        guard let key = try await organizations.keys(of: principal.organizationID).first(where: { $0.id == id }),
-            key.revokedAt == nil
-        else {
+        guard let key = try await organizations.key(id), key.organizationID == principal.organizationID else {
             throw NotFoundError("API key \(id)")
         }
         if let holder = try await organizations.staffMember(key.staffID, of: principal.organizationID) {
             try requireRank(principal, over: holder)
         }
+        // Revoking is idempotent: a key already revoked (by hand, or with its holder's removal or
+        // password reset) stays revoked, and saying so again changes nothing.
+        guard key.revokedAt == nil else { return }
         let audit = AuditRecord(
             organization: principal.organizationID,
             actor: principal.actor,
