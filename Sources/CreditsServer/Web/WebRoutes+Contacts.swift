@@ -52,12 +52,13 @@ extension WebRoutes {
                         code: "field_required"
                     )
                 }
-                let before = try await contacts.detail(principal, id).contact.consent
                 let detail = try await contacts.setConsent(principal, id, input)
+                // An opt-in without a signup outcome found the number already opted in.
                 let notice =
-                    switch (input.state, before) {
-                    case (.optedIn, .optedIn): "\(detail.contact.name) was already opted in; the reason is recorded."
-                    case (.optedIn, _): "\(detail.contact.name) opted in" + WebRoutes.signupClause(detail.signup) + "."
+                    switch (input.state, detail.signup) {
+                    case (.optedIn, nil): "\(detail.contact.name) was already opted in; the reason is recorded."
+                    case (.optedIn, let signup):
+                        "\(detail.contact.name) opted in" + WebRoutes.signupClause(signup) + "."
                     default: "\(detail.contact.name) opted out; they will not be texted."
                     }
                 return WebResponse.redirect("/contacts/\(id)", notice: notice)

@@ -18,7 +18,7 @@ extension WebRoutes {
         router.post("/password-reset") { request, _ in
             var request = request
             let form = try await WebForm.read(&request)
-            guard WebRoutes.resetFormIsFresh(request, form) else {
+            guard WebRoutes.repeatsCookie(request, form, WebRoutes.resetCookie) else {
                 return WebRoutes.resetPage(
                     request,
                     template: "password-reset",
@@ -66,7 +66,7 @@ extension WebRoutes {
                     status: status
                 )
             }
-            guard WebRoutes.resetFormIsFresh(request, form) else {
+            guard WebRoutes.repeatsCookie(request, form, WebRoutes.resetCookie) else {
                 return again("This form is out of date. Please try again.", .forbidden)
             }
             guard form.value("password") == form.value("password_again") else {
@@ -92,12 +92,11 @@ extension WebRoutes {
         }
     }
 
-    /// True when the form repeats the random cookie its page set.
-    static func resetFormIsFresh(_ request: Request, _ form: WebForm) -> Bool {
-        guard let cookie = request.cookies[resetCookie]?.value, let presented = form.value("_csrf") else {
-            return false
-        }
-        return APIKeys.constantTimeEqual(cookie, presented)
+    /// True when a form shown before sign-in repeats, in `_csrf`, the random cookie its page set
+    /// (the double-submit check of the sign-in and password-reset forms).
+    static func repeatsCookie(_ request: Request, _ form: WebForm, _ cookie: String) -> Bool {
+        guard let value = request.cookies[cookie]?.value, let presented = form.value("_csrf") else { return false }
+        return APIKeys.constantTimeEqual(value, presented)
     }
 
     /// A page of the reset flow, with its form's token in a cookie for `/password-reset`.

@@ -74,9 +74,7 @@ struct WebRoutes: Sendable {
         router.post("/sign-in") { request, context in
             var request = request
             let form = try await WebForm.read(&request)
-            guard let cookie = request.cookies[WebRoutes.signInCookie]?.value, let presented = form.value("_csrf"),
-                APIKeys.constantTimeEqual(cookie, presented)
-            else {
+            guard WebRoutes.repeatsCookie(request, form, WebRoutes.signInCookie) else {
                 return WebRoutes.signInPage(
                     request,
                     error: "This sign-in form is out of date. Please try again.",
