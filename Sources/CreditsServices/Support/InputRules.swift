@@ -7,12 +7,14 @@ public enum InputRules {
     /// overrides. Characters are Unicode scalars, as the database's length checks count them (an
     /// emoji family is several), so a name that passes here always fits its column.
     public static func name(_ value: String, field: String = "name", limit: Int = 200) throws(InputError) -> String {
+        // Control characters are refused wherever they stand: a tab or line feed at either end is
+        // not a space to trim, as the published pattern says.
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .controlCharacters(field: field)
+        }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .empty(field: field) }
         guard trimmed.unicodeScalars.count <= limit else { throw .tooLong(field: field, limit: limit) }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .controlCharacters(field: field)
-        }
         guard !trimmed.unicodeScalars.contains(where: directionOverrides.contains) else {
             throw .directionOverride(field: field)
         }
