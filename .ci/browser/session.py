@@ -8,7 +8,8 @@ footer, type a message and watch the ticker change when an emoji is added, send 
 the campaign settle, reply in the Messenger Center, add a contact with consent (a refusal keeps what
 was typed), find them, create a group, add a staff member and change their permissions, transfer
 credits to them, download the 30-day CSV, check that a staff member without permission cannot see
-the buy page, and reset that staff member's password from the emailed link (read from the Outbox
+the buy page, import 1,000 contacts from a CSV file (two bad rows reported with their lines), and
+reset that staff member's password from the emailed link (read from the Outbox
 with `textcredits mail`). Every page is also loaded at phone width. Screenshots go to .ci/artifacts/.
 
 Usage: session.py PATH/TO/textcredits
@@ -337,6 +338,7 @@ class Session:
         self.submit("form[action='/groups']")
         self.expect_notice("Group saturday squad created.")
         self.shot("groups")
+        self.import_contacts()
 
         print("add a staff member")
         self.go("/staff")
@@ -384,7 +386,7 @@ class Session:
 
         print("every page at phone width")
         owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
-                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff"]
+                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff", "/contacts/import"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
@@ -418,6 +420,60 @@ class Session:
         self.driver.get(link)
         assert "expired or was already used" in self.driver.find_element(By.TAG_NAME, "body").text, "a link works once"
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
+
+    def import_contacts(self):
+        """Imports a 1,000-row CSV file on the import page: columns guessed and changed with the
+        preview following, the progress bar moving without a reload, the two bad rows reported with
+        the lines they are on in the file, and the skipped rows downloaded as CSV."""
+        print("import contacts from a CSV file")
+        path = os.path.join(self.work, "spring-families.csv")
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.write("Name,Mobile,Email,Class\r\n")
+            for index in range(1000):
+                name = "" if index == 500 else "Spring Parent %d" % index  # line 502: a blank name
+                phone = "12" if index == 100 else "(628) 555-%04d" % index  # line 102: too few digits
+                file.write('%s,%s,parent%d@example.com,"spring, tumbling"\r\n' % (name, phone, index))
+        self.go("/contacts")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=import-link]"))
+        self.driver.find_element(By.ID, "file").send_keys(path)
+        self.submit("form[data-upload]")
+        assert "/contacts/import/upl_" in self.driver.current_url, self.driver.current_url
+        chosen = lambda index: self.driver.find_element(By.ID, "column_%d" % index).get_attribute("value")
+        assert [chosen(index) for index in range(4)] == ["name", "phone", "email", "groups"], "columns guessed from the header"
+        self.until_text("[data-testid=preview]", lambda text: "parent0@example.com" in text, "preview with emails")
+        self.driver.find_element(By.CSS_SELECTOR, "#column_2 option[value=ignore]").click()
+        self.until_text("[data-testid=preview]", lambda text: "parent0@example.com" not in text, "the preview follows the columns")
+        self.fill("new_groups", "spring 2027")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=consent][value=opted_in]").click()
+        self.fill("consent_basis", "Signed the spring enrolment form")
+        self.shot("contacts-import-map")
+        self.driver.set_window_size(*PHONE)
+        overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, "the mapping page is %dpx wider than a phone screen" % overflow
+        self.shot("phone-owner-contacts-import-map")
+        self.driver.set_window_size(*DESKTOP)
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "button[name=step][value=start]"))
+        assert "/contacts/imports/imp_" in self.driver.current_url, self.driver.current_url
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.until_text("[data-testid=import-status]", lambda text: text == "Done", "import progress", seconds=60)
+        bar = self.driver.find_element(By.ID, "import-progress")
+        assert bar.get_attribute("value") == bar.get_attribute("max") == "1000", (bar.get_attribute("value"), bar.get_attribute("max"))
+        self.until_text("#import-result", lambda text: "998 contacts added" in text, "import result")
+        page.is_enabled()  # still the same page: the result came without a reload
+        skipped = {row.get_attribute("data-line"): row.text for row in self.driver.find_elements(By.CSS_SELECTOR, "[data-testid=skipped-rows] tbody tr")}
+        assert sorted(skipped) == ["102", "502"], skipped
+        assert "too few digits" in skipped["102"] and "Name cannot be empty" in skipped["502"], skipped
+        print("  ok: 998 added; lines 102 and 502 reported")
+        self.shot("contacts-import-result")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=download-skipped]").click()
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+        name = "spring-families-skipped-rows-%s.csv" % datetime.now(ZoneInfo("America/Chicago")).strftime("%Y-%m-%d")
+        csv = self.downloaded(name)
+        os.remove(os.path.join(self.downloads, name))  # the 30-day CSV is looked for among the downloads later
+        lines = csv.splitlines()
+        assert lines[0] == "line,reason,Name,Mobile,Email,Class" and lines[1].startswith("102,") and lines[2].startswith("502,"), lines
+        print("  ok: skipped rows downloaded")
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):
         deadline = time.time() + seconds

@@ -54,6 +54,31 @@ struct PortalBrowser: Sendable {
         return try await send(.post, path, body: body, contentType: "application/x-www-form-urlencoded")
     }
 
+    /// A `multipart/form-data` POST with one file, as a form with a file input sends it; the page's
+    /// CSRF token is added unless `withToken` is false.
+    @discardableResult
+    mutating func upload(
+        _ path: String,
+        _ fields: [String: String] = [:],
+        file: (field: String, name: String, bytes: [UInt8]),
+        withToken: Bool = true
+    ) async throws -> TestResponse {
+        let boundary = "----TextCreditsTest\(UUID().uuidString)"
+        var pairs = fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if withToken { pairs.append(("_csrf", csrf)) }
+        var body = ByteBuffer()
+        for (name, value) in pairs {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        body.writeString(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\n"
+                + "Content-Type: text/csv\r\n\r\n"
+        )
+        body.writeBytes(file.bytes)
+        body.writeString("\r\n--\(boundary)--\r\n")
+        return try await send(.post, path, bytes: body, contentType: "multipart/form-data; boundary=\(boundary)")
+    }
+
     /// A script's JSON request (the estimate ticker).
     mutating func script(_ path: String, json: String, token: String?) async throws -> TestResponse {
         var headers: [String: String] = ["Accept": "application/json"]
@@ -68,6 +93,16 @@ struct PortalBrowser: Sendable {
         contentType: String?,
         extra: [String: String] = [:]
     ) async throws -> TestResponse {
+        try await send(method, path, bytes: body.map { ByteBuffer(string: $0) }, contentType: contentType, extra: extra)
+    }
+
+    mutating func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        bytes: ByteBuffer?,
+        contentType: String?,
+        extra: [String: String] = [:]
+    ) async throws -> TestResponse {
         var fields = HTTPFields()
         fields[.accept] = "text/html"
         if let contentType { fields[.contentType] = contentType }
@@ -77,7 +112,7 @@ struct PortalBrowser: Sendable {
             uri: path,
             method: method,
             headers: fields,
-            body: body.map { ByteBuffer(string: $0) }
+            body: bytes
         )
         for header in response.headers[values: .setCookie] {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)

@@ -22,6 +22,7 @@ public struct Stores: Sendable {
     public let sessions: WebSessionStore
     public let signIns: SignInStore
     public let contactImports: ContactImportStore
+    public let contactUploads: ContactUploadStore
     public let passwordResets: PasswordResetStore
 
     init(database: any Database) {
@@ -39,6 +40,7 @@ public struct Stores: Sendable {
         sessions = WebSessionStore(database: database)
         signIns = SignInStore(database: database)
         contactImports = ContactImportStore(database: database)
+        contactUploads = ContactUploadStore(database: database)
         passwordResets = PasswordResetStore(database: database)
     }
 }
@@ -75,6 +77,7 @@ public struct AppServices: Sendable {
     public let conversations: ConversationService
     public let contacts: ContactService
     public let contactImports: ContactImportService
+    public let contactUploads: ContactUploadService
     public let inbound: InboundService
     public let dispatcher: Dispatcher
     public let registration: RegistrationService
@@ -214,6 +217,7 @@ public struct AppServices: Sendable {
         )
         contacts = ContactService(contacts: stores.contacts, database: database, messaging: messaging, now: now)
         contactImports = ContactImportService(store: stores.contactImports, database: database, now: now)
+        contactUploads = ContactUploadService(uploads: stores.contactUploads, imports: contactImports, now: now)
         inbound = InboundService(
             database: database,
             numbers: stores.numbers,

@@ -60,6 +60,8 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         numbers: services.sendingNumbers,
         registration: services.registration,
         contacts: services.contacts,
+        imports: services.contactImports,
+        uploads: services.contactUploads,
         messaging: services.messaging,
         conversations: services.conversations,
         billing: services.billing,

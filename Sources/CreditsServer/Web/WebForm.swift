@@ -23,11 +23,16 @@ public struct WebForm: Sendable {
     }
 
     let pairs: [(String, String)]
+    /// The files of a `multipart/form-data` form (an upload).
+    let files: [File]
 
-    init(pairs: [(String, String)]) { self.pairs = pairs }
+    init(pairs: [(String, String)], files: [File] = []) {
+        self.pairs = pairs
+        self.files = files
+    }
 
     /// Reads `application/x-www-form-urlencoded` text.
-    init(encoded text: String) { self.pairs = FormEncoding.pairs(text) }
+    init(encoded text: String) { self.init(pairs: FormEncoding.pairs(text)) }
 
     /// The last value of a field, nil when absent.
     func value(_ name: String) -> String? { pairs.last { $0.0 == name }?.1 }

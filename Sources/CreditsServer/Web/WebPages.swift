@@ -136,7 +136,10 @@ struct WebPages: Sendable {
     /// The stylesheet and script, served from memory.
     static let assets: [String: (contentType: String, body: ByteBuffer)] = {
         var assets: [String: (String, ByteBuffer)] = [:]
-        for (name, type) in [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")] {
+        for (name, type) in [
+            ("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
+            ("contact-import.js", "text/javascript; charset=utf-8"),
+        ] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources/web"),
                 let text = try? String(contentsOf: url, encoding: .utf8)
             else { preconditionFailure("the portal's \(name) ships with the server") }

@@ -228,7 +228,7 @@ extension WebRoutes {
         case .keyword:
             return "\(change) by texting “\((event.rawText ?? "").trimmingCharacters(in: .whitespacesAndNewlines))”"
         case .import:
-            return "\(change) by an import by \(who)"
+            return "\(change) by an import by \(who)" + (event.basis.map { ": \($0)" } ?? "")
         case .staff, .api:
             let basis = event.basis.map { ": \($0)" } ?? " (no reason given)"
             return "\(change) by \(who)\(event.source == .api ? " through the API" : "")\(basis)"

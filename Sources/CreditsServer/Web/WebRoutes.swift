@@ -13,6 +13,8 @@ struct WebRoutes: Sendable {
     let numbers: SendingNumbers
     let registration: RegistrationService
     let contacts: ContactService
+    let imports: ContactImportService
+    let uploads: ContactUploadService
     let messaging: MessagingService
     let conversations: ConversationService
     let billing: BillingService
@@ -58,6 +60,7 @@ struct WebRoutes: Sendable {
         addBilling(to: portal)
         addMessaging(to: portal)
         addContacts(to: portal)
+        addContactImport(to: portal)
         addCampaigns(to: portal)
         addCredits(to: portal)
         addLogs(to: portal)

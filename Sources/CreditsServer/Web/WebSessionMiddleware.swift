@@ -32,6 +32,10 @@ struct WebSessionMiddleware: RouterMiddleware {
                 let form = try await WebForm.read(&request)
                 context.form = form
                 presented = form.value("_csrf")
+            } else if presented == nil, request.headers[.contentType]?.hasPrefix("multipart/form-data") == true {
+                let form = try await WebForm.readMultipart(&request)
+                context.form = form
+                presented = form.value("_csrf")
             }
             guard let presented, APIKeys.constantTimeEqual(presented, session.csrfToken) else {
                 throw APIError(

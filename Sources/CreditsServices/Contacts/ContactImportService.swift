@@ -7,12 +7,20 @@ public struct ImportInput: APIInput, Sendable {
     public var contacts: [NewContactInput]
     /// Consent collected with the list (e.g. on enrolment forms); applies to every new number.
     public var consent: ConsentState?
+    /// How that consent was given, in staff's words ("signed the enrolment form").
+    public var consentBasis: String?
 
-    public static let fields = JSONFields(["contacts": NewContactInput.fields, "consent": nil])
+    enum CodingKeys: String, CodingKey {
+        case contacts, consent
+        case consentBasis = "consent_basis"
+    }
 
-    public init(contacts: [NewContactInput], consent: ConsentState? = nil) {
+    public static let fields = JSONFields(["contacts": NewContactInput.fields, "consent": nil, "consent_basis": nil])
+
+    public init(contacts: [NewContactInput], consent: ConsentState? = nil, consentBasis: String? = nil) {
         self.contacts = contacts
         self.consent = consent
+        self.consentBasis = consentBasis
     }
 }
 
@@ -22,6 +30,11 @@ public struct ContactImportView: Encodable, Sendable {
     public var id: String
     public var status: ContactImportStatus
     public var consent: ConsentState?
+    public var consentBasis: String?
+    /// The uploaded file the rows came from (imports made in the portal).
+    public var fileName: String?
+    /// That file's column names (not shown by the API: the skipped-rows download's header).
+    public var fileColumns: [String]?
     public var total: Int
     public var processed: Int
     public var added: Int
@@ -35,6 +48,8 @@ public struct ContactImportView: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, status, consent, total, processed, added, skipped, refused, failure, errors
+        case consentBasis = "consent_basis"
+        case fileName = "file_name"
         case createdAt = "created_at"
         case finishedAt = "finished_at"
     }
@@ -43,6 +58,9 @@ public struct ContactImportView: Encodable, Sendable {
         id = job.id
         status = job.status
         consent = job.consent
+        consentBasis = job.consentBasis
+        fileName = job.fileName
+        fileColumns = job.fileColumns
         total = job.total
         processed = job.processed
         added = job.added
@@ -64,13 +82,19 @@ public struct ImportRowView: Encodable, Sendable {
     public var code: String?
     public var message: String?
     public var contactID: String?
+    /// The file line the row starts on (the header is line 1), for imports of an uploaded file.
+    public var line: Int?
+    /// The row's cells as read from the file (not shown by the API).
+    public var cells: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case index, outcome, name, phone, code, message
+        case index, outcome, name, phone, code, message, line
         case contactID = "contact_id"
     }
 
     init(_ row: ContactImportRow) {
+        line = row.line
+        cells = row.cells
         index = row.index
         outcome = row.outcome
         name = row.name
@@ -118,39 +142,53 @@ public struct ContactImportService: Sendable {
         guard input.contacts.count <= ContactImportService.importMax else {
             throw ContactError.tooManyContacts(maximum: ContactImportService.importMax)
         }
-        if input.consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
+        return try await receive(
+            principal,
+            id: Identifier.make("imp_"),
+            entries: input.contacts.map { ImportEntry(input: $0) },
+            consent: input.consent,
+            consentBasis: input.consentBasis,
+            file: nil,
+            finishInRequest: input.contacts.count <= ContactImportService.finishedInRequestMax
+        )
+    }
+
+    /// The name and columns of the file an import's rows come from.
+    struct ImportedFile: Sendable {
+        var name: String
+        var columns: [String]
+    }
+
+    /// Checks every row by `ContactRules`, stores them in bounded transactions, then adds them
+    /// (`finishInRequest`) or leaves them to the job: the API's and the portal's imports alike.
+    func receive(
+        _ principal: Principal,
+        id: String,
+        entries: [ImportEntry],
+        consent: ConsentState?,
+        consentBasis: String?,
+        file: ImportedFile?,
+        finishInRequest: Bool
+    ) async throws -> ContactImportView {
+        if consent == .pending { throw ContactError.consentNotGiven(field: "consent") }
         // Consent recorded for a whole list at once is an organisation's word on many numbers.
-        if input.consent != nil { try principal.require(.manageSettings) }
+        if consent != nil { try principal.require(.manageSettings) }
+        let basis = consent == nil ? nil : try ContactRules.consentBasis(consentBasis, field: "consent_basis")
         let instant = now()
-        let rows = input.contacts.enumerated().map { index, row in
-            do {
-                return ContactImportRow.pending(
-                    index: index,
-                    contact: try ContactRules.contact(row, organization: principal.organization, at: instant)
-                )
-            } catch let error as any DomainError {
-                return ContactImportRow.refused(
-                    index: index,
-                    name: String(row.name.unicodeScalars.prefix(200)),
-                    phone: String(row.phone.unicodeScalars.prefix(40)),
-                    code: error.code,
-                    message: error.message
-                )
-            } catch {
-                return ContactImportRow.refused(
-                    index: index,
-                    name: nil,
-                    phone: nil,
-                    code: "row_invalid",
-                    message: "This row could not be read."
-                )
-            }
+        let rows = entries.enumerated().map { index, entry in
+            var row = ContactImportService.checked(entry, index: index, principal: principal, at: instant)
+            row.line = entry.line
+            row.cells = entry.cells
+            return row
         }
         let job = ContactImport(
-            id: Identifier.make("imp_"),
+            id: id,
             organizationID: principal.organizationID,
             actor: principal.actor,
-            consent: input.consent,
+            consent: consent,
+            consentBasis: basis,
+            fileName: file?.name,
+            fileColumns: file?.columns,
             total: rows.count,
             createdAt: instant
         )
@@ -162,10 +200,40 @@ public struct ContactImportService: Sendable {
             )
         }
         try await store.queue(job.id, at: now())
-        if rows.count <= ContactImportService.finishedInRequestMax {
+        if finishInRequest {
             while try await addBatch(of: job.id) != nil {}
         }
         return try await view(principal, job.id)
+    }
+
+    /// One row checked: the contact it adds, or refused with the rule's reason.
+    static func checked(_ entry: ImportEntry, index: Int, principal: Principal, at instant: Date)
+        -> ContactImportRow
+    {
+        let row = entry.input
+        do {
+            if let refusal = entry.refusal { throw refusal }
+            return ContactImportRow.pending(
+                index: index,
+                contact: try ContactRules.contact(row, organization: principal.organization, at: instant)
+            )
+        } catch let error as any DomainError {
+            return ContactImportRow.refused(
+                index: index,
+                name: String(row.name.unicodeScalars.prefix(200)),
+                phone: String(row.phone.unicodeScalars.prefix(40)),
+                code: error.code,
+                message: error.message
+            )
+        } catch {
+            return ContactImportRow.refused(
+                index: index,
+                name: nil,
+                phone: nil,
+                code: "row_invalid",
+                message: "This row could not be read."
+            )
+        }
     }
 
     /// One batch of the oldest open import (a background job); returns how many rows it handled.
@@ -220,6 +288,7 @@ public struct ContactImportService: Sendable {
             let outcome = try await ContactStore.importContacts(
                 contacts,
                 consent: job.consent,
+                basis: job.consentBasis,
                 actor: job.actor.reference,
                 at: instant,
                 in: work
@@ -307,6 +376,15 @@ public struct ContactImportService: Sendable {
         return try await store.rows(of: id, outcome: outcome, afterIndex: afterIndex, limit: limit).map(
             ImportRowView.init
         )
+    }
+
+    /// The rows of an import that were not added (refused or skipped), in order: the portal's
+    /// result list and its skipped-rows download.
+    public func rowsLeftOut(_ principal: Principal, _ id: String, afterIndex: Int?, limit: Int) async throws
+        -> [ImportRowView]
+    {
+        _ = try await contactImport(principal, id)
+        return try await store.rowsLeftOut(of: id, afterIndex: afterIndex, limit: limit).map(ImportRowView.init)
     }
 
     func contactImport(_ principal: Principal, _ id: String) async throws -> ContactImport {

@@ -35,6 +35,12 @@ public struct ContactImport: Sendable, Equatable {
     public var actor: Actor
     /// Consent recorded for every new number, if any.
     public var consent: ConsentState?
+    /// How that consent was given, in staff's words ("signed the enrolment form").
+    public var consentBasis: String?
+    /// The uploaded file the rows came from (imports made in the portal).
+    public var fileName: String?
+    /// That file's column names, in order.
+    public var fileColumns: [String]?
     public var status: ContactImportStatus
     public var total: Int
     /// Rows with an outcome (added + skipped + refused).
@@ -53,6 +59,9 @@ public struct ContactImport: Sendable, Equatable {
         organizationID: OrganizationID,
         actor: Actor,
         consent: ConsentState?,
+        consentBasis: String? = nil,
+        fileName: String? = nil,
+        fileColumns: [String]? = nil,
         total: Int,
         createdAt: Date
     ) {
@@ -60,6 +69,9 @@ public struct ContactImport: Sendable, Equatable {
         self.organizationID = organizationID
         self.actor = actor
         self.consent = consent
+        self.consentBasis = consentBasis
+        self.fileName = fileName
+        self.fileColumns = fileColumns
         self.status = .receiving
         self.total = total
         self.processed = 0
@@ -87,6 +99,10 @@ public struct ContactImportRow: Sendable, Equatable {
     public var message: String?
     /// The contact added.
     public var contactID: String?
+    /// The line of the uploaded file the row starts on (the header is line 1); nil for the API.
+    public var line: Int?
+    /// The row's cells as read from the file, for the skipped-rows download.
+    public var cells: [String]?
 
     /// A checked row waiting to be added.
     public static func pending(index: Int, contact: Contact) -> ContactImportRow {
@@ -129,7 +145,9 @@ public struct ContactImportRow: Sendable, Equatable {
         outcome: ImportRowOutcome,
         code: String? = nil,
         message: String? = nil,
-        contactID: String? = nil
+        contactID: String? = nil,
+        line: Int? = nil,
+        cells: [String]? = nil
     ) {
         self.index = index
         self.name = name
@@ -142,6 +160,8 @@ public struct ContactImportRow: Sendable, Equatable {
         self.code = code
         self.message = message
         self.contactID = contactID
+        self.line = line
+        self.cells = cells
     }
 
     /// The contact a pending row adds (a fresh id; the import's organisation).
@@ -171,17 +191,19 @@ public struct ContactImportStore: Sendable {
     public init(database: any Database) { self.database = database }
 
     static let importColumns =
-        "id, organization_id, actor, actor_name, consent, status, total, processed, added, skipped, refused, failure, created_at, updated_at, finished_at"
+        "id, organization_id, actor, actor_name, consent, consent_basis, file_name, file_columns, status, total, processed, added, skipped, refused, failure, created_at, updated_at, finished_at"
 
     /// Records a new import (receiving its rows).
     public func create(_ job: ContactImport) async throws {
         try await database.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO contact_imports (id, organization_id, actor, actor_name, consent, status, total, created_at, updated_at)
+                INSERT INTO contact_imports (id, organization_id, actor, actor_name, consent, consent_basis, file_name,
+                    file_columns, status, total, created_at, updated_at)
                 VALUES (\(bind: job.id), \(bind: job.organizationID.rawValue), \(bind: job.actor.reference), \(bind: job.actor.name),
-                    \(bind: job.consent?.rawValue), 'receiving', \(bind: job.total), \(bind: job.createdAt.milliseconds),
-                    \(bind: job.createdAt.milliseconds))
+                    \(bind: job.consent?.rawValue), \(bind: job.consentBasis), \(bind: job.fileName),
+                    \(bind: job.fileColumns.map(ContactImportStore.json)), 'receiving', \(bind: job.total),
+                    \(bind: job.createdAt.milliseconds), \(bind: job.createdAt.milliseconds))
                 """
             ).run()
         }
@@ -294,6 +316,19 @@ public struct ContactImportStore: Sendable {
         }
     }
 
+    /// An import's rows that were not added (refused or skipped), in order, after row `afterIndex`.
+    public func rowsLeftOut(of importID: String, afterIndex: Int?, limit: Int) async throws -> [ContactImportRow] {
+        try await database.read { sql in
+            var query: SQLQueryString = """
+                SELECT * FROM contact_import_rows WHERE import_id = \(bind: importID)
+                AND outcome IN ('refused', 'skipped')
+                """
+            if let afterIndex { query += " AND row_index > \(bind: afterIndex)" }
+            query += " ORDER BY row_index LIMIT \(bind: max(1, min(limit, 1000)))"
+            return try await sql.raw(query).all().map(ContactImportStore.row)
+        }
+    }
+
     // MARK: A batch, in the caller's unit of work
 
     /// Locks an open import for a batch (two workers on one import take turns); nil when it is
@@ -387,7 +422,8 @@ public struct ContactImportStore: Sendable {
                 .text("group_names") { $0.groups.joined(separator: "\n") },
                 .text("field_values") { ContactImportStore.json($0.fields) },
                 .text("outcome") { $0.outcome.rawValue }, .text("code") { $0.code }, .text("message") { $0.message },
-                .text("contact_id") { $0.contactID },
+                .text("contact_id") { $0.contactID }, .integer("line") { $0.line },
+                .text("cells") { $0.cells.map(ContactImportStore.json) },
             ]
         )
     }
@@ -412,8 +448,14 @@ public struct ContactImportStore: Sendable {
             outcome: ImportRowOutcome(rawValue: try row.value("outcome")) ?? .pending,
             code: try row.optional("code"),
             message: try row.optional("message"),
-            contactID: try row.optional("contact_id")
+            contactID: try row.optional("contact_id"),
+            line: try row.optional("line"),
+            cells: try row.optional("cells", as: String.self).flatMap(ContactImportStore.strings)
         )
+    }
+
+    static func strings(_ json: String) -> [String]? {
+        try? JSONDecoder().decode([String].self, from: Data(json.utf8))
     }
 
     static func contactImport(_ row: any SQLRow) throws -> ContactImport {
@@ -425,6 +467,9 @@ public struct ContactImportStore: Sendable {
             total: try row.value("total"),
             createdAt: Date(milliseconds: try row.value("created_at"))
         )
+        job.consentBasis = try row.optional("consent_basis")
+        job.fileName = try row.optional("file_name")
+        job.fileColumns = try row.optional("file_columns", as: String.self).flatMap(ContactImportStore.strings)
         job.status = ContactImportStatus(rawValue: try row.value("status")) ?? .failed
         job.processed = try row.value("processed")
         job.added = try row.value("added")

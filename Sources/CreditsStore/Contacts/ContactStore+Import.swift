@@ -16,12 +16,14 @@ public struct ImportOutcome: Sendable, Equatable {
 
 extension ContactStore {
     /// Adds many contacts in the caller's unit of work: numbers the organisation already has are
-    /// skipped; groups are created by name; consent, if given, is recorded for each new number —
-    /// except an opt-in for a number whose recipient opted out by text, which only they can undo.
+    /// skipped; groups are created by name; consent, if given, is recorded for each new number with
+    /// how it was given (`basis`) — except an opt-in for a number whose recipient opted out by
+    /// text, which only they can undo.
     /// Returns the contacts added and how many were skipped.
     public static func importContacts(
         _ contacts: [Contact],
         consent: ConsentState?,
+        basis: String? = nil,
         actor: String,
         at instant: Date,
         in work: UnitOfWork
@@ -126,6 +128,7 @@ extension ContactStore {
                         .text("organization_id") { $0.organizationID.rawValue }, .text("phone") { $0.phone },
                         .text("state") { _ in consent.rawValue },
                         .text("source") { _ in ConsentSource.import.rawValue }, .text("actor") { _ in actor },
+                        .text("basis") { _ in basis },
                         .bigint("created_at") { _ in instant.milliseconds },
                     ]
                 )

@@ -10,6 +10,7 @@ public enum Migrator {
         PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
         PasswordResetSchema.migration,
+        ContactUploadSchema.migration,
     ]
 
     /// The newest version this program knows.
