@@ -30,7 +30,9 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.path.join(ROOT, ".ci", "artifacts")
@@ -70,7 +72,7 @@ class Session:
 
     def start_server(self):
         log = open(os.path.join(ARTIFACTS, "server.log"), "w")
-        self.server = subprocess.Popen([self.binary, "serve", "--port", str(self.port), "--database", self.database],
+        self.server = subprocess.Popen([self.binary, "serve", "--port", str(self.port), "--database", self.database, "--allow-signup"],
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -260,32 +262,43 @@ class Session:
         self.shot("invoice")
         invoice_path = urllib.parse.urlparse(self.driver.current_url).path
 
-        print("compose: the ticker follows the typing")
+        print("compose: search a contact, preview the exact send")
         self.go("/compose")
         self.driver.find_element(By.CSS_SELECTOR, "input[name=groups][value=families]").click()
+        search = self.driver.find_element(By.ID, "contact-search")
+        search.send_keys("ben")
+        self.until_text("#contact-results", lambda text: "Ben Park" in text, "contact search as you type")
+        self.driver.find_element(By.CSS_SELECTOR, "#contact-results button").click()
+        assert "Ben Park" in self.text_of("[data-chosen]"), "the contact found is chosen"
         body = self.driver.find_element(By.ID, "body")
-        body.send_keys("Practice moves to 5pm Thursday")
+        body.send_keys("Hi {{first_name}}, practice moves to 5pm Thursday")
         self.until_text("[data-t=encoding]", lambda text: text == "GSM-7", "encoding before the emoji")
-        self.until_text("[data-t=recipients]", lambda text: text == "3", "recipients of the group")
-        self.until_text("[data-t=total]", lambda text: text == "3", "credits for the whole send")
+        self.until_text("[data-testid=preview-summary]", lambda text: text.startswith("3 texts will reserve 3 credits"), "preview of the merged send")
+        assert "1 listed more than once" in self.text_of("[data-testid=preview-skipped]"), "Ben, in the group and chosen, is texted once"
         before = self.text_of("[data-t=characters]")
         # ChromeDriver types only Basic Multilingual Plane characters; the emoji goes in as a paste would.
         self.driver.execute_script("var b = arguments[0]; b.value += ' \U0001F600'; b.dispatchEvent(new Event('input', {bubbles: true}));", body)
         self.until_text("[data-t=encoding]", lambda text: text == "UCS-2", "encoding after the emoji")
         self.until_text("[data-t=ucs2]", lambda text: "\U0001F600" in text, "the character that forced UCS-2")
         assert self.text_of("[data-t=characters]") != before, "the character count changed"
-        per_text = int(self.text_of("[data-t=credits]"))
-        assert per_text == 2 and self.text_of("[data-t=total]") == str(3 * per_text), "header, body and footer now take two UCS-2 segments"
-        self.shot("compose-ticker")
-        self.submit("form[data-composer]")
-        self.expect_notice("3 texts queued; %d credits reserved" % (3 * per_text))  # the estimate is the charge
-        print("see the campaign settle")
-        self.wait_for_reload("[data-testid=campaign-status]", lambda text: text == "completed", "campaign", seconds=40)
-        self.driver.refresh()  # a settled campaign's page no longer reloads itself
+        self.until_text("[data-testid=preview-summary]", lambda text: text.startswith("3 texts will reserve 6 credits"), "preview after the emoji")
+        expensive = self.text_of("[data-testid=preview-expensive]")
+        assert "2 segments" in expensive and "needs UCS-2" in expensive, expensive
+        previewed = self.driver.find_element(By.CSS_SELECTOR, "[data-testid=preview-credits]").get_attribute("textContent")
+        self.shot("compose-preview")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=send]"))
+        self.expect_notice("3 texts queued; %s reserved" % previewed)  # the preview is the charge
+        print("see the campaign settle without reloading the page")
+        self.driver.execute_script("window.notReloaded = true;")
+        self.until_text("[data-testid=campaign-state]", lambda text: text == "Completed", "campaign", seconds=40)
+        assert self.driver.execute_script("return window.notReloaded === true;"), "the page followed the send without reloading"
         counts = {element.get_attribute("data-count"): element.text for element in self.driver.find_elements(By.CSS_SELECTOR, "[data-count]")}
         assert counts == {"delivered": "1", "failed": "1", "undelivered": "1"}, counts
-        assert self.text_of("[data-testid=credits-posted]") == str(2 * per_text), "the failed text cost nothing"
+        assert self.text_of("[data-testid=credits-posted]") == "4", "the failed text cost nothing"
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "[data-testid=recipients] tbody tr")
+        assert len(rows) == 3 and "Failed (not charged)" in self.text_of("[data-testid=recipients]"), self.text_of("[data-testid=recipients]")
         self.shot("campaign-settled")
+        campaign_path = urllib.parse.urlparse(self.driver.current_url).path
 
         print("cancel a scheduled send from the campaigns page")
         later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
@@ -339,6 +352,7 @@ class Session:
         self.expect_notice("Group saturday squad created.")
         self.shot("groups")
         self.import_contacts()
+        self.public_opt_in()
 
         print("add a staff member")
         self.go("/staff")
@@ -373,7 +387,8 @@ class Session:
         self.driver.find_element(By.CSS_SELECTOR, "[data-testid=download-csv]").click()
         csv = self.downloaded(".csv")
         lines = csv.splitlines()
-        assert lines[0] == "time,operation,description,credits,balance,counterparty,reference,by", lines[0]
+        assert lines[0] == "time (America/Chicago),time (UTC),description,operation,credits,balance,by,reference", lines[0]
+        assert any(name.startswith("bright-stars-gym-credits-pool-last-30-days-") for name in os.listdir(self.downloads)), os.listdir(self.downloads)
         assert any(",500," in line for line in lines[1:]), "the purchase of 500 credits is in the CSV"
         assert any(",-25," in line for line in lines[1:]), "the transfer of 25 credits is in the CSV"
         print("  ok: CSV with %d lines" % len(lines))
@@ -384,9 +399,10 @@ class Session:
         self.go("/billing/transactions")
         self.shot("billing-transactions")
 
+        self.organisation_and_signup()
         print("every page at phone width")
-        owner_pages = ["/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
-                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff", "/contacts/import"]
+        owner_pages = ["/settings/organization", "/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
+                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff", campaign_path, "/contacts/import"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
@@ -474,6 +490,118 @@ class Session:
         lines = csv.splitlines()
         assert lines[0] == "line,reason,Name,Mobile,Email,Class" and lines[1].startswith("102,") and lines[2].startswith("502,"), lines
         print("  ok: skipped rows downloaded")
+
+    def organisation_and_signup(self):
+        """The owner edits the display name and billing details, sees the low-credits pop-up once after
+        signing in and closes it by keyboard; then, signed out, a new organisation signs up and is
+        invited to buy its first credits; ends signed in as the original owner."""
+        print("the organisation page, the low-credits pop-up and organisation sign-up")
+        self.go("/settings/organization")
+        self.fill("org_name", "Bright Stars Gym & Swim")
+        self.submit("form[action='/settings/organization']")
+        self.expect_notice("The organisation is now called Bright Stars Gym & Swim.")
+        assert "Bright Stars Gym & Swim" in self.text_of("[data-testid=help-preview]"), self.text_of("[data-testid=help-preview]")
+        assert "Bright Stars Gym & Swim" in self.text_of("header.top .org")
+        self.fill("legal_name", "Bright Stars Gym LLC")
+        self.fill("tax_id", "12-3456789")
+        self.fill("address", "12 Main Street\nSpringfield, IL 62701")
+        self.fill("billing_email", "accounts@brightstars.example")
+        self.submit("form[action='/settings/organization/billing']")
+        self.expect_notice("Billing details saved")
+        assert self.driver.find_element(By.ID, "tax_id").get_attribute("value") == "12-3456789"
+        self.shot("organisation")
+
+        # Low on credits: the owner's alert is set above the pool's balance (through the API).
+        me = self.api("GET", "/v1/organization")["me"]["id"]
+        available = self.api("GET", "/v1/credits")["pool"]["available"]
+        self.api("PATCH", "/v1/staff/" + me, {"low_balance_threshold": int(available) + 100})
+        self.sign_out()
+        self.sign_in(self.owner_email, OWNER_PASSWORD)
+        popup = self.driver.find_element(By.ID, "credit-popup")
+        assert popup.is_displayed() and "SMS credit balance is low" in popup.text, popup.text
+        assert self.driver.execute_script("return document.activeElement.dataset.testid") == "popup-buy", "focus is in the pop-up"
+        self.shot("low-credits-pop-up")
+        ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        assert self.driver.execute_script("return document.activeElement.textContent") == "Close"
+        ActionChains(self.driver).send_keys(Keys.ENTER).perform()
+        self.wait.until(lambda driver: not popup.is_displayed())
+        for path in ["/credits", "/dashboard"]:
+            self.go(path)
+            assert not self.driver.find_elements(By.ID, "credit-popup"), "the pop-up comes once per sign-in, not again on " + path
+            assert "SMS credit balance is low" in self.text_of("main"), "the banner stays"
+        # At phone width (a new sign-in shows it again); Escape closes it.
+        self.sign_out()
+        self.driver.set_window_size(*PHONE)
+        self.sign_in(self.owner_email, OWNER_PASSWORD)
+        overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1 and self.driver.find_element(By.ID, "credit-popup").size["width"] <= PHONE[0], "the pop-up fits a phone"
+        self.shot("phone-low-credits-pop-up")
+        ActionChains(self.driver).send_keys(Keys.ESCAPE).perform()
+        self.wait.until(lambda driver: not driver.find_element(By.ID, "credit-popup").is_displayed())
+        self.driver.set_window_size(*DESKTOP)
+
+        print("a new organisation signs up")
+        self.sign_out()
+        self.at_phone_width(["/sign-in", "/sign-up"], "signed-out")
+        self.go("/sign-in")
+        self.follow(self.driver.find_element(By.LINK_TEXT, "Sign up your organisation"))
+        self.fill("organization_name", "Harbour Realty")
+        Select(self.driver.find_element(By.ID, "country")).select_by_value("AU")
+        Select(self.driver.find_element(By.ID, "time_zone")).select_by_value("Australia/Sydney")
+        self.fill("owner_name", "Priya Agent")
+        self.fill("email", self.owner_email)
+        self.fill("password", "harbour's long password")
+        self.fill("password_again", "harbour's long password")
+        self.submit("form[action='/sign-up']")
+        assert "Someone already signs in with this email" in self.text_of("p.error"), "a taken email is refused"
+        assert self.driver.find_element(By.ID, "organization_name").get_attribute("value") == "Harbour Realty", "input is kept"
+        assert self.driver.find_element(By.ID, "password").get_attribute("value") == "", "but not the password"
+        self.fill("email", "priya@harbour.example")
+        self.fill("password", "harbour's long password")
+        self.fill("password_again", "harbour's long password")
+        self.shot("sign-up")
+        self.submit("form[action='/sign-up']")
+        assert self.driver.current_url.endswith("/dashboard"), self.driver.current_url
+        self.expect_notice("Harbour Realty is ready")
+        popup = self.driver.find_element(By.ID, "credit-popup")
+        assert "Buy your first credits" in popup.text and "used up" not in popup.text, popup.text
+        self.shot("signed-up-first-credits")
+        popup.find_element(By.CSS_SELECTOR, "button[value=close]").click()
+        self.wait.until(lambda driver: not popup.is_displayed())
+        assert "Buy your first SMS credits" in self.text_of("main") and "test" in self.text_of("main"), "the Simulator number"
+        self.sign_out()
+        self.sign_in(self.owner_email, OWNER_PASSWORD)
+
+    def public_opt_in(self):
+        """A family member signs up on the public page (signed out), confirms by texting YES (Simulator
+        inbound), and the owner sees the contact opted in with the consent record; ends signed in as the owner."""
+        print("a family member opts in on the public page and confirms by text")
+        join = "/join/" + self.organization
+        self.go("/settings/sms")
+        address = self.driver.find_element(By.CSS_SELECTOR, "[data-testid=join-url]").get_attribute("value")
+        assert address.endswith(join), "the SMS settings page shows the opt-in page's address: " + address
+        self.sign_out()
+        self.go(join)
+        wording = self.text_of("[data-testid=consent-wording]")
+        assert "Bright Stars Gym" in wording and "Msg & data rates may apply" in wording and "STOP" in wording, wording
+        self.fill("join_name", "Eve Fox")
+        self.fill("join_phone", "(415) 555-0004")
+        self.driver.find_element(By.NAME, "agree").click()
+        self.shot("public-opt-in")
+        self.submit("form[action='%s']" % join)
+        assert self.text_of("[data-testid=join-result]") == "Check your phone", self.text_of("main")
+        self.shot("public-opt-in-sent")
+        self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-0004", "YES")
+        self.at_phone_width([join], "public")
+        self.sign_in(self.owner_email, OWNER_PASSWORD)
+        self.go("/contacts?search=Eve%20Fox")
+        self.follow(self.driver.find_element(By.LINK_TEXT, "Eve Fox"))
+        assert self.text_of("[data-testid=consent]") == "Opted in", self.text_of("[data-testid=consent]")
+        assert self.text_of("[data-testid=consent-source]").lower() == "opt-in page", self.text_of("[data-testid=consent-record]")
+        history = self.text_of("[data-testid=consent-history]")
+        assert "on the opt-in page, confirmed by texting" in history and "Msg & data rates may apply" in history, history
+        self.shot("public-opt-in-contact")
+        self.at_phone_width([urllib.parse.urlparse(self.driver.current_url).path], "owner-opt-in")
 
     def wait_for_reload(self, selector, predicate, what, seconds=30):
         deadline = time.time() + seconds

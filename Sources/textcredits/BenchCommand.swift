@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release).",
-        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self, ImportBench.self]
+        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self, ImportBench.self, PreviewBench.self]
     )
 }
 
@@ -106,6 +106,50 @@ struct SendBench: AsyncParsableCommand {
         print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
         print(
             "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
+        )
+    }
+}
+
+/// `textcredits bench preview`.
+struct PreviewBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Time the composer's preview of a merged send to N recipients, then the send it previews."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "Recipients (1–100000).") var recipients: Int = 10_000
+    @Option(help: "Previews to time.") var runs: Int = 5
+
+    func run() async throws {
+        guard recipients > 0, recipients <= 100_000 else {
+            throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
+        }
+        guard runs > 0, runs <= 100 else { throw ValidationError("--runs must be 1–100.") }
+        let database = try await options.open()
+        let figures: PreviewBenchmark.Figures
+        do {
+            figures = try await PreviewBenchmark.run(
+                database: database,
+                url: try options.url(),
+                recipients: recipients,
+                runs: runs,
+                logger: CommandLogger.make()
+            )
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+        let times = figures.previewSeconds.map { Int(($0 * 1000).rounded()) }
+        print("store: \(try options.url()), \(figures.recipients) recipients")
+        print(
+            "preview: fastest \(times.first ?? 0) ms, median \(times[times.count / 2]) ms, "
+                + "slowest \(times.last ?? 0) ms over \(times.count) runs"
+        )
+        print(
+            "preview total \(figures.previewCredits.decimalString) credits; the send then reserved "
+                + "\(figures.reservedCredits.decimalString) credits in \(format(figures.sendSeconds)) s"
         )
     }
 }

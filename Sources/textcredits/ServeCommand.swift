@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500)."
     )
     var ratePerNumber: Int?
+    @Flag(
+        name: .customLong("allow-signup"),
+        help:
+            "Open the public /sign-up page, where anyone may create an organisation and its owner (env TEXTCREDITS_ALLOW_SIGNUP=true; default off)."
+    )
+    var allowSignup = false
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
@@ -69,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             "provider": provider, "gateway": gateway, "mail": mail,
             "simulator_delay": simulatorDelay.map { String($0) },
             "rate_per_number": ratePerNumber.map(String.init),
+            "allow_signup": allowSignup ? "true" : nil,
         ]
         do {
             return try AppConfiguration(reading: AppConfiguration.reader(flags: flags.compactMapValues { $0 }))

@@ -151,7 +151,7 @@ import Testing
     @Test(arguments: stores)
     func rowsLeftOutAreReportedWithTheirFileLinesAndDownloadedSafely(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
-            let org = try await server.makeOrganization()
+            _ = try await server.makeOrganization()
             var owner = try await owner(server)
             var text = "name,phone,address\n"
             for index in 0..<1_000 {
@@ -376,7 +376,7 @@ import Testing
     @Test(arguments: stores)
     func aFileOfFiftyThousandContactsRunsAsTheBatchedJob(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
-            let org = try await server.makeOrganization()
+            _ = try await server.makeOrganization()
             var owner = try await owner(server)
             var text = "name,phone\r\n"
             for index in 0..<ContactFile.rowsMax {

@@ -2,6 +2,7 @@
 /// (`?action=credits` matches every `credits.…`).
 public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case organizationCreated = "organization.created"
+    case organizationRenamed = "organization.renamed"
     case smsSettingsUpdated = "settings.sms_updated"
 
     case staffCreated = "staff.created"
@@ -22,6 +23,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case contactOptedOut = "contact.opted_out"
     /// Staff tried to opt in a number whose recipient had texted STOP.
     case optInRefused = "contact.opt_in_refused"
+    /// Someone asked to be texted (the opt-in page or JOIN) and was sent a text to confirm with YES.
+    case optInRequested = "contact.opt_in_requested"
 
     case smsRequested = "sms.requested"
     case smsMergeError = "sms.merge_error"

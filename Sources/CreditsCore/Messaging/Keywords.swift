@@ -6,6 +6,9 @@ public enum KeywordIntent: Sendable, Equatable {
     case optIn(keyword: String)
     /// HELP, INFO: the contact asks how to reach the organisation.
     case help(keyword: String)
+    /// JOIN, where the organisation turned the keyword on: the sender asks to be texted, and is
+    /// asked to confirm by replying YES (double opt-in).
+    case join(keyword: String)
     /// A longer text that contains an opt-out word: flagged for staff to review.
     case containsOptOutWord(word: String, range: TextRange)
     /// Anything else: a conversation message.
@@ -17,6 +20,7 @@ public enum KeywordIntent: Sendable, Equatable {
         case .optOut: "opt_out"
         case .optIn: "opt_in"
         case .help: "help"
+        case .join: "join"
         case .containsOptOutWord: "contains_opt_out_word"
         case .other: "other"
         }
@@ -36,17 +40,21 @@ public enum Keywords {
     public static let optIn = ["START", "YES", "UNSTOP"]
     /// Help keywords.
     public static let help = ["HELP", "INFO"]
+    /// The sign-up keyword, answered only where the organisation turned it on.
+    public static let join = ["JOIN"]
 
     /// Longest text that is still looked at as a possible keyword; longer ones are conversation.
     static let keywordLengthMax = 32
 
-    /// Classifies one inbound body.
-    public static func classify(_ body: String) -> KeywordIntent {
+    /// Classifies one inbound body; JOIN is a keyword only when `joinKeyword` is on (otherwise
+    /// it is a conversation message like any other).
+    public static func classify(_ body: String, joinKeyword: Bool = false) -> KeywordIntent {
         let normalized = normalize(body)
         if normalized.unicodeScalars.count <= keywordLengthMax {
             if optOut.contains(normalized) { return .optOut(keyword: normalized) }
             if optIn.contains(normalized) { return .optIn(keyword: normalized) }
             if help.contains(normalized) { return .help(keyword: normalized) }
+            if joinKeyword, join.contains(normalized) { return .join(keyword: normalized) }
         }
         let lower = body.lowercased()
         var first: (word: String, range: TextRange)?

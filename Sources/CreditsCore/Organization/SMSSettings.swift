@@ -26,6 +26,11 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     public var helpReply: String
     /// Sent to inbound texts on a no-reply number.
     public var noReplyNotice: String
+    /// What a person agrees to on the public opt-in page (`{{account}}` is the organisation's
+    /// name); the exact words shown are kept with their consent.
+    public var optInWording: String = OptInWording.standard
+    /// Whether texting JOIN to the organisation's number starts a double opt-in (off by default).
+    public var joinKeyword: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -37,10 +42,14 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         case optInReply = "opt_in_reply"
         case helpReply = "help_reply"
         case noReplyNotice = "no_reply_notice"
+        case optInWording = "opt_in_wording"
+        case joinKeyword = "join_keyword"
     }
 
     /// Longest keyword reply or notice: two segments of GSM-7.
     public static let replyLengthMax = 320
+    /// Longest consent wording of the opt-in page (a page, not a text, so longer than a reply).
+    public static let optInWordingLengthMax = 600
 
     /// The defaults of a new organisation: no header or footer, always open, the seed's replies.
     public static func defaults(timeZone: String) -> SMSSettings {
@@ -68,6 +77,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
             ("opt_in_reply", optInReply, SMSSettings.replyLengthMax),
             ("help_reply", helpReply, SMSSettings.replyLengthMax),
             ("no_reply_notice", noReplyNotice, SMSSettings.replyLengthMax),
+            ("opt_in_wording", optInWording, SMSSettings.optInWordingLengthMax),
         ] {
             let length = MessageBody.length(of: text)
             if length > limit { throw .tooLong(field: field, length: length, limit: limit) }
@@ -75,15 +85,31 @@ public struct SMSSettings: Sendable, Equatable, Codable {
                 throw .invalid(field: field, reason: "must not contain control characters")
             }
         }
-        for (field, text) in [("opt_out_reply", optOutReply), ("opt_in_reply", optInReply), ("help_reply", helpReply)] {
+        for (field, text) in [
+            ("opt_out_reply", optOutReply), ("opt_in_reply", optInReply), ("help_reply", helpReply),
+            ("opt_in_wording", optInWording),
+        ] {
             if text.trimmingWhitespace().isEmpty {
-                throw .invalid(field: field, reason: "cannot be empty: carriers require an answer to this keyword")
+                throw .invalid(
+                    field: field,
+                    reason: field == "opt_in_wording"
+                        ? "cannot be empty: people must see what they agree to"
+                        : "cannot be empty: carriers require an answer to this keyword"
+                )
             }
             do {
                 _ = try MergeFields.render(text, values: ["account": "x"])
             } catch {
                 throw .invalid(field: field, reason: "can use only {{account}} as a merge field")
             }
+        }
+        // ASCII letters only, as the published pattern ([Ss][Tt][Oo][Pp]) checks it.
+        let asciiLowered = String(
+            decoding: optInWording.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 },
+            as: UTF8.self
+        )
+        if !asciiLowered.contains("stop") {
+            throw .invalid(field: "opt_in_wording", reason: "must tell people how to opt out (reply STOP)")
         }
         do {
             _ = try sendingHours.validated()
@@ -134,6 +160,7 @@ public enum SettingsError: Error, Sendable, Equatable {
         case "opt_in_reply": "The reply to START"
         case "help_reply": "The reply to HELP"
         case "no_reply_notice": "The no-reply notice"
+        case "opt_in_wording": "The opt-in page's consent wording"
         default: field.replacingOccurrences(of: "_", with: " ").capitalizedFirst
         }
     }
@@ -161,5 +188,42 @@ public enum KeywordReplies {
     /// A reply with the account filled in.
     public static func render(_ template: String, account: String) -> String {
         (try? MergeFields.render(template, values: ["account": account])) ?? template
+    }
+}
+
+extension SMSSettings {
+    /// Reads stored settings; the opt-in page's settings, added later, take their defaults when a
+    /// stored organisation has none yet.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        header = try container.decode(String.self, forKey: .header)
+        footer = try container.decode(String.self, forKey: .footer)
+        signupMessage = try container.decode(String.self, forKey: .signupMessage)
+        sendingHours = try container.decode(SendingHours.self, forKey: .sendingHours)
+        smartEncoding = try container.decode(Bool.self, forKey: .smartEncoding)
+        replyMode = try container.decode(ReplyMode.self, forKey: .replyMode)
+        optOutReply = try container.decode(String.self, forKey: .optOutReply)
+        optInReply = try container.decode(String.self, forKey: .optInReply)
+        helpReply = try container.decode(String.self, forKey: .helpReply)
+        noReplyNotice = try container.decode(String.self, forKey: .noReplyNotice)
+        optInWording = try container.decodeIfPresent(String.self, forKey: .optInWording) ?? OptInWording.standard
+        joinKeyword = try container.decodeIfPresent(Bool.self, forKey: .joinKeyword) ?? false
+    }
+}
+
+/// The opt-in page's wording and the texts of the double opt-in, with `{{account}}` for the
+/// organisation's name.
+public enum OptInWording {
+    /// The consent a person agrees to on the opt-in page, unless the organisation words its own:
+    /// who texts, how often, that rates may apply, and how to stop or get help.
+    public static let standard =
+        "I agree to receive text messages from {{account}} at the number above: updates, reminders and news. Message frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help. Consent is not a condition of purchase."
+    /// The text that asks a person who asked to be texted to confirm.
+    public static let confirmation =
+        "{{account}}: reply YES to confirm you want texts from us. Msg & data rates may apply. Reply STOP to opt out."
+
+    /// A wording or text with the organisation's name filled in.
+    public static func render(_ template: String, account: String) -> String {
+        KeywordReplies.render(template, account: account)
     }
 }

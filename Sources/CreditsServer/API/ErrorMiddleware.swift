@@ -13,33 +13,41 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let error: any HTTPResponseError
         do {
             return try await next(request, context)
-        } catch let caught as HTTPError {
-            error = ErrorMiddleware.translate(caught)
-        } catch let caught as any DomainError {
-            error = APIError(caught)
-        } catch StoreError.busy {
-            error = APIError.storeBusy
-        } catch let caught as any HTTPResponseError {
-            error = caught
         } catch {
-            context.logger.error(
-                "request failed",
-                metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"]
-            )
-            let hidden = APIError(
-                .internalServerError,
-                "internal",
-                "Something went wrong on our side; it has been logged."
-            )
-            guard ErrorMiddleware.wantsPage(request) else { throw hidden }
-            return WebErrorPage.response(hidden)
+            guard let known = ErrorMiddleware.known(error) else {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"]
+                )
+                let hidden = APIError(
+                    .internalServerError,
+                    "internal",
+                    "Something went wrong on our side; it has been logged."
+                )
+                guard ErrorMiddleware.wantsPage(request) else { throw hidden }
+                return WebErrorPage.response(hidden)
+            }
+            guard ErrorMiddleware.wantsPage(request), let apiError = ErrorMiddleware.pageError(known) else {
+                throw known
+            }
+            return WebErrorPage.response(apiError)
         }
-        guard ErrorMiddleware.wantsPage(request), let apiError = (error as? APIError) ?? (error as? AllowError)?.error
-        else { throw error }
-        return WebErrorPage.response(apiError)
+    }
+
+    /// The error as an HTTP answer: Hummingbird's translated, a refusal with its kind's status, a
+    /// busy store as 503; nil for anything unexpected (a 500 that is logged).
+    static func known(_ error: any Error) -> (any HTTPResponseError)? {
+        if let caught = error as? HTTPError { return ErrorMiddleware.translate(caught) }
+        if let caught = error as? any DomainError { return APIError(caught) }
+        if let caught = error as? StoreError, caught == .busy { return APIError.storeBusy }
+        return error as? any HTTPResponseError
+    }
+
+    /// The error as a page shows it (status, code and sentence), when it is one a page can show.
+    static func pageError(_ error: any HTTPResponseError) -> APIError? {
+        (error as? APIError) ?? (error as? AllowError)?.error
     }
 
     /// True for a browser's request of a portal page (not the API, webhooks or the pages' scripts).
@@ -65,25 +73,27 @@ struct ErrorMiddleware: RouterMiddleware {
 /// The page a browser sees for an error: the message and a way back, never internals.
 enum WebErrorPage {
     static func response(_ error: APIError) -> Response {
-        let heading =
-            switch error.status.code {
-            case 401: "Please sign in"
-            case 403: "Not available to you"
-            case 404: "Not found"
-            case 503: "Busy for a moment"
-            case 500...: "Something went wrong"
-            default: "That did not work"
-            }
-        var response = WebPages.bare(
-            "error",
-            title: heading,
-            values: [
-                "heading": heading, "message": error.message, "code": error.code,
-                "forbidden": error.status == .forbidden,
-            ],
-            status: error.status
-        )
+        var response = WebPages.bare("error", title: heading(error), values: values(error), status: error.status)
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
+    }
+
+    /// The page's heading for the error's status.
+    static func heading(_ error: APIError) -> String {
+        switch error.status.code {
+        case 401: "Please sign in"
+        case 403: "Not available to you"
+        case 404: "Not found"
+        case 503: "Busy for a moment"
+        case 500...: "Something went wrong"
+        default: "That did not work"
+        }
+    }
+
+    static func values(_ error: APIError) -> [String: Any] {
+        [
+            "heading": heading(error), "message": error.message, "code": error.code,
+            "forbidden": error.status == .forbidden,
+        ]
     }
 }

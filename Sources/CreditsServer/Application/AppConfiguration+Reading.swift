@@ -91,6 +91,15 @@ extension AppConfiguration {
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
         ratePerNumber =
             try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+        // allow_signup — true to open the public /sign-up page that creates an organisation and its
+        // owner (default false).
+        if let text = config.text("allow_signup") {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": allowSignup = true
+            case "false", "0", "no", "off": allowSignup = false
+            default: throw ConfigurationError("TEXTCREDITS_ALLOW_SIGNUP must be true or false.")
+            }
+        }
     }
 
     /// A comma-separated list of IP addresses; anything else is refused, naming it.

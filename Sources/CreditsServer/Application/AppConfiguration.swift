@@ -46,6 +46,9 @@ public struct AppConfiguration: Sendable {
     public var holdTimeout: TimeInterval = 72 * 3600
     /// How often workers look for due work when idle.
     public var pollInterval: Duration = .milliseconds(200)
+    /// Whether anyone may create an organisation on the public `/sign-up` page (off by default:
+    /// organisations are made by the operator with `textcredits orgs create`).
+    public var allowSignup: Bool = false
 
     public init() {}
 

@@ -78,6 +78,7 @@ public struct AppServices: Sendable {
     public let contacts: ContactService
     public let contactImports: ContactImportService
     public let contactUploads: ContactUploadService
+    public let optIns: OptInService
     public let inbound: InboundService
     public let dispatcher: Dispatcher
     public let registration: RegistrationService
@@ -87,6 +88,7 @@ public struct AppServices: Sendable {
     public let administration: AdministrationService
     public let sessions: SessionService
     public let passwordResets: PasswordResetService
+    public let signUps: SignUpService
     public let auditLog: AuditLog
 
     private let address: BoundAddress
@@ -218,12 +220,21 @@ public struct AppServices: Sendable {
         contacts = ContactService(contacts: stores.contacts, database: database, messaging: messaging, now: now)
         contactImports = ContactImportService(store: stores.contactImports, database: database, now: now)
         contactUploads = ContactUploadService(uploads: stores.contactUploads, imports: contactImports, now: now)
+        optIns = OptInService(
+            store: OptInStore(database: database),
+            organizations: stores.organizations,
+            contacts: stores.contacts,
+            messaging: messaging,
+            numbers: sendingNumbers,
+            now: now
+        )
         inbound = InboundService(
             database: database,
             numbers: stores.numbers,
             organizations: stores.organizations,
             contacts: stores.contacts,
             messaging: messaging,
+            optIns: optIns,
             now: now
         )
         dispatcher = Dispatcher(
@@ -295,6 +306,14 @@ public struct AppServices: Sendable {
             organizations: stores.organizations,
             principals: principals,
             newMailStatus: newMail,
+            now: now
+        )
+        signUps = SignUpService(
+            administration: administration,
+            sessions: sessions,
+            organizations: stores.organizations,
+            tallies: stores.signIns,
+            countries: Country.allCases.filter { configuration.creditPrices.terms[$0] != nil },
             now: now
         )
         auditLog = AuditLog(database: database)

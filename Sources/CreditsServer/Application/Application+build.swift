@@ -54,7 +54,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     )
     .add(to: table)
     WebRoutes(
-        pages: WebPages(notices: services.notices),
+        pages: WebPages(notices: services.notices, sessions: services.sessions),
         sessions: services.sessions,
         credits: services.credits,
         numbers: services.sendingNumbers,
@@ -69,6 +69,8 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         administration: services.administration,
         auditLog: services.auditLog,
         passwordResets: services.passwordResets,
+        optIns: services.optIns,
+        signUps: services.configuration.allowSignup ? services.signUps : nil,
         linkBase: { services.baseURL },
         prices: services.configuration.prices,
         secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false,

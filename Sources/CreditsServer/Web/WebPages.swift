@@ -10,6 +10,8 @@ import Mustache
 struct WebPages: Sendable {
     /// The banners every page shows.
     let notices: NoticeService
+    /// Remembers, per session, that the credits pop-up was shown.
+    let sessions: SessionService
 
     /// One entry of the navigation; shown only to staff with one of the permissions (none = everyone).
     struct NavItem: Sendable {
@@ -30,6 +32,12 @@ struct WebPages: Sendable {
         NavItem(section: "staff", label: "Staff", href: "/staff", permissions: []),
         NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
         NavItem(section: "settings", label: "SMS settings", href: "/settings/sms", permissions: [.manageSettings]),
+        NavItem(
+            section: "organization",
+            label: "Organisation",
+            href: "/settings/organization",
+            permissions: [.manageSettings, .purchaseCredits]
+        ),
         NavItem(section: "audit", label: "Audit log", href: "/audit-log", permissions: [.viewLogs]),
         NavItem(
             section: "billing",
@@ -81,8 +89,15 @@ struct WebPages: Sendable {
             item -> [String: Any] in
             ["label": item.label, "href": item.href, "current": item.section == section]
         }
-        layout["banners"] = try await notices.notices(principal).map { notice -> [String: Any] in
+        let banners = try await notices.notices(principal)
+        layout["banners"] = banners.map { notice -> [String: Any] in
             ["level": notice.level.rawValue, "message": notice.message]
+        }
+        // Staff who buy credits also get a pop-up about the credits, once per sign-in.
+        if let notice = NoticeService.popUp(banners, for: principal), let session = context.webSession,
+            try await sessions.claimCreditAlert(session)
+        {
+            layout["popup"] = WebPages.popUp(notice)
         }
         // A refusal of this request (a form shown again) wins over a message a redirect left.
         let flash = WebResponse.flashValues(request)
@@ -91,6 +106,18 @@ struct WebPages: Sendable {
         var response = WebResponse.html(WebPages.render("layout", layout), status: status)
         if flash != nil { WebResponse.clearFlash(&response) }
         return response
+    }
+
+    /// The pop-up's heading and button for a credits notice: a new organisation is invited to buy
+    /// its first credits, not told they are used up.
+    static func popUp(_ notice: NoticeView) -> [String: Any] {
+        let (heading, button) =
+            switch notice.code {
+            case .noCreditsYet: ("Buy your first credits", "Buy your first credits")
+            case .outOfCredits: ("Out of SMS credits", "Buy credits")
+            default: ("SMS credits are low", "Buy credits")
+            }
+        return ["heading": heading, "message": notice.message, "button": button, "code": notice.code.rawValue]
     }
 
     /// A page outside the signed-in area (sign-in, errors before sign-in).

@@ -9,29 +9,9 @@ import Hummingbird
 extension WebRoutes {
     func addBilling(to portal: RouterGroup<AppRequestContext>) {
         let (pages, billing) = (pages, billing)
+        let routes = self
         portal.get("/credits/buy") { request, context in
-            let principal = try context.authenticated()
-            try WebPages.require("buy", principal)
-            let profile = try await billing.view(principal)
-            let minimum = profile.prices?.purchaseMinimum ?? 1
-            let quantity =
-                request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
-            var values: [String: Any] = [
-                "billing": try JSONValue.of(profile).template,
-                "quantity": String(quantity), "minimum": String(minimum),
-                "quote": try JSONValue.of(try billing.quote(principal, credits: quantity)).template,
-                "idempotency_key": APIKeys.randomText(bytes: 16),
-                "sandbox": profile.gateway == "sandbox",
-            ]
-            values["has_method"] = profile.paymentMethod != nil
-            return try await pages.page(
-                "buy",
-                title: "Buy credits",
-                section: "buy",
-                request: request,
-                context: context,
-                values: values
-            )
+            try await routes.buyPage(request, context, typed: nil, error: nil)
         }
         portal.post("/credits/buy") { _, context in
             try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
@@ -40,14 +20,28 @@ extension WebRoutes {
                 return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased.")
             }
         }
-        portal.post("/billing/payment-method") { _, context in
-            try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
-                let input = try form.input(
-                    PaymentMethodInputJSON.self,
-                    ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number]
+        // A card or a bank account (ACH debit); a refused one shows the page again with what was
+        // typed, except the card and account numbers.
+        portal.post("/billing/payment-method") { request, context in
+            let (principal, form) = try context.webForm()
+            return try await WebRoutes.keepingInput {
+                let schema: [String: WebForm.Kind] =
+                    form.value("kind") == "bank_account"
+                    ? [
+                        "bank_account.routing_number": .text, "bank_account.account_number": .text,
+                        "bank_account.holder_name": .text,
+                    ]
+                    : ["card.number": .optionalText, "card.exp_month": .number, "card.exp_year": .number]
+                let view = try await billing.setPaymentMethod(
+                    principal,
+                    try form.input(PaymentMethodInputJSON.self, schema)
                 )
-                let view = try await billing.setPaymentMethod(principal, input)
-                return ("/credits/buy", "Payment method saved: \(view.paymentMethod?.description ?? "card").")
+                return WebResponse.redirect(
+                    "/credits/buy",
+                    notice: "Payment method saved: \(view.paymentMethod?.description ?? "card")."
+                )
+            } refused: { message in
+                try await routes.buyPage(request, context, typed: form, error: message)
             }
         }
         portal.get("/credits/purchases/:id") { request, context in
@@ -82,5 +76,43 @@ extension WebRoutes {
         }
         portal.get("/app/quote") { request, context in try await BillingRoutes.quote(request, context, billing: billing)
         }
+    }
+
+    /// The purchase box with its running total, and the payment method forms (card or bank account).
+    func buyPage(_ request: Request, _ context: AppRequestContext, typed: WebForm?, error: String?)
+        async throws -> Response
+    {
+        let principal = try context.authenticated()
+        try WebPages.require("buy", principal)
+        let profile = try await billing.view(principal)
+        let minimum = profile.prices?.purchaseMinimum ?? 1
+        let quantity =
+            request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
+        var values: [String: Any] = [
+            "billing": try JSONValue.of(profile).template,
+            "quantity": String(quantity), "minimum": String(minimum),
+            "quote": try JSONValue.of(try billing.quote(principal, credits: quantity)).template,
+            "idempotency_key": APIKeys.randomText(bytes: 16),
+            "sandbox": profile.gateway == "sandbox",
+        ]
+        values["has_method"] = profile.paymentMethod != nil
+        // A refused bank account keeps its routing number and holder (never the account number).
+        if let typed, typed.value("kind") == "bank_account" {
+            values["bank_typed"] = true
+            values["routing_number"] = typed.value("bank_account.routing_number") ?? ""
+            values["holder_name"] = typed.value("bank_account.holder_name") ?? ""
+        } else if let typed {
+            values["exp_month"] = typed.value("card.exp_month") ?? ""
+            values["exp_year"] = typed.value("card.exp_year") ?? ""
+        }
+        return try await pages.page(
+            "buy",
+            title: "Buy credits",
+            section: "buy",
+            request: request,
+            context: context,
+            values: values,
+            refusal: error
+        )
     }
 }

@@ -151,8 +151,8 @@ extension WebRoutes {
             ]
         }
         let chosen = Set(typed.map { $0.values("groups") } ?? [])
-        values["groups"] = try await contacts.groups(principal).map { group -> [String: Any] in
-            ["name": group.name, "checked": chosen.contains(group.name)]
+        values["groups"] = try await contacts.groupNames(principal).map { group -> [String: Any] in
+            ["name": group, "checked": chosen.contains(group)]
         }
         values["new_groups"] = typed?.value("new_groups") ?? ""
         values["can_consent"] = principal.can(.manageSettings)

@@ -100,7 +100,7 @@ extension WebRoutes {
                 limit: WebRoutes.contactsPerPage
             )
         )
-        let groups = try await contacts.groups(principal)
+        let groups = try await contacts.groupNames(principal)
         let zone = principal.organization.zone
         var filters: [(String, String)] = []
         if let search { filters.append(("search", search)) }
@@ -111,7 +111,7 @@ extension WebRoutes {
             "filtered": !filters.isEmpty,
             "has_contacts": !page.isEmpty,
             "group_options": groups.map { option -> [String: Any] in
-                ["name": option.name, "selected": option.name == group]
+                ["name": option, "selected": option == group]
             },
             "consent_options": ConsentState.allCases.map { state -> [String: Any] in
                 ["value": state.rawValue, "label": WebRoutes.consentLabel(state), "selected": state == consent]
@@ -150,7 +150,7 @@ extension WebRoutes {
         let principal = try context.authenticated()
         let detail = try await contacts.detail(principal, try context.parameter("id"))
         let contact = detail.contact
-        let groups = try await contacts.groups(principal)
+        let groups = try await contacts.groupNames(principal)
         let names = try await administration.actorNames(principal)
         let zone = principal.organization.zone
         let stoppedByRecipient = detail.consentHistory.last.map { $0.state == .optedOut && $0.source.isRecipient }
@@ -163,11 +163,13 @@ extension WebRoutes {
             "has_history": !detail.consentHistory.isEmpty,
             "has_signup": !principal.organization.smsSettings.signupMessage.isEmpty,
             "history": detail.consentHistory.reversed().map { event -> [String: Any] in
-                [
+                var entry: [String: Any] = [
                     "when": WebFormat.time(event.at, in: zone),
                     "state": event.state.rawValue,
                     "what": WebRoutes.consentSentence(event, names: names),
                 ]
+                if let optIn = event.optIn { entry["opt_in"] = WebRoutes.optInRecord(optIn, zone: zone) }
+                return entry
             },
             "basis": typed?.value("basis") ?? "",
         ]
@@ -225,6 +227,10 @@ extension WebRoutes {
         let change = event.state == .optedIn ? "Opted in" : "Opted out"
         let who = names[event.actor] ?? (event.actor.hasPrefix("staff:") ? "a former staff member" : event.actor)
         switch event.source {
+        case .keyword where event.optIn != nil:
+            let source = event.optIn?.source.label ?? ""
+            let text = (event.rawText ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(change) on the \(source), confirmed by texting “\(text)”"
         case .keyword:
             return "\(change) by texting “\((event.rawText ?? "").trimmingCharacters(in: .whitespacesAndNewlines))”"
         case .import:
@@ -236,7 +242,7 @@ extension WebRoutes {
     }
 
     /// The add / edit form's values: the contact's, or what was typed when a save was refused.
-    static func contactFormValues(_ contact: Contact?, typed: WebForm?, groups: [ContactGroup]) -> [String: Any] {
+    static func contactFormValues(_ contact: Contact?, typed: WebForm?, groups: [String]) -> [String: Any] {
         let chosen = Set(typed.map { $0.values("groups") } ?? contact?.groups ?? [])
         var fields: [(String, String)] =
             if let typed { zip(typed.all("field_name"), typed.all("field_value")).map { ($0, $1) } } else {
@@ -251,7 +257,7 @@ extension WebRoutes {
             "email": typed?.value("email") ?? contact?.email ?? "",
             "new_groups": typed?.value("new_groups") ?? "",
             "groups": groups.map { group -> [String: Any] in
-                ["name": group.name, "checked": chosen.contains(group.name)]
+                ["name": group, "checked": chosen.contains(group)]
             },
             "fields": fields.enumerated().map { index, field -> [String: Any] in
                 ["index": index + 1, "name": field.0, "value": field.1]

@@ -90,6 +90,7 @@ extension WebRoutes {
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
             let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
+            let zone = principal.organization.zone
             let since = routes.now().addingTimeInterval(-30 * 86400)
             let (account, _) = try await credits.statement(
                 principal,
@@ -99,8 +100,27 @@ extension WebRoutes {
                 afterID: nil,
                 limit: 1
             )
-            return try await StatementCSV.download(
-                filename: "credits-\(account.kind.rawValue)-\(account.id)-last-30-days.csv"
+            let names = try await routes.administration.actorNames(principal)
+            let owner =
+                account.kind == .pool
+                ? "pool"
+                : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? "wallet")
+            return try await PortalCSV.download(
+                filename: PortalCSV.filename(
+                    principal.organization,
+                    ["credits", owner, "last-30-days"],
+                    now: routes.now()
+                ),
+                header: PortalCSV.timeHeader(zone) + [
+                    "description", "operation", "credits", "balance", "by", "reference",
+                ],
+                newestFirst: true,
+                row: { line in
+                    PortalCSV.times(line.at, in: zone) + [
+                        line.memo, line.operation, line.amount.decimalString, line.balanceAfter.decimalString,
+                        names[line.actor] ?? line.actor, line.reference ?? "",
+                    ]
+                }
             ) { last in
                 try await credits.statement(
                     principal,

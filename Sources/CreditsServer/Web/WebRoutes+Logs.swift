@@ -7,7 +7,7 @@ import Hummingbird
 /// The audit log and the billing transactions: filters, Download CSV and Print.
 extension WebRoutes {
     func addLogs(to portal: RouterGroup<AppRequestContext>) {
-        let (pages, billing, auditLog) = (pages, billing, auditLog)
+        let (pages, billing, auditLog, now) = (pages, billing, auditLog, now)
         portal.get("/audit-log") { request, context in
             let principal = try context.authenticated()
             let zone = principal.organization.zone
@@ -34,9 +34,15 @@ extension WebRoutes {
         }
         portal.get("/audit-log.csv") { request, context in
             let principal = try context.authenticated()
-            let filter = try LogFilter(request, zone: principal.organization.zone)
+            let zone = principal.organization.zone
+            let filter = try LogFilter(request, zone: zone)
             try WebPages.require("audit", principal)
-            return try await AuditCSV.download(filename: "audit-log.csv") { last in
+            return try await PortalCSV.download(
+                filename: PortalCSV.filename(principal.organization, ["audit-log"] + filter.nameParts, now: now()),
+                header: PortalCSV.timeHeader(zone) + ["who", "what happened", "action"],
+                newestFirst: false,
+                row: { PortalCSV.times($0.at, in: zone) + [$0.actorName, $0.message, $0.action] }
+            ) { last in
                 try await auditLog.entries(
                     principal,
                     AuditQuery(
@@ -75,8 +81,25 @@ extension WebRoutes {
         }
         portal.get("/billing/transactions.csv") { request, context in
             let principal = try context.authenticated()
-            let filter = try LogFilter(request, zone: principal.organization.zone)
-            return try await BillingStatementCSV.download(filename: "billing-\(principal.organizationID).csv") { last in
+            let zone = principal.organization.zone
+            let filter = try LogFilter(request, zone: zone)
+            return try await PortalCSV.download(
+                filename: PortalCSV.filename(
+                    principal.organization,
+                    ["billing-transactions"] + filter.nameParts,
+                    now: now()
+                ),
+                header: PortalCSV.timeHeader(zone) + [
+                    "what", "wallet", "credits", "amount", "invoice", "credits subtotal", "amount subtotal",
+                ],
+                newestFirst: true,
+                row: { line in
+                    PortalCSV.times(line.at, in: zone) + [
+                        line.description, line.wallet, line.credits.decimalString, line.amount?.text ?? "",
+                        line.invoice ?? "", line.creditsSubtotal.decimalString, line.amountSubtotal.text,
+                    ]
+                }
+            ) { last in
                 try await billing.transactions(
                     principal,
                     since: filter.since,
@@ -124,6 +147,11 @@ struct LogFilter {
     }
 
     var values: [String: Any] { ["from": from ?? "", "to": to ?? "", "action": action ?? ""] }
+
+    /// What a CSV's file name says of the filters: "from-2026-11-01", "to-2026-11-30".
+    var nameParts: [String] {
+        [from.map { "from-\($0)" }, to.map { "to-\($0)" }, action].compactMap { $0 }
+    }
 
     /// The same filters as a query string for the CSV link.
     var query: String {

@@ -7,90 +7,56 @@ import Hummingbird
 /// Compose (with the live estimate), a campaign's progress, and the Messenger Center.
 extension WebRoutes {
     func addMessaging(to portal: RouterGroup<AppRequestContext>) {
-        let (pages, contacts, messaging, prices, now) = (pages, contacts, messaging, prices, now)
-        portal.get("/compose") { request, context in
-            let principal = try context.authenticated()
-            let settings = principal.organization.smsSettings
-            let groups = try await contacts.groups(principal)
-            let people = try await contacts.list(principal, ContactQuery(limit: 500))
-            let zone = principal.organization.zone
-            let hours = settings.sendingHours
-            let values: [String: Any] = [
-                "groups": groups.map {
-                    ["name": $0.name, "contacts": String($0.contacts), "opted_in": String($0.optedIn)]
-                },
-                "contacts": people.map {
-                    ["id": $0.id, "name": $0.name, "phone": WebFormat.phone($0.phone), "consent": $0.consent.rawValue]
-                },
-                "may_mass_text": principal.can(.sendMassTexts),
-                "may_override": principal.can(.overrideSendingHours),
-                // Mustache shows a section for any string, even an empty one: no header is false.
-                "header": settings.header.isEmpty ? false : settings.header,
-                "footer": settings.footer.isEmpty ? false : settings.footer,
-                "smart_encoding": settings.smartEncoding,
-                "hours":
-                    "\(hours.start) to \(hours.end), \(hours.days.map { $0.rawValue.capitalized }.joined(separator: " "))",
-                "inside_hours": { if case .open = hours.evaluate(at: now()) { true } else { false } }(),
-                "time_zone": zone.identifier,
-                "body_max": String(MessageBody.lengthMax),
-            ]
-            return try await pages.page(
-                "compose",
-                title: "Compose",
-                section: "compose",
-                request: request,
-                context: context,
-                values: values
-            )
-        }
-        portal.post("/compose") { _, context in
-            try await WebRoutes.submit(context, back: "/compose") { principal, form in
-                var input = try form.input(
-                    SendInput.self,
-                    ["body": .text, "groups": .list, "contacts": .list, "override_sending_hours": .bool]
-                )
-                let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })
-                    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-                if !phones.isEmpty { input.to = phones }
-                if let later = form.trimmed("send_at") {
-                    input.sendAt = try WebFormat.localTime(
-                        later,
-                        zone: principal.organization.timeZone,
-                        field: "send_at"
-                    )
-                }
-                let campaign = try await messaging.send(principal, input)
-                let skipped = campaign.campaign.skipped.values.reduce(0, +)
-                return (
+        let (contacts, messaging, prices) = (contacts, messaging, prices)
+        let routes = self
+        portal.get("/compose") { request, context in try await routes.composePage(request, context) }
+        portal.post("/compose") { request, context in
+            let (principal, form) = try context.webForm()
+            return try await WebRoutes.keepingInput {
+                let campaign = try await messaging.send(principal, try WebRoutes.sendInput(form, principal))
+                let skipped = ComposePreview.skippedSentence(campaign.campaign.skipped)
+                return WebResponse.redirect(
                     "/campaigns/\(campaign.campaign.id)",
-                    "\(WebFormat.count(campaign.campaign.accepted, "text")) queued; "
+                    notice: "\(WebFormat.count(campaign.campaign.accepted, "text")) queued; "
                         + "\(WebFormat.credits(campaign.campaign.creditsReserved)) reserved"
-                        + (skipped > 0
-                            ? "; \(WebFormat.count(skipped, "recipient")) skipped (opted out or never opted in)." : ".")
+                        + (skipped.map { "; \($0)" } ?? ".")
                 )
+            } refused: { message in
+                try await routes.composePage(request, context, typed: form, error: message)
             }
         }
-        portal.get("/campaigns/:id") { request, context in
+        // The exact send, without sending: the page again with what was typed and the preview.
+        portal.post("/compose/preview") { request, context in
+            let (principal, form) = try context.webForm()
+            return try await WebRoutes.keepingInput {
+                let preview = try await messaging.preview(principal, try WebRoutes.sendInput(form, principal))
+                return try await routes.composePage(request, context, typed: form, preview: preview)
+            } refused: { message in
+                try await routes.composePage(request, context, typed: form, error: message)
+            }
+        }
+        // The composer's live preview (JSON): the same dry run as the page's Preview button.
+        portal.post("/app/preview") { _, context in
+            let (principal, form) = try context.webForm()
+            let preview = try await messaging.preview(principal, try WebRoutes.sendInput(form, principal))
+            return try JSONOutput.response(ComposePreview(preview, zone: principal.organization.zone))
+        }
+        // Contacts found as the sender types (name, phone or email), 20 at a time.
+        portal.get("/app/contacts") { request, context in
             let principal = try context.authenticated()
-            let campaign = try await messaging.view(try context.parameter("id"), principal: principal)
-            let json = try JSONValue.of(campaign)
-            let status = campaign.state
-            let zone = principal.organization.zone
-            let values: [String: Any] = [
-                "campaign": json.template,
-                "counts": campaign.counts.sorted { $0.key.rawValue < $1.key.rawValue }.map {
-                    ["status": $0.key.rawValue, "count": String($0.value)]
-                },
-                "in_progress": status != "completed" && status != "canceled",
-                "created": WebFormat.time(campaign.campaign.createdAt, in: zone),
-            ]
-            return try await pages.page(
-                "campaign",
-                title: "Campaign",
-                section: "campaigns",
-                request: request,
-                context: context,
-                values: values
+            let search = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespaces)
+            let found =
+                search.isEmpty
+                ? [] : try await contacts.list(principal, ContactQuery(search: String(search.prefix(100)), limit: 20))
+            return try JSONOutput.response(
+                found.map {
+                    ComposeContact(
+                        id: $0.id,
+                        name: $0.name,
+                        phone: WebFormat.phone($0.phone),
+                        consent: $0.consent.rawValue
+                    )
+                }
             )
         }
         portal.post("/campaigns/:id/cancel") { _, context in

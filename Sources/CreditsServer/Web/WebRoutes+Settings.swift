@@ -22,6 +22,7 @@ extension WebRoutes {
                         "sending_hours.days": .list,
                         "sending_hours.time_zone": .optionalText,
                         "opt_out_reply": .text, "opt_in_reply": .text, "help_reply": .text, "no_reply_notice": .text,
+                        "opt_in_wording": .text, "join_keyword": .bool,
                     ]
                 )
                 _ = try await administration.updateSMSSettings(principal, patch)
@@ -84,7 +85,9 @@ extension WebRoutes {
             "limits": [
                 "header": MessagePart.header.lengthMax, "footer": MessagePart.footer.lengthMax,
                 "signup_message": MessagePart.signupMessage.lengthMax, "reply": SMSSettings.replyLengthMax,
+                "opt_in_wording": SMSSettings.optInWordingLengthMax,
             ],
+            "join_url": "\(linkBase())/join/\(principal.organizationID.rawValue)",
             "account_name": principal.organization.name,
             "days": Weekday.allCases.map { day in
                 [

@@ -22,6 +22,10 @@ struct WebRoutes: Sendable {
     let administration: AdministrationService
     let auditLog: AuditLog
     let passwordResets: PasswordResetService
+    /// The public opt-in page's sign-ups.
+    let optIns: OptInService
+    /// The public organisation sign-up, when the operator turned it on (`--allow-signup`).
+    let signUps: SignUpService?
     /// Where links in mail point: the configured public URL, else where the server listens.
     let linkBase: @Sendable () -> String
     let prices: PriceList
@@ -44,7 +48,10 @@ struct WebRoutes: Sendable {
         }
         addSignIn(to: router)
         addPasswordReset(to: router)
+        addOptIn(to: router)
+        addSignUp(to: router)
         let portal = router.group("").add(middleware: WebSessionMiddleware(sessions: sessions))
+            .add(middleware: WebRefusalMiddleware(pages: pages))
         portal.get("/") { _, _ in WebResponse.redirect("/dashboard") }
         portal.post("/sign-out") { request, _ in
             if let token = request.cookies[SessionService.cookieName]?.value { try await sessions.signOut(token) }
@@ -65,14 +72,16 @@ struct WebRoutes: Sendable {
         addCredits(to: portal)
         addLogs(to: portal)
         addStaff(to: portal)
+        addOrganization(to: portal)
     }
 
     /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random
     /// cookie that the form must repeat.
     func addSignIn(to router: Router<AppRequestContext>) {
         let (sessions, secureCookies, forwarded) = (sessions, secureCookies, forwarded)
+        let signUp = signUps != nil
         router.get("/sign-in") { request, _ in
-            WebRoutes.signInPage(request, error: nil, organizations: [], email: "")
+            WebRoutes.signInPage(request, error: nil, organizations: [], email: "", signUp: signUp)
         }
         router.post("/sign-in") { request, context in
             var request = request
@@ -82,7 +91,8 @@ struct WebRoutes: Sendable {
                     request,
                     error: "This sign-in form is out of date. Please try again.",
                     organizations: [],
-                    email: form.value("email") ?? ""
+                    email: form.value("email") ?? "",
+                    signUp: signUp
                 )
             }
             let browserToken = request.cookies[WebRoutes.browserCookie]?.value
@@ -126,6 +136,7 @@ struct WebRoutes: Sendable {
                     error: error.message,
                     organizations: [],
                     email: form.value("email") ?? "",
+                    signUp: signUp,
                     status: APIError.status(for: error.kind)
                 )
                 if let seconds = error.retryAfter { response.headers[.retryAfter] = String(seconds) }
@@ -156,6 +167,7 @@ struct WebRoutes: Sendable {
         error: String?,
         organizations: [Organization],
         email: String,
+        signUp: Bool = false,
         status: HTTPResponse.Status = .ok
     ) -> Response {
         let token = request.cookies[signInCookie]?.value ?? APIKeys.randomText(bytes: 32)
@@ -164,6 +176,7 @@ struct WebRoutes: Sendable {
             "next": WebResponse.safeLocation(request.uri.queryParameters.get("next") ?? "/dashboard"),
         ]
         if let error { values["error"] = error }
+        if signUp { values["sign_up"] = true }
         if let flash = WebResponse.flashValues(request) { values["flash"] = flash }
         if !organizations.isEmpty {
             values["choose"] = true

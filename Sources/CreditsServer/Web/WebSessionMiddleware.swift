@@ -28,10 +28,11 @@ struct WebSessionMiddleware: RouterMiddleware {
         context.webSession = session
         if request.method != .get && request.method != .head {
             var presented = request.headers.first { $0.name.canonicalName == WebResponse.csrfHeader }?.value
-            if presented == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            // A form is read whether its token came in a header (a script's post) or in the form.
+            if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
                 let form = try await WebForm.read(&request)
                 context.form = form
-                presented = form.value("_csrf")
+                presented = presented ?? form.value("_csrf")
             } else if presented == nil, request.headers[.contentType]?.hasPrefix("multipart/form-data") == true {
                 let form = try await WebForm.readMultipart(&request)
                 context.form = form

@@ -72,18 +72,31 @@ public struct SessionService: Sendable {
             }
             return .chooseOrganization(found, browserToken: browser)
         }
+        let (token, session) = try await open(for: first)
+        return .signedIn(token: token, session: session, browserToken: browser)
+    }
+
+    /// Opens a session for a staff member whose identity is already settled (a correct password,
+    /// or the owner an organisation sign-up just created); returns the cookie's token.
+    public func open(for staff: StaffMember) async throws -> (token: String, session: WebSessionRecord) {
         let token = APIKeys.randomText(bytes: 32)
         let instant = now()
         let session = WebSessionRecord(
             tokenHash: APIKeys.hash(token),
-            organizationID: first.organizationID,
-            staffID: first.id,
+            organizationID: staff.organizationID,
+            staffID: staff.id,
             csrfToken: APIKeys.randomText(bytes: 32),
             createdAt: instant,
             expiresAt: instant.addingTimeInterval(SessionService.lifetime)
         )
         try await sessions.create(session)
-        return .signedIn(token: token, session: session, browserToken: browser)
+        return (token, session)
+    }
+
+    /// True the first time it is asked for a session: the credits pop-up is shown then, and not
+    /// again until the next sign-in.
+    public func claimCreditAlert(_ session: WebSessionRecord) async throws -> Bool {
+        try await sessions.claimCreditAlert(session.tokenHash, at: now())
     }
 
     /// The signed-in staff member and session for a cookie's token; nil when the session is

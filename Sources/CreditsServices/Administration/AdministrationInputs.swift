@@ -14,6 +14,8 @@ public struct SMSSettingsPatch: APIInput, Sendable {
     public var optInReply: String?
     public var helpReply: String?
     public var noReplyNotice: String?
+    public var optInWording: String?
+    public var joinKeyword: Bool?
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -25,11 +27,14 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         case optInReply = "opt_in_reply"
         case helpReply = "help_reply"
         case noReplyNotice = "no_reply_notice"
+        case optInWording = "opt_in_wording"
+        case joinKeyword = "join_keyword"
     }
 
     public static let fields = JSONFields([
         "header": nil, "footer": nil, "signup_message": nil, "smart_encoding": nil, "reply_mode": nil,
         "opt_out_reply": nil, "opt_in_reply": nil, "help_reply": nil, "no_reply_notice": nil,
+        "opt_in_wording": nil, "join_keyword": nil,
         "sending_hours": JSONFields(["time_zone", "start", "end", "days"]),
     ])
 
@@ -53,6 +58,8 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         if let optInReply { result.optInReply = optInReply }
         if let helpReply { result.helpReply = helpReply }
         if let noReplyNotice { result.noReplyNotice = noReplyNotice }
+        if let optInWording { result.optInWording = optInWording }
+        if let joinKeyword { result.joinKeyword = joinKeyword }
         return result
     }
 }
@@ -135,6 +142,13 @@ public struct StaffPatch: APIInput, Sendable {
     ])
 
     public init() {}
+}
+
+/// `PATCH /v1/organization`: the display name (`{{account}}` in keyword replies).
+public struct OrganizationPatch: APIInput, Sendable {
+    public var name: String?
+
+    public static let fields = JSONFields(["name"])
 }
 
 /// `POST /v1/api-keys`.

@@ -108,6 +108,31 @@ public struct AdministrationService: Sendable {
 
     // MARK: Settings
 
+    /// Changes the organisation's display name: the name staff see, `{{account}}` in keyword
+    /// replies, and the buyer on invoices when no legal name is set.
+    public func renameOrganization(_ principal: Principal, to name: String) async throws -> Organization {
+        try principal.require(.manageSettings)
+        let name = try InputRules.name(name)
+        let before = principal.organization.name
+        if name != before {
+            let audit = AuditRecord(
+                organization: principal.organizationID,
+                actor: principal.actor,
+                action: .organizationRenamed,
+                message: "Organisation renamed from \(before) to \(name).",
+                subjectType: "organization",
+                subjectID: principal.organizationID.rawValue,
+                at: now()
+            )
+            try await organizations.rename(principal.organizationID, to: name, audit: audit)
+            principals.invalidate()
+        }
+        guard let organization = try await organizations.organization(principal.organizationID) else {
+            throw NotFoundError("The organisation")
+        }
+        return organization
+    }
+
     /// Applies a settings patch; the error names the first field over its limit.
     public func updateSMSSettings(_ principal: Principal, _ patch: SMSSettingsPatch) async throws -> Organization {
         try principal.require(.manageSettings)

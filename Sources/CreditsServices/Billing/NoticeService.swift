@@ -34,6 +34,14 @@ public struct NoticeService: Sendable {
         self.ledgerStore = ledgerStore
     }
 
+    /// The notice worth a pop-up (once per sign-in) among `notices`: only for staff who can buy
+    /// credits, and only about the organisation's credits — out of them, low on them, or (gently)
+    /// none bought yet. Everyone else has the banner alone.
+    public static func popUp(_ notices: [NoticeView], for principal: Principal) -> NoticeView? {
+        guard principal.can(.purchaseCredits) else { return nil }
+        return notices.first { [.outOfCredits, .lowBalance, .noCreditsYet].contains($0.code) }
+    }
+
     public func notices(_ principal: Principal) async throws -> [NoticeView] {
         var notices: [NoticeView] = []
         let organization = principal.organizationID

@@ -274,10 +274,12 @@ public struct ContactService: Sendable {
     /// looks for that number.
     public func list(_ principal: Principal, _ query: ContactQuery) async throws -> [Contact] {
         var query = query
+        // A whole number however typed ("(415) 555-2671") is one contact, found by its index.
         if let search = query.search, search.contains(where: \.isNumber),
             let number = try? ContactRules.phone(search, country: principal.organization.country)
         {
-            query.search = number
+            query.search = nil
+            query.phone = number
         }
         return try await contacts.list(principal.organizationID, query)
     }
@@ -287,6 +289,11 @@ public struct ContactService: Sendable {
         -> [ContactGroup]
     {
         try await contacts.groups(of: principal.organizationID, afterName: cursor, limit: limit)
+    }
+
+    /// The names of the organisation's groups (for choosing; no counts).
+    public func groupNames(_ principal: Principal) async throws -> [String] {
+        try await contacts.groupNames(of: principal.organizationID)
     }
 
     /// One group with its counts.

@@ -49,6 +49,12 @@ public struct CreditService: Sendable {
         return pool
     }
 
+    /// What an account can spend now: its balance less its holds and expired lots.
+    public func available(_ account: LedgerAccount, of organization: OrganizationID) async throws -> Credits {
+        let lots = try await ledgerStore.lots(of: account.id, organization: organization)
+        return AccountView(account: account, lots: lots, at: now()).available
+    }
+
     /// One account of an organisation as it is now.
     public func account(_ id: AccountID, of organization: OrganizationID) async throws -> LedgerAccount? {
         try await ledgerStore.accounts(of: organization).first { $0.id == id }
@@ -163,9 +169,7 @@ public struct CreditService: Sendable {
     public func checkAllotment(_ credits: Credits, for staff: StaffMember?, principal: Principal) async throws {
         let members = try await organizations.staff(of: principal.organizationID)
         let others = members.filter { $0.id != staff?.id }.reduce(Credits.zero) { $0 + $1.monthlyAllotment }
-        let poolAccount = try await pool(of: principal.organizationID)
-        let lots = try await ledgerStore.lots(of: poolAccount.id, organization: principal.organizationID)
-        let capacity = AccountView(account: poolAccount, lots: lots, at: now()).available
+        let capacity = try await available(try await pool(of: principal.organizationID), of: principal.organizationID)
         do {
             try AllotmentRule.check(credits, capacity: capacity, othersTotal: others)
         } catch {

@@ -3,8 +3,10 @@ import CreditsCore
 import CreditsStore
 import Foundation
 
-/// Inbound texts: carrier keywords (opt-out, opt-in with the signup message, help) answered with
-/// the organisation's templates at no charge, everything else into the Messenger Center.
+/// Inbound texts: carrier keywords (opt-out, opt-in with the signup message, help, and JOIN where
+/// the organisation turned it on) answered with the organisation's templates at no charge,
+/// everything else into the Messenger Center. An opt-in keyword (YES, START) from a number with
+/// a request waiting (the opt-in page, JOIN) confirms that request: the consent keeps it.
 /// Inbound is free and works at a zero balance.
 public struct InboundService: Sendable {
     let database: any Database
@@ -12,6 +14,7 @@ public struct InboundService: Sendable {
     let organizations: OrganizationStore
     let contacts: ContactStore
     let messaging: MessagingService
+    let optIns: OptInService
     let now: @Sendable () -> Date
 
     public init(
@@ -20,6 +23,7 @@ public struct InboundService: Sendable {
         organizations: OrganizationStore,
         contacts: ContactStore,
         messaging: MessagingService,
+        optIns: OptInService,
         now: @escaping @Sendable () -> Date
     ) {
         self.database = database
@@ -27,6 +31,7 @@ public struct InboundService: Sendable {
         self.organizations = organizations
         self.contacts = contacts
         self.messaging = messaging
+        self.optIns = optIns
         self.now = now
     }
 
@@ -46,12 +51,14 @@ public struct InboundService: Sendable {
         else { return nil }
         let instant = now()
         let from = (try? PhoneNumber(parsing: sms.from, defaultCountry: organization.country).e164) ?? sms.from
-        let intent = Keywords.classify(sms.body)
         let settings = organization.smsSettings
+        let intent = Keywords.classify(sms.body, joinKeyword: settings.joinKeyword)
         var replies: [(String, MessageKind)] = []
         var consent: ConsentState?
         var audits: [AuditRecord] = []
+        var joinRequest: OptIn?
         let contact = try await contacts.contact(phone: from, of: organizationID)
+        let consentBefore = try await contacts.consent(organization: organizationID, phone: from)
         let who = contact.map { "\($0.name) (\(from))" } ?? from
         func audit(_ action: AuditAction, _ message: AuditText) {
             audits.append(
@@ -78,6 +85,18 @@ public struct InboundService: Sendable {
             audit(.contactOptedIn, "\(who) opted in by text (\(keyword)).")
         case .help:
             replies.append((reply(settings.helpReply), .keywordReply))
+        case .join(let keyword):
+            if consentBefore == .optedIn {
+                replies.append((reply(settings.optInReply), .keywordReply))
+            } else {
+                let request = optIns.joinRequest(organization: organization, phone: from, at: instant)
+                joinRequest = request.optIn
+                replies.append((request.reply, .keywordReply))
+                audit(
+                    .optInRequested,
+                    "\(who) asked to be texted by texting \(keyword); a text asking them to reply YES was sent."
+                )
+            }
         case .containsOptOutWord(let word, _):
             audit(.smsFlagged, "Text from \(who) contains \"\(word.lowercased())\" and is flagged for review.")
             if settings.replyMode == .noReply { replies.append((reply(settings.noReplyNotice), .notice)) }
@@ -106,7 +125,7 @@ public struct InboundService: Sendable {
             createdAt: instant,
             updatedAt: instant
         )
-        let conversation: String? = try await database.unitOfWork { [replies, consent, audits] work in
+        let conversation: String? = try await database.unitOfWork { [replies, consent, audits, joinRequest] work in
             // The provider repeats a webhook it is not sure arrived: the same text is kept once.
             guard try await !MessageStore.hasReceived(providerID: sms.providerID, in: work) else { return nil }
             let conversation = try await ConversationStore.touch(
@@ -121,18 +140,25 @@ public struct InboundService: Sendable {
             var received = inbound
             received.conversationID = conversation
             try await MessageStore.insert([received], detail: intent.name, in: work)
+            var audits = audits
             if let consent {
+                let confirmed =
+                    consent == .optedIn
+                    ? try await optIns.confirm(organization: organization, phone: from, at: instant, in: work) : nil
+                if let confirmed { audits += confirmed.audits }
                 try await ContactStore.recordConsent(
                     organization: organizationID,
                     phone: from,
                     state: consent,
                     source: .keyword,
                     rawText: sms.body,
+                    optIn: confirmed?.optIn.id,
                     actor: "contact:\(from)",
                     at: instant,
                     in: work
                 )
             }
+            if let joinRequest { try await OptInStore.insert(joinRequest, in: work) }
             let answers = replies.map { text, kind in
                 Message(
                     id: Identifier.make("msg_"),
@@ -159,7 +185,10 @@ public struct InboundService: Sendable {
             return conversation
         }
         guard let conversation else { return nil }
-        if consent == .optedIn { await messaging.sendSignup(organization: organization, phone: from, from: sms.to) }
+        // The signup message goes once: not again to a number that was already opted in.
+        if consent == .optedIn && consentBefore != .optedIn {
+            await messaging.sendSignup(organization: organization, phone: from, from: sms.to)
+        }
         return Outcome(
             organization: organizationID,
             intent: intent.name,

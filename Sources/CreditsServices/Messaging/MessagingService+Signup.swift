@@ -11,43 +11,12 @@ extension MessagingService {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return .noMessageSet }
         let now = now()
         do {
-            let options = EstimateService.options(for: organization, channel: .sms, signup: true, prices: prices)
-            let price = try Estimator.price(body: text, options: options)
-            let pool = try await credits.pool(of: organization.id)
-            let sender: String
-            if let from { sender = from } else { sender = try await numbers.sendingNumber(organization.id) }
-            let item = Planned(
-                id: Identifier.make("msg_"),
+            try await sendSystemText(
+                text,
+                organization: organization,
                 phone: phone,
-                text: price.text,
-                segments: price.segments,
-                credits: price.credits
-            )
-            let audit = AuditRecord(
-                organization: organization.id,
-                actor: .system,
-                action: .smsSignup,
-                message: "Signup message sent to \(phone).",
-                subjectType: "message",
-                subjectID: item.id,
-                at: now
-            )
-            try await place(
-                [item],
-                organization: organization.id,
-                account: pool,
-                from: sender,
-                channel: .sms,
-                kind: .signup,
-                campaign: nil,
-                conversation: nil,
-                notBefore: now,
-                actor: .system,
-                audits: [audit],
-                now: now
-            )
-            await facts.publish(
-                .balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true))
+                from: from,
+                audit: (.smsSignup, "Signup message sent to \(phone).")
             )
             return .queued
         } catch {
@@ -66,6 +35,63 @@ extension MessagingService {
             )
             return .notSent(reason: reason)
         }
+    }
+}
+
+extension MessagingService {
+    /// Sends a text of the organisation's own (the signup message, the opt-in page's request to
+    /// confirm) to one number: at once, even outside the sending hours, without header or footer,
+    /// paid from the pool, reserved and settled like any other message, as the system. Throws
+    /// (and keeps nothing) when it cannot be paid for or the organisation has no number. Returns
+    /// the message's id.
+    @discardableResult
+    func sendSystemText(
+        _ text: String,
+        organization: Organization,
+        phone: String,
+        from: String? = nil,
+        audit: (action: AuditAction, message: AuditText)
+    ) async throws -> String {
+        let now = now()
+        let options = EstimateService.options(for: organization, channel: .sms, signup: true, prices: prices)
+        let price = try Estimator.price(body: text, options: options)
+        let pool = try await credits.pool(of: organization.id)
+        let sender: String
+        if let from { sender = from } else { sender = try await numbers.sendingNumber(organization.id) }
+        let item = Planned(
+            id: Identifier.make("msg_"),
+            phone: phone,
+            text: price.text,
+            segments: price.segments,
+            credits: price.credits
+        )
+        let record = AuditRecord(
+            organization: organization.id,
+            actor: .system,
+            action: audit.action,
+            message: audit.message,
+            subjectType: "message",
+            subjectID: item.id,
+            at: now
+        )
+        try await place(
+            [item],
+            organization: organization.id,
+            account: pool,
+            from: sender,
+            channel: .sms,
+            kind: .signup,
+            campaign: nil,
+            conversation: nil,
+            notBefore: now,
+            actor: .system,
+            audits: [record],
+            now: now
+        )
+        await facts.publish(
+            .balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true))
+        )
+        return item.id
     }
 }
 

@@ -57,6 +57,8 @@ public struct MessagingService: Sendable {
         var text: String
         var segments: Int
         var credits: Credits
+        var contactID: String? = nil
+        var name: String? = nil
     }
 
     // MARK: Campaigns
@@ -64,83 +66,9 @@ public struct MessagingService: Sendable {
     public func send(_ principal: Principal, _ input: SendInput) async throws -> CampaignView {
         let now = now()
         let organization = principal.organization
-        try MessageBody.validate(input.body)
-        let hasFields = try !MergeFields.names(in: input.body).isEmpty
-        let channel = input.channel ?? .sms
-        let phones = input.to ?? []
-        let contactIDs = input.contacts ?? []
-        let groups = (input.groups ?? []).map { $0.lowercased() }
-        guard !(phones.isEmpty && contactIDs.isEmpty && groups.isEmpty) else { throw SendError.recipientsRequired }
-        guard phones.count + contactIDs.count <= MessagingService.recipientsMax else {
-            throw SendError.tooManyRecipients(field: "to", maximum: MessagingService.recipientsMax)
-        }
-
-        let resolution = try await resolveRecipients(
-            organization: organization,
-            phones: phones,
-            contactIDs: contactIDs,
-            groups: groups
-        )
-        var skipped = resolution.skipped
-        if resolution.requested > 1 { try principal.require(.sendMassTexts) }
-        guard resolution.requested <= MessagingService.recipientsMax else {
-            throw SendError.tooManyRecipients(field: "groups", maximum: MessagingService.recipientsMax)
-        }
-        let notBefore = try sendingTime(principal, input: input, now: now)
-
-        // Price each recipient's text; a merge field that fails skips that recipient, audited.
-        let options = EstimateService.options(for: organization, channel: channel, prices: prices)
-        var planned: [Planned] = []
-        var audits: [AuditRecord] = []
-        var mergeFailures = 0
-        let shared: PricedText? = hasFields ? nil : try Estimator.price(body: input.body, options: options)
-        for recipient in resolution.recipients {
-            do {
-                let values = recipient.contact?.mergeValues ?? ["phone": recipient.phone]
-                let text =
-                    try shared
-                    ?? Estimator.price(body: MergeFields.render(input.body, values: values), options: options)
-                planned.append(
-                    Planned(
-                        id: Identifier.make("msg_"),
-                        phone: recipient.phone,
-                        text: text.text,
-                        segments: text.segments,
-                        credits: text.credits
-                    )
-                )
-            } catch {
-                skipped[.mergeField, default: 0] += 1
-                mergeFailures += 1
-                if mergeFailures <= MessagingService.mergeAuditsMax {
-                    let who = recipient.contact.map { "\($0.name) (\(recipient.phone))" } ?? recipient.phone
-                    let reason = (error as? any DomainError)?.message ?? "its text could not be priced."
-                    audits.append(
-                        AuditRecord(
-                            organization: organization.id,
-                            actor: principal.actor,
-                            action: .smsMergeError,
-                            message: "SMS message to \(who) not sent: \(reason)",
-                            subjectType: "contact",
-                            subjectID: recipient.contact?.id,
-                            at: now
-                        )
-                    )
-                }
-            }
-        }
-        if mergeFailures > MessagingService.mergeAuditsMax {
-            audits.append(
-                AuditRecord(
-                    organization: organization.id,
-                    actor: principal.actor,
-                    action: .smsMergeError,
-                    message:
-                        "\(mergeFailures - MessagingService.mergeAuditsMax) more recipients skipped for merge-field errors.",
-                    at: now
-                )
-            )
-        }
+        let plan = try await plan(principal, input, now: now)
+        let (planned, skipped, notBefore, channel) = (plan.planned, plan.skipped, plan.notBefore, plan.channel)
+        var audits = plan.mergeAudits(principal: principal, at: now)
         guard !planned.isEmpty else { throw SendError.noEligibleRecipients(skipped: skipped) }
 
         let account = try await credits.sendingAccount(principal)
@@ -158,7 +86,7 @@ public struct MessagingService: Sendable {
             sendAt: input.sendAt,
             notBefore: notBefore,
             status: notBefore > now ? .scheduled : .sending,
-            requested: resolution.requested,
+            requested: plan.requested,
             accepted: planned.count,
             skipped: skipped,
             creditsReserved: total,
@@ -371,6 +299,30 @@ public struct MessagingService: Sendable {
             counts: totals.counts,
             creditsPosted: totals.charged,
             creditsReleased: totals.released
+        )
+    }
+
+    /// A campaign's recipients (its messages with the contact's name), `limit` at a time: in
+    /// queued order after `afterID`, or those changed after `changedAfter` for a page that follows
+    /// the campaign live. Another organisation's campaign is not found.
+    public func recipients(
+        ofCampaign id: String,
+        principal: Principal,
+        status: MessageStatus? = nil,
+        afterID: String? = nil,
+        changedAfter: Date? = nil,
+        limit: Int
+    ) async throws -> [CampaignRecipient] {
+        guard try await messages.campaign(id, of: principal.organizationID) != nil else {
+            throw NotFoundError("Campaign \(id)")
+        }
+        return try await messages.recipients(
+            ofCampaign: id,
+            organization: principal.organizationID,
+            status: status,
+            afterID: afterID,
+            changedAfter: changedAfter,
+            limit: limit
         )
     }
 

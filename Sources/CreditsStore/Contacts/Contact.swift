@@ -105,7 +105,7 @@ public struct ContactGroup: Sendable, Equatable, Codable {
 }
 
 /// One recorded consent change: when, how, and the raw text if it came by text.
-public struct ConsentEvent: Sendable, Equatable, Codable {
+public struct ConsentEvent: Sendable, Equatable, Encodable {
     public var id: Int64
     public var phone: String
     public var state: ConsentState
@@ -115,10 +115,27 @@ public struct ConsentEvent: Sendable, Equatable, Codable {
     public var basis: String?
     public var actor: String
     public var at: Date
+    /// The request this event confirmed, when it was a YES to the opt-in page or the JOIN
+    /// keyword: where it came from, when, from which address, and the wording shown.
+    public var optIn: OptIn?
 
     enum CodingKeys: String, CodingKey {
         case id, phone, state, source, actor, at, basis
         case rawText = "raw_text"
+        case optIn = "opt_in"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(phone, forKey: .phone)
+        try container.encode(state, forKey: .state)
+        try container.encode(source, forKey: .source)
+        try container.encodeIfPresent(rawText, forKey: .rawText)
+        try container.encodeIfPresent(basis, forKey: .basis)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(at, forKey: .at)
+        try container.encodeIfPresent(optIn, forKey: .optIn)
     }
 }
 
@@ -127,6 +144,8 @@ public struct ContactQuery: Sendable {
     public var group: String?
     public var consent: ConsentState?
     public var search: String?
+    /// One whole number (E.164), found through the index instead of a search of every number.
+    public var phone: String?
     public var afterID: String?
     public var limit: Int
 

@@ -25,28 +25,7 @@ public struct ContactStore: Sendable {
         audit: AuditRecord
     ) async throws -> Contact {
         try await database.transaction { sql in
-            let existing = try await sql.raw(
-                """
-                SELECT id FROM contacts WHERE organization_id = \(bind: contact.organizationID.rawValue) AND phone = \(bind: contact.phone)
-                AND deleted_at IS NULL
-                """
-            ).first()
-            if existing != nil { throw StoreError.conflict("a contact with phone \(contact.phone) already exists") }
-            try await sql.raw(
-                """
-                INSERT INTO contacts (id, organization_id, name, first_name, phone, email, fields, created_at, updated_at)
-                VALUES (\(bind: contact.id), \(bind: contact.organizationID.rawValue), \(bind: contact.name), \(bind: contact.firstName),
-                        \(bind: contact.phone), \(bind: contact.email), \(bind: ContactStore.fieldsText(contact.fields)),
-                        \(bind: contact.createdAt.milliseconds), \(bind: contact.updatedAt.milliseconds))
-                """
-            ).run()
-            try await ContactStore.setGroups(
-                contact.groups,
-                of: contact.id,
-                organization: contact.organizationID,
-                at: contact.createdAt,
-                on: sql
-            )
+            try await ContactStore.insert(contact, on: sql)
             if let consent {
                 try await ContactStore.recordConsent(
                     organization: contact.organizationID,
@@ -63,6 +42,33 @@ public struct ContactStore: Sendable {
             try await AuditStore.insert([audit], on: sql)
             return try await ContactStore.contact(contact.id, of: contact.organizationID, on: sql) ?? contact
         }
+    }
+
+    /// Inserts a contact with its groups; throws `StoreError.conflict` when the organisation
+    /// already has a contact with that phone.
+    static func insert(_ contact: Contact, on sql: any SQLDatabase) async throws {
+        let existing = try await sql.raw(
+            """
+            SELECT id FROM contacts WHERE organization_id = \(bind: contact.organizationID.rawValue) AND phone = \(bind: contact.phone)
+            AND deleted_at IS NULL
+            """
+        ).first()
+        if existing != nil { throw StoreError.conflict("a contact with phone \(contact.phone) already exists") }
+        try await sql.raw(
+            """
+            INSERT INTO contacts (id, organization_id, name, first_name, phone, email, fields, created_at, updated_at)
+            VALUES (\(bind: contact.id), \(bind: contact.organizationID.rawValue), \(bind: contact.name), \(bind: contact.firstName),
+                    \(bind: contact.phone), \(bind: contact.email), \(bind: ContactStore.fieldsText(contact.fields)),
+                    \(bind: contact.createdAt.milliseconds), \(bind: contact.updatedAt.milliseconds))
+            """
+        ).run()
+        try await ContactStore.setGroups(
+            contact.groups,
+            of: contact.id,
+            organization: contact.organizationID,
+            at: contact.createdAt,
+            on: sql
+        )
     }
 
     /// Saves a contact's fields and groups.
@@ -156,6 +162,7 @@ public struct ContactStore: Sendable {
                     text += " AND s.state = \(bind: consent.rawValue)"
                 }
             }
+            if let phone = query.phone { text += " AND c.phone = \(bind: phone)" }
             if let search = query.search?.lowercased(), !search.isEmpty {
                 let pattern = "%" + SQLLike.escaped(search) + "%"
                 // A number is found however it is typed: "(415) 555-26" looks for the digits 41555526.
@@ -258,6 +265,19 @@ public struct ContactStore: Sendable {
             if let cursor { query += " AND g.name > \(bind: cursor)" }
             query += " ORDER BY g.name LIMIT \(bind: max(1, min(limit, 1000)))"
             return try await sql.raw(query).all().map(ContactStore.groupRow)
+        }
+    }
+
+    /// The names of an organisation's groups, in order, without counting their members (a page
+    /// that only offers them as choices need not count 100,000 memberships).
+    public func groupNames(of organization: OrganizationID, limit: Int = 1000) async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT name FROM contact_groups WHERE organization_id = \(bind: organization.rawValue)
+                ORDER BY name LIMIT \(bind: max(1, min(limit, 1000)))
+                """
+            ).all().map { try $0.value("name") }
         }
     }
 
@@ -384,6 +404,7 @@ public struct ContactStore: Sendable {
         state: ConsentState,
         source: ConsentSource,
         rawText: String?,
+        optIn: String? = nil,
         actor: String,
         at instant: Date,
         in work: UnitOfWork
@@ -395,6 +416,7 @@ public struct ContactStore: Sendable {
             source: source,
             rawText: rawText,
             basis: nil,
+            optIn: optIn,
             actor: actor,
             at: instant,
             on: work.sql
@@ -402,7 +424,7 @@ public struct ContactStore: Sendable {
     }
 
     /// `rawText` is what the recipient texted; `basis` is how staff say consent was given ("signed
-    /// the enrolment form").
+    /// the enrolment form"); `optIn` is the opt-in request (page or JOIN) a YES confirmed.
     static func recordConsent(
         organization: OrganizationID,
         phone: String,
@@ -410,6 +432,7 @@ public struct ContactStore: Sendable {
         source: ConsentSource,
         rawText: String?,
         basis: String?,
+        optIn: String? = nil,
         actor: String,
         at instant: Date,
         on sql: any SQLDatabase
@@ -429,9 +452,9 @@ public struct ContactStore: Sendable {
         ).run()
         try await sql.raw(
             """
-            INSERT INTO consent_events (organization_id, phone, state, source, raw_text, basis, actor, created_at)
+            INSERT INTO consent_events (organization_id, phone, state, source, raw_text, basis, opt_in_id, actor, created_at)
             VALUES (\(bind: organization.rawValue), \(bind: phone), \(bind: state.rawValue), \(bind: source.rawValue),
-                    \(bind: rawText), \(bind: basis), \(bind: actor), \(bind: instant.milliseconds))
+                    \(bind: rawText), \(bind: basis), \(bind: optIn), \(bind: actor), \(bind: instant.milliseconds))
             """
         ).run()
     }
@@ -508,8 +531,10 @@ public struct ContactStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT id, phone, state, source, raw_text, basis, actor, created_at FROM consent_events
-                WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone) ORDER BY id
+                SELECT e.id, e.phone, e.state, e.source, e.raw_text, e.basis, e.actor, e.created_at,
+                       \(unsafeRaw: OptInStore.columns)
+                FROM consent_events e LEFT JOIN opt_ins o ON o.id = e.opt_in_id
+                WHERE e.organization_id = \(bind: organization.rawValue) AND e.phone = \(bind: phone) ORDER BY e.id
                 """
             ).all().map { row in
                 ConsentEvent(
@@ -520,7 +545,8 @@ public struct ContactStore: Sendable {
                     rawText: try row.optional("raw_text"),
                     basis: try row.optional("basis"),
                     actor: try row.value("actor"),
-                    at: try row.date("created_at")
+                    at: try row.date("created_at"),
+                    optIn: try OptInStore.optInIfPresent(row)
                 )
             }
         }

@@ -9,8 +9,8 @@ public enum Migrator {
         AutoRenewSchema.migration, MailSchema.migration,
         PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
-        PasswordResetSchema.migration,
-        ContactUploadSchema.migration,
+        PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
+        ContactUploadSchema.migration, ContactPagingSchema.migration,
     ]
 
     /// The newest version this program knows.

@@ -101,6 +101,15 @@ public struct OrganizationStore: Sendable {
         }
     }
 
+    /// Renames an organisation (its display name, `{{account}}` in replies and on invoices), with
+    /// an audit entry, in one transaction.
+    public func rename(_ id: OrganizationID, to name: String, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("UPDATE organizations SET name = \(bind: name) WHERE id = \(bind: id.rawValue)").run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
     // MARK: Staff
 
     static func insertStaff(_ staff: StaffMember, on sql: any SQLDatabase) async throws {

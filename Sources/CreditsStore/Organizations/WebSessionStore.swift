@@ -68,6 +68,19 @@ public struct WebSessionStore: Sendable {
         }
     }
 
+    /// Marks that this session was shown the credits pop-up; true only the first time, so of
+    /// two pages loaded at once exactly one shows it (one conditional UPDATE).
+    public func claimCreditAlert(_ tokenHash: String, at instant: Date) async throws -> Bool {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE web_sessions SET credit_alert_shown_at = \(bind: instant.milliseconds)
+                WHERE token_hash = \(bind: tokenHash) AND credit_alert_shown_at IS NULL RETURNING token_hash
+                """
+            ).first() != nil
+        }
+    }
+
     /// Ends a session (sign-out).
     public func delete(_ tokenHash: String) async throws {
         try await database.transaction { sql in

@@ -18,6 +18,11 @@ struct MessageRoutes {
             let input = try await JSONInput.decode(SendInput.self, from: request)
             return try JSONOutput.response(try await messaging.send(principal, input), status: .created)
         }
+        table.add(.post, "/v1/messages/preview", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(SendInput.self, from: request)
+            return try JSONOutput.response(try await messaging.preview(principal, input))
+        }
         table.add(.get, "/v1/messages/{id}", through: group) { _, context in
             try JSONOutput.response(
                 try await messaging.message(try context.parameter("id"), principal: try context.authenticated())

@@ -13,6 +13,13 @@ struct OrganizationRoutes {
             let principal = try context.authenticated()
             return try JSONOutput.response(OrganizationView(organization: principal.organization, me: principal.staff))
         }
+        table.add(.patch, "/v1/organization", through: group) { request, context in
+            let principal = try context.authenticated()
+            let patch = try await JSONInput.decode(OrganizationPatch.self, from: request)
+            var organization = principal.organization
+            if let name = patch.name { organization = try await administration.renameOrganization(principal, to: name) }
+            return try JSONOutput.response(OrganizationView(organization: organization, me: principal.staff))
+        }
         table.add(.patch, "/v1/organization/sms-settings", through: group) { request, context in
             let principal = try context.authenticated()
             let patch = try await JSONInput.decode(SMSSettingsPatch.self, from: request)

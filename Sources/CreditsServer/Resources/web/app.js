@@ -35,6 +35,47 @@
   var refresh = document.querySelector("[data-refresh]");
   if (refresh) setTimeout(function () { location.reload(); }, 1000 * parseFloat(refresh.getAttribute("data-refresh")));
 
+  // A campaign's page follows the send live (server-sent events): state, counts, credits and
+  // each recipient's status change in place; the stream ends when the campaign is done.
+  var live = document.querySelector("[data-live]");
+  if (live && window.EventSource) {
+    var source = new EventSource(live.getAttribute("data-live"));
+    var put = function (selector, text) { var el = document.querySelector(selector); if (el) el.textContent = text; };
+    source.onmessage = function (event) {
+      var update = JSON.parse(event.data);
+      put("[data-live-state]", update.state_label);
+      put("[data-live-status]", update.state);
+      put("[data-live-posted]", update.credits_posted);
+      put("[data-live-released]", update.credits_released);
+      var counts = document.querySelector("[data-live-counts]");
+      if (counts) {
+        counts.textContent = "";
+        update.counts.forEach(function (count) {
+          var item = document.createElement("li");
+          var tag = document.createElement("span"); tag.className = "tag " + count.status; tag.textContent = count.label;
+          var number = document.createElement("b"); number.setAttribute("data-count", count.status); number.textContent = String(count.count);
+          item.appendChild(tag); item.appendChild(document.createTextNode(" ")); item.appendChild(number);
+          counts.appendChild(item);
+        });
+      }
+      update.changed.forEach(function (line) {
+        var row = document.querySelector('tr[data-message="' + line.id + '"]');
+        if (!row) return; // on another page of recipients, or filtered out
+        var status = row.querySelector('[data-field="status"]');
+        if (status) { status.className = "tag " + line.status; status.textContent = line.status_label; }
+        ["segments", "charged", "updated"].forEach(function (field) {
+          var cell = row.querySelector('[data-field="' + field + '"]'); if (cell) cell.textContent = line[field];
+        });
+      });
+      if (update.done) {
+        source.close();
+        var note = document.querySelector("[data-live-note]");
+        if (note) note.textContent = "This send is " + update.state + ".";
+        document.querySelectorAll('form[action$="/cancel"]').forEach(function (form) { form.remove(); }); // nothing left to cancel
+      }
+    };
+  }
+
   // Purchase totals: a credits box names the element that shows its price, tax and total.
   document.querySelectorAll("[data-quote-input]").forEach(function (input) {
     var target = document.getElementById(input.getAttribute("data-quote-input"));
@@ -164,6 +205,131 @@
     });
     if (body.value !== "") estimate(); else show();
   });
+  // The credits pop-up: opened as a modal dialog (focus moves into it, Escape closes it); without
+  // script it shows in place and its Close button still closes it.
+  var popup = document.getElementById("credit-popup");
+  if (popup && typeof popup.showModal === "function") {
+    popup.close();
+    popup.showModal();
+    var buy = popup.querySelector("[data-testid=popup-buy]");
+    if (buy) buy.focus();
+  }
+  // The composer's contact search: matches as you type (name, number or email), chosen ones as chips.
+  document.querySelectorAll("[data-contact-picker]").forEach(function (picker) {
+    var search = picker.querySelector("[data-contact-search]");
+    var results = picker.querySelector("[data-contact-results]");
+    var chosen = picker.querySelector("[data-chosen]");
+    var sequence = 0;
+    search.hidden = false;
+    function changed() { chosen.dispatchEvent(new Event("change", { bubbles: true })); }
+    function choose(contact) {
+      var already = Array.prototype.some.call(chosen.querySelectorAll("input[name=contacts]"), function (input) { return input.value === contact.id; });
+      if (already) return;
+      var item = document.createElement("li");
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = "contacts"; input.value = contact.id;
+      item.appendChild(input);
+      item.appendChild(document.createTextNode(contact.name + " · " + contact.phone + " "));
+      var remove = document.createElement("button");
+      remove.type = "button"; remove.className = "link"; remove.textContent = "×";
+      remove.setAttribute("data-remove", ""); remove.setAttribute("aria-label", "Remove " + contact.name);
+      item.appendChild(remove);
+      chosen.appendChild(item);
+      changed();
+    }
+    chosen.addEventListener("click", function (event) {
+      if (event.target.hasAttribute("data-remove")) { event.target.parentNode.remove(); changed(); search.focus(); }
+    });
+    var find = debounce(function () {
+      var query = search.value.trim();
+      var mine = ++sequence;
+      if (query === "") { results.textContent = ""; return; }
+      fetch("/app/contacts?q=" + encodeURIComponent(query), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (found) {
+          if (mine !== sequence) return; // a newer keystroke's answer wins
+          results.textContent = "";
+          if (found.length === 0) {
+            var none = document.createElement("li");
+            none.className = "muted"; none.textContent = "No contact matches “" + query + "”.";
+            results.appendChild(none);
+          }
+          found.forEach(function (contact) {
+            var item = document.createElement("li");
+            item.setAttribute("role", "option");
+            var pick = document.createElement("button");
+            pick.type = "button"; pick.className = "link";
+            var state = contact.consent === "opted_out" ? " (opted out: will be skipped)" : contact.consent === "pending" ? " (not opted in: will be skipped)" : "";
+            pick.textContent = contact.name + " · " + contact.phone + state;
+            pick.addEventListener("click", function () { choose(contact); search.value = ""; results.textContent = ""; search.focus(); });
+            item.appendChild(pick);
+            results.appendChild(item);
+          });
+        })
+        .catch(function () {});
+    }, 200);
+    search.addEventListener("input", find);
+    search.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault(); // Enter picks the first match instead of sending
+      var first = results.querySelector("button");
+      if (first) first.click();
+    });
+  });
+
+  // The composer's preview: the exact send (the same dry run a send places), as the sender edits it.
+  document.querySelectorAll("[data-preview]").forEach(function (panel) {
+    var form = panel.closest("form");
+    var sequence = 0;
+    function add(parent, tag, text, testid) {
+      var element = document.createElement(tag);
+      if (text !== undefined) element.textContent = text;
+      if (testid) element.setAttribute("data-testid", testid);
+      parent.appendChild(element);
+      return element;
+    }
+    function list(title, items, testid, line) {
+      if (items.length === 0) return;
+      add(panel, "h4", title);
+      var ul = add(panel, "ul", undefined, testid);
+      items.forEach(function (item) { line(add(ul, "li"), item); });
+    }
+    function heading() { panel.textContent = ""; add(panel, "h3", "This send"); }
+    function render(preview) {
+      heading();
+      add(panel, "p", preview.summary, "preview-summary");
+      add(panel, "p", preview.when, "preview-when");
+      add(panel, "p", preview.credits, "preview-credits").hidden = true;
+      list("Skipped, at no cost", preview.skipped, "preview-skipped", function (li, skip) { li.textContent = skip.count + " " + skip.reason; });
+      list("Most expensive texts", preview.most_expensive, "preview-expensive", function (li, line) {
+        add(li, "b", line.who); li.appendChild(document.createTextNode(": " + line.credits + ". " + line.text));
+      });
+      list("Merge-field errors", preview.merge_errors, "preview-merge-errors", function (li, line) {
+        add(li, "b", line.who); li.appendChild(document.createTextNode(": " + line.text));
+      });
+      if (preview.merge_errors_more) add(panel, "p", preview.merge_errors_more).className = "muted";
+    }
+    function say(text, kind) { heading(); add(panel, "p", text, "preview-summary").className = kind; }
+    var update = debounce(function () {
+      var data = new URLSearchParams(new FormData(form));
+      var anyone = data.getAll("groups").length + data.getAll("contacts").length > 0 || (data.get("to") || "").trim() !== "";
+      var mine = ++sequence;
+      if (!anyone || (data.get("body") || "") === "") { say("Choose recipients and write the text to see exactly what the send reserves.", "muted"); return; }
+      fetch("/app/preview", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf }, body: data
+      })
+        .then(function (response) { return response.json().then(function (result) { return { ok: response.ok, body: result }; }); })
+        .then(function (result) {
+          if (mine !== sequence) return; // a newer edit's answer wins
+          if (result.ok) render(result.body); else say(result.body.error ? result.body.error.message : "No preview.", "warning");
+        })
+        .catch(function () {});
+    }, 400);
+    form.addEventListener("input", function (event) { if (!event.target.hasAttribute("data-contact-search")) update(); });
+    form.addEventListener("change", function (event) { if (!event.target.hasAttribute("data-contact-search")) update(); });
+  });
+
   // A form that deletes something asks first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -1,0 +1,156 @@
+import CreditsCore
+import CreditsServices
+import CreditsStore
+import Foundation
+import Hummingbird
+
+/// The public opt-in page, `/join/{organisation id}`: no sign-in and no session. A family member
+/// types a name and mobile number, ticks the organisation's consent wording, and is texted a
+/// request to reply YES (`OptInService`). Its form is protected like sign-in's, by a random
+/// cookie the form must repeat (SameSite=Strict, so another site cannot post it), and the
+/// service rate-limits sign-ups per client address and per number.
+extension WebRoutes {
+    static let joinCookie = "tc_join"
+
+    func addOptIn(to router: Router<AppRequestContext>) {
+        let (optIns, forwarded, secureCookies) = (optIns, forwarded, secureCookies)
+        router.get("/join/:organization") { request, context in
+            let page = try await optIns.page(try context.parameter("organization"))
+            return WebRoutes.joinPage(request, page, typed: nil, secure: secureCookies)
+        }
+        router.post("/join/:organization") { request, context in
+            var request = request
+            let id = try context.parameter("organization")
+            let form = try await WebForm.read(&request)
+            let page = try await optIns.page(id)
+            func again(_ error: String, _ status: HTTPResponse.Status) -> Response {
+                WebRoutes.joinPage(request, page, typed: form, error: error, status: status, secure: secureCookies)
+            }
+            guard WebRoutes.repeatsCookie(request, form, WebRoutes.joinCookie) else {
+                return again("This form is out of date. Please try again.", .forbidden)
+            }
+            let input = OptInPageInput(
+                name: form.value("name") ?? "",
+                phone: form.value("phone") ?? "",
+                agreed: form.value("agree") == "yes",
+                wordingDigest: form.value("wording_digest")
+            )
+            do {
+                let (shown, outcome) = try await optIns.request(
+                    id,
+                    input,
+                    address: forwarded.clientAddress(request, context: context)
+                )
+                return WebRoutes.joinDone(shown, outcome, phone: input.phone)
+            } catch let error as any DomainError where error.kind != .notFound {
+                var response = again(error.message, APIError.status(for: error.kind))
+                if error.kind == .tooManyRequests {
+                    response.headers[.retryAfter] = String(Int(OptInLimits.standard.addressWindow))
+                }
+                return response
+            } catch StoreError.busy {
+                return again(APIError.storeBusy.message, .serviceUnavailable)
+            }
+        }
+    }
+
+    /// The page with its form: the organisation's name, the wording to agree to, and what was
+    /// typed when a sign-up was refused (with the sentence saying why).
+    static func joinPage(
+        _ request: Request,
+        _ page: OptInService.Page,
+        typed: WebForm?,
+        error: String? = nil,
+        status: HTTPResponse.Status = .ok,
+        secure: Bool
+    ) -> Response {
+        let token = request.cookies[joinCookie]?.value ?? APIKeys.randomText(bytes: 32)
+        let organization = page.organization
+        var values: [String: Any] = [
+            "csrf": token,
+            "organization_id": organization.id.rawValue,
+            "organization_name": organization.name,
+            "wording": page.wording,
+            "wording_digest": page.wordingDigest,
+            "name": typed?.value("name") ?? "",
+            "phone": typed?.value("phone") ?? "",
+            "agreed": typed?.value("agree") == "yes",
+            "phone_example": phoneExample(organization.country),
+        ]
+        if let error { values["error"] = error }
+        var response = WebPages.bare(
+            "join",
+            title: "Get texts from \(organization.name)",
+            values: values,
+            status: status
+        )
+        // Linked to, never framed: another site must not dress the form up as something else.
+        response.headers[.contentSecurityPolicy] = "frame-ancestors 'none'"
+        response.setCookie(
+            Cookie(
+                name: joinCookie,
+                value: token,
+                maxAge: 3600,
+                path: "/join",
+                secure: secure,
+                httpOnly: true,
+                sameSite: .strict
+            )
+        )
+        return response
+    }
+
+    /// What happened after a sign-up: check your phone, a text already went, or nothing to do.
+    static func joinDone(_ page: OptInService.Page, _ outcome: OptInService.Outcome, phone: String) -> Response {
+        let organization = page.organization.name
+        let (heading, sentence): (String, String) =
+            switch outcome {
+            case .sent:
+                (
+                    "Check your phone",
+                    "We texted \(phone). Reply YES to that text to confirm; until you do, \(organization) will not text you."
+                )
+            case .alreadySent:
+                (
+                    "Check your phone",
+                    "We texted \(phone) a few minutes ago. Reply YES to that text to confirm; no second text was sent."
+                )
+            case .alreadyOptedIn:
+                ("You’re already signed up", "\(phone) already gets texts from \(organization). Nothing more to do.")
+            }
+        return WebPages.bare(
+            "join-done",
+            title: "Get texts from \(organization)",
+            values: [
+                "organization_name": organization, "heading": heading, "sentence": sentence,
+                "organization_id": page.organization.id.rawValue,
+            ]
+        )
+    }
+
+    /// A mobile number as people of the organisation's country write it, for the form's hint.
+    static func phoneExample(_ country: Country) -> String {
+        switch country {
+        case .us, .ca: "(415) 555-2671"
+        case .au: "0412 345 678"
+        case .nz: "021 123 4567"
+        case .gb: "07700 900123"
+        }
+    }
+}
+
+extension WebRoutes {
+    /// A confirmed opt-in as the contact page shows it: where it came from, when it was asked for
+    /// and confirmed, from which address, and the exact wording shown.
+    static func optInRecord(_ optIn: OptIn, zone: TimeZone) -> [String: Any] {
+        var record: [String: Any] = [
+            "source": optIn.source == .page ? "Opt-in page" : "JOIN keyword",
+            "requested": WebFormat.time(optIn.requestedAt, in: zone),
+            "confirmed": optIn.confirmedAt.map { WebFormat.time($0, in: zone) } ?? "Not yet",
+            "address": optIn.source == .page ? optIn.address : "a text from \(WebFormat.phone(optIn.address))",
+            "wording": optIn.wording,
+        ]
+        if let name = optIn.name { record["name"] = name }
+        return record
+    }
+}
