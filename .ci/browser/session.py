@@ -370,6 +370,14 @@ class Session:
         box.click()
         self.follow(box.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
         self.expect_notice("Dana Lee is now Staff: Send outside sending hours; Send texts to many recipients.")
+        print("change a staff member's role, and back")
+        for role, label in [("billing", "Billing"), ("staff", "Staff")]:
+            self.driver.find_element(By.CSS_SELECTOR, "details.access summary").click()
+            select = self.driver.find_element(By.ID, "role-%s" % staff_id)
+            select.find_element(By.CSS_SELECTOR, "option[value=%s]" % role).click()
+            self.follow(select.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
+            self.expect_notice("Dana Lee is now %s" % label)
+            assert self.text_of("[data-testid='role-%s']" % staff_id).lower() == role, self.text_of("[data-testid='role-%s']" % staff_id)
 
         print("transfer credits to a staff member")
         self.go("/credits")
