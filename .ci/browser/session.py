@@ -588,6 +588,12 @@ class Session:
         self.go("/settings/sms")
         address = self.driver.find_element(By.CSS_SELECTOR, "[data-testid=join-url]").get_attribute("value")
         assert address.endswith(join), "the SMS settings page shows the opt-in page's address: " + address
+        opener = self.driver.find_element(By.CSS_SELECTOR, "input[type=checkbox][name=opt_in_page]")
+        assert not opener.is_selected(), "the page is closed until the organisation opens it"
+        opener.click()
+        self.submit("form:has(#opt-in)")
+        self.expect_notice("SMS settings saved")
+        assert self.driver.find_element(By.CSS_SELECTOR, "input[type=checkbox][name=opt_in_page]").is_selected()
         self.sign_out()
         self.go(join)
         wording = self.text_of("[data-testid=consent-wording]")

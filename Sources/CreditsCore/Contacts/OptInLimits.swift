@@ -14,6 +14,10 @@ public struct OptInLimits: Sendable, Equatable {
     public var resendAfter: TimeInterval
     /// How long a confirmation waits for the YES; a later YES is an ordinary START.
     public var pendingLifetime: TimeInterval
+    /// Most sign-ups one organisation's page takes within `organizationWindow`, from everyone:
+    /// what a script rotating addresses can spend of its credits at most.
+    public var perOrganizationMax: Int
+    public var organizationWindow: TimeInterval
 
     public init(
         perAddressMax: Int,
@@ -21,9 +25,16 @@ public struct OptInLimits: Sendable, Equatable {
         perNumberMax: Int,
         numberWindow: TimeInterval,
         resendAfter: TimeInterval,
-        pendingLifetime: TimeInterval
+        pendingLifetime: TimeInterval,
+        perOrganizationMax: Int = 200,
+        organizationWindow: TimeInterval = 86_400
     ) {
-        precondition(perAddressMax > 0 && perNumberMax > 0, "a limit lets at least one sign-up through")
+        precondition(
+            perAddressMax > 0 && perNumberMax > 0 && perOrganizationMax > 0,
+            "a limit lets at least one sign-up through"
+        )
+        self.perOrganizationMax = perOrganizationMax
+        self.organizationWindow = organizationWindow
         self.perAddressMax = perAddressMax
         self.addressWindow = addressWindow
         self.perNumberMax = perNumberMax
@@ -33,8 +44,8 @@ public struct OptInLimits: Sendable, Equatable {
     }
 
     /// Ten sign-ups an hour per connection (a family signing up several children, a front-desk
-    /// tablet), three a day per number, one confirmation per number every ten minutes, and a day
-    /// to reply YES.
+    /// tablet; an IPv6 connection counts by its /64 network), three a day per number, 200 a day
+    /// per organisation, one confirmation per number every ten minutes, and a day to reply YES.
     public static let standard = OptInLimits(
         perAddressMax: 10,
         addressWindow: 3600,
@@ -43,6 +54,21 @@ public struct OptInLimits: Sendable, Equatable {
         resendAfter: 600,
         pendingLifetime: 86_400
     )
+}
+
+extension OptInLimits {
+    /// The part of a client address the per-connection limit counts: an IPv4 address whole, an
+    /// IPv6 address by its /64 network (one subscriber's line holds a whole /64).
+    public static func connection(_ address: String) -> String {
+        guard address.contains(":") else { return address }
+        let halves = address.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
+            .map { $0.split(separator: ":", omittingEmptySubsequences: true).map(String.init) }
+        var groups = halves[0]
+        if halves.count == 2 {
+            groups += Array(repeating: "0", count: max(0, 8 - halves[0].count - halves[1].count)) + halves[1]
+        }
+        return groups.prefix(4).map { $0.lowercased() }.joined(separator: ":") + "::/64"
+    }
 }
 
 /// Where a person asked to be texted: the organisation's public page or the JOIN keyword.

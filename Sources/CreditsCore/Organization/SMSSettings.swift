@@ -31,6 +31,9 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     public var optInWording: String = OptInWording.standard
     /// Whether texting JOIN to the organisation's number starts a double opt-in (off by default).
     public var joinKeyword: Bool = false
+    /// Whether the public opt-in page is open (off by default: a page anyone can post to texts
+    /// strangers on the organisation's credits, so it is opened by choice).
+    public var optInPage: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -44,6 +47,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         case noReplyNotice = "no_reply_notice"
         case optInWording = "opt_in_wording"
         case joinKeyword = "join_keyword"
+        case optInPage = "opt_in_page"
     }
 
     /// Longest keyword reply or notice: two segments of GSM-7.
@@ -208,6 +212,7 @@ extension SMSSettings {
         noReplyNotice = try container.decode(String.self, forKey: .noReplyNotice)
         optInWording = try container.decodeIfPresent(String.self, forKey: .optInWording) ?? OptInWording.standard
         joinKeyword = try container.decodeIfPresent(Bool.self, forKey: .joinKeyword) ?? false
+        optInPage = try container.decodeIfPresent(Bool.self, forKey: .optInPage) ?? false
     }
 }
 

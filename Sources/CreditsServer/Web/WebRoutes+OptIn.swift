@@ -36,12 +36,12 @@ extension WebRoutes {
                 wordingDigest: form.value("wording_digest")
             )
             do {
-                let (shown, outcome) = try await optIns.request(
+                let (shown, _) = try await optIns.request(
                     id,
                     input,
                     address: forwarded.clientAddress(request, context: context)
                 )
-                return WebRoutes.joinDone(shown, outcome, phone: input.phone)
+                return WebRoutes.joinDone(shown, phone: input.phone)
             } catch let error as any DomainError where error.kind != .notFound {
                 var response = again(error.message, APIError.status(for: error.kind))
                 if error.kind == .tooManyRequests {
@@ -100,24 +100,16 @@ extension WebRoutes {
         return response
     }
 
-    /// What happened after a sign-up: check your phone, a text already went, or nothing to do.
-    static func joinDone(_ page: OptInService.Page, _ outcome: OptInService.Outcome, phone: String) -> Response {
+    /// After a sign-up: the same words whatever became of it (texted now, texted minutes ago,
+    /// already signed up, opted out), so the page never tells anyone whether a number is on the
+    /// organisation's list.
+    static func joinDone(_ page: OptInService.Page, phone: String) -> Response {
         let organization = page.organization.name
-        let (heading, sentence): (String, String) =
-            switch outcome {
-            case .sent:
-                (
-                    "Check your phone",
-                    "We texted \(phone). Reply YES to that text to confirm; until you do, \(organization) will not text you."
-                )
-            case .alreadySent:
-                (
-                    "Check your phone",
-                    "We texted \(phone) a few minutes ago. Reply YES to that text to confirm; no second text was sent."
-                )
-            case .alreadyOptedIn:
-                ("You’re already signed up", "\(phone) already gets texts from \(organization). Nothing more to do.")
-            }
+        let heading = "Check your phone"
+        let sentence =
+            "If \(phone) can get texts from \(organization), a text asking you to reply YES is on its way "
+            + "(at most one every ten minutes). Reply YES to confirm; until you do, \(organization) will not text you. "
+            + "If you once texted STOP to \(organization), text START to their number from that phone instead."
         return WebPages.bare(
             "join-done",
             title: "Get texts from \(organization)",

@@ -16,6 +16,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
     public var noReplyNotice: String?
     public var optInWording: String?
     public var joinKeyword: Bool?
+    public var optInPage: Bool?
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -29,12 +30,13 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         case noReplyNotice = "no_reply_notice"
         case optInWording = "opt_in_wording"
         case joinKeyword = "join_keyword"
+        case optInPage = "opt_in_page"
     }
 
     public static let fields = JSONFields([
         "header": nil, "footer": nil, "signup_message": nil, "smart_encoding": nil, "reply_mode": nil,
         "opt_out_reply": nil, "opt_in_reply": nil, "help_reply": nil, "no_reply_notice": nil,
-        "opt_in_wording": nil, "join_keyword": nil,
+        "opt_in_wording": nil, "join_keyword": nil, "opt_in_page": nil,
         "sending_hours": JSONFields(["time_zone", "start", "end", "days"]),
     ])
 
@@ -60,6 +62,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         if let noReplyNotice { result.noReplyNotice = noReplyNotice }
         if let optInWording { result.optInWording = optInWording }
         if let joinKeyword { result.joinKeyword = joinKeyword }
+        if let optInPage { result.optInPage = optInPage }
         return result
     }
 }

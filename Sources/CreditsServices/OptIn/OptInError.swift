@@ -11,16 +11,16 @@ public enum OptInError: DomainError, Equatable {
     case tooManyFromAddress
     /// Too many sign-ups for one number.
     case tooManyForNumber
-    /// The number is opted out: only a text from it (START, or YES) opts it back in.
-    case optedOut(organization: String, number: String?)
+    /// Too many sign-ups on the organisation's page today, from everyone.
+    case tooManyForOrganization
     /// The organisation cannot send the confirmation now (no credits, no number).
     case cannotSendNow
 
     public var kind: RefusalKind {
         switch self {
         case .notAgreed: .invalid
-        case .wordingChanged, .optedOut: .conflict
-        case .tooManyFromAddress, .tooManyForNumber: .tooManyRequests
+        case .wordingChanged: .conflict
+        case .tooManyFromAddress, .tooManyForNumber, .tooManyForOrganization: .tooManyRequests
         case .cannotSendNow: .unavailable
         }
     }
@@ -29,8 +29,7 @@ public enum OptInError: DomainError, Equatable {
         switch self {
         case .notAgreed: "agreement_missing"
         case .wordingChanged: "wording_changed"
-        case .tooManyFromAddress, .tooManyForNumber: "too_many_requests"
-        case .optedOut: "opted_out"
+        case .tooManyFromAddress, .tooManyForNumber, .tooManyForOrganization: "too_many_requests"
         case .cannotSendNow: "cannot_send_now"
         }
     }
@@ -41,9 +40,8 @@ public enum OptInError: DomainError, Equatable {
         case .wordingChanged: "The wording on this page has just changed. Please read it and tick the box again."
         case .tooManyFromAddress: "Too many sign-ups have come from this connection. Please try again in an hour."
         case .tooManyForNumber: "Too many sign-ups for this number today. Please try again tomorrow."
-        case .optedOut(let organization, let number):
-            "This number has opted out of texts from \(organization), so no text was sent. To get texts again, text START (or YES) to "
-                + (number.map { "\($0)" } ?? "\(organization)’s number") + " from that phone."
+        case .tooManyForOrganization:
+            "This page has taken as many sign-ups as it can today. Please try again tomorrow, or text JOIN if the organisation offers it."
         case .cannotSendNow: "Texts can’t be sent right now, so nothing was signed up. Please try again later."
         }
     }
@@ -51,8 +49,8 @@ public enum OptInError: DomainError, Equatable {
     public var field: String? {
         switch self {
         case .notAgreed, .wordingChanged: "agree"
-        case .tooManyForNumber, .optedOut: "phone"
-        case .tooManyFromAddress, .cannotSendNow: nil
+        case .tooManyForNumber: "phone"
+        case .tooManyFromAddress, .tooManyForOrganization, .cannotSendNow: nil
         }
     }
 }

@@ -69,12 +69,16 @@ public struct OptInService: Sendable {
         case alreadySent
         /// The number already gets texts; nothing was sent.
         case alreadyOptedIn
+        /// The number opted out (STOP): nothing was sent; only a text from it opts it back in.
+        case optedOut
     }
 
-    /// The page of an organisation; an id no organisation has is not found.
+    /// The page of an organisation; an id no organisation has, or a page its organisation has not
+    /// opened, is not found.
     public func page(_ organizationID: String) async throws -> Page {
         guard organizationID.utf8.count <= 100,
-            let organization = try await organizations.organization(OrganizationID(organizationID))
+            let organization = try await organizations.organization(OrganizationID(organizationID)),
+            organization.smsSettings.optInPage
         else { throw NotFoundError("This sign-up page") }
         let wording = OptInService.wording(of: organization)
         return Page(organization: organization, wording: wording, wordingDigest: APIKeys.hash(wording))
@@ -103,7 +107,7 @@ public struct OptInService: Sendable {
         let instant = now()
         let keys = [
             OptInTallyKey(
-                hash: APIKeys.hash("opt-in address|\(address)"),
+                hash: APIKeys.hash("opt-in address|\(OptInLimits.connection(address))"),
                 triesMax: limits.perAddressMax,
                 window: limits.addressWindow
             ),
@@ -112,14 +116,22 @@ public struct OptInService: Sendable {
                 triesMax: limits.perNumberMax,
                 window: limits.numberWindow
             ),
+            OptInTallyKey(
+                hash: APIKeys.hash("opt-in organisation|\(organization.id.rawValue)"),
+                triesMax: limits.perOrganizationMax,
+                window: limits.organizationWindow
+            ),
         ]
         if let full = try await store.countTry(keys, at: instant) {
-            throw full == keys[0] ? OptInError.tooManyFromAddress : OptInError.tooManyForNumber
+            throw full == keys[0]
+                ? OptInError.tooManyFromAddress
+                : full == keys[1] ? OptInError.tooManyForNumber : OptInError.tooManyForOrganization
         }
+        // What the page answers does not depend on the number's state (it would tell anyone
+        // whether a number is on the list); an opted-out number is simply not texted.
         switch try await contacts.consent(organization: organization.id, phone: phone) {
         case .optedOut:
-            let number = try? await numbers.sendingNumber(organization.id)
-            throw OptInError.optedOut(organization: organization.name, number: number)
+            return (page, .optedOut)
         case .optedIn:
             return (page, .alreadyOptedIn)
         case .pending:
