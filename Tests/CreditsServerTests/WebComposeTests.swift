@@ -221,10 +221,16 @@ import Testing
             let sent = try await owner.post("/compose", ["body": "Gym closes at 5 today", "groups": "families"])
             let location = try #require(sent.headers[.location])
             let id = String(location.split(separator: "/").last ?? "")
-            // The stream ends by itself once every text has its final status.
+            // The page names its rows; the stream follows those (at most a page of them) and ends
+            // by itself once every text has its final status.
+            let shown = try await owner.get(location)
+            let shownRows = try NSRegularExpression(pattern: #"data-message="(msg_[0-9a-f]+)""#)
+                .matches(in: shown.text, range: NSRange(shown.text.startIndex..., in: shown.text))
+                .compactMap { Range($0.range(at: 1), in: shown.text).map { String(shown.text[$0]) } }
+            #expect(shownRows.count == 3)
             let events = try await owner.send(
                 .get,
-                "/campaigns/\(id)/events?since=0",
+                "/campaigns/\(id)/events?ids=\(shownRows.joined(separator: ","))",
                 body: nil,
                 contentType: nil,
                 extra: ["Accept": "text/event-stream"]
@@ -238,6 +244,14 @@ import Testing
             #expect(final["state"] as? String == "completed")
             let changed = events.text.components(separatedBy: "\"id\":\"msg_").count - 1
             #expect(changed >= 3, "each recipient's status came through the stream")
+            let strangerRows = try await owner.send(
+                .get,
+                "/campaigns/\(id)/events?ids=msg_nothere,not-an-id",
+                body: nil,
+                contentType: nil,
+                extra: ["Accept": "text/event-stream"]
+            )
+            #expect(!strangerRows.text.contains("\"id\":\"msg_"), "only this campaign's messages are followed")
 
             let page = try await owner.get(location)
             #expect(page.status == .ok)

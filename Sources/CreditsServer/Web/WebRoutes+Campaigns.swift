@@ -106,7 +106,7 @@ extension WebRoutes {
         if live {
             values["events"] = WebRoutes.link(
                 "/campaigns/\(id)/events",
-                [("since", String(instant.addingTimeInterval(-WebRoutes.eventsOverlap).milliseconds))]
+                [("ids", recipients.map(\.message.id).joined(separator: ","))]
             )
         }
         var query = [(String, String)]()
@@ -125,14 +125,15 @@ extension WebRoutes {
         )
     }
 
-    /// How far back each look for changes reaches again: a change written a moment before a
-    /// later one is still seen once it is committed.
-    static let eventsOverlap: TimeInterval = 2
-    /// Longest one events stream stays open; the browser then reconnects where it left off.
+    /// Longest one events stream stays open; the browser then opens the next one.
     static let eventsLifetime: Duration = .seconds(300)
+    /// Most recipients one stream follows: one page of them.
+    static let eventsRowsMax = 50
 
     /// Server-sent events for a campaign's page: every second, what changed — its state, counts,
-    /// credits and the recipients whose status moved — until it is completed or canceled.
+    /// credits, and the recipients shown on the page (their ids come with the request, at most
+    /// one page) whose status moved — until the campaign is completed or canceled. Each look
+    /// reads the campaign's totals and at most 50 messages, however big the campaign.
     func campaignEvents(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.authenticated()
         let id = try context.parameter("id")
@@ -140,33 +141,30 @@ extension WebRoutes {
         let now = now
         _ = try await messaging.view(id, principal: principal)  // another organisation's is not found
         let zone = principal.organization.zone
-        // Where the page (or the stream the browser reconnects after) left off.
-        let resume = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("since")
-        let start = resume.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? now()
+        let followed = (request.uri.queryParameters.get("ids") ?? "").split(separator: ",")
+            .map(String.init).filter { $0.hasPrefix("msg_") && $0.utf8.count <= 64 }
+            .prefix(WebRoutes.eventsRowsMax)
+        let ids = Array(Set(followed))
         let body = ResponseBody { writer in
-            var since = start
             var shown: [String: String] = [:]
             var lastCounts: [MessageStatus: Int]? = nil
             var quiet = 0
             let deadline = ContinuousClock.now + WebRoutes.eventsLifetime
-            // The server shutting down ends the stream (the browser reconnects to the next one).
+            // The server shutting down ends the stream (the browser opens the next one).
             while ContinuousClock.now < deadline, !Task.isShuttingDownGracefully {
                 let view = try await messaging.view(id, principal: principal)
-                let batch = 500
-                let changed = try await messaging.recipients(
-                    ofCampaign: id,
-                    principal: principal,
-                    changedAfter: since.addingTimeInterval(-WebRoutes.eventsOverlap),
-                    limit: batch
-                ).filter { shown[$0.message.id] != WebRoutes.version($0.message) }
+                let rows =
+                    ids.isEmpty
+                    ? []
+                    : try await messaging.recipients(ofCampaign: id, principal: principal, ids: ids, limit: ids.count)
+                let changed = rows.filter { shown[$0.message.id] != WebRoutes.version($0.message) }
                 for recipient in changed { shown[recipient.message.id] = WebRoutes.version(recipient.message) }
-                if let latest = changed.map(\.message.updatedAt).max() { since = max(since, latest) }
                 let done = view.state == "completed" || view.state == CampaignStatus.canceled.rawValue
                 if !changed.isEmpty || view.counts != lastCounts || done {
                     lastCounts = view.counts
                     let update = CampaignUpdate(view: view, changed: changed, done: done, now: now(), zone: zone)
                     let json = String(decoding: try JSONEncoder().encode(update), as: UTF8.self)
-                    try await writer.write(ByteBuffer(string: "id: \(since.milliseconds)\ndata: \(json)\n\n"))
+                    try await writer.write(ByteBuffer(string: "data: \(json)\n\n"))
                     quiet = 0
                 } else {
                     quiet += 1

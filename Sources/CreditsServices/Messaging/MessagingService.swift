@@ -302,15 +302,15 @@ public struct MessagingService: Sendable {
         )
     }
 
-    /// A campaign's recipients (its messages with the contact's name), `limit` at a time: in
-    /// queued order after `afterID`, or those changed after `changedAfter` for a page that follows
-    /// the campaign live. Another organisation's campaign is not found.
+    /// A campaign's recipients (its messages with the contact's name), `limit` at a time, in
+    /// queued order after `afterID`, or the ones named by `ids` (a page following the campaign
+    /// live). Another organisation's campaign is not found.
     public func recipients(
         ofCampaign id: String,
         principal: Principal,
         status: MessageStatus? = nil,
         afterID: String? = nil,
-        changedAfter: Date? = nil,
+        ids: [String]? = nil,
         limit: Int
     ) async throws -> [CampaignRecipient] {
         guard try await messages.campaign(id, of: principal.organizationID) != nil else {
@@ -321,7 +321,7 @@ public struct MessagingService: Sendable {
             organization: principal.organizationID,
             status: status,
             afterID: afterID,
-            changedAfter: changedAfter,
+            ids: ids,
             limit: limit
         )
     }

@@ -10,15 +10,15 @@ public struct CampaignRecipient: Sendable {
 }
 
 extension MessageStore {
-    /// A campaign's messages, each with its contact's name: in the order they were queued after
-    /// `afterID`, or — for a page following it live — those changed after `changedAfter`, oldest
-    /// change first. Only the organisation's own campaign is read.
+    /// A campaign's messages, each with its contact's name, in the order they were queued: after
+    /// `afterID`, or — for a page following it live — the ones named by `ids`. Only the
+    /// organisation's own campaign is read.
     public func recipients(
         ofCampaign campaignID: String,
         organization: OrganizationID,
         status: MessageStatus? = nil,
         afterID: String? = nil,
-        changedAfter: Date? = nil,
+        ids: [String]? = nil,
         limit: Int
     ) async throws -> [CampaignRecipient] {
         try await database.read { sql in
@@ -33,13 +33,9 @@ extension MessageStore {
                  WHERE m.campaign_id = \(bind: campaignID) AND m.organization_id = \(bind: organization.rawValue)
                 """
             if let status { query += " AND m.status = \(bind: status.rawValue)" }
-            if let changedAfter {
-                query += " AND m.updated_at > \(bind: changedAfter.milliseconds) ORDER BY m.updated_at, m.id"
-            } else {
-                if let afterID { query += " AND m.id > \(bind: afterID)" }
-                query += " ORDER BY m.id"
-            }
-            query += " LIMIT \(bind: limit)"
+            if let ids { query += " AND m.id IN (\(ids.isEmpty ? [""].inList(for: sql) : ids.inList(for: sql)))" }
+            if let afterID { query += " AND m.id > \(bind: afterID)" }
+            query += " ORDER BY m.id LIMIT \(bind: limit)"
             return try await sql.raw(query).all().map { row in
                 CampaignRecipient(message: try MessageStore.message(row), contactName: try row.optional("contact_name"))
             }
