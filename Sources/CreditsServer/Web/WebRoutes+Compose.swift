@@ -21,7 +21,8 @@ extension WebRoutes {
         let hours = settings.sendingHours
         let chosenGroups = Set(typed?.values("groups") ?? [])
         var chosenContacts: [[String: Any]] = []
-        for id in (typed?.values("contacts") ?? []).prefix(MessagingService.recipientsMax) {
+        // A page shows back at most a hundred chosen contacts (a form is not a mailing list).
+        for id in Set(typed?.values("contacts") ?? []).sorted().prefix(WebRoutes.chosenContactsMax) {
             // Contacts of another organisation (or deleted since) are not shown again.
             guard let contact = try? await contacts.detail(principal, id).contact else { continue }
             chosenContacts.append(WebRoutes.composeContact(contact))
@@ -63,6 +64,9 @@ extension WebRoutes {
             refusal: error
         )
     }
+
+    /// Most contacts the composer shows back as chosen after a refusal or a preview.
+    static let chosenContactsMax = 100
 
     /// The channels the organisation can send on: SMS always, toll-free when it has a toll-free
     /// number. (Picture messages come with media attachments.)

@@ -72,7 +72,8 @@ public struct ContactFile: Sendable {
 
     /// Reads a whole file, refusing one without contacts or with more than `rowsMax`.
     public static func readAll(_ text: String) throws(ContactFileError) -> ContactFile {
-        let file = try read(text)
+        // Reading stops one record past the limit: a file of tiny rows is not held whole to be refused.
+        let file = try read(text, recordsMax: rowsMax + 1)
         guard !file.records.isEmpty else { throw .noRows }
         guard file.records.count <= rowsMax else { throw .tooManyRows(file.records.count) }
         return file
@@ -179,8 +180,8 @@ public enum ContactFileError: DomainError, Equatable {
         case .tooManyColumns(let count):
             "The file has \(count) columns; at most \(ContactFile.columnsMax) can be imported. Remove the columns you do not need."
         case .noRows: "The file has a header line but no contacts below it."
-        case .tooManyRows(let count):
-            "The file has \(ContactFile.grouped(count)) contacts; one import takes at most \(ContactFile.grouped(ContactFile.rowsMax)). Split it into smaller files."
+        case .tooManyRows:
+            "The file has more than \(ContactFile.grouped(ContactFile.rowsMax)) contacts, the most one import takes. Split it into smaller files."
         case .nameColumnMissing: "Choose the column that holds each contact's name (or first name)."
         case .phoneColumnMissing: "Choose the column that holds each contact's mobile number."
         case .columnUsedTwice(let use): "Only one column can be the \(use); choose Ignore for the others."

@@ -281,6 +281,7 @@
   document.querySelectorAll("[data-preview]").forEach(function (panel) {
     var form = panel.closest("form");
     var sequence = 0;
+    var pending = null; // the preview on its way, stopped when a newer one starts
     function add(parent, tag, text, testid) {
       var element = document.createElement(tag);
       if (text !== undefined) element.textContent = text;
@@ -315,9 +316,12 @@
       var anyone = data.getAll("groups").length + data.getAll("contacts").length > 0 || (data.get("to") || "").trim() !== "";
       var mine = ++sequence;
       if (!anyone || (data.get("body") || "") === "") { say("Choose recipients and write the text to see exactly what the send reserves.", "muted"); return; }
+      if (pending && window.AbortController) pending.abort();
+      pending = window.AbortController ? new AbortController() : null;
       fetch("/app/preview", {
         method: "POST", credentials: "same-origin",
-        headers: { "Accept": "application/json", "X-CSRF-Token": csrf }, body: data
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf }, body: data,
+        signal: pending ? pending.signal : undefined
       })
         .then(function (response) { return response.json().then(function (result) { return { ok: response.ok, body: result }; }); })
         .then(function (result) {
