@@ -275,6 +275,69 @@ import Testing
         }
     }
 
+    /// A server that stops between claiming the month and charging (or between charging and
+    /// marking the month made) used to skip that month silently: the claim is now a lease the
+    /// next run takes over, and the same key and amount make a repeat find the first purchase.
+    @Test(arguments: stores)
+    func aStopBetweenTheMonthlyClaimAndTheChargeIsTakenOverAndNeverChargesTwice(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 300)
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            let phones = (0..<250).map { "+1415555\(String(format: "%04d", 6000 + $0))" }
+            try await server.importContacts(org, phones: phones)
+            let set = try await server.request(
+                .put,
+                "/v1/credits/auto-renew",
+                key: org.ownerKey,
+                json: #"{"enabled": true, "credits": 200, "threshold": 100, "mode": "monthly"}"#
+            )
+            #expect(set.status == .ok, "\(set.text)")
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: try jsonText(["to": phones, "body": "Snow day", "override_sending_hours": true])
+            )
+            #expect(sent.status == .created, "\(sent.text)")  // 50 left: 200 will be bought
+
+            let first = PlanTests.date("2026-12-01T16:00:00Z")  // 10:00 Central on the 1st
+            server.clock.set(first)
+            let month = try #require(MonthlyRenewal.purchase(containing: first)?.month)
+            // A run claims the month and stops there.
+            let stopped = try await server.services.stores.autoRenew.claimMonth(
+                org.id,
+                month: month,
+                at: first,
+                until: first.addingTimeInterval(600)
+            )
+            #expect(stopped == .init(decidedCredits: nil))
+            #expect(try await server.services.autoRenew.runDue() == 0, "the claim is held for its lease")
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).isEmpty)
+
+            server.clock.advance(601)
+            #expect(try await server.services.autoRenew.runDue() == 1, "taken over after the lease")
+            #expect(try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["credits"] as? Int } == [200])
+            #expect(try await server.services.autoRenew.runDue() == 0, "one purchase a month")
+
+            // A run that charged but stopped before marking the month made is taken over too,
+            // and finds the purchase it made instead of charging again.
+            try await server.services.database.transaction { sql in
+                try await sql.raw(
+                    "UPDATE auto_renew SET purchased_month = NULL, claim_until = \(bind: first.milliseconds) WHERE organization_id = \(bind: org.id.rawValue)"
+                ).run()
+            }
+            server.clock.advance(60)
+            _ = try await server.services.autoRenew.runDue()
+            #expect(
+                try await AutoRenewTests.autoRenewPurchases(server, org).map { $0["credits"] as? Int } == [200],
+                "the same purchase, not a second charge"
+            )
+            #expect(try await server.services.autoRenew.runDue() == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
     /// The pool's balance net of holds, negative when it runs on the overdraft line.
     static func net(_ server: TestServer, _ org: TestServer.Org) async throws -> Double {
         let pool = try await server.pool(org)

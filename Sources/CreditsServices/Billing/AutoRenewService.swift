@@ -371,8 +371,16 @@ public struct AutoRenewService: Sendable {
 
     // MARK: Monthly
 
+    /// How long a run holds a month's claim; a run that stops before finishing is taken over
+    /// after this.
+    static let monthlyClaimLease: TimeInterval = 600
+
     /// Makes each organisation's monthly purchase once the 1st at 10:00 Central has come (a
-    /// background job; at most `limit` a pass); returns how many it made.
+    /// background job; at most `limit` a pass); returns how many it made. The month is claimed
+    /// for a while, its amount decided and kept, the purchase made under the month's key, and
+    /// only then the month marked made: a stop anywhere in between is taken over after the
+    /// lease and buys the same purchase (the key and amount make a repeat find the first one),
+    /// never a second one and never none.
     @discardableResult
     public func runMonthly(limit: Int = 100) async throws -> Int {
         let now = now()
@@ -380,17 +388,29 @@ public struct AutoRenewService: Sendable {
         var finished = 0
         for settings in try await store.monthlyDue(month: label, limit: limit) {
             guard let organization = try await organizations.organization(settings.organizationID),
-                try await store.claimMonth(organization.id, month: label, at: now)
+                let claim = try await store.claimMonth(
+                    organization.id,
+                    month: label,
+                    at: now,
+                    until: now.addingTimeInterval(AutoRenewService.monthlyClaimLease)
+                )
             else { continue }
-            let available = try await credits.pool(of: organization.id).available
-            let credits = MonthlyRenewal.credits(
-                available: available,
-                threshold: settings.threshold,
-                amount: settings.credits
-            )
-            guard credits > 0 else { continue }
-            let outcome = try await buy(credits, for: organization, key: "auto-renew-monthly:\(label)")
-            if let outcome, outcome.status == .failed {
+            let credits: Int64
+            if let decided = claim.decidedCredits {
+                credits = decided
+            } else {
+                let available = try await self.credits.pool(of: organization.id).available
+                credits = MonthlyRenewal.credits(
+                    available: available,
+                    threshold: settings.threshold,
+                    amount: settings.credits
+                )
+                try await store.decideMonth(organization.id, month: label, credits: credits)
+            }
+            if credits > 0,
+                let outcome = try await buy(credits, for: organization, key: "auto-renew-monthly:\(label)"),
+                outcome.status == .failed
+            {
                 try await store.disable(
                     organization.id,
                     failedPurchase: outcome.id,
@@ -398,7 +418,8 @@ public struct AutoRenewService: Sendable {
                     audit: failureAudit(organization.id)
                 )
             }
-            finished += 1
+            try await store.finishMonth(organization.id, month: label, at: now)
+            if credits > 0 { finished += 1 }
         }
         return finished
     }

@@ -189,17 +189,62 @@ public struct AutoRenewStore: Sendable {
         }
     }
 
-    /// Claims the month's purchase (and starts counting notices afresh); true when this call won.
-    public func claimMonth(_ organization: OrganizationID, month: String, at instant: Date) async throws -> Bool {
+    /// A claim on a month's purchase: the credits an earlier claim of the same month decided (a
+    /// run that stopped before finishing), or nil when this claim decides them.
+    public struct MonthClaim: Sendable, Equatable {
+        public var decidedCredits: Int64?
+
+        public init(decidedCredits: Int64?) { self.decidedCredits = decidedCredits }
+    }
+
+    /// Claims the month's purchase until `until` (a lease); nil when it is made already or
+    /// another run holds an unexpired claim. A claim of the same month taken over after its lease
+    /// keeps the amount decided then, so the retried purchase is the same purchase.
+    public func claimMonth(_ organization: OrganizationID, month: String, at instant: Date, until: Date) async throws
+        -> MonthClaim?
+    {
         try await database.transaction { sql in
-            try await !sql.raw(
+            try await sql.raw(
                 """
-                UPDATE auto_renew SET purchased_month = \(bind: month), notified_multiple = 0, updated_at = \(bind: instant.milliseconds)
+                UPDATE auto_renew SET
+                    claimed_credits = CASE WHEN claimed_month = \(bind: month) THEN claimed_credits ELSE NULL END,
+                    claimed_month = \(bind: month), claim_until = \(bind: until.milliseconds), updated_at = \(bind: instant.milliseconds)
                 WHERE organization_id = \(bind: organization.rawValue) AND mode = 'monthly'
                 AND (purchased_month IS NULL OR purchased_month <> \(bind: month))
-                RETURNING organization_id
+                AND (claimed_month IS NULL OR claimed_month <> \(bind: month) OR claim_until IS NULL OR claim_until <= \(bind: instant.milliseconds))
+                RETURNING claimed_credits
                 """
-            ).all().isEmpty
+            ).first().map {
+                MonthClaim(
+                    decidedCredits: try $0.decodeNil(column: "claimed_credits")
+                        ? nil : try $0.decode(column: "claimed_credits", as: Int64.self)
+                )
+            }
+        }
+    }
+
+    /// Records the credits the claimed month's purchase is for (before it is charged).
+    public func decideMonth(_ organization: OrganizationID, month: String, credits: Int64) async throws {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE auto_renew SET claimed_credits = \(bind: credits)
+                WHERE organization_id = \(bind: organization.rawValue) AND claimed_month = \(bind: month) AND claimed_credits IS NULL
+                """
+            ).run()
+        }
+    }
+
+    /// Marks the month's purchase made (and starts counting notices afresh).
+    public func finishMonth(_ organization: OrganizationID, month: String, at instant: Date) async throws {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE auto_renew SET purchased_month = \(bind: month), notified_multiple = 0, claim_until = NULL,
+                    updated_at = \(bind: instant.milliseconds)
+                WHERE organization_id = \(bind: organization.rawValue) AND claimed_month = \(bind: month)
+                """
+            ).run()
         }
     }
 

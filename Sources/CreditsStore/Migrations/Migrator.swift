@@ -10,7 +10,7 @@ public enum Migrator {
         PlanSchema.migration, MonthlyAutoRenewSchema.migration, WebSessionSchema.migration, SignInSchema.migration,
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
         PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
-        ContactUploadSchema.migration, ContactPagingSchema.migration,
+        ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
     ]
 
     /// The newest version this program knows.
