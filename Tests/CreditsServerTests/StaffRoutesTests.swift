@@ -183,4 +183,60 @@ import Testing
             #expect((view["allotments"] as? [String: Any])?["assigned"] as? Double == 120)
         }
     }
+
+    /// The PastorsLine page: owners and admins show "Shared" and cannot be given credits per month
+    /// (an allotment set on an owner used to be stored and never granted).
+    @Test(arguments: stores)
+    func ownersAndAdminsShareThePoolAndGetNoCreditsPerMonth(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization(mode: .individual)
+            try await server.fund(org, credits: 120)
+            let onOwner = try await server.request(
+                .patch,
+                "/v1/staff/\(org.ownerID)",
+                key: org.ownerKey,
+                json: #"{"credits_per_month": 10}"#
+            )
+            #expect(onOwner.status == .unprocessableContent, "\(onOwner.text)")
+            #expect(onOwner.text.contains("allotment_for_shared_role"))
+            #expect(
+                onOwner.text.contains("uses the shared pool (“Shared”): credits per month are given to other staff.")
+            )
+            let newAdmin = try await server.request(
+                .post,
+                "/v1/staff",
+                key: org.ownerKey,
+                json: #"{"name": "Ada Admin", "email": "ada@example.com", "role": "admin", "credits_per_month": 5}"#
+            )
+            #expect(newAdmin.status == .unprocessableContent, "\(newAdmin.text)")
+            #expect(
+                try await server.request(
+                    .patch,
+                    "/v1/staff/\(org.ownerID)",
+                    key: org.ownerKey,
+                    json: #"{"credits_per_month": 0}"#
+                ).status == .ok,
+                "zero is what they have"
+            )
+
+            // A staff member with credits per month made an admin joins the shared pool.
+            let clerk = try await server.addStaff(org, role: .staff)
+            _ = try await server.request(
+                .patch,
+                "/v1/staff/\(clerk.id)",
+                key: org.ownerKey,
+                json: #"{"credits_per_month": 30}"#
+            )
+            let promoted = try await server.request(
+                .patch,
+                "/v1/staff/\(clerk.id)",
+                key: org.ownerKey,
+                json: #"{"role": "admin"}"#
+            )
+            #expect(promoted.status == .ok, "\(promoted.text)")
+            #expect(try promoted.object()["credits_per_month"] as? Int == 0, "\(promoted.text)")
+            let view = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()
+            #expect((view["allotments"] as? [String: Any])?["assigned"] as? Double == 0)
+        }
+    }
 }

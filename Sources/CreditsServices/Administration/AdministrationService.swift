@@ -194,6 +194,9 @@ public struct AdministrationService: Sendable {
             throw StaffError.emailTaken(staff.email)
         }
         if let allotment = input.creditsPerMonth {
+            if staff.role.sharesPool, allotment.isPositive {
+                throw StaffError.sharedCredits(name: staff.name, role: staff.role)
+            }
             try await credits.checkAllotment(allotment, for: nil, principal: principal)
             staff.monthlyAllotment = allotment
         }
@@ -315,6 +318,14 @@ public struct AdministrationService: Sendable {
         if let threshold = patch.lowBalanceThreshold {
             staff.lowBalanceThreshold = try InputRules.credits(threshold, field: "low_balance_threshold")
             changes.append("low balance threshold")
+        }
+        if let allotment = patch.creditsPerMonth, staff.role.sharesPool, allotment.isPositive {
+            throw StaffError.sharedCredits(name: staff.name, role: staff.role)
+        }
+        // Someone made an owner or admin joins the shared pool: their credits per month end.
+        if patch.role != nil, staff.role.sharesPool, staff.monthlyAllotment.isPositive, patch.creditsPerMonth == nil {
+            staff.monthlyAllotment = .zero
+            changes.append("credits per month (0: \(staff.role.label.lowercased())s use the shared pool)")
         }
         if let allotment = patch.creditsPerMonth {
             try await credits.checkAllotment(

@@ -29,6 +29,8 @@ public enum StaffError: DomainError, Equatable {
     /// Only an owner changes their own role or permissions (anyone else could give themselves back
     /// what was taken away).
     case ownAccess
+    /// Owners and admins use the shared pool ("Shared"): credits per month are for other staff.
+    case sharedCredits(name: String, role: Role)
 
     /// The owner-only actions.
     public enum OwnerAction: Sendable, Equatable {
@@ -42,7 +44,9 @@ public enum StaffError: DomainError, Equatable {
         case .ownerOnly, .outranked, .roleAboveYours, .permissionNotYours, .passwordResetNotAllowed, .ownAccess:
             .forbidden
         case .emailTaken, .cannotDeleteSelf, .lastOwner: .conflict
-        case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong, .ownerHoldsEveryPermission: .invalid
+        case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong, .ownerHoldsEveryPermission,
+            .sharedCredits:
+            .invalid
         }
     }
 
@@ -57,6 +61,7 @@ public enum StaffError: DomainError, Equatable {
         case .lastOwner: "last_owner"
         case .unknownTimeZone: "field_invalid"
         case .ownerHoldsEveryPermission: "owner_permissions"
+        case .sharedCredits: "allotment_for_shared_role"
         }
     }
 
@@ -81,6 +86,9 @@ public enum StaffError: DomainError, Equatable {
             "An owner holds every permission; make them an admin to choose their permissions."
         case .ownAccess:
             "You cannot change your own role or permissions; another owner or admin can."
+        case .sharedCredits(let name, let role):
+            "\(name) is \(role == .admin || role == .owner ? "an" : "a") \(role.label.lowercased()) and uses the shared pool (“Shared”): "
+                + "credits per month are given to other staff."
         case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
         case .currentPasswordWrong: "The current password is not right."
         case .passwordResetNotAllowed(let name):
@@ -94,6 +102,7 @@ public enum StaffError: DomainError, Equatable {
         case .currentPasswordRequired, .currentPasswordWrong: "current_password"
         case .roleAboveYours, .ownAccess: "role"
         case .permissionNotYours, .ownerHoldsEveryPermission: "permissions"
+        case .sharedCredits: "credits_per_month"
         case .passwordResetNotAllowed: "password"
         case .ownerOnly, .emailTaken, .cannotDeleteSelf, .lastOwner, .outranked: nil
         }

@@ -216,7 +216,10 @@ public struct PlanService: Sendable {
     /// Each staff member's monthly allotment moves from the pool to their wallet, once a cycle.
     func grantAllotments(_ organization: Organization, period: DateInterval, now: Date) async throws {
         let pool = try await credits.pool(of: organization.id)
-        for member in try await organizations.staff(of: organization.id) where member.monthlyAllotment.isPositive {
+        // Owners and admins use the shared pool; an allotment stored for one before that rule
+        // existed is not granted.
+        for member in try await organizations.staff(of: organization.id)
+        where member.monthlyAllotment.isPositive && !member.role.sharesPool {
             guard let wallet = member.wallet else { continue }
             let request = LedgerRequest(
                 organization: organization.id,
