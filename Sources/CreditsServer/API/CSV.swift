@@ -71,10 +71,15 @@ struct CSVDownload<Item: Sendable>: Sendable {
             }
             try await writer.finish(nil)
         }
+        return Response(status: .ok, headers: CSVDownload.headers(filename), body: body)
+    }
+
+    /// A CSV file's response headers: its type, its name, and never kept by a cache.
+    static func headers(_ filename: String) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: body)
+        return headers
     }
 }

@@ -32,11 +32,11 @@ enum PortalCSV {
             current = try await page(last)
         }
         let text = CSV.line(header) + items.reversed().map { CSV.line(row($0)) }.joined()
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: .ok,
+            headers: CSVDownload<Item>.headers(filename),
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     /// The two time columns' headings: "time (America/Chicago)", "time (UTC)".

@@ -134,9 +134,9 @@ struct ComposePreview: Encodable {
     /// "and 180 more" when more merge errors than listed.
     var mergeErrorsMore: String?
     /// For the page's sections (a template shows a section for any number, even 0).
-    var hasRecipients: Bool { recipients > 0 }
-    var hasSkipped: Bool { skippedTotal > 0 }
-    var hasMergeErrors: Bool { mergeErrorCount > 0 }
+    var hasRecipients: Bool
+    var hasSkipped: Bool
+    var hasMergeErrors: Bool
 
     struct Skip: Encodable {
         var reason: String
@@ -188,6 +188,9 @@ struct ComposePreview: Encodable {
         mergeErrorCount = preview.mergeErrorCount
         let unlisted = preview.mergeErrorCount - preview.mergeErrors.count
         mergeErrorsMore = unlisted > 0 ? "and \(unlisted) more" : nil
+        hasRecipients = recipients > 0
+        hasSkipped = skippedTotal > 0
+        hasMergeErrors = mergeErrorCount > 0
     }
 
     /// "Ana Ortiz · (415) 555-0101", or the number alone.
@@ -227,22 +230,4 @@ struct ComposePreview: Encodable {
         case hasMergeErrors = "has_merge_errors"
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(recipients, forKey: .recipients)
-        try container.encode(credits, forKey: .credits)
-        try container.encode(available, forKey: .available)
-        try container.encode(fits, forKey: .fits)
-        try container.encode(summary, forKey: .summary)
-        try container.encode(when, forKey: .when)
-        try container.encode(skipped, forKey: .skipped)
-        try container.encode(skippedTotal, forKey: .skippedTotal)
-        try container.encode(mostExpensive, forKey: .mostExpensive)
-        try container.encode(mergeErrors, forKey: .mergeErrors)
-        try container.encode(mergeErrorCount, forKey: .mergeErrorCount)
-        try container.encodeIfPresent(mergeErrorsMore, forKey: .mergeErrorsMore)
-        try container.encode(hasRecipients, forKey: .hasRecipients)
-        try container.encode(hasSkipped, forKey: .hasSkipped)
-        try container.encode(hasMergeErrors, forKey: .hasMergeErrors)
-    }
 }
