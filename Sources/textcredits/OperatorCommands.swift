@@ -153,9 +153,109 @@ struct AdjustCredits: AsyncParsableCommand {
 struct PlansCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plans",
-        abstract: "Operator plan settings.",
-        subcommands: [SetPlan.self]
+        abstract: "The plan catalogue and operator plan settings.",
+        subcommands: [DefinePlan.self, ListPlans.self, SetPlan.self]
     )
+}
+
+/// `textcredits plans define`: adds a plan to the catalogue organisations subscribe to (or
+/// replaces the one with its id). Prices are per country, in dollars before tax.
+struct DefinePlan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "define",
+        abstract: "Add or change a catalogue plan (organisations subscribe to it from the portal or the API)."
+    )
+
+    @Option(help: "Plan id: lower-case letters, digits and dashes (e.g. growth).") var id: String
+    @Option(help: "Plan name shown to customers.") var name: String
+    @Option(name: .customLong("credits-per-month"), help: "NRO credits a month (a yearly cycle gets 12×).")
+    var creditsPerMonth: Int64
+    @Option(help: "Monthly price per country, repeatable: US=49.00.") var monthly: [String] = []
+    @Option(help: "Yearly price per country, repeatable: US=490.00.") var yearly: [String] = []
+    @Option(
+        name: .customLong("rollover-protection-monthly"),
+        help: "The rollover-protection add-on's monthly price per country, repeatable: US=9.00."
+    ) var rolloverProtectionMonthly: [String] = []
+    @Flag(name: .customLong("includes-rollover-protection"), help: "Plan credits of this plan never expire.")
+    var includesRolloverProtection = false
+    @Option(help: "Order on the plans page.") var position: Int = 0
+    @Flag(help: "Stop offering the plan (subscribers keep it until they change).") var retire = false
+    @OptionGroup var database: DatabaseOptions
+
+    /// "US=49.00" → (US, 4900).
+    static func prices(_ items: [String], option: String) throws -> [Country: Int64] {
+        var prices: [Country: Int64] = [:]
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let country = Country(rawValue: parts[0].uppercased()),
+                let dollars = Decimal(string: parts[1], locale: Locale(identifier: "en_US_POSIX")), dollars > 0,
+                dollars <= 1_000_000
+            else {
+                throw ValidationError("--\(option) \(item): write COUNTRY=DOLLARS, e.g. US=49.00.")
+            }
+            var cents = dollars * 100
+            var rounded = Decimal()
+            NSDecimalRound(&rounded, &cents, 0, .plain)
+            prices[country] = NSDecimalNumber(decimal: rounded).int64Value
+        }
+        return prices
+    }
+
+    func run() async throws {
+        let monthly = try Self.prices(monthly, option: "monthly")
+        let yearly = try Self.prices(yearly, option: "yearly")
+        let protection = try Self.prices(rolloverProtectionMonthly, option: "rollover-protection-monthly")
+        var prices: [Country: PlanPrices] = [:]
+        for country in Set(monthly.keys).union(yearly.keys).union(protection.keys) {
+            prices[country] = PlanPrices(
+                monthlyCents: monthly[country],
+                yearlyCents: yearly[country],
+                rolloverProtectionMonthlyCents: protection[country]
+            )
+        }
+        let plan = CataloguePlan(
+            id: id,
+            name: name,
+            creditsPerMonth: creditsPerMonth,
+            includesRolloverProtection: includesRolloverProtection,
+            prices: prices,
+            position: position,
+            active: !retire
+        )
+        try await withServices(database) { services in
+            do {
+                try await services.subscriptions.define(plan)
+            } catch let error as SubscriptionError {
+                throw ValidationError(error.message)
+            }
+        }
+        print("Plan \(id) (\(name)): \(creditsPerMonth) credits a month\(retire ? ", retired" : "").")
+    }
+}
+
+/// `textcredits plans list`: the catalogue.
+struct ListPlans: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the plan catalogue.")
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let plans = try await withServices(database) { services in try await services.subscriptions.allPlans() }
+        if plans.isEmpty { print("The catalogue is empty: add plans with textcredits plans define.") }
+        for plan in plans {
+            let prices = plan.prices.sorted { $0.key.rawValue < $1.key.rawValue }.map { country, price in
+                var parts: [String] = []
+                if let cents = price.monthlyCents { parts.append("\(Money.format(cents: cents))/month") }
+                if let cents = price.yearlyCents { parts.append("\(Money.format(cents: cents))/year") }
+                if let cents = price.rolloverProtectionMonthlyCents {
+                    parts.append("rollover protection \(Money.format(cents: cents))/month")
+                }
+                return "\(country.rawValue) " + parts.joined(separator: ", ")
+            }
+            print(
+                "\(plan.id)\t\(plan.name)\t\(plan.creditsPerMonth) credits/month\(plan.includesRolloverProtection ? "\trollover protection included" : "")\(plan.active ? "" : "\tretired")\t\(prices.joined(separator: "; "))"
+            )
+        }
+    }
 }
 
 /// `textcredits plans set`: the running server grants its cycles (and catches up) within a second.
@@ -179,7 +279,7 @@ struct SetPlan: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard let cycle = Plan.Cycle(rawValue: cycle) else {
+        guard let cycle = BillingCycle(rawValue: cycle) else {
             throw ValidationError("--cycle must be monthly or yearly.")
         }
         var start: Date?

@@ -59,6 +59,18 @@ struct ServeCommand: AsyncParsableCommand {
             "Open the public /sign-up page, where anyone may create an organisation and its owner (env TEXTCREDITS_ALLOW_SIGNUP=true; default off)."
     )
     var allowSignup = false
+    @Option(
+        name: .customLong("plans-file"),
+        help:
+            "A JSON plan catalogue defined at start (env TEXTCREDITS_PLANS_FILE; README: Plans and subscriptions)."
+    )
+    var plansFile: String?
+    @Option(
+        name: .customLong("number-credits"),
+        help:
+            "Credits each phone number costs a month, e.g. local=125,toll_free=125,AU.local=150 (env TEXTCREDITS_NUMBER_CREDITS; default 125)."
+    )
+    var numberCredits: String?
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
@@ -76,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
             "simulator_delay": simulatorDelay.map { String($0) },
             "rate_per_number": ratePerNumber.map(String.init),
             "allow_signup": allowSignup ? "true" : nil,
+            "plans_file": plansFile, "number_credits": numberCredits,
         ]
         do {
             return try AppConfiguration(reading: AppConfiguration.reader(flags: flags.compactMapValues { $0 }))

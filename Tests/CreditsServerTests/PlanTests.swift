@@ -121,8 +121,11 @@ import Testing
         }
     }
 
+    /// The PastorsLine page: "Credits per Month … This is the amount you assign to be added
+    /// (automatically) to that user's profile every month" — with or without a plan, on the
+    /// organisation's allotment day.
     @Test(arguments: stores)
-    func staffAllotmentsAreGrantedFromThePoolEachCycle(_ store: TestDatabase) async throws {
+    func staffAllotmentsAreGrantedFromThePoolEachMonthWithoutAPlan(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization(mode: .individual)
             let staff = try await server.addStaff(org, role: .staff)
@@ -134,16 +137,24 @@ import Testing
                 json: #"{"credits_per_month": 20}"#
             )
             #expect(patched.status == .ok, "\(patched.text)")
-            try await PlanTests.plan(server, org)
-            try await server.services.plans.runCycles()
-            try await server.services.plans.runCycles()
+            #expect(
+                try await server.services.plans.runMonthly() == 0,
+                "the month the organisation began is not allotted"
+            )
+            server.clock.set(PlanTests.date("2026-12-01T05:59:59Z"))
+            #expect(try await server.services.plans.runMonthly() == 0)
+            server.clock.set(PlanTests.date("2026-12-01T06:00:00Z"))
+            #expect(try await server.services.plans.runMonthly() == 1, "midnight on the 1st in Chicago")
+            #expect(try await server.services.plans.runMonthly() == 0, "once a month")
+            server.clock.set(PlanTests.date("2027-01-01T06:00:00Z"))
+            #expect(try await server.services.plans.runMonthly() == 1)
             let view = try await server.request(.get, "/v1/credits", key: org.ownerKey).object()
             let wallet = (view["wallets"] as? [[String: Any]])?.first { $0["staff_id"] as? String == staff.id }
-            #expect(wallet?["posted"] as? Double == 20)
-            #expect(
-                (view["pool"] as? [String: Any])?["posted"] as? Double == 180,
-                "100 funded + 100 granted − 20 allotted, once"
-            )
+            #expect(wallet?["posted"] as? Double == 40)
+            #expect((view["pool"] as? [String: Any])?["posted"] as? Double == 60, "100 funded − 2 × 20 allotted")
+            let log = try await server.request(.get, "/v1/audit-log?action=credits.allotted", key: org.ownerKey).list()
+            #expect(log.first?["message"] as? String == "20 credits allotted to Sam staff for this month.")
+            #expect(try await server.verifyLedger() == [])
         }
     }
 

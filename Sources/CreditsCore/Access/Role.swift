@@ -31,30 +31,46 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Comparable {
 /// A staff member's role; it gives default permissions, which may be narrowed or widened per person.
 public enum Role: String, Sendable, Codable, CaseIterable {
     case owner
+    /// An admin who also sees and runs billing: the PastorsLine page's "Admin+" (shares the pool).
+    case adminPlus = "admin_plus"
     case admin
     case billing
     case staff
 
     /// The role as the pages name it.
-    public var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+    public var label: String {
+        self == .adminPlus ? "Admin+" : rawValue.prefix(1).uppercased() + rawValue.dropFirst()
+    }
+
+    /// "an owner", "an Admin+", "an admin", "a billing", "a staff" — the role in a sentence.
+    public var withArticle: String {
+        switch self {
+        case .owner: "an owner"
+        case .adminPlus: "an Admin+"
+        case .admin: "an admin"
+        case .billing: "a billing user"
+        case .staff: "a staff member"
+        }
+    }
 
     /// Permissions a new staff member with this role gets.
     public var defaultPermissions: Set<Permission> {
         switch self {
-        case .owner, .admin: Set(Permission.allCases)
+        case .owner, .adminPlus, .admin: Set(Permission.allCases)
         case .billing: [.purchaseCredits, .manageUserCredits, .viewLogs]
         case .staff: [.sendMassTexts]
         }
     }
 
-    /// Owners and admins share the organisation's pool ("Shared"); others have a wallet in
-    /// individual-credits mode.
-    public var sharesPool: Bool { self == .owner || self == .admin }
+    /// Owners, Admin+ and admins share the organisation's pool ("Shared"); others have a wallet
+    /// in individual-credits mode.
+    public var sharesPool: Bool { self == .owner || self == .adminPlus || self == .admin }
 
-    /// Seniority: owner, then admin, then billing, then staff.
+    /// Seniority: owner, then Admin+, then admin, then billing, then staff.
     public var rank: Int {
         switch self {
-        case .owner: 4
+        case .owner: 5
+        case .adminPlus: 4
         case .admin: 3
         case .billing: 2
         case .staff: 1

@@ -30,3 +30,26 @@ public enum PlanCycles {
         }
     }
 }
+
+/// An organisation's credit month: from local midnight of its allotment day (1–28) to the same
+/// day of the next month, in its time zone. Allotments are added and numbers charged at its start.
+public enum CreditMonth {
+    /// The credit month that contains `instant`.
+    public static func containing(_ instant: Date, day: Int, timeZone: TimeZone) -> DateInterval {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let day = min(max(day, 1), 28)
+        var parts = calendar.dateComponents([.year, .month, .day], from: instant)
+        if (parts.day ?? 1) < day {
+            let previous = calendar.date(byAdding: .month, value: -1, to: instant) ?? instant
+            parts = calendar.dateComponents([.year, .month], from: previous)
+        }
+        parts.day = day
+        parts.hour = 0
+        parts.minute = 0
+        parts.second = 0
+        let start = calendar.date(from: parts) ?? instant
+        let end = calendar.date(byAdding: .month, value: 1, to: start) ?? start.addingTimeInterval(30 * 86_400)
+        return DateInterval(start: start, end: end)
+    }
+}

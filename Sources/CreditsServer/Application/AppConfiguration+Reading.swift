@@ -1,5 +1,6 @@
 import Configuration
 import CreditsAdapters
+import CreditsCore
 import CreditsServices
 import CreditsStore
 import Foundation
@@ -91,6 +92,18 @@ extension AppConfiguration {
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
         ratePerNumber =
             try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+        // plans_file — a JSON plan catalogue (README: "Plans and subscriptions"), defined at start.
+        if let path = config.text("plans_file") { catalogue = try AppConfiguration.catalogue(path) }
+        // number_credits — credits each phone number costs a month: "local=125,toll_free=125",
+        // with country overrides such as "AU.local=150" (default 125 each; test numbers are free).
+        if let text = config.text("number_credits") {
+            guard let charges = NumberCharges.parse(text) else {
+                throw ConfigurationError(
+                    "--number-credits must read like local=125,toll_free=125,AU.local=150 (0–100000 credits)."
+                )
+            }
+            numberCharges = charges
+        }
         // allow_signup — true to open the public /sign-up page that creates an organisation and its
         // owner (default false).
         if let text = config.text("allow_signup") {
@@ -99,6 +112,23 @@ extension AppConfiguration {
             case "false", "0", "no", "off": allowSignup = false
             default: throw ConfigurationError("TEXTCREDITS_ALLOW_SIGNUP must be true or false.")
             }
+        }
+    }
+
+    /// The plans of a catalogue file, or why it cannot be used.
+    static func catalogue(_ path: String) throws(ConfigurationError) -> [CataloguePlan] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("The plans file \(path) cannot be read.")
+        }
+        let file: PlanCatalogueFile
+        do {
+            file = try JSONDecoder().decode(PlanCatalogueFile.self, from: data)
+        } catch {
+            throw ConfigurationError("The plans file \(path) is not a plan catalogue: \(error).")
+        }
+        switch file.catalogue() {
+        case .success(let plans): return plans
+        case .failure(let error): throw ConfigurationError("The plans file \(path): \(error.description)")
         }
     }
 

@@ -49,6 +49,11 @@ public struct AppConfiguration: Sendable {
     /// Whether anyone may create an organisation on the public `/sign-up` page (off by default:
     /// organisations are made by the operator with `textcredits orgs create`).
     public var allowSignup: Bool = false
+    /// The plan catalogue read from `--plans-file` (defined at start; plans defined with
+    /// `textcredits plans define` are kept as well).
+    public var catalogue: [CataloguePlan] = []
+    /// What each phone number costs in credits a month.
+    public var numberCharges: NumberCharges = .standard
 
     public init() {}
 

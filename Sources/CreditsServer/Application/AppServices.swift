@@ -19,6 +19,7 @@ public struct Stores: Sendable {
     public let autoRenew: AutoRenewStore
     public let mail: MailStore
     public let plans: PlanStore
+    public let catalogue: PlanCatalogueStore
     public let sessions: WebSessionStore
     public let signIns: SignInStore
     public let contactImports: ContactImportStore
@@ -37,6 +38,7 @@ public struct Stores: Sendable {
         autoRenew = AutoRenewStore(database: database)
         mail = MailStore(database: database)
         plans = PlanStore(database: database)
+        catalogue = PlanCatalogueStore(database: database)
         sessions = WebSessionStore(database: database)
         signIns = SignInStore(database: database)
         contactImports = ContactImportStore(database: database)
@@ -85,6 +87,7 @@ public struct AppServices: Sendable {
     public let billing: BillingService
     public let autoRenew: AutoRenewService
     public let plans: PlanService
+    public let subscriptions: SubscriptionService
     public let administration: AdministrationService
     public let sessions: SessionService
     public let passwordResets: PasswordResetService
@@ -137,6 +140,7 @@ public struct AppServices: Sendable {
             case .sandbox: SandboxGateway(log: SandboxDatabaseLog(store: stores.billing, now: now), now: now)
             case .stripe(let stripe): StripeGateway(configuration: stripe)
             }
+        for plan in configuration.catalogue { try await stores.catalogue.define(plan, at: now()) }
         return AppServices(
             configuration: configuration,
             database: database,
@@ -182,7 +186,7 @@ public struct AppServices: Sendable {
             facts: facts,
             now: now
         )
-        notices = NoticeService(autoRenew: stores.autoRenew, ledgerStore: stores.ledger)
+        notices = NoticeService(autoRenew: stores.autoRenew, ledgerStore: stores.ledger, plans: stores.plans)
         alerts = AlertService(credits: credits, mail: stores.mail, newMailStatus: newMail, now: now, logger: logger)
         mailDelivery = MailDelivery(mail: stores.mail, client: configuration.mail.client, now: now, logger: logger)
         settlement = SettlementService(
@@ -284,6 +288,21 @@ public struct AppServices: Sendable {
             ledger: ledger,
             credits: credits,
             organizations: stores.organizations,
+            numbers: stores.numbers,
+            numberCharges: configuration.numberCharges,
+            now: now,
+            logger: logger
+        )
+        subscriptions = SubscriptionService(
+            plans: stores.plans,
+            catalogue: stores.catalogue,
+            billing: billing,
+            billingStore: stores.billing,
+            numbers: stores.numbers,
+            credits: credits,
+            organizations: stores.organizations,
+            database: database,
+            creditPrices: configuration.creditPrices,
             now: now,
             logger: logger
         )
@@ -318,8 +337,10 @@ public struct AppServices: Sendable {
         )
         auditLog = AuditLog(database: database)
 
-        // Reactions to facts, in this order: auto-renew first (it may buy), then the sender's alert.
+        // Reactions to facts, in this order: auto-renew first (it may buy), subscriptions (a
+        // past-due renewal retried), then the sender's alert.
         facts.subscribe(autoRenew.handle)
+        facts.subscribe(subscriptions.handle)
         facts.subscribe(alerts.handle)
     }
 }

@@ -39,6 +39,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         now: services.now
     )
     .add(to: table, group: api)
+    SubscriptionRoutes(subscriptions: services.subscriptions).add(to: table, group: api)
     MessageRoutes(
         messaging: services.messaging,
         conversations: services.conversations,

@@ -85,7 +85,7 @@ extension AppServices {
         let (dispatcher, settlement, registration, autoRenew, plans, mail, billing, sessions, database) =
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
-        let contactImports = contactImports
+        let (contactImports, subscriptions) = (contactImports, subscriptions)
         return [
             BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
                 try await contactImports.runNext()
@@ -101,7 +101,13 @@ extension AppServices {
             },
             BackgroundJob("auto-renew", every: second) { try await autoRenew.runImmediate(limit: 100) },
             BackgroundJob("monthly auto-renew", every: second) { try await autoRenew.runMonthly(limit: 100) },
-            BackgroundJob("plan cycles", every: second) { try await plans.runCycles(limit: 1000) },
+            BackgroundJob("plan cycles", every: second) {
+                // In this order: operator-set plans and paid renewals add the cycle's credits
+                // before the month's allotments and number charges take from the pool.
+                try await plans.runCycles(limit: 1000) + subscriptions.runRenewals(limit: 100)
+                    + plans.runMonthly(limit: 100)
+            },
+            BackgroundJob("monthly fees", every: .seconds(10)) { try await subscriptions.runMonthlyFees(limit: 100) },
             BackgroundJob("lot expiry", every: second) { try await plans.runExpiry(limit: 100) },
             BackgroundJob("mail delivery", every: second) { try await mail.deliverQueued(limit: 50) },
             BackgroundJob("hold timeouts", every: .seconds(10)) { try await settlement.timeOutHolds(limit: 500) },

@@ -77,9 +77,9 @@ public enum StaffError: DomainError, Equatable {
         case .outranked(let name, let role):
             role == .owner
                 ? "\(name) is an owner: only an owner can change, remove or make API keys for an owner."
-                : "\(name) is \(role == .admin ? "an" : "a") \(role.rawValue), which ranks above you: you cannot change, remove or make API keys for them."
+                : "\(name) is \(role.withArticle), which ranks above you: you cannot change, remove or make API keys for them."
         case .roleAboveYours(let role):
-            "You cannot make someone \(role == .admin || role == .owner ? "an" : "a") \(role.rawValue): it ranks above your own role."
+            "You cannot make someone \(role.withArticle): it ranks above your own role."
         case .permissionNotYours(let permission):
             "You cannot give the “\(permission.label)” permission (\(permission.rawValue)): you do not have it yourself."
         case .ownerHoldsEveryPermission:
@@ -87,7 +87,7 @@ public enum StaffError: DomainError, Equatable {
         case .ownAccess:
             "You cannot change your own role or permissions; another owner or admin can."
         case .sharedCredits(let name, let role):
-            "\(name) is \(role == .admin || role == .owner ? "an" : "a") \(role.label.lowercased()) and uses the shared pool (“Shared”): "
+            "\(name) is \(role.withArticle) and uses the shared pool (“Shared”): "
                 + "credits per month are given to other staff."
         case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
         case .currentPasswordWrong: "The current password is not right."

@@ -243,13 +243,18 @@ public struct BillingService: Sendable {
         key: String,
         profile: BillingProfile?,
         method: PaymentMethodDetails,
-        fallbackEmail: String?
+        fallbackEmail: String?,
+        description: String? = nil,
+        period: DateInterval? = nil,
+        lotExpiresAt: Date? = nil,
+        buyer: InvoiceParties.Party? = nil
     ) async throws -> (purchase: Purchase, replayed: Bool) {
-        let candidate = Purchase(
+        var candidate = Purchase(
             id: Identifier.make("pur_"),
             organizationID: organization.id,
             idempotencyKey: key,
-            fingerprint: "\(quote.credits)|\(account)",
+            fingerprint: kind.addsPurchasedCredits && kind != .bucket
+                ? "\(quote.credits)|\(account)" : "\(kind.rawValue)|\(quote.totalCents)|\(quote.credits)|\(account)",
             accountID: account,
             kind: kind,
             actor: actor,
@@ -260,6 +265,10 @@ public struct BillingService: Sendable {
             parties: parties(profile, organization: organization, fallbackEmail: fallbackEmail),
             createdAt: now()
         )
+        candidate.description = description
+        candidate.period = period
+        candidate.lotExpiresAt = lotExpiresAt
+        if let buyer { candidate.parties.buyer = buyer }
         let stored = try await store.begin(candidate)
         guard stored.fingerprint == candidate.fingerprint else { throw PurchaseError.idempotencyConflict }
         let replayed = stored.id != candidate.id
@@ -296,7 +305,7 @@ public struct BillingService: Sendable {
             customerID: purchase.customerID,
             paymentMethodToken: purchase.methodToken,
             idempotencyKey: purchase.id,
-            description: "\(purchase.quote.credits) SMS credits"
+            description: purchase.subject
         )
         do {
             return try await finish(purchase, try await gateway.charge(request))
@@ -355,7 +364,7 @@ public struct BillingService: Sendable {
                 actor: purchase.actor,
                 action: .purchaseFailed,
                 message:
-                    "Purchase of \(purchase.quote.credits) SMS credits for \(total) failed: \(error.message) No credits added.",
+                    "Purchase of \(purchase.subject) for \(total) failed: \(error.message) No credits added.",
                 subjectType: "purchase",
                 subjectID: purchase.id,
                 at: instant
@@ -390,49 +399,93 @@ public struct BillingService: Sendable {
             guard locked.status == .pending else { return locked }
             locked.invoiceNumber = try await BillingStore.nextInvoiceNumber(in: work)
             let invoice = locked.invoiceLabel ?? ""
-            let deposit = LedgerRequest(
-                organization: locked.organizationID,
-                idempotencyKey: "purchase:\(locked.id)",
-                operation: .deposit(
-                    account: locked.accountID,
-                    source: .purchases,
-                    amount: Credits(credits: credits),
-                    lot: LotID(Identifier.make("lot_")),
-                    kind: .purchased,
-                    expiresAt: nil
-                ),
-                at: instant,
-                actor: locked.actor.reference,
-                memo: "Purchase of \(credits) credits (invoice \(invoice))",
-                audit: AuditRecord(
-                    organization: locked.organizationID,
-                    actor: locked.actor,
-                    action: locked.kind == .autoRenew ? .creditsAutoRenewed : .creditsPurchased,
-                    message:
-                        "Purchased \(credits) SMS credits for \(total) (invoice \(invoice)) into \(target). Balance \(.balanceAfter).",
-                    subjectType: "purchase",
-                    subjectID: locked.id,
-                    at: instant
+            var transfer: TransferID?
+            if let deposit = BillingService.deposit(locked, invoice: invoice, total: total, into: target, at: instant) {
+                if locked.kind == .plan, let period = locked.period {
+                    _ = try await PlanStore.claim(
+                        locked.organizationID,
+                        period: period,
+                        outcome: .granted,
+                        at: instant,
+                        in: work
+                    )
+                }
+                guard let result = try await ledgerStore.apply([deposit], in: work).first else {
+                    throw StoreError.notFound("ledger result")
+                }
+                transfer = try result.get().transfer
+            } else {
+                try await AuditStore.insert(
+                    [
+                        AuditRecord(
+                            organization: locked.organizationID,
+                            actor: locked.actor,
+                            action: .feePaid,
+                            message: "Paid \(total) for \(locked.subject) (invoice \(invoice)).",
+                            subjectType: "purchase",
+                            subjectID: locked.id,
+                            at: instant
+                        )
+                    ],
+                    in: work
                 )
-            )
-            guard let result = try await ledgerStore.apply([deposit], in: work).first else {
-                throw StoreError.notFound("ledger result")
             }
-            let outcome = try result.get()
             try await BillingStore.markSucceeded(
                 locked.id,
                 chargeID: chargeID,
-                transfer: outcome.transfer,
+                transfer: transfer,
                 invoiceNumber: locked.invoiceNumber ?? 0,
                 at: instant,
                 in: work
             )
+            locked.transferID = transfer
             locked.status = .succeeded
             locked.chargeID = chargeID
-            locked.transferID = outcome.transfer
             locked.completedAt = instant
             return locked
         }
+    }
+
+    /// The ledger deposit a paid purchase makes: purchased credits that never expire, or a
+    /// cycle's plan credits expiring at its end; nil for a fee that adds no credits.
+    static func deposit(_ purchase: Purchase, invoice: String, total: String, into target: String, at instant: Date)
+        -> LedgerRequest?
+    {
+        let credits = purchase.quote.credits
+        guard credits > 0 else { return nil }
+        let isPlan = purchase.kind == .plan
+        let expiry = purchase.lotExpiresAt.map { " expiring \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+        let message: AuditText =
+            isPlan
+            ? "\(purchase.subject): \(credits) plan credits\(expiry) for \(total) (invoice \(invoice)) into \(target). Balance \(.balanceAfter)."
+            : "Purchased \(credits) SMS credits for \(total) (invoice \(invoice)) into \(target). Balance \(.balanceAfter)."
+        return LedgerRequest(
+            organization: purchase.organizationID,
+            idempotencyKey: "purchase:\(purchase.id)",
+            operation: .deposit(
+                account: purchase.accountID,
+                source: isPlan ? .planGrants : .purchases,
+                amount: Credits(credits: credits),
+                lot: LotID(Identifier.make("lot_")),
+                kind: isPlan ? .plan : .purchased,
+                expiresAt: isPlan ? purchase.lotExpiresAt : nil
+            ),
+            at: instant,
+            actor: purchase.actor.reference,
+            memo: isPlan
+                ? "\(purchase.subject): \(credits) plan credits (invoice \(invoice))"
+                : "Purchase of \(credits) credits (invoice \(invoice))",
+            audit: AuditRecord(
+                organization: purchase.organizationID,
+                actor: purchase.actor,
+                action: isPlan
+                    ? .planGranted : purchase.kind == .autoRenew ? .creditsAutoRenewed : .creditsPurchased,
+                message: message,
+                subjectType: "purchase",
+                subjectID: purchase.id,
+                at: instant
+            )
+        )
     }
 
     /// "the pool" or "Dana Lee's credits".

@@ -199,6 +199,8 @@ public struct PurchaseView: Encodable, Sendable {
     public var id: String
     public var status: Purchase.Status
     public var kind: Purchase.Kind
+    /// What was bought: "500 SMS credits", or a fee's line ("Growth plan, monthly: …").
+    public var description: String
     public var credits: Int64
     public var wallet: String
     public var price: QuoteView
@@ -217,7 +219,7 @@ public struct PurchaseView: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, kind, credits, wallet, price, invoice, failure, replayed
+        case id, status, kind, description, credits, wallet, price, invoice, failure, replayed
         case paymentMethod = "payment_method"
         case invoiceNumber = "invoice_number"
         case createdBy = "created_by"
@@ -229,6 +231,7 @@ public struct PurchaseView: Encodable, Sendable {
         id = purchase.id
         status = purchase.status
         kind = purchase.kind
+        description = purchase.subject
         credits = purchase.quote.credits
         self.wallet = wallet
         price = QuoteView(purchase.quote)

@@ -55,14 +55,28 @@ public struct InvoiceView: Encodable, Sendable {
         seller = purchase.parties.seller
         buyer = purchase.parties.buyer
         organizationID = purchase.organizationID.rawValue
-        lines = [
-            Line(
-                description: purchase.kind == .autoRenew ? "SMS credits (auto-renew)" : "SMS credits",
-                quantity: purchase.quote.credits,
-                unitPrice: quote.unitPrice,
-                amount: quote.subtotal
-            )
-        ]
+        switch purchase.kind {
+        case .manual, .autoRenew:
+            lines = [
+                Line(
+                    description: purchase.kind == .autoRenew ? "SMS credits (auto-renew)" : "SMS credits",
+                    quantity: purchase.quote.credits,
+                    unitPrice: quote.unitPrice,
+                    amount: quote.subtotal
+                )
+            ]
+        case .bucket, .plan, .rolloverProtection, .monthlyFee:
+            // A fee is one line at its price; the credits it adds are named in the line.
+            let credits = purchase.quote.credits > 0 ? " — \(purchase.quote.credits) credits" : ""
+            lines = [
+                Line(
+                    description: (purchase.description ?? purchase.subject) + credits,
+                    quantity: 1,
+                    unitPrice: quote.subtotal.text,
+                    amount: quote.subtotal
+                )
+            ]
+        }
         subtotal = quote.subtotal
         tax = quote.tax
         total = quote.total

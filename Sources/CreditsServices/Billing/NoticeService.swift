@@ -7,6 +7,8 @@ public struct NoticeView: Encodable, Sendable, Equatable {
     /// What the banner is about.
     public enum Code: String, Sendable, Encodable {
         case autoRenewFailed = "auto_renew_failed"
+        /// The plan's renewal was declined: no plan credits until a charge succeeds.
+        case subscriptionPastDue = "subscription_past_due"
         case outOfCredits = "out_of_credits"
         /// Nothing was ever bought or given: the first credits are still to come.
         case noCreditsYet = "no_credits_yet"
@@ -28,10 +30,12 @@ public struct NoticeView: Encodable, Sendable, Equatable {
 public struct NoticeService: Sendable {
     let autoRenew: AutoRenewStore
     let ledgerStore: SQLLedgerStore
+    let plans: PlanStore
 
-    public init(autoRenew: AutoRenewStore, ledgerStore: SQLLedgerStore) {
+    public init(autoRenew: AutoRenewStore, ledgerStore: SQLLedgerStore, plans: PlanStore) {
         self.autoRenew = autoRenew
         self.ledgerStore = ledgerStore
+        self.plans = plans
     }
 
     /// The notice worth a pop-up (once per sign-in) among `notices`: only for staff who can buy
@@ -55,6 +59,19 @@ public struct NoticeService: Sendable {
                     message:
                         "We attempted to auto-purchase \(settings.credits) SMS credits, but the payment was declined, so auto-renew is off. "
                         + "Update the payment method under billing: the charge is retried and, if it succeeds, auto-renew is turned back on."
+                )
+            )
+        }
+        if let plan = try await plans.plan(organization), plan.active, plan.status == .pastDue,
+            principal.can(.purchaseCredits) || principal.can(.manageSettings)
+        {
+            notices.append(
+                NoticeView(
+                    code: .subscriptionPastDue,
+                    level: .error,
+                    message:
+                        "The \(plan.name) plan's renewal was declined, so no plan credits were added this cycle. "
+                        + "Update the payment method under billing: the charge is retried and the plan credits are added when it succeeds."
                 )
             )
         }

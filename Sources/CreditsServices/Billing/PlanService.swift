@@ -38,6 +38,8 @@ public struct PlanService: Sendable {
     let ledger: Ledger
     let credits: CreditService
     let organizations: OrganizationStore
+    let numbers: NumberStore
+    let numberCharges: NumberCharges
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -48,9 +50,13 @@ public struct PlanService: Sendable {
         ledger: Ledger,
         credits: CreditService,
         organizations: OrganizationStore,
+        numbers: NumberStore,
+        numberCharges: NumberCharges,
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
+        self.numbers = numbers
+        self.numberCharges = numberCharges
         self.store = store
         self.database = database
         self.ledgerStore = ledgerStore
@@ -66,7 +72,7 @@ public struct PlanService: Sendable {
         _ organization: OrganizationID,
         name: String,
         credits: Int64,
-        cycle: Plan.Cycle,
+        cycle: BillingCycle,
         rolloverProtection: Bool,
         startsAt: Date?,
         active: Bool,
@@ -147,8 +153,8 @@ public struct PlanService: Sendable {
             for period in periods where !done.contains(period.start) {
                 if period.end <= now && !plan.rolloverProtection {
                     try await recordMissed(plan, period: period, now: now)
-                } else if try await grant(plan, period: period, now: now) {
-                    try await grantAllotments(organization, period: period, now: now)
+                } else {
+                    _ = try await grant(plan, period: period, now: now)
                 }
                 handled += 1
             }
@@ -213,7 +219,105 @@ public struct PlanService: Sendable {
         }
     }
 
-    /// Each staff member's monthly allotment moves from the pool to their wallet, once a cycle.
+    // MARK: The credit month
+
+    /// At the start of each organisation's credit month (its allotment day, with or without a
+    /// plan): each phone number's monthly credits are charged from the pool, then each staff
+    /// member's allotment moves from the pool to their wallet. Each is claimed once per month
+    /// and organisation, so two servers or a restart never do it twice. At most `limit`
+    /// organisations a pass; returns how many it handled.
+    @discardableResult
+    public func runMonthly(limit: Int = 100) async throws -> Int {
+        var handled = 0
+        let instant = now()
+        for id in try await organizations.organizationIDs() where handled < limit {
+            guard let organization = try await organizations.organization(id), organization.markedSpamAt == nil else {
+                continue
+            }
+            let month = CreditMonth.containing(instant, day: organization.allotmentDay, timeZone: organization.zone)
+            // A month is handled only if it began after the organisation did.
+            guard month.start >= Calendar(identifier: .gregorian).startOfDay(for: organization.createdAt) else {
+                continue
+            }
+            var did = false
+            if try await claim(id, kind: "numbers", month: month, at: instant) {
+                try await chargeNumbers(organization, month: month, at: instant)
+                did = true
+            }
+            if try await claim(id, kind: "allotments", month: month, at: instant) {
+                try await grantAllotments(organization, period: month, now: instant)
+                did = true
+            }
+            if did { handled += 1 }
+        }
+        return handled
+    }
+
+    func claim(_ organization: OrganizationID, kind: String, month: DateInterval, at instant: Date) async throws -> Bool
+    {
+        try await database.unitOfWork { work in
+            try await OrganizationStore.claimMonthlyRun(
+                organization,
+                kind: kind,
+                period: month.start,
+                at: instant,
+                in: work
+            )
+        }
+    }
+
+    /// What each number costs a month (PastorsLine: 125 credits), and their total.
+    public func numberCredits(_ organization: Organization) async throws -> [(number: AssignedNumber, credits: Credits)]
+    {
+        try await numbers.numbers(of: organization.id).map { number in
+            (number, Credits(credits: numberCharges.credits(kind: number.kind, country: organization.country)))
+        }
+    }
+
+    /// Each number's monthly credits are spent from the pool; a number the pool cannot pay for
+    /// is audited (receiving still works; the charge is not retried, so a month is never paid twice).
+    func chargeNumbers(_ organization: Organization, month: DateInterval, at instant: Date) async throws {
+        let pool = try await credits.pool(of: organization.id)
+        for (number, cost) in try await numberCredits(organization) where cost.isPositive {
+            let request = LedgerRequest(
+                organization: organization.id,
+                idempotencyKey: "number-month:\(number.number):\(month.start.milliseconds)",
+                operation: .spend(account: pool.id, amount: cost, reference: "number:\(number.number)"),
+                at: instant,
+                actor: Actor.system.reference,
+                memo: "Phone number \(number.number): \(cost) credits for the month",
+                audit: AuditRecord(
+                    organization: organization.id,
+                    actor: .system,
+                    action: .numberCharged,
+                    message:
+                        "Phone number \(number.number): \(cost) credits for the month. Pool balance \(.balanceAfter).",
+                    subjectType: "number",
+                    subjectID: number.number,
+                    at: instant
+                )
+            )
+            if case .failure(let error) = try await ledger.apply(request) {
+                try await AuditStore.insert(
+                    [
+                        AuditRecord(
+                            organization: organization.id,
+                            actor: .system,
+                            action: .numberChargeFailed,
+                            message:
+                                "Phone number \(number.number) could not be charged its \(cost) credits for the month: \(error.message) It keeps receiving texts.",
+                            subjectType: "number",
+                            subjectID: number.number,
+                            at: instant
+                        )
+                    ],
+                    into: database
+                )
+            }
+        }
+    }
+
+    /// Each staff member's monthly allotment moves from the pool to their wallet, once a month.
     func grantAllotments(_ organization: Organization, period: DateInterval, now: Date) async throws {
         let pool = try await credits.pool(of: organization.id)
         // Owners and admins use the shared pool; an allotment stored for one before that rule
@@ -232,7 +336,7 @@ public struct PlanService: Sendable {
                     organization: organization.id,
                     actor: .system,
                     action: .creditsAllotted,
-                    message: "\(member.monthlyAllotment) credits allotted to \(member.name) for this cycle.",
+                    message: "\(member.monthlyAllotment) credits allotted to \(member.name) for this month.",
                     subjectType: "staff",
                     subjectID: member.id,
                     at: now

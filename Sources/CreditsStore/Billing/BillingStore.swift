@@ -77,14 +77,16 @@ public struct BillingStore: Sendable {
                 """
                 INSERT INTO purchases (id, organization_id, idempotency_key, fingerprint, account_id, kind, actor, actor_name, credits, country,
                     currency, unit_price, subtotal_cents, tax_name, tax_rate, tax_cents, total_cents, method_token, method_description, customer_id,
-                    parties, status, created_at, next_check_at)
+                    parties, status, created_at, next_check_at, description, period_start, period_end, lot_expires_at)
                 VALUES (\(bind: purchase.id), \(bind: purchase.organizationID.rawValue), \(bind: purchase.idempotencyKey), \(bind: purchase.fingerprint),
                     \(bind: purchase.accountID.rawValue), \(bind: purchase.kind.rawValue), \(bind: purchase.actor.reference), \(bind: purchase.actor.name),
                     \(bind: quote.credits), \(bind: quote.country.rawValue), \(bind: quote.currency), \(bind: quote.unitPriceHundredthsOfCent),
                     \(bind: quote.subtotalCents), \(bind: quote.tax?.name), \(bind: quote.tax?.rateBasisPoints ?? 0), \(bind: quote.taxCents),
                     \(bind: quote.totalCents), \(bind: purchase.methodToken), \(bind: purchase.methodDescription), \(bind: purchase.customerID),
                     \(bind: parties), 'pending', \(bind: purchase.createdAt.milliseconds),
-                    \(bind: PurchaseCheck.firstLook(startedAt: purchase.createdAt).milliseconds))
+                    \(bind: PurchaseCheck.firstLook(startedAt: purchase.createdAt).milliseconds), \(bind: purchase.description),
+                    \(bind: purchase.period?.start.milliseconds), \(bind: purchase.period?.end.milliseconds),
+                    \(bind: purchase.lotExpiresAt?.milliseconds))
                 ON CONFLICT (organization_id, idempotency_key) DO NOTHING
                 """
             ).run()
@@ -124,19 +126,19 @@ public struct BillingStore: Sendable {
         return number
     }
 
-    /// Marks a pending purchase succeeded with its charge, the transfer that credited it and its
-    /// invoice number, in the caller's unit of work.
+    /// Marks a pending purchase succeeded with its charge, the transfer that credited it (none
+    /// for a fee that adds no credits) and its invoice number, in the caller's unit of work.
     public static func markSucceeded(
         _ purchaseID: String,
         chargeID: String,
-        transfer: TransferID,
+        transfer: TransferID?,
         invoiceNumber: Int64,
         at instant: Date,
         in work: UnitOfWork
     ) async throws {
         try await work.sql.raw(
             """
-            UPDATE purchases SET status = 'succeeded', charge_id = \(bind: chargeID), transfer_id = \(bind: transfer.rawValue),
+            UPDATE purchases SET status = 'succeeded', charge_id = \(bind: chargeID), transfer_id = \(bind: transfer?.rawValue),
                 invoice_number = \(bind: invoiceNumber), completed_at = \(bind: instant.milliseconds)
             WHERE id = \(bind: purchaseID) AND status = 'pending'
             """
@@ -189,6 +191,22 @@ public struct BillingStore: Sendable {
                 throw StoreError.notFound("purchase")
             }
             return try BillingStore.purchase(row)
+        }
+    }
+
+    /// The latest purchase of a kind for the cycle starting at `periodStart` (a plan's fee, an
+    /// add-on's, a month's platform fee), whatever its status.
+    public func latest(_ kind: Purchase.Kind, of organization: OrganizationID, periodStart: Date) async throws
+        -> Purchase?
+    {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM purchases WHERE organization_id = \(bind: organization.rawValue) AND kind = \(bind: kind.rawValue)
+                  AND period_start = \(bind: periodStart.milliseconds)
+                ORDER BY created_at DESC, id DESC LIMIT 1
+                """
+            ).first().map(BillingStore.purchase)
         }
     }
 
@@ -255,6 +273,11 @@ public struct BillingStore: Sendable {
         purchase.invoiceNumber = try row.optional("invoice_number")
         purchase.completedAt = try row.optionalDate("completed_at")
         purchase.nextCheckAt = try row.optionalDate("next_check_at")
+        purchase.description = try row.optional("description")
+        if let start = try row.optionalDate("period_start"), let end = try row.optionalDate("period_end"), end > start {
+            purchase.period = DateInterval(start: start, end: end)
+        }
+        purchase.lotExpiresAt = try row.optionalDate("lot_expires_at")
         return purchase
     }
 

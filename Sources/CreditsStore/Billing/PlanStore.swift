@@ -4,27 +4,46 @@ import SQLKit
 
 /// A subscription that grants plan credits each month or year.
 public struct Plan: Sendable, Equatable {
-    public enum Cycle: String, Sendable, Codable {
-        case monthly
-        case yearly
+
+    /// A subscription's standing.
+    public enum Status: String, Sendable, Codable {
+        /// Renewing each cycle.
+        case active
+        /// The last renewal was declined: no plan credits until a charge succeeds (retried when
+        /// the payment method changes).
+        case pastDue = "past_due"
+        /// Ended (by the customer at a cycle end, or by the operator).
+        case cancelled
     }
 
     public var organizationID: OrganizationID
     public var name: String
     public var credits: Int64
-    public var cycle: Cycle
+    public var cycle: BillingCycle
     /// Plan credits granted while on never expire ("rollover protection").
     public var rolloverProtection: Bool
     /// Cycles are counted from here (granted from the first cycle that contains it).
     public var startsAt: Date
     public var active: Bool
     public var updatedAt: Date
+    /// The catalogue plan subscribed to; nil for a plan the operator set by hand (no fee).
+    public var catalogueID: String?
+    public var status: Status = .active
+    /// A downgrade or cycle change waiting for the cycle end.
+    public var nextCatalogueID: String?
+    public var nextCycle: BillingCycle?
+    public var cancelAtPeriodEnd = false
+    /// The paid rollover-protection add-on (`rolloverProtection` is true while it or the plan
+    /// gives protection).
+    public var rolloverAddon = false
+    /// The start of the last period whose renewal was handled (charged, declined or ended).
+    public var renewedPeriod: Date?
 
     public init(
         organizationID: OrganizationID,
         name: String,
         credits: Int64,
-        cycle: Cycle,
+        cycle: BillingCycle,
         rolloverProtection: Bool,
         startsAt: Date,
         active: Bool,
@@ -55,9 +74,71 @@ public struct PlanStore: Sendable {
         }
     }
 
+    /// Active plans the operator set by hand (subscriptions to the catalogue renew by their fee).
     public func activePlans() async throws -> [Plan] {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM plans WHERE active = 1").all().map(PlanStore.plan)
+            try await sql.raw("SELECT * FROM plans WHERE active = 1 AND catalogue_id IS NULL").all().map(PlanStore.plan)
+        }
+    }
+
+    /// Saves the plan with its audit entry in the caller's unit of work (see `save`).
+    @discardableResult
+    public static func save(_ plan: Plan, now: Date, audits: [AuditRecord], in work: UnitOfWork) async throws -> Int {
+        let sql = work.sql
+        try await sql.raw(
+            """
+            INSERT INTO plans (organization_id, name, credits, cycle, rollover_protection, starts_at, active, updated_at, catalogue_id, status,
+                               next_catalogue_id, next_cycle, cancel_at_period_end, rollover_addon, renewed_period)
+            VALUES (\(bind: plan.organizationID.rawValue), \(bind: plan.name), \(bind: plan.credits), \(bind: plan.cycle.rawValue),
+                    \(bind: plan.rolloverProtection ? 1 : 0), \(bind: plan.startsAt.milliseconds), \(bind: plan.active ? 1 : 0),
+                    \(bind: plan.updatedAt.milliseconds), \(bind: plan.catalogueID), \(bind: plan.status.rawValue), \(bind: plan.nextCatalogueID),
+                    \(bind: plan.nextCycle?.rawValue), \(bind: plan.cancelAtPeriodEnd ? 1 : 0), \(bind: plan.rolloverAddon ? 1 : 0),
+                    \(bind: plan.renewedPeriod?.milliseconds))
+            ON CONFLICT (organization_id) DO UPDATE SET name = excluded.name, credits = excluded.credits, cycle = excluded.cycle,
+                rollover_protection = excluded.rollover_protection, starts_at = excluded.starts_at, active = excluded.active,
+                updated_at = excluded.updated_at, catalogue_id = excluded.catalogue_id, status = excluded.status,
+                next_catalogue_id = excluded.next_catalogue_id, next_cycle = excluded.next_cycle,
+                cancel_at_period_end = excluded.cancel_at_period_end, rollover_addon = excluded.rollover_addon,
+                renewed_period = excluded.renewed_period
+            """
+        ).run()
+        try await AuditStore.insert(audits, in: work)
+        guard plan.rolloverProtection && plan.active else { return 0 }
+        return try await sql.raw(
+            """
+            UPDATE ledger_lots SET expires_at = NULL
+            WHERE organization_id = \(bind: plan.organizationID.rawValue) AND kind = 'plan' AND expires_at > \(bind: now.milliseconds)
+            RETURNING id
+            """
+        ).all().count
+    }
+
+    /// Plan lots of an organisation made before `createdBefore` and still to expire after
+    /// `instant` expire at it instead (the cycle they belong to ended early: an upgrade);
+    /// returns how many.
+    @discardableResult
+    public static func expirePlanLots(
+        _ organization: OrganizationID,
+        at instant: Date,
+        createdBefore: Date,
+        in work: UnitOfWork
+    ) async throws -> Int {
+        try await work.sql.raw(
+            """
+            UPDATE ledger_lots SET expires_at = \(bind: instant.milliseconds)
+            WHERE organization_id = \(bind: organization.rawValue) AND kind = 'plan' AND expires_at > \(bind: instant.milliseconds)
+              AND created_at < \(bind: createdBefore.milliseconds)
+            RETURNING id
+            """
+        ).all().count
+    }
+
+    /// Every subscription to a catalogue plan that is not cancelled.
+    public func subscriptions() async throws -> [Plan] {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT * FROM plans WHERE active = 1 AND catalogue_id IS NOT NULL"
+            ).all().map(PlanStore.plan)
         }
     }
 
@@ -66,28 +147,7 @@ public struct PlanStore: Sendable {
     /// changes); returns how many lots that was.
     @discardableResult
     public func save(_ plan: Plan, now: Date, audit: AuditRecord) async throws -> Int {
-        try await database.transaction { sql in
-            try await sql.raw(
-                """
-                INSERT INTO plans (organization_id, name, credits, cycle, rollover_protection, starts_at, active, updated_at)
-                VALUES (\(bind: plan.organizationID.rawValue), \(bind: plan.name), \(bind: plan.credits), \(bind: plan.cycle.rawValue),
-                        \(bind: plan.rolloverProtection ? 1 : 0), \(bind: plan.startsAt.milliseconds), \(bind: plan.active ? 1 : 0),
-                        \(bind: plan.updatedAt.milliseconds))
-                ON CONFLICT (organization_id) DO UPDATE SET name = excluded.name, credits = excluded.credits, cycle = excluded.cycle,
-                    rollover_protection = excluded.rollover_protection, starts_at = excluded.starts_at, active = excluded.active,
-                    updated_at = excluded.updated_at
-                """
-            ).run()
-            try await AuditStore.insert([audit], on: sql)
-            guard plan.rolloverProtection else { return 0 }
-            return try await sql.raw(
-                """
-                UPDATE ledger_lots SET expires_at = NULL
-                WHERE organization_id = \(bind: plan.organizationID.rawValue) AND kind = 'plan' AND expires_at > \(bind: now.milliseconds)
-                RETURNING id
-                """
-            ).all().count
-        }
+        try await database.unitOfWork { work in try await PlanStore.save(plan, now: now, audits: [audit], in: work) }
     }
 
     /// What the scheduler did with a plan's period.
@@ -151,15 +211,89 @@ public struct PlanStore: Sendable {
     }
 
     static func plan(_ row: any SQLRow) throws -> Plan {
-        Plan(
+        var plan = Plan(
             organizationID: OrganizationID(try row.value("organization_id")),
             name: try row.value("name"),
             credits: try row.value("credits"),
-            cycle: Plan.Cycle(rawValue: try row.value("cycle")) ?? .monthly,
+            cycle: BillingCycle(rawValue: try row.value("cycle")) ?? .monthly,
             rolloverProtection: try row.value("rollover_protection", as: Int.self) == 1,
             startsAt: Date(milliseconds: try row.value("starts_at")),
             active: try row.value("active", as: Int.self) == 1,
             updatedAt: Date(milliseconds: try row.value("updated_at"))
+        )
+        plan.catalogueID = try row.optional("catalogue_id")
+        plan.status = Plan.Status(rawValue: try row.value("status")) ?? .active
+        plan.nextCatalogueID = try row.optional("next_catalogue_id")
+        plan.nextCycle = try row.optional("next_cycle", as: String.self).flatMap(BillingCycle.init(rawValue:))
+        plan.cancelAtPeriodEnd = try row.value("cancel_at_period_end", as: Int.self) == 1
+        plan.rolloverAddon = try row.value("rollover_addon", as: Int.self) == 1
+        plan.renewedPeriod = try row.optionalDate("renewed_period")
+        return plan
+    }
+}
+
+/// The operator's plan catalogue.
+public struct PlanCatalogueStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// Adds a plan or replaces the one with its id, with the audit entry.
+    public func define(_ plan: CataloguePlan, at instant: Date) async throws {
+        let prices = String(
+            decoding: try JSONEncoder().encode(PlanCatalogueStore.encodable(plan.prices)),
+            as: UTF8.self
+        )
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                INSERT INTO plan_catalogue (id, name, credits, includes_rollover_protection, prices, position, active, updated_at)
+                VALUES (\(bind: plan.id), \(bind: plan.name), \(bind: plan.creditsPerMonth), \(bind: plan.includesRolloverProtection ? 1 : 0),
+                        \(bind: prices), \(bind: plan.position), \(bind: plan.active ? 1 : 0), \(bind: instant.milliseconds))
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, credits = excluded.credits,
+                    includes_rollover_protection = excluded.includes_rollover_protection, prices = excluded.prices,
+                    position = excluded.position, active = excluded.active, updated_at = excluded.updated_at
+                """
+            ).run()
+        }
+    }
+
+    /// The catalogue in page order; with `activeOnly`, only plans on offer.
+    public func plans(activeOnly: Bool) async throws -> [CataloguePlan] {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT * FROM plan_catalogue \(unsafeRaw: activeOnly ? "WHERE active = 1 " : "")ORDER BY position, id"
+            ).all().map(PlanCatalogueStore.plan)
+        }
+    }
+
+    public func plan(_ id: String) async throws -> CataloguePlan? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM plan_catalogue WHERE id = \(bind: id)").first().map(
+                PlanCatalogueStore.plan
+            )
+        }
+    }
+
+    static func encodable(_ prices: [Country: PlanPrices]) -> [String: PlanPrices] {
+        Dictionary(uniqueKeysWithValues: prices.map { ($0.key.rawValue, $0.value) })
+    }
+
+    static func plan(_ row: any SQLRow) throws -> CataloguePlan {
+        let stored = try JSONDecoder().decode(
+            [String: PlanPrices].self,
+            from: Data(try row.value("prices", as: String.self).utf8)
+        )
+        var prices: [Country: PlanPrices] = [:]
+        for (code, price) in stored { if let country = Country(rawValue: code) { prices[country] = price } }
+        return CataloguePlan(
+            id: try row.value("id"),
+            name: try row.value("name"),
+            creditsPerMonth: try row.value("credits"),
+            includesRolloverProtection: try row.value("includes_rollover_protection", as: Int.self) == 1,
+            prices: prices,
+            position: try row.value("position"),
+            active: try row.value("active", as: Int.self) == 1
         )
     }
 }

@@ -15,6 +15,17 @@ public struct Purchase: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case manual
         case autoRenew = "auto_renew"
+        /// A credit bucket: a plan's monthly credits at its monthly price (never expiring).
+        case bucket
+        /// A subscription's cycle: its fee, and its plan credits expiring at the cycle end.
+        case plan
+        /// The rollover-protection add-on for one cycle (adds no credits).
+        case rolloverProtection = "rollover_protection"
+        /// The country's monthly platform fee (AU; adds no credits).
+        case monthlyFee = "monthly_fee"
+
+        /// Whether it adds purchased credits that never expire.
+        public var addsPurchasedCredits: Bool { self == .manual || self == .autoRenew || self == .bucket }
     }
 
     public var id: String
@@ -43,6 +54,12 @@ public struct Purchase: Sendable, Equatable {
     public var completedAt: Date?
     /// While pending: when the gateway is next asked what became of the charge.
     public var nextCheckAt: Date?
+    /// The invoice line for a fee ("Growth plan, monthly: 1 Dec 2026 – 1 Jan 2027").
+    public var description: String?
+    /// The cycle a fee pays for.
+    public var period: DateInterval?
+    /// When the plan credits it adds expire (nil: never).
+    public var lotExpiresAt: Date?
 
     public init(
         id: String,
@@ -73,6 +90,12 @@ public struct Purchase: Sendable, Equatable {
         self.parties = parties
         self.status = .pending
         self.createdAt = createdAt
+    }
+
+    /// What was bought, in a sentence: "500 SMS credits", or a fee's description.
+    public var subject: String {
+        if kind.addsPurchasedCredits { return "\(quote.credits) SMS credits" }
+        return description ?? kind.rawValue
     }
 
     /// The invoice number as printed ("TC-000042").

@@ -7,6 +7,37 @@ public struct Migration: Sendable {
     public let name: String
     /// The SQL for a dialect.
     public let statements: @Sendable (StoreDialect) -> [String]
+    /// CHECK constraints SQLite widens in place (it cannot alter a constraint; PostgreSQL's
+    /// statements replace them instead).
+    public var sqliteWidenings: [SQLiteWidening] = []
+
+    public init(
+        version: Int,
+        name: String,
+        sqliteWidenings: [SQLiteWidening] = [],
+        statements: @escaping @Sendable (StoreDialect) -> [String]
+    ) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+        self.sqliteWidenings = sqliteWidenings
+    }
+}
+
+/// One CHECK constraint of a SQLite table replaced by a wider one that every stored row already
+/// satisfies: the table's text in `sqlite_schema` is edited in the migration's transaction and
+/// the schema version bumped (SQLite's documented procedure for changes that leave the stored
+/// rows untouched), instead of rebuilding a table other tables' foreign keys point at.
+public struct SQLiteWidening: Sendable {
+    public let table: String
+    public let from: String
+    public let to: String
+
+    public init(table: String, from: String, to: String) {
+        self.table = table
+        self.from = from
+        self.to = to
+    }
 }
 
 /// Small pieces of DDL that differ between SQLite and PostgreSQL.

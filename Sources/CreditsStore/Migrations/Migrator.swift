@@ -11,6 +11,7 @@ public enum Migrator {
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
         PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
         ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
+        SubscriptionSchema.migration,
     ]
 
     /// The newest version this program knows.
@@ -42,6 +43,9 @@ public enum Migrator {
                 for statement in migration.statements(database.dialect) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
+                if database.dialect == .sqlite, !migration.sqliteWidenings.isEmpty {
+                    try await widen(migration.sqliteWidenings, on: sql)
+                }
                 try await sql.raw(
                     """
                     INSERT INTO schema_migrations (version, name, applied_at)
@@ -55,6 +59,30 @@ public enum Migrator {
         let version = try await currentVersion(database)
         if version > latestVersion { throw StoreError.schemaTooNew(found: version, known: latestVersion) }
         return applied
+    }
+
+    /// Edits CHECK constraints in SQLite's schema text, then bumps the schema version so every
+    /// connection reads the new text. A constraint not found as written is an error.
+    static func widen(_ widenings: [SQLiteWidening], on sql: any SQLDatabase) async throws {
+        try await sql.raw("PRAGMA writable_schema = ON").run()
+        for widening in widenings {
+            let changed = try await sql.raw(
+                """
+                UPDATE sqlite_master SET sql = replace(sql, \(bind: widening.from), \(bind: widening.to))
+                WHERE type = 'table' AND name = \(bind: widening.table) AND instr(sql, \(bind: widening.from)) > 0
+                RETURNING name
+                """
+            ).all()
+            guard !changed.isEmpty else {
+                throw StoreError.unreadableRow("the \(widening.table) table's constraint “\(widening.from)”")
+            }
+        }
+        let version =
+            try await sql.raw("PRAGMA schema_version").first().map {
+                try $0.decode(column: "schema_version", as: Int.self)
+            } ?? 0
+        try await sql.raw("PRAGMA schema_version = \(unsafeRaw: String(version + 1))").run()
+        try await sql.raw("PRAGMA writable_schema = OFF").run()
     }
 
     /// The highest applied version (0 for an empty database).

@@ -12,6 +12,10 @@ public struct Organization: Sendable, Equatable, Codable {
     public var creditMode: CreditMode
     public var smsSettings: SMSSettings
     public var createdAt: Date
+    /// The day of the month (1–28) staff allotments are added and numbers are charged.
+    public var allotmentDay = 1
+    /// When the operator closed the account as spam (its credits were removed).
+    public var markedSpamAt: Date?
 
     public init(
         id: OrganizationID,

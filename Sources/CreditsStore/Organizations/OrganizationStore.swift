@@ -52,7 +52,7 @@ public struct OrganizationStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT id, name, account_name, country, time_zone, credit_mode, sms_settings, created_at
+                SELECT id, name, account_name, country, time_zone, credit_mode, sms_settings, created_at, allotment_day, spam_at
                 FROM organizations WHERE id = \(bind: id.rawValue)
                 """
             ).first().map(OrganizationStore.organization)
@@ -79,7 +79,7 @@ public struct OrganizationStore: Sendable {
         else { throw StoreError.unreadableRow("organization") }
         let name: String = try row.value("name")
         let account: String = try row.value("account_name")
-        return Organization(
+        var organization = Organization(
             id: OrganizationID(try row.value("id")),
             name: name,
             accountName: account.isEmpty ? name : account,
@@ -89,6 +89,72 @@ public struct OrganizationStore: Sendable {
             smsSettings: settings,
             createdAt: try row.date("created_at")
         )
+        organization.allotmentDay = try row.value("allotment_day")
+        organization.markedSpamAt = try row.optionalDate("spam_at")
+        return organization
+    }
+
+    /// Sets the credit mode with its audit entry in the caller's unit of work.
+    public static func setCreditMode(
+        _ id: OrganizationID,
+        to mode: CreditMode,
+        audit: AuditRecord,
+        in work: UnitOfWork
+    ) async throws {
+        try await work.sql.raw(
+            "UPDATE organizations SET credit_mode = \(bind: mode.rawValue) WHERE id = \(bind: id.rawValue)"
+        ).run()
+        try await AuditStore.insert([audit], in: work)
+    }
+
+    /// Sets the day of the month allotments are added and numbers charged, with its audit entry.
+    public func setAllotmentDay(_ id: OrganizationID, day: Int, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw(
+                "UPDATE organizations SET allotment_day = \(bind: day) WHERE id = \(bind: id.rawValue)"
+            ).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Marks an organisation as spam, with its audit entry, in the caller's unit of work.
+    public static func markSpam(_ id: OrganizationID, at instant: Date, audit: AuditRecord, in work: UnitOfWork)
+        async throws
+    {
+        try await work.sql.raw(
+            "UPDATE organizations SET spam_at = \(bind: instant.milliseconds) WHERE id = \(bind: id.rawValue) AND spam_at IS NULL"
+        ).run()
+        try await AuditStore.insert([audit], in: work)
+    }
+
+    /// Claims one monthly run (allotments, number charges, the monthly fee) of an organisation
+    /// for the month starting at `period`, in the caller's unit of work; false when it was done.
+    public static func claimMonthlyRun(
+        _ id: OrganizationID,
+        kind: String,
+        period: Date,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> Bool {
+        try await !work.sql.raw(
+            """
+            INSERT INTO monthly_runs (organization_id, kind, period_start, created_at)
+            VALUES (\(bind: id.rawValue), \(bind: kind), \(bind: period.milliseconds), \(bind: instant.milliseconds))
+            ON CONFLICT (organization_id, kind, period_start) DO NOTHING RETURNING organization_id
+            """
+        ).all().isEmpty
+    }
+
+    /// Whether a monthly run was done.
+    public func monthlyRunDone(_ id: OrganizationID, kind: String, period: Date) async throws -> Bool {
+        try await database.read { sql in
+            try await !sql.raw(
+                """
+                SELECT 1 AS done FROM monthly_runs WHERE organization_id = \(bind: id.rawValue) AND kind = \(bind: kind)
+                  AND period_start = \(bind: period.milliseconds)
+                """
+            ).all().isEmpty
+        }
     }
 
     /// Replaces the SMS settings, with an audit entry, in one transaction.
