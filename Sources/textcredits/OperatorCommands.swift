@@ -39,7 +39,7 @@ struct OrgsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orgs",
         abstract: "Manage organisations.",
-        subcommands: [CreateOrg.self]
+        subcommands: [CreateOrg.self, MarkSpam.self]
     )
 }
 
@@ -146,6 +146,29 @@ struct AdjustCredits: AsyncParsableCommand {
         print(
             "Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer))."
         )
+    }
+}
+
+/// `textcredits orgs mark-spam`: closes an account as spam (all its credits removed, audited).
+struct MarkSpam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-spam",
+        abstract: "Close an organisation as spam: every credit it has, purchased ones too, moves to expired."
+    )
+
+    @Option(help: "Organisation id.") var org: String
+    @Option(help: "Why, for the audit log.") var reason: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let removed = try await withServices(database) { services in
+            guard let organization = try await services.stores.organizations.organization(OrganizationID(org)) else {
+                throw ValidationError("No organisation \(org).")
+            }
+            guard organization.markedSpamAt == nil else { throw ValidationError("\(org) is already marked as spam.") }
+            return try await services.credits.closeAsSpam(organization.id, reason: reason, actor: commandLineOperator)
+        }
+        print("\(org) closed as spam: \(removed) credits removed.")
     }
 }
 

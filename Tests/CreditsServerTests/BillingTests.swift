@@ -292,7 +292,7 @@ import Testing
                 lines.map { $0["type"] as? String } == ["adjustment", "purchase", "transfer", "adjustment"],
                 "messages are not billing lines"
             )
-            #expect(lines.map { $0["credits"] as? Double } == [10, 100, 0, -5])
+            #expect(lines.map { $0["credits"] as? Double } == [10, 100, 30, -5])
             #expect(lines.map { $0["credits_subtotal"] as? Double } == [10, 110, 110, 105])
             #expect(
                 lines.map { ($0["amount_subtotal"] as? [String: Any])?["text"] as? String } == [

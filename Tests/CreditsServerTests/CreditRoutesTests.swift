@@ -119,9 +119,12 @@ import Testing
             )
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             let lines = csv.text.components(separatedBy: "\r\n")
-            #expect(lines[0] == "time,operation,description,credits,balance,counterparty,reference,by")
+            #expect(lines[0] == "time,account,operation,description,credits,balance,counterparty,reference,by")
             #expect(
-                lines[1].contains(",deposit,60 credits added by adjustment: test credits,60,100,adjustments,,system")
+                lines[1].contains(
+                    ",System credits,deposit,60 credits added by adjustment: test credits,60,100,adjustments,,system"
+                ),
+                "without a wallet: the combined log, each line naming its account"
             )
             let bad = try await server.request(.get, "/v1/credits/entries?since=yesterday", key: org.ownerKey)
             #expect(bad.status == .badRequest)

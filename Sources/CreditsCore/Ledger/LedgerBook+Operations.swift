@@ -254,9 +254,11 @@ extension LedgerBook {
 
     /// Moves what is left of an expired lot, in every account, to `expired`. Held portions stay
     /// with their holds; they lapse when the hold releases them.
-    mutating func expire(_ lotID: LotID, at instant: Date, transfer: TransferID) throws(LedgerError) -> LedgerOutcome {
+    mutating func expire(_ lotID: LotID, at instant: Date, transfer: TransferID, forfeit: Bool = false)
+        throws(LedgerError) -> LedgerOutcome
+    {
         guard let lot = lots[lotID] else { throw .unknownLot(lotID) }
-        guard lot.kind != .overdraft, lot.isExpired(at: instant) else { throw .lotNotExpiring(lotID) }
+        guard lot.kind != .overdraft, forfeit || lot.isExpired(at: instant) else { throw .lotNotExpiring(lotID) }
         guard let expired = outsideAccount(.expired) else { throw .unknownLot(lotID) }
         var total = Credits.zero
         let holders = portions.filter { $0.key.lot == lotID && $0.value.free.isPositive }.sorted {
@@ -276,7 +278,7 @@ extension LedgerBook {
                 transfer: transfer
             )
         }
-        return LedgerOutcome(transfer: transfer, operation: "expire", amount: total)
+        return LedgerOutcome(transfer: transfer, operation: forfeit ? "forfeit" : "expire", amount: total)
     }
 
     /// Charges credits with no hold.

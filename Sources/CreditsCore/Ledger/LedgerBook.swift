@@ -134,6 +134,8 @@ public struct LedgerBook: Sendable {
             )
         case .expire(let lot):
             return try expire(lot, at: at, transfer: transfer)
+        case .forfeit(let lot):
+            return try expire(lot, at: at, transfer: transfer, forfeit: true)
         case .spend(let account, let amount, let reference):
             return try spend(account, amount: amount, reference: reference, at: at, transfer: transfer)
         }

@@ -22,6 +22,9 @@ public enum LedgerOperation: Sendable, Equatable {
     case timeOut(hold: HoldID, policy: TimeoutPolicy)
     /// Move what is left of an expired lot, in every account, to `expired`.
     case expire(lot: LotID)
+    /// Move what is left of a lot, in every account, to `expired` whatever its expiry: the
+    /// operator closed the account as spam (the only way never-expiring credits are removed).
+    case forfeit(lot: LotID)
     /// Charge credits directly, with no hold (a call billed after it ended).
     case spend(account: AccountID, amount: Credits, reference: String)
 
@@ -37,6 +40,7 @@ public enum LedgerOperation: Sendable, Equatable {
         case .void: "void"
         case .timeOut: "time_out"
         case .expire: "expire"
+        case .forfeit: "forfeit"
         case .spend: "spend"
         }
     }
@@ -70,6 +74,7 @@ public enum LedgerOperation: Sendable, Equatable {
         case .void(let hold): return "void|\(hold)"
         case .timeOut(let hold, let policy): return "time_out|\(hold)|\(policy.rawValue)"
         case .expire(let lot): return "expire|\(lot)"
+        case .forfeit(let lot): return "forfeit|\(lot)"
         case .spend(let account, let amount, let reference): return "spend|\(account)|\(amount.milli)|\(reference)"
         }
     }

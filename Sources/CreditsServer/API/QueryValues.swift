@@ -44,6 +44,20 @@ enum QueryValues {
         return value
     }
 
+    /// Whole credits 0–10,000,000 (a value typed in a dialog, asked about before it is saved).
+    static func credits(_ text: String?, field: String) throws -> Credits? {
+        guard let text else { return nil }
+        guard text.allSatisfy(\.isASCII), let value = Int64(text), (0...10_000_000).contains(value) else {
+            throw APIError(
+                .badRequest,
+                "query_invalid",
+                "\(field) must be a whole number of credits from 0 to 10,000,000.",
+                field: field
+            )
+        }
+        return Credits(credits: value)
+    }
+
     /// A cursor that is a row's position (0 or more).
     static func index(_ text: String?) throws -> Int? {
         guard let text else { return nil }

@@ -183,6 +183,11 @@ public struct AppServices: Sendable {
             ledgerStore: stores.ledger,
             ledger: ledger,
             organizations: stores.organizations,
+            plans: stores.plans,
+            numbers: stores.numbers,
+            numberCharges: configuration.numberCharges,
+            database: database,
+            principals: principals,
             facts: facts,
             now: now
         )
@@ -266,6 +271,7 @@ public struct AppServices: Sendable {
             gateway: gateway,
             creditPrices: configuration.creditPrices,
             seller: configuration.seller,
+            catalogue: stores.catalogue,
             facts: facts,
             now: now,
             logger: logger

@@ -228,6 +228,29 @@ public struct AdministrationService: Sendable {
         return try await staffMember(principal, id)
     }
 
+    /// The Edit Credits dialog's figures for one staff member, and — when `credits` is given —
+    /// what the server's rule says of that allotment ("Credits per Month cannot be greater
+    /// than N"), so the dialog never keeps a copy of the rule.
+    public func creditCapacity(_ principal: Principal, _ id: String, credits: Credits?) async throws
+        -> AllotmentCapacityView
+    {
+        try principal.require(.manageUserCredits)
+        let staff = try await staffMember(principal, id)
+        var view = try await self.credits.allotmentCapacity(for: staff, principal: principal)
+        if let credits {
+            if staff.role.sharesPool, credits.isPositive {
+                view.message = StaffError.sharedCredits(name: staff.name, role: staff.role).message
+            } else {
+                do {
+                    try AllotmentRule.check(credits, capacity: view.maximum, othersTotal: .zero)
+                } catch {
+                    view.message = error.message
+                }
+            }
+        }
+        return view
+    }
+
     /// The names people recognise for the organisation's actor references ("staff:ID" → "Dana
     /// Lee", "api_key:ID" → "API key Zapier"), for logs and histories that keep references. Names
     /// only: anyone in the organisation sees who did what, not their details.

@@ -17,6 +17,7 @@ public struct BillingService: Sendable {
     let gateway: any PaymentGateway
     let creditPrices: CreditPrices
     let seller: Seller
+    let catalogue: PlanCatalogueStore
     let facts: Facts
     let now: @Sendable () -> Date
     let logger: Logger
@@ -30,6 +31,7 @@ public struct BillingService: Sendable {
         gateway: any PaymentGateway,
         creditPrices: CreditPrices,
         seller: Seller,
+        catalogue: PlanCatalogueStore,
         facts: Facts,
         now: @escaping @Sendable () -> Date,
         logger: Logger
@@ -42,6 +44,7 @@ public struct BillingService: Sendable {
         self.gateway = gateway
         self.creditPrices = creditPrices
         self.seller = seller
+        self.catalogue = catalogue
         self.facts = facts
         self.now = now
         self.logger = logger
@@ -201,22 +204,29 @@ public struct BillingService: Sendable {
     public func purchase(_ principal: Principal, _ input: PurchaseInput, idempotencyKey: String) async throws
         -> PurchaseView
     {
-        try principal.require(.purchaseCredits)
         let organization = principal.organization
-        let quote = try price(input.credits, for: organization)
+        guard organization.markedSpamAt == nil else { throw PurchaseError.accountClosed }
         let (account, staff) = try await credits.account(input.wallet ?? "pool", principal: principal, field: "wallet")
+        // Master users (and buyers) buy system credits and credits for anyone; in individual
+        // mode everyone may buy into their own wallet (the Agentbox page).
+        if staff?.id != principal.staff.id || account.kind != .wallet {
+            try principal.requireAny(.purchaseCredits, .manageUserCredits)
+        }
+        let (quote, kind, description) = try await priced(input, for: organization)
         let profile = try await store.profile(organization.id)
         guard let method = profile?.method else { throw PurchaseError.paymentMethodRequired(.purchase) }
         let (settled, replayed) = try await buy(
             quote,
             for: organization,
             into: account.id,
-            kind: .manual,
+            kind: kind,
             actor: principal.actor,
             key: idempotencyKey,
             profile: profile,
             method: method,
-            fallbackEmail: principal.staff.email
+            fallbackEmail: principal.staff.email,
+            description: description,
+            buyer: try buyer(input.billingDetails)
         )
         let wallet = staff?.id ?? "pool"
         switch settled.status {
@@ -229,6 +239,54 @@ public struct BillingService: Sendable {
         case .pending:
             throw PurchaseError.unconfirmed(purchaseID: settled.id)
         }
+    }
+
+    /// A purchase's price: a quantity of credits (at least the minimum) or a credit bucket (a
+    /// catalogue plan's monthly credits at its monthly price, the PastorsLine page's "credit
+    /// buckets … match the per-month plan amount and price").
+    func priced(_ input: PurchaseInput, for organization: Organization) async throws -> (Quote, Purchase.Kind, String?)
+    {
+        switch (input.credits, input.bucket) {
+        case (let credits?, nil):
+            return (try price(credits, for: organization), .manual, nil)
+        case (nil, let id?):
+            guard let plan = try await catalogue.plan(id), plan.active,
+                let cents = plan.cents(for: .monthly, in: organization.country)
+            else { throw PurchaseError.unknownBucket(id) }
+            do {
+                let quote = try creditPrices.feeQuote(
+                    cents: cents,
+                    credits: plan.creditsPerMonth,
+                    country: organization.country
+                )
+                return (quote, .bucket, "\(plan.name) credit bucket: \(plan.creditsPerMonth) SMS credits")
+            } catch {
+                throw PurchaseError.quote(error)
+            }
+        default:
+            throw PurchaseError.creditsOrBucket
+        }
+    }
+
+    /// The invoice's buyer when billing details are given with the purchase.
+    func buyer(_ input: PurchaseInput.BuyerInput?) throws -> InvoiceParties.Party? {
+        guard let input else { return nil }
+        func text(_ value: String?, _ field: String, limit: Int) throws -> String? {
+            guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+            guard value.unicodeScalars.count <= limit else {
+                throw PurchaseError.detailTooLong(field: "billing_details.\(field)", limit: limit)
+            }
+            return value
+        }
+        let email = try text(input.email, "email", limit: 254)
+        if let email, !email.contains("@") { throw PurchaseError.billingEmailInvalid }
+        guard let name = try text(input.name, "name", limit: 200) else { return nil }
+        return .init(
+            name: name,
+            address: try text(input.address, "address", limit: 500),
+            taxID: try text(input.taxID, "tax_id", limit: 50),
+            email: email
+        )
     }
 
     /// Records a purchase under `key` — or finds the one recorded before, refusing a different

@@ -11,8 +11,12 @@ public struct BillingTransactionView: Encodable, Sendable {
     public var description: String
     /// "pool" or a staff id: where the credits arrived (or left, for expiries and withdrawals).
     public var wallet: String
-    /// Credits into (+) or out of (−) the organisation; transfers between its wallets move none.
+    /// Credits into (+) or out of (−) the organisation; for a transfer, into or out of the staff
+    /// member's wallet (it leaves the organisation's subtotal as it was).
     public var credits: Credits
+    /// For a transfer: the staff member's wallet before and after it ("300 → 189").
+    public var walletBalanceBefore: Credits?
+    public var walletBalanceAfter: Credits?
     /// What a purchase cost.
     public var amount: MoneyView?
     public var invoice: String?
@@ -24,6 +28,8 @@ public struct BillingTransactionView: Encodable, Sendable {
         case id, at, type, description, wallet, credits, amount, invoice
         case creditsSubtotal = "credits_subtotal"
         case amountSubtotal = "amount_subtotal"
+        case walletBalanceBefore = "wallet_balance_before"
+        case walletBalanceAfter = "wallet_balance_after"
     }
 }
 
@@ -62,12 +68,19 @@ enum BillingStatement {
         func owner(_ account: AccountID, _ kind: AccountKind) -> String {
             kind == .wallet ? staff.first { $0.wallet == account }?.id ?? account.rawValue : "pool"
         }
+        func name(_ account: AccountID) -> String {
+            staff.first { $0.wallet == account }?.name ?? "a former staff member"
+        }
         var creditsSubtotal = after?.creditsSubtotal ?? .zero
         var centsSubtotal: Int64 = after?.centsSubtotal ?? 0
         return movements.map { movement in
             let type: String
             var credits = movement.amount
             var wallet = owner(movement.toAccount, movement.toKind)
+            var description = movement.memo
+            var before: Credits?
+            var after: Credits?
+            var subtotalChange = movement.amount
             switch (movement.fromKind, movement.toKind) {
             case (.purchases, _): type = movement.purchaseKind == .autoRenew ? "auto_renew" : "purchase"
             case (.planGrants, _): type = "grant"
@@ -75,24 +88,52 @@ enum BillingStatement {
             case (_, .expired):
                 type = "expiry"
                 credits = -movement.amount
+                subtotalChange = credits
                 wallet = owner(movement.fromAccount, movement.fromKind)
             case (_, .adjustments):
                 type = "adjustment"
                 credits = -movement.amount
+                subtotalChange = credits
                 wallet = owner(movement.fromAccount, movement.fromKind)
             default:
+                // Between the pool and wallets: the organisation's total stays; the line shows
+                // the staff member's change (the PastorsLine page: "we removed 111 credits from
+                // Dave George's initial 300 to make it 189").
                 type = "transfer"
-                credits = .zero
+                subtotalChange = .zero
+                let amount = movement.amount
+                if movement.toKind == .wallet && movement.fromKind == .pool {
+                    after = movement.toBalanceAfter
+                    before = movement.toBalanceAfter - amount
+                    description =
+                        "Added \(amount) credits to \(name(movement.toAccount)): \(before ?? .zero) → \(after ?? .zero)"
+                } else if movement.fromKind == .wallet && movement.toKind == .pool {
+                    after = movement.fromBalanceAfter
+                    before = movement.fromBalanceAfter + amount
+                    credits = -amount
+                    wallet = owner(movement.fromAccount, movement.fromKind)
+                    description =
+                        "Removed \(amount) credits from \(name(movement.fromAccount)): \(before ?? .zero) → \(after ?? .zero)"
+                } else if movement.fromKind == .wallet && movement.toKind == .wallet {
+                    after = movement.toBalanceAfter
+                    before = movement.toBalanceAfter - amount
+                    description =
+                        "Moved \(amount) credits from \(name(movement.fromAccount)) (\(movement.fromBalanceAfter + amount) → \(movement.fromBalanceAfter)) to \(name(movement.toAccount)): \(before ?? .zero) → \(after ?? .zero)"
+                } else {
+                    credits = .zero
+                }
             }
-            creditsSubtotal = creditsSubtotal + credits
+            creditsSubtotal = creditsSubtotal + subtotalChange
             centsSubtotal += movement.paidCents ?? 0
             return BillingTransactionView(
                 id: movement.entryID,
                 at: movement.at,
                 type: type,
-                description: movement.memo,
+                description: description,
                 wallet: wallet,
                 credits: credits,
+                walletBalanceBefore: before,
+                walletBalanceAfter: after,
                 amount: movement.paidCents.map { MoneyView($0, currency: currency) },
                 invoice: movement.invoiceNumber != nil ? movement.purchaseID.map { "/v1/invoices/\($0)" } : nil,
                 creditsSubtotal: creditsSubtotal,

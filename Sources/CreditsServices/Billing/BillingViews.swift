@@ -5,16 +5,49 @@ import Foundation
 
 /// `POST /v1/credits/purchases`.
 public struct PurchaseInput: APIInput, Sendable {
-    /// Whole credits, at least the minimum purchase.
-    public var credits: Int64
+    /// Whole credits, at least the minimum purchase (or a `bucket` instead).
+    public var credits: Int64?
+    /// A credit bucket: a catalogue plan's id, bought as its monthly credits at its monthly price.
+    public var bucket: String?
     /// "pool" (default) or a staff member's id, whose wallet receives them (individual mode).
     public var wallet: String?
+    /// Who the invoice is made out to, when not the organisation's billing details.
+    public var billingDetails: BuyerInput?
 
-    public static let fields = JSONFields(["credits", "wallet"])
+    public struct BuyerInput: Decodable, Sendable {
+        public var name: String?
+        public var email: String?
+        public var address: String?
+        public var taxID: String?
 
-    public init(credits: Int64, wallet: String? = nil) {
+        enum CodingKeys: String, CodingKey {
+            case name, email, address
+            case taxID = "tax_id"
+        }
+
+        public init(name: String?, email: String?, address: String?, taxID: String?) {
+            self.name = name
+            self.email = email
+            self.address = address
+            self.taxID = taxID
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case credits, bucket, wallet
+        case billingDetails = "billing_details"
+    }
+
+    public static let fields = JSONFields([
+        "credits": nil, "bucket": nil, "wallet": nil,
+        "billing_details": JSONFields(["name", "email", "address", "tax_id"]),
+    ])
+
+    public init(credits: Int64?, bucket: String? = nil, wallet: String? = nil, billingDetails: BuyerInput? = nil) {
         self.credits = credits
+        self.bucket = bucket
         self.wallet = wallet
+        self.billingDetails = billingDetails
     }
 }
 

@@ -27,6 +27,12 @@ public enum PurchaseError: DomainError, Equatable {
     case detailTooLong(field: String, limit: Int)
     /// The billing email is not an address.
     case billingEmailInvalid
+    /// Neither or both of credits and bucket.
+    case creditsOrBucket
+    /// No plan with that id offers a bucket in the organisation's country.
+    case unknownBucket(String)
+    /// The account was closed as spam.
+    case accountClosed
 
     public var kind: RefusalKind {
         switch self {
@@ -41,7 +47,9 @@ public enum PurchaseError: DomainError, Equatable {
             case .declined, .insufficientFunds, .authenticationRequired: .paymentRequired
             case .temporary, .configuration: .upstreamFailed
             }
-        case .paymentMethodAmbiguous, .detailTooLong, .billingEmailInvalid: .invalid
+        case .paymentMethodAmbiguous, .detailTooLong, .billingEmailInvalid, .creditsOrBucket: .invalid
+        case .unknownBucket: .notFound
+        case .accountClosed: .conflict
         }
     }
 
@@ -56,6 +64,9 @@ public enum PurchaseError: DomainError, Equatable {
         case .paymentMethodAmbiguous: "payment_method_ambiguous"
         case .detailTooLong: "field_too_long"
         case .billingEmailInvalid: "field_invalid"
+        case .creditsOrBucket: "field_invalid"
+        case .unknownBucket: "bucket_not_found"
+        case .accountClosed: "organization_marked_spam"
         }
     }
 
@@ -75,6 +86,11 @@ public enum PurchaseError: DomainError, Equatable {
         case .paymentMethodAmbiguous: "Send exactly one of card, bank_account or token."
         case .detailTooLong(let field, let limit): "\(field) has more than \(limit) characters."
         case .billingEmailInvalid: "The email address is not valid."
+        case .creditsOrBucket:
+            "Give either credits (a quantity, at least the minimum) or bucket (a plan's credit bucket)."
+        case .unknownBucket(let id):
+            "There is no credit bucket “\(id)” on offer; GET /v1/plans lists the plans whose buckets you can buy."
+        case .accountClosed: "This account was closed as spam; contact support."
         }
     }
 
@@ -85,7 +101,9 @@ public enum PurchaseError: DomainError, Equatable {
         case .paymentMethodAmbiguous: "card"
         case .detailTooLong(let field, _): field
         case .billingEmailInvalid: "email"
-        case .paymentMethodRequired, .declined, .unconfirmed, .idempotencyConflict: nil
+        case .creditsOrBucket: "credits"
+        case .unknownBucket: "bucket"
+        case .paymentMethodRequired, .declined, .unconfirmed, .idempotencyConflict, .accountClosed: nil
         }
     }
 }

@@ -775,10 +775,3 @@ public struct SubscriptionService: Sendable {
         "\(day(period.start, zone)) – \(day(period.end, zone))"
     }
 }
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}

@@ -16,12 +16,17 @@ public enum CreditError: DomainError, Equatable {
     case messagesInFlight(staffName: String, pending: Credits)
     /// An adjustment of zero.
     case adjustmentZero
+    /// Only an owner switches between shared and individual credits.
+    case ownerOnlyModeSwitch
+    /// Not shared or individual.
+    case unknownMode(String)
 
     public var kind: RefusalKind {
         switch self {
         case .individualCreditsOff, .noWallet, .messagesInFlight: .conflict
         case .unknownAccount: .notFound
-        case .transferNotPositive, .allotmentTooLarge, .adjustmentZero: .invalid
+        case .transferNotPositive, .allotmentTooLarge, .adjustmentZero, .unknownMode: .invalid
+        case .ownerOnlyModeSwitch: .forbidden
         }
     }
 
@@ -33,6 +38,8 @@ public enum CreditError: DomainError, Equatable {
         case .transferNotPositive, .adjustmentZero: "field_invalid"
         case .allotmentTooLarge: "allotment_too_large"
         case .messagesInFlight: "messages_in_flight"
+        case .ownerOnlyModeSwitch: "forbidden"
+        case .unknownMode: "field_invalid"
         }
     }
 
@@ -47,6 +54,8 @@ public enum CreditError: DomainError, Equatable {
         case .messagesInFlight(let name, let pending):
             "\(name) has \(pending) credits held for messages still being delivered; delete them once those settle."
         case .adjustmentZero: "The adjustment must not be zero."
+        case .ownerOnlyModeSwitch: "Only an owner can switch between shared and individual credits."
+        case .unknownMode(let mode): "The credit mode is shared or individual, not “\(mode)”."
         }
     }
 
@@ -55,7 +64,8 @@ public enum CreditError: DomainError, Equatable {
         case .unknownAccount(_, let field): field
         case .transferNotPositive, .adjustmentZero: "credits"
         case .allotmentTooLarge: "credits_per_month"
-        case .individualCreditsOff, .noWallet, .messagesInFlight: nil
+        case .unknownMode: "mode"
+        case .individualCreditsOff, .noWallet, .messagesInFlight, .ownerOnlyModeSwitch: nil
         }
     }
 }

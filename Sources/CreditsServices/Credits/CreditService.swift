@@ -8,6 +8,11 @@ public struct CreditService: Sendable {
     let ledgerStore: SQLLedgerStore
     let ledger: Ledger
     let organizations: OrganizationStore
+    let plans: PlanStore
+    let numbers: NumberStore
+    let numberCharges: NumberCharges
+    let database: any Database
+    let principals: PrincipalResolver
     let facts: Facts
     let now: @Sendable () -> Date
 
@@ -15,12 +20,22 @@ public struct CreditService: Sendable {
         ledgerStore: SQLLedgerStore,
         ledger: Ledger,
         organizations: OrganizationStore,
+        plans: PlanStore,
+        numbers: NumberStore,
+        numberCharges: NumberCharges,
+        database: any Database,
+        principals: PrincipalResolver,
         facts: Facts,
         now: @escaping @Sendable () -> Date
     ) {
+        self.principals = principals
         self.ledgerStore = ledgerStore
         self.ledger = ledger
         self.organizations = organizations
+        self.plans = plans
+        self.numbers = numbers
+        self.numberCharges = numberCharges
+        self.database = database
         self.facts = facts
         self.now = now
     }
@@ -123,10 +138,15 @@ public struct CreditService: Sendable {
     public func transfer(_ principal: Principal, _ input: TransferInput, idempotencyKey: String) async throws
         -> TransferView
     {
-        try principal.require(.manageUserCredits)
         guard input.credits.isPositive else { throw CreditError.transferNotPositive }
         let (from, fromStaff) = try await account(input.from, principal: principal, field: "from")
         let (to, toStaff) = try await account(input.to, principal: principal, field: "to")
+        // Master users move credits anywhere; everyone else only their own back to the system.
+        if !principal.can(.manageUserCredits) {
+            guard fromStaff?.id == principal.staff.id, to.kind == .pool else {
+                throw AccessError(.manageUserCredits)
+            }
+        }
         let fromName = fromStaff?.name ?? "the pool"
         let toName = toStaff?.name ?? "the pool"
         let instant = now()
@@ -164,14 +184,49 @@ public struct CreditService: Sendable {
         )
     }
 
+    /// What a phone number costs each month.
+    public func monthlyCredits(of number: AssignedNumber, in country: Country) -> Credits {
+        Credits(credits: numberCharges.credits(kind: number.kind, country: country))
+    }
+
+    /// What the organisation has to assign as monthly allotments, seen from one staff member
+    /// (the PastorsLine page: "the credits on your plan excluding the credits being used by your
+    /// phone numbers and the credits assigned to other users"). Without a plan, what the pool
+    /// holds now stands in for the plan's credits.
+    public func allotmentCapacity(for staff: StaffMember?, principal: Principal) async throws -> AllotmentCapacityView {
+        let organization = principal.organization
+        let members = try await organizations.staff(of: organization.id)
+        let others = members.filter { $0.id != staff?.id }.reduce(Credits.zero) { $0 + $1.monthlyAllotment }
+        let pool = try await available(try await pool(of: organization.id), of: organization.id)
+        var planMonthly: Credits?
+        if let plan = try await plans.plan(organization.id), plan.active, plan.status != .cancelled {
+            planMonthly = Credits(credits: plan.credits / plan.cycle.months)
+        }
+        let numbersMonthly = try await numbers.numbers(of: organization.id).reduce(Credits.zero) {
+            $0 + monthlyCredits(of: $1, in: organization.country)
+        }
+        let base = planMonthly ?? pool
+        let capacity = max(.zero, base - numbersMonthly)
+        let wallet = try await staff?.wallet.asyncMap { try await self.account($0, of: organization.id) } ?? nil
+        let walletAvailable = try await wallet.asyncMap { try await self.available($0, of: organization.id) }
+        return AllotmentCapacityView(
+            companyCredits: pool,
+            planCreditsPerMonth: planMonthly,
+            numbersPerMonth: numbersMonthly,
+            othersPerMonth: others,
+            maximum: AllotmentRule.maximum(capacity: capacity, othersTotal: others),
+            staffCredits: walletAvailable,
+            staffCreditsPerMonth: staff?.monthlyAllotment,
+            shared: staff?.role.sharesPool ?? false
+        )
+    }
+
     /// Checks a monthly allotment against what the organisation has unassigned
     /// ("Credits per month cannot be greater than N").
     public func checkAllotment(_ credits: Credits, for staff: StaffMember?, principal: Principal) async throws {
-        let members = try await organizations.staff(of: principal.organizationID)
-        let others = members.filter { $0.id != staff?.id }.reduce(Credits.zero) { $0 + $1.monthlyAllotment }
-        let capacity = try await available(try await pool(of: principal.organizationID), of: principal.organizationID)
+        let capacity = try await allotmentCapacity(for: staff, principal: principal)
         do {
-            try AllotmentRule.check(credits, capacity: capacity, othersTotal: others)
+            try AllotmentRule.check(credits, capacity: capacity.maximum, othersTotal: .zero)
         } catch {
             throw CreditError.allotmentTooLarge(error)
         }
@@ -230,6 +285,203 @@ public struct CreditService: Sendable {
             limit: limit
         )
         return (account, lines)
+    }
+
+    /// The accounts a principal may manage, with their names: the pool ("System credits") and
+    /// every wallet for master users and log readers; otherwise their own wallet alone.
+    public func managedAccounts(_ principal: Principal) async throws -> [(
+        account: LedgerAccount, reference: String, name: String
+    )] {
+        let accounts = try await ledgerStore.accounts(of: principal.organizationID)
+        let seesAll = principal.can(.viewLogs) || principal.can(.manageUserCredits)
+        var managed: [(LedgerAccount, String, String)] = []
+        if seesAll, let pool = accounts.first(where: { $0.kind == .pool }) {
+            managed.append((pool, "pool", "System credits"))
+        }
+        for member in try await organizations.staff(of: principal.organizationID)
+        where seesAll || member.id == principal.staff.id {
+            guard let wallet = member.wallet, let account = accounts.first(where: { $0.id == wallet }) else { continue }
+            managed.append((account, member.id, member.name))
+        }
+        return managed
+    }
+
+    /// `GET /v1/credits/entries` without a wallet (the Agentbox page's "View Last 30 Days Logs"):
+    /// every incoming and outgoing credit of the accounts the principal may manage in one list,
+    /// oldest first, each line naming its account; `only` narrows it to one of them.
+    public func combinedStatement(
+        _ principal: Principal,
+        only: String?,
+        since: Date?,
+        until: Date?,
+        afterID: Int64?,
+        limit: Int
+    ) async throws -> [StatementLine] {
+        var managed = try await managedAccounts(principal)
+        guard !managed.isEmpty else { throw AccessError(.viewLogs) }
+        if let only {
+            managed = managed.filter { $0.reference == only || $0.account.id.rawValue == only }
+            guard !managed.isEmpty else { throw CreditError.unknownAccount(reference: only, field: "account") }
+        }
+        let names = Dictionary(uniqueKeysWithValues: managed.map { ($0.account.id, ($0.reference, $0.name)) })
+        return try await ledgerStore.combinedStatement(
+            accounts: managed.map(\.account.id),
+            organization: principal.organizationID,
+            since: since,
+            until: until,
+            afterID: afterID,
+            limit: limit
+        ).map { account, line in
+            var line = line
+            line.account = names[account]?.0
+            line.accountName = names[account]?.1
+            return line
+        }
+    }
+
+    /// `PUT /v1/organization/credit-mode` (the Agentbox page's "client change request"): an
+    /// owner switches between one shared pool and individual credits. To individual, staff
+    /// who do not share the pool get a wallet (the pool stays as the system credits); to
+    /// shared, every wallet's credits move back to the pool as transfers (their lots keep
+    /// their expiry). Refused while a wallet holds credits for messages in flight. Audited.
+    public func setCreditMode(_ principal: Principal, _ input: CreditModeInput) async throws -> CreditsView {
+        guard principal.staff.role == .owner else { throw CreditError.ownerOnlyModeSwitch }
+        guard let mode = CreditMode(rawValue: input.mode) else { throw CreditError.unknownMode(input.mode) }
+        guard let organization = try await organizations.organization(principal.organizationID) else {
+            throw NotFoundError("The organisation")
+        }
+        guard organization.creditMode != mode else {
+            var current = principal
+            current.organization = organization
+            return try await view(current)
+        }
+        let instant = now()
+        let accounts = try await ledgerStore.accounts(of: organization.id)
+        guard let pool = accounts.first(where: { $0.kind == .pool }) else { throw NotFoundError("The credit pool") }
+        let staff = try await organizations.staff(of: organization.id)
+        var requests: [LedgerRequest] = []
+        var walletsToMake: [StaffMember] = []
+        var moved = Credits.zero
+        if mode == .shared {
+            for member in staff {
+                guard let wallet = member.wallet, let account = accounts.first(where: { $0.id == wallet }) else {
+                    continue
+                }
+                if account.pending.isPositive {
+                    throw CreditError.messagesInFlight(staffName: member.name, pending: account.pending)
+                }
+                let amount = try await available(account, of: organization.id)
+                guard amount.isPositive else { continue }
+                moved += amount
+                requests.append(
+                    LedgerRequest(
+                        organization: organization.id,
+                        idempotencyKey: "credit-mode:shared:\(instant.milliseconds):\(wallet)",
+                        operation: .transfer(from: wallet, to: pool.id, amount: amount),
+                        at: instant,
+                        actor: principal.actor.reference,
+                        memo: "Switch to shared credits: \(member.name)'s credits returned to the system",
+                        audit: AuditRecord(
+                            organization: organization.id,
+                            actor: principal.actor,
+                            action: .creditsReturned,
+                            message:
+                                "\(amount) credits of \(member.name) returned to the system credits (switch to shared credits).",
+                            subjectType: "staff",
+                            subjectID: member.id,
+                            at: instant
+                        )
+                    )
+                )
+            }
+        } else {
+            walletsToMake = staff.filter { $0.wallet == nil && !$0.role.sharesPool }
+        }
+        let audit = AuditRecord(
+            organization: organization.id,
+            actor: principal.actor,
+            action: .creditModeChanged,
+            message: mode == .individual
+                ? "Switched to individual user credits: \(walletsToMake.count) staff got a wallet of their own; the pool stays as the system credits."
+                : "Switched to shared credits: \(moved) credits moved from staff wallets to the pool.",
+            subjectType: "organization",
+            subjectID: organization.id.rawValue,
+            at: instant
+        )
+        let ledgerStore = ledgerStore
+        let (batch, makeWallets) = (requests, walletsToMake)
+        try await database.unitOfWork { work in
+            for result in try await ledgerStore.apply(batch, in: work) { _ = try result.get() }
+            for member in makeWallets {
+                try await OrganizationStore.giveWallet(to: member.id, of: organization.id, at: instant, in: work)
+            }
+            try await OrganizationStore.setCreditMode(organization.id, to: mode, audit: audit, in: work)
+        }
+        principals.invalidate()
+        await facts.publish(
+            .balanceChanged(BalanceChanged(organization: organization.id, account: pool.id, isPool: true))
+        )
+        var switched = principal
+        switched.organization.creditMode = mode
+        return try await view(switched)
+    }
+
+    /// `textcredits orgs mark-spam`: the operator closes an account as spam. Every credit left —
+    /// purchased (FRO) ones too, the only case they are removed (the PastorsLine page) — moves
+    /// to `expired`, audited; the subscription ends and nothing more can be bought. Credits held
+    /// for messages in flight settle as usual. Returns the credits removed.
+    public func closeAsSpam(_ organization: OrganizationID, reason: String, actor: Actor) async throws -> Credits {
+        let reason = try InputRules.name(reason, field: "reason", limit: 500)
+        let instant = now()
+        var lotIDs = Set<LotID>()
+        var total = Credits.zero
+        for account in try await ledgerStore.accounts(of: organization) where account.kind.holdsCredits {
+            for (lot, portion) in try await ledgerStore.lots(of: account.id, organization: organization)
+            where lot.kind != .overdraft && portion.free.isPositive {
+                lotIDs.insert(lot.id)
+                total += portion.free
+            }
+        }
+        let requests = lotIDs.sorted { $0.rawValue < $1.rawValue }.map { lot in
+            LedgerRequest(
+                organization: organization,
+                idempotencyKey: "spam:\(lot)",
+                operation: .forfeit(lot: lot),
+                at: instant,
+                actor: actor.reference,
+                memo: "Account closed as spam: credits removed",
+                audit: AuditRecord(
+                    organization: organization,
+                    actor: actor,
+                    action: .creditsExpired,
+                    message: "\(.amount) credits removed: the account was closed as spam.",
+                    subjectType: "lot",
+                    subjectID: lot.rawValue,
+                    at: instant
+                )
+            )
+        }
+        let audit = AuditRecord(
+            organization: organization,
+            actor: actor,
+            action: .markedSpam,
+            message: AuditText("Account closed as spam (\(reason)): \(total) credits removed, the plan ended."),
+            subjectType: "organization",
+            subjectID: organization.rawValue,
+            at: instant
+        )
+        var plan = try await plans.plan(organization)
+        plan?.active = false
+        plan?.status = .cancelled
+        plan?.updatedAt = instant
+        let (ledgerStore, ended) = (ledgerStore, plan)
+        try await database.unitOfWork { work in
+            for result in try await ledgerStore.apply(requests, in: work) { _ = try result.get() }
+            if let ended { try await PlanStore.save(ended, now: instant, audits: [], in: work) }
+            try await OrganizationStore.markSpam(organization, at: instant, audit: audit, in: work)
+        }
+        principals.invalidate()
+        return total
     }
 
     /// Credits spent on messages per day, for the dashboard's chart (one range scan).

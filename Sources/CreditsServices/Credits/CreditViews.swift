@@ -113,3 +113,36 @@ public struct TransferView: Encodable, Sendable {
         case transferID = "transfer_id"
     }
 }
+
+/// The Edit Credits dialog's figures (PastorsLine): Total Company Credits, what the plan gives
+/// a month less what the numbers use and the other staff are given, and the staff member's own
+/// Total Credits and Credits per Month.
+public struct AllotmentCapacityView: Encodable, Sendable {
+    /// What the pool holds now ("Total Company Credits").
+    public var companyCredits: Credits
+    /// The plan's credits a month, when there is a plan.
+    public var planCreditsPerMonth: Credits?
+    /// What the organisation's numbers cost a month.
+    public var numbersPerMonth: Credits
+    /// What the other staff are given a month.
+    public var othersPerMonth: Credits
+    /// The most this staff member may be given a month.
+    public var maximum: Credits
+    /// The staff member's wallet now ("Total Credits"), when they have one.
+    public var staffCredits: Credits?
+    public var staffCreditsPerMonth: Credits?
+    /// Owners, Admin+ and admins share the pool ("Shared") and get no allotment.
+    public var shared: Bool
+    /// Why an allotment asked about cannot be given (absent when it can).
+    public var message: String?
+
+    enum CodingKeys: String, CodingKey {
+        case maximum, shared, message
+        case companyCredits = "company_credits"
+        case planCreditsPerMonth = "plan_credits_per_month"
+        case numbersPerMonth = "numbers_per_month"
+        case othersPerMonth = "others_per_month"
+        case staffCredits = "staff_credits"
+        case staffCreditsPerMonth = "staff_credits_per_month"
+    }
+}

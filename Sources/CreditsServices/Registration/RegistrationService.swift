@@ -90,7 +90,11 @@ public struct RegistrationService: Sendable {
         // Requests before numbers: a request read as assigned then has its number in the list
         // (both change in one transaction), so the screen never shows one without the other.
         let requests = try await numbers.requests(of: principal.organizationID)
-        let assigned = try await sendingNumbers.numbers(of: principal.organizationID)
+        let assigned = try await sendingNumbers.numbers(of: principal.organizationID).map { number in
+            var number = number
+            number.monthlyCredits = credits.monthlyCredits(of: number, in: principal.organization.country).milli / 1000
+            return number
+        }
         let balances = try await credits.view(principal)
         return SetupView(
             brand: brand,

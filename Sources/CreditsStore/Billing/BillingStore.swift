@@ -384,6 +384,9 @@ public struct BillingMovement: Sendable, Equatable {
     public var toKind: AccountKind
     public var toAccount: AccountID
     public var amount: Credits
+    /// Each side's balance after the movement.
+    public var fromBalanceAfter: Credits = .zero
+    public var toBalanceAfter: Credits = .zero
     public var memo: String
     /// The purchase behind a deposit from `purchases`, with what was paid.
     public var purchaseID: String?
@@ -408,6 +411,7 @@ extension BillingStore {
         try await database.read { sql in
             var query: SQLQueryString = """
                 SELECT e.id, e.created_at, e.debit_kind, e.debit_account_id, e.credit_kind, e.credit_account_id, e.amount, t.memo,
+                       e.debit_balance_after, e.credit_balance_after,
                        p.id AS purchase_id, p.kind AS purchase_kind, p.total_cents, p.invoice_number
                 FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
                 LEFT JOIN purchases p ON p.transfer_id = e.transfer_id
@@ -420,7 +424,7 @@ extension BillingStore {
             if let afterEntry { query += " AND e.id > \(bind: afterEntry)" }
             query += " ORDER BY e.id LIMIT \(bind: max(1, min(limit, BillingStore.statementRowsMax)))"
             return try await sql.raw(query).all().map { row in
-                BillingMovement(
+                var movement = BillingMovement(
                     entryID: try row.value("id"),
                     at: Date(milliseconds: try row.value("created_at")),
                     fromKind: AccountKind(rawValue: try row.value("debit_kind")) ?? .adjustments,
@@ -436,6 +440,9 @@ extension BillingStore {
                     paidCents: try row.optional("total_cents"),
                     invoiceNumber: try row.optional("invoice_number")
                 )
+                movement.fromBalanceAfter = Credits(milli: try row.value("debit_balance_after"))
+                movement.toBalanceAfter = Credits(milli: try row.value("credit_balance_after"))
+                return movement
             }
         }
     }

@@ -39,7 +39,7 @@ enum LedgerBookLoader {
         var holdIDs: [String] = []
         for request in requests {
             switch request.operation {
-            case .deposit(_, _, _, let lot, _, _), .expire(let lot): lotIDs.append(lot.rawValue)
+            case .deposit(_, _, _, let lot, _, _), .expire(let lot), .forfeit(let lot): lotIDs.append(lot.rawValue)
             case .reserve(let hold, _, _, _, _), .post(let hold, _), .void(let hold), .timeOut(let hold, _):
                 holdIDs.append(hold.rawValue)
             case .reserveAll(_, let holds): holdIDs += holds.map(\.hold.rawValue)

@@ -23,9 +23,14 @@ public struct StatementLine: Sendable, Equatable, Codable {
     public var actor: String
     /// What it was, in a sentence.
     public var memo: String
+    /// In a log of several accounts: whose account the line is about ("pool" or a staff id)
+    /// and its name as people read it.
+    public var account: String? = nil
+    public var accountName: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, at, transfer, operation, amount, counterparty, reference, actor, memo
+        case id, at, transfer, operation, amount, counterparty, reference, actor, memo, account
+        case accountName = "account_name"
         case balanceAfter = "balance_after"
         case counterpartyKind = "counterparty_kind"
     }
@@ -34,6 +39,67 @@ public struct StatementLine: Sendable, Equatable, Codable {
 extension SQLLedgerStore {
     /// Most statement lines returned by one call.
     public static let statementPageMax = 1000
+
+    /// Entries touching any of `accounts` in `[since, until)`, oldest first, after the entry
+    /// `afterID`: one line per account touched (a transfer between two of them is two lines),
+    /// at most `limit` entries.
+    public func combinedStatement(
+        accounts: [AccountID],
+        organization: OrganizationID,
+        since: Date? = nil,
+        until: Date? = nil,
+        afterID: Int64? = nil,
+        limit: Int = 200
+    ) async throws -> [(account: AccountID, line: StatementLine)] {
+        guard !accounts.isEmpty else { return [] }
+        let limit = max(1, min(limit, SQLLedgerStore.statementPageMax))
+        let wanted = Set(accounts.map(\.rawValue))
+        return try await database.read { sql in
+            let list = SQLList(accounts.map { SQLBind($0.rawValue) })
+            var query: SQLQueryString = """
+                SELECT e.id, e.created_at, e.transfer_id, t.operation, t.actor, t.memo, e.amount, e.reference,
+                       e.debit_account_id, e.debit_kind, e.debit_balance_after, e.credit_account_id, e.credit_kind, e.credit_balance_after
+                FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
+                WHERE e.organization_id = \(bind: organization.rawValue)
+                  AND (e.debit_account_id IN (\(list)) OR e.credit_account_id IN (\(list)))
+                """
+            if let since { query += " AND e.created_at >= \(bind: since.milliseconds)" }
+            if let until { query += " AND e.created_at < \(bind: until.milliseconds)" }
+            if let afterID { query += " AND e.id > \(bind: afterID)" }
+            query += " ORDER BY e.id LIMIT \(bind: limit)"
+            var lines: [(AccountID, StatementLine)] = []
+            for row in try await sql.raw(query).all() {
+                let debit: String = try row.value("debit_account_id")
+                let credit: String = try row.value("credit_account_id")
+                let amount = Credits(milli: try row.value("amount"))
+                for (side, isDebit) in [(debit, true), (credit, false)] where wanted.contains(side) {
+                    lines.append(
+                        (
+                            AccountID(side),
+                            StatementLine(
+                                id: try row.value("id"),
+                                at: try row.date("created_at"),
+                                transfer: TransferID(try row.value("transfer_id")),
+                                operation: try row.value("operation"),
+                                amount: isDebit ? -amount : amount,
+                                balanceAfter: Credits(
+                                    milli: try row.value(isDebit ? "debit_balance_after" : "credit_balance_after")
+                                ),
+                                counterparty: AccountID(isDebit ? credit : debit),
+                                counterpartyKind: AccountKind(
+                                    rawValue: try row.value(isDebit ? "credit_kind" : "debit_kind")
+                                ) ?? .adjustments,
+                                reference: try row.optional("reference"),
+                                actor: try row.value("actor"),
+                                memo: try row.value("memo")
+                            )
+                        )
+                    )
+                }
+            }
+            return lines
+        }
+    }
 
     /// An account's entries in `[since, until)`, oldest first, after the cursor `afterID`.
     public func statement(

@@ -8,10 +8,13 @@ public struct AssignedNumber: Sendable, Equatable, Codable {
     public var kind: String
     public var provider: String
     public var createdAt: Date
+    /// Credits the number costs each month (filled in by the service that knows the prices).
+    public var monthlyCredits: Int64?
 
     enum CodingKeys: String, CodingKey {
         case number, kind, provider
         case createdAt = "created_at"
+        case monthlyCredits = "monthly_credits"
     }
 }
 

@@ -107,6 +107,21 @@ public struct OrganizationStore: Sendable {
         try await AuditStore.insert([audit], in: work)
     }
 
+    /// Makes a staff member's wallet, in the caller's unit of work.
+    @discardableResult
+    public static func giveWallet(
+        to staff: String,
+        of organization: OrganizationID,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> AccountID {
+        let wallet = try await SQLLedgerStore.createWallet(for: organization, staff: staff, at: instant, on: work.sql)
+        try await work.sql.raw(
+            "UPDATE staff SET wallet_account_id = \(bind: wallet.rawValue) WHERE id = \(bind: staff) AND wallet_account_id IS NULL"
+        ).run()
+        return wallet
+    }
+
     /// Sets the day of the month allotments are added and numbers charged, with its audit entry.
     public func setAllotmentDay(_ id: OrganizationID, day: Int, audit: AuditRecord) async throws {
         try await database.transaction { sql in

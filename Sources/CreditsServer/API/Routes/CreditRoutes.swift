@@ -23,15 +23,57 @@ struct CreditRoutes {
             let result = try await credits.transfer(principal, input, idempotencyKey: key)
             return try JSONOutput.response(result, status: result.replayed ? .ok : .created)
         }
+        table.add(.put, "/v1/organization/credit-mode", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(CreditModeInput.self, from: request)
+            return try JSONOutput.response(try await credits.setCreditMode(principal, input))
+        }
         table.add(.get, "/v1/credits/entries", through: group) { request, context in
             let principal = try context.authenticated()
             let now = now()
-            let wallet = request.query("wallet") ?? "pool"
             let since = try QueryValues.instant(request.query("since"), field: "since", now: now)
             let until = try QueryValues.instant(request.query("until"), field: "until", now: now)
             // Checked whatever the format: a CSV has every line, so it does not use them.
             let limit = try QueryValues.limit(request.query("limit"), fallback: 200)
             let cursor = try QueryValues.numericCursor(request.query("cursor"))
+            guard let wallet = request.query("wallet") else {
+                // Every account the principal may manage, in one list (the last-30-days log).
+                if try request.wantsCSV() {
+                    _ = try await credits.combinedStatement(
+                        principal,
+                        only: nil,
+                        since: since,
+                        until: until,
+                        afterID: nil,
+                        limit: 1
+                    )
+                    return try await StatementCSV.downloadCombined(
+                        filename: "credits-log-\(principal.organizationID).csv"
+                    ) {
+                        last in
+                        try await credits.combinedStatement(
+                            principal,
+                            only: nil,
+                            since: since,
+                            until: until,
+                            afterID: last?.id,
+                            limit: CreditService.statementPageMax
+                        )
+                    }
+                }
+                let lines = try await credits.combinedStatement(
+                    principal,
+                    only: nil,
+                    since: since,
+                    until: until,
+                    afterID: cursor,
+                    limit: limit
+                )
+                let entries = Set(lines.map(\.id)).count
+                return try JSONOutput.response(
+                    Page(data: lines, nextCursor: entries == limit ? lines.last.map { String($0.id) } : nil)
+                )
+            }
             if try request.wantsCSV() {
                 let (account, _) = try await credits.statement(
                     principal,
@@ -133,6 +175,26 @@ public enum StatementCSV {
         -> Response
     {
         try await CSVDownload(filename: filename, header: header, row: row, page: page).response()
+    }
+
+    /// The log of several accounts: each line names its account first.
+    static let combinedHeader = ["time", "account"] + header.dropFirst()
+
+    static func combinedRow(_ line: StatementLine) -> [String] {
+        var cells = row(line)
+        cells.insert(line.accountName ?? line.account ?? "", at: 1)
+        return cells
+    }
+
+    public static func combinedDocument(_ lines: [StatementLine]) -> String {
+        CSV.document(header: combinedHeader, rows: lines.map(combinedRow))
+    }
+
+    static func downloadCombined(
+        filename: String,
+        page: @escaping @Sendable (StatementLine?) async throws -> [StatementLine]
+    ) async throws -> Response {
+        try await CSVDownload(filename: filename, header: combinedHeader, row: combinedRow, page: page).response()
     }
 }
 

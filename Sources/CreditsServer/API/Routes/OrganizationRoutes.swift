@@ -51,6 +51,13 @@ struct OrganizationRoutes {
                 try await administration.updateStaff(principal, try context.parameter("id"), patch)
             )
         }
+        table.add(.get, "/v1/staff/{id}/credit-capacity", through: group) { request, context in
+            let principal = try context.authenticated()
+            let credits = try QueryValues.credits(request.query("credits"), field: "credits")
+            return try JSONOutput.response(
+                try await administration.creditCapacity(principal, try context.parameter("id"), credits: credits)
+            )
+        }
         table.add(.delete, "/v1/staff/{id}", through: group) { _, context in
             let principal = try context.authenticated()
             try await administration.deleteStaff(principal, try context.parameter("id"))
