@@ -92,7 +92,7 @@ class Session:
     def set_up(self):
         self.start_server()
         created = json.loads(self.cli("orgs", "create", "--name", "Bright Stars Gym", "--country", "US", "--timezone", "America/Chicago",
-                                      "--credit-mode", "individual", "--owner-password", OWNER_PASSWORD, "--json"))
+                                      "--credit-mode", "shared", "--owner-password", OWNER_PASSWORD, "--json"))
         self.organization = created["organization_id"]
         self.owner_email = created["owner_email"]
         self.key = created["api_key"]
@@ -102,6 +102,11 @@ class Session:
             {"name": "Cara Diaz", "phone": "(415) 555-0002", "groups": ["families"]}]})
         self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671",
                  "Can I bring a friend to practice?")
+        # The operator's plan catalogue (the server reads it from the database).
+        self.cli("plans", "define", "--id", "starter", "--name", "Starter", "--credits-per-month", "500",
+                 "--monthly", "US=25.00", "--rollover-protection-monthly", "US=5.00", "--position", "1")
+        self.cli("plans", "define", "--id", "growth", "--name", "Growth", "--credits-per-month", "1000",
+                 "--monthly", "US=45.00", "--yearly", "US=450.00", "--rollover-protection-monthly", "US=5.00", "--position", "2")
 
     # -- browser helpers ---------------------------------------------------------------------
     def open_browser(self):
@@ -261,6 +266,7 @@ class Session:
         assert "TC-000001" in invoice and ("Receipt" in invoice or "Tax invoice" in invoice) and self.expected_total(500) in invoice, invoice[:300]
         self.shot("invoice")
         invoice_path = urllib.parse.urlparse(self.driver.current_url).path
+        self.plan_and_individual_credits()
 
         print("compose: search a contact, preview the exact send")
         self.go("/compose")
@@ -379,27 +385,45 @@ class Session:
             self.expect_notice("Dana Lee is now %s" % label)
             assert self.text_of("[data-testid='role-%s']" % staff_id).lower() == role, self.text_of("[data-testid='role-%s']" % staff_id)
 
-        print("transfer credits to a staff member")
+        print("buy credits into a staff member's wallet")
+        self.go("/credits/buy")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=buy-wallet] option[value='%s']" % staff_id).click()
+        self.fill("credits", "100")
+        self.until_text("[data-testid=buy-total]", lambda text: text == self.expected_total(100), "purchase total")
+        self.shot("buy-for-wallet")
+        self.submit("#buy-form")
+        self.expect_notice("100 credits purchased into the chosen wallet")
         self.go("/credits")
+        assert self.text_of("[data-testid='wallet-%s']" % staff_id) == "100", self.text_of("[data-testid='wallet-%s']" % staff_id)
+
+        print("transfer credits to a staff member, ticking I agree")
         self.driver.find_element(By.CSS_SELECTOR, "#to option[value='%s']" % staff_id).click()
         self.fill("amount", "25")
         self.fill("note", "For Thursday's reminders")
+        conditions = self.text_of("#transfer-conditions")
+        assert "not a refund" in conditions, conditions
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=transfer-agree]").click()
         self.submit("form[action='/credits/transfer']")
         self.expect_notice("25 credits transferred")
-        assert self.text_of("[data-testid='wallet-%s']" % staff_id) == "25"
+        assert self.text_of("[data-testid='wallet-%s']" % staff_id) == "125"
         self.shot("credits")
 
-        print("download the 30-day CSV")
-        self.go("/credits/log?wallet=pool")
-        self.shot("credits-log")
+        print("read the combined 30-day log and download it")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=log-all]"))
+        log = self.text_of("table.log")
+        assert "Account" in log and "System credits" in log and "Dana Lee" in log, log[:500]
+        self.shot("credits-log-all")
         self.driver.find_element(By.CSS_SELECTOR, "[data-testid=download-csv]").click()
         csv = self.downloaded(".csv")
         lines = csv.splitlines()
-        assert lines[0] == "time (America/Chicago),time (UTC),description,operation,credits,balance,by,reference", lines[0]
-        assert any(name.startswith("bright-stars-gym-credits-pool-last-30-days-") for name in os.listdir(self.downloads)), os.listdir(self.downloads)
-        assert any(",500," in line for line in lines[1:]), "the purchase of 500 credits is in the CSV"
-        assert any(",-25," in line for line in lines[1:]), "the transfer of 25 credits is in the CSV"
+        assert lines[0] == "time (America/Chicago),time (UTC),account,description,operation,credits,balance,by,reference", lines[0]
+        assert any(name.startswith("bright-stars-gym-credits-all-accounts-last-30-days-") for name in os.listdir(self.downloads)), os.listdir(self.downloads)
+        assert any(",System credits," in line and ",500," in line for line in lines[1:]), "the purchase of 500 credits is in the CSV"
+        assert any(",Dana Lee," in line and ",25," in line for line in lines[1:]), "Dana's side of the transfer is in the CSV"
+        assert any(",System credits," in line and ",-25," in line for line in lines[1:]), "the pool's side of the transfer is in the CSV"
         print("  ok: CSV with %d lines" % len(lines))
+        self.go("/credits/log?wallet=pool")
+        self.shot("credits-log")
 
         self.go("/audit-log")
         assert "Brand information submitted" in self.driver.find_element(By.TAG_NAME, "body").text
@@ -410,20 +434,25 @@ class Session:
         self.organisation_and_signup()
         print("every page at phone width")
         owner_pages = ["/settings/organization", "/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
-                       "/credits/log?wallet=pool", "/audit-log", "/billing/transactions", invoice_path, "/staff", campaign_path, "/contacts/import"]
+                       "/credits/log", "/audit-log", "/billing/transactions", "/billing/plan", invoice_path, "/staff", campaign_path, "/contacts/import"]
         self.at_phone_width(owner_pages, "owner")
         self.sign_out()
 
         print("a staff member without permission")
         self.sign_in("dana@example.com", STAFF_PASSWORD)
         nav = self.text_of("nav.main-nav")
-        assert "Buy credits" not in nav and "SMS settings" not in nav and "Audit log" not in nav, nav
+        assert "SMS settings" not in nav and "Audit log" not in nav and "Plan" not in nav, nav
+        assert "Buy credits" in nav, "with individual credits, staff buy into their own wallet: " + nav
         self.shot("staff-dashboard")
-        self.driver.get(self.base + "/credits/buy")
+        self.go("/credits/buy")
+        assert not self.driver.find_elements(By.CSS_SELECTOR, "[data-testid=buy-wallet]"), "only their own wallet: nothing to choose"
+        assert not self.driver.find_elements(By.CSS_SELECTOR, "form[action='/billing/payment-method']"), "the card on file is not theirs to change"
+        self.shot("staff-buy-own-wallet")
+        self.driver.get(self.base + "/settings/sms")
         assert self.driver.find_element(By.TAG_NAME, "h1").text == "Not available to you"
         self.check_page()
-        self.shot("staff-refused-buy")
-        self.at_phone_width(["/dashboard", "/compose", "/contacts", "/groups", "/credits", "/staff"], "staff")
+        self.shot("staff-refused-settings")
+        self.at_phone_width(["/dashboard", "/compose", "/contacts", "/groups", "/credits", "/credits/log", "/staff"], "staff")
 
         print("reset a password from the emailed link (read from the Outbox)")
         self.sign_out()
@@ -444,6 +473,32 @@ class Session:
         self.driver.get(link)
         assert "expired or was already used" in self.driver.find_element(By.TAG_NAME, "body").text, "a link works once"
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
+
+    def plan_and_individual_credits(self):
+        """Subscribes to a plan and reads its invoice, then switches the organisation to individual
+        user credits (the Agentbox page's configuration)."""
+        print("subscribe to a plan and read its invoice")
+        self.go("/billing/plan")
+        assert "No plan yet" in self.text_of("[data-testid=plan-none]")
+        self.shot("plans")
+        self.submit("form:has([data-testid=subscribe-growth-monthly])")
+        self.expect_notice("You are on the Growth plan (monthly): 1000 plan credits added")
+        assert self.text_of("[data-testid=plan-name]") == "Growth"
+        assert "Renews on" in self.text_of("[data-testid=plan-renews]")
+        self.shot("plan-subscribed")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=fee-invoice]"))
+        invoice = self.driver.find_element(By.TAG_NAME, "body").text
+        assert "Growth plan, monthly" in invoice and "$45.00" in invoice and "1000 credits" in invoice, invoice[:400]
+        self.shot("plan-invoice")
+
+        print("switch to individual user credits")
+        self.go("/credits")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=mode-individual]").click()
+        self.driver.switch_to.alert.accept()  # "Switch to individual user credits? …"
+        self.wait.until(lambda driver: self.flash()[0] is not None)
+        self.expect_notice("Individual user credits are on")
+        assert "System credits" in self.text_of("main h2"), self.text_of("main h2")
+        self.shot("credits-individual")
 
     def import_contacts(self):
         """Imports a 1,000-row CSV file on the import page: columns guessed and changed with the

@@ -51,7 +51,7 @@ import Testing
             let name = try #require(WebCSVTests.filename(csv))
             #expect(
                 PortalBrowser.firstMatch(
-                    #"^(bright-stars-gym-credits-pool-last-30-days-\d{4}-\d{2}-\d{2}\.csv)$"#,
+                    #"^(bright-stars-gym-credits-system-credits-last-30-days-\d{4}-\d{2}-\d{2}\.csv)$"#,
                     in: name
                 )
                     != nil,
@@ -61,21 +61,22 @@ import Testing
             #expect(
                 rows.first
                     == [
-                        "time (America/Chicago)", "time (UTC)", "description", "operation", "credits", "balance", "by",
-                        "reference",
+                        "time (America/Chicago)", "time (UTC)", "account", "description", "operation", "credits",
+                        "balance", "by", "reference",
                     ]
             )
             try #require(rows.count == 3, "\(csv.text)")
-            #expect(rows[1][4] == "-3", "the newest line comes first, as on the page")
-            #expect(rows[2][4] == "10")
-            #expect(rows[1][6] == "API key First key", "who acted by name, not key:… or staff:stf_…")
+            #expect(rows[1][5] == "-3", "the newest line comes first, as on the page")
+            #expect(rows[2][5] == "10")
+            #expect(rows[1][2] == "System credits", "each line names its account")
+            #expect(rows[1][7] == "API key First key", "who acted by name, not key:… or staff:stf_…")
             #expect(!csv.text.contains("staff:stf_") && !csv.text.contains("key:"))
             // The local time is the page's day and hour; UTC is beside it.
             #expect(rows[1][1].hasSuffix("Z") && rows[1][0].count == 19)
             let firstOnPage = try #require(
                 PortalBrowser.firstMatch(#"<tbody>\s*<tr><td>[^<]+</td><td>([^<]+)</td>"#, in: page.text)
             )
-            #expect(rows[1][2] == firstOnPage, "the first line of the file is the first line of the page")
+            #expect(rows[1][3] == firstOnPage, "the first line of the file is the first line of the page")
 
             let wallet = try await owner.get("/credits/log.csv?wallet=\(staff.id)")
             #expect(WebCSVTests.filename(wallet)?.hasPrefix("bright-stars-gym-credits-sam-staff-last-30-days-") == true)

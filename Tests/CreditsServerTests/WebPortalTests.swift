@@ -179,9 +179,18 @@ import Testing
                 "unticking every day is refused, not ignored"
             )
 
+            let unticked = try await owner.post(
+                "/credits/transfer",
+                ["from": "pool", "to": "pool", "credits": "5", "idempotency_key": "t0"]
+            )
+            #expect(unticked.status == .seeOther)
+            #expect(
+                owner.flash == "error:Tick “I agree” to the transfer conditions before transferring.",
+                "the Agentbox page: tick to agree to conditions and select Transfer"
+            )
             let notANumber = try await owner.post(
                 "/credits/transfer",
-                ["from": "pool", "to": "pool", "credits": "lots", "idempotency_key": "t1"]
+                ["from": "pool", "to": "pool", "credits": "lots", "idempotency_key": "t1", "agree": "yes"]
             )
             #expect(notANumber.status == .seeOther)
             #expect(owner.flash == "error:credits must be a number.")

@@ -66,6 +66,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         messaging: services.messaging,
         conversations: services.conversations,
         billing: services.billing,
+        subscriptions: services.subscriptions,
         autoRenew: services.autoRenew,
         administration: services.administration,
         auditLog: services.auditLog,

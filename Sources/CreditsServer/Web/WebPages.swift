@@ -30,7 +30,13 @@ struct WebPages: Sendable {
         NavItem(section: "groups", label: "Groups", href: "/groups", permissions: []),
         NavItem(section: "credits", label: "Credits", href: "/credits", permissions: []),
         NavItem(section: "staff", label: "Staff", href: "/staff", permissions: []),
-        NavItem(section: "buy", label: "Buy credits", href: "/credits/buy", permissions: [.purchaseCredits]),
+        NavItem(
+            section: "buy",
+            label: "Buy credits",
+            href: "/credits/buy",
+            permissions: [.purchaseCredits, .manageUserCredits]
+        ),
+        NavItem(section: "plan", label: "Plan", href: "/billing/plan", permissions: [.purchaseCredits, .viewLogs]),
         NavItem(section: "settings", label: "SMS settings", href: "/settings/sms", permissions: [.manageSettings]),
         NavItem(
             section: "organization",
@@ -50,6 +56,10 @@ struct WebPages: Sendable {
     /// True when the staff member may open a section's pages.
     static func allows(_ section: String, _ principal: Principal) -> Bool {
         guard let item = navigation.first(where: { $0.section == section }) else { return true }
+        // With individual credits, everyone with a wallet buys into it (the Agentbox page).
+        if section == "buy", principal.organization.creditMode == .individual, principal.staff.wallet != nil {
+            return true
+        }
         return item.permissions.isEmpty || item.permissions.contains { principal.can($0) }
     }
 

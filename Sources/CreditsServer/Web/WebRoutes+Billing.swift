@@ -15,9 +15,17 @@ extension WebRoutes {
         }
         portal.post("/credits/buy") { _, context in
             try await WebRoutes.submit(context, back: "/credits/buy") { principal, form in
-                let input = try form.input(PurchaseInput.self, ["credits": .number])
+                let input = try form.input(
+                    PurchaseInput.self,
+                    [
+                        "credits": .number, "bucket": .optionalText, "wallet": .optionalText,
+                        "billing_details.name": .optionalText, "billing_details.email": .optionalText,
+                        "billing_details.address": .optionalText,
+                    ]
+                )
                 let purchase = try await billing.purchase(principal, input, idempotencyKey: try form.idempotencyKey())
-                return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased.")
+                let whose = purchase.wallet == "pool" ? "the system credits" : "the chosen wallet"
+                return ("/credits/purchases/\(purchase.id)", "\(purchase.credits) credits purchased into \(whose).")
             }
         }
         // A card or a bank account (ACH debit); a refused one shows the page again with what was
@@ -85,6 +93,25 @@ extension WebRoutes {
         let principal = try context.authenticated()
         try WebPages.require("buy", principal)
         let profile = try await billing.view(principal)
+        // Which wallet: the system credits and everyone's for buyers and master users (Agentbox:
+        // "System Credits (Master Users Only) or User Credits"), else one's own.
+        let master = principal.can(.purchaseCredits) || principal.can(.manageUserCredits)
+        var wallets: [[String: Any]] = []
+        if master { wallets.append(["id": "pool", "name": "System credits", "selected": true]) }
+        if principal.organization.creditMode == .individual {
+            for wallet in try await credits.view(principal).wallets {
+                guard let id = wallet.staffID, master || id == principal.staff.id else { continue }
+                let name = id == principal.staff.id ? "My credits (\(wallet.staffName ?? id))" : wallet.staffName ?? id
+                wallets.append(["id": id, "name": name, "selected": !master && id == principal.staff.id])
+            }
+        }
+        let buckets = try await subscriptions.offered(principal).compactMap { plan -> [String: Any]? in
+            guard let monthly = plan.cycles.first(where: { $0.cycle == "monthly" }) else { return nil }
+            return [
+                "id": plan.id, "name": plan.name, "credits": Credits(credits: plan.creditsPerMonth).decimalString,
+                "price": monthly.price.text, "total": monthly.total.text,
+            ]
+        }
         let minimum = profile.prices?.purchaseMinimum ?? 1
         let quantity =
             request.uri.queryParameters.get("credits").flatMap { Int64($0) }.map { max($0, minimum) } ?? minimum
@@ -96,6 +123,12 @@ extension WebRoutes {
             "sandbox": profile.gateway == "sandbox",
         ]
         values["has_method"] = profile.paymentMethod != nil
+        values["can_set_method"] = principal.can(.purchaseCredits)
+        values["wallets"] = wallets
+        values["choose_wallet"] = wallets.count > 1
+        values["only_wallet"] = wallets.count == 1 ? wallets[0]["id"] as? String ?? "pool" : ""
+        values["buckets"] = buckets
+        values["has_buckets"] = !buckets.isEmpty
         // A refused bank account keeps its routing number and holder (never the account number).
         if let typed, typed.value("kind") == "bank_account" {
             values["bank_typed"] = true

@@ -13,6 +13,15 @@ extension WebRoutes {
         portal.get("/credits") { request, context in try await routes.creditsPage(request, context) }
         portal.post("/credits/transfer") { _, context in
             try await WebRoutes.submit(context, back: "/credits") { principal, form in
+                // The Agentbox page: "tick to agree to conditions and select Transfer".
+                guard form.value("agree") == "yes" else {
+                    throw APIError(
+                        .unprocessableContent,
+                        "agreement_required",
+                        "Tick “I agree” to the transfer conditions before transferring.",
+                        field: "agree"
+                    )
+                }
                 let input = try form.input(
                     TransferInput.self,
                     ["from": .text, "to": .text, "credits": .number, "note": .optionalText]
@@ -55,28 +64,32 @@ extension WebRoutes {
         }
         portal.get("/credits/log") { request, context in
             let principal = try context.authenticated()
-            let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
+            let wallet = WebRoutes.logWallet(request)
             let zone = principal.organization.zone
-            let (account, lines) = try await routes.lastThirtyDays(principal, wallet: wallet)
+            let managed = try await credits.managedAccounts(principal)
+            let lines = try await routes.lastThirtyDays(principal, wallet: wallet)
             let names = try await routes.administration.actorNames(principal)
             let name =
-                account.kind == .pool
-                ? "Organisation pool"
-                : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? wallet)
+                wallet.map { chosen in managed.first { $0.reference == chosen }?.name ?? chosen } ?? "All accounts"
+            let query =
+                wallet.map { "?wallet=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
             let values: [String: Any] = [
-                "wallet": wallet, "wallet_name": name,
-                "csv_href":
-                    "/credits/log.csv?wallet=\(wallet.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "pool")",
+                "wallet_name": name,
+                "combined": wallet == nil,
+                "accounts": [["id": "", "name": "All accounts", "selected": wallet == nil]]
+                    + managed.map { ["id": $0.reference, "name": $0.name, "selected": $0.reference == wallet] },
+                "choose": managed.count > 1,
+                "csv_href": "/credits/log.csv\(query)",
                 "lines": lines.reversed().map { line -> [String: Any] in
                     [
                         "when": WebFormat.time(line.at, in: zone), "description": line.memo,
-                        "operation": line.operation,
+                        "account": line.accountName ?? "", "operation": line.operation,
                         "credits": line.amount.decimalString, "balance": line.balanceAfter.decimalString,
                         "by": names[line.actor] ?? line.actor,
                         "negative": line.amount < .zero,
                     ]
                 },
-                "truncated": lines.count == CreditService.statementPageMax,
+                "truncated": Set(lines.map(\.id)).count == CreditService.statementPageMax,
             ]
             return try await pages.page(
                 "log",
@@ -89,12 +102,13 @@ extension WebRoutes {
         }
         portal.get("/credits/log.csv") { request, context in
             let principal = try context.authenticated()
-            let wallet = request.uri.queryParameters.get("wallet") ?? "pool"
+            let wallet = WebRoutes.logWallet(request)
             let zone = principal.organization.zone
             let since = routes.now().addingTimeInterval(-30 * 86400)
-            let (account, _) = try await credits.statement(
+            let managed = try await credits.managedAccounts(principal)
+            _ = try await credits.combinedStatement(
                 principal,
-                account: wallet,
+                only: wallet,
                 since: since,
                 until: nil,
                 afterID: nil,
@@ -102,9 +116,7 @@ extension WebRoutes {
             )
             let names = try await routes.administration.actorNames(principal)
             let owner =
-                account.kind == .pool
-                ? "pool"
-                : (try await credits.view(principal).wallets.first { $0.accountID == account.id }?.staffName ?? "wallet")
+                wallet.map { chosen in managed.first { $0.reference == chosen }?.name ?? "wallet" } ?? "all-accounts"
             return try await PortalCSV.download(
                 filename: PortalCSV.filename(
                     principal.organization,
@@ -112,33 +124,63 @@ extension WebRoutes {
                     now: routes.now()
                 ),
                 header: PortalCSV.timeHeader(zone) + [
-                    "description", "operation", "credits", "balance", "by", "reference",
+                    "account", "description", "operation", "credits", "balance", "by", "reference",
                 ],
                 newestFirst: true,
                 row: { line in
                     PortalCSV.times(line.at, in: zone) + [
-                        line.memo, line.operation, line.amount.decimalString, line.balanceAfter.decimalString,
-                        names[line.actor] ?? line.actor, line.reference ?? "",
+                        line.accountName ?? "", line.memo, line.operation, line.amount.decimalString,
+                        line.balanceAfter.decimalString, names[line.actor] ?? line.actor, line.reference ?? "",
                     ]
                 }
             ) { last in
-                try await credits.statement(
+                try await credits.combinedStatement(
                     principal,
-                    account: wallet,
+                    only: wallet,
                     since: since,
                     until: nil,
                     afterID: last?.id,
                     limit: CreditService.statementPageMax
-                ).lines
+                )
+            }
+        }
+        portal.get("/app/staff/:id/credit-capacity") { request, context in
+            let principal = try context.authenticated()
+            let credits = try QueryValues.credits(request.uri.queryParameters.get("credits"), field: "credits")
+            return try JSONOutput.response(
+                try await administration.creditCapacity(principal, try context.parameter("id"), credits: credits)
+            )
+        }
+        portal.post("/credits/mode") { _, context in
+            try await WebRoutes.submit(context, back: "/credits") { principal, form in
+                let view = try await credits.setCreditMode(
+                    principal,
+                    try form.input(CreditModeInput.self, ["mode": .text])
+                )
+                return (
+                    "/credits",
+                    view.creditMode == .individual
+                        ? "Individual user credits are on: each staff member has a wallet; the pool is now the system credits."
+                        : "Shared credits are on: every wallet's credits are back in the pool."
+                )
             }
         }
     }
 
-    /// A wallet's log of the last 30 days (the page and its CSV show the same lines).
-    func lastThirtyDays(_ principal: Principal, wallet: String) async throws -> (LedgerAccount, [StatementLine]) {
-        try await credits.statement(
+    /// The account a log page or file is about; nil (or "all") for every account one manages.
+    static func logWallet(_ request: Request) -> String? {
+        guard let wallet = request.uri.queryParameters.get("wallet"), !wallet.isEmpty, wallet != "all" else {
+            return nil
+        }
+        return String(wallet)
+    }
+
+    /// The last 30 days of one account, or of every account one manages (the page and its CSV
+    /// show the same lines).
+    func lastThirtyDays(_ principal: Principal, wallet: String?) async throws -> [StatementLine] {
+        try await credits.combinedStatement(
             principal,
-            account: wallet,
+            only: wallet,
             since: now().addingTimeInterval(-30 * 86400),
             until: nil,
             afterID: nil,
@@ -152,22 +194,32 @@ extension WebRoutes {
         let balances = try await credits.view(principal)
         let zone = principal.organization.zone
         let manages = principal.can(.manageUserCredits)
+        let individual = balances.creditMode == .individual
+        let mine = balances.wallets.first { $0.staffID == principal.staff.id }
         let wallets = balances.wallets.map { wallet -> [String: Any] in
             var values = WebFormat.account(wallet, zone: zone)
             values["editable"] = manages && wallet.staffID != nil
             return values
         }
+        // Master users move credits between the system and anyone; others send their own back.
+        let everyone: [[String: Any]] =
+            [["id": "pool", "name": "System credits"]]
+            + balances.wallets.compactMap { wallet in wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
+            }
         let values: [String: Any] = [
             "pool": WebFormat.account(balances.pool, zone: zone),
             "wallets": wallets,
-            "individual": balances.creditMode == .individual,
+            "individual": individual,
+            "shared": !individual,
             "manages": manages,
+            "transfers": manages || (individual && mine != nil),
+            "from_parties": manages
+                ? everyone : mine.map { _ in [["id": principal.staff.id, "name": "My credits"]] } ?? [],
+            "to_parties": manages ? everyone : [["id": "pool", "name": "System credits"]],
+            "is_owner": principal.staff.role == .owner,
             "assigned": balances.allotments.assigned.decimalString,
             "unassigned": balances.allotments.unassigned.decimalString,
-            "parties": [["id": "pool", "name": "Organisation pool"]]
-                + balances.wallets.compactMap { wallet in
-                    wallet.staffID.map { ["id": $0, "name": wallet.staffName ?? $0] }
-                },
+            "company_credits": balances.pool.available.decimalString,
             "idempotency_key": APIKeys.randomText(bytes: 16),
         ]
         return try await pages.page(

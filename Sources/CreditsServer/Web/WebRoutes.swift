@@ -18,6 +18,7 @@ struct WebRoutes: Sendable {
     let messaging: MessagingService
     let conversations: ConversationService
     let billing: BillingService
+    let subscriptions: SubscriptionService
     let autoRenew: AutoRenewService
     let administration: AdministrationService
     let auditLog: AuditLog
@@ -65,6 +66,7 @@ struct WebRoutes: Sendable {
         portal.get("/dashboard") { request, context in try await routes.dashboard(request, context) }
         addSettings(to: portal)
         addBilling(to: portal)
+        addPlan(to: portal)
         addMessaging(to: portal)
         addContacts(to: portal)
         addContactImport(to: portal)

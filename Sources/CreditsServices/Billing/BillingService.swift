@@ -56,9 +56,18 @@ public struct BillingService: Sendable {
 
     // MARK: Profile
 
-    /// `GET /v1/billing`.
+    /// Whether a principal may buy credits at all: buyers and master users for anyone, and in
+    /// individual-credits mode everyone with a wallet for themselves.
+    public static func mayBuy(_ principal: Principal) -> Bool {
+        principal.can(.purchaseCredits) || principal.can(.manageUserCredits)
+            || (principal.organization.creditMode == .individual && principal.staff.wallet != nil)
+    }
+
+    /// `GET /v1/billing`. Someone who may only buy into their own wallet sees the prices and
+    /// the payment method, not the organisation's billing details.
     public func view(_ principal: Principal) async throws -> BillingView {
-        try principal.requireAny(.purchaseCredits, .manageSettings)
+        let full = principal.can(.purchaseCredits) || principal.can(.manageSettings)
+        guard full || BillingService.mayBuy(principal) else { throw AccessError(.purchaseCredits) }
         let profile = try await store.profile(principal.organizationID)
         let prices = creditPrices
         let country = principal.organization.country
@@ -76,10 +85,10 @@ public struct BillingService: Sendable {
         return BillingView(
             gateway: gateway.name,
             paymentMethod: profile?.method.map(BillingService.methodView),
-            legalName: profile?.legalName,
-            taxID: profile?.taxID,
-            address: profile?.address,
-            email: profile?.billingEmail,
+            legalName: full ? profile?.legalName : nil,
+            taxID: full ? profile?.taxID : nil,
+            address: full ? profile?.address : nil,
+            email: full ? profile?.billingEmail : nil,
             prices: pricesView
         )
     }
@@ -185,7 +194,7 @@ public struct BillingService: Sendable {
 
     /// `GET /v1/credits/purchases/quote?credits=N`: what a purchase would cost, tax included.
     public func quote(_ principal: Principal, credits: Int64) throws -> QuoteView {
-        try principal.require(.purchaseCredits)
+        guard BillingService.mayBuy(principal) else { throw AccessError(.purchaseCredits) }
         return QuoteView(try price(credits, for: principal.organization))
     }
 

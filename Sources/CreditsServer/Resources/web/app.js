@@ -340,4 +340,32 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
     });
   });
+
+  // A bucket's form buys for the wallet chosen in the purchase box above it.
+  document.querySelectorAll("input[data-follows]").forEach(function (hidden) {
+    hidden.form.addEventListener("submit", function () {
+      var source = document.getElementById(hidden.getAttribute("data-follows"));
+      if (source) hidden.value = source.value;
+    });
+  });
+
+  // Edit credits: the server says, as the number is typed, whether the allotment fits
+  // ("Credits per Month cannot be greater than N"); the form is not sent while it does not.
+  document.querySelectorAll("input[data-capacity-staff]").forEach(function (input) {
+    var note = document.getElementById(input.getAttribute("data-capacity-note"));
+    var check = debounce(function () {
+      var value = input.value.trim();
+      if (!/^[0-9]+$/.test(value)) return;
+      fetch("/app/staff/" + encodeURIComponent(input.getAttribute("data-capacity-staff")) + "/credit-capacity?credits=" + value,
+        { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (body) {
+          var message = body.message || (body.error && body.error.message) || "";
+          input.setCustomValidity(message);
+          if (note) { note.textContent = message; note.hidden = message === ""; }
+        })
+        .catch(function () {});
+    }, 150);
+    input.addEventListener("input", check);
+  });
 })();
