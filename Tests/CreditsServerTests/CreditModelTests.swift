@@ -58,11 +58,15 @@ import Testing
             )
             .list()
             #expect(log.count == 1)
+            let shown = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
+            #expect(shown.contains { $0["code"] as? String == "monthly_fee_unpaid" }, "\(shown)")
             _ = try await BillingTests.putCard(server, org, "4242424242424242")
             let paid = try await SubscriptionTests.purchases(server, org).filter {
                 $0["kind"] as? String == "monthly_fee" && $0["status"] as? String == "succeeded"
             }
             #expect(paid.count == 2, "November's and, retried, December's")
+            let after = try await server.request(.get, "/v1/notices", key: org.ownerKey).list()
+            #expect(!after.contains { $0["code"] as? String == "monthly_fee_unpaid" })
             #expect(try await server.verifyLedger() == [])
         }
     }

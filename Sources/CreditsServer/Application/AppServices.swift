@@ -191,7 +191,12 @@ public struct AppServices: Sendable {
             facts: facts,
             now: now
         )
-        notices = NoticeService(autoRenew: stores.autoRenew, ledgerStore: stores.ledger, plans: stores.plans)
+        notices = NoticeService(
+            autoRenew: stores.autoRenew,
+            ledgerStore: stores.ledger,
+            plans: stores.plans,
+            billing: stores.billing
+        )
         alerts = AlertService(credits: credits, mail: stores.mail, newMailStatus: newMail, now: now, logger: logger)
         mailDelivery = MailDelivery(mail: stores.mail, client: configuration.mail.client, now: now, logger: logger)
         settlement = SettlementService(

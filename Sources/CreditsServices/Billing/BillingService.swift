@@ -218,7 +218,7 @@ public struct BillingService: Sendable {
         let (account, staff) = try await credits.account(input.wallet ?? "pool", principal: principal, field: "wallet")
         // Master users (and buyers) buy system credits and credits for anyone; in individual
         // mode everyone may buy into their own wallet (the Agentbox page).
-        if staff?.id != principal.staff.id || account.kind != .wallet {
+        if staff?.id != principal.staff.id || account.kind != .wallet || organization.creditMode != .individual {
             try principal.requireAny(.purchaseCredits, .manageUserCredits)
         }
         let (quote, kind, description) = try await priced(input, for: organization)
@@ -316,6 +316,10 @@ public struct BillingService: Sendable {
         lotExpiresAt: Date? = nil,
         buyer: InvoiceParties.Party? = nil
     ) async throws -> (purchase: Purchase, replayed: Bool) {
+        // Nothing is sold to an account closed as spam, by any path (auto-renew, plans, fees).
+        guard try await organizations.organization(organization.id)?.markedSpamAt == nil else {
+            throw PurchaseError.accountClosed
+        }
         var candidate = Purchase(
             id: Identifier.make("pur_"),
             organizationID: organization.id,

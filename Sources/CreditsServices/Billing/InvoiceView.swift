@@ -67,7 +67,8 @@ public struct InvoiceView: Encodable, Sendable {
             ]
         case .bucket, .plan, .rolloverProtection, .monthlyFee:
             // A fee is one line at its price; the credits it adds are named in the line.
-            let credits = purchase.quote.credits > 0 ? " — \(purchase.quote.credits) credits" : ""
+            let credits =
+                purchase.quote.credits > 0 && purchase.kind == .plan ? " — \(purchase.quote.credits) credits" : ""
             lines = [
                 Line(
                     description: (purchase.description ?? purchase.subject) + credits,

@@ -9,6 +9,8 @@ public struct NoticeView: Encodable, Sendable, Equatable {
         case autoRenewFailed = "auto_renew_failed"
         /// The plan's renewal was declined: no plan credits until a charge succeeds.
         case subscriptionPastDue = "subscription_past_due"
+        /// The month's platform fee could not be charged.
+        case monthlyFeeUnpaid = "monthly_fee_unpaid"
         case outOfCredits = "out_of_credits"
         /// Nothing was ever bought or given: the first credits are still to come.
         case noCreditsYet = "no_credits_yet"
@@ -31,11 +33,13 @@ public struct NoticeService: Sendable {
     let autoRenew: AutoRenewStore
     let ledgerStore: SQLLedgerStore
     let plans: PlanStore
+    let billing: BillingStore
 
-    public init(autoRenew: AutoRenewStore, ledgerStore: SQLLedgerStore, plans: PlanStore) {
+    public init(autoRenew: AutoRenewStore, ledgerStore: SQLLedgerStore, plans: PlanStore, billing: BillingStore) {
         self.autoRenew = autoRenew
         self.ledgerStore = ledgerStore
         self.plans = plans
+        self.billing = billing
     }
 
     /// The notice worth a pop-up (once per sign-in) among `notices`: only for staff who can buy
@@ -72,6 +76,18 @@ public struct NoticeService: Sendable {
                     message:
                         "The \(plan.name) plan's renewal was declined, so no plan credits were added this cycle. "
                         + "Update the payment method under billing: the charge is retried and the plan credits are added when it succeeds."
+                )
+            )
+        }
+        if principal.can(.purchaseCredits) || principal.can(.manageSettings),
+            let fee = try await billing.latest(.monthlyFee, of: organization), fee.status == .failed
+        {
+            notices.append(
+                NoticeView(
+                    code: .monthlyFeeUnpaid,
+                    level: .error,
+                    message:
+                        "The monthly fee could not be charged (\(fee.failureMessage ?? "declined")). Update the payment method under billing: it is charged again at once."
                 )
             )
         }

@@ -239,14 +239,19 @@ public struct PlanService: Sendable {
             guard month.start >= Calendar(identifier: .gregorian).startOfDay(for: organization.createdAt) else {
                 continue
             }
+            // Each is done before it is claimed (its ledger keys make a repeat harmless), so a
+            // stop in between repeats it rather than skipping the month.
             var did = false
-            if try await claim(id, kind: "numbers", month: month, at: instant) {
+            if try await !organizations.monthlyRunDone(id, kind: "numbers", period: month.start) {
                 try await chargeNumbers(organization, month: month, at: instant)
-                did = true
+                did = try await claim(id, kind: "numbers", month: month, at: instant) || did
             }
-            if try await claim(id, kind: "allotments", month: month, at: instant) {
-                try await grantAllotments(organization, period: month, now: instant)
-                did = true
+            if try await !organizations.monthlyRunDone(id, kind: "allotments", period: month.start) {
+                // With shared credits nobody sends from a wallet: nothing is allotted.
+                if organization.creditMode == .individual {
+                    try await grantAllotments(organization, period: month, now: instant)
+                }
+                did = try await claim(id, kind: "allotments", month: month, at: instant) || did
             }
             if did { handled += 1 }
         }

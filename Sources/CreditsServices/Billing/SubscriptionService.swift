@@ -86,7 +86,7 @@ public struct SubscriptionService: Sendable {
             )
         }
         guard !cycles.isEmpty else { return nil }
-        let tax = creditPrices.terms[country]?.tax.map { "\($0.name) \(Double($0.rateBasisPoints) / 100)%" }
+        let tax = creditPrices.terms[country]?.tax.map { "\($0.name) \(QuoteView.percent($0.rateBasisPoints))" }
         return CataloguePlanView(
             id: plan.id,
             name: plan.name,
@@ -231,38 +231,63 @@ public struct SubscriptionService: Sendable {
                 through: instant
             ).last
         else { throw SubscriptionError.noSubscription }
+        // The unused share of the cycle left, at its plan's catalogue price (not what was paid
+        // for it, which an earlier upgrade may have reduced).
         var credit: Int64 = 0
         if let old, let paid = try await billingStore.latest(.plan, of: organization.id, periodStart: old.period.start),
-            paid.status == .succeeded
+            paid.status == .succeeded, let oldID = old.plan.catalogueID,
+            let oldPrice = try await catalogue.plan(oldID)?.cents(for: old.plan.cycle, in: organization.country)
         {
-            credit = Proration.unusedCents(paidCents: paid.quote.subtotalCents, period: old.period, at: instant)
+            credit = Proration.unusedCents(paidCents: oldPrice, period: old.period, at: instant)
         }
         let cents = max(1, price - credit)
-        let rollover = entry.includesRolloverProtection || (old?.plan.rolloverAddon ?? false)
+        let carriesAddon = !entry.includesRolloverProtection && (old?.plan.rolloverAddon ?? false)
         let grant = entry.credits(for: cycle)
         var description = "\(entry.name) plan, \(cycle.rawValue): \(Self.span(period, organization.zone))"
         if let old, credit > 0 {
             description +=
                 " (upgrade from \(old.plan.name), less \(Money.format(cents: credit)) unused of the cycle left)"
         }
-        let purchase = try await charge(
-            .plan,
-            cents: cents,
-            credits: grant,
-            description: description,
-            period: period,
-            lotExpiresAt: rollover ? nil : period.end,
-            organization: organization,
-            actor: principal.actor,
-            key: "subscription:\(period.start.milliseconds):\(entry.id):\(cycle.rawValue)",
-            email: principal.staff.email
-        )
+        // The key names the card: a declined attempt is tried again with a new one. A repeat after
+        // a charge that went through (its answer lost, or the plan not saved) finds that purchase.
+        let method = try await billingStore.profile(organization.id)?.method
+        let key = "subscription:\(period.start.milliseconds):\(entry.id):\(cycle.rawValue):\(method?.token ?? "none")"
+        let purchase: Purchase
+        if let earlier = try await billingStore.purchase(key: key, of: organization.id), earlier.status != .failed {
+            purchase = earlier
+        } else {
+            purchase = try await charge(
+                .plan,
+                cents: cents,
+                credits: grant,
+                description: description,
+                period: period,
+                lotExpiresAt: entry.includesRolloverProtection ? nil : period.end,
+                organization: organization,
+                actor: principal.actor,
+                key: key,
+                email: principal.staff.email
+            )
+        }
         if purchase.status == .failed {
             throw PurchaseError.declined(
                 code: purchase.failureCode ?? "payment_declined",
                 reason: purchase.failureMessage ?? "no reason given"
             )
         }
+        // Rollover protection carried into the new cycle is charged for it; declined, it stops.
+        var addonPaid = false
+        if carriesAddon, let addon = entry.prices[organization.country]?.rolloverProtectionCents(for: cycle) {
+            let charged = try? await chargeAddon(
+                addon,
+                cycle: cycle,
+                period: period,
+                organization: organization,
+                actor: principal.actor
+            )
+            addonPaid = charged?.status == .succeeded || charged?.status == .pending
+        }
+        let rollover = entry.includesRolloverProtection || addonPaid
         var plan = Plan(
             organizationID: organization.id,
             name: entry.name,
@@ -274,7 +299,7 @@ public struct SubscriptionService: Sendable {
             updatedAt: instant
         )
         plan.catalogueID = entry.id
-        plan.rolloverAddon = !entry.includesRolloverProtection && (old?.plan.rolloverAddon ?? false)
+        plan.rolloverAddon = addonPaid
         plan.renewedPeriod = period.start
         let message =
             old.map {
@@ -337,17 +362,12 @@ public struct SubscriptionService: Sendable {
         guard let cents = entry.prices[organization.country]?.rolloverProtectionCents(for: plan.cycle) else {
             throw SubscriptionError.protectionNotOffered(plan: entry.name)
         }
-        let purchase = try await charge(
-            .rolloverProtection,
-            cents: cents,
-            credits: 0,
-            description: "Rollover protection, \(plan.cycle.rawValue): \(Self.span(period, organization.zone))",
+        let purchase = try await chargeAddon(
+            cents,
+            cycle: plan.cycle,
             period: period,
-            lotExpiresAt: nil,
             organization: organization,
-            actor: principal.actor,
-            key: "rollover-protection:\(period.start.milliseconds):\(plan.updatedAt.milliseconds)",
-            email: principal.staff.email
+            actor: principal.actor
         )
         guard purchase.status != .failed else {
             throw PurchaseError.declined(
@@ -396,6 +416,40 @@ public struct SubscriptionService: Sendable {
         return try await view(plan, organization: principal.organization)
     }
 
+    /// The add-on's fee for one cycle, charged once per cycle whatever the stops and starts
+    /// (a cycle already paid for is not charged again); a declined card is tried again when it
+    /// changes (the key names it).
+    func chargeAddon(
+        _ cents: Int64,
+        cycle: BillingCycle,
+        period: DateInterval,
+        organization: Organization,
+        actor: Actor
+    ) async throws -> Purchase {
+        if let paid = try await billingStore.latest(
+            .rolloverProtection,
+            of: organization.id,
+            periodStart: period.start
+        ),
+            paid.status != .failed
+        {
+            return paid
+        }
+        let method = try await billingStore.profile(organization.id)?.method
+        return try await charge(
+            .rolloverProtection,
+            cents: cents,
+            credits: 0,
+            description: "Rollover protection, \(cycle.rawValue): \(Self.span(period, organization.zone))",
+            period: period,
+            lotExpiresAt: nil,
+            organization: organization,
+            actor: actor,
+            key: "rollover-protection:\(period.start.milliseconds):\(method?.token ?? "none")",
+            email: nil
+        )
+    }
+
     // MARK: Renewals
 
     /// Renews every subscription whose new cycle has begun, at most `limit` a pass (a background
@@ -428,7 +482,7 @@ public struct SubscriptionService: Sendable {
                 audit: systemAudit(
                     organization.id,
                     .subscriptionCancelled,
-                    "The \(plan.name) plan ended at the end of its cycle. Its plan credits expired with the cycle; purchased (FRO) credits stay."
+                    "The \(plan.name) plan ended at the end of its cycle; purchased (FRO) credits stay."
                 )
             )
             return
@@ -445,6 +499,8 @@ public struct SubscriptionService: Sendable {
             if entry.includesRolloverProtection { plan.rolloverAddon = false }
             plan.nextCatalogueID = nil
             plan.nextCycle = nil
+            // The new cycle starts where the old one ended (a yearly cycle counts from here).
+            plan.startsAt = period.start
             period = currentPeriod(plan, zone: organization.zone) ?? period
             try await save(
                 plan,
@@ -469,28 +525,58 @@ public struct SubscriptionService: Sendable {
         attempt: String?
     ) async throws -> Bool {
         var plan = plan
+        let instant = now()
         guard let id = plan.catalogueID, let entry = try await catalogue.plan(id),
             let cents = entry.cents(for: plan.cycle, in: organization.country)
-        else { return false }
+        else {
+            // The operator removed the plan's price here: the subscription ends (recorded, so it
+            // is not tried again every second).
+            plan.active = false
+            plan.status = .cancelled
+            plan.renewedPeriod = period.start
+            plan.updatedAt = instant
+            _ = try await saveRenewal(
+                plan,
+                period: period,
+                audits: [
+                    systemAudit(
+                        organization.id,
+                        .subscriptionCancelled,
+                        "The \(plan.name) plan (\(plan.cycle.rawValue)) is no longer offered in your country, so it ended instead of renewing; purchased (FRO) credits stay."
+                    )
+                ]
+            )
+            return false
+        }
         let suffix = attempt.map { ":\($0)" } ?? ""
-        let purchase = try? await charge(
-            .plan,
-            cents: cents,
-            credits: plan.credits,
-            description: "\(plan.name) plan, \(plan.cycle.rawValue): \(Self.span(period, organization.zone))",
-            period: period,
-            lotExpiresAt: plan.rolloverProtection ? nil : period.end,
-            organization: organization,
-            actor: actor,
-            key: "renewal:\(period.start.milliseconds)\(suffix)",
-            email: nil
-        )
+        let purchase: Purchase?
+        let refusal: String?
+        do {
+            // Plan credits are made expiring; the add-on, once paid, lifts the expiry when the
+            // subscription is saved (so a declined add-on leaves them expiring).
+            purchase = try await charge(
+                .plan,
+                cents: cents,
+                credits: plan.credits,
+                description: "\(plan.name) plan, \(plan.cycle.rawValue): \(Self.span(period, organization.zone))",
+                period: period,
+                lotExpiresAt: entry.includesRolloverProtection ? nil : period.end,
+                organization: organization,
+                actor: actor,
+                key: "renewal:\(period.start.milliseconds)\(suffix)",
+                email: nil
+            )
+            refusal = purchase?.failureMessage
+        } catch let error as PurchaseError {
+            purchase = nil
+            refusal = error == .paymentMethodRequired(.purchase) ? nil : error.message
+        }
         let paid = purchase?.status == .succeeded
         plan.renewedPeriod = period.start
-        plan.updatedAt = now()
+        plan.updatedAt = instant
         var records: [AuditRecord] = []
         switch purchase?.status {
-        case .succeeded, .pending:
+        case .succeeded:
             plan.status = .active
             records.append(
                 systemAudit(
@@ -499,31 +585,37 @@ public struct SubscriptionService: Sendable {
                     "The \(plan.name) plan renewed for \(Self.span(period, organization.zone))."
                 )
             )
+        case .pending:
+            // Its outcome, found later, sets the standing (`handle(.purchaseFinished)`).
+            records.append(
+                systemAudit(
+                    organization.id,
+                    .subscriptionRenewed,
+                    "The \(plan.name) plan's renewal for \(Self.span(period, organization.zone)) is being confirmed by the payment gateway; its plan credits are added when it is."
+                )
+            )
         case .failed, nil:
             plan.status = .pastDue
-            let reason = purchase?.failureMessage ?? "there is no payment method on file"
             records.append(
                 systemAudit(
                     organization.id,
                     .subscriptionDeclined,
-                    "The \(plan.name) plan's renewal was declined (\(reason)); no plan credits were added. Update the payment method under billing: the charge is retried."
+                    refusal.map {
+                        "The \(plan.name) plan's renewal was declined (\($0)); no plan credits were added. Update the payment method under billing: the charge is retried."
+                    }
+                        ?? "The \(plan.name) plan could not be renewed: there is no payment method on file, so no plan credits were added. Add one under billing: the charge is made then."
                 )
             )
         }
         if plan.rolloverAddon, paid || purchase?.status == .pending,
             let addon = entry.prices[organization.country]?.rolloverProtectionCents(for: plan.cycle)
         {
-            let charged = try? await charge(
-                .rolloverProtection,
-                cents: addon,
-                credits: 0,
-                description: "Rollover protection, \(plan.cycle.rawValue): \(Self.span(period, organization.zone))",
+            let charged = try? await chargeAddon(
+                addon,
+                cycle: plan.cycle,
                 period: period,
-                lotExpiresAt: nil,
                 organization: organization,
-                actor: actor,
-                key: "rollover-protection-renewal:\(period.start.milliseconds)\(suffix)",
-                email: nil
+                actor: actor
             )
             if charged?.status == .failed || charged == nil {
                 plan.rolloverAddon = false
@@ -537,11 +629,18 @@ public struct SubscriptionService: Sendable {
                 )
             }
         }
-        let (saved, audits, instant) = (plan, records, now())
-        try await database.unitOfWork { work in
-            try await PlanStore.save(saved, now: instant, audits: audits, in: work)
-        }
+        _ = try await saveRenewal(plan, period: period, audits: records)
         return paid
+    }
+
+    /// Saves a renewal's outcome once: a second server handling the same period (or a retry
+    /// already recorded) changes nothing and writes no second audit entry. A retry of a past-due
+    /// period is the same period, so it is saved when the standing changes.
+    func saveRenewal(_ plan: Plan, period: DateInterval, audits: [AuditRecord]) async throws -> Bool {
+        let instant = now()
+        return try await database.unitOfWork { work in
+            try await PlanStore.saveRenewal(plan, period: period.start, now: instant, audits: audits, in: work)
+        }
     }
 
     /// A past-due renewal charged again (the payment method changed, or the customer asked).
@@ -605,7 +704,7 @@ public struct SubscriptionService: Sendable {
         for id in try await organizations.organizationIDs() where charged < limit {
             guard let organization = try await organizations.organization(id), organization.markedSpamAt == nil,
                 let fee = creditPrices.terms[organization.country]?.monthlyFeeCents, fee > 0,
-                try await !numbers.numbers(of: id).isEmpty
+                try await numbers.numbers(of: id).contains(where: { $0.kind != "test" })
             else { continue }
             let month = CreditMonth.containing(now(), day: organization.allotmentDay, timeZone: organization.zone)
             guard try await !organizations.monthlyRunDone(id, kind: "monthly_fee", period: month.start) else {
@@ -641,14 +740,14 @@ public struct SubscriptionService: Sendable {
             "The monthly fee of \(Money.format(cents: fee)) could not be charged (\(purchase?.failureMessage ?? "there is no payment method on file")). Update the payment method under billing: it is charged again."
         )
         try await database.unitOfWork { work in
-            _ = try await OrganizationStore.claimMonthlyRun(
+            let first = try await OrganizationStore.claimMonthlyRun(
                 organization.id,
                 kind: "monthly_fee",
                 period: month.start,
                 at: instant,
                 in: work
             )
-            if failed, attempt == nil { try await AuditStore.insert([record], in: work) }
+            if failed, first { try await AuditStore.insert([record], in: work) }
         }
     }
 

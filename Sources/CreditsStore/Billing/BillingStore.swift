@@ -210,6 +210,29 @@ public struct BillingStore: Sendable {
         }
     }
 
+    /// The purchase recorded under an idempotency key.
+    public func purchase(key: String, of organization: OrganizationID) async throws -> Purchase? {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM purchases WHERE organization_id = \(bind: organization.rawValue) AND idempotency_key = \(bind: key)
+                """
+            ).first().map(BillingStore.purchase)
+        }
+    }
+
+    /// The latest purchase of a kind, whatever its cycle.
+    public func latest(_ kind: Purchase.Kind, of organization: OrganizationID) async throws -> Purchase? {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM purchases WHERE organization_id = \(bind: organization.rawValue) AND kind = \(bind: kind.rawValue)
+                ORDER BY created_at DESC, id DESC LIMIT 1
+                """
+            ).first().map(BillingStore.purchase)
+        }
+    }
+
     public func purchase(_ id: String, of organization: OrganizationID) async throws -> Purchase? {
         try await database.read { sql in
             try await sql.raw(

@@ -113,6 +113,27 @@ public struct PlanStore: Sendable {
         ).all().count
     }
 
+    /// Saves the outcome of renewing the period starting at `period`, once: only while the stored
+    /// subscription has not recorded that period yet, or recorded it with another standing (a
+    /// past-due period paid on retry). Returns false, writing nothing, otherwise.
+    public static func saveRenewal(_ plan: Plan, period: Date, now: Date, audits: [AuditRecord], in work: UnitOfWork)
+        async throws -> Bool
+    {
+        try await work.database.lockOrganization(plan.organizationID.rawValue, on: work.sql)
+        let stored = try await work.sql.raw(
+            "SELECT renewed_period, status, rollover_addon, active FROM plans WHERE organization_id = \(bind: plan.organizationID.rawValue)"
+        ).first()
+        if let stored, let renewed = try stored.optionalDate("renewed_period"), renewed >= period,
+            try stored.value("status", as: String.self) == plan.status.rawValue,
+            try stored.value("rollover_addon", as: Int.self) == (plan.rolloverAddon ? 1 : 0),
+            try stored.value("active", as: Int.self) == (plan.active ? 1 : 0)
+        {
+            return false
+        }
+        try await save(plan, now: now, audits: audits, in: work)
+        return true
+    }
+
     /// Plan lots of an organisation made before `createdBefore` and still to expire after
     /// `instant` expire at it instead (the cycle they belong to ended early: an upgrade);
     /// returns how many.
