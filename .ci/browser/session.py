@@ -408,6 +408,16 @@ class Session:
         assert self.text_of("[data-testid='wallet-%s']" % staff_id) == "125"
         self.shot("credits")
 
+        print("edit a staff member's credits: the capacity message follows the typing")
+        self.driver.find_element(By.CSS_SELECTOR, "#wallet-%s details summary" % staff_id).click()
+        monthly = self.fill("monthly-%s" % staff_id, "1202")
+        monthly.send_keys("6")  # the seed's example: 12026
+        self.until_text("[data-testid='capacity-%s']" % staff_id, lambda text: text.startswith("Credits per Month cannot be greater than"),
+                        "the live capacity message")
+        self.shot("edit-credits-capacity")
+        self.fill("monthly-%s" % staff_id, "0")
+        self.until_text("[data-testid='capacity-%s']" % staff_id, lambda text: text == "", "the message goes when the number fits")
+
         print("read the combined 30-day log and download it")
         self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=log-all]"))
         log = self.text_of("table.log")

@@ -87,6 +87,7 @@ import Testing
             #expect(bucket.status == .created, "\(bucket.text)")
             let body = try bucket.object()
             #expect(body["kind"] as? String == "bucket" && body["credits"] as? Int == 1_000)
+            #expect(body["description"] as? String == "Growth credit bucket: 1000 SMS credits")
             #expect(
                 (body["price"] as? [String: Any]).flatMap { $0["total"] as? [String: Any] }?["cents"] as? Int == 4_500
             )
@@ -151,7 +152,7 @@ import Testing
             #expect(tooMuch.errorCode == "allotment_too_large")
             #expect(
                 (try tooMuch.object()["error"] as? [String: Any])?["message"] as? String
-                    == "Credits per month cannot be greater than 250."
+                    == "Credits per Month cannot be greater than 250."
             )
             let capacity = try await server.request(
                 .get,

@@ -169,7 +169,7 @@ import Testing
             #expect(tooMuch.status == .unprocessableContent)
             #expect(
                 try (tooMuch.object()["error"] as? [String: Any])?["message"] as? String
-                    == "Credits per month cannot be greater than 20."
+                    == "Credits per Month cannot be greater than 20."
             )
             #expect(
                 try await server.request(

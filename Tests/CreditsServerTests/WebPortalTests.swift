@@ -456,7 +456,7 @@ import Testing
                 ["credits_per_month": "500", "total": "12", "idempotency_key": "e3"]
             )
             let refusal = try #require(owner.flash)
-            #expect(refusal.hasPrefix("error:Credits per month cannot be greater than"), "\(refusal)")
+            #expect(refusal.hasPrefix("error:Credits per Month cannot be greater than"), "\(refusal)")
             let staff = try await server.request(.get, "/v1/staff/\(dana.id)", key: org.ownerKey).object()
             #expect(staff["credits_per_month"] as? Int == 20, "the refused allotment changed nothing")
         }

@@ -34,7 +34,7 @@ import Testing
             #expect(promoted.status == .seeOther)
             #expect(
                 owner.flash
-                    == "notice:Sam staff is now Billing: Move credits between the pool and staff; Buy credits and manage auto-renew; Read the audit log and billing history."
+                    == "notice:Sam staff is now Billing: Master user: buy system credits and move credits between the system and staff; Buy credits and manage auto-renew; Read the audit log and billing history."
             )
             #expect(try await staffMember(server, org, dana.id)["role"] as? String == "billing")
 

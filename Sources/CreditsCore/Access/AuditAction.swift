@@ -3,6 +3,7 @@
 public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case organizationCreated = "organization.created"
     case organizationRenamed = "organization.renamed"
+    case allotmentDayChanged = "organization.allotment_day_changed"
     case smsSettingsUpdated = "settings.sms_updated"
 
     case staffCreated = "staff.created"

@@ -20,7 +20,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Comparable {
         switch self {
         case .purchaseCredits: "Buy credits and manage auto-renew"
         case .manageSettings: "Change settings, staff and API keys"
-        case .manageUserCredits: "Move credits between the pool and staff"
+        case .manageUserCredits: "Master user: buy system credits and move credits between the system and staff"
         case .sendMassTexts: "Send texts to many recipients"
         case .overrideSendingHours: "Send outside sending hours"
         case .viewLogs: "Read the audit log and billing history"

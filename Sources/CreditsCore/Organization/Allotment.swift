@@ -22,8 +22,8 @@ public enum AllotmentError: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case .negative: "Credits per month cannot be negative."
-        case .exceeds(let maximum): "Credits per month cannot be greater than \(maximum)."
+        case .negative: "Credits per Month cannot be negative."
+        case .exceeds(let maximum): "Credits per Month cannot be greater than \(maximum)."
         }
     }
 }

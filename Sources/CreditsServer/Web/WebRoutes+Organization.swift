@@ -28,6 +28,16 @@ extension WebRoutes {
                 try await routes.organizationPage(request, context, typed: form, error: message)
             }
         }
+        portal.post("/settings/organization/allotment-day") { _, context in
+            try await WebRoutes.submit(context, back: "/settings/organization") { principal, form in
+                let day = Int(form.value("allotment_day") ?? "") ?? 0
+                let organization = try await administration.setAllotmentDay(principal, to: day)
+                return (
+                    "/settings/organization",
+                    "Allotments are added and numbers charged on day \(organization.allotmentDay) of each month."
+                )
+            }
+        }
         portal.post("/settings/organization/billing") { request, context in
             let (principal, form) = try context.webForm()
             return try await WebRoutes.keepingInput {
@@ -59,7 +69,12 @@ extension WebRoutes {
             "help_reply": KeywordReplies.render(organization.smsSettings.helpReply, account: organization.name),
             "name_limit": 200,
         ]
-        if principal.can(.manageSettings) { values["can_rename"] = true }
+        if principal.can(.manageSettings) {
+            values["can_rename"] = true
+            values["allotment_days"] = (1...28).map {
+                ["day": String($0), "selected": $0 == organization.allotmentDay]
+            }
+        }
         if principal.can(.purchaseCredits) {
             let profile = try await billing.view(principal)
             func field(_ key: String, _ stored: String?) -> String { typed?.value(key) ?? stored ?? "" }

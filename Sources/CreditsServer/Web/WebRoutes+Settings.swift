@@ -96,7 +96,12 @@ extension WebRoutes {
                 ]
             },
             "two_way": settings.replyMode == .twoWay,
-            "numbers": setup.numbers.map { ["number": WebFormat.phone($0.number), "kind": $0.kind] },
+            "numbers": setup.numbers.map {
+                [
+                    "number": WebFormat.phone($0.number), "kind": $0.kind,
+                    "monthly": "\($0.monthlyCredits ?? 0) credits a month",
+                ]
+            },
             "requests": try JSONValue.of(setup.numberRequests).template,
             "self_serve": setup.selfServe,
             "has_requests": !setup.numberRequests.isEmpty,

@@ -1,5 +1,6 @@
 import CreditsCore
 import CreditsStore
+import Foundation
 
 /// Who is making a request, once authenticated: their organisation, the staff member (an API
 /// key acts as the staff member it belongs to), and what they may do.
@@ -30,4 +31,19 @@ public struct Principal: Sendable {
     }
 
     public var organizationID: OrganizationID { organization.id }
+}
+
+extension Principal {
+    /// An audit entry about the organisation itself, by this principal.
+    public func organizationAudit(_ action: AuditAction, _ message: String, at instant: Date) -> AuditRecord {
+        AuditRecord(
+            organization: organizationID,
+            actor: actor,
+            action: action,
+            message: AuditText(message),
+            subjectType: "organization",
+            subjectID: organizationID.rawValue,
+            at: instant
+        )
+    }
 }

@@ -150,8 +150,15 @@ public struct StaffPatch: APIInput, Sendable {
 /// `PATCH /v1/organization`: the display name (`{{account}}` in keyword replies).
 public struct OrganizationPatch: APIInput, Sendable {
     public var name: String?
+    /// The day of the month (1–28) allotments are added and numbers charged.
+    public var allotmentDay: Int?
 
-    public static let fields = JSONFields(["name"])
+    enum CodingKeys: String, CodingKey {
+        case name
+        case allotmentDay = "allotment_day"
+    }
+
+    public static let fields = JSONFields(["name", "allotment_day"])
 }
 
 /// `POST /v1/api-keys`.

@@ -115,22 +115,56 @@ public struct AdministrationService: Sendable {
         let name = try InputRules.name(name)
         let before = principal.organization.name
         if name != before {
-            let audit = AuditRecord(
-                organization: principal.organizationID,
-                actor: principal.actor,
-                action: .organizationRenamed,
-                message: "Organisation renamed from \(before) to \(name).",
-                subjectType: "organization",
-                subjectID: principal.organizationID.rawValue,
+            let audit = principal.organizationAudit(
+                .organizationRenamed,
+                "Organisation renamed from \(before) to \(name).",
                 at: now()
             )
             try await organizations.rename(principal.organizationID, to: name, audit: audit)
-            principals.invalidate()
         }
+        return try await reloaded(principal, changed: name != before)
+    }
+
+    /// The organisation as stored after a change (cached principals forgotten when it changed).
+    func reloaded(_ principal: Principal, changed: Bool) async throws -> Organization {
+        if changed { principals.invalidate() }
         guard let organization = try await organizations.organization(principal.organizationID) else {
             throw NotFoundError("The organisation")
         }
         return organization
+    }
+
+    /// Sets the organisation's allotment day (1–28): staff allotments are added and phone
+    /// numbers charged at local midnight of that day each month.
+    public func setAllotmentDay(_ principal: Principal, to day: Int) async throws -> Organization {
+        try principal.require(.manageSettings)
+        guard (1...28).contains(day) else {
+            throw InputError.outOfRange(
+                field: "allotment_day",
+                message: "allotment_day is a day of the month from 1 to 28."
+            )
+        }
+        let before = principal.organization.allotmentDay
+        if day != before {
+            let audit = principal.organizationAudit(
+                .allotmentDayChanged,
+                "Allotment day set to the \(day)\(Self.ordinalSuffix(day)) of each month (it was the \(before)\(Self.ordinalSuffix(before))).",
+                at: now()
+            )
+            try await organizations.setAllotmentDay(principal.organizationID, day: day, audit: audit)
+        }
+        return try await reloaded(principal, changed: day != before)
+    }
+
+    /// "st", "nd", "rd" or "th".
+    static func ordinalSuffix(_ day: Int) -> String {
+        if (11...13).contains(day % 100) { return "th" }
+        switch day % 10 {
+        case 1: return "st"
+        case 2: return "nd"
+        case 3: return "rd"
+        default: return "th"
+        }
     }
 
     /// Applies a settings patch; the error names the first field over its limit.

@@ -837,15 +837,7 @@ public struct SubscriptionService: Sendable {
     }
 
     func audit(_ principal: Principal, _ action: AuditAction, _ message: String) -> AuditRecord {
-        AuditRecord(
-            organization: principal.organizationID,
-            actor: principal.actor,
-            action: action,
-            message: AuditText(message),
-            subjectType: "organization",
-            subjectID: principal.organizationID.rawValue,
-            at: now()
-        )
+        principal.organizationAudit(action, message, at: now())
     }
 
     func systemAudit(_ organization: OrganizationID, _ action: AuditAction, _ message: String) -> AuditRecord {

@@ -126,11 +126,13 @@ public struct CreditService: Sendable {
             at: instant
         )
         let assigned = staff.reduce(Credits.zero) { $0 + $1.monthlyAllotment }
+        // What is left to assign follows the capacity rule (plan, numbers, everyone's allotments).
+        let unassigned = try await allotmentCapacity(for: nil, principal: principal).maximum
         return CreditsView(
             creditMode: principal.organization.creditMode,
             pool: poolView,
             wallets: wallets,
-            allotments: AllotmentView(assigned: assigned, unassigned: max(.zero, poolView.available - assigned))
+            allotments: AllotmentView(assigned: assigned, unassigned: unassigned)
         )
     }
 
@@ -222,7 +224,7 @@ public struct CreditService: Sendable {
     }
 
     /// Checks a monthly allotment against what the organisation has unassigned
-    /// ("Credits per month cannot be greater than N").
+    /// ("Credits per Month cannot be greater than N").
     public func checkAllotment(_ credits: Credits, for staff: StaffMember?, principal: Principal) async throws {
         let capacity = try await allotmentCapacity(for: staff, principal: principal)
         do {

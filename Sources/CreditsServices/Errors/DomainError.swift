@@ -81,6 +81,8 @@ public enum InputError: DomainError, Equatable {
     case passwordTooShort(field: String)
     case passwordTooLong(field: String)
     case negative(field: String)
+    /// A number outside its range; the sentence says which.
+    case outOfRange(field: String, message: String)
 
     public var kind: RefusalKind { .invalid }
     public var code: String { "field_invalid" }
@@ -89,7 +91,7 @@ public enum InputError: DomainError, Equatable {
         switch self {
         case .empty(let field), .tooLong(let field, _), .controlCharacters(let field), .directionOverride(let field),
             .notAnEmail(let field, _),
-            .passwordTooShort(let field), .passwordTooLong(let field), .negative(let field):
+            .passwordTooShort(let field), .passwordTooLong(let field), .negative(let field), .outOfRange(let field, _):
             field
         }
     }
@@ -104,6 +106,7 @@ public enum InputError: DomainError, Equatable {
         case .passwordTooShort: "Passwords need at least 10 characters."
         case .passwordTooLong: "Passwords can have at most 72 bytes."
         case .negative(let field): "\(field) cannot be negative."
+        case .outOfRange(_, let message): message
         }
     }
 }

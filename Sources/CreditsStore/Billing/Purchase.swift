@@ -94,6 +94,7 @@ public struct Purchase: Sendable, Equatable {
 
     /// What was bought, in a sentence: "500 SMS credits", or a fee's description.
     public var subject: String {
+        if kind == .bucket, let description { return description }
         if kind.addsPurchasedCredits { return "\(quote.credits) SMS credits" }
         return description ?? kind.rawValue
     }

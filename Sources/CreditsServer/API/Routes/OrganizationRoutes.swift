@@ -18,6 +18,9 @@ struct OrganizationRoutes {
             let patch = try await JSONInput.decode(OrganizationPatch.self, from: request)
             var organization = principal.organization
             if let name = patch.name { organization = try await administration.renameOrganization(principal, to: name) }
+            if let day = patch.allotmentDay {
+                organization = try await administration.setAllotmentDay(principal, to: day)
+            }
             return try JSONOutput.response(OrganizationView(organization: organization, me: principal.staff))
         }
         table.add(.patch, "/v1/organization/sms-settings", through: group) { request, context in
@@ -89,12 +92,16 @@ struct OrganizationView: Encodable, Sendable {
     let organization: Organization
     let me: StaffMember
 
-    enum CodingKeys: String, CodingKey { case me }
+    enum CodingKeys: String, CodingKey {
+        case me
+        case allotmentDay = "allotment_day"
+    }
 
     func encode(to encoder: any Encoder) throws {
         try organization.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(me, forKey: .me)
+        try container.encode(organization.allotmentDay, forKey: .allotmentDay)
     }
 }
 
