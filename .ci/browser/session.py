@@ -319,10 +319,15 @@ class Session:
         self.go("/campaigns")
         assert self.text_of("[data-testid='state-%s']" % scheduled["id"]) == "Canceled"
 
+        self.picture_message()
+
         print("reply in the Messenger Center")
         self.go("/inbox")
         self.shot("messenger-center")
         self.follow(self.driver.find_element(By.CSS_SELECTOR, ".conversations a"))
+        picture = self.driver.find_element(By.CSS_SELECTOR, "[data-testid=conversation-picture]")
+        self.wait.until(lambda driver: driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", picture))
+        print("  ok: the picture Ana sent is in the thread")
         self.fill("reply", "Of course, bring them along!")
         self.until_text("#reply-ticker [data-t=total]", lambda text: text == "1", "reply estimate")
         self.submit("form[action$='/reply']")
@@ -483,6 +488,43 @@ class Session:
         self.driver.get(link)
         assert "expired or was already used" in self.driver.find_element(By.TAG_NAME, "body").text, "a link works once"
         print("browser session passed: %d screenshots in .ci/artifacts" % self.shots)
+
+    def png_file(self):
+        """A real 40 × 30 PNG picture (so the browser can draw it)."""
+        path = os.path.join(self.work, "closure-notice.png")
+        if os.path.exists(path):
+            return path
+        import struct
+        import zlib
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        rows = b"".join(b"\x00" + bytes([31, 95, 191]) * 40 for _ in range(30))
+        png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 30, 8, 2, 0, 0, 0)) + \
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+        with open(path, "wb") as file:
+            file.write(png)
+        return path
+
+    def picture_message(self):
+        """Attaches a picture in the composer, sees the MMS price, sends it and sees the picture on
+        the campaign's page; then a family texts a picture back (read in the Messenger Center)."""
+        print("send a picture message")
+        png = self.png_file()
+        self.go("/compose")
+        self.fill("to", "(415) 555-2671")
+        self.fill("body", "The gym is closed today: see the notice.")
+        self.driver.find_element(By.ID, "media-file").send_keys(png)
+        self.until_text("[data-testid=media-note]", lambda text: text.startswith("MMS · 2 credits per recipient"), "the MMS price")
+        self.until_text("[data-testid=preview-summary]", lambda text: "reserve 2 credits" in text, "preview of the picture message")
+        self.shot("compose-picture")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=send]"))
+        self.expect_notice("2 credits reserved")
+        picture = self.driver.find_element(By.CSS_SELECTOR, "[data-testid=campaign-picture]")
+        self.wait.until(lambda driver: driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", picture))
+        self.shot("campaign-picture")
+        self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671",
+                 "--media", png, "Here is the signed form")
 
     def plan_and_individual_credits(self):
         """Subscribes to a plan and reads its invoice, then switches the organisation to individual

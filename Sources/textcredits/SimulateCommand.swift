@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CreditsAdapters
 import CreditsCore
 import CreditsServer
+import CreditsServices
 import CreditsStore
 import Foundation
 import NIOCore
@@ -29,6 +30,8 @@ struct SimulateInbound: AsyncParsableCommand {
     @Option(help: "The number that receives the text (instead of --org).") var to: String?
     @Option(help: "The sender's phone number.") var from: String
     @Argument(help: "The text.") var text: String
+    @Option(help: "A picture sent with it (a picture message): JPEG, PNG, GIF or WebP, up to 5 MB.")
+    var media: String?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -49,11 +52,27 @@ struct SimulateInbound: AsyncParsableCommand {
             }
             return (token, try await services.sendingNumbers.sendingNumber(organization))
         }
-        let parameters = [
+        var mediaParameters: [String: String] = ["NumMedia": "0"]
+        if let media {
+            guard let bytes = FileManager.default.contents(atPath: media) else {
+                throw ValidationError("\(media) cannot be read.")
+            }
+            // The Simulator keeps what it "received" in the server's database, as the provider
+            // would keep it; the webhook names it by its digest.
+            let digest = try await withServices(database) { services in
+                do {
+                    return try await services.media.keepSimulated(bytes)
+                } catch let error as MediaError {
+                    throw ValidationError("\(media): \(error.message)")
+                }
+            }
+            mediaParameters = ["NumMedia": "1", "MediaUrl0": SimulatorProvider.mediaScheme + digest]
+        }
+        let parameters = mediaParameters.merging([
             "MessageSid": "SMsiminbound\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20))",
             "From": from,
             "To": number, "Body": text, "NumSegments": "1", "AccountSid": "ACsimulator",
-        ]
+        ]) { _, new in new }
         let url = server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/webhooks/simulator/inbound"
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -70,6 +89,6 @@ struct SimulateInbound: AsyncParsableCommand {
         guard (200..<300).contains(response.status.code) else {
             throw ValidationError("The server answered \(response.status.code): \(String(buffer: body))")
         }
-        print("Delivered \"\(text)\" from \(from) to \(number).")
+        print("Delivered \"\(text)\"\(media == nil ? "" : " with a picture") from \(from) to \(number).")
     }
 }

@@ -76,6 +76,16 @@ import Testing
             recorder.add(request.uri.path, fields, request.headers[.authorization])
             return try json(["sid": "PN1", "phone_number": fields["PhoneNumber"] ?? ""], .created)
         }
+        router.get("/2010-04-01/Accounts/:sid/Messages/:message/Media/:media") { request, _ in
+            guard request.headers[.authorization] == "Basic " + Data("ACtest:secret".utf8).base64EncodedString() else {
+                return try json(["code": 20003, "message": "Authenticate", "status": 401], .unauthorized)
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/png"],
+                body: .init(byteBuffer: ByteBuffer(bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]))
+            )
+        }
         router.post("/v1/a2p/BrandRegistrations") { request, context in
             recorder.add(request.uri.path, try await form(request), request.headers[.authorization])
             return try json(["sid": "BN1", "status": "PENDING"], .created)
@@ -125,6 +135,33 @@ import Testing
             )
             #expect(request.authorization == "Basic QUN0ZXN0OnNlY3JldA==")
         }
+    }
+
+    @Test func aPictureMessageSendsItsMediaURLAndReceivedMediaIsFetchedWithTheAccountsCredentials() async throws {
+        let recorder = Recorder()
+        try await TwilioProviderTests.fakeTwilio(recorder).test(.live) { client in
+            let port = try #require(client.port)
+            var picture = message(to: "+15005550123", body: "Closed today")
+            picture.channel = .mms
+            picture.mediaURLs = ["https://texts.example/media/med_1?expires=1&signature=abc"]
+            _ = try await provider(port: port).send(picture)
+            #expect(recorder.all.first?.form["MediaUrl"] == "https://texts.example/media/med_1?expires=1&signature=abc")
+            let url = "http://127.0.0.1:\(port)/2010-04-01/Accounts/ACtest/Messages/MM1/Media/ME1"
+            let bytes = try await provider(port: port).fetchMedia(url)
+            #expect(bytes.prefix(4) == [0x89, 0x50, 0x4E, 0x47])
+            await #expect(throws: ProviderError.self, "only Twilio's own host is fetched with the credentials") {
+                _ = try await provider(port: port).fetchMedia("http://example.com/steal")
+            }
+        }
+        let inbound = WebhookParameters.inbound([
+            "MessageSid": "MM2", "From": "+1", "To": "+2", "Body": "", "NumMedia": "2",
+            "MediaUrl0": "https://api.twilio.com/a", "MediaUrl1": "https://api.twilio.com/b",
+        ])
+        #expect(inbound?.mediaURLs == ["https://api.twilio.com/a", "https://api.twilio.com/b"])
+        let wild = WebhookParameters.inbound([
+            "MessageSid": "MM3", "From": "+1", "To": "+2", "NumMedia": "99999", "MediaUrl0": "https://api.twilio.com/a",
+        ])
+        #expect(wild?.mediaURLs == ["https://api.twilio.com/a"], "NumMedia from outside is range-checked")
     }
 
     @Test func errorCodesAreMapped() async throws {

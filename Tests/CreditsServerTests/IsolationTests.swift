@@ -80,6 +80,9 @@ import Testing
                 try imported.object()["id"] as? String,
                 "\(imported.text)"
             )
+            resources["/v1/media/"] = try #require(
+                try await MediaTests.upload(server, a, MediaTests.png()).object()["id"] as? String
+            )
             resources["/v1/groups/"] = try #require(
                 try await server.request(.post, "/v1/groups", key: a.ownerKey, json: #"{"name": "Alpha group"}"#)
                     .object()["id"] as? String

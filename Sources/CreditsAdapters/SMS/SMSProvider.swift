@@ -15,6 +15,8 @@ public struct OutboundSMS: Sendable, Equatable {
     /// True when an earlier attempt may have reached the provider (a dispatch interrupted by a
     /// crash); providers without idempotency keys look for the earlier message first.
     public var isRetry: Bool
+    /// Where the provider fetches the media of a picture message (signed, expiring links).
+    public var mediaURLs: [String]
 
     public init(
         reference: String,
@@ -23,8 +25,10 @@ public struct OutboundSMS: Sendable, Equatable {
         body: String,
         channel: Channel,
         statusCallback: String,
-        isRetry: Bool = false
+        isRetry: Bool = false,
+        mediaURLs: [String] = []
     ) {
+        self.mediaURLs = mediaURLs
         self.reference = reference
         self.from = from
         self.to = to
@@ -107,12 +111,15 @@ public struct InboundSMS: Sendable, Equatable {
     public var from: String
     public var to: String
     public var body: String
+    /// Where the provider keeps the media of a picture message (`MediaUrl0` …), at most 10.
+    public var mediaURLs: [String]
 
-    public init(providerID: String, from: String, to: String, body: String) {
+    public init(providerID: String, from: String, to: String, body: String, mediaURLs: [String] = []) {
         self.providerID = providerID
         self.from = from
         self.to = to
         self.body = body
+        self.mediaURLs = mediaURLs
     }
 }
 
@@ -198,6 +205,8 @@ public protocol SMSProvider: Sendable {
     func requestNumber(areaCode: String) async throws(ProviderError) -> String
     /// Where a number request stands.
     func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
+    /// The bytes of media a received picture message names (the provider's own URL).
+    func fetchMedia(_ url: String) async throws(ProviderError) -> [UInt8]
 }
 
 /// Twilio-shaped webhook parameters, which the Simulator uses too.
@@ -237,6 +246,9 @@ public enum WebhookParameters {
             !from.isEmpty,
             let to = parameters["To"], !to.isEmpty
         else { return nil }
-        return InboundSMS(providerID: id, from: from, to: to, body: parameters["Body"] ?? "")
+        // NumMedia comes from outside: only 0–10 is believed, and only URLs actually given.
+        let count = Int(parameters["NumMedia"] ?? "0").map { min(max($0, 0), MediaLimits.itemsPerMessage) } ?? 0
+        let media = (0..<count).compactMap { parameters["MediaUrl\($0)"] }.filter { !$0.isEmpty }
+        return InboundSMS(providerID: id, from: from, to: to, body: parameters["Body"] ?? "", mediaURLs: media)
     }
 }

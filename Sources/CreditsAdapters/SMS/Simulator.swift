@@ -12,6 +12,8 @@ public protocol SimulatorLog: Sendable {
     func callbackDelivered(providerID: String) async throws
     /// Messages whose callback has not reached the server yet (resumed after a restart).
     func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage]
+    /// Media kept for a simulated inbound picture message, by its SHA-256.
+    func media(_ sha256: String) async throws -> [UInt8]?
 }
 
 /// The built-in provider: accepts every send, then reports the outcome to the server's own
@@ -64,7 +66,7 @@ public final class SimulatorProvider: SMSProvider {
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
         let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to)
         let segments = message.channel == .mms ? 1 : max(1, Segmenter.segment(message.body).segments)
-        let candidate = SimulatedMessage(
+        var candidate = SimulatedMessage(
             reference: message.reference,
             providerID: "SM"
                 + String(decoding: message.reference.utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self),
@@ -77,6 +79,7 @@ public final class SimulatorProvider: SMSProvider {
             statusCallback: message.statusCallback,
             attempts: 1
         )
+        candidate.mediaURLs = message.mediaURLs
         let recorded: SimulatedMessage
         do {
             recorded = try await log.accept(candidate)
@@ -93,6 +96,30 @@ public final class SimulatorProvider: SMSProvider {
 
     public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
         TwilioSignature.isValid(signature: signature, url: url, parameters: parameters, authToken: authToken)
+    }
+
+    /// The prefix of a simulated inbound picture's MediaUrl: `simulator-media:` and the SHA-256
+    /// of bytes already in the database (`textcredits simulate inbound --media FILE` puts them there).
+    public static let mediaScheme = "simulator-media:"
+
+    public func fetchMedia(_ url: String) async throws(ProviderError) -> [UInt8] {
+        guard url.hasPrefix(SimulatorProvider.mediaScheme) else {
+            throw ProviderError(kind: .rejected, code: "media_url", message: "The Simulator keeps no media at \(url).")
+        }
+        let found: [UInt8]?
+        do {
+            found = try await log.media(String(url.dropFirst(SimulatorProvider.mediaScheme.count)))
+        } catch {
+            throw ProviderError(
+                kind: .temporary,
+                code: "simulator_log",
+                message: "The simulator could not read the media."
+            )
+        }
+        guard let found else {
+            throw ProviderError(kind: .rejected, code: "media_missing", message: "The Simulator has no such media.")
+        }
+        return found
     }
 
     // MARK: Registration

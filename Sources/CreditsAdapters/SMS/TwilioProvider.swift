@@ -56,10 +56,11 @@ public struct TwilioProvider: SMSProvider {
 
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
         if message.isRetry, let existing = try await existingMessage(like: message) { return existing }
-        let form = [
-            ("To", message.to), ("From", message.from), ("Body", message.body),
-            ("StatusCallback", message.statusCallback),
-        ]
+        let form =
+            [
+                ("To", message.to), ("From", message.from), ("Body", message.body),
+                ("StatusCallback", message.statusCallback),
+            ] + message.mediaURLs.map { ("MediaUrl", $0) }
         let json = try await call(.POST, "\(accountPath)/Messages.json", form: form)
         guard let sid = json["sid"] as? String else {
             throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a message sid.")
@@ -189,6 +190,33 @@ public struct TwilioProvider: SMSProvider {
             )
         }
         return json
+    }
+
+    /// A received picture's bytes: Twilio keeps them at the MediaUrl it sent, readable with the
+    /// account's credentials (only URLs on the configured API host are fetched with them).
+    public func fetchMedia(_ url: String) async throws(ProviderError) -> [UInt8] {
+        guard let host = URL(string: url)?.host, host == URL(string: configuration.apiURL)?.host else {
+            throw ProviderError(kind: .rejected, code: "media_host", message: "The media URL is not on Twilio's host.")
+        }
+        var request = HTTPClientRequest(url: url)
+        let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        do {
+            let response = try await httpClient.execute(request, timeout: .seconds(30))
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw ProviderError(
+                    kind: .temporary,
+                    code: String(response.status.code),
+                    message: "Twilio answered \(response.status.code) for the media."
+                )
+            }
+            let body = try await response.body.collect(upTo: MediaLimits.bytesPerMessage + 1)
+            return Array(buffer: body)
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw ProviderError(kind: .temporary, code: "network", message: "The media could not be fetched: \(error)")
+        }
     }
 
     /// Twilio's error codes as provider errors.

@@ -34,6 +34,9 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     /// Whether the public opt-in page is open (off by default: a page anyone can post to texts
     /// strangers on the organisation's credits, so it is opened by choice).
     public var optInPage: Bool = false
+    /// Where MMS does not go: send the text as SMS with a link to the picture instead of refusing
+    /// (off by default).
+    public var mmsAsLink: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -48,6 +51,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         case optInWording = "opt_in_wording"
         case joinKeyword = "join_keyword"
         case optInPage = "opt_in_page"
+        case mmsAsLink = "mms_as_link"
     }
 
     /// Longest keyword reply or notice: two segments of GSM-7.
@@ -213,6 +217,7 @@ extension SMSSettings {
         optInWording = try container.decodeIfPresent(String.self, forKey: .optInWording) ?? OptInWording.standard
         joinKeyword = try container.decodeIfPresent(Bool.self, forKey: .joinKeyword) ?? false
         optInPage = try container.decodeIfPresent(Bool.self, forKey: .optInPage) ?? false
+        mmsAsLink = try container.decodeIfPresent(Bool.self, forKey: .mmsAsLink) ?? false
     }
 }
 

@@ -54,6 +54,8 @@ public struct Message: Sendable, Equatable, Codable {
     public var attempts: Int
     public var createdAt: Date
     public var updatedAt: Date
+    /// The media it carries (a picture message), by id; nil for a text alone.
+    public var media: [String]?
 
     public init(
         id: String,
@@ -108,7 +110,7 @@ public struct Message: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, direction, kind, from, to, body, channel, segments, credits, status, charged, flagged, attempts
+        case id, direction, kind, from, to, body, channel, segments, credits, status, charged, flagged, attempts, media
         case organizationID = "organization_id"
         case campaignID = "campaign_id"
         case conversationID = "conversation_id"

@@ -12,6 +12,8 @@ public struct SimulatedMessage: Sendable, Equatable {
     public var statusCallback: String
     /// How many times it was handed over (more than 1 only for retries after a crash).
     public var attempts: Int
+    /// The links it was given to fetch a picture message's media from.
+    public var mediaURLs: [String] = []
 
     public init(
         reference: String,

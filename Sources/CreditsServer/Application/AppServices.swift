@@ -20,6 +20,7 @@ public struct Stores: Sendable {
     public let mail: MailStore
     public let plans: PlanStore
     public let catalogue: PlanCatalogueStore
+    public let media: MediaStore
     public let sessions: WebSessionStore
     public let signIns: SignInStore
     public let contactImports: ContactImportStore
@@ -39,6 +40,7 @@ public struct Stores: Sendable {
         mail = MailStore(database: database)
         plans = PlanStore(database: database)
         catalogue = PlanCatalogueStore(database: database)
+        media = MediaStore(database: database)
         sessions = WebSessionStore(database: database)
         signIns = SignInStore(database: database)
         contactImports = ContactImportStore(database: database)
@@ -75,6 +77,7 @@ public struct AppServices: Sendable {
     public let mailDelivery: MailDelivery
     public let settlement: SettlementService
     public let sendingNumbers: SendingNumbers
+    public let media: MediaService
     public let messaging: MessagingService
     public let conversations: ConversationService
     public let contacts: ContactService
@@ -208,6 +211,7 @@ public struct AppServices: Sendable {
             logger: logger
         )
         sendingNumbers = SendingNumbers(store: stores.numbers, givesTestNumbers: simulator != nil, now: now)
+        media = MediaService(store: stores.media, secrets: stores.numbers, baseURL: { address.baseURL }, now: now)
         messaging = MessagingService(
             database: database,
             ledgerStore: stores.ledger,
@@ -215,6 +219,7 @@ public struct AppServices: Sendable {
             contacts: stores.contacts,
             messages: stores.messages,
             numbers: sendingNumbers,
+            media: media,
             settlement: settlement,
             facts: facts,
             prices: prices,
@@ -249,6 +254,9 @@ public struct AppServices: Sendable {
             contacts: stores.contacts,
             messaging: messaging,
             optIns: optIns,
+            media: media,
+            messages: stores.messages,
+            provider: provider,
             now: now
         )
         dispatcher = Dispatcher(
@@ -257,6 +265,7 @@ public struct AppServices: Sendable {
             provider: provider,
             rateLimiter: RateLimiter(perSecond: configuration.ratePerNumber),
             settlement: settlement,
+            media: media,
             callbackBaseURL: { address.baseURL },
             now: now
         )

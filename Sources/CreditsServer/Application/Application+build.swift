@@ -40,6 +40,9 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     )
     .add(to: table, group: api)
     SubscriptionRoutes(subscriptions: services.subscriptions).add(to: table, group: api)
+    let mediaRoutes = MediaRoutes(media: services.media)
+    mediaRoutes.add(to: table, group: api)
+    mediaRoutes.addSigned(to: table)
     MessageRoutes(
         messaging: services.messaging,
         conversations: services.conversations,
@@ -67,6 +70,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         conversations: services.conversations,
         billing: services.billing,
         subscriptions: services.subscriptions,
+        media: services.media,
         autoRenew: services.autoRenew,
         administration: services.administration,
         auditLog: services.auditLog,

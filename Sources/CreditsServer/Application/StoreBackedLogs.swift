@@ -70,4 +70,8 @@ struct SimulatorDatabaseLog: SimulatorLog {
     func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
 
     func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
+
+    func media(_ sha256: String) async throws -> [UInt8]? {
+        try await MediaStore(database: store.database).bytes(sha256).map { [UInt8]($0) }
+    }
 }

@@ -95,6 +95,7 @@ extension WebRoutes {
                 }
             },
             "in_progress": live,
+            "pictures": (view.campaign.media ?? []).map { ["id": $0] },
             "created": WebFormat.time(view.campaign.createdAt, in: zone),
             "statuses": MessageStatus.allCases.map {
                 ["value": $0.rawValue, "label": WebRoutes.statusLabel($0), "selected": $0 == status]

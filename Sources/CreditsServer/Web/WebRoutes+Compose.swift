@@ -30,6 +30,8 @@ extension WebRoutes {
         let numbers = try await numbers.numbers(of: principal.organizationID)
         let channels = WebRoutes.channels(numbers: numbers, chosen: typed?.value("channel"))
         var values: [String: Any] = [
+            "mms_price": prices.mms.decimalString,
+            "media_id": typed?.value("media") ?? "",
             "groups": try await contacts.groups(principal).map {
                 [
                     "name": $0.name, "contacts": String($0.contacts), "opted_in": String($0.optedIn),
@@ -88,7 +90,7 @@ extension WebRoutes {
             SendInput.self,
             [
                 "body": .text, "groups": .list, "contacts": .list, "override_sending_hours": .bool,
-                "channel": .optionalText,
+                "channel": .optionalText, "media": .list,
             ]
         )
         let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })

@@ -125,6 +125,7 @@ extension WebRoutes {
                 "messages": messages.map { message -> [String: Any] in
                     [
                         "inbound": message.direction == .inbound, "body": message.body,
+                        "pictures": (message.media ?? []).map { ["id": $0] },
                         "when": WebFormat.time(message.createdAt, in: zone),
                         "status": message.status.rawValue, "flagged": message.flagged,
                     ]

@@ -22,7 +22,7 @@ extension WebRoutes {
                         "sending_hours.days": .list,
                         "sending_hours.time_zone": .optionalText,
                         "opt_out_reply": .text, "opt_in_reply": .text, "help_reply": .text, "no_reply_notice": .text,
-                        "opt_in_wording": .text, "join_keyword": .bool, "opt_in_page": .bool,
+                        "opt_in_wording": .text, "join_keyword": .bool, "opt_in_page": .bool, "mms_as_link": .bool,
                     ]
                 )
                 _ = try await administration.updateSMSSettings(principal, patch)

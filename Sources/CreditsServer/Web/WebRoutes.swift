@@ -19,6 +19,7 @@ struct WebRoutes: Sendable {
     let conversations: ConversationService
     let billing: BillingService
     let subscriptions: SubscriptionService
+    let media: MediaService
     let autoRenew: AutoRenewService
     let administration: AdministrationService
     let auditLog: AuditLog
@@ -67,6 +68,7 @@ struct WebRoutes: Sendable {
         addSettings(to: portal)
         addBilling(to: portal)
         addPlan(to: portal)
+        addMedia(to: portal)
         addMessaging(to: portal)
         addContacts(to: portal)
         addContactImport(to: portal)

@@ -17,6 +17,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
     public var optInWording: String?
     public var joinKeyword: Bool?
     public var optInPage: Bool?
+    public var mmsAsLink: Bool?
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -31,12 +32,13 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         case optInWording = "opt_in_wording"
         case joinKeyword = "join_keyword"
         case optInPage = "opt_in_page"
+        case mmsAsLink = "mms_as_link"
     }
 
     public static let fields = JSONFields([
         "header": nil, "footer": nil, "signup_message": nil, "smart_encoding": nil, "reply_mode": nil,
         "opt_out_reply": nil, "opt_in_reply": nil, "help_reply": nil, "no_reply_notice": nil,
-        "opt_in_wording": nil, "join_keyword": nil, "opt_in_page": nil,
+        "opt_in_wording": nil, "join_keyword": nil, "opt_in_page": nil, "mms_as_link": nil,
         "sending_hours": JSONFields(["time_zone", "start", "end", "days"]),
     ])
 
@@ -63,6 +65,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         if let optInWording { result.optInWording = optInWording }
         if let joinKeyword { result.joinKeyword = joinKeyword }
         if let optInPage { result.optInPage = optInPage }
+        if let mmsAsLink { result.mmsAsLink = mmsAsLink }
         return result
     }
 }

@@ -15,6 +15,10 @@ public struct InboundService: Sendable {
     let contacts: ContactStore
     let messaging: MessagingService
     let optIns: OptInService
+    let media: MediaService
+    let messages: MessageStore
+    /// Fetches the media of a received picture message from where the provider keeps it.
+    let provider: any SMSProvider
     let now: @Sendable () -> Date
 
     public init(
@@ -24,8 +28,14 @@ public struct InboundService: Sendable {
         contacts: ContactStore,
         messaging: MessagingService,
         optIns: OptInService,
+        media: MediaService,
+        messages: MessageStore,
+        provider: any SMSProvider,
         now: @escaping @Sendable () -> Date
     ) {
+        self.media = media
+        self.messages = messages
+        self.provider = provider
         self.database = database
         self.numbers = numbers
         self.organizations = organizations
@@ -41,6 +51,21 @@ public struct InboundService: Sendable {
         public var intent: String
         public var conversationID: String
         public var replies: Int
+    }
+
+    /// The media of a received picture message, fetched from the provider and kept (free, like
+    /// every inbound text). A picture that cannot be fetched or is not a kind carriers send is
+    /// left out; the text is kept whatever happens to its media. A repeated webhook fetches nothing.
+    func receivedMedia(_ sms: InboundSMS, organization: OrganizationID) async throws -> [String] {
+        guard !sms.mediaURLs.isEmpty, try await !messages.hasReceived(providerID: sms.providerID) else { return [] }
+        var kept: [String] = []
+        for url in sms.mediaURLs.prefix(MediaLimits.itemsPerMessage) {
+            guard let bytes = try? await provider.fetchMedia(url),
+                let view = try? await media.keepReceived(Data(bytes), organization: organization)
+            else { continue }
+            kept.append(view.id)
+        }
+        return kept
     }
 
     /// Handles one inbound text; nil when it was sent to a number no organisation has, or is a repeat.
@@ -104,7 +129,8 @@ public struct InboundService: Sendable {
             if settings.replyMode == .noReply { replies.append((reply(settings.noReplyNotice), .notice)) }
         }
         let flagged: Bool = if case .containsOptOutWord = intent { true } else { false }
-        let inbound = Message(
+        let kept = try await receivedMedia(sms, organization: organizationID)
+        var inbound = Message(
             id: Identifier.make("msg_"),
             organizationID: organizationID,
             campaignID: nil,
@@ -114,7 +140,7 @@ public struct InboundService: Sendable {
             from: from,
             to: sms.to,
             body: sms.body,
-            channel: .sms,
+            channel: sms.mediaURLs.isEmpty ? .sms : .mms,
             segments: 0,
             credits: .zero,
             status: .received,
@@ -125,7 +151,9 @@ public struct InboundService: Sendable {
             createdAt: instant,
             updatedAt: instant
         )
-        let conversation: String? = try await database.unitOfWork { [replies, consent, audits, joinRequest] work in
+        inbound.media = kept.isEmpty ? nil : kept
+        let conversation: String? = try await database.unitOfWork {
+            [replies, consent, audits, joinRequest, inbound] work in
             // The provider repeats a webhook it is not sure arrived: the same text is kept once.
             guard try await !MessageStore.hasReceived(providerID: sms.providerID, in: work) else { return nil }
             let conversation = try await ConversationStore.touch(

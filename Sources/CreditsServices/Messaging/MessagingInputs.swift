@@ -19,15 +19,17 @@ public struct SendInput: APIInput, Sendable {
     public var automated: Bool?
     /// Send a manual mass text outside the sending hours (needs override_sending_hours).
     public var overrideSendingHours: Bool?
+    /// Media ids (`POST /v1/media`): the send goes as a picture message (MMS).
+    public var media: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case to, contacts, groups, body, channel, automated
+        case to, contacts, groups, body, channel, automated, media
         case sendAt = "send_at"
         case overrideSendingHours = "override_sending_hours"
     }
 
     public static let fields = JSONFields([
-        "to", "contacts", "groups", "body", "channel", "send_at", "automated", "override_sending_hours",
+        "to", "contacts", "groups", "body", "channel", "send_at", "automated", "override_sending_hours", "media",
     ])
 
     public init(
@@ -38,8 +40,10 @@ public struct SendInput: APIInput, Sendable {
         channel: Channel? = nil,
         sendAt: Date? = nil,
         automated: Bool? = nil,
-        overrideSendingHours: Bool? = nil
+        overrideSendingHours: Bool? = nil,
+        media: [String]? = nil
     ) {
+        self.media = media
         self.to = to
         self.contacts = contacts
         self.groups = groups
@@ -81,7 +85,7 @@ public struct CampaignView: Encodable, Sendable {
     public var creditsReleased: Credits
 
     enum CodingKeys: String, CodingKey {
-        case id, status, body, channel, automated, requested, accepted, skipped, counts
+        case id, status, body, channel, automated, requested, accepted, skipped, counts, media
         case sendAt = "send_at"
         case notBefore = "not_before"
         case creditsReserved = "credits_reserved"
@@ -111,6 +115,7 @@ public struct CampaignView: Encodable, Sendable {
         try container.encode(campaign.actorName, forKey: .createdBy)
         try container.encode(campaign.createdAt, forKey: .createdAt)
         try container.encode(campaign.canceledAt, forKey: .canceledAt)
+        try container.encodeIfPresent(campaign.media, forKey: .media)
     }
 }
 

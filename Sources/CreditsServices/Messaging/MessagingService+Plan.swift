@@ -7,6 +7,8 @@ import Foundation
 /// piece of code decides both, so the total a preview shows is the total the send reserves.
 struct SendPlan {
     var channel: Channel
+    /// The media every message carries (a picture message).
+    var media: [String] = []
     var notBefore: Date
     /// Recipients asked for (numbers, contacts and group members, before skipping).
     var requested: Int
@@ -64,9 +66,30 @@ extension MessagingService {
     /// needs, when it may go out, and each recipient's text after merge fields with its price.
     func plan(_ principal: Principal, _ input: SendInput, now: Date) async throws -> SendPlan {
         let organization = principal.organization
+        var input = input
         try MessageBody.validate(input.body)
         let hasFields = try !MergeFields.names(in: input.body).isEmpty
-        let channel = input.channel ?? .sms
+        var channel = input.channel ?? .sms
+        // Media make it a picture message, priced flat per recipient, where MMS goes at all;
+        // elsewhere the organisation may have the pictures sent as links, priced as SMS.
+        var media = input.media ?? []
+        if !media.isEmpty {
+            let items = try await self.media.items(media, of: organization.id)
+            if MediaLimits.countries.contains(organization.country) {
+                let length = input.body.unicodeScalars.count
+                guard length <= MediaLimits.textLimit else { throw SendError.mmsTextTooLong(length) }
+                channel = .mms
+            } else if organization.smsSettings.mmsAsLink {
+                var links: [String] = []
+                for item in items { links.append(try await self.media.recipientLink(item.id)) }
+                input.body += "\n" + links.joined(separator: "\n")
+                try MessageBody.validate(input.body)
+                if channel == .mms { channel = .sms }
+                media = []
+            } else {
+                throw SendError.mmsNotAvailable(organization.country)
+            }
+        }
         let phones = input.to ?? []
         let contactIDs = input.contacts ?? []
         let groups = (input.groups ?? []).map { $0.lowercased() }
@@ -124,6 +147,7 @@ extension MessagingService {
         }
         return SendPlan(
             channel: channel,
+            media: media,
             notBefore: notBefore,
             requested: resolution.requested,
             planned: planned,

@@ -12,6 +12,7 @@ public struct MessagingService: Sendable {
     let contacts: ContactStore
     let messages: MessageStore
     let numbers: SendingNumbers
+    let media: MediaService
     let settlement: SettlementService
     let facts: Facts
     let prices: PriceList
@@ -26,12 +27,14 @@ public struct MessagingService: Sendable {
         contacts: ContactStore,
         messages: MessageStore,
         numbers: SendingNumbers,
+        media: MediaService,
         settlement: SettlementService,
         facts: Facts,
         prices: PriceList,
         holdTimeout: TimeInterval,
         now: @escaping @Sendable () -> Date
     ) {
+        self.media = media
         self.database = database
         self.ledgerStore = ledgerStore
         self.credits = credits
@@ -74,7 +77,7 @@ public struct MessagingService: Sendable {
         let account = try await credits.sendingAccount(principal)
         let from = try await numbers.sendingNumber(organization.id)
         let total = planned.reduce(Credits.zero) { $0 + $1.credits }
-        let campaign = Campaign(
+        var campaign = Campaign(
             id: Identifier.make("cmp_"),
             organizationID: organization.id,
             account: account.id,
@@ -93,6 +96,7 @@ public struct MessagingService: Sendable {
             createdAt: now,
             canceledAt: nil
         )
+        campaign.media = plan.media.isEmpty ? nil : plan.media
         let skippedText = skipped.isEmpty ? "" : " (\(skipped.values.reduce(0, +)) skipped)"
         audits.insert(
             AuditRecord(
@@ -113,6 +117,7 @@ public struct MessagingService: Sendable {
             account: account,
             from: from,
             channel: channel,
+            media: plan.media,
             kind: .campaign,
             campaign: campaign,
             conversation: nil,
@@ -207,6 +212,7 @@ public struct MessagingService: Sendable {
         account: LedgerAccount,
         from: String,
         channel: Channel,
+        media: [String] = [],
         kind: MessageKind,
         campaign: Campaign?,
         conversation: String?,
@@ -223,7 +229,7 @@ public struct MessagingService: Sendable {
         for item in planned {
             let hold = HoldID(Identifier.make("hold_"))
             holds.append(PlannedHold(hold: hold, amount: item.credits, reference: item.id, timeoutAt: timeout))
-            queued.append(
+            var message =
                 Message(
                     id: item.id,
                     organizationID: organization,
@@ -243,7 +249,8 @@ public struct MessagingService: Sendable {
                     createdAt: now,
                     updatedAt: now
                 )
-            )
+            message.media = media.isEmpty ? nil : media
+            queued.append(message)
         }
         let memo =
             planned.count == 1 ? "Hold for SMS to \(planned[0].phone)" : "Holds for \(planned.count) SMS messages"

@@ -21,11 +21,16 @@ public enum SendError: DomainError, Equatable {
     case nothingToCancel
     /// A reply to a number that opted out.
     case optedOut(phone: String)
+    /// Media to send from a country where MMS does not go.
+    case mmsNotAvailable(Country)
+    /// A picture message's text over 1,600 characters.
+    case mmsTextTooLong(Int)
 
     public var kind: RefusalKind {
         switch self {
-        case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange: .invalid
-        case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut: .conflict
+        case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange, .mmsTextTooLong:
+            .invalid
+        case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut, .mmsNotAvailable: .conflict
         case .insufficientCredits: .paymentRequired
         }
     }
@@ -41,6 +46,8 @@ public enum SendError: DomainError, Equatable {
         case .insufficientCredits: "insufficient_credits"
         case .nothingToCancel: "nothing_to_cancel"
         case .optedOut: "opted_out"
+        case .mmsNotAvailable: "mms_not_available"
+        case .mmsTextTooLong: "field_too_long"
         }
     }
 
@@ -58,6 +65,10 @@ public enum SendError: DomainError, Equatable {
             "Not enough credits: this send needs \(requested), \(available) are available (short by \(requested - available)). Nothing was sent."
         case .nothingToCancel: "Every message of this campaign has already been sent."
         case .optedOut(let phone): "\(phone) has opted out; no message can be sent to it."
+        case .mmsNotAvailable(let country):
+            "Picture messages (MMS) go to the United States and Canada only; they cannot be sent from \(country.name). Send the text without media, or turn on sending pictures as links in the SMS settings. Nothing was reserved."
+        case .mmsTextTooLong(let count):
+            "A picture message's text is at most 1,600 characters; this one has \(count)."
         }
     }
 
@@ -73,6 +84,8 @@ public enum SendError: DomainError, Equatable {
         case .recipientsRequired, .noEligibleRecipients: "to"
         case .tooManyRecipients(let field, _): field
         case .sendAtOutOfRange: "send_at"
+        case .mmsNotAvailable: "media"
+        case .mmsTextTooLong: "body"
         case .outsideSendingHours, .noSendingNumber, .insufficientCredits, .nothingToCancel, .optedOut: nil
         }
     }

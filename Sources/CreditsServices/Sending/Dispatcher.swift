@@ -12,6 +12,8 @@ public struct Dispatcher: Sendable {
     let provider: any SMSProvider
     let rateLimiter: RateLimiter
     let settlement: SettlementService
+    /// Signs the links the provider fetches a picture message's media from.
+    let media: MediaService
     /// The server's base URL, for the status callback of each message (known once the server listens).
     let callbackBaseURL: @Sendable () -> String
     let now: @Sendable () -> Date
@@ -22,9 +24,11 @@ public struct Dispatcher: Sendable {
         provider: any SMSProvider,
         rateLimiter: RateLimiter,
         settlement: SettlementService,
+        media: MediaService,
         callbackBaseURL: @escaping @Sendable () -> String,
         now: @escaping @Sendable () -> Date
     ) {
+        self.media = media
         self.messages = messages
         self.contacts = contacts
         self.provider = provider
@@ -104,6 +108,13 @@ public struct Dispatcher: Sendable {
 
     func send(_ message: ClaimedMessage) async -> DispatchResult {
         await rateLimiter.acquire(message.from)
+        var mediaURLs: [String] = []
+        for id in message.media {
+            guard let path = try? await media.signedPath(id) else {
+                return .retry(at: now().addingTimeInterval(30), error: "the media link could not be signed")
+            }
+            mediaURLs.append(callbackBaseURL() + path)
+        }
         let outbound = OutboundSMS(
             reference: message.id,
             from: message.from,
@@ -111,7 +122,8 @@ public struct Dispatcher: Sendable {
             body: message.body,
             channel: message.channel,
             statusCallback: "\(callbackBaseURL())/webhooks/\(provider.name)/status?message=\(message.id)",
-            isRetry: message.retry || message.attempts > 1
+            isRetry: message.retry || message.attempts > 1,
+            mediaURLs: mediaURLs
         )
         do {
             let accepted = try await provider.send(outbound)

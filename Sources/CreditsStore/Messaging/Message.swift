@@ -30,6 +30,8 @@ public struct Campaign: Sendable, Equatable, Codable {
     public var creditsReserved: Credits
     public var createdAt: Date
     public var canceledAt: Date?
+    /// The media its messages carry (a picture message), by id.
+    public var media: [String]? = nil
 
     public init(
         id: String,
@@ -82,6 +84,8 @@ public struct ClaimedMessage: Sendable, Equatable {
     /// True when an earlier dispatch may have reached the provider.
     public var retry: Bool
     public var holdID: HoldID?
+    /// The media it carries, by id (a picture message).
+    public var media: [String] = []
 }
 
 /// What a dispatch attempt ended with.

@@ -16,7 +16,7 @@ public struct MessageStore: Sendable {
 
     static let columns = """
         id, organization_id, campaign_id, conversation_id, direction, kind, from_number, to_number, body, channel, segments, credits, status,
-        hold_id, provider_id, provider_segments, error_code, error_message, flagged, not_before, attempts, created_at, updated_at
+        hold_id, provider_id, provider_segments, error_code, error_message, flagged, not_before, attempts, created_at, updated_at, media
         """
 
     /// The columns for a SELECT from `messages m LEFT JOIN ledger_holds h`: what a message was
@@ -46,6 +46,7 @@ public struct MessageStore: Sendable {
             .integer("flagged") { $0.flagged ? 1 : 0 },
             .bigint("not_before") { $0.notBefore.milliseconds }, .bigint("created_at") { $0.createdAt.milliseconds },
             .bigint("updated_at") { $0.updatedAt.milliseconds },
+            .text("media") { $0.media.map { $0.joined(separator: ",") } },
         ]
     )
 
@@ -68,6 +69,13 @@ public struct MessageStore: Sendable {
     }
 
     /// True when a message with this provider id is recorded (a provider repeating a webhook).
+    /// Whether a message with this provider id was kept already (read outside a unit of work).
+    public func hasReceived(providerID: String) async throws -> Bool {
+        try await database.read { sql in
+            try await sql.raw("SELECT id FROM messages WHERE provider_id = \(bind: providerID)").first() != nil
+        }
+    }
+
     public static func hasReceived(providerID: String, in work: UnitOfWork) async throws -> Bool {
         try await work.sql.raw("SELECT id FROM messages WHERE provider_id = \(bind: providerID)").first() != nil
     }
@@ -132,12 +140,12 @@ public struct MessageStore: Sendable {
         try await sql.raw(
             """
             INSERT INTO campaigns (id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status,
-                                   requested, accepted, skipped, credits_reserved, created_at)
+                                   requested, accepted, skipped, credits_reserved, created_at, media)
             VALUES (\(bind: campaign.id), \(bind: campaign.organizationID.rawValue), \(bind: campaign.account.rawValue), \(bind: campaign.actor),
                     \(bind: campaign.actorName), \(bind: campaign.body), \(bind: campaign.channel.rawValue), \(bind: campaign.automated ? 1 : 0),
                     \(bind: campaign.sendAt?.milliseconds), \(bind: campaign.notBefore.milliseconds), \(bind: campaign.status.rawValue),
                     \(bind: campaign.requested), \(bind: campaign.accepted), \(bind: skipped), \(bind: campaign.creditsReserved.milli),
-                    \(bind: campaign.createdAt.milliseconds))
+                    \(bind: campaign.createdAt.milliseconds), \(bind: campaign.media?.joined(separator: ",")))
             """
         ).run()
     }
@@ -156,7 +164,7 @@ public struct MessageStore: Sendable {
                     updated_at = \(bind: now.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds)
                              ORDER BY not_before LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
-                RETURNING id, organization_id, from_number, to_number, body, channel, attempts, retry, hold_id
+                RETURNING id, organization_id, from_number, to_number, body, channel, attempts, retry, hold_id, media
                 """
             ).all().map { row in
                 ClaimedMessage(
@@ -168,7 +176,8 @@ public struct MessageStore: Sendable {
                     channel: Channel(rawValue: try row.value("channel")) ?? .sms,
                     attempts: try row.value("attempts"),
                     retry: try row.value("retry", as: Int.self) == 1,
-                    holdID: try row.optional("hold_id", as: String.self).map(HoldID.init)
+                    holdID: try row.optional("hold_id", as: String.self).map(HoldID.init),
+                    media: MessageStore.mediaIDs(try row.optional("media"))
                 )
             }
         }
@@ -519,13 +528,18 @@ public struct MessageStore: Sendable {
 
     // MARK: Reading
 
+    /// The ids of a message's media column ("med_a,med_b").
+    static func mediaIDs(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map(String.init)
+    }
+
     static func message(_ row: any SQLRow) throws -> Message {
         guard let status = MessageStatus(rawValue: try row.value("status")),
             let kind = MessageKind(rawValue: try row.value("kind")),
             let channel = Channel(rawValue: try row.value("channel")),
             let direction = MessageDirection(rawValue: try row.value("direction"))
         else { throw StoreError.unreadableRow("message") }
-        return Message(
+        var message = Message(
             id: try row.value("id"),
             organizationID: OrganizationID(try row.value("organization_id")),
             campaignID: try row.optional("campaign_id"),
@@ -552,6 +566,9 @@ public struct MessageStore: Sendable {
             createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at")
         )
+        let media = MessageStore.mediaIDs(row.contains(column: "media") ? try row.optional("media") : nil)
+        message.media = media.isEmpty ? nil : media
+        return message
     }
 
     /// One message of an organisation, with its status history.
@@ -606,7 +623,7 @@ public struct MessageStore: Sendable {
                 let row = try await sql.raw(
                     """
                     SELECT id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status, requested,
-                           accepted, skipped, credits_reserved, created_at, canceled_at
+                           accepted, skipped, credits_reserved, created_at, canceled_at, media
                     FROM campaigns WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
                     """
                 ).first()
@@ -619,7 +636,7 @@ public struct MessageStore: Sendable {
             guard let status = CampaignStatus(rawValue: try row.value("status")) else {
                 throw StoreError.unreadableRow("campaign")
             }
-            return Campaign(
+            var campaign = Campaign(
                 id: try row.value("id"),
                 organizationID: organization,
                 account: AccountID(try row.value("account_id")),
@@ -638,6 +655,9 @@ public struct MessageStore: Sendable {
                 createdAt: try row.date("created_at"),
                 canceledAt: try row.optionalDate("canceled_at")
             )
+            let media = MessageStore.mediaIDs(try row.optional("media"))
+            campaign.media = media.isEmpty ? nil : media
+            return campaign
         }
     }
 

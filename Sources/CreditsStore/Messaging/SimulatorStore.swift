@@ -9,7 +9,7 @@ public struct SimulatorStore: Sendable {
     public init(database: any Database) { self.database = database }
 
     static func row(_ row: any SQLRow) throws -> SimulatedMessage {
-        SimulatedMessage(
+        var message = SimulatedMessage(
             reference: try row.value("reference"),
             providerID: try row.value("provider_id"),
             from: try row.value("from_number"),
@@ -21,10 +21,14 @@ public struct SimulatorStore: Sendable {
             statusCallback: try row.value("status_callback"),
             attempts: try row.value("attempts")
         )
+        message.mediaURLs = (try row.optional("media_urls", as: String.self) ?? "").split(separator: " ").map(
+            String.init
+        )
+        return message
     }
 
     static let columns =
-        "reference, provider_id, from_number, to_number, body, outcome, error_code, segments, status_callback, attempts"
+        "reference, provider_id, from_number, to_number, body, outcome, error_code, segments, status_callback, attempts, media_urls"
 
     /// Records messages, or counts another attempt of those already recorded, and returns the
     /// stored rows in order — one transaction for the whole batch.
@@ -43,6 +47,7 @@ public struct SimulatorStore: Sendable {
                     .text("error_code") { $0.errorCode },
                     .integer("segments") { $0.segments }, .text("status_callback") { $0.statusCallback },
                     .integer("attempts") { _ in 1 },
+                    .text("media_urls") { $0.mediaURLs.isEmpty ? nil : $0.mediaURLs.joined(separator: " ") },
                     .bigint("accepted_at") { _ in instant.milliseconds },
                 ]
             )

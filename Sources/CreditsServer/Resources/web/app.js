@@ -114,6 +114,12 @@
     var latest = null;
     var sequence = 0;
 
+    function mediaChosen() {
+      var media = form.querySelector("[data-media-id]");
+      return !!(media && media.value);
+    }
+    form.addEventListener("media-changed", function () { estimate(); });
+
     function recipients() {
       if (reply) return 1;
       var count = 0;
@@ -181,7 +187,7 @@
       fetch("/app/estimate", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ body: body.value })
+        body: JSON.stringify(mediaChosen() ? { body: body.value, channel: "mms" } : { body: body.value })
       })
         .then(function (response) { return response.json().then(function (result) { return { ok: response.ok, body: result }; }); })
         .then(function (result) {
@@ -367,5 +373,34 @@
         .catch(function () {});
     }, 150);
     input.addEventListener("input", check);
+  });
+
+  // A picture for the text: uploaded at once (checked by the server), shown, and the text then
+  // goes as a picture message at the flat MMS price the estimate and the preview show.
+  document.querySelectorAll("[data-attach]").forEach(function (box) {
+    var file = box.querySelector("[data-media-file]");
+    var id = box.querySelector("[data-media-id]");
+    var note = box.querySelector("[data-media-note]");
+    var preview = box.querySelector("[data-media-preview]");
+    function say(text) { note.textContent = text; note.hidden = text === ""; }
+    function changed() { id.form.dispatchEvent(new Event("media-changed")); id.dispatchEvent(new Event("change", { bubbles: true })); }
+    file.addEventListener("change", function () {
+      if (!file.files || file.files.length === 0) { id.value = ""; preview.hidden = true; say(""); changed(); return; }
+      var data = new FormData();
+      data.append("_csrf", csrf);
+      data.append("file", file.files[0]);
+      say("Uploading the picture…");
+      fetch("/app/media", { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+        .then(function (result) {
+          if (!result.ok) { id.value = ""; preview.hidden = true; say(result.body.error ? result.body.error.message : "The picture could not be used."); changed(); return; }
+          id.value = result.body.id;
+          preview.src = "/app/media/" + encodeURIComponent(result.body.id);
+          preview.hidden = false;
+          say("MMS · " + box.getAttribute("data-mms-price") + " credits per recipient" + (result.body.warnings.length ? ". " + result.body.warnings[0] : ""));
+          changed();
+        })
+        .catch(function () { say("The picture could not be uploaded; try again."); });
+    });
   });
 })();
