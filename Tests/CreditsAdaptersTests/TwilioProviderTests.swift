@@ -229,12 +229,12 @@ import Testing
             #expect(id == "BN1")
             #expect(recorder.all.last?.form["CustomerProfileBundleSid"] == "BUcustomer")
             #expect(try await twilio.brandState(id, submittedAt: Date(), now: Date()) == .completed(number: nil))
-            let request = try await twilio.requestNumber(areaCode: "512")
+            let request = try await twilio.requestNumber(areaCode: "512", tollFree: false)
             #expect(
                 try await twilio.numberState(request, requestedAt: Date(), now: Date())
                     == .completed(number: "+15125550142")
             )
-            let none = try await twilio.requestNumber(areaCode: "999")
+            let none = try await twilio.requestNumber(areaCode: "999", tollFree: false)
             guard case .failed(let reason, _) = try await twilio.numberState(none, requestedAt: Date(), now: Date())
             else {
                 Issue.record("no numbers must fail")

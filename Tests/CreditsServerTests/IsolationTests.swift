@@ -80,6 +80,9 @@ import Testing
                 try imported.object()["id"] as? String,
                 "\(imported.text)"
             )
+            resources["/v1/numbers/"] = try #require(
+                try await server.request(.get, "/v1/numbers", key: a.ownerKey).list().first?["id"] as? String
+            )
             resources["/v1/media/"] = try #require(
                 try await MediaTests.upload(server, a, MediaTests.png()).object()["id"] as? String
             )

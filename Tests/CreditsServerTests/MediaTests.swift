@@ -119,7 +119,7 @@ import Testing
                 }
             }
             #expect(usage?.0 == 1_000 && usage?.1 == 2_000_000, "1,000 holds posted at 2 credits (2,000 milli) each")
-            server.clock.advance(MediaService.linkLifetime + 1)
+            server.clock.advance(MediaService.linkLifetime + 86_400 + 1)  // the expiry is rounded up to a midnight
             #expect(
                 try await server.client.execute(uri: path, method: .get).status == .notFound,
                 "the link stops working after it expires"

@@ -202,7 +202,7 @@ public protocol SMSProvider: Sendable {
     /// Where a submitted brand stands.
     func brandState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
     /// Asks for a number in an area code; returns the provider's id for the request.
-    func requestNumber(areaCode: String) async throws(ProviderError) -> String
+    func requestNumber(areaCode: String, tollFree: Bool) async throws(ProviderError) -> String
     /// Where a number request stands.
     func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
     /// The bytes of media a received picture message names (the provider's own URL).

@@ -147,7 +147,7 @@ public final class SimulatorProvider: SMSProvider {
     }
 
     /// Area codes 000 and 999 have no numbers; others get +1 AREA 555 xxxx.
-    public func requestNumber(areaCode: String) async throws(ProviderError) -> String {
+    public func requestNumber(areaCode: String, tollFree: Bool) async throws(ProviderError) -> String {
         "PNsim-\(areaCode)-\(Int.random(in: 1000...8999))"
     }
 

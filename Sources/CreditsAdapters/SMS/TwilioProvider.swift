@@ -130,10 +130,10 @@ public struct TwilioProvider: SMSProvider {
     }
 
     /// Finds a number in the area code and buys it; the request id carries the number.
-    public func requestNumber(areaCode: String) async throws(ProviderError) -> String {
+    public func requestNumber(areaCode: String, tollFree: Bool) async throws(ProviderError) -> String {
         let search = try await call(
             .GET,
-            "\(accountPath)/AvailablePhoneNumbers/US/Local.json?AreaCode=\(areaCode)&SmsEnabled=true",
+            "\(accountPath)/AvailablePhoneNumbers/US/\(tollFree ? "TollFree" : "Local").json?AreaCode=\(areaCode)&SmsEnabled=true",
             form: nil
         )
         guard let first = (search["available_phone_numbers"] as? [[String: Any]])?.first,

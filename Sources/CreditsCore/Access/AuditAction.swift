@@ -45,6 +45,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case numberRequested = "sms.number_requested"
     case numberAssigned = "sms.number_assigned"
     case numberFailed = "sms.number_failed"
+    case numberReleased = "sms.number_released"
 
     case creditsTransferred = "credits.transferred"
     case creditsReturned = "credits.returned"

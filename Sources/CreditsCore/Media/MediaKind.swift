@@ -63,6 +63,4 @@ public enum MediaLimits {
     public static let carrierFriendlyImageBytes = 600 * 1024
     /// Where MMS goes on most providers.
     public static let countries: Set<Country> = [.us, .ca]
-    /// The longest text sent with media.
-    public static let textLimit = 1600
 }

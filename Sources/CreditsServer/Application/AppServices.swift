@@ -274,6 +274,7 @@ public struct AppServices: Sendable {
             sendingNumbers: sendingNumbers,
             provider: provider,
             credits: credits,
+            settlement: settlement,
             now: now
         )
         billing = BillingService(

@@ -31,7 +31,8 @@ extension WebRoutes {
         let channels = WebRoutes.channels(numbers: numbers, chosen: typed?.value("channel"))
         var values: [String: Any] = [
             "mms_price": prices.mms.decimalString,
-            "media_id": typed?.value("media") ?? "",
+            "media_id": typed?.value("media").flatMap { $0.isEmpty ? nil : $0 } as Any,
+            "has_media": !(typed?.value("media") ?? "").isEmpty,
             "groups": try await contacts.groups(principal).map {
                 [
                     "name": $0.name, "contacts": String($0.contacts), "opted_in": String($0.optedIn),
@@ -74,7 +75,7 @@ extension WebRoutes {
     /// number. (Picture messages come with media attachments.)
     static func channels(numbers: [AssignedNumber], chosen: String?) -> [[String: Any]] {
         var channels: [Channel] = [.sms]
-        if numbers.contains(where: { $0.kind == "toll-free" }) { channels.append(.tollFree) }
+        if numbers.contains(where: { $0.kind == "toll_free" }) { channels.append(.tollFree) }
         let labels: [Channel: String] = [
             .sms: "SMS", .tollFree: "SMS from the toll-free number", .mms: "Picture message",
         ]

@@ -56,7 +56,7 @@ extension WebRoutes {
                 _ = try await registration.requestNumber(principal, areaCode: input.areaCode)
                 return (
                     "/settings/sms#registration",
-                    "Phone number registration in area code \(input.areaCode) is in process."
+                    "Phone number registration in area code \(input.areaCode ?? "") is in process."
                 )
             }
         }

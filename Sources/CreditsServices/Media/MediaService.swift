@@ -69,9 +69,11 @@ public struct MediaService: Sendable {
         self.now = now
     }
 
-    /// A link recipients open to see a picture sent by SMS where MMS does not go (30 days).
-    public func recipientLink(_ id: String) async throws -> String {
-        baseURL() + (try await signedPath(id, lifetime: MediaService.recipientLinkLifetime))
+    /// A link recipients open to see a picture sent by SMS where MMS does not go: it works for
+    /// 30 days from `start` (when the text goes out).
+    public func recipientLink(_ id: String, from start: Date) async throws -> String {
+        let lifetime = start.timeIntervalSince(now()) + MediaService.recipientLinkLifetime
+        return baseURL() + (try await signedPath(id, lifetime: lifetime))
     }
 
     /// `POST /v1/media`: refuses an empty file, one over 5 MB, or anything carriers do not take.
@@ -131,7 +133,9 @@ public struct MediaService: Sendable {
     /// A file name safe to show and to send as a download name.
     static func cleanName(_ name: String?, kind: MediaKind) -> String {
         let base = (name ?? "").split(separator: "/").last.map(String.init) ?? ""
-        let kept = String(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" }.prefix(200))
+        let kept = String(
+            base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" && $0 != "\\" }.prefix(200)
+        )
         return kept.trimmingCharacters(in: .whitespaces).isEmpty ? "\(kind.rawValue)-file" : kept
     }
 
@@ -156,9 +160,12 @@ public struct MediaService: Sendable {
         return items
     }
 
-    /// The link the provider fetches an item from: `/media/ID?expires=…&signature=…`.
+    /// The link the provider fetches an item from: `/media/ID?expires=…&signature=…`. The expiry
+    /// is rounded up to the next midnight UTC, so every text of a campaign names the same URL
+    /// (the provider caches per URL) and a link never works less than `lifetime`.
     public func signedPath(_ id: String, lifetime: TimeInterval = MediaService.linkLifetime) async throws -> String {
-        let expires = Int64((now().timeIntervalSince1970 + lifetime).rounded(.down))
+        let exact = Int64((now().timeIntervalSince1970 + lifetime).rounded(.up))
+        let expires = (exact + 86_399) / 86_400 * 86_400
         let signature = try await sign("\(id).\(expires)")
         return "/media/\(id)?expires=\(expires)&signature=\(signature)"
     }

@@ -21,15 +21,18 @@ public struct SendInput: APIInput, Sendable {
     public var overrideSendingHours: Bool?
     /// Media ids (`POST /v1/media`): the send goes as a picture message (MMS).
     public var media: [String]?
+    /// The number it goes from (default: the organisation's default number); its kind sets the price.
+    public var from: String?
 
     enum CodingKeys: String, CodingKey {
-        case to, contacts, groups, body, channel, automated, media
+        case to, contacts, groups, body, channel, automated, media, from
         case sendAt = "send_at"
         case overrideSendingHours = "override_sending_hours"
     }
 
     public static let fields = JSONFields([
         "to", "contacts", "groups", "body", "channel", "send_at", "automated", "override_sending_hours", "media",
+        "from",
     ])
 
     public init(

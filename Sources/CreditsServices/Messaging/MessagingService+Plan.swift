@@ -7,6 +7,8 @@ import Foundation
 /// piece of code decides both, so the total a preview shows is the total the send reserves.
 struct SendPlan {
     var channel: Channel
+    /// The number it goes from.
+    var from: String = ""
     /// The media every message carries (a picture message).
     var media: [String] = []
     var notBefore: Date
@@ -69,22 +71,30 @@ extension MessagingService {
         var input = input
         try MessageBody.validate(input.body)
         let hasFields = try !MergeFields.names(in: input.body).isEmpty
-        var channel = input.channel ?? .sms
-        // Media make it a picture message, priced flat per recipient, where MMS goes at all;
-        // elsewhere the organisation may have the pictures sent as links, priced as SMS.
+        // The price follows the sending number: a toll-free number sends at the toll-free rate.
+        let sender = try await numbers.sender(organization.id, requested: input.from, country: organization.country)
+        let numberChannel: Channel = sender.kind == "toll_free" ? .tollFree : .sms
+        var channel = input.channel ?? numberChannel
         var media = input.media ?? []
+        // A picture message is one that carries media: the flat MMS price is never given to a
+        // text alone (it would travel as SMS, however long).
+        if channel == .mms && media.isEmpty { throw SendError.mmsWithoutMedia }
+        let notBefore = try sendingTime(principal, input: input, now: now)
+        // Media make it a picture message, priced flat per recipient, where MMS goes at all;
+        // elsewhere the organisation may have the pictures sent as links, priced as SMS (links
+        // that work for 30 days from when the text goes out).
         if !media.isEmpty {
             let items = try await self.media.items(media, of: organization.id)
             if MediaLimits.countries.contains(organization.country) {
-                let length = input.body.unicodeScalars.count
-                guard length <= MediaLimits.textLimit else { throw SendError.mmsTextTooLong(length) }
                 channel = .mms
             } else if organization.smsSettings.mmsAsLink {
                 var links: [String] = []
-                for item in items { links.append(try await self.media.recipientLink(item.id)) }
+                for item in items {
+                    links.append(try await self.media.recipientLink(item.id, from: max(now, notBefore)))
+                }
                 input.body += "\n" + links.joined(separator: "\n")
                 try MessageBody.validate(input.body)
-                if channel == .mms { channel = .sms }
+                if channel == .mms { channel = numberChannel }
                 media = []
             } else {
                 throw SendError.mmsNotAvailable(organization.country)
@@ -108,7 +118,6 @@ extension MessagingService {
         guard resolution.requested <= MessagingService.recipientsMax else {
             throw SendError.tooManyRecipients(field: "groups", maximum: MessagingService.recipientsMax)
         }
-        let notBefore = try sendingTime(principal, input: input, now: now)
 
         // Price each recipient's text; a merge field that fails skips that recipient.
         let options = EstimateService.options(for: organization, channel: channel, prices: prices)
@@ -147,6 +156,7 @@ extension MessagingService {
         }
         return SendPlan(
             channel: channel,
+            from: sender.number,
             media: media,
             notBefore: notBefore,
             requested: resolution.requested,

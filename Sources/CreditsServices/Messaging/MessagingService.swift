@@ -75,7 +75,7 @@ public struct MessagingService: Sendable {
         guard !planned.isEmpty else { throw SendError.noEligibleRecipients(skipped: skipped) }
 
         let account = try await credits.sendingAccount(principal)
-        let from = try await numbers.sendingNumber(organization.id)
+        let from = plan.from
         let total = planned.reduce(Credits.zero) { $0 + $1.credits }
         var campaign = Campaign(
             id: Identifier.make("cmp_"),

@@ -21,16 +21,19 @@ public enum SendError: DomainError, Equatable {
     case nothingToCancel
     /// A reply to a number that opted out.
     case optedOut(phone: String)
+    /// `from` is not one of the organisation's numbers in use.
+    case unknownSendingNumber(String)
     /// Media to send from a country where MMS does not go.
     case mmsNotAvailable(Country)
-    /// A picture message's text over 1,600 characters.
-    case mmsTextTooLong(Int)
+    /// `channel: mms` with no media to carry.
+    case mmsWithoutMedia
 
     public var kind: RefusalKind {
         switch self {
-        case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange, .mmsTextTooLong:
+        case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange, .mmsWithoutMedia:
             .invalid
         case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut, .mmsNotAvailable: .conflict
+        case .unknownSendingNumber: .notFound
         case .insufficientCredits: .paymentRequired
         }
     }
@@ -47,7 +50,8 @@ public enum SendError: DomainError, Equatable {
         case .nothingToCancel: "nothing_to_cancel"
         case .optedOut: "opted_out"
         case .mmsNotAvailable: "mms_not_available"
-        case .mmsTextTooLong: "field_too_long"
+        case .unknownSendingNumber: "number_not_found"
+        case .mmsWithoutMedia: "media_required"
         }
     }
 
@@ -67,8 +71,10 @@ public enum SendError: DomainError, Equatable {
         case .optedOut(let phone): "\(phone) has opted out; no message can be sent to it."
         case .mmsNotAvailable(let country):
             "Picture messages (MMS) go to the United States and Canada only; they cannot be sent from \(country.name). Send the text without media, or turn on sending pictures as links in the SMS settings. Nothing was reserved."
-        case .mmsTextTooLong(let count):
-            "A picture message's text is at most 1,600 characters; this one has \(count)."
+        case .unknownSendingNumber(let number):
+            "from: \(number) is not one of your numbers in use (GET /v1/numbers lists them)."
+        case .mmsWithoutMedia:
+            "A picture message (channel mms) needs media: attach it with media (POST /v1/media), or send the text as SMS."
         }
     }
 
@@ -85,7 +91,8 @@ public enum SendError: DomainError, Equatable {
         case .tooManyRecipients(let field, _): field
         case .sendAtOutOfRange: "send_at"
         case .mmsNotAvailable: "media"
-        case .mmsTextTooLong: "body"
+        case .unknownSendingNumber: "from"
+        case .mmsWithoutMedia: "media"
         case .outsideSendingHours, .noSendingNumber, .insufficientCredits, .nothingToCancel, .optedOut: nil
         }
     }

@@ -23,6 +23,23 @@ public struct SendingNumbers: Sendable {
         throw SendError.noSendingNumber
     }
 
+    /// The number a send goes from: the one asked for (one of the organisation's numbers in use),
+    /// else the default — the first number, local before toll-free.
+    public func sender(_ organization: OrganizationID, requested: String?, country: Country) async throws
+        -> AssignedNumber
+    {
+        let numbers = try await numbers(of: organization)
+        guard let requested else {
+            if let first = numbers.first { return first }
+            throw SendError.noSendingNumber
+        }
+        let wanted = (try? PhoneNumber(parsing: requested, defaultCountry: country).e164) ?? requested
+        guard let number = numbers.first(where: { $0.number == wanted }) else {
+            throw SendError.unknownSendingNumber(requested)
+        }
+        return number
+    }
+
     /// The organisation's numbers, with the test number made first where the provider gives one.
     public func numbers(of organization: OrganizationID) async throws -> [AssignedNumber] {
         let numbers = try await store.numbers(of: organization)

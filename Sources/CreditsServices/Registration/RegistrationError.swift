@@ -14,11 +14,15 @@ public enum RegistrationError: DomainError, Equatable {
     case brandRequired
     /// The provider refused or could not be reached.
     case provider(ProviderError)
+    /// Not local or toll_free.
+    case kindInvalid(String)
+    /// Not a toll-free prefix.
+    case tollFreePrefixInvalid
 
     public var kind: RefusalKind {
         switch self {
         case .notSelfServe, .brandExists, .brandRequired: .conflict
-        case .fieldRequired, .areaCodeInvalid: .invalid
+        case .fieldRequired, .areaCodeInvalid, .kindInvalid, .tollFreePrefixInvalid: .invalid
         case .provider: .upstreamFailed
         }
     }
@@ -28,7 +32,7 @@ public enum RegistrationError: DomainError, Equatable {
         case .notSelfServe: "not_self_serve"
         case .fieldRequired: "field_required"
         case .brandExists: "brand_exists"
-        case .areaCodeInvalid: "field_invalid"
+        case .areaCodeInvalid, .kindInvalid, .tollFreePrefixInvalid: "field_invalid"
         case .brandRequired: "brand_required"
         case .provider(let error): error.kind.rawValue
         }
@@ -39,16 +43,20 @@ public enum RegistrationError: DomainError, Equatable {
         case .notSelfServe: "Self-signup for SMS is only available in the United States; contact support to enable SMS."
         case .fieldRequired(let field): "\(field) is required."
         case .brandExists(let status): "The brand is \(status); use Reset Brand to enter it again."
-        case .areaCodeInvalid: "An area code is three digits that do not start with 0 or 1, e.g. 415."
+        case .areaCodeInvalid:
+            "An area code is three digits that do not start with 0 or 1 and is not a toll-free prefix, e.g. 415."
         case .brandRequired: "Register your brand before asking for a phone number."
         case .provider(let error): error.message
+        case .kindInvalid(let kind): "kind is local or toll_free, not “\(kind)”."
+        case .tollFreePrefixInvalid: "A toll-free number starts with 800, 833, 844, 855, 866, 877 or 888."
         }
     }
 
     public var field: String? {
         switch self {
         case .fieldRequired(let field): field
-        case .areaCodeInvalid: "area_code"
+        case .areaCodeInvalid, .tollFreePrefixInvalid: "area_code"
+        case .kindInvalid: "kind"
         case .notSelfServe, .brandExists, .brandRequired, .provider: nil
         }
     }

@@ -14,11 +14,36 @@ public struct BrandInput: APIInput, Sendable {
     public init(from decoder: any Decoder) throws { brand = try BrandRegistration(from: decoder) }
 }
 
-/// `POST /v1/sms/numbers`.
+/// `POST /v1/sms/numbers` and `POST /v1/numbers`.
 public struct NumberInput: APIInput, Sendable {
-    public var areaCode: String
-    enum CodingKeys: String, CodingKey { case areaCode = "area_code" }
-    public static let fields = JSONFields(["area_code"])
+    /// For a local number: three digits; for a toll-free one: a toll-free prefix (default 888).
+    public var areaCode: String?
+    /// "local" (default) or "toll_free".
+    public var kind: String?
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case areaCode = "area_code"
+    }
+    public static let fields = JSONFields(["area_code", "kind"])
+}
+
+/// `GET /v1/numbers`: one number in use.
+public struct NumberView: Encodable, Sendable {
+    public var id: String
+    public var number: String
+    public var kind: String
+    /// The number sends go from unless they name another.
+    public var isDefault: Bool
+    /// Credits it costs each month.
+    public var monthlyCredits: Int64
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, number, kind
+        case isDefault = "default"
+        case monthlyCredits = "monthly_credits"
+        case createdAt = "created_at"
+    }
 }
 
 /// The SMS setup screen: brand, number requests, numbers, and the balance beside them.
@@ -59,6 +84,7 @@ public struct RegistrationService: Sendable {
     let sendingNumbers: SendingNumbers
     let provider: any SMSProvider
     let credits: CreditService
+    let settlement: SettlementService
     let now: @Sendable () -> Date
 
     public init(
@@ -66,8 +92,10 @@ public struct RegistrationService: Sendable {
         sendingNumbers: SendingNumbers,
         provider: any SMSProvider,
         credits: CreditService,
+        settlement: SettlementService,
         now: @escaping @Sendable () -> Date
     ) {
+        self.settlement = settlement
         self.numbers = numbers
         self.sendingNumbers = sendingNumbers
         self.provider = provider
@@ -149,20 +177,35 @@ public struct RegistrationService: Sendable {
     }
 
     /// Asks for a number in an area code (after the brand was submitted).
-    public func requestNumber(_ principal: Principal, areaCode: String) async throws -> SetupView {
+    /// Toll-free prefixes of the North American numbering plan.
+    public static let tollFreePrefixes: Set<String> = ["800", "833", "844", "855", "866", "877", "888"]
+
+    public func requestNumber(_ principal: Principal, areaCode: String?, kind: String? = nil) async throws -> SetupView
+    {
         try principal.require(.manageSettings)
-        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1"
-        else {
-            throw RegistrationError.areaCodeInvalid
+        let tollFree: Bool
+        switch kind ?? "local" {
+        case "local": tollFree = false
+        case "toll_free": tollFree = true
+        default: throw RegistrationError.kindInvalid(kind ?? "")
         }
-        guard let brand = try await numbers.brand(of: principal.organizationID), brand.status != .failed else {
-            throw RegistrationError.brandRequired
+        let areaCode = areaCode ?? (tollFree ? "888" : "")
+        guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1",
+            RegistrationService.tollFreePrefixes.contains(areaCode) == tollFree
+        else {
+            throw tollFree ? RegistrationError.tollFreePrefixInvalid : RegistrationError.areaCodeInvalid
+        }
+        // A local (10DLC) number needs the brand; toll-free numbers are verified on their own.
+        if !tollFree {
+            guard let brand = try await numbers.brand(of: principal.organizationID), brand.status != .failed else {
+                throw RegistrationError.brandRequired
+            }
         }
         let providerID: String
-        do { providerID = try await provider.requestNumber(areaCode: areaCode) } catch {
+        do { providerID = try await provider.requestNumber(areaCode: areaCode, tollFree: tollFree) } catch {
             throw RegistrationError.provider(error)
         }
-        let request = NumberRequest(
+        var request = NumberRequest(
             id: Identifier.make("num_"),
             organizationID: principal.organizationID,
             areaCode: areaCode,
@@ -172,17 +215,55 @@ public struct RegistrationService: Sendable {
             failureMessage: nil,
             requestedAt: now()
         )
+        request.kind = tollFree ? "toll_free" : "local"
         try await numbers.addRequest(
             request,
             audit: AuditRecord(
                 organization: principal.organizationID,
                 actor: principal.actor,
                 action: .numberRequested,
-                message: "Phone number registration in area code \(areaCode) is in process.",
+                message: tollFree
+                    ? "Toll-free number registration (\(areaCode)) is in process."
+                    : "Phone number registration in area code \(areaCode) is in process.",
                 at: now()
             )
         )
         return try await view(principal)
+    }
+
+    /// `GET /v1/numbers`: the numbers in use, the default first.
+    public func numbersInUse(_ principal: Principal) async throws -> [NumberView] {
+        try await sendingNumbers.numbers(of: principal.organizationID).enumerated().map { index, number in
+            NumberView(
+                id: String(number.number.filter(\.isASCIIDigit)),
+                number: number.number,
+                kind: number.kind,
+                isDefault: index == 0,
+                monthlyCredits: credits.monthlyCredits(of: number, in: principal.organization.country).milli / 1000,
+                createdAt: number.createdAt
+            )
+        }
+    }
+
+    /// `DELETE /v1/numbers/{id}`: the number sends nothing more (new sends naming it are refused,
+    /// texts still queued from it are canceled with their holds released); audited.
+    public func release(_ principal: Principal, _ id: String) async throws {
+        try principal.require(.manageSettings)
+        guard let number = try await numbersInUse(principal).first(where: { $0.id == id }) else {
+            throw NotFoundError("This number")
+        }
+        let audit = AuditRecord(
+            organization: principal.organizationID,
+            actor: principal.actor,
+            action: .numberReleased,
+            message:
+                "Phone number \(number.number) released: it sends nothing more; texts queued from it were canceled and their credits released.",
+            subjectType: "number",
+            subjectID: number.number,
+            at: now()
+        )
+        guard try await settlement.release(number: number.number, organization: principal.organizationID, audit: audit)
+        else { throw NotFoundError("This number") }
     }
 
     /// Moves pending registrations forward (a background job).

@@ -84,6 +84,25 @@ public struct SettlementService: Sendable {
         }
     }
 
+    /// Releases one of an organisation's numbers: it sends nothing more, and texts still queued
+    /// from it are canceled with their holds released, in one unit of work. False when the
+    /// organisation has no such number in use.
+    public func release(number: String, organization: OrganizationID, audit: AuditRecord) async throws -> Bool {
+        let instant = now()
+        return try await settler.finishing(at: instant) { work in
+            guard try await NumberStore.release(number, of: organization, at: instant, audit: audit, in: work) else {
+                return (false, [])
+            }
+            let canceled = try await MessageStore.cancelQueued(
+                fromNumber: number,
+                organization: organization,
+                at: instant,
+                in: work
+            )
+            return (true, canceled)
+        }
+    }
+
     /// Applies the timeout policy to up to `limit` holds past their timeout (a background job): a
     /// message still `sent` is charged; one never dispatched fails and its hold is released.
     @discardableResult

@@ -476,6 +476,32 @@ public struct MessageStore: Sendable {
         }
     }
 
+    /// Cancels every queued message from a number of an organisation (the number was released),
+    /// in the caller's unit of work; returns them for settlement (their holds are released).
+    public static func cancelQueued(
+        fromNumber number: String,
+        organization: OrganizationID,
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> [Message] {
+        let sql = work.sql
+        let rows = try await sql.raw(
+            """
+            UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
+            WHERE id IN (SELECT id FROM messages WHERE from_number = \(bind: number) AND organization_id = \(bind: organization.rawValue)
+                         AND status = 'queued' \(unsafeRaw: MessageStore.lockOrder(sql)))
+            RETURNING \(unsafeRaw: MessageStore.columns)
+            """
+        ).all()
+        let messages = try rows.map(MessageStore.message)
+        try await MessageStore.insertEvents(
+            messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "its sending number was released") },
+            at: instant,
+            on: sql
+        )
+        return messages
+    }
+
     /// Messages whose hold passed its timeout while still pending.
     public func timedOut(now: Date, limit: Int) async throws -> [Message] {
         try await database.read { sql in

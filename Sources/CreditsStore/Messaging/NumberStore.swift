@@ -51,6 +51,8 @@ public struct NumberRequest: Sendable, Equatable, Codable {
     public var number: String?
     public var failureMessage: String?
     public var requestedAt: Date
+    /// "local" or "toll_free".
+    public var kind: String = "local"
 
     public init(
         id: String,
@@ -73,7 +75,7 @@ public struct NumberRequest: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, number
+        case id, status, number, kind
         case organizationID = "organization_id"
         case areaCode = "area_code"
         case providerID = "provider_id"
@@ -88,13 +90,14 @@ public struct NumberStore: Sendable {
 
     public init(database: any Database) { self.database = database }
 
-    /// An organisation's numbers, oldest first (the first is the one it sends from).
+    /// An organisation's numbers, local before toll-free before test, oldest first (the first is the one it sends from).
     public func numbers(of organization: OrganizationID) async throws -> [AssignedNumber] {
         try await database.read { sql in
             try await sql.raw(
                 """
                 SELECT number, kind, provider, created_at FROM phone_numbers WHERE organization_id = \(bind: organization.rawValue)
-                ORDER BY CASE WHEN kind = 'test' THEN 1 ELSE 0 END, created_at
+                  AND released_at IS NULL
+                ORDER BY CASE kind WHEN 'local' THEN 0 WHEN 'toll_free' THEN 1 ELSE 2 END, created_at
                 """
             ).all().map {
                 AssignedNumber(
@@ -105,6 +108,27 @@ public struct NumberStore: Sendable {
                 )
             }
         }
+    }
+
+    /// Releases one of an organisation's numbers, with its audit entry, in the caller's unit of
+    /// work; false when it has no such number in use.
+    public static func release(
+        _ number: String,
+        of organization: OrganizationID,
+        at instant: Date,
+        audit: AuditRecord,
+        in work: UnitOfWork
+    ) async throws -> Bool {
+        let changed = try await work.sql.raw(
+            """
+            UPDATE phone_numbers SET released_at = \(bind: instant.milliseconds)
+            WHERE number = \(bind: number) AND organization_id = \(bind: organization.rawValue) AND released_at IS NULL
+            RETURNING number
+            """
+        ).all()
+        guard !changed.isEmpty else { return false }
+        try await AuditStore.insert([audit], in: work)
+        return true
     }
 
     /// The organisation a number belongs to.
@@ -251,7 +275,7 @@ public struct NumberStore: Sendable {
     // MARK: Number requests
 
     static func request(_ row: any SQLRow) throws -> NumberRequest {
-        NumberRequest(
+        var request = NumberRequest(
             id: try row.value("id"),
             organizationID: OrganizationID(try row.value("organization_id")),
             areaCode: try row.value("area_code"),
@@ -261,15 +285,17 @@ public struct NumberStore: Sendable {
             failureMessage: try row.optional("failure_message"),
             requestedAt: try row.date("requested_at")
         )
+        request.kind = try row.value("kind")
+        return request
     }
 
     public func addRequest(_ request: NumberRequest, audit: AuditRecord) async throws {
         try await database.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at)
+                INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at, kind)
                 VALUES (\(bind: request.id), \(bind: request.organizationID.rawValue), \(bind: request.areaCode), 'pending', \(bind: request.providerID),
-                        \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds))
+                        \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds), \(bind: request.kind))
                 """
             ).run()
             try await AuditStore.insert([audit], on: sql)
@@ -280,7 +306,7 @@ public struct NumberStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
+                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at, kind FROM number_requests
                 WHERE organization_id = \(bind: organization.rawValue) ORDER BY requested_at DESC LIMIT 20
                 """
             ).all().map(NumberStore.request)
@@ -291,7 +317,7 @@ public struct NumberStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at FROM number_requests
+                SELECT id, organization_id, area_code, status, provider_id, number, failure_message, requested_at, kind FROM number_requests
                 WHERE status = 'pending' ORDER BY requested_at LIMIT 500
                 """
             ).all().map(NumberStore.request)
@@ -319,7 +345,7 @@ public struct NumberStore: Sendable {
                 try await sql.raw(
                     """
                     INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
-                    VALUES (\(bind: number), \(bind: request.organizationID.rawValue), 'local', \(bind: provider), \(bind: instant.milliseconds))
+                    VALUES (\(bind: number), \(bind: request.organizationID.rawValue), \(bind: request.kind), \(bind: provider), \(bind: instant.milliseconds))
                     ON CONFLICT (number) DO NOTHING
                     """
                 ).run()

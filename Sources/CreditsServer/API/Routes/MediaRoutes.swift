@@ -57,7 +57,8 @@ struct MediaRoutes {
         var headers = HTTPFields()
         headers[.contentType] = view.contentType
         headers[.contentDisposition] = "inline; filename=\"\(view.filename)\""
-        headers[.cacheControl] = "private, max-age=300"
+        headers[.cacheControl] = "private, max-age=3600"
+        headers[.eTag] = "\"\(view.id)\""
         headers[.init("X-Content-Type-Options")!] = "nosniff"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: bytes)))
     }

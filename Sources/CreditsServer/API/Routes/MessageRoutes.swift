@@ -118,9 +118,25 @@ struct MessageRoutes {
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NumberInput.self, from: request)
             return try JSONOutput.response(
-                try await registration.requestNumber(principal, areaCode: input.areaCode),
+                try await registration.requestNumber(principal, areaCode: input.areaCode, kind: input.kind),
                 status: .created
             )
+        }
+        table.add(.get, "/v1/numbers", through: group) { _, context in
+            let principal = try context.authenticated()
+            return try JSONOutput.response(Page(data: try await registration.numbersInUse(principal), nextCursor: nil))
+        }
+        table.add(.post, "/v1/numbers", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(NumberInput.self, from: request)
+            return try JSONOutput.response(
+                try await registration.requestNumber(principal, areaCode: input.areaCode, kind: input.kind),
+                status: .created
+            )
+        }
+        table.add(.delete, "/v1/numbers/{id}", through: group) { _, context in
+            try await registration.release(try context.authenticated(), try context.parameter("id"))
+            return Response(status: .noContent)
         }
     }
 }

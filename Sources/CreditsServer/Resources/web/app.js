@@ -400,7 +400,7 @@
           say("MMS · " + box.getAttribute("data-mms-price") + " credits per recipient" + (result.body.warnings.length ? ". " + result.body.warnings[0] : ""));
           changed();
         })
-        .catch(function () { say("The picture could not be uploaded; try again."); });
+        .catch(function () { id.value = ""; preview.hidden = true; say("The picture could not be uploaded; try again."); changed(); });
     });
   });
 })();

@@ -1,0 +1,136 @@
+import CreditsCore
+import CreditsServer
+import CreditsServices
+import CreditsStore
+import Foundation
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+/// Several numbers: the price follows the sending number (the PastorsLine page: "Toll-free
+/// outgoing texts will cost 1.5 credits per 160 characters"), toll-free numbers are requested
+/// like local ones, and a released number sends nothing more.
+@Suite struct NumbersTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func aTollFreeSenderIsChargedTheTollFreeRateWithoutAnyChannelField(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 100)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            try await server.services.stores.numbers.assign(
+                "+14155550100",
+                to: org.id,
+                kind: "local",
+                provider: "simulator",
+                at: server.clock.now
+            )
+            try await server.services.stores.numbers.assign(
+                "+18885550100",
+                to: org.id,
+                kind: "toll_free",
+                provider: "simulator",
+                at: server.clock.now
+            )
+            let numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
+            let tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" })
+            #expect(tollFree["number"] as? String == "+18885550100" && tollFree["monthly_credits"] as? Int == 125)
+            #expect(numbers.first?["default"] as? Bool == true && numbers.first?["kind"] as? String != "toll_free")
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json:
+                    #"{"to": ["+14155550123"], "body": "Hello", "from": "(888) 555-0100", "override_sending_hours": true}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
+            #expect(try sent.object()["channel"] as? String == "toll-free")
+            #expect(try await server.pool(org)["pending"] as? Double == 1.5, "1.5 credits for one segment")
+            let local = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hello", "override_sending_hours": true}"#
+            )
+            #expect(try local.object()["channel"] as? String == "sms", "the default number is local: 1 credit")
+            #expect(try await server.pool(org)["pending"] as? Double == 2.5)
+            let stranger = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hello", "from": "+12125550100"}"#
+            )
+            #expect(stranger.errorCode == "number_not_found" && stranger.errorField == "from")
+        }
+    }
+
+    @Test(arguments: stores)
+    func tollFreeNumbersAreRequestedAndAReleasedNumberStopsSending(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 100)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            let local = try await server.request(
+                .post,
+                "/v1/numbers",
+                key: org.ownerKey,
+                json: #"{"area_code": "415"}"#
+            )
+            #expect(local.errorCode == "brand_required", "a local number needs the brand")
+            let wrong = try await server.request(.post, "/v1/numbers", key: org.ownerKey, json: #"{"kind": "vanity"}"#)
+            #expect(wrong.errorField == "kind")
+            let notTollFree = try await server.request(
+                .post,
+                "/v1/numbers",
+                key: org.ownerKey,
+                json: #"{"kind": "toll_free", "area_code": "415"}"#
+            )
+            #expect(notTollFree.errorField == "area_code")
+            let requested = try await server.request(
+                .post,
+                "/v1/numbers",
+                key: org.ownerKey,
+                json: #"{"kind": "toll_free"}"#
+            )
+            #expect(requested.status == .created, "\(requested.text)")
+            server.clock.advance(5)
+            try await server.services.registration.poll()
+            let numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
+            let tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" }, "\(numbers)")
+            let number = try #require(tollFree["number"] as? String)
+            #expect(number.hasPrefix("+1888555"))
+
+            // A text waiting for later from it, then the number is released.
+            let later = ISO8601DateFormatter().string(from: server.clock.now.addingTimeInterval(86_400))
+            let queued = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Tomorrow", "from": "\#(number)", "send_at": "\#(later)"}"#
+            )
+            #expect(queued.status == .created, "\(queued.text)")
+            #expect(try await server.pool(org)["pending"] as? Double == 1.5)
+            let id = try #require(tollFree["id"] as? String)
+            let staff = try await server.addStaff(org, role: .staff)
+            #expect(try await server.request(.delete, "/v1/numbers/\(id)", key: staff.key).status == .forbidden)
+            #expect(try await server.request(.delete, "/v1/numbers/\(id)", key: org.ownerKey).status == .noContent)
+            #expect(
+                try await server.pool(org)["pending"] as? Double == 0,
+                "the queued text was canceled, its hold released"
+            )
+            let after = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hello", "from": "\#(number)"}"#
+            )
+            #expect(after.errorCode == "number_not_found", "a released number sends nothing more")
+            #expect(try await server.request(.delete, "/v1/numbers/\(id)", key: org.ownerKey).status == .notFound)
+            let other = try await server.makeOrganization("Other Office")
+            let theirs = try await server.request(.get, "/v1/numbers", key: other.ownerKey).list()
+            #expect(!theirs.contains { $0["number"] as? String == number })
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+}
