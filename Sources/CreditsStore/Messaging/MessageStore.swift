@@ -451,29 +451,20 @@ public struct MessageStore: Sendable {
         in work: UnitOfWork
     ) async throws -> [Message] {
         let sql = work.sql
-        do {
-            let rows = try await sql.raw(
-                """
-                UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
-                WHERE id IN (SELECT id FROM messages WHERE campaign_id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
-                             AND status = 'queued' \(unsafeRaw: MessageStore.lockOrder(sql)))
-                RETURNING \(unsafeRaw: MessageStore.columns)
-                """
-            ).all()
-            let messages = try rows.map(MessageStore.message)
-            try await MessageStore.insertEvents(
-                messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "campaign canceled") },
-                at: instant,
-                on: sql
-            )
-            try await sql.raw(
-                """
-                UPDATE campaigns SET status = 'canceled', canceled_at = \(bind: instant.milliseconds)
-                WHERE id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
-                """
-            ).run()
-            return messages
-        }
+        let messages = try await cancelQueued(
+            matching: "campaign_id = \(bind: campaign)",
+            organization: organization,
+            detail: "campaign canceled",
+            at: instant,
+            on: sql
+        )
+        try await sql.raw(
+            """
+            UPDATE campaigns SET status = 'canceled', canceled_at = \(bind: instant.milliseconds)
+            WHERE id = \(bind: campaign) AND organization_id = \(bind: organization.rawValue)
+            """
+        ).run()
+        return messages
     }
 
     /// Cancels every queued message from a number of an organisation (the number was released),
@@ -484,18 +475,34 @@ public struct MessageStore: Sendable {
         at instant: Date,
         in work: UnitOfWork
     ) async throws -> [Message] {
-        let sql = work.sql
+        try await cancelQueued(
+            matching: "from_number = \(bind: number)",
+            organization: organization,
+            detail: "its sending number was released",
+            at: instant,
+            on: work.sql
+        )
+    }
+
+    /// Cancels an organisation's queued messages matching a condition, with the event saying why.
+    static func cancelQueued(
+        matching condition: SQLQueryString,
+        organization: OrganizationID,
+        detail: String,
+        at instant: Date,
+        on sql: any SQLDatabase
+    ) async throws -> [Message] {
         let rows = try await sql.raw(
             """
             UPDATE messages SET status = 'canceled', updated_at = \(bind: instant.milliseconds)
-            WHERE id IN (SELECT id FROM messages WHERE from_number = \(bind: number) AND organization_id = \(bind: organization.rawValue)
+            WHERE id IN (SELECT id FROM messages WHERE \(condition) AND organization_id = \(bind: organization.rawValue)
                          AND status = 'queued' \(unsafeRaw: MessageStore.lockOrder(sql)))
             RETURNING \(unsafeRaw: MessageStore.columns)
             """
         ).all()
         let messages = try rows.map(MessageStore.message)
         try await MessageStore.insertEvents(
-            messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: "its sending number was released") },
+            messages.map { MessageEventRow(id: $0.id, status: .canceled, detail: detail) },
             at: instant,
             on: sql
         )

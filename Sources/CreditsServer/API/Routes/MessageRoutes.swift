@@ -114,7 +114,8 @@ struct MessageRoutes {
         table.add(.post, "/v1/sms/brand/reset", through: group) { _, context in
             try JSONOutput.response(try await registration.resetBrand(try context.authenticated()))
         }
-        table.add(.post, "/v1/sms/numbers", through: group) { request, context in
+        // A number request: the setup page's route and the numbers resource take the same body.
+        let requestNumber: RouteTable.Handler = { request, context in
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NumberInput.self, from: request)
             return try JSONOutput.response(
@@ -122,18 +123,12 @@ struct MessageRoutes {
                 status: .created
             )
         }
+        table.add(.post, "/v1/sms/numbers", through: group, requestNumber)
         table.add(.get, "/v1/numbers", through: group) { _, context in
             let principal = try context.authenticated()
             return try JSONOutput.response(Page(data: try await registration.numbersInUse(principal), nextCursor: nil))
         }
-        table.add(.post, "/v1/numbers", through: group) { request, context in
-            let principal = try context.authenticated()
-            let input = try await JSONInput.decode(NumberInput.self, from: request)
-            return try JSONOutput.response(
-                try await registration.requestNumber(principal, areaCode: input.areaCode, kind: input.kind),
-                status: .created
-            )
-        }
+        table.add(.post, "/v1/numbers", through: group, requestNumber)
         table.add(.delete, "/v1/numbers/{id}", through: group) { _, context in
             try await registration.release(try context.authenticated(), try context.parameter("id"))
             return Response(status: .noContent)
