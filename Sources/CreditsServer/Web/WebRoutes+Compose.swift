@@ -31,7 +31,7 @@ extension WebRoutes {
         let channels = WebRoutes.channels(numbers: numbers, chosen: typed?.value("channel"))
         var values: [String: Any] = [
             "mms_price": prices.mms.decimalString,
-            "media_id": typed?.value("media").flatMap { $0.isEmpty ? nil : $0 } as Any,
+            "media_id": typed?.value("media") ?? "",
             "has_media": !(typed?.value("media") ?? "").isEmpty,
             "groups": try await contacts.groups(principal).map {
                 [
