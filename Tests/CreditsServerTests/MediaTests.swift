@@ -62,11 +62,35 @@ import Testing
             )
             let huge = try await MediaTests.upload(server, org, MediaTests.png(size: 5 * 1024 * 1024 + 1))
             #expect(huge.errorCode == "media_too_large", "\(huge.text)")
+            let far = try await MediaTests.upload(server, org, MediaTests.png(size: 6 * 1024 * 1024))
+            #expect(far.status == .contentTooLarge && far.errorCode == "media_too_large", "read no further than 5 MB")
             let big = try await MediaTests.upload(server, org, MediaTests.png(size: 700 * 1024))
             #expect((try big.object()["warnings"] as? [String])?.first?.contains("600 KB") == true)
 
             let other = try await server.makeOrganization("Other Office")
             #expect(try await server.request(.get, "/v1/media/\(id)", key: other.ownerKey).status == .notFound)
+
+            // A header name with bytes above 0x7F used to stop the whole server inside the
+            // multipart parser; now it is an unreadable form.
+            var hostile = ByteBuffer()
+            hostile.writeString("--b1\r\n")
+            hostile.writeBytes(
+                [0x24, 0xC3, 0xAC, 0x4A, 0xF1, 0xAC, 0x81, 0x89] + Array("x\r\n\r\nbody\r\n--b1--\r\n".utf8)
+            )
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(org.ownerKey)"
+            headers[.contentType] = "multipart/form-data; boundary=b1"
+            let refused = try await server.client.execute(
+                uri: "/v1/media",
+                method: .post,
+                headers: headers,
+                body: hostile
+            )
+            #expect(
+                refused.status == .badRequest,
+                "\(refused.body.getString(at: 0, length: refused.body.readableBytes) ?? "")"
+            )
+            #expect(try await server.request(.get, "/v1/media/\(id)", key: org.ownerKey).status == .ok, "still serving")
         }
     }
 

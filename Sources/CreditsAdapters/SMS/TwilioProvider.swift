@@ -202,7 +202,7 @@ public struct TwilioProvider: SMSProvider {
         let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(30))
+            let response = try await httpClient.execute(request, timeout: .seconds(8))
             guard (200..<300).contains(Int(response.status.code)) else {
                 throw ProviderError(
                     kind: .temporary,

@@ -1,3 +1,4 @@
+import CreditsCore
 import CreditsServices
 import Hummingbird
 import MultipartKit
@@ -25,16 +26,31 @@ extension WebForm {
     /// The first file sent in `field`, if one was chosen.
     func file(_ field: String) -> File? { files.first { $0.field == field } }
 
-    /// Reads a multipart form body: its text fields and files.
-    static func readMultipart(_ request: inout Request) async throws -> WebForm {
+    /// The most a media upload's body may be: the largest file a text carries, and its form.
+    static var mediaBytesMax: Int { MediaLimits.bytesPerMessage + 64 * 1024 }
+
+    /// Refusal of a body over `bytesMax`: a contacts file's sentence, or a media file's.
+    static func tooLarge(forMedia: Bool) -> APIError {
+        forMedia
+            ? APIError(
+                .contentTooLarge,
+                MediaError.tooLarge(bytes: mediaBytesMax).code,
+                "Media for one text is at most 5 MB (5,242,880 bytes).",
+                field: "file"
+            )
+            : APIError(.contentTooLarge, ContactFileError.tooLarge.code, ContactFileError.tooLarge.message)
+    }
+
+    /// Reads a multipart form body: its text fields and files. A media upload (`forMedia`) is read
+    /// up to the media limit; anything else up to the contacts file's.
+    static func readMultipart(_ request: inout Request, forMedia: Bool = false) async throws -> WebForm {
         guard let boundary = boundary(request.headers[.contentType] ?? "") else { throw unreadable }
+        let bytesMax = forMedia ? mediaBytesMax : multipartBytesMax
         var body = ByteBuffer()
         var total = 0
         for try await chunk in request.body {
             total += chunk.readableBytes
-            guard total <= multipartBytesMax else {
-                throw APIError(.contentTooLarge, ContactFileError.tooLarge.code, ContactFileError.tooLarge.message)
-            }
+            guard total <= bytesMax else { throw tooLarge(forMedia: forMedia) }
             body.writeImmutableBuffer(chunk)
         }
         request.body = RequestBody(buffer: body)
@@ -71,9 +87,43 @@ extension WebForm {
             headers = []
             current = ByteBuffer()
         }
+        // MultipartKit's parser traps on a header name byte above 0x7F (it indexes a 128-entry
+        // table): such a body is refused before it reaches the parser, so it cannot stop the server.
+        guard headerNamesAreASCII(body, boundary: boundary) else { throw unreadable }
         do { try parser.execute(body) } catch { throw unreadable }
         guard parts.count <= multipartPartsMax else { throw unreadable }
         return parts
+    }
+
+    /// Whether every header line after every boundary has a name (the bytes before its colon, or
+    /// the whole line without one) of ASCII bytes only.
+    static func headerNamesAreASCII(_ body: ByteBuffer, boundary: String) -> Bool {
+        let bytes = Array(body.readableBytesView)
+        let delimiter = Array("--\(boundary)".utf8)
+        func find(_ needle: [UInt8], from start: Int) -> Int? {
+            guard let first = needle.first, start < bytes.count else { return nil }
+            var index = start
+            while index + needle.count <= bytes.count {
+                if bytes[index] == first && bytes[index..<index + needle.count].elementsEqual(needle) { return index }
+                index += 1
+            }
+            return nil
+        }
+        var position = 0
+        while let start = find(delimiter, from: position) {
+            guard let endOfDelimiterLine = find([13, 10], from: start + delimiter.count) else { return true }
+            var line = endOfDelimiterLine + 2
+            // Header lines up to the blank line.
+            while line < bytes.count {
+                let end = find([13, 10], from: line) ?? bytes.count
+                if end == line { break }
+                let nameEnd = bytes[line..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
+                if bytes[line..<nameEnd].contains(where: { $0 >= 0x80 }) { return false }
+                line = end + 2
+            }
+            position = line
+        }
+        return true
     }
 
     /// The boundary of a `multipart/form-data` content type.

@@ -95,7 +95,7 @@ extension WebRoutes {
                 }
             },
             "in_progress": live,
-            "pictures": (view.campaign.media ?? []).map { ["id": $0] },
+            "pictures": try await attachments(view.campaign.media, of: principal.organizationID),
             "created": WebFormat.time(view.campaign.createdAt, in: zone),
             "statuses": MessageStatus.allCases.map {
                 ["value": $0.rawValue, "label": WebRoutes.statusLabel($0), "selected": $0 == status]

@@ -31,6 +31,8 @@ extension WebRoutes {
         let channels = WebRoutes.channels(numbers: numbers, chosen: typed?.value("channel"))
         var values: [String: Any] = [
             "mms_price": prices.mms.decimalString,
+            "mms_mode": MediaLimits.countries.contains(principal.organization.country)
+                ? "mms" : principal.organization.smsSettings.mmsAsLink ? "link" : "none",
             "media_id": typed?.value("media") ?? "",
             "has_media": !(typed?.value("media") ?? "").isEmpty,
             "groups": try await contacts.groups(principal).map {

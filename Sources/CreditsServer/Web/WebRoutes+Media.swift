@@ -21,4 +21,13 @@ extension WebRoutes {
             return MediaRoutes.file(view, bytes)
         }
     }
+
+    /// A message's or campaign's media as a page shows them: pictures inline, anything else
+    /// (a PDF, a vCard, a sound) as a link with its name.
+    func attachments(_ ids: [String]?, of organization: OrganizationID) async throws -> [[String: Any]] {
+        guard let ids, !ids.isEmpty else { return [] }
+        return try await media.items(ids, of: organization).map { item in
+            ["id": item.id, "image": item.kind.isImage, "filename": item.filename]
+        }
+    }
 }

@@ -73,6 +73,7 @@ extension WebRoutes {
     }
 
     func addInbox(to portal: RouterGroup<AppRequestContext>) {
+        let routes = self
         let (pages, conversations) = (pages, conversations)
         portal.get("/inbox") { request, context in
             let principal = try context.authenticated()
@@ -116,6 +117,10 @@ extension WebRoutes {
             let (conversation, messages) = try await conversations.conversation(principal, id)
             if conversation.unread > 0 { try await conversations.markRead(principal, id) }
             let zone = principal.organization.zone
+            var pictures: [String: [[String: Any]]] = [:]
+            for message in messages where message.media != nil {
+                pictures[message.id] = try await routes.attachments(message.media, of: principal.organizationID)
+            }
             let values: [String: Any] = [
                 "conversation": [
                     "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
@@ -125,7 +130,7 @@ extension WebRoutes {
                 "messages": messages.map { message -> [String: Any] in
                     [
                         "inbound": message.direction == .inbound, "body": message.body,
-                        "pictures": (message.media ?? []).map { ["id": $0] },
+                        "pictures": pictures[message.id] ?? [],
                         "when": WebFormat.time(message.createdAt, in: zone),
                         "status": message.status.rawValue, "flagged": message.flagged,
                     ]

@@ -34,7 +34,7 @@ struct WebSessionMiddleware: RouterMiddleware {
                 context.form = form
                 presented = presented ?? form.value("_csrf")
             } else if presented == nil, request.headers[.contentType]?.hasPrefix("multipart/form-data") == true {
-                let form = try await WebForm.readMultipart(&request)
+                let form = try await WebForm.readMultipart(&request, forMedia: request.uri.path == "/app/media")
                 context.form = form
                 presented = form.value("_csrf")
             }

@@ -59,7 +59,10 @@ public struct InboundService: Sendable {
     func receivedMedia(_ sms: InboundSMS, organization: OrganizationID) async throws -> [String] {
         guard !sms.mediaURLs.isEmpty, try await !messages.hasReceived(providerID: sms.providerID) else { return [] }
         var kept: [String] = []
-        for url in sms.mediaURLs.prefix(MediaLimits.itemsPerMessage) {
+        // The provider waits about 15 seconds for the answer: fetching stops after 10 (the text
+        // is kept with the media fetched by then).
+        let deadline = ContinuousClock.now + .seconds(10)
+        for url in sms.mediaURLs.prefix(MediaLimits.itemsPerMessage) where ContinuousClock.now < deadline {
             guard let bytes = try? await provider.fetchMedia(url),
                 let view = try? await media.keepReceived(Data(bytes), organization: organization)
             else { continue }

@@ -14,7 +14,7 @@ struct MediaRoutes {
         table.add(.post, "/v1/media", through: group) { request, context in
             let principal = try context.authenticated()
             var request = request
-            let form = try await WebForm.readMultipart(&request)
+            let form = try await WebForm.readMultipart(&request, forMedia: true)
             guard let file = form.file("file") else {
                 throw APIError(
                     .badRequest,
@@ -28,8 +28,9 @@ struct MediaRoutes {
         }
         table.add(.get, "/v1/media/{id}", through: group) { request, context in
             let principal = try context.authenticated()
+            let format = try request.format(among: ["json"])
             let (view, bytes) = try await media.content(principal, try context.parameter("id"))
-            if request.uri.queryParameters.get("format") == "json" { return try JSONOutput.response(view) }
+            if format == "json" { return try JSONOutput.response(view) }
             return MediaRoutes.file(view, bytes)
         }
     }

@@ -116,7 +116,8 @@
 
     function mediaChosen() {
       var media = form.querySelector("[data-media-id]");
-      return !!(media && media.value);
+      var box = form.querySelector("[data-attach]");
+      return !!(media && media.value) && (!box || box.getAttribute("data-mms-mode") === "mms");
     }
     form.addEventListener("media-changed", function () { estimate(); });
 
@@ -394,10 +395,19 @@
         .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
         .then(function (result) {
           if (!result.ok) { id.value = ""; preview.hidden = true; say(result.body.error ? result.body.error.message : "The picture could not be used."); changed(); return; }
+          var mode = box.getAttribute("data-mms-mode");
+          if (mode === "none") {
+            id.value = ""; preview.hidden = true;
+            say("Picture messages (MMS) go to the US and Canada only: this text cannot carry a picture.");
+            changed();
+            return;
+          }
           id.value = result.body.id;
           preview.src = "/app/media/" + encodeURIComponent(result.body.id);
           preview.hidden = false;
-          say("MMS · " + box.getAttribute("data-mms-price") + " credits per recipient" + (result.body.warnings.length ? ". " + result.body.warnings[0] : ""));
+          var warning = result.body.warnings.length ? ". " + result.body.warnings[0] : "";
+          say(mode === "link" ? "Sent as SMS with a link to the picture (MMS does not go to your country)" + warning
+            : "MMS · " + box.getAttribute("data-mms-price") + " credits per recipient" + warning);
           changed();
         })
         .catch(function () { id.value = ""; preview.hidden = true; say("The picture could not be uploaded; try again."); changed(); });
