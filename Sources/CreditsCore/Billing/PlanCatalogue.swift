@@ -121,11 +121,14 @@ public struct CataloguePlan: Sendable, Equatable, Codable {
 /// upgrade, since the unused time is given back as money; with rollover protection they stay.
 public enum Proration {
     public static func unusedCents(paidCents: Int64, period: DateInterval, at instant: Date) -> Int64 {
+        // In whole milliseconds and cents: no floating point touches money. A cycle is at most a
+        // year (3.2e10 ms), so cents × ms stays far inside Int64 for any price the catalogue takes.
         guard paidCents > 0, instant < period.end else { return 0 }
-        let total = period.end.timeIntervalSince(period.start)
+        func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        let total = milliseconds(period.end) - milliseconds(period.start)
         guard total > 0 else { return 0 }
-        let left = min(total, max(0, period.end.timeIntervalSince(instant)))
-        return Int64((Double(paidCents) * left / total).rounded(.down))
+        let left = min(total, max(0, milliseconds(period.end) - milliseconds(instant)))
+        return paidCents * left / total
     }
 }
 
