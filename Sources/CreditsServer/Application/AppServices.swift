@@ -320,7 +320,6 @@ public struct AppServices: Sendable {
             billing: billing,
             billingStore: stores.billing,
             numbers: stores.numbers,
-            credits: credits,
             organizations: stores.organizations,
             database: database,
             creditPrices: configuration.creditPrices,

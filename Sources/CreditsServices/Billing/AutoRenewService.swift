@@ -340,21 +340,13 @@ public struct AutoRenewService: Sendable {
 
     /// One auto-renew purchase into the pool under `key`; nil when there is no method to charge.
     func buy(_ amount: Int64, for organization: Organization, key: String) async throws -> Purchase? {
-        let profile = try await billingStore.profile(organization.id)
-        guard let method = profile?.method else { return nil }
-        let pool = try await credits.pool(of: organization.id)
-        let owner = try await organizations.staff(of: organization.id).first { $0.role == .owner }
-        return try await billing.buy(
+        try await billing.buyOnFile(
             try billing.price(amount, for: organization),
             for: organization,
-            into: pool.id,
             kind: .autoRenew,
             actor: .system,
-            key: key,
-            profile: profile,
-            method: method,
-            fallbackEmail: owner?.email
-        ).purchase
+            key: key
+        )
     }
 
     func failureAudit(_ organization: OrganizationID) -> AuditRecord {

@@ -352,6 +352,40 @@ public struct BillingService: Sendable {
         return (due ? try await resolve(stored) : stored, true)
     }
 
+    /// A purchase into the organisation's pool charged to the payment method on file (auto-renew,
+    /// a plan's cycle, a fee), the invoice addressed to the billing email, else `fallbackEmail`,
+    /// else the owner's; nil when there is no payment method.
+    public func buyOnFile(
+        _ quote: Quote,
+        for organization: Organization,
+        kind: Purchase.Kind,
+        actor: Actor,
+        key: String,
+        fallbackEmail: String? = nil,
+        description: String? = nil,
+        period: DateInterval? = nil,
+        lotExpiresAt: Date? = nil
+    ) async throws -> Purchase? {
+        let profile = try await store.profile(organization.id)
+        guard let method = profile?.method else { return nil }
+        let pool = try await credits.pool(of: organization.id)
+        let owner = try await organizations.staff(of: organization.id).first { $0.role == .owner }
+        return try await buy(
+            quote,
+            for: organization,
+            into: pool.id,
+            kind: kind,
+            actor: actor,
+            key: key,
+            profile: profile,
+            method: method,
+            fallbackEmail: fallbackEmail ?? owner?.email,
+            description: description,
+            period: period,
+            lotExpiresAt: lotExpiresAt
+        ).purchase
+    }
+
     /// The seller (configured) and the buyer (billing details, else the organisation's name).
     func parties(_ profile: BillingProfile?, organization: Organization, fallbackEmail: String?) -> InvoiceParties {
         InvoiceParties(

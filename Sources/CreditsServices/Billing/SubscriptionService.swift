@@ -15,7 +15,6 @@ public struct SubscriptionService: Sendable {
     let billing: BillingService
     let billingStore: BillingStore
     let numbers: NumberStore
-    let credits: CreditService
     let organizations: OrganizationStore
     let database: any Database
     let creditPrices: CreditPrices
@@ -28,7 +27,6 @@ public struct SubscriptionService: Sendable {
         billing: BillingService,
         billingStore: BillingStore,
         numbers: NumberStore,
-        credits: CreditService,
         organizations: OrganizationStore,
         database: any Database,
         creditPrices: CreditPrices,
@@ -40,7 +38,6 @@ public struct SubscriptionService: Sendable {
         self.billing = billing
         self.billingStore = billingStore
         self.numbers = numbers
-        self.credits = credits
         self.organizations = organizations
         self.database = database
         self.creditPrices = creditPrices
@@ -445,8 +442,7 @@ public struct SubscriptionService: Sendable {
             lotExpiresAt: nil,
             organization: organization,
             actor: actor,
-            key: "rollover-protection:\(period.start.milliseconds):\(method?.token ?? "none")",
-            email: nil
+            key: "rollover-protection:\(period.start.milliseconds):\(method?.token ?? "none")"
         )
     }
 
@@ -563,8 +559,7 @@ public struct SubscriptionService: Sendable {
                 lotExpiresAt: entry.includesRolloverProtection ? nil : period.end,
                 organization: organization,
                 actor: actor,
-                key: "renewal:\(period.start.milliseconds)\(suffix)",
-                email: nil
+                key: "renewal:\(period.start.milliseconds)\(suffix)"
             )
             refusal = purchase?.failureMessage
         } catch let error as PurchaseError {
@@ -729,8 +724,7 @@ public struct SubscriptionService: Sendable {
             lotExpiresAt: nil,
             organization: organization,
             actor: .system,
-            key: "monthly-fee:\(month.start.milliseconds)\(suffix)",
-            email: nil
+            key: "monthly-fee:\(month.start.milliseconds)\(suffix)"
         )
         let instant = now()
         let failed = purchase == nil || purchase?.status == .failed
@@ -801,32 +795,28 @@ public struct SubscriptionService: Sendable {
         organization: Organization,
         actor: Actor,
         key: String,
-        email: String?
+        email: String? = nil
     ) async throws -> Purchase {
-        let profile = try await billingStore.profile(organization.id)
-        guard let method = profile?.method else { throw PurchaseError.paymentMethodRequired(.purchase) }
         let quote: Quote
         do {
             quote = try creditPrices.feeQuote(cents: cents, credits: credits, country: organization.country)
         } catch {
             throw PurchaseError.quote(error)
         }
-        let pool = try await self.credits.pool(of: organization.id)
-        let owner = try await organizations.staff(of: organization.id).first { $0.role == .owner }
-        return try await billing.buy(
-            quote,
-            for: organization,
-            into: pool.id,
-            kind: kind,
-            actor: actor,
-            key: key,
-            profile: profile,
-            method: method,
-            fallbackEmail: email ?? owner?.email,
-            description: description,
-            period: period,
-            lotExpiresAt: lotExpiresAt
-        ).purchase
+        guard
+            let purchase = try await billing.buyOnFile(
+                quote,
+                for: organization,
+                kind: kind,
+                actor: actor,
+                key: key,
+                fallbackEmail: email,
+                description: description,
+                period: period,
+                lotExpiresAt: lotExpiresAt
+            )
+        else { throw PurchaseError.paymentMethodRequired(.purchase) }
+        return purchase
     }
 
     func save(_ plan: Plan, audit: AuditRecord) async throws {
