@@ -2,6 +2,7 @@ import CreditsCore
 import CreditsStore
 import Crypto
 import Foundation
+import Synchronization
 
 /// An uploaded or received media item as the API shows it.
 public struct MediaView: Encodable, Sendable {
@@ -51,6 +52,9 @@ public struct MediaService: Sendable {
     /// The server's public base URL, for links recipients open.
     let baseURL: @Sendable () -> String
     let now: @Sendable () -> Date
+    /// The signing key, read from the database once per process (it never changes once made),
+    /// not once per message a campaign hands over.
+    let signingKey = SigningKeyCache()
 
     /// How long a link handed to the provider works (it fetches at sending, retries for hours).
     public static let linkLifetime: TimeInterval = 48 * 3600
@@ -183,11 +187,22 @@ public struct MediaService: Sendable {
     }
 
     func sign(_ text: String) async throws -> String {
-        let secret = try await secrets.secret("media_signing_key", orCreate: APIKeys.randomText(bytes: 32), at: now())
+        let secret: String
+        if let cached = signingKey.value.withLock({ $0 }) {
+            secret = cached
+        } else {
+            secret = try await secrets.secret("media_signing_key", orCreate: APIKeys.randomText(bytes: 32), at: now())
+            signingKey.value.withLock { $0 = secret }
+        }
         let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// The media signing key once read (every process reads the same stored key).
+final class SigningKeyCache: Sendable {
+    let value = Mutex<String?>(nil)
 }
 
 /// Why media was refused.
