@@ -138,10 +138,19 @@ class Session:
         print("  screenshot", os.path.relpath(path, ROOT))
 
     def fill(self, element_id, value):
-        field = self.driver.find_element(By.ID, element_id)
-        field.clear()
-        field.send_keys(value)
-        return field
+        # A page whose script swaps part of itself while a field is typed into (the import preview)
+        # can leave the found element stale once; the field is found again, never skipped.
+        for attempt in range(3):
+            try:
+                field = self.driver.find_element(By.ID, element_id)
+                field.clear()
+                field.send_keys(value)
+                return field
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
+                print("  (field %s was replaced while typing on %s; found again)" % (element_id, self.driver.current_url))
+                time.sleep(0.5)
 
     def submit(self, form_selector):
         form = self.driver.find_element(By.CSS_SELECTOR, form_selector)

@@ -32,9 +32,6 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
-  var refresh = document.querySelector("[data-refresh]");
-  if (refresh) setTimeout(function () { location.reload(); }, 1000 * parseFloat(refresh.getAttribute("data-refresh")));
-
   // A campaign's page follows the send live (server-sent events): state, counts, credits and
   // each recipient's status change in place; the stream ends when the campaign is done.
   var live = document.querySelector("[data-live]");
