@@ -18,7 +18,8 @@ public protocol SimulatorLog: Sendable {
 
 /// The built-in provider: accepts every send, then reports the outcome to the server's own
 /// status webhook, signed like Twilio. Outcome by destination: numbers ending in 0001 fail
-/// (invalid number), ending in 0002 end undelivered (unreachable), all others are delivered.
+/// (invalid number), ending in 0002 end undelivered (unreachable), ending in 0007 are filtered by
+/// the carrier unless sent from a toll-free number, all others are delivered.
 /// Brand and number registrations complete after `registrationDelay`; documented inputs fail.
 public final class SimulatorProvider: SMSProvider {
     public let name = "simulator"
@@ -56,15 +57,25 @@ public final class SimulatorProvider: SMSProvider {
         try? await client.shutdown()
     }
 
-    /// The outcome the Simulator reports for a destination.
-    public static func outcome(for number: String) -> (MessageStatus, String?) {
+    /// The outcome the Simulator reports for a destination (and the number a text comes from):
+    /// numbers ending in 0001 fail, 0002 end undelivered, and 0007 are filtered by the carrier
+    /// (undelivered, 30007) unless the text comes from a toll-free number.
+    public static func outcome(for number: String, from sender: String = "") -> (MessageStatus, String?) {
         if number.hasSuffix("0001") { return (.failed, "30005") }
         if number.hasSuffix("0002") { return (.undelivered, "30003") }
+        if number.hasSuffix("0007"), !isTollFree(sender) { return (.undelivered, "30007") }
         return (.delivered, nil)
     }
 
+    /// Whether a number is a North American toll-free one (+1 800, 833, 844, 855, 866, 877, 888).
+    static func isTollFree(_ number: String) -> Bool {
+        guard number.hasPrefix("+1"), number.count >= 5 else { return false }
+        let prefix = number.dropFirst(2).prefix(3)
+        return ["800", "833", "844", "855", "866", "877", "888"].contains(String(prefix))
+    }
+
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {
-        let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to)
+        let (outcome, errorCode) = SimulatorProvider.outcome(for: message.to, from: message.from)
         let segments = message.channel == .mms ? 1 : max(1, Segmenter.segment(message.body).segments)
         var candidate = SimulatedMessage(
             reference: message.reference,

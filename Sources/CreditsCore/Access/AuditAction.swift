@@ -38,6 +38,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case smsUndelivered = "sms.undelivered"
     case smsFailed = "sms.failed"
     case smsTimedOut = "sms.timed_out"
+    /// A text a carrier filtered, sent once more from the toll-free number.
+    case smsReprocessed = "sms.reprocessed"
     case brandSubmitted = "sms.brand_submitted"
     case brandRegistered = "sms.brand_registered"
     case brandFailed = "sms.brand_failed"

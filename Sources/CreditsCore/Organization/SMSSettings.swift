@@ -37,6 +37,9 @@ public struct SMSSettings: Sendable, Equatable, Codable {
     /// Where MMS does not go: send the text as SMS with a link to the picture instead of refusing
     /// (off by default).
     public var mmsAsLink: Bool = false
+    /// Reprocessing from toll-free: a text from a local number that a carrier filters is sent
+    /// once more from the organisation's toll-free number, at the reprocessing price (off by default).
+    public var reprocessFromTollFree: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -52,6 +55,7 @@ public struct SMSSettings: Sendable, Equatable, Codable {
         case joinKeyword = "join_keyword"
         case optInPage = "opt_in_page"
         case mmsAsLink = "mms_as_link"
+        case reprocessFromTollFree = "reprocess_from_toll_free"
     }
 
     /// Longest keyword reply or notice: two segments of GSM-7.
@@ -218,6 +222,7 @@ extension SMSSettings {
         joinKeyword = try container.decodeIfPresent(Bool.self, forKey: .joinKeyword) ?? false
         optInPage = try container.decodeIfPresent(Bool.self, forKey: .optInPage) ?? false
         mmsAsLink = try container.decodeIfPresent(Bool.self, forKey: .mmsAsLink) ?? false
+        reprocessFromTollFree = try container.decodeIfPresent(Bool.self, forKey: .reprocessFromTollFree) ?? false
     }
 }
 

@@ -56,6 +56,10 @@ public struct Message: Sendable, Equatable, Codable {
     public var updatedAt: Date
     /// The media it carries (a picture message), by id; nil for a text alone.
     public var media: [String]?
+    /// The attempt this one re-sends from the toll-free number after a carrier filtered it.
+    public var reprocessOf: String?
+    /// The attempt that re-sent this one from the toll-free number (filled in by reads).
+    public var reprocessedAs: String?
 
     public init(
         id: String,
@@ -122,6 +126,8 @@ public struct Message: Sendable, Equatable, Codable {
         case notBefore = "not_before"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case reprocessOf = "reprocess_of"
+        case reprocessedAs = "reprocessed_as"
     }
 }
 

@@ -207,6 +207,7 @@ public struct AppServices: Sendable {
             ledgerStore: stores.ledger,
             messages: stores.messages,
             prices: prices,
+            holdTimeout: configuration.holdTimeout,
             now: now,
             logger: logger
         )

@@ -280,7 +280,15 @@ struct RecipientLine: Encodable {
         reserved = message.credits.decimalString
         charged = message.charged?.decimalString ?? "—"
         updated = WebFormat.time(message.updatedAt, in: zone)
-        error = message.errorMessage
+        let reason = message.errorMessage ?? message.errorCode.map { "Error \($0)" }
+        if message.reprocessedAs != nil {
+            error = [reason, "Filtered by the carrier: re-sent from the toll-free number."].compactMap { $0 }
+                .joined(separator: " ")
+        } else if message.reprocessOf != nil {
+            error = "Re-sent from the toll-free number \(WebFormat.phone(message.from)) after a carrier filtered it."
+        } else {
+            error = reason
+        }
     }
 
     enum CodingKeys: String, CodingKey {

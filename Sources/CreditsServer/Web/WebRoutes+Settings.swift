@@ -23,6 +23,7 @@ extension WebRoutes {
                         "sending_hours.time_zone": .optionalText,
                         "opt_out_reply": .text, "opt_in_reply": .text, "help_reply": .text, "no_reply_notice": .text,
                         "opt_in_wording": .text, "join_keyword": .bool, "opt_in_page": .bool, "mms_as_link": .bool,
+                        "reprocess_from_toll_free": .bool,
                     ]
                 )
                 _ = try await administration.updateSMSSettings(principal, patch)
@@ -102,6 +103,7 @@ extension WebRoutes {
                     "monthly": "\($0.monthlyCredits ?? 0) credits a month",
                 ]
             },
+            "has_toll_free": setup.numbers.contains { $0.kind == "toll_free" },
             "requests": try JSONValue.of(setup.numberRequests).template,
             "self_serve": setup.selfServe,
             "has_requests": !setup.numberRequests.isEmpty,

@@ -18,6 +18,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
     public var joinKeyword: Bool?
     public var optInPage: Bool?
     public var mmsAsLink: Bool?
+    public var reprocessFromTollFree: Bool?
 
     enum CodingKeys: String, CodingKey {
         case header, footer
@@ -33,12 +34,14 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         case joinKeyword = "join_keyword"
         case optInPage = "opt_in_page"
         case mmsAsLink = "mms_as_link"
+        case reprocessFromTollFree = "reprocess_from_toll_free"
     }
 
     public static let fields = JSONFields([
         "header": nil, "footer": nil, "signup_message": nil, "smart_encoding": nil, "reply_mode": nil,
         "opt_out_reply": nil, "opt_in_reply": nil, "help_reply": nil, "no_reply_notice": nil,
         "opt_in_wording": nil, "join_keyword": nil, "opt_in_page": nil, "mms_as_link": nil,
+        "reprocess_from_toll_free": nil,
         "sending_hours": JSONFields(["time_zone", "start", "end", "days"]),
     ])
 
@@ -66,6 +69,7 @@ public struct SMSSettingsPatch: APIInput, Sendable {
         if let joinKeyword { result.joinKeyword = joinKeyword }
         if let optInPage { result.optInPage = optInPage }
         if let mmsAsLink { result.mmsAsLink = mmsAsLink }
+        if let reprocessFromTollFree { result.reprocessFromTollFree = reprocessFromTollFree }
         return result
     }
 }

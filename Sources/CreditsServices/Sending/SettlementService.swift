@@ -24,10 +24,17 @@ public struct SettlementService: Sendable {
         ledgerStore: SQLLedgerStore,
         messages: MessageStore,
         prices: PriceList,
+        holdTimeout: TimeInterval,
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
-        let settler = Settler(database: database, ledgerStore: ledgerStore, prices: prices, logger: logger)
+        let settler = Settler(
+            database: database,
+            ledgerStore: ledgerStore,
+            prices: prices,
+            holdTimeout: holdTimeout,
+            logger: logger
+        )
         self.messages = messages
         self.ledgerStore = ledgerStore
         self.settler = settler
@@ -150,6 +157,8 @@ struct Settler: Sendable {
     let database: any Database
     let ledgerStore: SQLLedgerStore
     let prices: PriceList
+    /// How long a re-send's hold waits for its delivery report.
+    let holdTimeout: TimeInterval
     let logger: Logger
 
     /// Runs `write` and settles the messages it reports finished, in its transaction.
@@ -174,14 +183,49 @@ struct Settler: Sendable {
 
     /// Settles final messages, one organisation at a time (in id order, so transactions that
     /// settle several organisations lock them in one order). Messages not final or without a hold
-    /// need nothing. A refusal other than "already resolved" is logged: it means the ledger and the
-    /// outbox disagree.
+    /// need nothing. A text a carrier filtered is re-sent from the toll-free number where the
+    /// organisation asked for it (`Reprocessing`): its hold is released and the re-send's reserved
+    /// in this same unit of work. A refusal other than "already resolved" is logged: it means the
+    /// ledger and the outbox disagree.
     func settle(_ finished: [Message], at instant: Date, in work: UnitOfWork) async throws {
-        let requests = Settlement.requests(for: finished, prices: prices, at: instant)
+        let resends = try await reprocessing(finished, at: instant, in: work)
+        let reprocessed = Set(resends.map(\.original.id))
+        var requests = Settlement.requests(
+            for: finished.filter { !reprocessed.contains($0.id) },
+            prices: prices,
+            at: instant
+        )
+        var holdKeys: [String: Message] = [:]
+        for item in resends {
+            guard let hold = item.original.holdID, let resendHold = item.resend.holdID else { continue }
+            requests.append(Settlement.reprocessedRequest(item.original, hold: hold, resend: item.resend, at: instant))
+            let reserve = Settlement.resendHold(
+                item.resend,
+                hold: resendHold,
+                account: item.account,
+                timeoutAt: instant.addingTimeInterval(holdTimeout)
+            )
+            holdKeys[reserve.idempotencyKey] = item.resend
+            requests.append(reserve)
+        }
+        var queued: [Message] = []
+        var notes: [(id: String, status: MessageStatus, detail: String)] = []
         for (_, group) in Dictionary(grouping: requests, by: \.organization).sorted(by: {
             $0.key.rawValue < $1.key.rawValue
         }) {
             for (request, result) in zip(group, try await ledgerStore.apply(group, in: work)) {
+                if let resend = holdKeys[request.idempotencyKey], let original = resend.reprocessOf {
+                    let status = finished.first { $0.id == original }?.status ?? .failed
+                    if case .failure(let error) = result {
+                        notes.append((original, status, "filtered by the carrier; not re-sent: \(error.message)"))
+                    } else {
+                        queued.append(resend)
+                        notes.append(
+                            (original, status, "filtered by the carrier; re-sent from \(resend.from) as \(resend.id)")
+                        )
+                    }
+                    continue
+                }
                 guard case .failure(let error) = result else { continue }
                 if case .holdAlreadyResolved = error { continue }
                 logger.warning(
@@ -189,6 +233,39 @@ struct Settler: Sendable {
                     metadata: ["key": "\(request.idempotencyKey)", "error": "\(error.message)"]
                 )
             }
+        }
+        try await MessageStore.insert(
+            queued,
+            detail: "re-sent from toll-free after the carrier filtered the text",
+            in: work
+        )
+        try await MessageStore.note(notes, at: instant, in: work)
+    }
+
+    /// The filtered texts among `finished` to re-send from the toll-free number, each with the
+    /// account its hold was reserved from.
+    func reprocessing(_ finished: [Message], at instant: Date, in work: UnitOfWork) async throws
+        -> [(original: Message, resend: Message, account: AccountID)]
+    {
+        let candidates = finished.filter(Reprocessing.isCandidate)
+        guard !candidates.isEmpty else { return [] }
+        let senders = try await MessageStore.reprocessingSenders(Set(candidates.map(\.organizationID)), in: work)
+        let wanted = candidates.filter { senders[$0.organizationID] != nil }
+        guard !wanted.isEmpty else { return [] }
+        let accounts = try await MessageStore.holdAccounts(wanted.compactMap(\.holdID), in: work)
+        return wanted.compactMap { original in
+            guard let hold = original.holdID, let account = accounts[hold],
+                let tollFree = senders[original.organizationID]
+            else { return nil }
+            let resend = Reprocessing.resend(
+                of: original,
+                from: tollFree,
+                id: Identifier.make("msg_"),
+                hold: HoldID(Identifier.make("hold_")),
+                prices: prices,
+                at: instant
+            )
+            return (original, resend, account)
         }
     }
 }

@@ -16,7 +16,8 @@ public struct MessageStore: Sendable {
 
     static let columns = """
         id, organization_id, campaign_id, conversation_id, direction, kind, from_number, to_number, body, channel, segments, credits, status,
-        hold_id, provider_id, provider_segments, error_code, error_message, flagged, not_before, attempts, created_at, updated_at, media
+        hold_id, provider_id, provider_segments, error_code, error_message, flagged, not_before, attempts, created_at, updated_at, media,
+        reprocess_of
         """
 
     /// The columns for a SELECT from `messages m LEFT JOIN ledger_holds h`: what a message was
@@ -26,6 +27,7 @@ public struct MessageStore: Sendable {
         + columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         .joined(separator: ", ")
         + ", CASE WHEN h.status IS NULL OR h.status = 'pending' THEN NULL ELSE h.posted_amount END AS charged"
+        + ", (SELECT rs.id FROM messages AS rs WHERE rs.reprocess_of = m.id) AS reprocessed_as"
         + " FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id"
 
     // MARK: Writing
@@ -47,6 +49,7 @@ public struct MessageStore: Sendable {
             .bigint("not_before") { $0.notBefore.milliseconds }, .bigint("created_at") { $0.createdAt.milliseconds },
             .bigint("updated_at") { $0.updatedAt.milliseconds },
             .text("media") { $0.media.map { $0.joined(separator: ",") } },
+            .text("reprocess_of") { $0.reprocessOf },
         ]
     )
 
@@ -601,6 +604,8 @@ public struct MessageStore: Sendable {
         )
         let media = MessageStore.mediaIDs(row.contains(column: "media") ? try row.optional("media") : nil)
         message.media = media.isEmpty ? nil : media
+        message.reprocessOf = row.contains(column: "reprocess_of") ? try row.optional("reprocess_of") : nil
+        message.reprocessedAs = row.contains(column: "reprocessed_as") ? try row.optional("reprocessed_as") : nil
         return message
     }
 
@@ -694,7 +699,8 @@ public struct MessageStore: Sendable {
         }
     }
 
-    /// A campaign's messages counted by status, and the credits charged and released.
+    /// A campaign's messages counted by status, and the credits charged and released. A text
+    /// re-sent from toll-free counts once, by its re-send; the credits of both attempts count.
     public func campaignTotals(_ id: String) async throws -> (
         counts: [MessageStatus: Int], charged: Credits, released: Credits
     ) {
@@ -704,7 +710,8 @@ public struct MessageStore: Sendable {
             var released = Credits.zero
             for row in try await sql.raw(
                 """
-                SELECT m.status, COUNT(*) AS n,
+                SELECT m.status,
+                       CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM messages AS rs WHERE rs.reprocess_of = m.id) THEN 0 ELSE 1 END) AS BIGINT) AS n,
                        CAST(COALESCE(SUM(CASE WHEN h.status IN ('posted', 'timed_out', 'voided') THEN h.posted_amount ELSE 0 END), 0) AS BIGINT) AS charged,
                        CAST(COALESCE(SUM(CASE WHEN h.status IN ('posted', 'timed_out', 'voided') THEN h.amount - h.posted_amount ELSE 0 END), 0) AS BIGINT) AS released
                 FROM messages m LEFT JOIN ledger_holds h ON h.id = m.hold_id WHERE m.campaign_id = \(bind: id) GROUP BY m.status

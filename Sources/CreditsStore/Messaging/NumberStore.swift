@@ -165,7 +165,7 @@ public struct NumberStore: Sendable {
         }
         for _ in 0..<20 {
             let candidate = "+15552\(String(format: "%06d", Int.random(in: 0...999_999)))"
-            if candidate.hasSuffix("0001") || candidate.hasSuffix("0002") { continue }
+            if ["0001", "0002", "0007"].contains(where: { candidate.hasSuffix($0) }) { continue }
             try await assign(candidate, to: organization, kind: "test", provider: "simulator", at: instant)
             if try await self.organization(forNumber: candidate) == organization { return candidate }
         }

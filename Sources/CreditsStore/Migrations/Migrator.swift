@@ -11,7 +11,7 @@ public enum Migrator {
         PurchaseCheckSchema.migration, ContactImportSchema.migration, ConsentBasisSchema.migration,
         PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
         ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
-        SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration,
+        SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration, ReprocessingSchema.migration,
     ]
 
     /// The newest version this program knows.
