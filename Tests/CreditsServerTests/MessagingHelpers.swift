@@ -46,8 +46,9 @@ extension TestServer {
 
     /// An inbound text from `from` to the organisation's number.
     @discardableResult
-    func inbound(_ org: Org, from: String, _ text: String) async throws -> TestResponse {
-        let number = try await services.sendingNumbers.sendingNumber(org.id)
+    func inbound(_ org: Org, from: String, to: String? = nil, _ text: String) async throws -> TestResponse {
+        var number = to ?? ""
+        if to == nil { number = try await services.sendingNumbers.sendingNumber(org.id) }
         return try await callback(
             "/webhooks/simulator/inbound",
             ["MessageSid": "SMin\(UUID().uuidString.prefix(12))", "From": from, "To": number, "Body": text]

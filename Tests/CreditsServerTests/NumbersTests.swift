@@ -134,3 +134,64 @@ import Testing
         }
     }
 }
+
+/// Replies go to the conversation of the number they came to, and staff answer from it.
+@Suite struct ConversationNumberTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func aPersonTextingTwoNumbersHasAConversationOnEachAndRepliesGoFromIt(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            for (number, kind) in [("+14155550100", "local"), ("+18885550100", "toll_free")] {
+                try await server.services.stores.numbers.assign(
+                    number,
+                    to: org.id,
+                    kind: kind,
+                    provider: "simulator",
+                    at: server.clock.now
+                )
+            }
+            try await server.inbound(org, from: "+14155550181", to: "+14155550100", "Is the north branch open?")
+            server.clock.advance(1)
+            try await server.inbound(org, from: "+14155550181", to: "+18885550100", "And the hotline?")
+            let list = try await server.request(.get, "/v1/conversations", key: org.ownerKey).list()
+            #expect(list.count == 2, "one conversation per number: \(list)")
+            let onTollFree = try #require(list.first { $0["number"] as? String == "+18885550100" })
+            let onLocal = try #require(list.first { $0["number"] as? String == "+14155550100" })
+            #expect(onTollFree["last_message"] as? String == "And the hotline?")
+            #expect(onLocal["last_message"] as? String == "Is the north branch open?")
+
+            let reply = try await server.request(
+                .post,
+                "/v1/conversations/\(try #require(onTollFree["id"] as? String))/messages",
+                key: org.ownerKey,
+                json: #"{"body": "Yes, all day"}"#
+            )
+            #expect(reply.status == .created, "\(reply.text)")
+            let sent = try reply.object()
+            #expect(sent["from"] as? String == "+18885550100", "the reply goes from the number they texted")
+            #expect(sent["channel"] as? String == "toll-free" && sent["credits"] as? Double == 1.5)
+            #expect(sent["conversation_id"] as? String == onTollFree["id"] as? String)
+            let local = try await server.request(
+                .post,
+                "/v1/conversations/\(try #require(onLocal["id"] as? String))/messages",
+                key: org.ownerKey,
+                json: #"{"body": "Yes"}"#
+            )
+            #expect(try local.object()["from"] as? String == "+14155550100")
+            #expect(try local.object()["credits"] as? Double == 1)
+            #expect(try await server.request(.get, "/v1/conversations", key: org.ownerKey).list().count == 2)
+            // The portal's thread says which number it is on.
+            var owner = try await PortalBrowser.signIn(
+                server,
+                email: WebPortalTests.ownerEmail,
+                password: WebPortalTests.ownerPassword
+            )
+            let page = try await owner.get("/inbox/\(try #require(onTollFree["id"] as? String))").text
+            #expect(page.contains("On our number +1 888 555 0100 (toll-free"), "\(page)")
+            #expect(try await owner.get("/inbox").text.contains("on +1 888 555 0100"))
+        }
+    }
+}

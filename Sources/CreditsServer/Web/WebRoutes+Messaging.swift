@@ -94,6 +94,8 @@ extension WebRoutes {
                     [
                         "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
                         "phone": WebFormat.phone(conversation.phone),
+                        "number": conversation.number.isEmpty ? "" : WebFormat.phone(conversation.number),
+                        "has_number": !conversation.number.isEmpty,
                         "last_message": conversation.lastMessage,
                         "when": WebFormat.time(conversation.lastMessageAt, in: zone),
                         "unread": conversation.unread > 0 ? String(conversation.unread) : false,
@@ -116,6 +118,7 @@ extension WebRoutes {
             let id = try context.parameter("id")
             let (conversation, messages) = try await conversations.conversation(principal, id)
             if conversation.unread > 0 { try await conversations.markRead(principal, id) }
+            let sender = try await conversations.replyNumber(principal, conversation)
             let zone = principal.organization.zone
             var pictures: [String: [[String: Any]]] = [:]
             for message in messages where message.media != nil {
@@ -125,7 +128,8 @@ extension WebRoutes {
                 "conversation": [
                     "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
                     "phone": WebFormat.phone(conversation.phone), "open": conversation.status == .open,
-                    "flagged": conversation.flagged,
+                    "flagged": conversation.flagged, "number": WebFormat.phone(sender.number),
+                    "toll_free": sender.kind == "toll_free", "channel": sender.textChannel.rawValue,
                 ],
                 "messages": messages.map { message -> [String: Any] in
                     [

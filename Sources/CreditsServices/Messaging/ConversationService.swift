@@ -75,6 +75,23 @@ public struct ConversationService: Sendable {
         try await conversations.update(id, of: principal.organizationID, status: nil, read: true, flagged: nil)
     }
 
+    /// The number a reply goes from: the one the conversation is on, priced by its kind; when
+    /// that number was released, the organisation's default number (the reply then opens the
+    /// conversation on that number).
+    public func replyNumber(_ principal: Principal, _ conversation: Conversation) async throws -> AssignedNumber {
+        let organization = principal.organization
+        if !conversation.number.isEmpty,
+            let number = try? await numbers.sender(
+                organization.id,
+                requested: conversation.number,
+                country: organization.country
+            )
+        {
+            return number
+        }
+        return try await numbers.sender(organization.id, requested: nil, country: organization.country)
+    }
+
     /// A staff reply in a conversation: priced and held like any send; never to an opted-out number.
     public func reply(_ principal: Principal, conversation id: String, body: String) async throws -> MessageView {
         let (conversation, _) = try await conversation(principal, id)
@@ -83,7 +100,8 @@ public struct ConversationService: Sendable {
         }
         try MessageBody.validate(body)
         let now = now()
-        let options = EstimateService.options(for: principal.organization, channel: .sms, prices: prices)
+        let sender = try await replyNumber(principal, conversation)
+        let options = EstimateService.options(for: principal.organization, channel: sender.textChannel, prices: prices)
         let price = try Estimator.price(body: body, options: options)
         let item = MessagingService.Planned(
             id: Identifier.make("msg_"),
@@ -106,8 +124,8 @@ public struct ConversationService: Sendable {
             [item],
             organization: principal.organizationID,
             account: account,
-            from: try await numbers.sendingNumber(principal.organizationID),
-            channel: .sms,
+            from: sender.number,
+            channel: sender.textChannel,
             kind: .reply,
             campaign: nil,
             conversation: id,

@@ -162,6 +162,7 @@ public struct InboundService: Sendable {
             let conversation = try await ConversationStore.touch(
                 organization: organizationID,
                 phone: from,
+                number: sms.to,
                 message: sms.body,
                 inbound: true,
                 flagged: flagged,

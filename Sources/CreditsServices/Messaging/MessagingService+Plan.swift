@@ -73,7 +73,7 @@ extension MessagingService {
         let hasFields = try !MergeFields.names(in: input.body).isEmpty
         // The price follows the sending number: a toll-free number sends at the toll-free rate.
         let sender = try await numbers.sender(organization.id, requested: input.from, country: organization.country)
-        let numberChannel: Channel = sender.kind == "toll_free" ? .tollFree : .sms
+        let numberChannel = sender.textChannel
         var channel = input.channel ?? numberChannel
         var media = input.media ?? []
         // A picture message is one that carries media: the flat MMS price is never given to a

@@ -263,21 +263,24 @@ public struct MessagingService: Sendable {
             memo: memo
         )
         let ledgerStore = ledgerStore
-        let messages = queued
-        let result = try await database.unitOfWork { work in
+        let result = try await database.unitOfWork { [queued] work in
+            var messages = queued
             let results = try await ledgerStore.apply([request], in: work)
             guard case .success = results.first else { return results.first }
             if let campaign { try await MessageStore.insert(campaign, in: work) }
+            // A reply lands in the conversation with that person on the number it goes from.
             if conversation != nil, let last = messages.last {
-                _ = try await ConversationStore.touch(
+                let id = try await ConversationStore.touch(
                     organization: organization,
                     phone: last.to,
+                    number: from,
                     message: last.body,
                     inbound: false,
                     flagged: false,
                     at: now,
                     in: work
                 )
+                for index in messages.indices { messages[index].conversationID = id }
             }
             try await MessageStore.insert(messages, in: work)
             try await AuditStore.insert(audits, in: work)

@@ -94,6 +94,37 @@ public final class SQLiteStore: Database {
         }
     }
 
+    /// A transaction with foreign-key enforcement off, for rebuilding a table other tables point
+    /// at (SQLite's documented procedure: it cannot change a UNIQUE constraint in place). Every
+    /// key is checked with `PRAGMA foreign_key_check` before the commit, and enforcement is on
+    /// again afterwards whatever happened.
+    func transactionRebuildingTables<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T)
+        async throws -> T
+    {
+        try await writeLock.withLock {
+            let sql = writer.sql()
+            try await sql.raw("PRAGMA foreign_keys = OFF").run()
+            do {
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(sql)
+                    guard try await sql.raw("PRAGMA foreign_key_check").all().isEmpty else {
+                        throw StoreError.conflict("a rebuilt table left a foreign key without its row")
+                    }
+                    try await sql.raw("COMMIT").run()
+                    try await sql.raw("PRAGMA foreign_keys = ON").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            } catch {
+                try? await sql.raw("PRAGMA foreign_keys = ON").run()
+                throw error
+            }
+        }
+    }
+
     /// Closes the connections once; later calls do nothing.
     public func close() async {
         let already = closed.withLock { value in

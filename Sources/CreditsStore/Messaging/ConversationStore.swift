@@ -11,14 +11,14 @@ public enum ConversationFilter: String, Sendable, CaseIterable {
     case flagged
 }
 
-/// The Messenger Center: one conversation per number per organisation.
+/// The Messenger Center: one conversation per person and organisation number.
 public struct ConversationStore: Sendable {
     public let database: any Database
 
     public init(database: any Database) { self.database = database }
 
     static let select = """
-        SELECT v.id, v.organization_id, v.phone, v.status, v.unread, v.flagged, v.last_message_at, v.last_message, v.created_at,
+        SELECT v.id, v.organization_id, v.phone, v.number, v.status, v.unread, v.flagged, v.last_message_at, v.last_message, v.created_at,
                c.id AS contact_id, c.name AS contact_name
         FROM conversations v LEFT JOIN contacts c ON c.organization_id = v.organization_id AND c.phone = v.phone AND c.deleted_at IS NULL
         """
@@ -31,6 +31,7 @@ public struct ConversationStore: Sendable {
             id: try row.value("id"),
             organizationID: OrganizationID(try row.value("organization_id")),
             phone: try row.value("phone"),
+            number: try row.value("number"),
             contactName: try row.optional("contact_name"),
             contactID: try row.optional("contact_id"),
             status: status,
@@ -42,11 +43,14 @@ public struct ConversationStore: Sendable {
         )
     }
 
-    /// Finds or opens the conversation with a number in the caller's unit of work, records its
-    /// latest message, and returns its id. Inbound texts reopen it and count as unread.
+    /// Finds or opens the conversation with a person on one of the organisation's numbers
+    /// (`number`: the one they texted, or the one staff text them from) in the caller's unit of
+    /// work, records its latest message, and returns its id. Inbound texts reopen it and count as
+    /// unread.
     public static func touch(
         organization: OrganizationID,
         phone: String,
+        number: String,
         message: String,
         inbound: Bool,
         flagged: Bool,
@@ -58,6 +62,7 @@ public struct ConversationStore: Sendable {
         if let row = try await sql.raw(
             """
             SELECT id FROM conversations WHERE organization_id = \(bind: organization.rawValue) AND phone = \(bind: phone)
+              AND number = \(bind: number)
             """
         ).first() {
             let id: String = try row.value("id")
@@ -74,8 +79,9 @@ public struct ConversationStore: Sendable {
         let id = Identifier.make("cnv_")
         try await sql.raw(
             """
-            INSERT INTO conversations (id, organization_id, phone, status, unread, flagged, last_message_at, last_message, created_at)
-            VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: phone), 'open', \(bind: inbound ? 1 : 0), \(bind: flagged ? 1 : 0),
+            INSERT INTO conversations (id, organization_id, phone, number, status, unread, flagged, last_message_at, last_message,
+                created_at)
+            VALUES (\(bind: id), \(bind: organization.rawValue), \(bind: phone), \(bind: number), 'open', \(bind: inbound ? 1 : 0), \(bind: flagged ? 1 : 0),
                     \(bind: instant.milliseconds), \(bind: preview), \(bind: instant.milliseconds))
             """
         ).run()

@@ -104,11 +104,15 @@ public enum ConversationStatus: String, Sendable, Codable, CaseIterable {
     case closed
 }
 
-/// A conversation in the Messenger Center: all texts with one number.
+/// A conversation in the Messenger Center: all texts with one person on one of the
+/// organisation's numbers.
 public struct Conversation: Sendable, Equatable, Codable {
     public var id: String
     public var organizationID: OrganizationID
     public var phone: String
+    /// The organisation's number the texts go to and come from ('' for a conversation kept
+    /// before numbers were told apart, with no text).
+    public var number: String
     public var contactName: String?
     public var contactID: String?
     public var status: ConversationStatus
@@ -120,7 +124,7 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, phone, status, unread, flagged
+        case id, phone, number, status, unread, flagged
         case organizationID = "organization_id"
         case contactName = "contact_name"
         case contactID = "contact_id"

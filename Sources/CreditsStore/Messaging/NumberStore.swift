@@ -16,6 +16,10 @@ public struct AssignedNumber: Sendable, Equatable, Codable {
         case createdAt = "created_at"
         case monthlyCredits = "monthly_credits"
     }
+
+    /// How a text from this number travels, which sets its price: a toll-free number sends at
+    /// the toll-free rate, every other at the local one.
+    public var textChannel: Channel { kind == "toll_free" ? .tollFree : .sms }
 }
 
 /// Where a brand or number registration stands.

@@ -10,17 +10,22 @@ public struct Migration: Sendable {
     /// CHECK constraints SQLite widens in place (it cannot alter a constraint; PostgreSQL's
     /// statements replace them instead).
     public var sqliteWidenings: [SQLiteWidening] = []
+    /// True when its SQLite statements rebuild a table that other tables' foreign keys point at:
+    /// it runs with enforcement off and every key checked before the commit.
+    public var sqliteRebuildsTables: Bool = false
 
     public init(
         version: Int,
         name: String,
         sqliteWidenings: [SQLiteWidening] = [],
+        sqliteRebuildsTables: Bool = false,
         statements: @escaping @Sendable (StoreDialect) -> [String]
     ) {
         self.version = version
         self.name = name
         self.statements = statements
         self.sqliteWidenings = sqliteWidenings
+        self.sqliteRebuildsTables = sqliteRebuildsTables
     }
 }
 

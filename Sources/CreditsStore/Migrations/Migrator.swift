@@ -12,6 +12,7 @@ public enum Migrator {
         PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
         ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
         SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration, ReprocessingSchema.migration,
+        ConversationNumberSchema.migration,
     ]
 
     /// The newest version this program knows.
@@ -20,7 +21,9 @@ public enum Migrator {
     /// Applies pending migrations, each in its own transaction, and returns the versions applied.
     /// Safe to run from several processes at once: the loser finds nothing left to do.
     @discardableResult
-    public static func migrate(_ database: any Database, now: Date = Date()) async throws -> [Migration] {
+    public static func migrate(_ database: any Database, through last: Int = .max, now: Date = Date()) async throws
+        -> [Migration]
+    {
         try await database.transaction { sql in
             try await sql.raw(
                 """
@@ -30,8 +33,8 @@ public enum Migrator {
             ).run()
         }
         var applied: [Migration] = []
-        for migration in all {
-            let didApply = try await database.transaction { sql in
+        for migration in all where migration.version <= last {
+            let didApply = try await transaction(for: migration, on: database) { sql in
                 // One migrator per schema at a time (several server processes may start together).
                 if database.dialect == .postgres {
                     try await sql.raw("SELECT pg_advisory_xact_lock(72320001, hashtext(current_schema()))").run()
@@ -59,6 +62,19 @@ public enum Migrator {
         let version = try await currentVersion(database)
         if version > latestVersion { throw StoreError.schemaTooNew(found: version, known: latestVersion) }
         return applied
+    }
+
+    /// The transaction a migration runs in: a SQLite table rebuild runs with foreign keys checked
+    /// at the end instead of on every statement.
+    static func transaction<T: Sendable>(
+        for migration: Migration,
+        on database: any Database,
+        _ body: @Sendable @escaping (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        if migration.sqliteRebuildsTables, let sqlite = database as? SQLiteStore {
+            return try await SQLiteStore.answeringBusy { try await sqlite.transactionRebuildingTables(body) }
+        }
+        return try await database.transaction(body)
     }
 
     /// Edits CHECK constraints in SQLite's schema text, then bumps the schema version so every

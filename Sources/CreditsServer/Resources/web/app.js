@@ -185,7 +185,8 @@
       fetch("/app/estimate", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify(mediaChosen() ? { body: body.value, channel: "mms" } : { body: body.value })
+        body: JSON.stringify(mediaChosen() ? { body: body.value, channel: "mms" }
+          : (body.getAttribute("data-channel") ? { body: body.value, channel: body.getAttribute("data-channel") } : { body: body.value }))
       })
         .then(function (response) { return response.json().then(function (result) { return { ok: response.ok, body: result }; }); })
         .then(function (result) {
