@@ -195,3 +195,101 @@ import Testing
         }
     }
 }
+
+/// Staff can be limited to some numbers: a branch's agent sends only from the branch's number
+/// and sees only its conversations.
+@Suite struct StaffNumberTests {
+    static let stores = TestDatabase.available
+
+    @Test(arguments: stores)
+    func aLimitedAgentSendsOnlyFromTheirNumberAndSeesOnlyItsConversations(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 20)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            for (number, kind) in [("+14155550100", "local"), ("+18885550100", "toll_free")] {
+                try await server.services.stores.numbers.assign(
+                    number,
+                    to: org.id,
+                    kind: kind,
+                    provider: "simulator",
+                    at: server.clock.now
+                )
+            }
+            let agent = try await server.addStaff(org, role: .staff, permissions: [.sendMassTexts])
+            let admin = try await server.addStaff(org, role: .admin)
+
+            // Who may limit whom: not the agent (no manage_settings), only real numbers.
+            let selfLimit = try await server.request(
+                .patch,
+                "/v1/staff/\(agent.id)",
+                key: agent.key,
+                json: #"{"numbers": []}"#
+            )
+            #expect(selfLimit.status == .forbidden, "\(selfLimit.text)")
+            let stranger = try await server.request(
+                .patch,
+                "/v1/staff/\(agent.id)",
+                key: admin.key,
+                json: #"{"numbers": ["+12125550100"]}"#
+            )
+            #expect(stranger.errorCode == "number_not_found" && stranger.errorField == "numbers", "\(stranger.text)")
+            let limited = try await server.request(
+                .patch,
+                "/v1/staff/\(agent.id)",
+                key: admin.key,
+                json: #"{"numbers": ["(888) 555-0100"]}"#
+            )
+            #expect(limited.status == .ok, "\(limited.text)")
+            #expect(try limited.object()["numbers"] as? [String] == ["+18885550100"])
+
+            // Their default is their number; another one is refused.
+            let numbers = try await server.request(.get, "/v1/numbers", key: agent.key).list()
+            #expect(numbers.first { $0["number"] as? String == "+14155550100" }?["yours"] as? Bool == false)
+            #expect(numbers.first { $0["number"] as? String == "+18885550100" }?["default"] as? Bool == true)
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: agent.key,
+                json: #"{"to": ["+14155550123"], "body": "Open house at 2", "override_sending_hours": true}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
+            #expect(try sent.object()["channel"] as? String == "toll-free")
+            let other = try await server.request(
+                .post,
+                "/v1/messages",
+                key: agent.key,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "from": "+14155550100", "override_sending_hours": true}"#
+            )
+            #expect(other.status == .forbidden && other.errorCode == "number_not_allowed", "\(other.text)")
+
+            // Conversations on the other number are not theirs to see or answer.
+            try await server.inbound(org, from: "+14155550181", to: "+14155550100", "North branch?")
+            try await server.inbound(org, from: "+14155550181", to: "+18885550100", "Hotline?")
+            let everyone = try await server.request(.get, "/v1/conversations", key: org.ownerKey).list()
+            #expect(everyone.count == 2)
+            let theirs = try await server.request(.get, "/v1/conversations", key: agent.key).list()
+            #expect(theirs.map { $0["number"] as? String } == ["+18885550100"], "\(theirs)")
+            let hidden = try #require(everyone.first { $0["number"] as? String == "+14155550100" }?["id"] as? String)
+            #expect(try await server.request(.get, "/v1/conversations/\(hidden)", key: agent.key).status == .notFound)
+            let answer = try await server.request(
+                .post,
+                "/v1/conversations/\(hidden)/messages",
+                key: agent.key,
+                json: #"{"body": "Yes"}"#
+            )
+            #expect(answer.status == .notFound)
+
+            // An empty list gives every number back.
+            let all = try await server.request(
+                .patch,
+                "/v1/staff/\(agent.id)",
+                key: admin.key,
+                json: #"{"numbers": []}"#
+            )
+            #expect(try all.object()["numbers"] as? [String] == [])
+            #expect(try await server.request(.get, "/v1/conversations", key: agent.key).list().count == 2)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+}

@@ -332,6 +332,7 @@ public struct AppServices: Sendable {
             credits: credits,
             principals: principals,
             sessions: stores.sessions,
+            numbers: sendingNumbers,
             now: now
         )
         sessions = SessionService(

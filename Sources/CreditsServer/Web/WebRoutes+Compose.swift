@@ -27,8 +27,11 @@ extension WebRoutes {
             guard let contact = try? await contacts.detail(principal, id).contact else { continue }
             chosenContacts.append(WebRoutes.composeContact(contact))
         }
-        let numbers = try await numbers.numbers(of: principal.organizationID)
-        let channels = WebRoutes.channels(numbers: numbers, chosen: typed?.value("channel"))
+        let senders = try await WebRoutes.senders(
+            try await numbers.numbers(for: principal),
+            chosen: typed?.value("from"),
+            prices: prices
+        )
         var values: [String: Any] = [
             "mms_price": prices.mms.decimalString,
             "mms_mode": MediaLimits.countries.contains(principal.organization.country)
@@ -57,7 +60,7 @@ extension WebRoutes {
             "send_at": typed?.value("send_at") ?? "",
             "override_checked": typed?.value("override_sending_hours") == "true",
         ]
-        if channels.count > 1 { values["channel_choice"] = ["options": channels] }
+        if senders.count > 1 { values["from_choice"] = ["options": senders] }
         if let preview { values["preview"] = try JSONValue.of(ComposePreview(preview, zone: zone)).template }
         return try await pages.page(
             "compose",
@@ -73,16 +76,18 @@ extension WebRoutes {
     /// Most contacts the composer shows back as chosen after a refusal or a preview.
     static let chosenContactsMax = 100
 
-    /// The channels the organisation can send on: SMS always, toll-free when it has a toll-free
-    /// number. (Picture messages come with media attachments.)
-    static func channels(numbers: [AssignedNumber], chosen: String?) -> [[String: Any]] {
-        var channels: [Channel] = [.sms]
-        if numbers.contains(where: { $0.kind == "toll_free" }) { channels.append(.tollFree) }
-        let labels: [Channel: String] = [
-            .sms: "SMS", .tollFree: "SMS from the toll-free number", .mms: "Picture message",
-        ]
-        return channels.map {
-            ["value": $0.rawValue, "label": labels[$0] ?? $0.rawValue, "selected": chosen == $0.rawValue]
+    /// The numbers someone may send from, the default first, each with what a segment costs
+    /// from it (the price follows the number).
+    static func senders(_ numbers: [AssignedNumber], chosen: String?, prices: PriceList) -> [[String: Any]] {
+        numbers.map { number in
+            let kind = ["toll_free": "toll-free", "local": "local", "test": "test number"][number.kind] ?? number.kind
+            let segment = prices.text(channel: number.textChannel, segments: 1)
+            return [
+                "value": number.number, "channel": number.textChannel.rawValue,
+                "label":
+                    "\(WebFormat.phone(number.number)) — \(kind), \(WebFormat.credits(segment)) per segment",
+                "selected": chosen == number.number,
+            ]
         }
     }
 
@@ -93,7 +98,7 @@ extension WebRoutes {
             SendInput.self,
             [
                 "body": .text, "groups": .list, "contacts": .list, "override_sending_hours": .bool,
-                "channel": .optionalText, "media": .list,
+                "from": .optionalText, "media": .list,
             ]
         )
         let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })

@@ -8,11 +8,12 @@ import Hummingbird
 /// staff list with roles, adding and removing staff.
 extension WebRoutes {
     func addStaff(to portal: RouterGroup<AppRequestContext>) {
-        let (pages, administration) = (pages, administration)
+        let (pages, administration, numbers) = (pages, administration, numbers)
         portal.get("/staff") { request, context in
             let principal = try context.authenticated()
             let manages = principal.can(.manageSettings)
             let staff = manages ? try await administration.staff(principal) : []
+            let inUse = manages ? try await numbers.numbers(of: principal.organizationID) : []
             let values: [String: Any] = [
                 "me": [
                     "id": principal.staff.id, "name": principal.staff.name, "email": principal.staff.email,
@@ -36,6 +37,15 @@ extension WebRoutes {
                             [
                                 "value": permission.rawValue, "label": permission.label,
                                 "checked": member.permissions.contains(permission),
+                            ]
+                        },
+                        "several_numbers": inUse.count > 1,
+                        "limited": member.numbers.isEmpty
+                            ? false : member.numbers.map(WebFormat.phone).joined(separator: ", "),
+                        "number_options": inUse.map { number -> [String: Any] in
+                            [
+                                "value": number.number, "label": WebFormat.phone(number.number),
+                                "checked": member.numbers.contains(number.number),
                             ]
                         },
                     ]
@@ -68,7 +78,7 @@ extension WebRoutes {
                     StaffPatch.self,
                     [
                         "password": .optionalText, "current_password": .optionalText, "low_balance_threshold": .number,
-                        "role": .optionalText, "permissions": .list,
+                        "role": .optionalText, "permissions": .list, "numbers": .list,
                     ]
                 )
                 let updated = try await administration.updateStaff(principal, id, patch)
@@ -80,6 +90,15 @@ extension WebRoutes {
                     return (
                         "/staff",
                         "\(updated.name) is now \(updated.role.label): \(permissions.isEmpty ? "no permissions" : permissions)."
+                    )
+                }
+                if patch.numbers != nil {
+                    let limited = updated.numbers.map(WebFormat.phone).joined(separator: ", ")
+                    return (
+                        "/staff",
+                        updated.numbers.isEmpty
+                            ? "\(updated.name) may send from every number."
+                            : "\(updated.name) may send from \(limited) only, and sees only those conversations."
                     )
                 }
                 return ("/staff", "\(updated.name) updated.")

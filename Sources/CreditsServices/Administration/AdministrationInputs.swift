@@ -138,9 +138,11 @@ public struct StaffPatch: APIInput, Sendable {
     public var currentPassword: String?
     public var creditsPerMonth: Credits?
     public var lowBalanceThreshold: Credits?
+    /// The numbers they may send from and see conversations of; empty for every number.
+    public var numbers: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, email, role, permissions, password
+        case name, email, role, permissions, password, numbers
         case currentPassword = "current_password"
         case creditsPerMonth = "credits_per_month"
         case lowBalanceThreshold = "low_balance_threshold"
@@ -148,7 +150,7 @@ public struct StaffPatch: APIInput, Sendable {
 
     public static let fields = JSONFields([
         "name", "email", "role", "permissions", "password", "current_password", "credits_per_month",
-        "low_balance_threshold",
+        "low_balance_threshold", "numbers",
     ])
 
     public init() {}

@@ -9,6 +9,8 @@ public struct AdministrationService: Sendable {
     let credits: CreditService
     let principals: PrincipalResolver
     let sessions: WebSessionStore
+    /// The organisation's numbers, which staff may be limited to.
+    let numbers: SendingNumbers
     let now: @Sendable () -> Date
 
     public init(
@@ -16,12 +18,14 @@ public struct AdministrationService: Sendable {
         credits: CreditService,
         principals: PrincipalResolver,
         sessions: WebSessionStore,
+        numbers: SendingNumbers,
         now: @escaping @Sendable () -> Date
     ) {
         self.organizations = organizations
         self.credits = credits
         self.principals = principals
         self.sessions = sessions
+        self.numbers = numbers
         self.now = now
     }
 
@@ -311,12 +315,26 @@ public struct AdministrationService: Sendable {
     /// Changes a staff member. Editing others needs manage-settings and a rank at least theirs
     /// (only owners touch owners); allotments need manage-user-credits. Your own new password
     /// needs your current one; setting someone else's ends their sessions and revokes their keys.
+    /// The numbers someone is limited to, as E.164, each one of the organisation's numbers in
+    /// use; an empty list gives back every number.
+    func allowedNumbers(_ wanted: [String], principal: Principal) async throws -> [String] {
+        guard !wanted.isEmpty else { return [] }
+        let inUse = try await numbers.numbers(of: principal.organizationID).map(\.number)
+        var chosen: [String] = []
+        for raw in wanted {
+            let number = (try? PhoneNumber(parsing: raw, defaultCountry: principal.organization.country).e164) ?? raw
+            guard inUse.contains(number) else { throw StaffError.unknownNumber(raw) }
+            if !chosen.contains(number) { chosen.append(number) }
+        }
+        return chosen
+    }
+
     public func updateStaff(_ principal: Principal, _ id: String, _ patch: StaffPatch) async throws -> StaffMember {
         var staff = try await staffMember(principal, id)
         let editingSelf = staff.id == principal.staff.id
         let changesProfile =
             patch.name != nil || patch.email != nil || patch.password != nil || patch.lowBalanceThreshold != nil
-        let changesAccess = patch.role != nil || patch.permissions != nil
+        let changesAccess = patch.role != nil || patch.permissions != nil || patch.numbers != nil
         if changesAccess || (changesProfile && !editingSelf) { try principal.require(.manageSettings) }
         if patch.creditsPerMonth != nil { try principal.require(.manageUserCredits) }
         if staff.role == .owner, changesAccess, principal.staff.role != .owner {
@@ -370,6 +388,12 @@ public struct AdministrationService: Sendable {
         }
         if patch.permissions != nil, staff.role == .owner, staff.permissions != Role.owner.defaultPermissions {
             throw StaffError.ownerHoldsEveryPermission
+        }
+        if let wanted = patch.numbers {
+            staff.numbers = try await allowedNumbers(wanted, principal: principal)
+            changes.append(
+                staff.numbers.isEmpty ? "numbers (every number)" : "numbers (\(staff.numbers.joined(separator: ", ")))"
+            )
         }
         if patch.password != nil { changes.append("password") }
         if let threshold = patch.lowBalanceThreshold {

@@ -31,6 +31,8 @@ public enum StaffError: DomainError, Equatable {
     case ownAccess
     /// Owners and admins use the shared pool ("Shared"): credits per month are for other staff.
     case sharedCredits(name: String, role: Role)
+    /// A number to limit someone to that is not one of the organisation's numbers in use.
+    case unknownNumber(String)
 
     /// The owner-only actions.
     public enum OwnerAction: Sendable, Equatable {
@@ -45,7 +47,7 @@ public enum StaffError: DomainError, Equatable {
             .forbidden
         case .emailTaken, .cannotDeleteSelf, .lastOwner: .conflict
         case .unknownTimeZone, .currentPasswordRequired, .currentPasswordWrong, .ownerHoldsEveryPermission,
-            .sharedCredits:
+            .sharedCredits, .unknownNumber:
             .invalid
         }
     }
@@ -62,6 +64,7 @@ public enum StaffError: DomainError, Equatable {
         case .unknownTimeZone: "field_invalid"
         case .ownerHoldsEveryPermission: "owner_permissions"
         case .sharedCredits: "allotment_for_shared_role"
+        case .unknownNumber: "number_not_found"
         }
     }
 
@@ -89,6 +92,8 @@ public enum StaffError: DomainError, Equatable {
         case .sharedCredits(let name, let role):
             "\(name) is \(role.withArticle) and uses the shared pool (“Shared”): "
                 + "credits per month are given to other staff."
+        case .unknownNumber(let number):
+            "numbers: \(number) is not one of your numbers in use (GET /v1/numbers lists them)."
         case .currentPasswordRequired: "Give your current password (current_password) to set a new one."
         case .currentPasswordWrong: "The current password is not right."
         case .passwordResetNotAllowed(let name):
@@ -103,6 +108,7 @@ public enum StaffError: DomainError, Equatable {
         case .roleAboveYours, .ownAccess: "role"
         case .permissionNotYours, .ownerHoldsEveryPermission: "permissions"
         case .sharedCredits: "credits_per_month"
+        case .unknownNumber: "numbers"
         case .passwordResetNotAllowed: "password"
         case .ownerOnly, .emailTaken, .cannotDeleteSelf, .lastOwner, .outranked: nil
         }

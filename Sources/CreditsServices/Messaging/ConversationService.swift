@@ -38,12 +38,21 @@ public struct ConversationService: Sendable {
     public func list(_ principal: Principal, filter: ConversationFilter?, after cursor: RecencyCursor?, limit: Int)
         async throws -> [Conversation]
     {
-        try await conversations.list(principal.organizationID, filter: filter, after: cursor, limit: limit)
+        try await conversations.list(
+            principal.organizationID,
+            filter: filter,
+            numbers: principal.staff.numbers.isEmpty ? nil : principal.staff.numbers,
+            after: cursor,
+            limit: limit
+        )
     }
 
-    /// A conversation with its messages.
+    /// A conversation with its messages; one on a number the staff member is not given is not
+    /// theirs to see.
     public func conversation(_ principal: Principal, _ id: String) async throws -> (Conversation, [Message]) {
-        guard let found = try await conversations.conversation(id, of: principal.organizationID) else {
+        guard let found = try await conversations.conversation(id, of: principal.organizationID),
+            principal.staff.numbers.isEmpty || principal.staff.numbers.contains(found.0.number)
+        else {
             throw NotFoundError("Conversation \(id)")
         }
         return found
@@ -79,17 +88,12 @@ public struct ConversationService: Sendable {
     /// that number was released, the organisation's default number (the reply then opens the
     /// conversation on that number).
     public func replyNumber(_ principal: Principal, _ conversation: Conversation) async throws -> AssignedNumber {
-        let organization = principal.organization
         if !conversation.number.isEmpty,
-            let number = try? await numbers.sender(
-                organization.id,
-                requested: conversation.number,
-                country: organization.country
-            )
+            let number = try await numbers.numbers(for: principal).first(where: { $0.number == conversation.number })
         {
             return number
         }
-        return try await numbers.sender(organization.id, requested: nil, country: organization.country)
+        return try await numbers.sender(principal, requested: nil)
     }
 
     /// A staff reply in a conversation: priced and held like any send; never to an opted-out number.

@@ -72,7 +72,7 @@ extension MessagingService {
         try MessageBody.validate(input.body)
         let hasFields = try !MergeFields.names(in: input.body).isEmpty
         // The price follows the sending number: a toll-free number sends at the toll-free rate.
-        let sender = try await numbers.sender(organization.id, requested: input.from, country: organization.country)
+        let sender = try await numbers.sender(principal, requested: input.from)
         let numberChannel = sender.textChannel
         var channel = input.channel ?? numberChannel
         var media = input.media ?? []

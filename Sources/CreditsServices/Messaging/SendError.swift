@@ -23,6 +23,8 @@ public enum SendError: DomainError, Equatable {
     case optedOut(phone: String)
     /// `from` is not one of the organisation's numbers in use.
     case unknownSendingNumber(String)
+    /// The staff member is limited to other numbers (nil: none of theirs is in use).
+    case numberNotAllowed(String?)
     /// Media to send from a country where MMS does not go.
     case mmsNotAvailable(Country)
     /// `channel: mms` with no media to carry.
@@ -34,6 +36,7 @@ public enum SendError: DomainError, Equatable {
             .invalid
         case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut, .mmsNotAvailable: .conflict
         case .unknownSendingNumber: .notFound
+        case .numberNotAllowed: .forbidden
         case .insufficientCredits: .paymentRequired
         }
     }
@@ -51,6 +54,7 @@ public enum SendError: DomainError, Equatable {
         case .optedOut: "opted_out"
         case .mmsNotAvailable: "mms_not_available"
         case .unknownSendingNumber: "number_not_found"
+        case .numberNotAllowed: "number_not_allowed"
         case .mmsWithoutMedia: "media_required"
         }
     }
@@ -73,6 +77,10 @@ public enum SendError: DomainError, Equatable {
             "Picture messages (MMS) go to the United States and Canada only; they cannot be sent from \(country.name). Send the text without media, or turn on sending pictures as links in the SMS settings. Nothing was reserved."
         case .unknownSendingNumber(let number):
             "from: \(number) is not one of your numbers in use (GET /v1/numbers lists them)."
+        case .numberNotAllowed(let number?):
+            "from: you may not send from \(number); you are limited to other numbers of the organisation (GET /v1/numbers lists yours)."
+        case .numberNotAllowed(nil):
+            "None of the numbers you may send from is in use any more; ask an admin to give you one."
         case .mmsWithoutMedia:
             "A picture message (channel mms) needs media: attach it with media (POST /v1/media), or send the text as SMS."
         }
@@ -91,7 +99,7 @@ public enum SendError: DomainError, Equatable {
         case .tooManyRecipients(let field, _): field
         case .sendAtOutOfRange: "send_at"
         case .mmsNotAvailable: "media"
-        case .unknownSendingNumber: "from"
+        case .unknownSendingNumber, .numberNotAllowed: "from"
         case .mmsWithoutMedia: "media"
         case .outsideSendingHours, .noSendingNumber, .insufficientCredits, .nothingToCancel, .optedOut: nil
         }

@@ -23,21 +23,35 @@ public struct SendingNumbers: Sendable {
         throw SendError.noSendingNumber
     }
 
-    /// The number a send goes from: the one asked for (one of the organisation's numbers in use),
-    /// else the default — the first number, local before toll-free.
-    public func sender(_ organization: OrganizationID, requested: String?, country: Country) async throws
-        -> AssignedNumber
-    {
-        let numbers = try await numbers(of: organization)
+    /// The number someone's send goes from: the one asked for (one of the organisation's numbers
+    /// in use, and one they may use), else their default — the first of their numbers, local
+    /// before toll-free.
+    public func sender(_ principal: Principal, requested: String?) async throws -> AssignedNumber {
+        let all = try await numbers(of: principal.organizationID)
+        let mine = allowed(all, for: principal.staff)
         guard let requested else {
-            if let first = numbers.first { return first }
-            throw SendError.noSendingNumber
+            if let first = mine.first { return first }
+            if all.isEmpty { throw SendError.noSendingNumber }
+            throw SendError.numberNotAllowed(nil)
         }
+        let country = principal.organization.country
         let wanted = (try? PhoneNumber(parsing: requested, defaultCountry: country).e164) ?? requested
-        guard let number = numbers.first(where: { $0.number == wanted }) else {
-            throw SendError.unknownSendingNumber(requested)
+        guard all.contains(where: { $0.number == wanted }) else { throw SendError.unknownSendingNumber(requested) }
+        guard let number = mine.first(where: { $0.number == wanted }) else {
+            throw SendError.numberNotAllowed(requested)
         }
         return number
+    }
+
+    /// The numbers among `numbers` a staff member may send from and see conversations of (all of
+    /// them unless they are limited to some).
+    public func allowed(_ numbers: [AssignedNumber], for staff: StaffMember) -> [AssignedNumber] {
+        staff.numbers.isEmpty ? numbers : numbers.filter { staff.numbers.contains($0.number) }
+    }
+
+    /// The organisation's numbers a staff member may use, the default first.
+    public func numbers(for principal: Principal) async throws -> [AssignedNumber] {
+        allowed(try await numbers(of: principal.organizationID), for: principal.staff)
     }
 
     /// The organisation's numbers, with the test number made first where the provider gives one.

@@ -32,14 +32,16 @@ public struct NumberView: Encodable, Sendable {
     public var id: String
     public var number: String
     public var kind: String
-    /// The number sends go from unless they name another.
+    /// The number this person's sends go from unless they name another.
     public var isDefault: Bool
+    /// Whether this person may send from it (staff can be limited to some numbers).
+    public var yours: Bool
     /// Credits it costs each month.
     public var monthlyCredits: Int64
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, number, kind
+        case id, number, kind, yours
         case isDefault = "default"
         case monthlyCredits = "monthly_credits"
         case createdAt = "created_at"
@@ -233,12 +235,15 @@ public struct RegistrationService: Sendable {
 
     /// `GET /v1/numbers`: the numbers in use, the default first.
     public func numbersInUse(_ principal: Principal) async throws -> [NumberView] {
-        try await sendingNumbers.numbers(of: principal.organizationID).enumerated().map { index, number in
+        let numbers = try await sendingNumbers.numbers(of: principal.organizationID)
+        let mine = sendingNumbers.allowed(numbers, for: principal.staff).map(\.number)
+        return numbers.map { number in
             NumberView(
                 id: String(number.number.filter(\.isASCIIDigit)),
                 number: number.number,
                 kind: number.kind,
-                isDefault: index == 0,
+                isDefault: number.number == mine.first,
+                yours: mine.contains(number.number),
                 monthlyCredits: credits.monthlyCredits(of: number, in: principal.organization.country).milli / 1000,
                 createdAt: number.createdAt
             )

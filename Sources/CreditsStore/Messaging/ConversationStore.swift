@@ -92,6 +92,7 @@ public struct ConversationStore: Sendable {
     public func list(
         _ organization: OrganizationID,
         filter: ConversationFilter?,
+        numbers: [String]? = nil,
         after cursor: RecencyCursor? = nil,
         limit: Int
     ) async throws
@@ -106,6 +107,9 @@ public struct ConversationStore: Sendable {
             case .unread?: query += " AND v.unread > 0"
             case .flagged?: query += " AND v.flagged = 1"
             case nil: break
+            }
+            if let numbers {
+                query += " AND v.number IN (\(numbers.isEmpty ? [""].inList(for: sql) : numbers.inList(for: sql)))"
             }
             if let cursor { query += cursor.condition(instant: "v.last_message_at", id: "v.id") }
             query += " ORDER BY v.last_message_at DESC, v.id DESC LIMIT \(bind: max(1, min(limit, 500)))"

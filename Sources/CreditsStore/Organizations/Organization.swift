@@ -60,6 +60,9 @@ public struct StaffMember: Sendable, Equatable, Encodable {
     public var lowBalanceThreshold: Credits?
     public var createdAt: Date
     public var passwordHash: String?
+    /// The organisation's numbers this person may send from and whose conversations they see;
+    /// empty for every number.
+    public var numbers: [String] = []
 
     public init(
         id: String,
@@ -88,7 +91,7 @@ public struct StaffMember: Sendable, Equatable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, email, role, permissions, wallet
+        case id, name, email, role, permissions, wallet, numbers
         case organizationID = "organization_id"
         case monthlyAllotment = "credits_per_month"
         case lowBalanceThreshold = "low_balance_threshold"
@@ -106,6 +109,7 @@ public struct StaffMember: Sendable, Equatable, Encodable {
         try container.encode(wallet, forKey: .wallet)
         try container.encode(monthlyAllotment, forKey: .monthlyAllotment)
         try container.encode(lowBalanceThreshold, forKey: .lowBalanceThreshold)
+        try container.encode(numbers, forKey: .numbers)
         try container.encode(createdAt, forKey: .createdAt)
     }
 

@@ -197,11 +197,11 @@ public struct OrganizationStore: Sendable {
         try await sql.raw(
             """
             INSERT INTO staff (id, organization_id, name, email, role, permissions, password_hash, wallet_account_id,
-                               monthly_allotment, low_balance_threshold, created_at)
+                               monthly_allotment, low_balance_threshold, created_at, numbers)
             VALUES (\(bind: staff.id), \(bind: staff.organizationID.rawValue), \(bind: staff.name), \(bind: staff.email),
                     \(bind: staff.role.rawValue), \(bind: permissionText(staff.permissions)), \(bind: staff.passwordHash),
                     \(bind: staff.wallet?.rawValue), \(bind: staff.monthlyAllotment.milli), \(bind: staff.lowBalanceThreshold?.milli),
-                    \(bind: staff.createdAt.milliseconds))
+                    \(bind: staff.createdAt.milliseconds), \(bind: staff.numbers.joined(separator: ",")))
             """
         ).run()
     }
@@ -212,7 +212,7 @@ public struct OrganizationStore: Sendable {
 
     static let staffColumns = """
         id, organization_id, name, email, role, permissions, password_hash, wallet_account_id, monthly_allotment,
-        low_balance_threshold, created_at
+        low_balance_threshold, created_at, numbers
         """
 
     static func staff(_ row: any SQLRow) throws -> StaffMember {
@@ -222,7 +222,7 @@ public struct OrganizationStore: Sendable {
                 Permission(rawValue: String($0))
             }
         )
-        return StaffMember(
+        var member = StaffMember(
             id: try row.value("id"),
             organizationID: OrganizationID(try row.value("organization_id")),
             name: try row.value("name"),
@@ -235,6 +235,8 @@ public struct OrganizationStore: Sendable {
             createdAt: try row.date("created_at"),
             passwordHash: try row.optional("password_hash")
         )
+        member.numbers = try row.value("numbers", as: String.self).split(separator: ",").map(String.init)
+        return member
     }
 
     /// Adds a staff member (with a wallet made in the same transaction when `walletNeeded`).
@@ -335,7 +337,8 @@ public struct OrganizationStore: Sendable {
                 UPDATE staff SET name = \(bind: staff.name), email = \(bind: staff.email), role = \(bind: staff.role.rawValue),
                     permissions = \(bind: OrganizationStore.permissionText(staff.permissions)),
                     monthly_allotment = \(bind: staff.monthlyAllotment.milli),
-                    low_balance_threshold = \(bind: staff.lowBalanceThreshold?.milli), password_hash = \(bind: staff.passwordHash)
+                    low_balance_threshold = \(bind: staff.lowBalanceThreshold?.milli), password_hash = \(bind: staff.passwordHash),
+                    numbers = \(bind: staff.numbers.joined(separator: ","))
                 WHERE id = \(bind: staff.id) AND organization_id = \(bind: staff.organizationID.rawValue) AND deleted_at IS NULL
                 """
             ).run()

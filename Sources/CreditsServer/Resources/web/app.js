@@ -118,6 +118,15 @@
     }
     form.addEventListener("media-changed", function () { estimate(); });
 
+    // The price follows the sending number: the reply's thread, or the number chosen under From.
+    function senderChannel() {
+      var from = form.querySelector("[data-from]");
+      if (from && from.selectedOptions.length) return from.selectedOptions[0].getAttribute("data-channel");
+      return body.getAttribute("data-channel");
+    }
+    var fromSelect = form.querySelector("[data-from]");
+    if (fromSelect) fromSelect.addEventListener("change", function () { estimate(); });
+
     function recipients() {
       if (reply) return 1;
       var count = 0;
@@ -186,7 +195,7 @@
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify(mediaChosen() ? { body: body.value, channel: "mms" }
-          : (body.getAttribute("data-channel") ? { body: body.value, channel: body.getAttribute("data-channel") } : { body: body.value }))
+          : (senderChannel() ? { body: body.value, channel: senderChannel() } : { body: body.value }))
       })
         .then(function (response) { return response.json().then(function (result) { return { ok: response.ok, body: result }; }); })
         .then(function (result) {
