@@ -91,6 +91,18 @@ import Testing
             return try json(["sid": "BN1", "status": "PENDING"], .created)
         }
         router.get("/v1/a2p/BrandRegistrations/:sid") { _, _ in try json(["sid": "BN1", "status": "APPROVED"]) }
+        router.post("/v1/Tollfree/Verifications") { request, context in
+            recorder.add(request.uri.path, try await form(request), request.headers[.authorization])
+            return try json(["sid": "HH1", "status": "PENDING_REVIEW"], .created)
+        }
+        router.get("/v1/Tollfree/Verifications/:sid") { _, context in
+            switch context.parameters.get("sid") {
+            case "HH1": try json(["sid": "HH1", "status": "TWILIO_APPROVED"])
+            case "HH2":
+                try json(["sid": "HH2", "status": "TWILIO_REJECTED", "rejection_reason": "Opt-in proof missing."])
+            default: try json(["sid": "HH3", "status": "IN_REVIEW"])
+            }
+        }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -241,6 +253,44 @@ import Testing
                 return
             }
             #expect(reason == "no_numbers")
+        }
+    }
+
+    @Test func aTollFreeNumberIsSubmittedForVerificationAndItsAnswerRead() async throws {
+        let recorder = Recorder()
+        try await TwilioProviderTests.fakeTwilio(recorder).test(.live) { client in
+            let twilio = provider(port: try #require(client.port))
+            let verification = TollFreeVerification(
+                businessName: "Bright Stars Gym",
+                website: "https://brightstars.example",
+                notificationEmail: "owner@brightstars.example",
+                useCaseSummary: "Class schedules for families who opted in.",
+                messageSample: "Bright Stars Gym: practice moves to 5pm. Reply STOP to opt out.",
+                optInURL: "https://texts.example/join/org_1",
+                messageVolume: "1,000"
+            )
+            let id = try await twilio.verifyTollFree(numberRequest: "PN123|+18885550142", verification)
+            #expect(id == "HH1")
+            let sent = try #require(recorder.all.last)
+            #expect(sent.path == "/v1/Tollfree/Verifications")
+            #expect(sent.form["TollfreePhoneNumberSid"] == "PN123" && sent.form["BusinessName"] == "Bright Stars Gym")
+            #expect(
+                sent.form["OptInImageUrls"] == "https://texts.example/join/org_1"
+                    && sent.form["OptInType"] == "WEB_FORM"
+            )
+            #expect(sent.form["ProductionMessageSample"]?.contains("Reply STOP") == true)
+            #expect(
+                try await twilio.tollFreeVerificationState("HH1", submittedAt: Date(), now: Date())
+                    == .completed(number: nil)
+            )
+            #expect(
+                try await twilio.tollFreeVerificationState("HH2", submittedAt: Date(), now: Date())
+                    == .failed(
+                        reason: "rejected",
+                        message: "Toll-free verification was rejected: Opt-in proof missing."
+                    )
+            )
+            #expect(try await twilio.tollFreeVerificationState("HH3", submittedAt: Date(), now: Date()) == .pending)
         }
     }
 

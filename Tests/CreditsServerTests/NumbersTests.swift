@@ -96,10 +96,33 @@ import Testing
             #expect(requested.status == .created, "\(requested.text)")
             server.clock.advance(5)
             try await server.services.registration.poll()
-            let numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
-            let tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" }, "\(numbers)")
+            var numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
+            var tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" }, "\(numbers)")
             let number = try #require(tollFree["number"] as? String)
             #expect(number.hasPrefix("+1888555"))
+
+            // It sends once the carriers verified it: submitted when assigned, answered later.
+            #expect(tollFree["verification"] as? String == "pending" && tollFree["default"] as? Bool == false)
+            let early = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "from": "\#(number)", "override_sending_hours": true}"#
+            )
+            #expect(early.status == .conflict && early.errorCode == "toll_free_not_verified", "\(early.text)")
+            #expect(try await server.pool(org)["pending"] as? Double == 0, "nothing reserved")
+            server.clock.advance(5)
+            try await server.services.registration.poll()
+            numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
+            tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" })
+            #expect(tollFree["verification"] as? String == "verified", "\(tollFree)")
+            let audit = try await server.services.database.read { sql in
+                try await sql.raw("SELECT action FROM audit_log WHERE action LIKE 'sms.toll_free%' ORDER BY id").all()
+                    .map {
+                        try $0.decode(column: "action", as: String.self)
+                    }
+            }
+            #expect(audit == ["sms.toll_free_verification_submitted", "sms.toll_free_verified"])
 
             // A text waiting for later from it, then the number is released.
             let later = ISO8601DateFormatter().string(from: server.clock.now.addingTimeInterval(86_400))
@@ -290,6 +313,57 @@ import Testing
             #expect(try all.object()["numbers"] as? [String] == [])
             #expect(try await server.request(.get, "/v1/conversations", key: agent.key).list().count == 2)
             #expect(try await server.verifyLedger() == [])
+        }
+    }
+}
+
+/// A toll-free number the carriers refuse never sends, and says why.
+@Suite struct TollFreeVerificationTests {
+    @Test(arguments: TestDatabase.available)
+    func aRejectedVerificationKeepsTheNumberFromSendingAndSaysWhy(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            let requested = try await server.request(
+                .post,
+                "/v1/numbers",
+                key: org.ownerKey,
+                json:
+                    #"{"kind": "toll_free", "verification": {"business_name": "Rejected Realty", "message_sample": "Open house at 2. Reply STOP to opt out."}}"#
+            )
+            #expect(requested.status == .created, "\(requested.text)")
+            let blank = try await server.request(
+                .post,
+                "/v1/numbers",
+                key: org.ownerKey,
+                json: #"{"kind": "toll_free", "verification": {"business_name": "  "}}"#
+            )
+            #expect(blank.errorField == "verification.business_name", "\(blank.text)")
+            for _ in 0..<3 {
+                server.clock.advance(5)
+                try await server.services.registration.poll()
+            }
+            let numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
+            let tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" }, "\(numbers)")
+            #expect(tollFree["verification"] as? String == "rejected")
+            #expect((tollFree["verification_message"] as? String)?.contains("how recipients agreed") == true)
+            let refused = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "from": "\#(tollFree["number"] as? String ?? "")"}"#
+            )
+            #expect(refused.errorCode == "toll_free_not_verified", "\(refused.text)")
+            #expect(refused.text.contains("how recipients agreed"))
+            // The test number stays the default; sends from it are unaffected.
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "body": "Hi", "override_sending_hours": true}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
         }
     }
 }

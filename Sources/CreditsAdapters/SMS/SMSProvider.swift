@@ -187,6 +187,49 @@ public enum RegistrationState: Sendable, Equatable {
     case failed(reason: String, message: String?)
 }
 
+/// What a toll-free number's verification tells the carriers: who sends, why, what a text looks
+/// like, and how recipients agreed (US and Canadian rules; Twilio's Tollfree Verifications).
+public struct TollFreeVerification: Sendable, Equatable, Codable {
+    public var businessName: String
+    public var website: String
+    /// Where the provider tells the organisation the outcome.
+    public var notificationEmail: String
+    public var useCaseSummary: String
+    public var messageSample: String
+    /// A public page showing how people opt in (the organisation's opt-in page).
+    public var optInURL: String
+    /// Estimated texts a month, as Twilio's ranges are written ("1,000").
+    public var messageVolume: String
+
+    public init(
+        businessName: String,
+        website: String,
+        notificationEmail: String,
+        useCaseSummary: String,
+        messageSample: String,
+        optInURL: String,
+        messageVolume: String
+    ) {
+        self.businessName = businessName
+        self.website = website
+        self.notificationEmail = notificationEmail
+        self.useCaseSummary = useCaseSummary
+        self.messageSample = messageSample
+        self.optInURL = optInURL
+        self.messageVolume = messageVolume
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case website
+        case businessName = "business_name"
+        case notificationEmail = "notification_email"
+        case useCaseSummary = "use_case_summary"
+        case messageSample = "message_sample"
+        case optInURL = "opt_in_url"
+        case messageVolume = "message_volume"
+    }
+}
+
 /// An SMS provider: sends texts, authenticates its callbacks, and registers brands and numbers.
 public protocol SMSProvider: Sendable {
     /// "simulator" or "twilio": the `{provider}` of webhook paths.
@@ -207,6 +250,13 @@ public protocol SMSProvider: Sendable {
     func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
     /// The bytes of media a received picture message names (the provider's own URL).
     func fetchMedia(_ url: String) async throws(ProviderError) -> [UInt8]
+    /// Submits a toll-free number (`numberRequest`: the id `requestNumber` gave) for verification;
+    /// returns the provider's verification id.
+    func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)
+        -> String
+    /// Where a toll-free verification stands.
+    func tollFreeVerificationState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError)
+        -> RegistrationState
 }
 
 /// Twilio-shaped webhook parameters, which the Simulator uses too.

@@ -157,6 +157,29 @@ public final class SimulatorProvider: SMSProvider {
         return .completed(number: nil)
     }
 
+    /// A business name containing "rejected" is refused; every other verification is approved
+    /// after the registration delay.
+    public func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)
+        -> String
+    {
+        let outcome = verification.businessName.lowercased().contains("rejected") ? "rejected" : "ok"
+        return "HHsim-\(outcome)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    public func tollFreeVerificationState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError)
+        -> RegistrationState
+    {
+        guard now.timeIntervalSince(submittedAt) >= registrationDelay else { return .pending }
+        if id.hasPrefix("HHsim-rejected-") {
+            return .failed(
+                reason: "rejected",
+                message:
+                    "Toll-free verification was rejected: the use case does not show how recipients agreed to receive texts."
+            )
+        }
+        return .completed(number: nil)
+    }
+
     /// Area codes 000 and 999 have no numbers; others get +1 AREA 555 xxxx.
     public func requestNumber(areaCode: String, tollFree: Bool) async throws(ProviderError) -> String {
         "PNsim-\(areaCode)-\(Int.random(in: 1000...8999))"

@@ -156,6 +156,43 @@ public struct TwilioProvider: SMSProvider {
         return .completed(number: id.split(separator: "|").last.map(String.init))
     }
 
+    /// Submits the number (the SID `requestNumber` bought, before the "|") to Twilio's toll-free
+    /// verification.
+    public func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)
+        -> String
+    {
+        let numberSID = String(numberRequest.split(separator: "|").first ?? "")
+        let json = try await call(
+            .POST,
+            "\(configuration.messagingURL)/v1/Tollfree/Verifications",
+            form: [
+                ("TollfreePhoneNumberSid", numberSID), ("BusinessName", verification.businessName),
+                ("BusinessWebsite", verification.website), ("NotificationEmail", verification.notificationEmail),
+                ("UseCaseCategories", "ACCOUNT_NOTIFICATIONS"), ("UseCaseSummary", verification.useCaseSummary),
+                ("ProductionMessageSample", verification.messageSample), ("OptInImageUrls", verification.optInURL),
+                ("OptInType", "WEB_FORM"), ("MessageVolume", verification.messageVolume),
+            ]
+        )
+        guard let sid = json["sid"] as? String else {
+            throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a verification sid.")
+        }
+        return sid
+    }
+
+    /// TWILIO_APPROVED and TWILIO_REJECTED decide; PENDING_REVIEW and IN_REVIEW wait.
+    public func tollFreeVerificationState(_ id: String, submittedAt: Date, now: Date) async throws(ProviderError)
+        -> RegistrationState
+    {
+        let json = try await call(.GET, "\(configuration.messagingURL)/v1/Tollfree/Verifications/\(id)", form: nil)
+        switch (json["status"] as? String ?? "").uppercased() {
+        case "TWILIO_APPROVED": return .completed(number: nil)
+        case "TWILIO_REJECTED":
+            let reason = json["rejection_reason"] as? String ?? "The carriers did not approve the toll-free number."
+            return .failed(reason: "rejected", message: "Toll-free verification was rejected: \(reason)")
+        default: return .pending
+        }
+    }
+
     // MARK: HTTP
 
     /// One REST call; errors are mapped to `ProviderError` by Twilio's error code.

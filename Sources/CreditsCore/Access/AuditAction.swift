@@ -41,6 +41,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// A text a carrier filtered, sent once more from the toll-free number.
     case smsReprocessed = "sms.reprocessed"
     case brandSubmitted = "sms.brand_submitted"
+    case tollFreeVerificationSubmitted = "sms.toll_free_verification_submitted"
+    case tollFreeVerified = "sms.toll_free_verified"
+    case tollFreeRejected = "sms.toll_free_rejected"
     case brandRegistered = "sms.brand_registered"
     case brandFailed = "sms.brand_failed"
     case brandReset = "sms.brand_reset"

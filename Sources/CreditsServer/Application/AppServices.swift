@@ -276,6 +276,7 @@ public struct AppServices: Sendable {
             provider: provider,
             credits: credits,
             settlement: settlement,
+            linkBase: { address.baseURL },
             now: now
         )
         billing = BillingService(

@@ -28,7 +28,7 @@ extension WebRoutes {
             chosenContacts.append(WebRoutes.composeContact(contact))
         }
         let senders = try await WebRoutes.senders(
-            try await numbers.numbers(for: principal),
+            try await numbers.numbers(for: principal).filter(\.maySend),
             chosen: typed?.value("from"),
             prices: prices
         )

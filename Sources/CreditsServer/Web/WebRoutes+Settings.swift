@@ -97,11 +97,22 @@ extension WebRoutes {
                 ]
             },
             "two_way": settings.replyMode == .twoWay,
-            "numbers": setup.numbers.map {
-                [
-                    "number": WebFormat.phone($0.number), "kind": $0.kind,
-                    "monthly": "\($0.monthlyCredits ?? 0) credits a month",
+            "numbers": setup.numbers.map { number -> [String: Any] in
+                var values: [String: Any] = [
+                    "number": WebFormat.phone(number.number), "kind": number.kind,
+                    "monthly": "\(number.monthlyCredits ?? 0) credits a month",
                 ]
+                if let state = number.verification {
+                    let labels = [
+                        "pending": "verification pending: sends once approved", "verified": "verified",
+                        "rejected": "verification rejected",
+                    ]
+                    values["verification"] = [
+                        "state": state, "label": labels[state] ?? state,
+                        "message": number.verificationMessage ?? false,
+                    ]
+                }
+                return values
             },
             "has_toll_free": setup.numbers.contains { $0.kind == "toll_free" },
             "requests": try JSONValue.of(setup.numberRequests).template,

@@ -89,7 +89,9 @@ public struct ConversationService: Sendable {
     /// conversation on that number).
     public func replyNumber(_ principal: Principal, _ conversation: Conversation) async throws -> AssignedNumber {
         if !conversation.number.isEmpty,
-            let number = try await numbers.numbers(for: principal).first(where: { $0.number == conversation.number })
+            let number = try await numbers.numbers(for: principal).first(where: {
+                $0.number == conversation.number && $0.maySend
+            })
         {
             return number
         }

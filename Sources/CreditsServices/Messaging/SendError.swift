@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsStore
 import Foundation
 
 /// Why a send, a reply or a cancel was refused; nothing was queued or reserved.
@@ -25,6 +26,8 @@ public enum SendError: DomainError, Equatable {
     case unknownSendingNumber(String)
     /// The staff member is limited to other numbers (nil: none of theirs is in use).
     case numberNotAllowed(String?)
+    /// A toll-free number whose verification is pending or was rejected.
+    case tollFreeNotVerified(AssignedNumber)
     /// Media to send from a country where MMS does not go.
     case mmsNotAvailable(Country)
     /// `channel: mms` with no media to carry.
@@ -34,7 +37,9 @@ public enum SendError: DomainError, Equatable {
         switch self {
         case .recipientsRequired, .tooManyRecipients, .noEligibleRecipients, .sendAtOutOfRange, .mmsWithoutMedia:
             .invalid
-        case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut, .mmsNotAvailable: .conflict
+        case .outsideSendingHours, .noSendingNumber, .nothingToCancel, .optedOut, .mmsNotAvailable,
+            .tollFreeNotVerified:
+            .conflict
         case .unknownSendingNumber: .notFound
         case .numberNotAllowed: .forbidden
         case .insufficientCredits: .paymentRequired
@@ -55,6 +60,7 @@ public enum SendError: DomainError, Equatable {
         case .mmsNotAvailable: "mms_not_available"
         case .unknownSendingNumber: "number_not_found"
         case .numberNotAllowed: "number_not_allowed"
+        case .tollFreeNotVerified: "toll_free_not_verified"
         case .mmsWithoutMedia: "media_required"
         }
     }
@@ -79,6 +85,10 @@ public enum SendError: DomainError, Equatable {
             "from: \(number) is not one of your numbers in use (GET /v1/numbers lists them)."
         case .numberNotAllowed(let number?):
             "from: you may not send from \(number); you are limited to other numbers of the organisation (GET /v1/numbers lists yours)."
+        case .tollFreeNotVerified(let number) where number.verification == "rejected":
+            "\(number.number) cannot send: \(number.verificationMessage ?? "its toll-free verification was rejected.") Ask for another toll-free number with corrected details, or send from another number."
+        case .tollFreeNotVerified(let number):
+            "\(number.number) is a toll-free number waiting for its verification; it can send once the carriers approve it (usually a few business days). Send from another number meanwhile."
         case .numberNotAllowed(nil):
             "None of the numbers you may send from is in use any more; ask an admin to give you one."
         case .mmsWithoutMedia:
@@ -99,7 +109,7 @@ public enum SendError: DomainError, Equatable {
         case .tooManyRecipients(let field, _): field
         case .sendAtOutOfRange: "send_at"
         case .mmsNotAvailable: "media"
-        case .unknownSendingNumber, .numberNotAllowed: "from"
+        case .unknownSendingNumber, .numberNotAllowed, .tollFreeNotVerified: "from"
         case .mmsWithoutMedia: "media"
         case .outsideSendingHours, .noSendingNumber, .insufficientCredits, .nothingToCancel, .optedOut: nil
         }

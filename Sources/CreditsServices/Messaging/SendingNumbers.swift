@@ -24,14 +24,15 @@ public struct SendingNumbers: Sendable {
     }
 
     /// The number someone's send goes from: the one asked for (one of the organisation's numbers
-    /// in use, and one they may use), else their default — the first of their numbers, local
-    /// before toll-free.
+    /// in use, one they may use, and — if toll-free — verified), else their default: the first
+    /// of their numbers that may send, local before toll-free.
     public func sender(_ principal: Principal, requested: String?) async throws -> AssignedNumber {
         let all = try await numbers(of: principal.organizationID)
         let mine = allowed(all, for: principal.staff)
         guard let requested else {
-            if let first = mine.first { return first }
+            if let first = mine.first(where: \.maySend) { return first }
             if all.isEmpty { throw SendError.noSendingNumber }
+            if let unverified = mine.first { throw SendError.tollFreeNotVerified(unverified) }
             throw SendError.numberNotAllowed(nil)
         }
         let country = principal.organization.country
@@ -40,6 +41,7 @@ public struct SendingNumbers: Sendable {
         guard let number = mine.first(where: { $0.number == wanted }) else {
             throw SendError.numberNotAllowed(requested)
         }
+        guard number.maySend else { throw SendError.tollFreeNotVerified(number) }
         return number
     }
 
@@ -54,10 +56,12 @@ public struct SendingNumbers: Sendable {
         allowed(try await numbers(of: principal.organizationID), for: principal.staff)
     }
 
-    /// The organisation's numbers, with the test number made first where the provider gives one.
+    /// The organisation's numbers, with the test number made first where the provider gives one
+    /// and the organisation has no number that may send (none yet, or only toll-free ones
+    /// waiting for their verification).
     public func numbers(of organization: OrganizationID) async throws -> [AssignedNumber] {
         let numbers = try await store.numbers(of: organization)
-        guard numbers.isEmpty, givesTestNumbers else { return numbers }
+        guard givesTestNumbers, !numbers.contains(where: \.maySend) else { return numbers }
         _ = try await store.ensureTestNumber(for: organization, at: now())
         return try await store.numbers(of: organization)
     }

@@ -20,11 +20,30 @@ public struct NumberInput: APIInput, Sendable {
     public var areaCode: String?
     /// "local" (default) or "toll_free".
     public var kind: String?
+    /// For a toll-free number: what its verification tells the carriers (each has a default).
+    public var verification: VerificationInput?
     enum CodingKeys: String, CodingKey {
-        case kind
+        case kind, verification
         case areaCode = "area_code"
     }
-    public static let fields = JSONFields(["area_code", "kind"])
+    public static let fields = JSONFields([
+        "area_code": nil, "kind": nil,
+        "verification": JSONFields(["business_name", "website", "use_case_summary", "message_sample"]),
+    ])
+
+    /// The parts of a toll-free verification the organisation may word itself.
+    public struct VerificationInput: Decodable, Sendable {
+        public var businessName: String?
+        public var website: String?
+        public var useCaseSummary: String?
+        public var messageSample: String?
+        enum CodingKeys: String, CodingKey {
+            case website
+            case businessName = "business_name"
+            case useCaseSummary = "use_case_summary"
+            case messageSample = "message_sample"
+        }
+    }
 }
 
 /// `GET /v1/numbers`: one number in use.
@@ -36,13 +55,17 @@ public struct NumberView: Encodable, Sendable {
     public var isDefault: Bool
     /// Whether this person may send from it (staff can be limited to some numbers).
     public var yours: Bool
+    /// A toll-free number's verification: pending, verified or rejected (it sends once verified).
+    public var verification: String?
+    public var verificationMessage: String?
     /// Credits it costs each month.
     public var monthlyCredits: Int64
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, number, kind, yours
+        case id, number, kind, yours, verification
         case isDefault = "default"
+        case verificationMessage = "verification_message"
         case monthlyCredits = "monthly_credits"
         case createdAt = "created_at"
     }
@@ -87,6 +110,8 @@ public struct RegistrationService: Sendable {
     let provider: any SMSProvider
     let credits: CreditService
     let settlement: SettlementService
+    /// The server's public address (the opt-in page a toll-free verification points at).
+    let linkBase: @Sendable () -> String
     let now: @Sendable () -> Date
 
     public init(
@@ -95,9 +120,11 @@ public struct RegistrationService: Sendable {
         provider: any SMSProvider,
         credits: CreditService,
         settlement: SettlementService,
+        linkBase: @escaping @Sendable () -> String,
         now: @escaping @Sendable () -> Date
     ) {
         self.settlement = settlement
+        self.linkBase = linkBase
         self.numbers = numbers
         self.sendingNumbers = sendingNumbers
         self.provider = provider
@@ -182,8 +209,12 @@ public struct RegistrationService: Sendable {
     /// Toll-free prefixes of the North American numbering plan.
     public static let tollFreePrefixes: Set<String> = ["800", "833", "844", "855", "866", "877", "888"]
 
-    public func requestNumber(_ principal: Principal, areaCode: String?, kind: String? = nil) async throws -> SetupView
-    {
+    public func requestNumber(
+        _ principal: Principal,
+        areaCode: String?,
+        kind: String? = nil,
+        verification: NumberInput.VerificationInput? = nil
+    ) async throws -> SetupView {
         try principal.require(.manageSettings)
         let tollFree: Bool
         switch kind ?? "local" {
@@ -203,6 +234,7 @@ public struct RegistrationService: Sendable {
                 throw RegistrationError.brandRequired
             }
         }
+        let details = tollFree ? try await tollFreeVerification(principal, verification) : nil
         let providerID: String
         do { providerID = try await provider.requestNumber(areaCode: areaCode, tollFree: tollFree) } catch {
             throw RegistrationError.provider(error)
@@ -218,6 +250,7 @@ public struct RegistrationService: Sendable {
             requestedAt: now()
         )
         request.kind = tollFree ? "toll_free" : "local"
+        request.verification = try details.map { String(decoding: try JSONEncoder.api.encode($0), as: UTF8.self) }
         try await numbers.addRequest(
             request,
             audit: AuditRecord(
@@ -233,17 +266,46 @@ public struct RegistrationService: Sendable {
         return try await view(principal)
     }
 
+    /// What a toll-free number's verification will say: the organisation's own words where it
+    /// gave them, else its brand's, else its name; the opt-in page shows how people agree.
+    func tollFreeVerification(_ principal: Principal, _ input: NumberInput.VerificationInput?) async throws
+        -> TollFreeVerification
+    {
+        let brand = try await numbers.brand(of: principal.organizationID).flatMap {
+            try? JSONDecoder().decode(BrandRegistration.self, from: Data($0.details.utf8))
+        }
+        let name = principal.organization.name
+        let optIn = "\(linkBase())/join/\(principal.organizationID.rawValue)"
+        func text(_ value: String?, _ field: String, limit: Int) throws -> String? {
+            try value.map { try InputRules.name($0, field: "verification.\(field)", limit: limit) }
+        }
+        return TollFreeVerification(
+            businessName: try text(input?.businessName, "business_name", limit: 200) ?? brand?.legalName ?? name,
+            website: try text(input?.website, "website", limit: 200) ?? brand?.website ?? optIn,
+            notificationEmail: principal.staff.email,
+            useCaseSummary: try text(input?.useCaseSummary, "use_case_summary", limit: 1000)
+                ?? "\(name) texts people who opted in to hear from it: schedules, reminders, closures and answers to their questions.",
+            messageSample: try text(input?.messageSample, "message_sample", limit: 1000)
+                ?? "\(name): practice moves to 5pm today. Reply STOP to opt out.",
+            optInURL: optIn,
+            messageVolume: "1,000"
+        )
+    }
+
     /// `GET /v1/numbers`: the numbers in use, the default first.
     public func numbersInUse(_ principal: Principal) async throws -> [NumberView] {
         let numbers = try await sendingNumbers.numbers(of: principal.organizationID)
-        let mine = sendingNumbers.allowed(numbers, for: principal.staff).map(\.number)
+        let allowed = sendingNumbers.allowed(numbers, for: principal.staff)
+        let mine = allowed.map(\.number)
         return numbers.map { number in
             NumberView(
                 id: String(number.number.filter(\.isASCIIDigit)),
                 number: number.number,
                 kind: number.kind,
-                isDefault: number.number == mine.first,
+                isDefault: number.number == allowed.first(where: \.maySend)?.number,
                 yours: mine.contains(number.number),
+                verification: number.verification,
+                verificationMessage: number.verificationMessage,
                 monthlyCredits: credits.monthlyCredits(of: number, in: principal.organization.country).milli / 1000,
                 createdAt: number.createdAt
             )
@@ -348,6 +410,74 @@ public struct RegistrationService: Sendable {
                         actor: .system,
                         action: .numberFailed,
                         message: AuditText(message ?? "No number could be assigned."),
+                        at: now
+                    )
+                )
+            }
+        }
+        try await pollVerifications(at: now)
+    }
+
+    /// Submits the verification of each toll-free number assigned since the last round, and
+    /// records the carriers' answer for those submitted.
+    func pollVerifications(at now: Date) async throws {
+        for pending in try await numbers.pendingVerifications() {
+            guard let id = pending.verificationID, let submittedAt = pending.submittedAt else {
+                guard let text = pending.details,
+                    let details = try? JSONDecoder().decode(TollFreeVerification.self, from: Data(text.utf8)),
+                    let id = try? await provider.verifyTollFree(numberRequest: pending.requestProviderID, details)
+                else { continue }
+                try await numbers.verificationSubmitted(
+                    pending.number,
+                    id: id,
+                    at: now,
+                    audit: AuditRecord(
+                        organization: pending.organizationID,
+                        actor: .system,
+                        action: .tollFreeVerificationSubmitted,
+                        message:
+                            "Toll-free number \(pending.number) submitted for verification; it can send once the carriers approve it.",
+                        subjectType: "number",
+                        subjectID: pending.number,
+                        at: now
+                    )
+                )
+                continue
+            }
+            guard let state = try? await provider.tollFreeVerificationState(id, submittedAt: submittedAt, now: now)
+            else {
+                continue
+            }
+            switch state {
+            case .pending: continue
+            case .completed:
+                try await numbers.resolveVerification(
+                    pending.number,
+                    verified: true,
+                    message: nil,
+                    audit: AuditRecord(
+                        organization: pending.organizationID,
+                        actor: .system,
+                        action: .tollFreeVerified,
+                        message: "Toll-free number \(pending.number) verified: it can send texts.",
+                        subjectType: "number",
+                        subjectID: pending.number,
+                        at: now
+                    )
+                )
+            case .failed(_, let message):
+                let sentence = message ?? "Toll-free verification was rejected."
+                try await numbers.resolveVerification(
+                    pending.number,
+                    verified: false,
+                    message: sentence,
+                    audit: AuditRecord(
+                        organization: pending.organizationID,
+                        actor: .system,
+                        action: .tollFreeRejected,
+                        message: "Toll-free number \(pending.number) cannot send: \(sentence)",
+                        subjectType: "number",
+                        subjectID: pending.number,
                         at: now
                     )
                 )

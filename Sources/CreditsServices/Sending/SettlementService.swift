@@ -239,6 +239,7 @@ struct Settler: Sendable {
             detail: "re-sent from toll-free after the carrier filtered the text",
             in: work
         )
+        try await MessageStore.addReserved(queued, in: work)
         try await MessageStore.note(notes, at: instant, in: work)
     }
 

@@ -4,8 +4,8 @@ import SQLKit
 
 extension MessageStore {
     /// Where reprocessing goes, read in the caller's unit of work: for each of these
-    /// organisations that turned reprocessing from toll-free on and has a toll-free number in
-    /// use, that number (its oldest).
+    /// organisations that turned reprocessing from toll-free on and has a verified toll-free
+    /// number in use, that number (its oldest).
     public static func reprocessingSenders(_ organizations: Set<OrganizationID>, in work: UnitOfWork) async throws
         -> [OrganizationID: String]
     {
@@ -26,7 +26,8 @@ extension MessageStore {
             if let number = try await sql.raw(
                 """
                 SELECT number FROM phone_numbers WHERE organization_id = \(bind: organization.rawValue)
-                  AND kind = 'toll_free' AND released_at IS NULL ORDER BY created_at, number LIMIT 1
+                  AND kind = 'toll_free' AND verification = 'verified' AND released_at IS NULL
+                ORDER BY created_at, number LIMIT 1
                 """
             ).first() {
                 senders[organization] = try number.value("number")
@@ -46,6 +47,19 @@ extension MessageStore {
             }
         }
         return accounts
+    }
+
+    /// Counts re-sends' holds in their campaigns' reserved credits, in the caller's unit of work.
+    public static func addReserved(_ resends: [Message], in work: UnitOfWork) async throws {
+        for (campaign, messages) in Dictionary(
+            grouping: resends.filter { $0.campaignID != nil },
+            by: { $0.campaignID ?? "" }
+        ) {
+            let amount = messages.reduce(Int64(0)) { $0 + $1.credits.milli }
+            try await work.sql.raw(
+                "UPDATE campaigns SET credits_reserved = credits_reserved + \(bind: amount) WHERE id = \(bind: campaign)"
+            ).run()
+        }
     }
 
     /// Adds a history step to each message without changing its status, in the caller's unit of work.

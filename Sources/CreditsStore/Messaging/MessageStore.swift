@@ -720,7 +720,8 @@ public struct MessageStore: Sendable {
                 guard let status = MessageStatus(rawValue: try row.value("status")) else {
                     throw StoreError.unreadableRow("message status")
                 }
-                counts[status] = try row.value("n")
+                let count: Int = try row.value("n")
+                if count > 0 { counts[status] = count }
                 charged += Credits(milli: try row.value("charged"))
                 released += Credits(milli: try row.value("released"))
             }

@@ -10,12 +10,20 @@ public struct AssignedNumber: Sendable, Equatable, Codable {
     public var createdAt: Date
     /// Credits the number costs each month (filled in by the service that knows the prices).
     public var monthlyCredits: Int64?
+    /// A toll-free number's verification: "pending", "verified" or "rejected" (nil for others).
+    public var verification: String?
+    /// Why a verification was rejected, in the provider's words.
+    public var verificationMessage: String?
 
     enum CodingKeys: String, CodingKey {
-        case number, kind, provider
+        case number, kind, provider, verification
         case createdAt = "created_at"
         case monthlyCredits = "monthly_credits"
+        case verificationMessage = "verification_message"
     }
+
+    /// Whether texts may go from it: a toll-free number only once its verification is approved.
+    public var maySend: Bool { kind != "toll_free" || verification == "verified" }
 
     /// How a text from this number travels, which sets its price: a toll-free number sends at
     /// the toll-free rate, every other at the local one.
@@ -57,6 +65,8 @@ public struct NumberRequest: Sendable, Equatable, Codable {
     public var requestedAt: Date
     /// "local" or "toll_free".
     public var kind: String = "local"
+    /// For a toll-free number: the verification details to submit once it is assigned (JSON).
+    public var verification: String? = nil
 
     public init(
         id: String,
@@ -99,17 +109,20 @@ public struct NumberStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT number, kind, provider, created_at FROM phone_numbers WHERE organization_id = \(bind: organization.rawValue)
-                  AND released_at IS NULL
+                SELECT number, kind, provider, created_at, verification, verification_message FROM phone_numbers
+                WHERE organization_id = \(bind: organization.rawValue) AND released_at IS NULL
                 ORDER BY CASE kind WHEN 'local' THEN 0 WHEN 'toll_free' THEN 1 ELSE 2 END, created_at
                 """
             ).all().map {
-                AssignedNumber(
+                var number = AssignedNumber(
                     number: try $0.value("number"),
                     kind: try $0.value("kind"),
                     provider: try $0.value("provider"),
                     createdAt: try $0.date("created_at")
                 )
+                number.verification = try $0.optional("verification")
+                number.verificationMessage = try $0.optional("verification_message")
+                return number
             }
         }
     }
@@ -154,8 +167,9 @@ public struct NumberStore: Sendable {
         try await database.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
-                VALUES (\(bind: number), \(bind: organization.rawValue), \(bind: kind), \(bind: provider), \(bind: instant.milliseconds))
+                INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at, verification)
+                VALUES (\(bind: number), \(bind: organization.rawValue), \(bind: kind), \(bind: provider), \(bind: instant.milliseconds),
+                        \(bind: kind == "toll_free" ? "verified" : nil as String?))
                 ON CONFLICT (number) DO NOTHING
                 """
             ).run()
@@ -297,9 +311,11 @@ public struct NumberStore: Sendable {
         try await database.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at, kind)
+                INSERT INTO number_requests (id, organization_id, area_code, status, provider_id, requested_at, updated_at, kind,
+                                             verification)
                 VALUES (\(bind: request.id), \(bind: request.organizationID.rawValue), \(bind: request.areaCode), 'pending', \(bind: request.providerID),
-                        \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds), \(bind: request.kind))
+                        \(bind: request.requestedAt.milliseconds), \(bind: request.requestedAt.milliseconds), \(bind: request.kind),
+                        \(bind: request.verification))
                 """
             ).run()
             try await AuditStore.insert([audit], on: sql)
@@ -348,12 +364,78 @@ public struct NumberStore: Sendable {
             if let number {
                 try await sql.raw(
                     """
-                    INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at)
-                    VALUES (\(bind: number), \(bind: request.organizationID.rawValue), \(bind: request.kind), \(bind: provider), \(bind: instant.milliseconds))
+                    INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at, verification, request_id)
+                    VALUES (\(bind: number), \(bind: request.organizationID.rawValue), \(bind: request.kind), \(bind: provider), \(bind: instant.milliseconds),
+                            \(bind: request.kind == "toll_free" ? "pending" : nil as String?), \(bind: request.id))
                     ON CONFLICT (number) DO NOTHING
                     """
                 ).run()
             }
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    // MARK: Toll-free verification
+
+    /// A toll-free number whose verification is pending: to submit (no id yet) or to follow.
+    public struct PendingVerification: Sendable, Equatable {
+        public var number: String
+        public var organizationID: OrganizationID
+        /// The provider's id of the request that brought the number.
+        public var requestProviderID: String
+        /// The details to submit, as the request kept them (JSON).
+        public var details: String?
+        public var verificationID: String?
+        public var submittedAt: Date?
+    }
+
+    /// Toll-free numbers in use whose verification is pending, oldest first.
+    public func pendingVerifications() async throws -> [PendingVerification] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT p.number, p.organization_id, p.verification_id, p.verification_submitted_at, r.provider_id, r.verification AS details
+                FROM phone_numbers p LEFT JOIN number_requests r ON r.id = p.request_id
+                WHERE p.verification = 'pending' AND p.released_at IS NULL ORDER BY p.created_at LIMIT 500
+                """
+            ).all().map {
+                PendingVerification(
+                    number: try $0.value("number"),
+                    organizationID: OrganizationID(try $0.value("organization_id")),
+                    requestProviderID: try $0.optional("provider_id") ?? "",
+                    details: try $0.optional("details"),
+                    verificationID: try $0.optional("verification_id"),
+                    submittedAt: try $0.optionalDate("verification_submitted_at")
+                )
+            }
+        }
+    }
+
+    /// Records that a number's verification was submitted to the provider.
+    public func verificationSubmitted(_ number: String, id: String, at instant: Date, audit: AuditRecord) async throws {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE phone_numbers SET verification_id = \(bind: id), verification_submitted_at = \(bind: instant.milliseconds)
+                WHERE number = \(bind: number) AND verification = 'pending' AND verification_id IS NULL
+                """
+            ).run()
+            try await AuditStore.insert([audit], on: sql)
+        }
+    }
+
+    /// Records a verification's outcome ("verified" or "rejected", with the provider's sentence).
+    public func resolveVerification(_ number: String, verified: Bool, message: String?, audit: AuditRecord)
+        async throws
+    {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE phone_numbers SET verification = \(bind: verified ? "verified" : "rejected"),
+                    verification_message = \(bind: message)
+                WHERE number = \(bind: number) AND verification = 'pending'
+                """
+            ).run()
             try await AuditStore.insert([audit], on: sql)
         }
     }

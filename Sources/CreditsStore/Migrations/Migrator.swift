@@ -12,7 +12,7 @@ public enum Migrator {
         PasswordResetSchema.migration, OptInSchema.migration, CreditAlertSchema.migration,
         ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
         SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration, ReprocessingSchema.migration,
-        ConversationNumberSchema.migration, StaffNumbersSchema.migration,
+        ConversationNumberSchema.migration, StaffNumbersSchema.migration, TollFreeVerificationSchema.migration,
     ]
 
     /// The newest version this program knows.

@@ -119,7 +119,12 @@ struct MessageRoutes {
             let principal = try context.authenticated()
             let input = try await JSONInput.decode(NumberInput.self, from: request)
             return try JSONOutput.response(
-                try await registration.requestNumber(principal, areaCode: input.areaCode, kind: input.kind),
+                try await registration.requestNumber(
+                    principal,
+                    areaCode: input.areaCode,
+                    kind: input.kind,
+                    verification: input.verification
+                ),
                 status: .created
             )
         }
