@@ -515,14 +515,47 @@ class Session:
             file.write(png)
         return path
 
+    def large_png_file(self):
+        """A real 900 × 900 PNG of noise (about 2.4 MB: over the 600 KB some carriers take)."""
+        path = os.path.join(self.work, "poster.png")
+        import random
+        import struct
+        import zlib
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        generator = random.Random(7)
+        rows = b"".join(b"\x00" + generator.randbytes(900 * 3) for _ in range(900))
+        png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 900, 900, 8, 2, 0, 0, 0)) + \
+            chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b"")
+        with open(path, "wb") as file:
+            file.write(png)
+        return path
+
     def picture_message(self):
-        """Attaches a picture in the composer, sees the MMS price, sends it and sees the picture on
-        the campaign's page; then a family texts a picture back (read in the Messenger Center)."""
-        print("send a picture message")
-        png = self.png_file()
+        """Attaches a large picture and takes the smaller copy the composer offers; then attaches
+        a picture, sees the MMS price, sends it and sees the picture on the campaign's page; then a
+        family texts a picture back (read in the Messenger Center)."""
+        print("a large picture gets a smaller copy")
         self.go("/compose")
         self.fill("to", "(415) 555-2671")
         self.fill("body", "The gym is closed today: see the notice.")
+        self.driver.find_element(By.ID, "media-file").send_keys(self.large_png_file())
+        self.until_text("[data-testid=media-note]", lambda text: "some carriers shrink or drop pictures over 600 KB" in text, "the size warning")
+        first = self.driver.find_element(By.CSS_SELECTOR, "[data-media-id]").get_attribute("value")
+        self.driver.find_element(By.CSS_SELECTOR, "[data-testid=media-shrink]").click()
+        self.until_text("[data-testid=media-note]", lambda text: "Smaller copy" in text, "the smaller copy", seconds=30)
+        note = self.text_of("[data-testid=media-note]")
+        kilobytes = int(re.search(r"Smaller copy, (\d+) KB", note).group(1))
+        assert kilobytes <= 600, note
+        second = self.driver.find_element(By.CSS_SELECTOR, "[data-media-id]").get_attribute("value")
+        assert second and second != first, (first, second)
+        assert not self.driver.find_element(By.CSS_SELECTOR, "[data-testid=media-shrink]").is_displayed(), "offered once"
+        print("  ok:", note)
+        self.shot("compose-smaller-copy")
+
+        print("send a picture message")
+        png = self.png_file()
         self.driver.find_element(By.ID, "media-file").send_keys(png)
         self.until_text("[data-testid=media-note]", lambda text: text.startswith("MMS · 2 credits per recipient"), "the MMS price")
         self.until_text("[data-testid=preview-summary]", lambda text: "reserve 2 credits" in text, "preview of the picture message")

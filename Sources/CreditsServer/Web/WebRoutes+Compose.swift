@@ -34,6 +34,7 @@ extension WebRoutes {
         )
         var values: [String: Any] = [
             "mms_price": prices.mms.decimalString,
+            "friendly_bytes": String(MediaLimits.carrierFriendlyImageBytes),
             "mms_mode": MediaLimits.countries.contains(principal.organization.country)
                 ? "mms" : principal.organization.smsSettings.mmsAsLink ? "link" : "none",
             "media_id": typed?.value("media") ?? "",

@@ -385,18 +385,56 @@
 
   // A picture for the text: uploaded at once (checked by the server), shown, and the text then
   // goes as a picture message at the flat MMS price the estimate and the preview show.
+  // A picture over the size some carriers shrink or drop is offered a smaller copy, made here
+  // in the browser (drawn at most 1280 pixels wide or high, as JPEG) and uploaded in its place.
   document.querySelectorAll("[data-attach]").forEach(function (box) {
     var file = box.querySelector("[data-media-file]");
     var id = box.querySelector("[data-media-id]");
     var note = box.querySelector("[data-media-note]");
     var preview = box.querySelector("[data-media-preview]");
+    var shrink = box.querySelector("[data-media-shrink]");
+    var friendly = parseInt(box.getAttribute("data-friendly-bytes"), 10) || 614400;
     function say(text) { note.textContent = text; note.hidden = text === ""; }
     function changed() { id.form.dispatchEvent(new Event("media-changed")); id.dispatchEvent(new Event("change", { bubbles: true })); }
-    file.addEventListener("change", function () {
-      if (!file.files || file.files.length === 0) { id.value = ""; preview.hidden = true; say(""); changed(); return; }
+    // Decoded with createImageBitmap: the page's content security policy lets no blob: or data:
+    // URL into an <img>, and needs none here.
+    function smaller(source, done) {
+      if (!window.createImageBitmap) { done(null); return; }
+      createImageBitmap(source).then(function (image) {
+        var attempt = function (side, quality) {
+          var scale = Math.min(1, side / Math.max(image.width, image.height));
+          var canvas = document.createElement("canvas");
+          canvas.width = Math.max(1, Math.round(image.width * scale));
+          canvas.height = Math.max(1, Math.round(image.height * scale));
+          var context = canvas.getContext("2d");
+          context.fillStyle = "#fff"; // transparent parts of a PNG become white, not black
+          context.fillRect(0, 0, canvas.width, canvas.height);
+          context.drawImage(image, 0, 0, canvas.width, canvas.height);
+          canvas.toBlob(function (blob) {
+            if (!blob) { done(null); return; }
+            if (blob.size <= friendly || side <= 480) { done(blob); return; }
+            attempt(Math.round(side * 0.75), Math.max(0.6, quality - 0.1));
+          }, "image/jpeg", quality);
+        };
+        attempt(1280, 0.85);
+      }).catch(function () { done(null); });
+    }
+    if (shrink) shrink.addEventListener("click", function () {
+      if (!file.files || file.files.length === 0) return;
+      shrink.disabled = true;
+      say("Making a smaller copy…");
+      smaller(file.files[0], function (blob) {
+        shrink.disabled = false;
+        if (!blob) { say("A smaller copy could not be made in this browser; the picture goes as it is."); return; }
+        var name = file.files[0].name.replace(/\.[A-Za-z0-9]+$/, "") + "-smaller.jpg";
+        upload(blob, name, "Smaller copy, " + Math.ceil(blob.size / 1024) + " KB");
+      });
+    });
+    function upload(blob, name, label) {
       var data = new FormData();
       data.append("_csrf", csrf);
-      data.append("file", file.files[0]);
+      data.append("file", blob, name);
+      if (shrink) shrink.hidden = true;
       say("Uploading the picture…");
       fetch("/app/media", { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
@@ -413,11 +451,19 @@
           preview.src = "/app/media/" + encodeURIComponent(result.body.id);
           preview.hidden = false;
           var warning = result.body.warnings.length ? ". " + result.body.warnings[0] : "";
+          if (label) warning = ". " + label;
           say(mode === "link" ? "Sent as SMS with a link to the picture (MMS does not go to your country)" + warning
             : "MMS · " + box.getAttribute("data-mms-price") + " credits per recipient" + warning);
+          // GIFs keep their animation: only still pictures are offered a smaller copy.
+          if (shrink) shrink.hidden = !(result.body.image && result.body.size > friendly && result.body.content_type !== "image/gif");
           changed();
         })
         .catch(function () { id.value = ""; preview.hidden = true; say("The picture could not be uploaded; try again."); changed(); });
+    }
+    file.addEventListener("change", function () {
+      if (shrink) shrink.hidden = true;
+      if (!file.files || file.files.length === 0) { id.value = ""; preview.hidden = true; say(""); changed(); return; }
+      upload(file.files[0], file.files[0].name, "");
     });
   });
 })();
