@@ -585,6 +585,19 @@ class Session:
         assert "Growth plan, monthly" in invoice and "$45.00" in invoice and "1000 credits" in invoice, invoice[:400]
         self.shot("plan-invoice")
 
+        print("take a keyword on the shared short code")
+        self.go("/billing/plan")
+        self.fill("keyword", "brightstars")
+        self.submit("form:has([data-testid=short-code-start])")
+        self.expect_notice("Keyword BRIGHTSTARS is yours: Text BRIGHTSTARS to 55222 to join your texts.")
+        assert "Text BRIGHTSTARS to 55222" in self.text_of("[data-testid=short-code-keyword]")
+        self.shot("plan-short-code")
+        self.cli("simulate", "inbound", "--server", self.base, "--to", "55222", "--from", "(415) 555-0190",
+                 "BRIGHTSTARS what time is the open gym?")
+        self.go("/inbox")
+        self.until_text("main", lambda text: "what time is the open gym?" in text and "on 55222" in text, "the short-code text in the inbox", seconds=15)
+        print("  ok: a text to the short code reached the Messenger Center")
+
         print("switch to individual user credits")
         self.go("/credits")
         self.driver.find_element(By.CSS_SELECTOR, "[data-testid=mode-individual]").click()

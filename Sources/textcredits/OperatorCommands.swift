@@ -209,17 +209,10 @@ struct DefinePlan: AsyncParsableCommand {
     static func prices(_ items: [String], option: String) throws -> [Country: Int64] {
         var prices: [Country: Int64] = [:]
         for item in items {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let country = Country(rawValue: parts[0].uppercased()),
-                let dollars = Decimal(string: parts[1], locale: Locale(identifier: "en_US_POSIX")), dollars > 0,
-                dollars <= 1_000_000
-            else {
+            guard let (country, cents) = Money.countryPrice(item) else {
                 throw ValidationError("--\(option) \(item): write COUNTRY=DOLLARS, e.g. US=49.00.")
             }
-            var cents = dollars * 100
-            var rounded = Decimal()
-            NSDecimalRound(&rounded, &cents, 0, .plain)
-            prices[country] = NSDecimalNumber(decimal: rounded).int64Value
+            prices[country] = cents
         }
         return prices
     }

@@ -71,6 +71,18 @@ struct ServeCommand: AsyncParsableCommand {
             "Credits each phone number costs a month, e.g. local=125,toll_free=125,AU.local=150 (env TEXTCREDITS_NUMBER_CREDITS; default 125)."
     )
     var numberCredits: String?
+    @Option(
+        name: .customLong("short-code"),
+        help:
+            "The shared short code organisations may rent a keyword on, 5 or 6 digits (env TEXTCREDITS_SHORT_CODE; the Simulator's is 55222)."
+    )
+    var shortCode: String?
+    @Option(
+        name: .customLong("short-code-monthly"),
+        help:
+            "The short-code keyword's monthly price per country, e.g. US=5.00,CA=5.00 (env TEXTCREDITS_SHORT_CODE_MONTHLY; default US and CA $5.00)."
+    )
+    var shortCodeMonthly: String?
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
@@ -89,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
             "rate_per_number": ratePerNumber.map(String.init),
             "allow_signup": allowSignup ? "true" : nil,
             "plans_file": plansFile, "number_credits": numberCredits,
+            "short_code": shortCode, "short_code_monthly": shortCodeMonthly,
         ]
         do {
             return try AppConfiguration(reading: AppConfiguration.reader(flags: flags.compactMapValues { $0 }))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one credit costs and what tax applies, by the organisation's country (DESIGN §4).
 /// (`PriceList` is the other price table: what each message costs in credits.)
 ///
@@ -162,6 +164,20 @@ public enum BillingError: Error, Equatable, Sendable {
 
 /// Formats whole cents as money for people ("$1,234.56"; every price is in dollars).
 public enum Money {
+    /// "US=49.00" → (US, 4900): a price per country as operators write it (more than 0, at most
+    /// $1,000,000, rounded to the cent); nil when it does not read so.
+    public static func countryPrice(_ item: String) -> (Country, Int64)? {
+        let parts = item.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let country = Country(rawValue: parts[0].uppercased()),
+            let dollars = Decimal(string: parts[1], locale: Locale(identifier: "en_US_POSIX")), dollars > 0,
+            dollars <= 1_000_000
+        else { return nil }
+        var cents = dollars * 100
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &cents, 0, .plain)
+        return (country, NSDecimalNumber(decimal: rounded).int64Value)
+    }
+
     public static func format(cents: Int64, currency: String = "USD") -> String {
         let sign = cents < 0 ? "-" : ""
         let magnitude = cents.magnitude

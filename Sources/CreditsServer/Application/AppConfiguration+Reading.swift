@@ -104,6 +104,24 @@ extension AppConfiguration {
             }
             numberCharges = charges
         }
+        // short_code — the shared short code (5 or 6 digits) organisations may rent a keyword on.
+        if let text = config.text("short_code") {
+            guard (5...6).contains(text.count), text.allSatisfy(\.isASCIIDigit) else {
+                throw ConfigurationError("--short-code must be a short code of 5 or 6 digits, e.g. 55222.")
+            }
+            shortCode = text
+        }
+        // short_code_monthly — the keyword's monthly price per country: "US=5.00,CA=5.00".
+        if let text = config.text("short_code_monthly") {
+            var prices: [Country: Int64] = [:]
+            for item in text.split(separator: ",") {
+                guard let (country, cents) = Money.countryPrice(String(item)) else {
+                    throw ConfigurationError("--short-code-monthly must read like US=5.00,CA=5.00.")
+                }
+                prices[country] = cents
+            }
+            shortCodeMonthlyCents = prices
+        }
         // allow_signup — true to open the public /sign-up page that creates an organisation and its
         // owner (default false).
         if let text = config.text("allow_signup") {

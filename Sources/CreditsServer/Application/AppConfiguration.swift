@@ -54,6 +54,12 @@ public struct AppConfiguration: Sendable {
     public var catalogue: [CataloguePlan] = []
     /// What each phone number costs in credits a month.
     public var numberCharges: NumberCharges = .standard
+    /// The operator's shared short code organisations may rent a keyword on (the Simulator's is
+    /// 55222 unless another is set; none with Twilio unless set).
+    public var shortCode: String?
+    /// The keyword's monthly price per country (PastorsLine: $5/month); countries without one
+    /// are not offered it.
+    public var shortCodeMonthlyCents: [Country: Int64] = [.us: 500, .ca: 500]
 
     public init() {}
 

@@ -26,6 +26,7 @@ public struct Stores: Sendable {
     public let contactImports: ContactImportStore
     public let contactUploads: ContactUploadStore
     public let passwordResets: PasswordResetStore
+    public let shortCodes: ShortCodeStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -46,6 +47,7 @@ public struct Stores: Sendable {
         contactImports = ContactImportStore(database: database)
         contactUploads = ContactUploadStore(database: database)
         passwordResets = PasswordResetStore(database: database)
+        shortCodes = ShortCodeStore(database: database)
     }
 }
 
@@ -91,6 +93,7 @@ public struct AppServices: Sendable {
     public let autoRenew: AutoRenewService
     public let plans: PlanService
     public let subscriptions: SubscriptionService
+    public let shortCodes: ShortCodeService
     public let administration: AdministrationService
     public let sessions: SessionService
     public let passwordResets: PasswordResetService
@@ -248,9 +251,13 @@ public struct AppServices: Sendable {
             numbers: sendingNumbers,
             now: now
         )
+        // The shared short code: the operator's, else the Simulator's own.
+        let shortCode = configuration.shortCode ?? (simulator != nil ? "55222" : nil)
         inbound = InboundService(
             database: database,
             numbers: stores.numbers,
+            shortCodes: stores.shortCodes,
+            shortCode: shortCode,
             organizations: stores.organizations,
             contacts: stores.contacts,
             messaging: messaging,
@@ -327,6 +334,16 @@ public struct AppServices: Sendable {
             creditPrices: configuration.creditPrices,
             now: now,
             logger: logger
+        )
+        shortCodes = ShortCodeService(
+            store: stores.shortCodes,
+            subscriptions: subscriptions,
+            billingStore: stores.billing,
+            organizations: stores.organizations,
+            database: database,
+            shortCode: shortCode,
+            monthlyCents: configuration.shortCodeMonthlyCents,
+            now: now
         )
         administration = AdministrationService(
             organizations: stores.organizations,

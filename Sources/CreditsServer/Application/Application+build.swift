@@ -39,7 +39,10 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         now: services.now
     )
     .add(to: table, group: api)
-    SubscriptionRoutes(subscriptions: services.subscriptions).add(to: table, group: api)
+    SubscriptionRoutes(subscriptions: services.subscriptions, shortCodes: services.shortCodes).add(
+        to: table,
+        group: api
+    )
     let mediaRoutes = MediaRoutes(media: services.media)
     mediaRoutes.add(to: table, group: api)
     mediaRoutes.addSigned(to: table)
@@ -70,6 +73,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         conversations: services.conversations,
         billing: services.billing,
         subscriptions: services.subscriptions,
+        shortCodes: services.shortCodes,
         media: services.media,
         autoRenew: services.autoRenew,
         administration: services.administration,

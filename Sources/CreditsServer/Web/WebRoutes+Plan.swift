@@ -8,7 +8,7 @@ import Hummingbird
 /// and downgrade, cancellation, rollover protection, and the plan's invoices.
 extension WebRoutes {
     func addPlan(to portal: RouterGroup<AppRequestContext>) {
-        let (subscriptions, routes) = (subscriptions, self)
+        let (subscriptions, shortCodes, routes) = (subscriptions, shortCodes, self)
         portal.get("/billing/plan") { request, context in try await routes.planPage(request, context) }
         portal.post("/billing/plan") { _, context in
             try await WebRoutes.submit(context, back: "/billing/plan") { principal, form in
@@ -35,6 +35,26 @@ extension WebRoutes {
                 return (
                     "/billing/plan",
                     "The \(view.planName) plan ends on \(end). Its plan credits last until then; purchased credits never expire."
+                )
+            }
+        }
+        portal.post("/billing/short-code") { _, context in
+            try await WebRoutes.submit(context, back: "/billing/plan#short-code") { principal, form in
+                if form.value("action") == "stop" {
+                    let view = try await shortCodes.stop(principal)
+                    let end = view.endsAt.map { WebFormat.day($0, in: principal.organization.zone) } ?? "the month end"
+                    return (
+                        "/billing/plan#short-code",
+                        "Keyword \(view.keyword ?? "") stopped: it works until \(end) and is not charged again."
+                    )
+                }
+                let view = try await shortCodes.start(
+                    principal,
+                    try form.input(ShortCodeInput.self, ["keyword": .text])
+                )
+                return (
+                    "/billing/plan#short-code",
+                    "Keyword \(view.keyword ?? "") is yours: \(view.howToJoin ?? "") to join your texts."
                 )
             }
         }
@@ -82,7 +102,7 @@ extension WebRoutes {
             ]
         }
         let fees = try await billing.purchases(principal, after: nil, limit: 50).filter {
-            [.plan, .rolloverProtection, .monthlyFee].contains($0.kind)
+            [.plan, .rolloverProtection, .monthlyFee, .shortCode].contains($0.kind)
         }
         var values: [String: Any] = [
             "plans": plans, "has_plans": !plans.isEmpty,
@@ -96,6 +116,15 @@ extension WebRoutes {
             },
             "has_fees": !fees.isEmpty,
         ]
+        let shortCode = try await shortCodes.view(principal)
+        if shortCode.offered, let code = shortCode.shortCode {
+            values["short_code"] = [
+                "code": code, "price": shortCode.monthly?.text ?? "", "keyword": shortCode.keyword ?? "",
+                "has_keyword": shortCode.keyword != nil, "ending": shortCode.status == "ending",
+                "ends": shortCode.endsAt.map { WebFormat.day($0, in: zone) } ?? "",
+                "how": shortCode.howToJoin ?? "",
+            ]
+        }
         if let current {
             var subscription: [String: Any] = [
                 "plan_name": current.planName, "cycle": current.cycle,

@@ -19,6 +19,7 @@ struct WebRoutes: Sendable {
     let conversations: ConversationService
     let billing: BillingService
     let subscriptions: SubscriptionService
+    let shortCodes: ShortCodeService
     let media: MediaService
     let autoRenew: AutoRenewService
     let administration: AdministrationService

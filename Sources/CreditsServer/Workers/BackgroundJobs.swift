@@ -85,7 +85,7 @@ extension AppServices {
         let (dispatcher, settlement, registration, autoRenew, plans, mail, billing, sessions, database) =
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
-        let (contactImports, subscriptions) = (contactImports, subscriptions)
+        let (contactImports, subscriptions, shortCodes) = (contactImports, subscriptions, shortCodes)
         return [
             BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
                 try await contactImports.runNext()
@@ -107,7 +107,9 @@ extension AppServices {
                 try await plans.runCycles(limit: 1000) + subscriptions.runRenewals(limit: 100)
                     + plans.runMonthly(limit: 100)
             },
-            BackgroundJob("monthly fees", every: .seconds(10)) { try await subscriptions.runMonthlyFees(limit: 100) },
+            BackgroundJob("monthly fees", every: .seconds(10)) {
+                try await subscriptions.runMonthlyFees(limit: 100) + shortCodes.runFees(limit: 100)
+            },
             BackgroundJob("lot expiry", every: second) { try await plans.runExpiry(limit: 100) },
             BackgroundJob("mail delivery", every: second) { try await mail.deliverQueued(limit: 50) },
             BackgroundJob("hold timeouts", every: .seconds(10)) { try await settlement.timeOutHolds(limit: 500) },

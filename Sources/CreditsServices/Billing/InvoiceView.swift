@@ -65,7 +65,7 @@ public struct InvoiceView: Encodable, Sendable {
                     amount: quote.subtotal
                 )
             ]
-        case .bucket, .plan, .rolloverProtection, .monthlyFee:
+        case .bucket, .plan, .rolloverProtection, .monthlyFee, .shortCode:
             // A fee is one line at its price; the credits it adds are named in the line.
             let credits =
                 purchase.quote.credits > 0 && purchase.kind == .plan ? " — \(purchase.quote.credits) credits" : ""

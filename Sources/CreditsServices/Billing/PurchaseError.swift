@@ -7,6 +7,8 @@ public enum PurchaseError: DomainError, Equatable {
     public enum Purpose: Sendable, Equatable {
         case purchase
         case autoRenew
+        /// A plan's, an add-on's or a monthly fee.
+        case fee
     }
 
     /// The credits cannot be priced (below the minimum, above the maximum, not self-serve).
@@ -77,6 +79,8 @@ public enum PurchaseError: DomainError, Equatable {
             "Add a payment method (PUT /v1/billing/payment-method) before buying credits."
         case .paymentMethodRequired(.autoRenew):
             "Add a payment method (PUT /v1/billing/payment-method) before turning on auto-renew."
+        case .paymentMethodRequired(.fee):
+            "Add a payment method (PUT /v1/billing/payment-method) before paying for a plan or an add-on."
         case .declined(_, let reason): "The payment was declined (\(reason)). No credits were added."
         case .unconfirmed(let id):
             "The payment gateway did not confirm the charge. No credits were added yet; the purchase \(id) is completed or declined automatically within minutes — repeat the request with the same Idempotency-Key to see its outcome."

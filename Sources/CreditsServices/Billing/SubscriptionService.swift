@@ -564,7 +564,7 @@ public struct SubscriptionService: Sendable {
             refusal = purchase?.failureMessage
         } catch let error as PurchaseError {
             purchase = nil
-            refusal = error == .paymentMethodRequired(.purchase) ? nil : error.message
+            refusal = error == .paymentMethodRequired(.fee) ? nil : error.message
         }
         let paid = purchase?.status == .succeeded
         plan.renewedPeriod = period.start
@@ -815,7 +815,7 @@ public struct SubscriptionService: Sendable {
                 period: period,
                 lotExpiresAt: lotExpiresAt
             )
-        else { throw PurchaseError.paymentMethodRequired(.purchase) }
+        else { throw PurchaseError.paymentMethodRequired(.fee) }
         return purchase
     }
 

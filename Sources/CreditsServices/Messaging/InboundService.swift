@@ -11,6 +11,9 @@ import Foundation
 public struct InboundService: Sendable {
     let database: any Database
     let numbers: NumberStore
+    /// Keywords on the shared short code, and the code itself (nil: the server has none).
+    let shortCodes: ShortCodeStore
+    let shortCode: String?
     let organizations: OrganizationStore
     let contacts: ContactStore
     let messaging: MessagingService
@@ -24,6 +27,8 @@ public struct InboundService: Sendable {
     public init(
         database: any Database,
         numbers: NumberStore,
+        shortCodes: ShortCodeStore,
+        shortCode: String?,
         organizations: OrganizationStore,
         contacts: ContactStore,
         messaging: MessagingService,
@@ -38,6 +43,8 @@ public struct InboundService: Sendable {
         self.provider = provider
         self.database = database
         self.numbers = numbers
+        self.shortCodes = shortCodes
+        self.shortCode = shortCode
         self.organizations = organizations
         self.contacts = contacts
         self.messaging = messaging
@@ -71,16 +78,33 @@ public struct InboundService: Sendable {
         return kept
     }
 
+    /// The organisation a text is for, and what it says once a short-code keyword is read: the
+    /// organisation holding the number it was sent to; on the shared short code, the one whose
+    /// keyword it starts with (the keyword alone asks to join), else the one the sender last
+    /// texted there by keyword (a YES or STOP that follows).
+    func route(_ sms: InboundSMS, at instant: Date) async throws -> (OrganizationID, KeywordIntent?, String)? {
+        if let organization = try await numbers.organization(forNumber: sms.to) { return (organization, nil, sms.body) }
+        guard let shortCode, sms.to == shortCode else { return nil }
+        let (keyword, rest) = ShortCodeKeyword.split(sms.body)
+        if let organization = try await shortCodes.organization(forKeyword: keyword, at: instant) {
+            return (organization, rest.isEmpty ? .join(keyword: keyword) : nil, rest.isEmpty ? sms.body : rest)
+        }
+        let from = (try? PhoneNumber(parsing: sms.from, defaultCountry: .us).e164) ?? sms.from
+        guard let organization = try await shortCodes.lastOrganization(texting: from, shortCode: shortCode, at: instant)
+        else { return nil }
+        return (organization, nil, sms.body)
+    }
+
     /// Handles one inbound text; nil when it was sent to a number no organisation has, or is a repeat.
     @discardableResult
     public func handle(_ sms: InboundSMS) async throws -> Outcome? {
-        guard let organizationID = try await numbers.organization(forNumber: sms.to),
+        let instant = now()
+        guard let (organizationID, keywordIntent, text) = try await route(sms, at: instant),
             let organization = try await organizations.organization(organizationID)
         else { return nil }
-        let instant = now()
         let from = (try? PhoneNumber(parsing: sms.from, defaultCountry: organization.country).e164) ?? sms.from
         let settings = organization.smsSettings
-        let intent = Keywords.classify(sms.body, joinKeyword: settings.joinKeyword)
+        let intent = keywordIntent ?? Keywords.classify(text, joinKeyword: settings.joinKeyword)
         var replies: [(String, MessageKind)] = []
         var consent: ConsentState?
         var audits: [AuditRecord] = []

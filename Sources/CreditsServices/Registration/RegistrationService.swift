@@ -234,7 +234,9 @@ public struct RegistrationService: Sendable {
                 throw RegistrationError.brandRequired
             }
         }
-        let details = tollFree ? try await tollFreeVerification(principal, verification) : nil
+        // The verification's wording is checked whatever the kind (a local number has none to use).
+        let checked = verification == nil && !tollFree ? nil : try await tollFreeVerification(principal, verification)
+        let details = tollFree ? checked : nil
         let providerID: String
         do { providerID = try await provider.requestNumber(areaCode: areaCode, tollFree: tollFree) } catch {
             throw RegistrationError.provider(error)

@@ -23,6 +23,8 @@ public struct Purchase: Sendable, Equatable {
         case rolloverProtection = "rollover_protection"
         /// The country's monthly platform fee (AU; adds no credits).
         case monthlyFee = "monthly_fee"
+        /// A month of a keyword on the shared short code (adds no credits).
+        case shortCode = "short_code"
 
         /// Whether it adds purchased credits that never expire.
         public var addsPurchasedCredits: Bool { self == .manual || self == .autoRenew || self == .bucket }

@@ -2,12 +2,14 @@ import CreditsCore
 import CreditsServices
 import Hummingbird
 
-/// `/v1/plans`, `/v1/billing/subscription`, `/v1/billing/rollover-protection`.
+/// `/v1/plans`, `/v1/billing/subscription`, `/v1/billing/rollover-protection`,
+/// `/v1/billing/short-code`.
 struct SubscriptionRoutes {
     let subscriptions: SubscriptionService
+    let shortCodes: ShortCodeService
 
     func add(to table: RouteTable, group: RouterGroup<AppRequestContext>) {
-        let subscriptions = subscriptions
+        let (subscriptions, shortCodes) = (subscriptions, shortCodes)
         table.add(.get, "/v1/plans", through: group) { _, context in
             let principal = try context.authenticated()
             return try JSONOutput.response(Page(data: try await subscriptions.offered(principal), nextCursor: nil))
@@ -33,6 +35,19 @@ struct SubscriptionRoutes {
         }
         table.add(.delete, "/v1/billing/rollover-protection", through: group) { _, context in
             try JSONOutput.response(try await subscriptions.stopRolloverProtection(try context.authenticated()))
+        }
+        table.add(.get, "/v1/billing/short-code", through: group) { _, context in
+            let principal = try context.authenticated()
+            try principal.requireAny(.purchaseCredits, .viewLogs)
+            return try JSONOutput.response(try await shortCodes.view(principal))
+        }
+        table.add(.put, "/v1/billing/short-code", through: group) { request, context in
+            let principal = try context.authenticated()
+            let input = try await JSONInput.decode(ShortCodeInput.self, from: request)
+            return try JSONOutput.response(try await shortCodes.start(principal, input))
+        }
+        table.add(.delete, "/v1/billing/short-code", through: group) { _, context in
+            try JSONOutput.response(try await shortCodes.stop(try context.authenticated()))
         }
     }
 }
