@@ -71,6 +71,16 @@ import Testing
             let area = request.uri.queryParameters.get("AreaCode") ?? ""
             return try json(["available_phone_numbers": area == "999" ? [] : [["phone_number": "+1\(area)5550142"]]])
         }
+        router.delete("/2010-04-01/Accounts/:sid/IncomingPhoneNumbers/:number") { request, context in
+            recorder.add(request.uri.path, [:], request.headers[.authorization])
+            guard context.parameters.get("number") == "PN1.json" else {
+                return try json(
+                    ["code": 20404, "message": "The requested resource was not found", "status": 404],
+                    .notFound
+                )
+            }
+            return Response(status: .noContent)
+        }
         router.post("/2010-04-01/Accounts/:sid/IncomingPhoneNumbers.json") { request, context in
             let fields = try await form(request)
             recorder.add(request.uri.path, fields, request.headers[.authorization])
@@ -253,6 +263,10 @@ import Testing
                 return
             }
             #expect(reason == "no_numbers")
+            // Released: the IncomingPhoneNumber is deleted; one Twilio no longer has counts as released.
+            try await twilio.releaseNumber(numberRequest: request)
+            #expect(recorder.all.last?.path == "/2010-04-01/Accounts/ACtest/IncomingPhoneNumbers/PN1.json")
+            try await twilio.releaseNumber(numberRequest: "PN2|+15125550143")
         }
     }
 

@@ -250,6 +250,9 @@ public protocol SMSProvider: Sendable {
     func numberState(_ id: String, requestedAt: Date, now: Date) async throws(ProviderError) -> RegistrationState
     /// The bytes of media a received picture message names (the provider's own URL).
     func fetchMedia(_ url: String) async throws(ProviderError) -> [UInt8]
+    /// Gives a number back to the provider (`numberRequest`: the id `requestNumber` gave), so it
+    /// is no longer paid for; one the provider no longer has counts as given back.
+    func releaseNumber(numberRequest: String) async throws(ProviderError)
     /// Submits a toll-free number (`numberRequest`: the id `requestNumber` gave) for verification;
     /// returns the provider's verification id.
     func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)

@@ -157,6 +157,9 @@ public final class SimulatorProvider: SMSProvider {
         return .completed(number: nil)
     }
 
+    /// The Simulator keeps no numbers to give back.
+    public func releaseNumber(numberRequest: String) async throws(ProviderError) {}
+
     /// A business name containing "rejected" is refused; every other verification is approved
     /// after the registration delay.
     public func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)

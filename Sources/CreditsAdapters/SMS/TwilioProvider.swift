@@ -156,6 +156,19 @@ public struct TwilioProvider: SMSProvider {
         return .completed(number: id.split(separator: "|").last.map(String.init))
     }
 
+    /// Deletes the IncomingPhoneNumber `requestNumber` bought (its SID, before the "|"); a 404 means
+    /// it was given back already.
+    public func releaseNumber(numberRequest: String) async throws(ProviderError) {
+        let sid = String(numberRequest.split(separator: "|").first ?? "")
+        guard sid.hasPrefix("PN"), sid.count > 2, sid.allSatisfy({ $0.isLetter || $0.isNumber }) else { return }
+        do {
+            _ = try await call(.DELETE, "\(accountPath)/IncomingPhoneNumbers/\(sid).json", form: nil)
+        } catch {
+            if error.code == "20404" || error.code == "404" { return }
+            throw error
+        }
+    }
+
     /// Submits the number (the SID `requestNumber` bought, before the "|") to Twilio's toll-free
     /// verification.
     public func verifyTollFree(numberRequest: String, _ verification: TollFreeVerification) async throws(ProviderError)

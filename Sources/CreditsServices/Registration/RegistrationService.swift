@@ -333,6 +333,25 @@ public struct RegistrationService: Sendable {
         )
         guard try await settlement.release(number: number.number, organization: principal.organizationID, audit: audit)
         else { throw NotFoundError("This number") }
+        // Given back to the provider too, so it is no longer paid for; if that fails the number
+        // still sends nothing here, and the audit log says to give it back by hand.
+        guard let request = try await numbers.requestProviderID(forNumber: number.number) else { return }
+        do {
+            try await provider.releaseNumber(numberRequest: request)
+        } catch {
+            try await numbers.recordAudit(
+                AuditRecord(
+                    organization: principal.organizationID,
+                    actor: .system,
+                    action: .numberReleased,
+                    message:
+                        "Phone number \(number.number) could not be given back to the provider (\(error.message)); release it in the provider's console.",
+                    subjectType: "number",
+                    subjectID: number.number,
+                    at: now()
+                )
+            )
+        }
     }
 
     /// Moves pending registrations forward (a background job).

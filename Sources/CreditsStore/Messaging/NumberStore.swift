@@ -375,6 +375,23 @@ public struct NumberStore: Sendable {
         }
     }
 
+    /// The provider's id of the request that brought a number (nil for one assigned otherwise).
+    public func requestProviderID(forNumber number: String) async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT r.provider_id FROM phone_numbers p JOIN number_requests r ON r.id = p.request_id
+                WHERE p.number = \(bind: number)
+                """
+            ).first().map { try $0.decode(column: "provider_id", as: String.self) }
+        }
+    }
+
+    /// Records what happened to a number outside a change of its own (the provider's answer).
+    public func recordAudit(_ record: AuditRecord) async throws {
+        try await database.transaction { sql in try await AuditStore.insert([record], on: sql) }
+    }
+
     // MARK: Toll-free verification
 
     /// A toll-free number whose verification is pending: to submit (no id yet) or to follow.
