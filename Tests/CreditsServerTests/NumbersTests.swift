@@ -158,6 +158,43 @@ import Testing
     }
 }
 
+/// A number given back can be bought again, by anyone: it then reaches its new owner only.
+@Suite struct ReleasedNumberTests {
+    @Test(arguments: TestDatabase.available)
+    func aReleasedNumberAssignedToAnotherOrganisationReachesOnlyIt(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let first = try await server.makeOrganization()
+            let second = try await server.makeOrganization("Second Gym")
+            let numbers = server.services.stores.numbers
+            try await numbers.assign(
+                "+14155550100",
+                to: first.id,
+                kind: "local",
+                provider: "twilio",
+                at: server.clock.now
+            )
+            #expect(
+                try await server.request(.delete, "/v1/numbers/14155550100", key: first.ownerKey).status == .noContent
+            )
+            #expect(
+                try await numbers.organization(forNumber: "+14155550100") == nil,
+                "a released number reaches nobody"
+            )
+            try await numbers.assign(
+                "+14155550100",
+                to: second.id,
+                kind: "local",
+                provider: "twilio",
+                at: server.clock.now
+            )
+            #expect(try await numbers.organization(forNumber: "+14155550100") == second.id)
+            try await server.inbound(second, from: "+14155550181", to: "+14155550100", "Hello")
+            #expect(try await server.request(.get, "/v1/conversations", key: second.ownerKey).list().count == 1)
+            #expect(try await server.request(.get, "/v1/conversations", key: first.ownerKey).list().isEmpty)
+        }
+    }
+}
+
 /// Replies go to the conversation of the number they came to, and staff answer from it.
 @Suite struct ConversationNumberTests {
     static let stores = TestDatabase.available

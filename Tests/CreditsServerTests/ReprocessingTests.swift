@@ -151,6 +151,38 @@ import Testing
         }
     }
 
+    @Test(arguments: stores)
+    func aTextChargedByItsHoldTimeoutIsNotReSentWhenItsFilterReportComesLate(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await ReprocessingTests.setUp(server)
+            _ = try await server.request(
+                .patch,
+                "/v1/organization/sms-settings",
+                key: org.ownerKey,
+                json: #"{"reprocess_from_toll_free": true}"#
+            )
+            _ = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550007"], "body": "Hi", "override_sending_hours": true}"#
+            )
+            while try await server.services.dispatcher.runOnce() > 0 {}
+            server.clock.advance(73 * 3600)
+            #expect(try await server.services.settlement.timeOutHolds() == 1)
+            #expect(try await server.pool(org)["available"] as? Double == 9, "charged by the timeout")
+            let sent = try #require(try await server.services.stores.simulator.all().first)
+            _ = try await server.callback(
+                "/webhooks/simulator/status?message=\(sent.reference)",
+                ["MessageSid": sent.providerID, "MessageStatus": "undelivered", "ErrorCode": "30007"]
+            )
+            while try await server.services.dispatcher.runOnce() > 0 {}
+            #expect(try await server.services.stores.simulator.all().count == 1, "not re-sent: it was charged already")
+            #expect(try await server.pool(org)["available"] as? Double == 9)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
     @Test func onlyAFilteredPaidLocalTextIsACandidateAndOnlyOnce() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         var message = Message(

@@ -13,7 +13,7 @@ import Testing
     static let stores = TestDatabase.available
 
     static func shortCodePurchases(_ server: TestServer, _ org: TestServer.Org) async throws -> [Purchase] {
-        try await server.services.stores.billing.purchases(of: org.id, succeededOnly: false, after: nil, limit: 50)
+        try await server.services.stores.billing.purchases(of: org.id, succeededOnly: true, after: nil, limit: 50)
             .filter { $0.kind == .shortCode }
     }
 
@@ -50,6 +50,15 @@ import Testing
                     as? String == "none"
             )
 
+            // A declined card is refused, and the same keyword is charged again once the card changes.
+            _ = try await BillingTests.putCard(server, org, "4000 0000 0000 0002")
+            let declined = try await server.request(
+                .put,
+                "/v1/billing/short-code",
+                key: org.ownerKey,
+                json: #"{"keyword": "brightstars"}"#
+            )
+            #expect(declined.status.code == 402, "\(declined.text)")
             _ = try await BillingTests.putCard(server, org, "4242 4242 4242 4242")
             let staff = try await server.addStaff(org, role: .staff)
             let forbidden = try await server.request(
@@ -93,6 +102,13 @@ import Testing
                 json: #"{"keyword": "stop"}"#
             )
             #expect(stop.errorCode == "keyword_reserved")
+            let opt = try await server.request(
+                .put,
+                "/v1/billing/short-code",
+                key: other.ownerKey,
+                json: #"{"keyword": "opt"}"#
+            )
+            #expect(opt.errorCode == "keyword_reserved", "OPT would take “opt out” meant for others")
             let short = try await server.request(
                 .put,
                 "/v1/billing/short-code",
@@ -185,6 +201,19 @@ import Testing
             )
             #expect(reply.status == .created, "\(reply.text)")
             #expect(try reply.object()["from"] as? String != "55222")
+
+            // STOP goes to the organisation last texted there, whoever holds other keywords.
+            let rival = try await server.makeOrganization("Rival Gym")
+            _ = try await BillingTests.putCard(server, rival, "4242 4242 4242 4242")
+            _ = try await server.request(
+                .put,
+                "/v1/billing/short-code",
+                key: rival.ownerKey,
+                json: #"{"keyword": "STOPS"}"#
+            )
+            try await ShortCodeTests.text(server, from: "+14155550190", "Stop.")
+            let stopped = try await server.request(.get, "/v1/contacts?search=5550190", key: org.ownerKey).list()
+            #expect(stopped.first?["consent"] as? String == "opted_out", "\(stopped)")
 
             // An unknown keyword from someone who never texted one reaches nobody.
             let before = try await server.request(.get, "/v1/conversations", key: org.ownerKey).list().count

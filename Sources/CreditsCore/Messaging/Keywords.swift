@@ -25,6 +25,14 @@ public enum KeywordIntent: Sendable, Equatable {
         case .other: "other"
         }
     }
+
+    /// Opt-out, opt-in or help: the words every number answers whoever holds it.
+    public var isCarrierKeyword: Bool {
+        switch self {
+        case .optOut, .optIn, .help: true
+        case .join, .containsOptOutWord, .other: false
+        }
+    }
 }
 
 /// Classifies inbound texts by keyword.

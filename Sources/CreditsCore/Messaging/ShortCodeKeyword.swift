@@ -13,6 +13,15 @@ public enum ShortCodeKeyword {
 
     public static let lengths = 3...20
 
+    /// Words people start replies with (and the start of "opt out"): a keyword must not take a
+    /// reply meant for another organisation on the same short code.
+    static let commonWords: Set<String> = [
+        "OPT", "OUT", "THANKS", "THANK", "THX", "TYVM", "OKAY", "YEP", "YEAH", "YES", "YUP", "NOPE", "SURE", "HELLO",
+        "HEY", "HIYA", "WHEN", "WHAT", "WHERE", "WHY", "HOW", "WHO", "WHICH", "PLEASE", "PLS", "SORRY", "CAN", "WILL",
+        "THE", "AND", "FOR", "ARE", "YOU", "YOUR", "DONE", "GOT", "GREAT", "GOOD", "COOL", "NICE", "LOVE", "CALL",
+        "REMOVE", "DELETE", "WRONG", "NUMBER", "WHOS", "STOPPED", "UNSUBSCRIBE", "SUBSCRIBE", "INFO", "HELP",
+    ]
+
     /// The keyword as it is kept (upper case), or why it cannot be one.
     public static func normalize(_ text: String) -> Result<String, Problem> {
         let keyword = text.trimmingCharacters(in: .whitespaces).uppercased()
@@ -20,7 +29,7 @@ public enum ShortCodeKeyword {
             keyword.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) })
         else { return .failure(.shape) }
         let reserved = Keywords.optOut + Keywords.optIn + Keywords.help + Keywords.join
-        guard !reserved.contains(keyword) else { return .failure(.reserved(keyword)) }
+        guard !reserved.contains(keyword), !commonWords.contains(keyword) else { return .failure(.reserved(keyword)) }
         return .success(keyword)
     }
 

@@ -118,7 +118,8 @@ extension WebRoutes {
             let id = try context.parameter("id")
             let (conversation, messages) = try await conversations.conversation(principal, id)
             if conversation.unread > 0 { try await conversations.markRead(principal, id) }
-            let sender = try await conversations.replyNumber(principal, conversation)
+            // The thread shows even when no number can answer it now (the reply then says why).
+            let sender = try? await conversations.replyNumber(principal, conversation)
             let zone = principal.organization.zone
             var pictures: [String: [[String: Any]]] = [:]
             for message in messages where message.media != nil {
@@ -128,8 +129,8 @@ extension WebRoutes {
                 "conversation": [
                     "id": conversation.id, "who": conversation.contactName ?? WebFormat.phone(conversation.phone),
                     "phone": WebFormat.phone(conversation.phone), "open": conversation.status == .open,
-                    "flagged": conversation.flagged, "number": WebFormat.phone(sender.number),
-                    "toll_free": sender.kind == "toll_free", "channel": sender.textChannel.rawValue,
+                    "flagged": conversation.flagged, "number": sender.map { WebFormat.phone($0.number) } ?? "none now",
+                    "toll_free": sender?.kind == "toll_free", "channel": sender?.textChannel.rawValue ?? "sms",
                 ],
                 "messages": messages.map { message -> [String: Any] in
                     [

@@ -181,7 +181,7 @@ public struct ShortCodeService: Sendable {
                 lotExpiresAt: nil,
                 organization: organization,
                 actor: principal.actor,
-                key: "short-code:\(month.start.milliseconds):\(keyword)",
+                key: "short-code:\(month.start.milliseconds):\(keyword):\(try await cardToken(organization.id))",
                 email: principal.staff.email
             )
         } catch {
@@ -210,6 +210,12 @@ public struct ShortCodeService: Sendable {
                 in: work
             )
         }
+    }
+
+    /// The card on file (part of a fee's purchase key: a declined fee is charged again once the
+    /// card changes, and only then).
+    func cardToken(_ organization: OrganizationID) async throws -> String {
+        try await billingStore.profile(organization)?.method?.token ?? "none"
     }
 
     /// Puts back the keyword held before a start whose fee was not paid.
@@ -291,7 +297,8 @@ public struct ShortCodeService: Sendable {
                     lotExpiresAt: nil,
                     organization: organization,
                     actor: .system,
-                    key: "short-code:\(month.start.milliseconds):\(record.keyword)"
+                    key:
+                        "short-code:\(month.start.milliseconds):\(record.keyword):\(try await cardToken(organization.id))"
                 )
             } else {
                 purchase = nil

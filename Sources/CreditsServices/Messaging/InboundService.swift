@@ -85,14 +85,17 @@ public struct InboundService: Sendable {
     func route(_ sms: InboundSMS, at instant: Date) async throws -> (OrganizationID, KeywordIntent?, String)? {
         if let organization = try await numbers.organization(forNumber: sms.to) { return (organization, nil, sms.body) }
         guard let shortCode, sms.to == shortCode else { return nil }
+        let from = (try? PhoneNumber(parsing: sms.from, defaultCountry: .us).e164) ?? sms.from
+        let last = try await shortCodes.lastOrganization(texting: from, shortCode: shortCode, at: instant)
+        // A carrier keyword (STOP, START, HELP …) is for the organisation last texted there,
+        // whatever word it starts with.
+        if let last, Keywords.classify(sms.body).isCarrierKeyword { return (last, nil, sms.body) }
         let (keyword, rest) = ShortCodeKeyword.split(sms.body)
         if let organization = try await shortCodes.organization(forKeyword: keyword, at: instant) {
             return (organization, rest.isEmpty ? .join(keyword: keyword) : nil, rest.isEmpty ? sms.body : rest)
         }
-        let from = (try? PhoneNumber(parsing: sms.from, defaultCountry: .us).e164) ?? sms.from
-        guard let organization = try await shortCodes.lastOrganization(texting: from, shortCode: shortCode, at: instant)
-        else { return nil }
-        return (organization, nil, sms.body)
+        guard let last else { return nil }
+        return (last, nil, sms.body)
     }
 
     /// Handles one inbound text; nil when it was sent to a number no organisation has, or is a repeat.

@@ -18,8 +18,7 @@ public struct SendingNumbers: Sendable {
 
     /// The number the organisation sends from (its first, the test number last).
     public func sendingNumber(_ organization: OrganizationID) async throws -> String {
-        if let number = try await store.numbers(of: organization).first?.number { return number }
-        if givesTestNumbers { return try await store.ensureTestNumber(for: organization, at: now()) }
+        if let number = try await numbers(of: organization).first(where: \.maySend)?.number { return number }
         throw SendError.noSendingNumber
     }
 

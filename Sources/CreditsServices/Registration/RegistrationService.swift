@@ -335,10 +335,19 @@ public struct RegistrationService: Sendable {
         else { throw NotFoundError("This number") }
         // Given back to the provider too, so it is no longer paid for; if that fails the number
         // still sends nothing here, and the audit log says to give it back by hand.
-        guard let request = try await numbers.requestProviderID(forNumber: number.number) else { return }
         do {
+            guard let request = try await numbers.requestProviderID(forNumber: number.number) else {
+                // Assigned by the operator or before requests were kept: nothing to give back
+                // here unless the provider sells numbers.
+                guard number.kind != "test", provider.name != "simulator" else { return }
+                throw ProviderError(
+                    kind: .rejected,
+                    code: "no_request",
+                    message: "it was not bought through a request here"
+                )
+            }
             try await provider.releaseNumber(numberRequest: request)
-        } catch {
+        } catch let error as ProviderError {
             try await numbers.recordAudit(
                 AuditRecord(
                     organization: principal.organizationID,

@@ -11,6 +11,9 @@ public struct ShortCodeKeywordRecord: Sendable, Equatable {
     public var endsAt: Date?
 }
 
+/// A claim that lost a race for its keyword (undoes the claim's transaction).
+struct KeywordTaken: Error {}
+
 /// Keywords on the shared short code: one per organisation, each held by one organisation.
 public struct ShortCodeStore: Sendable {
     public let database: any Database
@@ -73,23 +76,31 @@ public struct ShortCodeStore: Sendable {
     public func claim(_ keyword: String, for organization: OrganizationID, at instant: Date, audit: AuditRecord)
         async throws -> Bool
     {
-        try await database.transaction { sql in
-            if let holder = try await sql.raw(
-                "SELECT organization_id FROM short_code_keywords WHERE keyword = \(bind: keyword)"
-            ).first(), try holder.decode(column: "organization_id", as: String.self) != organization.rawValue {
-                return false
+        do {
+            return try await database.transaction { sql in
+                if let holder = try await sql.raw(
+                    "SELECT organization_id FROM short_code_keywords WHERE keyword = \(bind: keyword)"
+                ).first(), try holder.decode(column: "organization_id", as: String.self) != organization.rawValue {
+                    return false
+                }
+                try await sql.raw(
+                    "DELETE FROM short_code_keywords WHERE organization_id = \(bind: organization.rawValue)"
+                ).run()
+                // Two organisations claiming the same keyword at once: the second waits for the
+                // first and inserts nothing, and its whole claim is undone.
+                let inserted = try await sql.raw(
+                    """
+                    INSERT INTO short_code_keywords (keyword, organization_id, created_at, ends_at)
+                    VALUES (\(bind: keyword), \(bind: organization.rawValue), \(bind: instant.milliseconds), NULL)
+                    ON CONFLICT (keyword) DO NOTHING RETURNING keyword
+                    """
+                ).all()
+                guard !inserted.isEmpty else { throw KeywordTaken() }
+                try await AuditStore.insert([audit], on: sql)
+                return true
             }
-            try await sql.raw(
-                "DELETE FROM short_code_keywords WHERE organization_id = \(bind: organization.rawValue)"
-            ).run()
-            try await sql.raw(
-                """
-                INSERT INTO short_code_keywords (keyword, organization_id, created_at, ends_at)
-                VALUES (\(bind: keyword), \(bind: organization.rawValue), \(bind: instant.milliseconds), NULL)
-                """
-            ).run()
-            try await AuditStore.insert([audit], on: sql)
-            return true
+        } catch is KeywordTaken {
+            return false
         }
     }
 

@@ -36,12 +36,19 @@ extension MessageStore {
         return senders
     }
 
-    /// The account each hold reserved from, read in the caller's unit of work.
+    /// The account each hold reserved from, read in the caller's unit of work — only holds still
+    /// pending (one charged by its timeout is not released again, so its text is not re-sent)
+    /// of texts whose campaign was not canceled.
     public static func holdAccounts(_ holds: [HoldID], in work: UnitOfWork) async throws -> [HoldID: AccountID] {
         var accounts: [HoldID: AccountID] = [:]
         for chunk in holds.map(\.rawValue).inListChunks {
             for row in try await work.sql.raw(
-                "SELECT id, account_id FROM ledger_holds WHERE id IN (\(chunk.inList(for: work.sql)))"
+                """
+                SELECT h.id, h.account_id FROM ledger_holds h JOIN messages m ON m.hold_id = h.id
+                LEFT JOIN campaigns c ON c.id = m.campaign_id
+                WHERE h.id IN (\(chunk.inList(for: work.sql))) AND h.status = 'pending'
+                  AND (c.id IS NULL OR c.status <> 'canceled')
+                """
             ).all() {
                 accounts[HoldID(try row.value("id"))] = AccountID(try row.value("account_id"))
             }

@@ -151,7 +151,9 @@ public struct NumberStore: Sendable {
     /// The organisation a number belongs to.
     public func organization(forNumber number: String) async throws -> OrganizationID? {
         try await database.read { sql in
-            try await sql.raw("SELECT organization_id FROM phone_numbers WHERE number = \(bind: number)").first()
+            try await sql.raw(
+                "SELECT organization_id FROM phone_numbers WHERE number = \(bind: number) AND released_at IS NULL"
+            ).first()
                 .map { OrganizationID(try $0.value("organization_id")) }
         }
     }
@@ -170,7 +172,11 @@ public struct NumberStore: Sendable {
                 INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at, verification)
                 VALUES (\(bind: number), \(bind: organization.rawValue), \(bind: kind), \(bind: provider), \(bind: instant.milliseconds),
                         \(bind: kind == "toll_free" ? "verified" : nil as String?))
-                ON CONFLICT (number) DO NOTHING
+                ON CONFLICT (number) DO UPDATE SET organization_id = excluded.organization_id, kind = excluded.kind,
+                    provider = excluded.provider, created_at = excluded.created_at, released_at = NULL,
+                    verification = excluded.verification, verification_id = NULL, verification_message = NULL,
+                    verification_submitted_at = NULL, request_id = excluded.request_id
+                WHERE phone_numbers.released_at IS NOT NULL
                 """
             ).run()
         }
@@ -367,7 +373,11 @@ public struct NumberStore: Sendable {
                     INSERT INTO phone_numbers (number, organization_id, kind, provider, created_at, verification, request_id)
                     VALUES (\(bind: number), \(bind: request.organizationID.rawValue), \(bind: request.kind), \(bind: provider), \(bind: instant.milliseconds),
                             \(bind: request.kind == "toll_free" ? "pending" : nil as String?), \(bind: request.id))
-                    ON CONFLICT (number) DO NOTHING
+                    ON CONFLICT (number) DO UPDATE SET organization_id = excluded.organization_id, kind = excluded.kind,
+                    provider = excluded.provider, created_at = excluded.created_at, released_at = NULL,
+                    verification = excluded.verification, verification_id = NULL, verification_message = NULL,
+                    verification_submitted_at = NULL, request_id = excluded.request_id
+                    WHERE phone_numbers.released_at IS NOT NULL
                     """
                 ).run()
             }
