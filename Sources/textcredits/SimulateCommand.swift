@@ -87,7 +87,13 @@ struct SimulateInbound: AsyncParsableCommand {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard (200..<300).contains(response.status.code) else {
-            throw ValidationError("The server answered \(response.status.code): \(String(buffer: body))")
+            // The webhook is signed for the address the server gives itself (its public URL, else
+            // http://127.0.0.1:PORT): "localhost" or another name for it does not match.
+            let hint =
+                response.status.code == 403
+                ? " Give --server exactly as the server names itself (its --public-url, else http://127.0.0.1:PORT)."
+                : ""
+            throw ValidationError("The server answered \(response.status.code): \(String(buffer: body))\(hint)")
         }
         print("Delivered \"\(text)\"\(media == nil ? "" : " with a picture") from \(from) to \(number).")
     }
