@@ -121,15 +121,10 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization(mode: .individual)
             try await server.fund(org, credits: 1_000)
-            for (number, kind) in [("+14155550101", "local"), ("+18885550102", "toll_free"), ("+15552000001", "test")] {
-                try await server.services.stores.numbers.assign(
-                    number,
-                    to: org.id,
-                    kind: kind,
-                    provider: "simulator",
-                    at: server.clock.now
-                )
-            }
+            try await server.assignNumbers(
+                org,
+                ["+14155550101": "local", "+18885550102": "toll_free", "+15552000001": "test"]
+            )
             let numbers = try await server.request(.get, "/v1/sms/setup", key: org.ownerKey).object()
             let listed = try #require(numbers["numbers"] as? [[String: Any]])
             #expect(listed.map { $0["monthly_credits"] as? Int } == [125, 125, 0], "\(listed)")

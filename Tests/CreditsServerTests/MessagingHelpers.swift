@@ -55,6 +55,20 @@ extension TestServer {
         )
     }
 
+    /// Gives an organisation numbers directly, as an operator would (kind: local, toll_free or
+    /// test; toll-free ones count as verified).
+    func assignNumbers(_ org: Org, _ numbers: KeyValuePairs<String, String>) async throws {
+        for (number, kind) in numbers {
+            try await services.stores.numbers.assign(
+                number,
+                to: org.id,
+                kind: kind,
+                provider: "simulator",
+                at: clock.now
+            )
+        }
+    }
+
     func pool(_ org: Org) async throws -> [String: Any] {
         try #require(try await request(.get, "/v1/credits", key: org.ownerKey).object()["pool"] as? [String: Any])
     }

@@ -19,20 +19,7 @@ import Testing
             let org = try await server.makeOrganization()
             try await server.fund(org, credits: 100)
             try await server.importContacts(org, phones: ["+14155550123"])
-            try await server.services.stores.numbers.assign(
-                "+14155550100",
-                to: org.id,
-                kind: "local",
-                provider: "simulator",
-                at: server.clock.now
-            )
-            try await server.services.stores.numbers.assign(
-                "+18885550100",
-                to: org.id,
-                kind: "toll_free",
-                provider: "simulator",
-                at: server.clock.now
-            )
+            try await server.assignNumbers(org, ["+14155550100": "local", "+18885550100": "toll_free"])
             let numbers = try await server.request(.get, "/v1/numbers", key: org.ownerKey).list()
             let tollFree = try #require(numbers.first { $0["kind"] as? String == "toll_free" })
             #expect(tollFree["number"] as? String == "+18885550100" && tollFree["monthly_credits"] as? Int == 125)
@@ -204,15 +191,7 @@ import Testing
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()
             try await server.fund(org, credits: 10)
-            for (number, kind) in [("+14155550100", "local"), ("+18885550100", "toll_free")] {
-                try await server.services.stores.numbers.assign(
-                    number,
-                    to: org.id,
-                    kind: kind,
-                    provider: "simulator",
-                    at: server.clock.now
-                )
-            }
+            try await server.assignNumbers(org, ["+14155550100": "local", "+18885550100": "toll_free"])
             try await server.inbound(org, from: "+14155550181", to: "+14155550100", "Is the north branch open?")
             server.clock.advance(1)
             try await server.inbound(org, from: "+14155550181", to: "+18885550100", "And the hotline?")
@@ -267,15 +246,7 @@ import Testing
             let org = try await server.makeOrganization()
             try await server.fund(org, credits: 20)
             try await server.importContacts(org, phones: ["+14155550123"])
-            for (number, kind) in [("+14155550100", "local"), ("+18885550100", "toll_free")] {
-                try await server.services.stores.numbers.assign(
-                    number,
-                    to: org.id,
-                    kind: kind,
-                    provider: "simulator",
-                    at: server.clock.now
-                )
-            }
+            try await server.assignNumbers(org, ["+14155550100": "local", "+18885550100": "toll_free"])
             let agent = try await server.addStaff(org, role: .staff, permissions: [.sendMassTexts])
             let admin = try await server.addStaff(org, role: .admin)
 

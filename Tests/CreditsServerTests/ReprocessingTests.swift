@@ -18,15 +18,7 @@ import Testing
         let org = try await server.makeOrganization()
         try await server.fund(org, credits: 10)
         try await server.importContacts(org, phones: ["+14155550007", "+14155550123"])
-        for (number, kind) in [("+14155550100", "local"), ("+18885550100", "toll_free")] {
-            try await server.services.stores.numbers.assign(
-                number,
-                to: org.id,
-                kind: kind,
-                provider: "simulator",
-                at: server.clock.now
-            )
-        }
+        try await server.assignNumbers(org, ["+14155550100": "local", "+18885550100": "toll_free"])
         return org
     }
 

@@ -63,15 +63,8 @@ public final class SimulatorProvider: SMSProvider {
     public static func outcome(for number: String, from sender: String = "") -> (MessageStatus, String?) {
         if number.hasSuffix("0001") { return (.failed, "30005") }
         if number.hasSuffix("0002") { return (.undelivered, "30003") }
-        if number.hasSuffix("0007"), !isTollFree(sender) { return (.undelivered, "30007") }
+        if number.hasSuffix("0007"), !PhoneNumber.isTollFree(sender) { return (.undelivered, "30007") }
         return (.delivered, nil)
-    }
-
-    /// Whether a number is a North American toll-free one (+1 800, 833, 844, 855, 866, 877, 888).
-    static func isTollFree(_ number: String) -> Bool {
-        guard number.hasPrefix("+1"), number.count >= 5 else { return false }
-        let prefix = number.dropFirst(2).prefix(3)
-        return ["800", "833", "844", "855", "866", "877", "888"].contains(String(prefix))
     }
 
     public func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance {

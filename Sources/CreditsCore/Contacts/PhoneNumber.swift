@@ -4,6 +4,15 @@
 /// with "+" ("+61 412 345 678", "+44 (0)7700 900123") or with an international prefix
 /// ("00 44 …", "011 61 …", "0011 61 …"). Other countries are refused with a reason.
 public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+    /// Toll-free prefixes of the North American numbering plan.
+    public static let tollFreePrefixes: Set<String> = ["800", "833", "844", "855", "866", "877", "888"]
+
+    /// Whether an E.164 number is a North American toll-free one (+1 800, 833 … 888).
+    public static func isTollFree(_ e164: String) -> Bool {
+        guard e164.hasPrefix("+1"), e164.count >= 5 else { return false }
+        return tollFreePrefixes.contains(String(e164.dropFirst(2).prefix(3)))
+    }
+
     /// The E.164 text, with the leading "+".
     public let e164: String
     /// The country the number belongs to.

@@ -171,17 +171,12 @@ public struct ShortCodeService: Sendable {
         }
         let purchase: Purchase
         do {
-            purchase = try await subscriptions.charge(
-                .shortCode,
-                cents: cents,
-                credits: 0,
-                description:
-                    "Shared short code keyword \(keyword): \(SubscriptionService.span(month, organization.zone))",
-                period: month,
-                lotExpiresAt: nil,
+            purchase = try await chargeMonth(
+                cents,
+                keyword: keyword,
+                month: month,
                 organization: organization,
                 actor: principal.actor,
-                key: "short-code:\(month.start.milliseconds):\(keyword):\(try await cardToken(organization.id))",
                 email: principal.staff.email
             )
         } catch {
@@ -212,10 +207,30 @@ public struct ShortCodeService: Sendable {
         }
     }
 
-    /// The card on file (part of a fee's purchase key: a declined fee is charged again once the
-    /// card changes, and only then).
-    func cardToken(_ organization: OrganizationID) async throws -> String {
-        try await billingStore.profile(organization)?.method?.token ?? "none"
+    /// A credit month of a keyword, through the subscription machinery's purchase path. The key
+    /// names the month, the keyword and the card on file: a declined fee is charged again once
+    /// the card changes, and only then.
+    func chargeMonth(
+        _ cents: Int64,
+        keyword: String,
+        month: DateInterval,
+        organization: Organization,
+        actor: Actor,
+        email: String?
+    ) async throws -> Purchase {
+        let card = try await billingStore.profile(organization.id)?.method?.token ?? "none"
+        return try await subscriptions.charge(
+            .shortCode,
+            cents: cents,
+            credits: 0,
+            description: "Shared short code keyword \(keyword): \(SubscriptionService.span(month, organization.zone))",
+            period: month,
+            lotExpiresAt: nil,
+            organization: organization,
+            actor: actor,
+            key: "short-code:\(month.start.milliseconds):\(keyword):\(card)",
+            email: email
+        )
     }
 
     /// Puts back the keyword held before a start whose fee was not paid.
@@ -287,18 +302,13 @@ public struct ShortCodeService: Sendable {
             charged += 1
             let purchase: Purchase?
             if let cents = price(organization), organization.markedSpamAt == nil {
-                purchase = try? await subscriptions.charge(
-                    .shortCode,
-                    cents: cents,
-                    credits: 0,
-                    description:
-                        "Shared short code keyword \(record.keyword): \(SubscriptionService.span(month, organization.zone))",
-                    period: month,
-                    lotExpiresAt: nil,
+                purchase = try? await chargeMonth(
+                    cents,
+                    keyword: record.keyword,
+                    month: month,
                     organization: organization,
                     actor: .system,
-                    key:
-                        "short-code:\(month.start.milliseconds):\(record.keyword):\(try await cardToken(organization.id))"
+                    email: nil
                 )
             } else {
                 purchase = nil

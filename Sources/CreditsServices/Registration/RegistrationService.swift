@@ -205,10 +205,8 @@ public struct RegistrationService: Sendable {
         return try await view(principal)
     }
 
-    /// Asks for a number in an area code (after the brand was submitted).
-    /// Toll-free prefixes of the North American numbering plan.
-    public static let tollFreePrefixes: Set<String> = ["800", "833", "844", "855", "866", "877", "888"]
-
+    /// Asks for a local number in an area code (after the brand was submitted) or a toll-free one
+    /// with a toll-free prefix.
     public func requestNumber(
         _ principal: Principal,
         areaCode: String?,
@@ -224,7 +222,7 @@ public struct RegistrationService: Sendable {
         }
         let areaCode = areaCode ?? (tollFree ? "888" : "")
         guard areaCode.count == 3, areaCode.allSatisfy(\.isASCIIDigit), areaCode.first != "0", areaCode.first != "1",
-            RegistrationService.tollFreePrefixes.contains(areaCode) == tollFree
+            PhoneNumber.tollFreePrefixes.contains(areaCode) == tollFree
         else {
             throw tollFree ? RegistrationError.tollFreePrefixInvalid : RegistrationError.areaCodeInvalid
         }

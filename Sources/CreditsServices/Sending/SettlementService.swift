@@ -195,7 +195,7 @@ struct Settler: Sendable {
             prices: prices,
             at: instant
         )
-        var holdKeys: [String: Message] = [:]
+        var holdKeys: [String: (original: Message, resend: Message)] = [:]
         for item in resends {
             guard let hold = item.original.holdID, let resendHold = item.resend.holdID else { continue }
             requests.append(Settlement.reprocessedRequest(item.original, hold: hold, resend: item.resend, at: instant))
@@ -205,7 +205,7 @@ struct Settler: Sendable {
                 account: item.account,
                 timeoutAt: instant.addingTimeInterval(holdTimeout)
             )
-            holdKeys[reserve.idempotencyKey] = item.resend
+            holdKeys[reserve.idempotencyKey] = (item.original, item.resend)
             requests.append(reserve)
         }
         var queued: [Message] = []
@@ -214,8 +214,8 @@ struct Settler: Sendable {
             $0.key.rawValue < $1.key.rawValue
         }) {
             for (request, result) in zip(group, try await ledgerStore.apply(group, in: work)) {
-                if let resend = holdKeys[request.idempotencyKey], let original = resend.reprocessOf {
-                    let status = finished.first { $0.id == original }?.status ?? .failed
+                if let (filtered, resend) = holdKeys[request.idempotencyKey] {
+                    let (original, status) = (filtered.id, filtered.status)
                     if case .failure(let error) = result {
                         notes.append((original, status, "filtered by the carrier; not re-sent: \(error.message)"))
                     } else {
