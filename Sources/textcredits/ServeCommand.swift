@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Most texts per second from one number (env TEXTCREDITS_RATE_PER_NUMBER; default 500)."
     )
     var ratePerNumber: Int?
+    @Option(
+        name: .customLong("call-minutes-max"),
+        help:
+            "The longest click-to-call or forwarded call in minutes, whatever the balance (env TEXTCREDITS_CALL_MINUTES_MAX; default 60)."
+    )
+    var callMinutesMax: Int?
     @Flag(
         name: .customLong("allow-signup"),
         help:
@@ -99,6 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             "provider": provider, "gateway": gateway, "mail": mail,
             "simulator_delay": simulatorDelay.map { String($0) },
             "rate_per_number": ratePerNumber.map(String.init),
+            "call_minutes_max": callMinutesMax.map(String.init),
             "allow_signup": allowSignup ? "true" : nil,
             "plans_file": plansFile, "number_credits": numberCredits,
             "short_code": shortCode, "short_code_monthly": shortCodeMonthly,

@@ -13,7 +13,7 @@ struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Simulator tools.",
-        subcommands: [SimulateInbound.self]
+        subcommands: [SimulateInbound.self, SimulateCall.self]
     )
 }
 
@@ -96,5 +96,69 @@ struct SimulateInbound: AsyncParsableCommand {
             throw ValidationError("The server answered \(response.status.code): \(String(buffer: body))\(hint)")
         }
         print("Delivered \"\(text)\"\(media == nil ? "" : " with a picture") from \(from) to \(number).")
+    }
+}
+
+/// `textcredits simulate call`: someone calls an organisation's number; the Simulator follows the
+/// server's TwiML as the provider would (forwarding, voicemail, transcription) and says what came of it.
+struct SimulateCall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract:
+            "Call an organisation's number through the server's signed voice webhooks (forwarding numbers ending 0004 do not answer; others answer and talk 95 seconds)."
+    )
+
+    @Option(
+        help: "The server's URL, exactly as the server names itself (its --public-url, else http://127.0.0.1:PORT)."
+    )
+    var server: String = "http://127.0.0.1:8080"
+    @Option(help: "The organisation whose number is called.") var org: String?
+    @Option(help: "The number called (instead of --org).") var to: String?
+    @Option(help: "The caller's phone number.") var from: String
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if (org == nil) == (to == nil) { throw ValidationError("Give exactly one of --org or --to.") }
+    }
+
+    func run() async throws {
+        let summary = try await withServices(database) { services -> String in
+            guard let simulator = services.simulator,
+                try await services.stores.numbers.secret("simulator_auth_token") != nil
+            else {
+                throw ValidationError(
+                    "The database has no Simulator token yet: start the server once with `textcredits serve` on this database."
+                )
+            }
+            var number = to ?? ""
+            if let org {
+                let organization = OrganizationID(org)
+                guard try await services.stores.organizations.organization(organization) != nil else {
+                    throw ValidationError("No organisation \(org).")
+                }
+                number = try await services.sendingNumbers.sendingNumber(organization)
+            }
+            let sid: String
+            do {
+                sid = try await simulator.receiveCall(from: from, to: number, server: server)
+            } catch {
+                throw ValidationError(
+                    "The call did not go through: \(error). Give --server exactly as the server names itself (its --public-url, else http://127.0.0.1:PORT)."
+                )
+            }
+            guard let call = try await services.stores.calls.call(byProviderID: sid) else {
+                return "\(number) is not one of this server's numbers: the call was hung up."
+            }
+            var parts = ["Call from \(from) to \(number): \(call.status.label.lowercased())"]
+            if let connected = call.connectedDuration, connected > 0 {
+                parts.append("forwarded, \(connected) s connected")
+            }
+            if let note = call.note { parts.append(note) }
+            if call.voicemailMedia != nil { parts.append("voicemail left (\(call.voicemailSeconds ?? 0) s)") }
+            if let text = call.transcription { parts.append("transcribed: “\(text)”") }
+            parts.append("\(call.charged ?? .zero) credits charged")
+            return parts.joined(separator: "; ") + "."
+        }
+        print(summary)
     }
 }

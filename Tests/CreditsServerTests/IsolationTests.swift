@@ -91,6 +91,26 @@ import Testing
                     .object()["id"] as? String
             )
 
+            try await server.fund(a, credits: 20)
+            let broadcast = try await server.request(
+                .post,
+                "/v1/voice/broadcasts",
+                key: a.ownerKey,
+                json:
+                    #"{"to": ["+14155552671"], "say": {"text": "Alpha recital tonight"}, "override_sending_hours": true}"#
+            )
+            resources["/v1/voice/broadcasts/"] = try #require(
+                try broadcast.object()["id"] as? String,
+                "\(broadcast.text)"
+            )
+            let call = try await server.request(
+                .post,
+                "/v1/calls",
+                key: a.ownerKey,
+                json: #"{"to": "+14155552671", "staff": "+14155552672"}"#
+            )
+            resources["/v1/calls/"] = try #require(try call.object()["id"] as? String, "\(call.text)")
+
             let table = buildRouter(services: server.services).routes
             var tried = 0
             for route in table.routes where route.path.hasPrefix("/v1/") && route.path.contains("{") {
@@ -141,9 +161,10 @@ import Testing
                 #expect(!response.text.contains("Alpha"), "\(path) leaked organisation A's data")
             }
             let aView = try await server.request(.get, "/v1/credits", key: a.ownerKey).object()
+            // 149 + 20 funded - 2 for the broadcast - 120 held for the call (60 minutes at 2).
             #expect(
-                (aView["pool"] as? [String: Any])?["available"] as? Double == 149,
-                "only A's own purchase and send count"
+                (aView["pool"] as? [String: Any])?["available"] as? Double == 47,
+                "only A's own purchase, sends and the call's hold (60 minutes at 2) count"
             )
         }
     }

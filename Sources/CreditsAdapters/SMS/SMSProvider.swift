@@ -238,6 +238,9 @@ public protocol SMSProvider: Sendable {
     var sendConcurrencyMax: Int { get }
     /// Hands a message over; the same `reference` never makes a second text.
     func send(_ message: OutboundSMS) async throws(ProviderError) -> ProviderAcceptance
+    /// Places a call; returns the provider's id for it. A retry (`isRetry`) finds the earlier
+    /// call instead of ringing the person again.
+    func placeCall(_ call: OutboundCall) async throws(ProviderError) -> String
     /// True when a webhook request carries this provider's valid signature.
     func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool
     /// Submits a brand; returns the provider's id for it.

@@ -14,6 +14,14 @@ public protocol SimulatorLog: Sendable {
     func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage]
     /// Media kept for a simulated inbound picture message, by its SHA-256.
     func media(_ sha256: String) async throws -> [UInt8]?
+    /// Records a placed call, or returns the one already recorded for its reference.
+    func acceptCall(_ call: SimulatedCall) async throws -> (SimulatedCall, fresh: Bool)
+    /// Notes that a call's flow finished (its last callback reached the server).
+    func callFinished(providerID: String) async throws
+    /// Calls whose flow has not finished (resumed after a restart).
+    func pendingCalls(limit: Int) async throws -> [SimulatedCall]
+    /// Keeps bytes the Simulator's provider side holds (a voicemail recording); returns their SHA-256.
+    func keepMedia(_ bytes: [UInt8], kind: MediaKind) async throws -> String
 }
 
 /// The built-in provider: accepts every send, then reports the outcome to the server's own
@@ -28,6 +36,8 @@ public final class SimulatorProvider: SMSProvider {
     public let authToken: String
     let log: any SimulatorLog
     let callbacks: SimulatorCallbacks
+    /// The Simulator's telephone network (voice calls).
+    public let voice: SimulatorVoice
     let registrationDelay: TimeInterval
 
     public init(
@@ -41,6 +51,7 @@ public final class SimulatorProvider: SMSProvider {
         self.log = log
         self.registrationDelay = registrationDelay
         self.callbacks = SimulatorCallbacks(authToken: authToken, delay: callbackDelay, log: log, logger: logger)
+        self.voice = SimulatorVoice(authToken: authToken, delay: callbackDelay, log: log, logger: logger)
     }
 
     /// Delivers callbacks until cancelled (the server runs it as a service).
@@ -53,7 +64,9 @@ public final class SimulatorProvider: SMSProvider {
             concurrentHTTP1ConnectionsPerHostSoftLimit: SimulatorCallbacks.concurrencyMax
         )
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        await callbacks.run(using: client)
+        async let texts: Void = callbacks.run(using: client)
+        async let calls: Void = voice.run(using: client)
+        _ = await (texts, calls)
         try? await client.shutdown()
     }
 
@@ -100,6 +113,69 @@ public final class SimulatorProvider: SMSProvider {
 
     public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
         TwilioSignature.isValid(signature: signature, url: url, parameters: parameters, authToken: authToken)
+    }
+
+    /// Someone calls `to` from `from`: the Simulator asks `server`'s signed voice webhook what to
+    /// do and follows it to the end (see `SimulatorVoice.receive`); returns the call's sid.
+    public func receiveCall(from: String, to: String, server: String, client: HTTPClient = .shared) async throws
+        -> String
+    {
+        let base = server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/webhooks/\(name)/voice"
+        return try await SimulatorVoice.receive(
+            from: from,
+            to: to,
+            voiceURL: base + "/incoming",
+            statusCallback: base + "/status",
+            log: log,
+            web: SignedPoster(authToken: authToken, client: client)
+        )
+    }
+
+    /// Plays a placed call through on `web` (tests drive the Simulator's network this way,
+    /// without HTTP); returns when its last callback was answered.
+    public func complete(_ call: SimulatedCall, web: some CallbackPoster) async throws {
+        try await SimulatorVoice.run(call, web: web, log: log)
+        try await log.callFinished(providerID: call.providerID)
+    }
+
+    /// Someone calls `to` from `from` on `web` (tests); returns the call's sid.
+    public func receiveCall(from: String, to: String, base: String, web: some CallbackPoster) async throws -> String {
+        try await SimulatorVoice.receive(
+            from: from,
+            to: to,
+            voiceURL: base + "/webhooks/\(name)/voice/incoming",
+            statusCallback: base + "/webhooks/\(name)/voice/status",
+            log: log,
+            web: web
+        )
+    }
+
+    /// Places a call on the simulated network (`SimulatedPhone` decides who answers); the same
+    /// reference never rings anyone twice.
+    public func placeCall(_ call: OutboundCall) async throws(ProviderError) -> String {
+        let candidate = SimulatedCall(
+            reference: call.reference,
+            providerID: "CA" + String(decoding: call.reference.utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self),
+            from: call.from,
+            to: call.to,
+            timeLimit: call.timeLimit,
+            machineDetection: call.machineDetection,
+            answerURL: call.answerURL,
+            statusCallback: call.statusCallback,
+            expectedSeconds: call.expectedSeconds
+        )
+        let recorded: (SimulatedCall, fresh: Bool)
+        do {
+            recorded = try await log.acceptCall(candidate)
+        } catch {
+            throw ProviderError(
+                kind: .temporary,
+                code: "simulator_log",
+                message: "The simulator could not record the call."
+            )
+        }
+        if recorded.fresh { await voice.enqueue(recorded.0) }
+        return recorded.0.providerID
     }
 
     /// The prefix of a simulated inbound picture's MediaUrl: `simulator-media:` and the SHA-256
@@ -368,4 +444,6 @@ actor SimulatorCallbacks {
 
 enum SimulatorCallbackError: Error {
     case status(Int)
+    /// The server answered a call with TwiML the Simulator cannot follow there.
+    case twiml
 }

@@ -86,6 +86,47 @@ public struct TwilioProvider: SMSProvider {
         return ProviderAcceptance(providerID: sid, segments: TwilioProvider.segments(match["num_segments"]))
     }
 
+    /// Creates a call through the Calls API: Twilio fetches `Url` for its TwiML once answered,
+    /// ends it at `TimeLimit` seconds, reports the progress events to `StatusCallback`, and detects
+    /// answering machines when asked.
+    public func placeCall(_ call: OutboundCall) async throws(ProviderError) -> String {
+        if call.isRetry, let existing = try await existingCall(like: call) { return existing }
+        var form: [(String, String)] = [
+            ("To", call.to), ("From", call.from), ("Url", call.answerURL), ("Method", "POST"),
+            ("StatusCallback", call.statusCallback), ("StatusCallbackMethod", "POST"),
+            ("TimeLimit", String(call.timeLimit)),
+        ]
+        form += OutboundCall.statusEvents.map { ("StatusCallbackEvent", $0) }
+        if let detection = call.twilioMachineDetection { form.append(("MachineDetection", detection)) }
+        let json = try await self.call(.POST, "\(accountPath)/Calls.json", form: form)
+        guard let sid = json["sid"] as? String else {
+            throw ProviderError(kind: .temporary, code: "no_sid", message: "Twilio did not return a call sid.")
+        }
+        return sid
+    }
+
+    /// After a crash a call may already have been created: look for a call to the same number
+    /// from the same number created since ours was queued before ringing them again.
+    func existingCall(like call: OutboundCall) async throws(ProviderError) -> String? {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let since = formatter.string(from: Date().addingTimeInterval(-86_400))
+        let query = FormEncoding.encode([
+            ("To", call.to), ("From", call.from), ("StartTime>", since), ("PageSize", "20"),
+        ])
+        let json = try await self.call(.GET, "\(accountPath)/Calls.json?\(query)", form: nil)
+        let created = DateFormatter()
+        created.locale = Locale(identifier: "en_US_POSIX")
+        created.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let calls = json["calls"] as? [[String: Any]] ?? []
+        let match = calls.first { found in
+            guard let text = found["date_created"] as? String, let date = created.date(from: text) else { return false }
+            return date >= call.queuedAt.addingTimeInterval(-1)
+        }
+        return match?["sid"] as? String
+    }
+
     public func isAuthentic(url: String, parameters: [String: String], signature: String?) -> Bool {
         TwilioSignature.isValid(
             signature: signature,

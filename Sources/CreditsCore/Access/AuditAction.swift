@@ -52,6 +52,17 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case numberFailed = "sms.number_failed"
     case numberReleased = "sms.number_released"
 
+    case voiceRequested = "voice.requested"
+    case voiceDelivered = "voice.delivered"
+    case voiceNotAnswered = "voice.not_answered"
+    case voiceOptedOut = "voice.opted_out"
+    case callRequested = "call.requested"
+    case callCompleted = "call.completed"
+    case callNotConnected = "call.not_connected"
+    case callForwarded = "call.forwarded"
+    case voicemailReceived = "call.voicemail"
+    case callForwardingUpdated = "settings.call_forwarding_updated"
+
     case creditsTransferred = "credits.transferred"
     case creditsReturned = "credits.returned"
     case creditsAdjusted = "credits.adjusted"

@@ -92,6 +92,9 @@ extension AppConfiguration {
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
         ratePerNumber =
             try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+        // call_minutes_max — the longest click-to-call or forwarded call, 1–240 minutes (default 60).
+        callMinutesMax =
+            try config.number("call_minutes_max", in: 1...240, name: "--call-minutes-max") ?? callMinutesMax
         // plans_file — a JSON plan catalogue (README: "Plans and subscriptions"), defined at start.
         if let path = config.text("plans_file") { catalogue = try AppConfiguration.catalogue(path) }
         // number_credits — credits each phone number costs a month: "local=125,toll_free=125",

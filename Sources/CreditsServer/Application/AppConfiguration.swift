@@ -44,6 +44,11 @@ public struct AppConfiguration: Sendable {
     public var ratePerNumber: Int = 500
     /// How long a message's hold waits for its final status before the timeout policy applies.
     public var holdTimeout: TimeInterval = 72 * 3600
+    /// The longest a click-to-call or forwarded call may last, in minutes, whatever the balance
+    /// (its hold is what the balance allows up to this).
+    public var callMinutesMax: Int = 60
+    /// How long a call waits for its provider's final report before it is settled by what is known.
+    public var callReportTimeout: TimeInterval = 6 * 3600
     /// How often workers look for due work when idle.
     public var pollInterval: Duration = .milliseconds(200)
     /// Whether anyone may create an organisation on the public `/sign-up` page (off by default:

@@ -27,6 +27,7 @@ public struct Stores: Sendable {
     public let contactUploads: ContactUploadStore
     public let passwordResets: PasswordResetStore
     public let shortCodes: ShortCodeStore
+    public let calls: CallStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -48,6 +49,7 @@ public struct Stores: Sendable {
         contactUploads = ContactUploadStore(database: database)
         passwordResets = PasswordResetStore(database: database)
         shortCodes = ShortCodeStore(database: database)
+        calls = CallStore(database: database)
     }
 }
 
@@ -88,6 +90,10 @@ public struct AppServices: Sendable {
     public let optIns: OptInService
     public let inbound: InboundService
     public let dispatcher: Dispatcher
+    public let callSettlement: CallSettlementService
+    public let voice: VoiceService
+    public let callFlow: CallFlowService
+    public let callDispatcher: CallDispatcher
     public let registration: RegistrationService
     public let billing: BillingService
     public let autoRenew: AutoRenewService
@@ -274,6 +280,53 @@ public struct AppServices: Sendable {
             rateLimiter: RateLimiter(perSecond: configuration.ratePerNumber),
             settlement: settlement,
             media: media,
+            callbackBaseURL: { address.baseURL },
+            now: now
+        )
+        callSettlement = CallSettlementService(
+            database: database,
+            ledgerStore: stores.ledger,
+            contacts: stores.contacts,
+            calls: stores.calls,
+            prices: prices,
+            now: now,
+            logger: logger
+        )
+        voice = VoiceService(
+            database: database,
+            ledgerStore: stores.ledger,
+            credits: credits,
+            calls: stores.calls,
+            mediaStore: stores.media,
+            messaging: messaging,
+            numbers: sendingNumbers,
+            facts: facts,
+            prices: prices,
+            holdTimeout: configuration.holdTimeout,
+            callMinutesMax: configuration.callMinutesMax,
+            now: now
+        )
+        callFlow = CallFlowService(
+            database: database,
+            ledgerStore: stores.ledger,
+            credits: credits,
+            calls: stores.calls,
+            numbers: stores.numbers,
+            media: media,
+            provider: provider,
+            settlement: callSettlement,
+            prices: prices,
+            holdTimeout: configuration.holdTimeout,
+            callMinutesMax: configuration.callMinutesMax,
+            callbackBaseURL: { address.baseURL },
+            now: now,
+            logger: logger
+        )
+        callDispatcher = CallDispatcher(
+            calls: stores.calls,
+            contacts: stores.contacts,
+            provider: provider,
+            settlement: callSettlement,
             callbackBaseURL: { address.baseURL },
             now: now
         )

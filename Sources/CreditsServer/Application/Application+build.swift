@@ -52,14 +52,16 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         registration: services.registration
     )
     .add(to: table, group: api)
-    WebhookRoutes(
+    let webhooks = WebhookRoutes(
         provider: services.provider,
         settlement: services.settlement,
         inbound: services.inbound,
         baseURL: { services.baseURL },
         forwarded: forwarded
     )
-    .add(to: table)
+    webhooks.add(to: table)
+    VoiceRoutes(voice: services.voice).add(to: table, group: api)
+    VoiceWebhookRoutes(webhooks: webhooks, flow: services.callFlow, settlement: services.callSettlement).add(to: table)
     WebRoutes(
         pages: WebPages(notices: services.notices, sessions: services.sessions),
         sessions: services.sessions,

@@ -1,5 +1,6 @@
 import CreditsAdapters
 import CreditsCore
+import CreditsServices
 import CreditsStore
 import Foundation
 
@@ -73,5 +74,19 @@ struct SimulatorDatabaseLog: SimulatorLog {
 
     func media(_ sha256: String) async throws -> [UInt8]? {
         try await MediaStore(database: store.database).bytes(sha256).map { [UInt8]($0) }
+    }
+
+    func acceptCall(_ call: SimulatedCall) async throws -> (SimulatedCall, fresh: Bool) {
+        try await store.acceptCall(call, at: now())
+    }
+
+    func callFinished(providerID: String) async throws { try await store.callFinished(providerID: providerID) }
+
+    func pendingCalls(limit: Int) async throws -> [SimulatedCall] { try await store.pendingCalls(limit: limit) }
+
+    func keepMedia(_ bytes: [UInt8], kind: MediaKind) async throws -> String {
+        let digest = MediaService.digest(Data(bytes))
+        try await MediaStore(database: store.database).saveBytes(Data(bytes), sha256: digest, kind: kind, at: now())
+        return digest
     }
 }

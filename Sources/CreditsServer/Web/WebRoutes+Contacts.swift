@@ -233,6 +233,8 @@ extension WebRoutes {
             return "\(change) on the \(source), confirmed by texting “\(text)”"
         case .keyword:
             return "\(change) by texting “\((event.rawText ?? "").trimmingCharacters(in: .whitespacesAndNewlines))”"
+        case .keypress:
+            return "\(change) by pressing 9 during a voice message"
         case .import:
             return "\(change) by an import by \(who)" + (event.basis.map { ": \($0)" } ?? "")
         case .staff, .api:

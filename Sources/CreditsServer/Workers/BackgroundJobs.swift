@@ -86,6 +86,9 @@ extension AppServices {
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
         let (contactImports, subscriptions, shortCodes) = (contactImports, subscriptions, shortCodes)
+        let (callDispatcher, callSettlement, callReportTimeout) = (
+            callDispatcher, callSettlement, configuration.callReportTimeout
+        )
         return [
             BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
                 try await contactImports.runNext()
@@ -94,6 +97,13 @@ extension AppServices {
                 try await dispatcher.runOnce()
             },
             BackgroundJob("lease reclaim", every: second) { try await dispatcher.reclaimExpiredLeases() },
+            BackgroundJob("call dispatch", every: configuration.pollInterval, drainsQueue: true) {
+                try await callDispatcher.runOnce()
+            },
+            BackgroundJob("call lease reclaim", every: second) { try await callDispatcher.reclaimExpiredLeases() },
+            BackgroundJob("call report timeouts", every: .seconds(10)) {
+                try await callSettlement.timeOut(olderThan: callReportTimeout, limit: 500)
+            },
             BackgroundJob("statistics refresh", every: second) { try await database.refreshStatistics().count },
             BackgroundJob("registration poll", every: second) {
                 try await registration.poll()

@@ -130,7 +130,8 @@ public struct MediaService: Sendable {
         return digest
     }
 
-    static func digest(_ bytes: Data) -> String {
+    /// The SHA-256 media bytes are kept under.
+    public static func digest(_ bytes: Data) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 

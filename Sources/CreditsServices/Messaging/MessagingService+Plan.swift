@@ -79,7 +79,13 @@ extension MessagingService {
         // A picture message is one that carries media: the flat MMS price is never given to a
         // text alone (it would travel as SMS, however long).
         if channel == .mms && media.isEmpty { throw SendError.mmsWithoutMedia }
-        let notBefore = try sendingTime(principal, input: input, now: now)
+        let notBefore = try MessagingService.sendingTime(
+            principal,
+            sendAt: input.sendAt,
+            automated: input.automated == true,
+            override: input.overrideSendingHours == true,
+            now: now
+        )
         // Media make it a picture message, priced flat per recipient, where MMS goes at all;
         // elsewhere the organisation may have the pictures sent as links, priced as SMS (links
         // that work for 30 days from when the text goes out).

@@ -181,15 +181,17 @@ public struct MessagingService: Sendable {
         return (recipients, skipped, requested)
     }
 
-    /// When the campaign may go out (`SendTiming`): now, its scheduled time, or when the sending
-    /// window opens. A manual send outside the window is refused unless overridden by someone
-    /// allowed to.
-    func sendingTime(_ principal: Principal, input: SendInput, now: Date) throws -> Date {
+    /// When a campaign (texts or a voice broadcast) may go out (`SendTiming`): now, its scheduled
+    /// time, or when the sending window opens. A manual send outside the window is refused unless
+    /// overridden by someone allowed to.
+    static func sendingTime(_ principal: Principal, sendAt: Date?, automated: Bool, override: Bool, now: Date) throws
+        -> Date
+    {
         let hours = principal.organization.smsSettings.sendingHours
         let timing = SendTiming.decide(
-            sendAt: input.sendAt,
-            automated: input.automated == true,
-            override: input.overrideSendingHours == true,
+            sendAt: sendAt,
+            automated: automated,
+            override: override,
             hours: hours,
             now: now
         )

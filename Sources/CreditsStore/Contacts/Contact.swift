@@ -12,10 +12,12 @@ public enum ConsentState: String, Sendable, Codable, CaseIterable {
 /// Where a consent change came from.
 public enum ConsentSource: String, Sendable, Codable, CaseIterable {
     case staff, api, keyword, `import`
+    /// The recipient pressed 9 during a voice broadcast.
+    case keypress
 
-    /// True when the recipient themselves gave it (a keyword they texted): such an opt-out is
-    /// undone only by the recipient.
-    public var isRecipient: Bool { self == .keyword }
+    /// True when the recipient themselves gave it (a keyword they texted, a key they pressed):
+    /// such an opt-out is undone only by the recipient.
+    public var isRecipient: Bool { self == .keyword || self == .keypress }
 }
 
 /// A person an organisation texts.

@@ -1,0 +1,206 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsStore
+import Foundation
+import Logging
+
+/// Call settlement is one unit of work, as for texts: the call store records what a report (or
+/// a dispatch result) says and, in the same transaction, a call that is now final settles its
+/// hold (`CallSettlement`) exactly once — a report repeated or out of order changes nothing.
+public struct CallSettlementService: Sendable {
+    let database: any Database
+    let ledgerStore: SQLLedgerStore
+    let contacts: ContactStore
+    let calls: CallStore
+    let prices: PriceList
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(
+        database: any Database,
+        ledgerStore: SQLLedgerStore,
+        contacts: ContactStore,
+        calls: CallStore,
+        prices: PriceList,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
+        self.database = database
+        self.ledgerStore = ledgerStore
+        self.contacts = contacts
+        self.calls = calls
+        self.prices = prices
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Applies a provider report; returns the call as it stands, nil when it names none of ours.
+    @discardableResult
+    public func apply(_ report: CallReport) async throws -> Call? {
+        let instant = now()
+        return try await finishing(at: instant) { work in try await CallStore.apply(report, at: instant, in: work) }
+    }
+
+    /// Records what a dispatch round did; calls failed for good settle (release) in the same unit of work.
+    public func record(_ results: [(id: String, result: CallDispatchResult)]) async throws {
+        guard !results.isEmpty else { return }
+        let instant = now()
+        let ledgerStore = ledgerStore
+        let prices = prices
+        let logger = logger
+        try await database.unitOfWork { work in
+            let finished = try await CallStore.record(results, at: instant, in: work)
+            for call in finished {
+                try await CallSettlementService.settle(
+                    call,
+                    ledgerStore: ledgerStore,
+                    prices: prices,
+                    at: instant,
+                    logger: logger,
+                    in: work
+                )
+            }
+        }
+    }
+
+    /// A forwarded call's voicemail, kept as media; the call settles once nothing more is to come.
+    @discardableResult
+    public func voicemail(_ callID: String, media: String, seconds: Int) async throws -> Call? {
+        let instant = now()
+        return try await finishing(at: instant) { work in
+            try await CallStore.voicemail(callID, media: media, seconds: seconds, at: instant, in: work)
+        }
+    }
+
+    /// A voicemail's transcription (nil text: it failed and costs nothing).
+    @discardableResult
+    public func transcription(_ callID: String, text: String?) async throws -> Call? {
+        let instant = now()
+        return try await finishing(at: instant) { work in
+            try await CallStore.transcription(callID, text: text, at: instant, in: work)
+        }
+    }
+
+    /// The person pressed 9: they are opted out as if they had texted STOP (only they can undo
+    /// it), with the call noted and audited, in one unit of work.
+    @discardableResult
+    public func keypressOptOut(_ callID: String, digits: String) async throws -> Call? {
+        let instant = now()
+        return try await database.unitOfWork { work in
+            guard let call = try await CallStore.optOut(callID, at: instant, in: work), call.kind == .broadcast else {
+                return nil
+            }
+            try await ContactStore.recordConsent(
+                organization: call.organizationID,
+                phone: call.to,
+                state: .optedOut,
+                source: .keypress,
+                rawText: "pressed \(digits)",
+                actor: Actor.system.reference,
+                at: instant,
+                in: work
+            )
+            try await AuditStore.insert(
+                [
+                    AuditRecord(
+                        organization: call.organizationID,
+                        actor: .system,
+                        action: .voiceOptedOut,
+                        message: "\(call.to) pressed 9 during a voice message and was opted out.",
+                        subjectType: "call",
+                        subjectID: call.id,
+                        at: instant
+                    )
+                ],
+                in: work
+            )
+            return call
+        }
+    }
+
+    /// Settles calls whose final report never came (the hold timeout): a call that was answered
+    /// is charged by what it was allowed; one never answered releases its hold.
+    @discardableResult
+    public func timeOut(olderThan age: TimeInterval, limit: Int = 500) async throws -> Int {
+        let instant = now()
+        let stale = try await calls.stale(before: instant.addingTimeInterval(-age), limit: limit)
+        for call in stale {
+            try await finishing(at: instant) { work in
+                var report = CallReport(callID: call.id, providerID: call.providerID ?? "none:\(call.id)", status: nil)
+                switch call.status {
+                case .inProgress: report.status = .completed
+                case .queued, .dialing: report.status = .failed
+                default: break
+                }
+                report.errorCode = "no_report"
+                report.errorMessage = "No final report came from the provider in time."
+                var found = try await CallStore.apply(report, at: instant, in: work)
+                if found?.awaitsTranscription == true {
+                    found = try await CallStore.transcription(call.id, text: nil, at: instant, in: work)
+                }
+                return found
+            }
+        }
+        return stale.count
+    }
+
+    /// Runs a call-store write and settles the call it returns if that made it final.
+    @discardableResult
+    func finishing(at instant: Date, _ write: @escaping @Sendable (UnitOfWork) async throws -> Call?) async throws
+        -> Call?
+    {
+        let ledgerStore = ledgerStore
+        let prices = prices
+        let logger = logger
+        return try await database.unitOfWork { work in
+            guard let call = try await write(work) else { return nil }
+            try await CallSettlementService.settle(
+                call,
+                ledgerStore: ledgerStore,
+                prices: prices,
+                at: instant,
+                logger: logger,
+                in: work
+            )
+            return call
+        }
+    }
+
+    /// Settles a call once it is final and nothing more is to come, exactly once (the charge is
+    /// recorded by a conditional update; the ledger request has the call's idempotency key).
+    static func settle(
+        _ call: Call,
+        ledgerStore: SQLLedgerStore,
+        prices: PriceList,
+        at instant: Date,
+        logger: Logger,
+        in work: UnitOfWork
+    ) async throws {
+        guard call.isSettleable, call.charged == nil else { return }
+        let charge = CallCharge.credits(for: call, prices: prices)
+        guard try await CallStore.charge(call.id, charge, at: instant, in: work) else { return }
+        guard let hold = call.holdID else {
+            // Nothing was held (a call at zero credits reaching voicemail): recorded, free.
+            let (action, sentence) = CallSettlement.audit(call, charged: false)
+            try await AuditStore.insert(
+                [
+                    AuditRecord(
+                        organization: call.organizationID,
+                        actor: .system,
+                        action: action,
+                        message: sentence,
+                        subjectType: "call",
+                        subjectID: call.id,
+                        at: instant
+                    )
+                ],
+                in: work
+            )
+            return
+        }
+        let request = CallSettlement.request(for: call, hold: hold, prices: prices, at: instant)
+        if case .failure(let error) = try await ledgerStore.apply([request], in: work).first {
+            logger.error("call settlement refused", metadata: ["call": "\(call.id)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,412 @@
+import CreditsAdapters
+import CreditsCore
+import CreditsServer
+import CreditsServices
+import CreditsStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+
+/// Voice, paid in credits that never go negative (the PastorsLine page: "Send a voice message
+/// (Voice Broadcast) - 2 credits per minutes plus machine detection … 0.5 credits per number
+/// called", "Outgoing calls - 2 credits per minute", "Call forwarding - 3 credits per minute",
+/// "1 credit more IF the caller left a voicemail recording", "4 credits more to transcribe the
+/// voicemail to text").
+@Suite struct VoiceTests {
+    static let stores = TestDatabase.available
+
+    /// The Simulator's telephone network posting straight into the test's router, signed.
+    struct RouterPoster: CallbackPoster {
+        let server: TestServer
+
+        func post(_ url: String, _ parameters: [String: String]) async throws -> String {
+            let base = server.services.baseURL
+            #expect(url.hasPrefix(base), "\(url)")
+            let answer = try await server.callback(String(url.dropFirst(base.count)), parameters)
+            guard answer.status == .ok || answer.status == .noContent else {
+                throw CallbackRefused(status: Int(answer.status.code), body: answer.text)
+            }
+            return answer.text
+        }
+    }
+
+    struct CallbackRefused: Error {
+        let status: Int
+        let body: String
+    }
+
+    /// Places every queued call and plays each one through the Simulator's network, until none is left.
+    static func callEveryone(_ server: TestServer) async throws {
+        let simulator = try #require(server.services.simulator)
+        while try await server.services.callDispatcher.runOnce() > 0 {
+            for call in try await server.services.stores.simulator.pendingCalls(limit: 100_000) {
+                try await simulator.complete(call, web: RouterPoster(server: server))
+            }
+        }
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] { try response.object() }
+
+    @Test(arguments: stores)
+    func aThousandNumberBroadcastWithDetectionSettlesExactly(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 3000)
+            // +14155550000 … +14155550999: 0001 fails, 0003 is busy, 0004 does not answer, 0005 is a
+            // machine, 0006 talks for hours, 0009 presses 9; the rest answer.
+            let phones = (0..<1000).map { String(format: "+1415555%04d", $0) }
+            try await server.importContacts(org, phones: phones, group: "members")
+            while try await server.services.contactImports.runNext() > 0 {}
+            let body =
+                #"{"groups": ["members"], "say": {"text": "Service is cancelled this Sunday because of snow. Stay safe.", "voice": "woman", "language": "en-US"}, "machine_detection": "leave_message", "override_sending_hours": true}"#
+            let estimate = try VoiceTests.json(
+                try await server.request(.post, "/v1/voice/broadcasts/estimate", key: org.ownerKey, json: body)
+            )
+            #expect(estimate["recipients"] as? Int == 1000)
+            #expect(estimate["minutes"] as? Int == 1)
+            #expect(estimate["credits_per_recipient"] as? Double == 2.5, "2 a minute + 0.5 detection")
+            #expect(estimate["credits_total"] as? Double == 2500)
+            #expect(try await server.pool(org)["pending"] as? Double == 0, "an estimate holds nothing")
+
+            let sent = try await server.request(.post, "/v1/voice/broadcasts", key: org.ownerKey, json: body)
+            #expect(sent.status == .created, "\(sent.text)")
+            let broadcast = try #require(try sent.object()["id"] as? String)
+            #expect(try sent.object()["credits_reserved"] as? Double == 2500, "the estimate is what is held")
+            #expect(try await server.pool(org)["pending"] as? Double == 2500)
+
+            try await VoiceTests.callEveryone(server)
+            #expect(try await server.services.stores.simulator.callCount() == 1000, "each number called once")
+
+            let view = try VoiceTests.json(
+                try await server.request(.get, "/v1/voice/broadcasts/\(broadcast)", key: org.ownerKey)
+            )
+            let calls = try #require(view["calls"] as? [String: Int])
+            #expect(calls["completed"] == 997 && calls["busy"] == 1 && calls["no-answer"] == 1 && calls["failed"] == 1)
+            #expect(view["status"] as? String == "completed")
+            #expect(view["answered_by_machine"] as? Int == 1)
+            #expect(view["opted_out"] as? Int == 1, "0009 pressed 9")
+            // Answered (by a person or a machine): 1 minute x 2 + 0.5 detection; the rest nothing.
+            #expect(view["credits_charged"] as? Double == 997 * 2.5)
+            let pool = try await server.pool(org)
+            #expect(pool["available"] as? Double == 3000 - 997 * 2.5 && pool["pending"] as? Double == 0, "\(pool)")
+
+            // A report repeated, or one out of order, changes nothing.
+            let answered = try #require(
+                try await server.services.stores.calls.calls(of: org.id, broadcast: broadcast, before: nil, limit: 2000)
+                    .first { $0.to == "+14155550100" }
+            )
+            for status in ["completed", "ringing", "in-progress", "busy"] {
+                let again = try await server.callback(
+                    "/webhooks/simulator/voice/status?call=\(answered.id)",
+                    ["CallSid": try #require(answered.providerID), "CallStatus": status, "CallDuration": "600"]
+                )
+                #expect(again.status == .noContent)
+            }
+            let after = try #require(try await server.services.stores.calls.call(answered.id))
+            #expect(after.status == .completed && after.charged == Credits(milli: 2500) && after.duration == 60)
+            #expect(try await server.pool(org)["available"] as? Double == 3000 - 997 * 2.5)
+
+            // The person who pressed 9 is opted out as if they had texted STOP.
+            let nine = try #require(
+                try await server.services.stores.contacts.contact(phone: "+14155550009", of: org.id)
+            )
+            #expect(nine.consent == .optedOut)
+            let sentences = try await server.services.database.read { sql in
+                try await sql.raw("SELECT action, message FROM audit_log WHERE subject_type = 'call' ORDER BY id").all()
+                    .map {
+                        (
+                            try $0.decode(column: "action", as: String.self),
+                            try $0.decode(column: "message", as: String.self)
+                        )
+                    }
+            }
+            let delivered = try #require(sentences.first { $0.1.hasPrefix("Voice message delivered to +14155550100.") })
+            #expect(delivered.0 == "voice.delivered")
+            #expect(delivered.1.hasPrefix("Voice message delivered to +14155550100. 2.5 credits used. "))
+            #expect(delivered.1.hasSuffix(" remaining."))
+            #expect(
+                sentences.contains { $0.1 == "Voice message to +14155550003 not delivered (busy). No credits used." }
+            )
+            #expect(sentences.contains { $0.1 == "+14155550009 pressed 9 during a voice message and was opted out." })
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func stoppedNumbersAreNotCalledEvenWhenTheyStopAfterTheBroadcastWasQueued(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 20)
+            try await server.importContacts(
+                org,
+                phones: ["+14155550100", "+14155550101", "+14155550102"],
+                group: "members"
+            )
+            while try await server.services.contactImports.runNext() > 0 {}
+            #expect(try await server.inbound(org, from: "+14155550100", "STOP").status == .ok)
+            let sent = try await server.request(
+                .post,
+                "/v1/voice/broadcasts",
+                key: org.ownerKey,
+                json:
+                    #"{"groups": ["members"], "say": {"text": "Choir practice moved to 7pm."}, "override_sending_hours": true}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
+            #expect(try sent.object()["skipped"] as? [String: Int] == ["opted_out": 1])
+            #expect(try sent.object()["accepted"] as? Int == 2)
+            // One more texts STOP after the broadcast was queued: not called, hold released.
+            #expect(try await server.inbound(org, from: "+14155550101", "stop").status == .ok)
+            try await VoiceTests.callEveryone(server)
+            let called = try await server.services.stores.simulator.pendingCalls(limit: 10)
+            #expect(called.isEmpty)
+            #expect(try await server.services.stores.simulator.callCount() == 1, "only +14155550102 was called")
+            let calls = try await server.services.stores.calls.calls(of: org.id, before: nil, limit: 10)
+            let stopped = try #require(calls.first { $0.to == "+14155550101" })
+            #expect(stopped.status == .failed && stopped.errorCode == "opted_out" && stopped.charged == .zero)
+            #expect(try await server.pool(org)["available"] as? Double == 18, "one call answered: 2 credits")
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func anOutgoingCallIsCappedByTheBalanceAndPostsTheCoveredMinutes(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 7)
+            let placed = try await server.request(
+                .post,
+                "/v1/calls",
+                key: org.ownerKey,
+                json: #"{"to": "+14155550006", "staff": "+14155550100"}"#
+            )
+            #expect(placed.status == .created, "\(placed.text)")
+            let call = try placed.object()
+            #expect(call["credits_held"] as? Double == 6, "3 whole minutes fit in 7 credits")
+            #expect(call["time_limit"] as? Int == 180)
+            let id = try #require(call["id"] as? String)
+
+            // The staff member answers; the TwiML connects them with the time limit the hold covers.
+            #expect(try await server.services.callDispatcher.runOnce() == 1)
+            let simulated = try #require(try await server.services.stores.simulator.pendingCalls(limit: 1).first)
+            #expect(simulated.to == "+14155550100", "the staff member's phone rings first")
+            #expect(simulated.timeLimit == 180 + CallDispatcher.ringAllowance)
+            let twiml = try await server.callback(
+                "/webhooks/simulator/voice/answer?call=\(id)",
+                ["CallSid": simulated.providerID, "CallStatus": "in-progress"]
+            )
+            #expect(
+                twiml.text
+                    == #"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Connecting your call.</Say><Dial callerId="\#(simulated.from)" timeout="30" timeLimit="180" action="\#(server.services.baseURL)/webhooks/simulator/voice/dialed?call=\#(id)" method="POST"><Number>+14155550006</Number></Dial><Hangup/></Response>"#
+            )
+            try await server.services.simulator?.complete(simulated, web: RouterPoster(server: server))
+            let ended = try VoiceTests.json(try await server.request(.get, "/v1/calls/\(id)", key: org.ownerKey))
+            #expect(ended["status"] as? String == "completed")
+            #expect(ended["connected_duration"] as? Int == 180, "the contact talked until the limit")
+            #expect(ended["credits_charged"] as? Double == 6)
+            let pool = try await server.pool(org)
+            #expect(pool["available"] as? Double == 1 && pool["pending"] as? Double == 0)
+
+            // With less than a minute's credits the call is refused and nothing is held.
+            let refused = try await server.request(
+                .post,
+                "/v1/calls",
+                key: org.ownerKey,
+                json: #"{"to": "+14155550006"}"#
+            )
+            #expect(refused.status.code == 402, "\(refused.text)")
+            #expect(refused.text.contains("insufficient_credits"))
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    static func forward(_ server: TestServer, _ org: TestServer.Org, _ json: String) async throws {
+        let saved = try await server.request(.put, "/v1/organization/call-forwarding", key: org.ownerKey, json: json)
+        #expect(saved.status == .ok, "\(saved.text)")
+    }
+
+    @Test(arguments: stores)
+    func aForwardedCallWithVoicemailAndTranscriptionPostsThreeAMinutePlusOnePlusFour(_ store: TestDatabase) async throws
+    {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 100)
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
+            let simulator = try #require(server.services.simulator)
+            // Nobody answers the forwarding number (0004): greeting, voicemail, transcription.
+            try await VoiceTests.forward(
+                server,
+                org,
+                #"{"enabled": true, "numbers": ["+14155550004"], "ring_seconds": 15, "transcribe": true}"#
+            )
+            let sid = try await simulator.receiveCall(
+                from: "+14155559876",
+                to: number,
+                base: server.services.baseURL,
+                web: RouterPoster(server: server)
+            )
+            let call = try #require(try await server.services.stores.calls.call(byProviderID: sid))
+            #expect(call.voicemailMedia != nil && call.voicemailSeconds == SimulatorVoice.voicemailSeconds)
+            #expect(call.transcription?.hasPrefix("Hello, this is a simulated voicemail") == true)
+            // 15 s ringing + the greeting + 20 s recorded: one started minute.
+            #expect(call.duration.map { $0 > 0 && $0 <= 60 } == true, "\(String(describing: call.duration))")
+            #expect(call.charged == Credits(credits: 3 + 1 + 4))
+            let voicemails = try await server.request(.get, "/v1/voicemails", key: org.ownerKey).object()
+            let first = try #require((voicemails["data"] as? [[String: Any]])?.first)
+            let voicemail = try #require(first["voicemail"] as? [String: Any])
+            let media = try #require(voicemail["media"] as? String)
+            let recording = try await server.request(.get, "/v1/media/\(media)", key: org.ownerKey)
+            #expect(recording.status == .ok && recording.headers[.contentType] == "audio/wav")
+
+            // Answered on the second number: 3 a started minute of the call, nothing more.
+            try await VoiceTests.forward(
+                server,
+                org,
+                #"{"enabled": true, "numbers": ["+14155550004", "+14155550100"], "ring_seconds": 15}"#
+            )
+            let second = try await simulator.receiveCall(
+                from: "+14155559877",
+                to: number,
+                base: server.services.baseURL,
+                web: RouterPoster(server: server)
+            )
+            let answered = try #require(try await server.services.stores.calls.call(byProviderID: second))
+            #expect(answered.connectedDuration == SimulatedPhone.talkSeconds && answered.voicemailMedia == nil)
+            #expect(answered.charged == Credits(credits: 3) * PriceList.startedMinutes(answered.duration ?? 0))
+            #expect(try await server.pool(org)["pending"] as? Double == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func atZeroCreditsAnInboundCallStillReachesVoicemailAndForwardingIsSkipped(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
+            try await VoiceTests.forward(
+                server,
+                org,
+                #"{"enabled": true, "numbers": ["+14155550100"], "transcribe": true}"#
+            )
+            let sid = try await try #require(server.services.simulator).receiveCall(
+                from: "+14155559876",
+                to: number,
+                base: server.services.baseURL,
+                web: RouterPoster(server: server)
+            )
+            let call = try #require(try await server.services.stores.calls.call(byProviderID: sid))
+            #expect(call.connectedDuration == nil, "nobody was rung")
+            #expect(call.note == "There were not enough credits to forward the call.")
+            #expect(call.voicemailMedia != nil, "the caller could still leave a voicemail")
+            #expect(call.transcription == nil && call.transcribe == false, "not transcribed without its fee")
+            #expect(call.charged == .zero && call.holdID == nil)
+            let pool = try await server.pool(org)
+            #expect(pool["available"] as? Double == 0 && pool["pending"] as? Double == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func everyVoiceWebhookRefusesAnUnsignedRequestAndChangesNothing(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
+            let placed = try await server.request(
+                .post,
+                "/v1/calls",
+                key: org.ownerKey,
+                json: #"{"to": "+14155550123", "staff": "+14155550100"}"#
+            )
+            let id = try #require(try placed.object()["id"] as? String)
+            let attacks: [(String, [String: String])] = [
+                ("/webhooks/simulator/voice/incoming", ["CallSid": "CAx", "From": "+14155550999", "To": number]),
+                ("/webhooks/simulator/voice/answer?call=\(id)", ["CallSid": "CAx", "CallStatus": "in-progress"]),
+                ("/webhooks/simulator/voice/keypress?call=\(id)", ["CallSid": "CAx", "Digits": "9"]),
+                (
+                    "/webhooks/simulator/voice/dialed?call=\(id)",
+                    ["CallSid": "CAx", "DialCallStatus": "completed", "DialCallDuration": "1"]
+                ),
+                (
+                    "/webhooks/simulator/voice/recorded?call=\(id)",
+                    ["CallSid": "CAx", "RecordingUrl": "simulator-media:x", "RecordingDuration": "5"]
+                ),
+                (
+                    "/webhooks/simulator/voice/transcribed?call=\(id)",
+                    ["CallSid": "CAx", "TranscriptionStatus": "completed", "TranscriptionText": "x"]
+                ),
+                (
+                    "/webhooks/simulator/voice/status?call=\(id)",
+                    ["CallSid": "CAx", "CallStatus": "completed", "CallDuration": "1"]
+                ),
+            ]
+            for (path, parameters) in attacks {
+                let unsigned = try await server.callback(path, parameters, signed: false)
+                #expect(unsigned.status == .forbidden, "\(path)")
+                let forged = try await server.callback(path, parameters, signedFor: "https://elsewhere.example")
+                #expect(forged.status == .forbidden, "\(path)")
+            }
+            let call = try #require(try await server.services.stores.calls.call(id))
+            #expect(call.status == .queued && call.providerID == nil && call.charged == nil)
+            #expect(try await server.services.stores.calls.calls(of: org.id, before: nil, limit: 10).count == 1)
+            // Out-of-range durations are refused, not believed.
+            let huge = try await server.callback(
+                "/webhooks/simulator/voice/status?call=\(id)",
+                ["CallSid": "CAx", "CallStatus": "completed", "CallDuration": "999999999"]
+            )
+            #expect(huge.status == .badRequest)
+            #expect(try await server.pool(org)["pending"] as? Double == 10)
+        }
+    }
+
+    @Test(arguments: stores)
+    func aCallInterruptedBetweenTheProviderAndTheRecordRingsNobodyTwice(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 50)
+            try await server.importContacts(org, phones: (100..<110).map { "+1415555\($0 + 1000)" }, group: "members")
+            while try await server.services.contactImports.runNext() > 0 {}
+            let sent = try await server.request(
+                .post,
+                "/v1/voice/broadcasts",
+                key: org.ownerKey,
+                json: #"{"groups": ["members"], "say": {"text": "Hello"}, "override_sending_hours": true}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
+            // A dispatcher claims the calls and hands them to the provider, then dies before it
+            // records the answers: the provider has them, our rows say nothing.
+            let claimed = try await server.services.stores.calls.claim(
+                limit: 100,
+                now: server.clock.now,
+                leaseUntil: server.clock.now.addingTimeInterval(120)
+            )
+            #expect(claimed.count == 10)
+            for (call, _) in claimed {
+                _ = try await server.services.provider.placeCall(
+                    OutboundCall(
+                        reference: call.id,
+                        from: call.from,
+                        to: call.to,
+                        timeLimit: call.timeLimit,
+                        machineDetection: call.machineDetection,
+                        answerURL: "\(server.services.baseURL)/webhooks/simulator/voice/answer?call=\(call.id)",
+                        statusCallback: "\(server.services.baseURL)/webhooks/simulator/voice/status?call=\(call.id)",
+                        expectedSeconds: 60,
+                        queuedAt: call.createdAt
+                    )
+                )
+            }
+            // The lease runs out; another dispatcher takes the calls over as retries.
+            server.clock.advance(300)
+            #expect(try await server.services.callDispatcher.reclaimExpiredLeases() == 10)
+            try await VoiceTests.callEveryone(server)
+            #expect(try await server.services.stores.simulator.callCount() == 10, "nobody rung twice")
+            let calls = try await server.services.stores.calls.calls(of: org.id, before: nil, limit: 20)
+            #expect(calls.allSatisfy { $0.status == .completed && $0.charged == Credits(credits: 2) })
+            #expect(try await server.pool(org)["available"] as? Double == 30)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+}
