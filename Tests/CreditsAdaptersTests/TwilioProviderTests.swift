@@ -67,6 +67,35 @@ import Testing
                     ? [["sid": "SMearlier", "body": "Hello again", "num_segments": "1"]] : []
             ])
         }
+        router.post("/2010-04-01/Accounts/:sid/Calls.json") { request, context in
+            var request = request
+            let raw = String(buffer: try await request.collectBody(upTo: 1 << 16))
+            var fields = FormEncoding.decode(raw)
+            // Repeated parameters (StatusCallbackEvent) are kept in order, space-separated.
+            fields["StatusCallbackEvent"] = raw.split(separator: "&").compactMap { pair -> String? in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return parts.first == "StatusCallbackEvent" ? parts.last.map(String.init) : nil
+            }.joined(separator: " ")
+            recorder.add(request.uri.path, fields, request.headers[.authorization])
+            if fields["To"] == "+15005550001" {
+                return try json(
+                    ["code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400],
+                    .badRequest
+                )
+            }
+            return try json(["sid": "CA\(recorder.all.count)", "status": "queued"], .created)
+        }
+        router.get("/2010-04-01/Accounts/:sid/Calls.json") { request, context in
+            recorder.add(request.uri.path + "?list", [:], request.headers[.authorization])
+            let to = request.uri.queryParameters.get("To")
+            return try json([
+                "calls": to == "+15005550123"
+                    ? [
+                        ["sid": "CAold", "date_created": "Tue, 01 Dec 2026 10:00:00 +0000"],
+                        ["sid": "CAearlier", "date_created": "Sun, 06 Dec 2026 12:00:05 +0000"],
+                    ] : []
+            ])
+        }
         router.get("/2010-04-01/Accounts/:sid/AvailablePhoneNumbers/US/Local.json") { request, context in
             let area = request.uri.queryParameters.get("AreaCode") ?? ""
             return try json(["available_phone_numbers": area == "999" ? [] : [["phone_number": "+1\(area)5550142"]]])
