@@ -329,6 +329,7 @@ class Session:
         assert self.text_of("[data-testid='state-%s']" % scheduled["id"]) == "Canceled"
 
         self.picture_message()
+        self.voice()
 
         print("reply in the Messenger Center")
         self.go("/inbox")
@@ -567,6 +568,53 @@ class Session:
         self.shot("campaign-picture")
         self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671",
                  "--media", png, "Here is the signed form")
+
+    def voice(self):
+        """Composes a voice broadcast read aloud, sees its estimate, sends it and watches every call
+        settle; sets call forwarding; a caller nobody answers leaves a voicemail, played in the
+        Messenger Center with its transcript."""
+        print("a voice broadcast read aloud")
+        self.go("/voice")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=groups][value=families]").click()
+        self.fill("voice-say", "Practice is cancelled tonight because of the storm. Stay safe.")
+        self.driver.find_element(By.CSS_SELECTOR, "#voice-detection option[value=leave_message]").click()
+        pattern = re.compile(r"(\d+) recipients? × 2\.5 credits \(1 minute at 2 \+ 0\.5 detection\) = ([\d.]+) credits")
+        self.until_text("[data-voice-ticker]", lambda text: pattern.search(text) is not None, "the voice estimate")
+        estimate = self.text_of("[data-voice-ticker]")
+        recipients, total = pattern.search(estimate).groups()
+        assert float(total) == 2.5 * int(recipients), estimate
+        print("  ok:", estimate)
+        self.shot("voice-compose")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "form[data-voice-composer] button[type=submit]:not([formaction])"))
+        self.expect_notice("%s credits reserved" % total)
+        # The page follows the broadcast until every call is final.
+        self.wait_for_reload("[data-broadcast-status]", lambda text: text == "completed", "the broadcast settles", seconds=60)
+        charged = self.text_of("[data-broadcast-charged]")
+        print("  ok: settled,", charged, "charged")
+        self.shot("voice-broadcast-settled")
+
+        print("set call forwarding; a caller leaves a voicemail")
+        self.go("/voice")
+        box = self.driver.find_element(By.CSS_SELECTOR, "#forwarding input[name=enabled]")
+        if not box.is_selected():
+            box.click()
+        self.fill("forward-numbers", "(415) 555-0004")
+        box = self.driver.find_element(By.CSS_SELECTOR, "#forwarding input[name=transcribe]")
+        if not box.is_selected():
+            box.click()
+        self.submit("form[action='/voice/forwarding']")
+        self.expect_notice("Calls are forwarded to +1 415 555 0004")
+        said = self.cli("simulate", "call", "--server", self.base, "--org", self.organization, "--from", "(415) 555-2671")
+        assert "voicemail left" in said and "transcribed" in said, said
+        print("  ok:", said.strip())
+        self.go("/inbox")
+        player = self.driver.find_element(By.CSS_SELECTOR, "[data-voicemail] audio")
+        self.driver.execute_script("arguments[0].load();", player)
+        self.wait.until(lambda driver: driver.execute_script("return arguments[0].readyState >= 1 && arguments[0].duration > 19", player))
+        assert "simulated voicemail" in self.text_of("[data-voicemail] [data-transcript]")
+        print("  ok: the voicemail plays (%.0f s) with its transcript" % self.driver.execute_script("return arguments[0].duration", player))
+        self.shot("messenger-center-voicemail")
+        self.at_phone_width(["/voice"], "owner")
 
     def plan_and_individual_credits(self):
         """Subscribes to a plan and reads its invoice, then switches the organisation to individual

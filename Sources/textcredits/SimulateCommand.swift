@@ -131,16 +131,20 @@ struct SimulateCall: AsyncParsableCommand {
                 )
             }
             var number = to ?? ""
+            var country = Country.us
             if let org {
                 let organization = OrganizationID(org)
                 guard try await services.stores.organizations.organization(organization) != nil else {
                     throw ValidationError("No organisation \(org).")
                 }
+                country = try await services.stores.organizations.organization(organization)?.country ?? .us
                 number = try await services.sendingNumbers.sendingNumber(organization)
             }
+            // The provider names the caller in E.164, as it names every number.
+            let caller = (try? PhoneNumber(parsing: from, defaultCountry: country).e164) ?? from
             let sid: String
             do {
-                sid = try await simulator.receiveCall(from: from, to: number, server: server)
+                sid = try await simulator.receiveCall(from: caller, to: number, server: server)
             } catch {
                 throw ValidationError(
                     "The call did not go through: \(error). Give --server exactly as the server names itself (its --public-url, else http://127.0.0.1:PORT)."
@@ -149,7 +153,7 @@ struct SimulateCall: AsyncParsableCommand {
             guard let call = try await services.stores.calls.call(byProviderID: sid) else {
                 return "\(number) is not one of this server's numbers: the call was hung up."
             }
-            var parts = ["Call from \(from) to \(number): \(call.status.label.lowercased())"]
+            var parts = ["Call from \(caller) to \(number): \(call.status.label.lowercased())"]
             if let connected = call.connectedDuration, connected > 0 {
                 parts.append("forwarded, \(connected) s connected")
             }

@@ -73,7 +73,9 @@ import Testing
         #expect(done?.answeredBy == .machine)
         #expect(WebhookParameters.callStatus(["CallSid": "CA1", "CallStatus": "ringing"])?.status == .dialing)
         #expect(WebhookParameters.callStatus(["CallSid": "CA1", "CallStatus": "no-answer"])?.status == .noAnswer)
-        #expect(WebhookParameters.callStatus(["CallSid": "CA1", "CallStatus": "completed", "CallDuration": "-1"]) == nil)
+        #expect(
+            WebhookParameters.callStatus(["CallSid": "CA1", "CallStatus": "completed", "CallDuration": "-1"]) == nil
+        )
         #expect(
             WebhookParameters.callStatus(["CallSid": "CA1", "CallStatus": "completed", "CallDuration": "86401"]) == nil
         )
@@ -97,7 +99,11 @@ import Testing
                 == #"<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="20" timeLimit="1740" action="https://texts.example/webhooks/twilio/voice/dialed?call=call_1&amp;next=2" method="POST"><Number>+14155550100</Number><Number>+14155550101</Number></Dial><Hangup/></Response>"#
         )
         let voicemail = TwiML.document([
-            .say("Sorry we missed your call. Leave a message <after> the tone & we'll call back.", voice: nil, language: nil),
+            .say(
+                "Sorry we missed your call. Leave a message <after> the tone & we'll call back.",
+                voice: nil,
+                language: nil
+            ),
             .record(
                 maxLength: 120,
                 action: "https://texts.example/webhooks/twilio/voice/recorded?call=call_1",
@@ -127,7 +133,16 @@ import Testing
         )
         // What the Simulator reads back is what was written.
         #expect(TwiML.parse(voicemail).map { $0.count } == 3)
-        #expect(TwiML.parse(forward)?.first == .dial(numbers: ["+14155550100", "+14155550101"], callerID: nil, timeout: 20, timeLimit: 1740, action: "https://texts.example/webhooks/twilio/voice/dialed?call=call_1&next=2"))
+        #expect(
+            TwiML.parse(forward)?.first
+                == .dial(
+                    numbers: ["+14155550100", "+14155550101"],
+                    callerID: nil,
+                    timeout: 20,
+                    timeLimit: 1740,
+                    action: "https://texts.example/webhooks/twilio/voice/dialed?call=call_1&next=2"
+                )
+        )
         #expect(TwiML.parse("<Response><Sing/></Response>") == nil)
     }
 

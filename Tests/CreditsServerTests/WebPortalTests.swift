@@ -408,9 +408,10 @@ import Testing
             let days = (-2...1).compactMap { calendar.date(byAdding: .day, value: $0, to: today) }
             let usage = try await server.services.stores.ledger.usage(of: org.id, boundaries: days)
             #expect(
-                usage == [.zero, .zero, Credits(credits: 2)],
+                usage.map(\.total) == [.zero, .zero, Credits(credits: 2)],
                 "two delivered texts today; the failed one cost nothing"
             )
+            #expect(usage.map(\.voice) == [.zero, .zero, .zero], "no calls")
 
             var owner = try await PortalBrowser.signIn(
                 server,
@@ -418,7 +419,9 @@ import Testing
                 password: WebPortalTests.ownerPassword
             )
             let dashboard = try await owner.get("/dashboard")
-            #expect(dashboard.text.contains("2 credits used in the last 30 days."))
+            #expect(dashboard.text.contains("2 credits used in the last 30 days: "))
+            #expect(dashboard.text.contains("</span> 2 on texts, <span class=\"key voice\"></span> 0 on voice."))
+            #expect(dashboard.text.contains("2 credits (texts 2, voice 0)"), "each day's bar says what it was")
             #expect(dashboard.text.components(separatedBy: "class=\"bar\"").count - 1 == 30, "one bar per day")
             #expect(dashboard.text.contains("data-testid=\"available\">8<"))
         }

@@ -73,6 +73,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         uploads: services.contactUploads,
         messaging: services.messaging,
         conversations: services.conversations,
+        voice: services.voice,
         billing: services.billing,
         subscriptions: services.subscriptions,
         shortCodes: services.shortCodes,

@@ -78,7 +78,8 @@ enum WebFormat {
 /// The dashboard's bar chart of credits used per day, drawn as SVG on the server.
 struct UsageChart {
     let days: [Date]
-    let usage: [Credits]
+    /// Credits used each day, and the part of them voice calls used.
+    let usage: [(total: Credits, voice: Credits)]
     let zone: TimeZone
 
     static let width = 600
@@ -93,19 +94,25 @@ struct UsageChart {
     }
 
     func values() -> [String: Any] {
-        let maximum = max(usage.map(\.milli).max() ?? 0, 1000)
+        let maximum = max(usage.map(\.total.milli).max() ?? 0, 1000)
         let plot = Double(UsageChart.height - UsageChart.top - UsageChart.bottom)
         let slot = Double(UsageChart.width) / Double(max(days.count, 1))
-        let total = usage.reduce(Credits.zero, +)
+        let total = usage.reduce(Credits.zero) { $0 + $1.total }
+        let voice = usage.reduce(Credits.zero) { $0 + $1.voice }
         let bars = zip(days, usage).enumerated().map { index, pair -> [String: Any] in
             let (day, credits) = pair
-            let height = plot * Double(credits.milli) / Double(maximum)
+            let height = plot * Double(credits.total.milli) / Double(maximum)
+            // The voice part is drawn at the top of the day's bar, in its own colour.
+            let voiceHeight = plot * Double(credits.voice.milli) / Double(maximum)
             let x = Double(index) * slot + slot * 0.15
+            let texts = credits.total - credits.voice
             return [
                 "x": UsageChart.tenths(x),
                 "y": UsageChart.tenths(Double(UsageChart.height - UsageChart.bottom) - height),
                 "width": UsageChart.tenths(slot * 0.7), "height": UsageChart.tenths(height),
-                "label": "\(WebFormat.day(day, in: zone)): \(credits.decimalString) credits",
+                "voice_height": UsageChart.tenths(voiceHeight), "has_voice": credits.voice > .zero,
+                "label":
+                    "\(WebFormat.day(day, in: zone)): \(credits.total.decimalString) credits (texts \(texts.decimalString), voice \(credits.voice.decimalString))",
             ]
         }
         let first = days.first.map { WebFormat.day($0, in: zone) } ?? ""
@@ -115,6 +122,7 @@ struct UsageChart {
             "baseline": String(UsageChart.height - UsageChart.bottom),
             "label_y": String(UsageChart.height - 6), "first_day": first, "last_day": last,
             "total": total.decimalString,
+            "texts_total": (total - voice).decimalString, "voice_total": voice.decimalString,
             "maximum": Credits(milli: maximum).decimalString, "end_x": String(UsageChart.width),
         ]
     }

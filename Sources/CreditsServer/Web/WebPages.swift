@@ -26,6 +26,7 @@ struct WebPages: Sendable {
         NavItem(section: "compose", label: "Compose", href: "/compose", permissions: []),
         NavItem(section: "campaigns", label: "Campaigns", href: "/campaigns", permissions: []),
         NavItem(section: "inbox", label: "Messenger Center", href: "/inbox", permissions: []),
+        NavItem(section: "voice", label: "Voice", href: "/voice", permissions: []),
         NavItem(section: "contacts", label: "Contacts", href: "/contacts", permissions: []),
         NavItem(section: "groups", label: "Groups", href: "/groups", permissions: []),
         NavItem(section: "credits", label: "Credits", href: "/credits", permissions: []),

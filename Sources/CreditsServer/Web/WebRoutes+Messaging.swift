@@ -74,13 +74,17 @@ extension WebRoutes {
 
     func addInbox(to portal: RouterGroup<AppRequestContext>) {
         let routes = self
-        let (pages, conversations) = (pages, conversations)
+        let (pages, conversations, voice) = (pages, conversations, voice)
         portal.get("/inbox") { request, context in
             let principal = try context.authenticated()
             let filter = request.uri.queryParameters.get("status").flatMap(ConversationFilter.init(rawValue:))
             let list = try await conversations.list(principal, filter: filter, after: nil, limit: 200)
             let zone = principal.organization.zone
+            // Voicemails sit beside the texts, newest first, each with its player and transcript.
+            let voicemails = try await voice.calls(principal, voicemailOnly: true, after: nil, limit: 10).calls
             let values: [String: Any] = [
+                "voicemails": voicemails.map { WebRoutes.callRow($0, zone: zone) },
+                "has_voicemails": !voicemails.isEmpty,
                 "filters": [
                     ("", "All"), ("unread", "Unread"), ("open", "Open"), ("closed", "Closed"),
                     ("flagged", "Opt-out requests"),

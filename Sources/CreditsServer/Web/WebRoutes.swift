@@ -17,6 +17,7 @@ struct WebRoutes: Sendable {
     let uploads: ContactUploadService
     let messaging: MessagingService
     let conversations: ConversationService
+    let voice: VoiceService
     let billing: BillingService
     let subscriptions: SubscriptionService
     let shortCodes: ShortCodeService
@@ -71,6 +72,7 @@ struct WebRoutes: Sendable {
         addPlan(to: portal)
         addMedia(to: portal)
         addMessaging(to: portal)
+        addVoice(to: portal)
         addContacts(to: portal)
         addContactImport(to: portal)
         addCampaigns(to: portal)

@@ -487,7 +487,7 @@ public struct CreditService: Sendable {
     }
 
     /// Credits spent on messages per day, for the dashboard's chart (one range scan).
-    public func usage(_ principal: Principal, boundaries: [Date]) async throws -> [Credits] {
+    public func usage(_ principal: Principal, boundaries: [Date]) async throws -> [(total: Credits, voice: Credits)] {
         try await ledgerStore.usage(of: principal.organizationID, boundaries: boundaries)
     }
 

@@ -174,7 +174,9 @@ extension SQLLedgerStore {
 extension SQLLedgerStore {
     /// Credits the organisation spent (posted to its usage account) in each period between
     /// consecutive boundaries, in one range scan: the dashboard's "credits used per day".
-    public func usage(of organization: OrganizationID, boundaries: [Date]) async throws -> [Credits] {
+    public func usage(of organization: OrganizationID, boundaries: [Date]) async throws -> [(
+        total: Credits, voice: Credits
+    )] {
         precondition(
             boundaries.count >= 2 && boundaries.count <= 367
                 && zip(boundaries, boundaries.dropFirst()).allSatisfy { $0 < $1 },
@@ -184,20 +186,26 @@ extension SQLLedgerStore {
             var query: SQLQueryString = "SELECT "
             for (index, (start, end)) in zip(boundaries, boundaries.dropFirst()).enumerated() {
                 if index > 0 { query += ", " }
+                // Calls hold under their call id: what their holds posted is voice.
                 query += """
                     CAST(COALESCE(SUM(CASE WHEN e.created_at >= \(bind: start.milliseconds) AND e.created_at < \(bind: end.milliseconds)
-                    THEN e.amount ELSE 0 END), 0) AS BIGINT) AS p\(unsafeRaw: String(index))
+                    THEN e.amount ELSE 0 END), 0) AS BIGINT) AS p\(unsafeRaw: String(index)),
+                    CAST(COALESCE(SUM(CASE WHEN e.created_at >= \(bind: start.milliseconds) AND e.created_at < \(bind: end.milliseconds)
+                    AND substr(h.reference, 1, 5) = 'call_' THEN e.amount ELSE 0 END), 0) AS BIGINT) AS v\(unsafeRaw: String(index))
                     """
             }
             query += """
                  FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.credit_account_id
+                 LEFT JOIN ledger_holds h ON h.id = e.hold_id
                 WHERE a.organization_id = \(bind: organization.rawValue) AND a.kind = 'usage'
                   AND e.created_at >= \(bind: boundaries[0].milliseconds) AND e.created_at < \(bind: boundaries[boundaries.count - 1].milliseconds)
                 """
             guard let row = try await sql.raw(query).first() else {
-                return Array(repeating: .zero, count: boundaries.count - 1)
+                return Array(repeating: (Credits.zero, Credits.zero), count: boundaries.count - 1)
             }
-            return try (0..<(boundaries.count - 1)).map { Credits(milli: try row.value("p\($0)")) }
+            return try (0..<(boundaries.count - 1)).map {
+                (Credits(milli: try row.value("p\($0)")), Credits(milli: try row.value("v\($0)")))
+            }
         }
     }
 }

@@ -466,4 +466,61 @@
       upload(file.files[0], file.files[0].name, "");
     });
   });
+
+  // The voice broadcast composer: the estimate follows what is chosen, and a recording is
+  // uploaded when it is picked (its length, read by the server, sets the price).
+  document.querySelectorAll("form[data-voice-composer]").forEach(function (form) {
+    var ticker = form.querySelector("[data-voice-ticker]");
+    var fileInput = form.querySelector("[data-voice-file]");
+    var audioID = form.querySelector("[data-voice-audio-id]");
+    var status = form.querySelector("[data-voice-file-status]");
+    var sequence = 0;
+    function show(text, kind) { ticker.textContent = text; ticker.className = "ticker" + (kind ? " " + kind : ""); }
+    var update = debounce(function () {
+      var data = new URLSearchParams(new FormData(form));
+      var anyone = data.getAll("groups").length > 0 || (data.get("to") || "").trim() !== "";
+      var audio = data.get("message") === "audio";
+      if (!anyone || (audio ? !data.get("audio") : (data.get("say") || "").trim() === "")) {
+        show("Choose recipients and the message to see what the broadcast holds.", "muted");
+        return;
+      }
+      var mine = ++sequence;
+      fetch("/app/voice-estimate", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf }, body: data
+      })
+        .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+        .then(function (result) {
+          if (mine !== sequence) return;
+          if (result.ok) show(result.body.summary + (result.body.skipped ? " " + result.body.skipped : ""));
+          else show(result.body.error ? result.body.error.message : "No estimate.", "warning");
+        })
+        .catch(function () {});
+    }, 400);
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    if (fileInput) fileInput.addEventListener("change", function () {
+      if (!fileInput.files || fileInput.files.length === 0) { audioID.value = ""; update(); return; }
+      var data = new FormData();
+      data.append("_csrf", csrf);
+      data.append("file", fileInput.files[0], fileInput.files[0].name);
+      status.textContent = "Uploading the recording…";
+      fetch("/app/media", { method: "POST", body: data, credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+        .then(function (result) {
+          if (!result.ok) { audioID.value = ""; status.textContent = result.body.error ? result.body.error.message : "The recording could not be used."; return; }
+          audioID.value = result.body.id;
+          var audio = form.querySelector("input[name=message][value=audio]");
+          if (audio) audio.checked = true;
+          status.textContent = "Recording attached: " + fileInput.files[0].name + ".";
+          update();
+        })
+        .catch(function () { status.textContent = "The recording could not be uploaded."; });
+    });
+  });
+
+  // A voice broadcast still calling: the page follows it until every call is final.
+  document.querySelectorAll("[data-reload-while-live]").forEach(function () {
+    window.setTimeout(function () { window.location.reload(); }, 2000);
+  });
 })();
