@@ -7,7 +7,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release).",
-        subcommands: [SegmentsBench.self, LedgerBench.self, SendBench.self, ImportBench.self, PreviewBench.self]
+        subcommands: [
+            SegmentsBench.self, LedgerBench.self, SendBench.self, ImportBench.self, PreviewBench.self, VoiceBench.self,
+        ]
     )
 }
 
@@ -106,6 +108,43 @@ struct SendBench: AsyncParsableCommand {
         print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
         print(
             "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
+        )
+    }
+}
+
+/// `textcredits bench voice`.
+struct VoiceBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "voice",
+        abstract:
+            "Accept a voice broadcast to N recipients, then place and settle every call through the Simulator's network (no delay)."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "Recipients.") var recipients: Int = 10_000
+
+    func run() async throws {
+        guard recipients > 0, recipients <= 100_000 else {
+            throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
+        }
+        let database = try await options.open()
+        let figures: VoiceBenchmark.Figures
+        do {
+            figures = try await VoiceBenchmark.run(
+                database: database,
+                url: try options.url(),
+                recipients: recipients,
+                logger: CommandLogger.make()
+            )
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+        print("store: \(try options.url()), \(figures.recipients) recipients")
+        print("accept: \(format(figures.acceptSeconds)) s (recipients, estimate, one hold per call, calls queued)")
+        print(
+            "settle: \(format(figures.callsPerSecond)) calls/s end to end (\(format(figures.settleSeconds)) s until every hold settled; \(figures.charged) credits charged)"
         )
     }
 }

@@ -409,4 +409,50 @@ import Testing
             #expect(try await server.verifyLedger() == [])
         }
     }
+
+    @Test(arguments: stores)
+    func aCallWhoseReportsArriveBeforeItsDispatchIsRecordedStillSettlesOnce(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: ["+14155550123"])
+            while try await server.services.contactImports.runNext() > 0 {}
+            let placed = try await server.request(
+                .post,
+                "/v1/voice/broadcasts",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "say": {"text": "Hello"}, "override_sending_hours": true}"#
+            )
+            #expect(placed.status == .created, "\(placed.text)")
+            // The provider answers, plays and reports the whole call before the dispatcher has
+            // written down the call's sid (a provider faster than our own transaction).
+            let (call, _) = try #require(
+                try await server.services.stores.calls.claim(
+                    limit: 1,
+                    now: server.clock.now,
+                    leaseUntil: server.clock.now.addingTimeInterval(120)
+                ).first
+            )
+            let sid = try await server.services.provider.placeCall(
+                OutboundCall(
+                    reference: call.id,
+                    from: call.from,
+                    to: call.to,
+                    timeLimit: call.timeLimit,
+                    machineDetection: call.machineDetection,
+                    answerURL: "\(server.services.baseURL)/webhooks/simulator/voice/answer?call=\(call.id)",
+                    statusCallback: "\(server.services.baseURL)/webhooks/simulator/voice/status?call=\(call.id)",
+                    expectedSeconds: 30,
+                    queuedAt: call.createdAt
+                )
+            )
+            let simulated = try #require(try await server.services.stores.simulator.pendingCalls(limit: 1).first)
+            try await try #require(server.services.simulator).complete(simulated, web: RouterPoster(server: server))
+            try await server.services.callSettlement.record([(call.id, .placed(providerID: sid))])
+            let settled = try #require(try await server.services.stores.calls.call(call.id))
+            #expect(settled.status == .completed && settled.providerID == sid && settled.charged == Credits(credits: 2))
+            #expect(try await server.pool(org)["available"] as? Double == 8)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
 }

@@ -64,13 +64,13 @@ public struct CallFlowService: Sendable {
     // MARK: Outbound calls
 
     /// An outbound call was answered: what to play or whom to connect.
-    public func answer(callID: String, answeredBy: AnsweredBy?) async throws -> [TwiML.Verb] {
+    public func answer(callID: String, providerID: String, answeredBy: AnsweredBy?) async throws -> [TwiML.Verb] {
         guard let call = try await calls.call(callID), !call.status.isFinal else { return Self.goodbye }
         if call.status != .inProgress {
             try await settlement.apply(
                 CallReport(
                     callID: call.id,
-                    providerID: call.providerID ?? "",
+                    providerID: providerID,
                     status: .inProgress,
                     answeredBy: answeredBy
                 )
@@ -257,14 +257,16 @@ public struct CallFlowService: Sendable {
 
     /// The dial ended: a click-to-call notes the connected minutes; a forwarded call that nobody
     /// answered rings the next number or goes to voicemail.
-    public func dialed(callID: String, status: CallStatus?, duration: Int?, next: Int) async throws -> [TwiML.Verb] {
+    public func dialed(callID: String, providerID: String, status: CallStatus?, duration: Int?, next: Int) async throws
+        -> [TwiML.Verb]
+    {
         guard let call = try await calls.call(callID) else { return Self.goodbye }
         let connected = status == .completed ? (duration ?? 0) : 0
         if connected > 0 || call.kind == .outgoing {
             try await settlement.apply(
                 CallReport(
                     callID: call.id,
-                    providerID: call.providerID ?? "",
+                    providerID: providerID,
                     status: nil,
                     connectedDuration: connected
                 )

@@ -298,7 +298,8 @@ public struct CallStore: Sendable {
             ).first().map(call)
         }
         guard var call = found else { return nil }
-        if call.providerID != nil, call.providerID != report.providerID, report.callID != nil {
+        let reported = report.providerID.isEmpty ? nil : report.providerID
+        if let known = call.providerID, let reported, known != reported {
             // A report about another call at the provider (a stale retry): not ours to apply.
             return call
         }
@@ -312,7 +313,7 @@ public struct CallStore: Sendable {
             call.errorCode = code
             call.errorMessage = report.errorMessage
         }
-        if call.providerID == nil { call.providerID = report.providerID }
+        if call.providerID == nil { call.providerID = reported }
         call.updatedAt = instant
         try await save(call, on: sql)
         return call

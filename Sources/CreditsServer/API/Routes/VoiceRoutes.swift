@@ -88,7 +88,9 @@ struct VoiceWebhookRoutes {
             let parameters = try await webhooks.verified(request, context: context)
             let callID = try VoiceWebhookRoutes.callID(request)
             let answeredBy = parameters["AnsweredBy"].flatMap { $0.isEmpty ? nil : AnsweredBy(provider: $0) }
-            return VoiceWebhookRoutes.twiml(try await flow.answer(callID: callID, answeredBy: answeredBy))
+            return VoiceWebhookRoutes.twiml(
+                try await flow.answer(callID: callID, providerID: parameters["CallSid"] ?? "", answeredBy: answeredBy)
+            )
         }
         table.add(.post, "/webhooks/{provider}/voice/keypress") { request, context in
             let parameters = try await webhooks.verified(request, context: context)
@@ -108,7 +110,13 @@ struct VoiceWebhookRoutes {
                 request.query("next").flatMap { Int($0) }.map { min(max($0, 0), CallForwarding.forwardingNumbersMax) }
                 ?? 0
             return VoiceWebhookRoutes.twiml(
-                try await flow.dialed(callID: callID, status: status, duration: duration, next: next)
+                try await flow.dialed(
+                    callID: callID,
+                    providerID: parameters["CallSid"] ?? "",
+                    status: status,
+                    duration: duration,
+                    next: next
+                )
             )
         }
         table.add(.post, "/webhooks/{provider}/voice/recorded") { request, context in

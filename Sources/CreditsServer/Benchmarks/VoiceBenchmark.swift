@@ -1,0 +1,103 @@
+import CreditsCore
+import CreditsServices
+import CreditsStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `textcredits bench voice`: accepts a voice broadcast to N opted-in contacts (recipients,
+/// estimate, one hold per call reserved at once, calls queued) and then runs the real pipeline —
+/// call dispatcher, the Simulator's network with no delay asking the server's signed TwiML
+/// webhooks and reporting each call's end over HTTP, settlement — until every hold is settled.
+public enum VoiceBenchmark {
+    public struct Figures: Sendable {
+        public var recipients: Int
+        public var acceptSeconds: Double
+        public var settleSeconds: Double
+        public var charged: Credits
+        public var callsPerSecond: Double { Double(recipients) / settleSeconds }
+    }
+
+    public static func run(database: any Database, url: DatabaseURL, recipients: Int, logger: Logger) async throws
+        -> Figures
+    {
+        var configuration = AppConfiguration()
+        configuration.database = url
+        configuration.port = 0
+        configuration.simulatorDelay = .zero
+        configuration.pollInterval = .milliseconds(20)
+        let services = try await AppServices.build(configuration: configuration, database: database, logger: logger)
+        let application = buildApplication(services: services)
+        return try await withThrowingTaskGroup(of: Figures?.self) { group in
+            let serviceGroup = ServiceGroup(configuration: .init(services: [application], logger: logger))
+            group.addTask {
+                try await serviceGroup.run()
+                return nil
+            }
+            let figures = try await measure(services, recipients: recipients)
+            await serviceGroup.triggerGracefulShutdown()
+            for try await _ in group {}
+            return figures
+        }
+    }
+
+    static func measure(_ services: AppServices, recipients: Int) async throws -> Figures {
+        let principal = try await ImportBenchmark.principal(
+            services.administration,
+            services.principals,
+            "Bench \(UUID().uuidString.prefix(6))"
+        )
+        _ = try await services.credits.adjust(
+            principal.organizationID,
+            credits: Credits(credits: Int64(recipients) * 3),
+            reason: "bench",
+            actor: .system
+        )
+        var imported = 0
+        while imported < recipients {
+            let count = min(ContactImportService.importMax, recipients - imported)
+            let rows = (imported..<imported + count).map { index in
+                // +1 415 NXX 2xxx–9xxx: distinct, valid, and every one answers (none ends 0001–0009).
+                NewContactInput(
+                    name: "Member \(index)",
+                    firstName: "M\(index)",
+                    phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)",
+                    groups: ["bench"]
+                )
+            }
+            _ = try await services.contactImports.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
+            try await services.contactImports.runAll()
+            imported += count
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let broadcast = try await services.voice.broadcast(
+            principal,
+            BroadcastInput(
+                groups: ["bench"],
+                say: SayInput(text: "The studio is closed today because of snow. Classes resume tomorrow."),
+                machineDetection: .leaveMessage,
+                overrideSendingHours: true
+            )
+        )
+        let accepted = clock.now
+        // Polls the pool's pending credits (one row), and the broadcast's tally only once nothing
+        // is held any more.
+        var view = broadcast
+        while true {
+            if try await services.credits.pool(of: principal.organizationID).pending == .zero {
+                view = try await services.voice.view(broadcast: broadcast.id, principal: principal)
+                if view.status == "completed" { break }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let settled = clock.now
+        return Figures(
+            recipients: broadcast.accepted,
+            acceptSeconds: (accepted - start).seconds,
+            settleSeconds: (settled - accepted).seconds,
+            charged: view.creditsCharged
+        )
+    }
+}
