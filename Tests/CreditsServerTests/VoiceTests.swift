@@ -455,4 +455,171 @@ import Testing
             #expect(try await server.verifyLedger() == [])
         }
     }
+
+    /// Posts a signed voice webhook and returns its answer's text.
+    static func hook(_ server: TestServer, _ path: String, _ parameters: [String: String]) async throws -> String {
+        let answer = try await server.callback("/webhooks/simulator/voice/\(path)", parameters)
+        #expect(answer.status == .ok || answer.status == .noContent, "\(path): \(answer.text)")
+        return answer.text
+    }
+
+    @Test(arguments: stores)
+    func aVoicemailReportedAfterTheCallEndedIsStillKeptAndCharged(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 100)
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
+            try await VoiceTests.forward(
+                server,
+                org,
+                #"{"enabled": true, "numbers": ["+14155550004"], "transcribe": true}"#
+            )
+            let digest = try await server.services.media.keepSimulated(Data(SimulatorVoice.silence(seconds: 5)))
+            let caller = ["CallSid": "CAlate", "From": "+14155559876", "To": number]
+            _ = try await VoiceTests.hook(server, "incoming", caller)
+            let id = try #require(try await server.services.stores.calls.call(byProviderID: "CAlate")?.id)
+            let voicemail = try await VoiceTests.hook(
+                server,
+                "dialed?call=\(id)&next=1",
+                caller.merging(["DialCallStatus": "no-answer", "DialCallDuration": "0"]) { $1 }
+            )
+            #expect(voicemail.contains("<Record maxLength="))
+            // The caller hangs up: the transcription, then the call's end, come before the recording.
+            _ = try await VoiceTests.hook(
+                server,
+                "transcribed?call=\(id)",
+                caller.merging(["TranscriptionStatus": "completed", "TranscriptionText": "Call me back."]) { $1 }
+            )
+            _ = try await VoiceTests.hook(
+                server,
+                "status",
+                caller.merging(["CallStatus": "completed", "CallDuration": "40"]) { $1 }
+            )
+            var call = try #require(try await server.services.stores.calls.call(id))
+            #expect(call.status == .completed && call.charged == nil, "waits for the recording")
+            _ = try await VoiceTests.hook(
+                server,
+                "recorded?call=\(id)",
+                caller.merging([
+                    "RecordingUrl": SimulatorProvider.mediaScheme + digest, "RecordingDuration": "5",
+                ]) { $1 }
+            )
+            call = try #require(try await server.services.stores.calls.call(id))
+            #expect(call.voicemailMedia != nil && call.transcription == "Call me back.")
+            #expect(call.charged == Credits(credits: 3 + 1 + 4), "a minute forwarded, the voicemail, its transcription")
+
+            // Another caller is offered voicemail and hangs up without leaving one: a minute
+            // later the call settles without the voicemail's fees.
+            let quiet = ["CallSid": "CAquiet", "From": "+14155559877", "To": number]
+            _ = try await VoiceTests.hook(server, "incoming", quiet)
+            let quietID = try #require(try await server.services.stores.calls.call(byProviderID: "CAquiet")?.id)
+            _ = try await VoiceTests.hook(
+                server,
+                "dialed?call=\(quietID)&next=1",
+                quiet.merging(["DialCallStatus": "no-answer", "DialCallDuration": "0"]) { $1 }
+            )
+            _ = try await VoiceTests.hook(
+                server,
+                "status",
+                quiet.merging(["CallStatus": "completed", "CallDuration": "25"]) { $1 }
+            )
+            #expect(try await server.services.callFlow.settleStragglers() == 0, "not before a minute has passed")
+            server.clock.advance(61)
+            #expect(try await server.services.callFlow.settleStragglers() == 1)
+            let settled = try #require(try await server.services.stores.calls.call(quietID))
+            #expect(
+                settled.voicemailMedia == nil && settled.charged == Credits(credits: 3),
+                "the forwarded minute only"
+            )
+            #expect(try await server.pool(org)["pending"] as? Double == 0)
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func aClickToCallWhoseEndIsReportedBeforeItsDialResultIsChargedTheConnectedMinutes(_ store: TestDatabase)
+        async throws
+    {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 20)
+            let placed = try await server.request(
+                .post,
+                "/v1/calls",
+                key: org.ownerKey,
+                json: #"{"to": "+14155550123", "staff": "+14155550100"}"#
+            )
+            let id = try #require(try placed.object()["id"] as? String)
+            #expect(try await server.services.callDispatcher.runOnce() == 1)
+            let sid = try #require(try await server.services.stores.calls.call(id)?.providerID)
+            let leg = ["CallSid": sid, "From": "+15555550000", "To": "+14155550100"]
+            _ = try await VoiceTests.hook(
+                server,
+                "answer?call=\(id)",
+                leg.merging(["CallStatus": "in-progress"]) { $1 }
+            )
+            // A second call for the same row (placed again) hears nothing.
+            let twin = try await VoiceTests.hook(
+                server,
+                "answer?call=\(id)",
+                ["CallSid": "CAtwin", "CallStatus": "in-progress"]
+            )
+            #expect(twin.contains("<Hangup/>") && !twin.contains("<Dial"))
+            _ = try await VoiceTests.hook(
+                server,
+                "status?call=\(id)",
+                leg.merging(["CallStatus": "completed", "CallDuration": "130"]) { $1 }
+            )
+            #expect(try await server.services.stores.calls.call(id)?.charged == nil, "waits for the dial's result")
+            _ = try await VoiceTests.hook(
+                server,
+                "dialed?call=\(id)",
+                leg.merging(["DialCallStatus": "answered", "DialCallDuration": "61"]) { $1 }
+            )
+            #expect(
+                try await server.services.stores.calls.call(id)?.charged == Credits(credits: 4),
+                "2 started minutes at 2"
+            )
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
+    func staffLimitedToANumberSeeOnlyItsCallsAndSpokenTextMustBeText(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.assignNumbers(org, ["+14155550111": "local", "+14155550222": "local"])
+            let clerk = try await server.addStaff(org, role: .staff)
+            let limited = try await server.request(
+                .patch,
+                "/v1/staff/\(clerk.id)",
+                key: org.ownerKey,
+                json: #"{"numbers": ["+14155550111"]}"#
+            )
+            #expect(limited.status == .ok, "\(limited.text)")
+            _ = try await VoiceTests.hook(
+                server,
+                "incoming",
+                ["CallSid": "CAone", "From": "+14155559870", "To": "+14155550111"]
+            )
+            _ = try await VoiceTests.hook(
+                server,
+                "incoming",
+                ["CallSid": "CAtwo", "From": "+14155559871", "To": "+14155550222"]
+            )
+            let other = try #require(try await server.services.stores.calls.call(byProviderID: "CAtwo")?.id)
+            let seen = try await server.request(.get, "/v1/calls", key: clerk.key).object()
+            #expect((seen["data"] as? [[String: Any]])?.map { $0["from"] as? String } == ["+14155550111"])
+            #expect(try await server.request(.get, "/v1/calls/\(other)", key: clerk.key).status == .notFound)
+            #expect(try await server.request(.get, "/v1/calls/\(other)", key: org.ownerKey).status == .ok)
+
+            let refused = try await server.request(
+                .post,
+                "/v1/voice/broadcasts/estimate",
+                key: org.ownerKey,
+                json: #"{"to": ["+14155550123"], "say": {"text": "Hello\u0001there"}}"#
+            )
+            #expect(refused.status == .unprocessableContent && refused.text.contains("say.text"), "\(refused.text)")
+        }
+    }
 }

@@ -143,6 +143,10 @@ public struct Call: Sendable, Equatable, Codable {
     /// Forwarding: voicemail recorded (its media id) and how long.
     public var voicemailMedia: String?
     public var voicemailSeconds: Int?
+    /// Forwarding: the caller was offered voicemail; the recording (or word that there is none)
+    /// is still to come. The provider's link to the recording, once it said.
+    public var awaitsRecording: Bool
+    public var recordingURL: String?
     /// Forwarding: transcription asked for (and paid by the hold); its text once it came.
     public var transcribe: Bool
     public var transcription: String?
@@ -199,6 +203,8 @@ public struct Call: Sendable, Equatable, Codable {
         self.notBefore = notBefore
         self.voicemailMedia = nil
         self.voicemailSeconds = nil
+        self.awaitsRecording = false
+        self.recordingURL = nil
         self.transcribe = transcribe
         self.transcription = nil
         self.optedOut = false
@@ -216,8 +222,12 @@ public struct Call: Sendable, Equatable, Codable {
         kind == .forwarded && transcribe && voicemailMedia != nil && transcription == nil
     }
 
+    /// A click-to-call that was answered waits for the result of its dial (the connected minutes,
+    /// which are what it costs) before it settles.
+    public var awaitsDial: Bool { kind == .outgoing && status == .completed && connectedDuration == nil }
+
     /// Final and nothing more to come: its hold can settle.
-    public var isSettleable: Bool { status.isFinal && !awaitsTranscription }
+    public var isSettleable: Bool { status.isFinal && !awaitsRecording && !awaitsTranscription && !awaitsDial }
 }
 
 /// What calls cost (DESIGN §3, the seed's voice prices). Only a call someone or something
@@ -234,8 +244,10 @@ public enum CallCharge {
             price = prices.outgoingCall(seconds: call.connectedDuration ?? 0)
         case .forwarded:
             guard call.status == .completed else { return .zero }
+            // The call's minutes are charged when it was forwarded (the number rang someone);
+            // a call taken straight to voicemail pays for the voicemail alone.
             price = prices.forwardedCall(
-                seconds: call.duration ?? 0,
+                seconds: call.timeLimit > 0 ? (call.duration ?? 0) : 0,
                 voicemail: call.voicemailMedia != nil,
                 transcribed: call.transcription != nil
             )

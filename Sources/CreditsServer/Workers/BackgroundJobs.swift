@@ -86,9 +86,8 @@ extension AppServices {
             (dispatcher, settlement, registration, autoRenew, plans, mailDelivery, billing, self.sessions, database)
         let second = Duration.seconds(1)
         let (contactImports, subscriptions, shortCodes) = (contactImports, subscriptions, shortCodes)
-        let (callDispatcher, callSettlement, callReportTimeout) = (
-            callDispatcher, callSettlement, configuration.callReportTimeout
-        )
+        let (callDispatcher, callSettlement, callFlow) = (callDispatcher, callSettlement, callFlow)
+        let callReportTimeout = configuration.callReportTimeout
         return [
             BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
                 try await contactImports.runNext()
@@ -101,6 +100,7 @@ extension AppServices {
                 try await callDispatcher.runOnce()
             },
             BackgroundJob("call lease reclaim", every: second) { try await callDispatcher.reclaimExpiredLeases() },
+            BackgroundJob("call stragglers", every: .seconds(10)) { try await callFlow.settleStragglers(limit: 100) },
             BackgroundJob("call report timeouts", every: .seconds(10)) {
                 try await callSettlement.timeOut(olderThan: callReportTimeout, limit: 500)
             },

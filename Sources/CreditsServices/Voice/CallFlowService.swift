@@ -66,6 +66,8 @@ public struct CallFlowService: Sendable {
     /// An outbound call was answered: what to play or whom to connect.
     public func answer(callID: String, providerID: String, answeredBy: AnsweredBy?) async throws -> [TwiML.Verb] {
         guard let call = try await calls.call(callID), !call.status.isFinal else { return Self.goodbye }
+        // A second call for the same row (placed again after a lost lease) plays nothing.
+        if let known = call.providerID, !providerID.isEmpty, known != providerID { return Self.goodbye }
         if call.status != .inProgress {
             try await settlement.apply(
                 CallReport(
@@ -146,6 +148,9 @@ public struct CallFlowService: Sendable {
         var transcribe = forwarding.transcribe
         var voicemailFees = prices.voicemail + (transcribe ? prices.transcription : .zero)
         var minutes = 0
+        let ringTotal =
+            forwarding.ringMode == .sequential
+            ? forwarding.ringSeconds * forwarding.numbers.count : forwarding.ringSeconds
         if reason == nil {
             minutes =
                 CallAllowance.covered(
@@ -154,7 +159,11 @@ public struct CallFlowService: Sendable {
                     flat: voicemailFees,
                     minutesMax: callMinutesMax
                 ).minutes
-            if minutes == 0 { reason = "There were not enough credits to forward the call." }
+            // The minutes held cover the ringing and at least a minute of talk, or nobody is rung.
+            if minutes * 60 - ringTotal < 60 {
+                minutes = 0
+                reason = "There were not enough credits to forward the call."
+            }
         }
         if minutes == 0 {
             // Voicemail alone: transcribed only if its fee is there; recorded free at zero.
@@ -164,9 +173,6 @@ public struct CallFlowService: Sendable {
                 ? prices.voicemail + (transcribe ? prices.transcription : .zero) : .zero
         }
         let held = prices.callForwardingMinute * minutes + voicemailFees
-        let ringTotal =
-            forwarding.ringMode == .sequential
-            ? forwarding.ringSeconds * forwarding.numbers.count : forwarding.ringSeconds
         var call = Call(
             id: Identifier.make("call_"),
             organizationID: organization,
@@ -176,7 +182,7 @@ public struct CallFlowService: Sendable {
             status: .inProgress,
             holdID: held > .zero ? HoldID(Identifier.make("hold_")) : nil,
             credits: held,
-            timeLimit: minutes > 0 ? max(60, minutes * 60 - ringTotal) : 0,
+            timeLimit: minutes > 0 ? minutes * 60 - ringTotal : 0,
             notBefore: instant,
             transcribe: transcribe,
             note: reason,
@@ -201,12 +207,19 @@ public struct CallFlowService: Sendable {
         }
         let ledgerStore = ledgerStore
         let stored = call
-        let placed = try await database.unitOfWork { work in
-            if let request {
-                guard case .success = try await ledgerStore.apply([request], in: work).first else { return false }
+        let placed: Bool
+        do {
+            placed = try await database.unitOfWork { work in
+                if let request {
+                    guard case .success = try await ledgerStore.apply([request], in: work).first else { return false }
+                }
+                try await CallStore.insert([stored], in: work)
+                return true
             }
-            try await CallStore.insert([stored], in: work)
-            return true
+        } catch {
+            // The provider asked twice at once: the other request recorded the call.
+            guard let existing = try await calls.call(byProviderID: providerID) else { throw error }
+            return try await instructions(for: existing, forwardingIndex: 0)
         }
         if !placed {
             // The balance moved between the read and the hold: take the call free, to voicemail.
@@ -240,10 +253,13 @@ public struct CallFlowService: Sendable {
                 .hangup,
             ]
         }
-        let seconds = min(
-            CallForwarding.voicemailSecondsMax,
-            call.timeLimit > 0 ? max(30, call.timeLimit) : CallForwarding.voicemailSecondsMax
-        )
+        // After ringing, what is left of the minutes held (a call taken straight to voicemail
+        // pays for the voicemail alone, so it may record the longest).
+        let seconds =
+            call.timeLimit > 0
+            ? min(CallForwarding.voicemailSecondsMax, max(10, call.timeLimit - 10)) : CallForwarding.voicemailSecondsMax
+        let instant = now()
+        try await database.unitOfWork { work in try await CallStore.expectRecording(call.id, at: instant, in: work) }
         return [
             .say(forwarding.greeting, voice: nil, language: nil),
             .record(
@@ -261,7 +277,8 @@ public struct CallFlowService: Sendable {
         -> [TwiML.Verb]
     {
         guard let call = try await calls.call(callID) else { return Self.goodbye }
-        let connected = status == .completed ? (duration ?? 0) : 0
+        // Whatever the word for it, a dial that lasted was connected for that long.
+        let connected = [CallStatus.completed, .inProgress].contains(status) ? (duration ?? 0) : 0
         if connected > 0 || call.kind == .outgoing {
             try await settlement.apply(
                 CallReport(
@@ -278,16 +295,58 @@ public struct CallFlowService: Sendable {
 
     /// The caller left a voicemail: fetched from the provider and kept as media.
     public func recorded(callID: String, recordingURL: String, seconds: Int) async throws -> [TwiML.Verb] {
-        guard let call = try await calls.call(callID), call.kind == .forwarded, call.voicemailMedia == nil else {
-            return Self.goodbye
-        }
-        do {
-            let bytes = try await provider.fetchMedia(recordingURL)
-            let kept = try await media.keepReceived(Data(bytes), organization: call.organizationID)
-            try await settlement.voicemail(call.id, media: kept.id, seconds: seconds)
-        } catch {
-            logger.error("voicemail not kept", metadata: ["call": "\(call.id)", "error": "\(error)"])
-        }
+        // Noted first, so the call's end (often reported at the same moment) does not settle it
+        // without the voicemail; then fetched — or fetched again by `retryRecordings` later.
+        let instant = now()
+        guard
+            let call = try await database.unitOfWork({ work in
+                try await CallStore.recording(callID, url: recordingURL, seconds: seconds, at: instant, in: work)
+            }), call.voicemailMedia == nil
+        else { return Self.goodbye }
+        try await fetchRecording(call)
         return [.say("Thank you. Goodbye.", voice: nil, language: nil), .hangup]
+    }
+
+    /// Fetches a noted recording from the provider and keeps it as the call's voicemail; false
+    /// when the provider did not give it (yet).
+    @discardableResult
+    func fetchRecording(_ call: Call) async throws -> Bool {
+        guard let url = call.recordingURL else { return false }
+        let bytes: [UInt8]
+        do {
+            bytes = try await provider.fetchMedia(url)
+        } catch {
+            logger.warning("voicemail not fetched yet", metadata: ["call": "\(call.id)", "error": "\(error)"])
+            return false
+        }
+        let kept = try await media.keepReceived(Data(bytes), organization: call.organizationID)
+        try await settlement.voicemail(call.id, media: kept.id, seconds: call.voicemailSeconds ?? 0)
+        return true
+    }
+
+    /// Final calls still waiting, a minute after they were last touched: a recording is fetched
+    /// again (given up after ten minutes, noted), a voicemail never left stops being waited for, and
+    /// a click-to-call whose dial result never came is settled as not connected. Each then settles.
+    @discardableResult
+    public func settleStragglers(limit: Int = 100) async throws -> Int {
+        let instant = now()
+        let waiting = try await calls.stragglers(before: instant.addingTimeInterval(-60), limit: limit)
+        for call in waiting {
+            if call.awaitsRecording {
+                if call.recordingURL != nil {
+                    if try await fetchRecording(call) { continue }
+                    guard call.updatedAt < instant.addingTimeInterval(-600) else { continue }
+                }
+                try await settlement.noRecording(
+                    call.id,
+                    reason: call.recordingURL == nil ? nil : "The voicemail could not be fetched from the provider."
+                )
+            } else if call.awaitsDial {
+                try await settlement.apply(
+                    CallReport(callID: call.id, providerID: call.providerID ?? "", status: nil, connectedDuration: 0)
+                )
+            }
+        }
+        return waiting.count
     }
 }

@@ -72,6 +72,15 @@ public struct CallSettlementService: Sendable {
         }
     }
 
+    /// Stops waiting for a voicemail that was never left or cannot be fetched; the call settles.
+    @discardableResult
+    public func noRecording(_ callID: String, reason: String?) async throws -> Call? {
+        let instant = now()
+        return try await finishing(at: instant) { work in
+            try await CallStore.noRecording(callID, reason: reason, at: instant, in: work)
+        }
+    }
+
     /// A voicemail's transcription (nil text: it failed and costs nothing).
     @discardableResult
     public func transcription(_ callID: String, text: String?) async throws -> Call? {
@@ -128,15 +137,31 @@ public struct CallSettlementService: Sendable {
             try await finishing(at: instant) { work in
                 var report = CallReport(callID: call.id, providerID: call.providerID ?? "none:\(call.id)", status: nil)
                 switch call.status {
-                case .inProgress: report.status = .completed
+                case .inProgress:
+                    // Answered, and no word since: charged as if it lasted all it was allowed
+                    // (the hold's own timeout policy for texts charges in full too).
+                    report.status = .completed
+                    report.duration = call.connectedDuration ?? call.timeLimit
+                    report.connectedDuration = call.connectedDuration ?? call.timeLimit
                 case .queued, .dialing: report.status = .failed
                 default: break
                 }
                 report.errorCode = "no_report"
                 report.errorMessage = "No final report came from the provider in time."
                 var found = try await CallStore.apply(report, at: instant, in: work)
+                if found?.awaitsRecording == true {
+                    found = try await CallStore.noRecording(call.id, reason: nil, at: instant, in: work)
+                }
                 if found?.awaitsTranscription == true {
                     found = try await CallStore.transcription(call.id, text: nil, at: instant, in: work)
+                }
+                if var waiting = found, waiting.awaitsDial {
+                    waiting.connectedDuration = 0
+                    found = try await CallStore.apply(
+                        CallReport(callID: call.id, providerID: "", status: nil, connectedDuration: 0),
+                        at: instant,
+                        in: work
+                    )
                 }
                 return found
             }

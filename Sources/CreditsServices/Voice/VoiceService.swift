@@ -90,6 +90,13 @@ public struct VoiceService: Sendable {
         case (nil, let spoken?):
             let text = spoken.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw VoiceError.messageRequired }
+            // Line breaks and tabs are words apart; any other control character would make the
+            // provider's instructions unreadable (and the calls charged for an error message).
+            guard
+                !text.unicodeScalars.contains(where: {
+                    $0.properties.generalCategory == .control && !["\n", "\r", "\t"].contains($0)
+                })
+            else { throw InputError.controlCharacters(field: "say.text") }
             guard text.unicodeScalars.count <= VoiceService.sayTextLengthMax else {
                 throw InputError.tooLong(field: "say.text", limit: VoiceService.sayTextLengthMax)
             }
@@ -408,10 +415,19 @@ public struct VoiceService: Sendable {
     // MARK: Reading
 
     public func call(_ id: String, principal: Principal) async throws -> CallView {
-        guard let call = try await calls.call(id), call.organizationID == principal.organizationID else {
+        guard let call = try await calls.call(id), call.organizationID == principal.organizationID,
+            try await visibleNumbers(principal).map({ $0.contains(call.from) }) ?? true
+        else {
             throw NotFoundError("Call \(id)")
         }
         return CallView(call)
+    }
+
+    /// The numbers whose calls a staff member limited to some numbers sees (nil: all of them), as
+    /// with conversations.
+    func visibleNumbers(_ principal: Principal) async throws -> [String]? {
+        guard !principal.staff.numbers.isEmpty else { return nil }
+        return try await numbers.numbers(for: principal).map(\.number)
     }
 
     /// An organisation's calls (or only those with a voicemail), newest first.
@@ -421,6 +437,7 @@ public struct VoiceService: Sendable {
         let found = try await calls.calls(
             of: principal.organizationID,
             voicemailOnly: voicemailOnly,
+            fromNumbers: try await visibleNumbers(principal),
             before: cursor,
             limit: limit
         )

@@ -67,6 +67,8 @@ enum VoiceSchema {
                 lease_until BIGINT NULL,
                 voicemail_media_id TEXT NULL REFERENCES media(id),
                 voicemail_seconds INTEGER NULL CHECK (voicemail_seconds >= 0),
+                awaiting_recording INTEGER NOT NULL DEFAULT 0 CHECK (awaiting_recording IN (0, 1)),
+                recording_url TEXT NULL,
                 transcribe INTEGER NOT NULL CHECK (transcribe IN (0, 1)),
                 transcription TEXT NULL,
                 opted_out INTEGER NOT NULL DEFAULT 0 CHECK (opted_out IN (0, 1)),

@@ -124,7 +124,7 @@ public struct CallStore: Sendable {
     public init(database: any Database) { self.database = database }
 
     static let columns =
-        "id, organization_id, kind, broadcast_id, from_number, to_number, staff_phone, status, answered_by, machine_detection, hold_id, credits, time_limit, duration, connected_duration, charged, provider_id, attempts, retry, not_before, voicemail_media_id, voicemail_seconds, transcribe, transcription, opted_out, error_code, error_message, note, actor, actor_name, created_at, updated_at"
+        "id, organization_id, kind, broadcast_id, from_number, to_number, staff_phone, status, answered_by, machine_detection, hold_id, credits, time_limit, duration, connected_duration, charged, provider_id, attempts, retry, not_before, voicemail_media_id, voicemail_seconds, awaiting_recording, recording_url, transcribe, transcription, opted_out, error_code, error_message, note, actor, actor_name, created_at, updated_at"
 
     static let callRows = BulkTable<Call>(
         name: "calls",
@@ -171,6 +171,8 @@ public struct CallStore: Sendable {
         call.attempts = try row.value("attempts")
         call.voicemailMedia = try row.optional("voicemail_media_id")
         call.voicemailSeconds = try row.optional("voicemail_seconds")
+        call.awaitsRecording = try row.value("awaiting_recording", as: Int.self) == 1
+        call.recordingURL = try row.optional("recording_url")
         call.transcription = try row.optional("transcription")
         call.optedOut = try row.value("opted_out", as: Int.self) == 1
         call.errorCode = try row.optional("error_code")
@@ -254,6 +256,22 @@ public struct CallStore: Sendable {
         for (id, result) in results {
             switch result {
             case .placed(let providerID):
+                // A provider's sid another of our calls already holds (a retry that found someone
+                // else's call) is not adopted: this call fails, nobody is charged twice.
+                if let other = try await sql.raw(
+                    "SELECT id FROM calls WHERE provider_id = \(bind: providerID)"
+                ).first(), try other.value("id", as: String.self) != id {
+                    let rows = try await sql.raw(
+                        """
+                        UPDATE calls SET status = 'failed', lease_until = NULL, error_code = 'provider_call_taken',
+                            error_message = 'The provider named a call that belongs to another of our calls.',
+                            updated_at = \(bind: instant.milliseconds)
+                        WHERE id = \(bind: id) AND provider_id IS NULL AND status IN ('queued', 'dialing') RETURNING id
+                        """
+                    ).all()
+                    if !rows.isEmpty { finished.append(id) }
+                    continue
+                }
                 try await sql.raw(
                     """
                     UPDATE calls SET provider_id = \(bind: providerID), lease_until = NULL, updated_at = \(bind: instant.milliseconds)
@@ -293,8 +311,9 @@ public struct CallStore: Sendable {
         if let id = report.callID {
             found = try await lock(id, on: sql)
         } else {
+            let forUpdate = sql.storeDialect == .postgres ? " FOR UPDATE" : ""
             found = try await sql.raw(
-                "SELECT \(unsafeRaw: columns) FROM calls WHERE provider_id = \(bind: report.providerID)"
+                "SELECT \(unsafeRaw: columns) FROM calls WHERE provider_id = \(bind: report.providerID)\(unsafeRaw: forUpdate)"
             ).first().map(call)
         }
         guard var call = found else { return nil }
@@ -327,9 +346,64 @@ public struct CallStore: Sendable {
         guard call.voicemailMedia == nil else { return call }
         call.voicemailMedia = media
         call.voicemailSeconds = seconds
+        call.awaitsRecording = false
         call.updatedAt = instant
         try await save(call, on: work.sql)
         return call
+    }
+
+    /// Notes that the caller was offered voicemail: the call waits for the recording (or for the
+    /// straggler job to decide there is none) before it settles.
+    public static func expectRecording(_ id: String, at instant: Date, in work: UnitOfWork) async throws {
+        try await work.sql.raw(
+            """
+            UPDATE calls SET awaiting_recording = 1, updated_at = \(bind: instant.milliseconds)
+            WHERE id = \(bind: id) AND voicemail_media_id IS NULL AND charged IS NULL
+            """
+        ).run()
+    }
+
+    /// Notes where the provider keeps a voicemail's recording, before it is fetched (so a status
+    /// report coming first does not settle the call without it).
+    public static func recording(_ id: String, url: String, seconds: Int, at instant: Date, in work: UnitOfWork)
+        async throws -> Call?
+    {
+        guard var call = try await lock(id, on: work.sql), call.kind == .forwarded else { return nil }
+        guard call.voicemailMedia == nil, call.recordingURL == nil else { return call }
+        call.recordingURL = url
+        call.voicemailSeconds = seconds
+        call.awaitsRecording = true
+        call.updatedAt = instant
+        try await save(call, on: work.sql)
+        return call
+    }
+
+    /// Stops waiting for a recording that never came or could not be fetched (noted on the call).
+    public static func noRecording(_ id: String, reason: String?, at instant: Date, in work: UnitOfWork) async throws
+        -> Call?
+    {
+        guard var call = try await lock(id, on: work.sql), call.awaitsRecording else { return nil }
+        call.awaitsRecording = false
+        if let reason { call.note = [call.note, reason].compactMap { $0 }.joined(separator: " ") }
+        call.updatedAt = instant
+        try await save(call, on: work.sql)
+        return call
+    }
+
+    /// Final calls still waiting for something that may never come: a recording (or the fetch of
+    /// one), or a click-to-call's dial result — untouched since `before`.
+    public func stragglers(before instant: Date, limit: Int) async throws -> [Call] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: CallStore.columns) FROM calls
+                WHERE charged IS NULL AND status IN ('completed', 'no-answer', 'busy', 'failed', 'canceled')
+                  AND (awaiting_recording = 1 OR (kind = 'outgoing' AND status = 'completed' AND connected_duration IS NULL))
+                  AND updated_at < \(bind: instant.milliseconds)
+                ORDER BY updated_at LIMIT \(bind: limit)
+                """
+            ).all().map(CallStore.call)
+        }
     }
 
     /// Notes a voicemail's transcription (once); a failed one ends the wait with no text paid for.
@@ -337,8 +411,9 @@ public struct CallStore: Sendable {
         -> Call?
     {
         guard var call = try await lock(id, on: work.sql) else { return nil }
-        guard call.awaitsTranscription else { return call }
-        if let text {
+        // It may come before the recording is kept: noted all the same, once.
+        guard call.kind == .forwarded, call.transcribe, call.transcription == nil else { return call }
+        if let text, !text.isEmpty {
             call.transcription = text
         } else {
             call.transcribe = false
@@ -351,7 +426,7 @@ public struct CallStore: Sendable {
 
     /// Notes that the person pressed 9 to stop these calls.
     public static func optOut(_ id: String, at instant: Date, in work: UnitOfWork) async throws -> Call? {
-        guard var call = try await lock(id, on: work.sql) else { return nil }
+        guard var call = try await lock(id, on: work.sql), call.kind == .broadcast else { return nil }
         call.optedOut = true
         call.updatedAt = instant
         try await save(call, on: work.sql)
@@ -383,7 +458,8 @@ public struct CallStore: Sendable {
             UPDATE calls SET status = \(bind: call.status.rawValue), answered_by = \(bind: call.answeredBy?.rawValue),
                 duration = \(bind: call.duration), connected_duration = \(bind: call.connectedDuration),
                 provider_id = \(bind: call.providerID), voicemail_media_id = \(bind: call.voicemailMedia),
-                voicemail_seconds = \(bind: call.voicemailSeconds), transcribe = \(bind: call.transcribe ? 1 : 0),
+                voicemail_seconds = \(bind: call.voicemailSeconds), awaiting_recording = \(bind: call.awaitsRecording ? 1 : 0),
+                recording_url = \(bind: call.recordingURL), transcribe = \(bind: call.transcribe ? 1 : 0),
                 transcription = \(bind: call.transcription), opted_out = \(bind: call.optedOut ? 1 : 0),
                 error_code = \(bind: call.errorCode), error_message = \(bind: call.errorMessage), note = \(bind: call.note),
                 lease_until = NULL, updated_at = \(bind: call.updatedAt.milliseconds)
@@ -427,6 +503,7 @@ public struct CallStore: Sendable {
         kind: CallKind? = nil,
         voicemailOnly: Bool = false,
         broadcast: String? = nil,
+        fromNumbers: [String]? = nil,
         before cursor: RecencyCursor?,
         limit: Int
     ) async throws -> [Call] {
@@ -436,6 +513,10 @@ public struct CallStore: Sendable {
             if let kind { query = query + " AND kind = \(bind: kind.rawValue)" }
             if voicemailOnly { query = query + " AND voicemail_media_id IS NOT NULL" }
             if let broadcast { query = query + " AND broadcast_id = \(bind: broadcast)" }
+            if let fromNumbers {
+                guard !fromNumbers.isEmpty else { return [] }
+                query = query + " AND from_number IN (\(fromNumbers.inList(for: sql)))"
+            }
             if let cursor { query = query + cursor.condition(instant: "created_at", id: "id") }
             query = query + " ORDER BY created_at DESC, id DESC LIMIT \(bind: limit)"
             return try await sql.raw(query).all().map(CallStore.call)
