@@ -14,7 +14,7 @@ public actor SimulatorVoice {
     let delay: Duration
     let log: any SimulatorLog
     let logger: Logger
-    private var pending: [(SimulatedCall, ContinuousClock.Instant)] = []
+    private var pending: [(call: SimulatedCall, due: ContinuousClock.Instant, attempt: Int)] = []
     private var waiter: CheckedContinuation<Void, Never>?
     static let concurrencyMax = 128
 
@@ -26,17 +26,26 @@ public actor SimulatorVoice {
     }
 
     func enqueue(_ call: SimulatedCall) {
-        pending.append((call, ContinuousClock.now + delay))
+        pending.append((call, ContinuousClock.now + delay, 0))
         waiter?.resume()
         waiter = nil
     }
 
-    private func take() async -> [SimulatedCall] {
+    private func take() async -> [(SimulatedCall, Int)] {
         while pending.isEmpty && !Task.isCancelled { await withCheckedContinuation { waiter = $0 } }
+        // Every call that is due, wherever it stands (a retry waiting longer holds nobody up).
         let now = ContinuousClock.now
-        let due = pending.prefix { $0.1 <= now }.prefix(SimulatorVoice.concurrencyMax)
-        pending.removeFirst(due.count)
-        return due.map(\.0)
+        var due: [(SimulatedCall, Int)] = []
+        var later: [(call: SimulatedCall, due: ContinuousClock.Instant, attempt: Int)] = []
+        for item in pending {
+            if item.due <= now && due.count < SimulatorVoice.concurrencyMax {
+                due.append((item.call, item.attempt))
+            } else {
+                later.append(item)
+            }
+        }
+        pending = later
+        return due
     }
 
     private func wake() {
@@ -46,7 +55,7 @@ public actor SimulatorVoice {
 
     func run(using client: HTTPClient) async {
         if let resumed = try? await log.pendingCalls(limit: 100_000) {
-            for call in resumed { pending.append((call, ContinuousClock.now)) }
+            for call in resumed { pending.append((call, ContinuousClock.now, 0)) }
         }
         await withTaskCancellationHandler {
             while !Task.isCancelled {
@@ -56,8 +65,8 @@ public actor SimulatorVoice {
                     continue
                 }
                 await withTaskGroup(of: Void.self) { group in
-                    for call in batch {
-                        group.addTask { await self.complete(call, using: client) }
+                    for (call, attempt) in batch {
+                        group.addTask { await self.complete(call, attempt: attempt, using: client) }
                     }
                 }
             }
@@ -68,18 +77,27 @@ public actor SimulatorVoice {
 
     /// Plays one call through and reports it; on a failure to reach the server it is tried
     /// again later (the server ignores what it already applied).
-    func complete(_ call: SimulatedCall, using client: HTTPClient) async {
+    func complete(_ call: SimulatedCall, attempt: Int, using client: HTTPClient) async {
         do {
             try await SimulatorVoice.run(call, web: SignedPoster(authToken: authToken, client: client), log: log)
             try await log.callFinished(providerID: call.providerID)
         } catch {
-            logger.warning(
+            // Tried again with backoff (0.2, 0.4 … 25.6 s), then given up: a call whose server
+            // is gone for good is not rung forever.
+            guard attempt + 1 < SimulatorVoice.attemptsMax, !Task.isCancelled else {
+                logger.warning("simulated call gave up", metadata: ["call": "\(call.reference)", "error": "\(error)"])
+                if !Task.isCancelled { try? await log.callFinished(providerID: call.providerID) }
+                return
+            }
+            logger.info(
                 "simulated call will be tried again",
                 metadata: ["call": "\(call.reference)", "error": "\(error)"]
             )
-            pending.append((call, ContinuousClock.now + .seconds(2)))
+            pending.append((call, ContinuousClock.now + .milliseconds(200 * (1 << attempt)), attempt + 1))
         }
     }
+
+    static let attemptsMax = 8
 
     /// What happened on a line so far: its time, and callbacks the provider sends after the call
     /// ends (a transcription).

@@ -253,6 +253,16 @@ public struct CallStore: Sendable {
     {
         let sql = work.sql
         var finished: [String] = []
+        // The organisations first, in one order (see `lock(_:in:)`): a failed call settles here.
+        var organizations = Set<String>()
+        for chunk in results.map(\.id).inListChunks {
+            for row in try await sql.raw(
+                "SELECT DISTINCT organization_id FROM calls WHERE id IN (\(chunk.inList(for: sql)))"
+            ).all() {
+                organizations.insert(try row.value("organization_id", as: String.self))
+            }
+        }
+        for organization in organizations.sorted() { try await work.database.lockOrganization(organization, on: sql) }
         for (id, result) in results {
             switch result {
             case .placed(let providerID):
@@ -309,12 +319,13 @@ public struct CallStore: Sendable {
         let sql = work.sql
         let found: Call?
         if let id = report.callID {
-            found = try await lock(id, on: sql)
+            found = try await lock(id, in: work)
+        } else if let id = try await sql.raw(
+            "SELECT id FROM calls WHERE provider_id = \(bind: report.providerID)"
+        ).first()?.value("id", as: String.self) {
+            found = try await lock(id, in: work)
         } else {
-            let forUpdate = sql.storeDialect == .postgres ? " FOR UPDATE" : ""
-            found = try await sql.raw(
-                "SELECT \(unsafeRaw: columns) FROM calls WHERE provider_id = \(bind: report.providerID)\(unsafeRaw: forUpdate)"
-            ).first().map(call)
+            found = nil
         }
         guard var call = found else { return nil }
         let reported = report.providerID.isEmpty ? nil : report.providerID
@@ -342,7 +353,7 @@ public struct CallStore: Sendable {
     public static func voicemail(_ id: String, media: String, seconds: Int, at instant: Date, in work: UnitOfWork)
         async throws -> Call?
     {
-        guard var call = try await lock(id, on: work.sql) else { return nil }
+        guard var call = try await lock(id, in: work) else { return nil }
         guard call.voicemailMedia == nil else { return call }
         call.voicemailMedia = media
         call.voicemailSeconds = seconds
@@ -368,7 +379,7 @@ public struct CallStore: Sendable {
     public static func recording(_ id: String, url: String, seconds: Int, at instant: Date, in work: UnitOfWork)
         async throws -> Call?
     {
-        guard var call = try await lock(id, on: work.sql), call.kind == .forwarded else { return nil }
+        guard var call = try await lock(id, in: work), call.kind == .forwarded else { return nil }
         guard call.voicemailMedia == nil, call.recordingURL == nil else { return call }
         call.recordingURL = url
         call.voicemailSeconds = seconds
@@ -382,7 +393,7 @@ public struct CallStore: Sendable {
     public static func noRecording(_ id: String, reason: String?, at instant: Date, in work: UnitOfWork) async throws
         -> Call?
     {
-        guard var call = try await lock(id, on: work.sql), call.awaitsRecording else { return nil }
+        guard var call = try await lock(id, in: work), call.awaitsRecording else { return nil }
         call.awaitsRecording = false
         if let reason { call.note = [call.note, reason].compactMap { $0 }.joined(separator: " ") }
         call.updatedAt = instant
@@ -410,7 +421,7 @@ public struct CallStore: Sendable {
     public static func transcription(_ id: String, text: String?, at instant: Date, in work: UnitOfWork) async throws
         -> Call?
     {
-        guard var call = try await lock(id, on: work.sql) else { return nil }
+        guard var call = try await lock(id, in: work) else { return nil }
         // It may come before the recording is kept: noted all the same, once.
         guard call.kind == .forwarded, call.transcribe, call.transcription == nil else { return call }
         if let text, !text.isEmpty {
@@ -426,7 +437,7 @@ public struct CallStore: Sendable {
 
     /// Notes that the person pressed 9 to stop these calls.
     public static func optOut(_ id: String, at instant: Date, in work: UnitOfWork) async throws -> Call? {
-        guard var call = try await lock(id, on: work.sql), call.kind == .broadcast else { return nil }
+        guard var call = try await lock(id, in: work), call.kind == .broadcast else { return nil }
         call.optedOut = true
         call.updatedAt = instant
         try await save(call, on: work.sql)
@@ -445,11 +456,19 @@ public struct CallStore: Sendable {
         ).all()).isEmpty
     }
 
-    static func lock(_ id: String, on sql: any SQLDatabase) async throws -> Call? {
-        let forUpdate = sql.storeDialect == .postgres ? " FOR UPDATE" : ""
-        return try await sql.raw(
-            "SELECT \(unsafeRaw: columns) FROM calls WHERE id = \(bind: id)\(unsafeRaw: forUpdate)"
-        ).first().map(call)
+    /// Locks a call and then its organisation, before anything is written. The organisation
+    /// comes before the first update on PostgreSQL: a call updated twice in one transaction has
+    /// its foreign key checked again, which share-locks the organisation, and two settlements
+    /// each holding that share lock and asking for the ledger's exclusive one would deadlock.
+    static func lock(_ id: String, in work: UnitOfWork) async throws -> Call? {
+        let forUpdate = work.sql.storeDialect == .postgres ? " FOR UPDATE" : ""
+        guard
+            let found = try await work.sql.raw(
+                "SELECT \(unsafeRaw: columns) FROM calls WHERE id = \(bind: id)\(unsafeRaw: forUpdate)"
+            ).first().map(call)
+        else { return nil }
+        try await work.database.lockOrganization(found.organizationID.rawValue, on: work.sql)
+        return found
     }
 
     static func save(_ call: Call, on sql: any SQLDatabase) async throws {
