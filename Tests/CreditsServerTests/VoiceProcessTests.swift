@@ -5,16 +5,17 @@ import SQLKit
 import TestSupport
 import Testing
 
-/// A real `textcredits serve` process killed in the middle of a voice broadcast.
-@Suite(.serialized) struct VoiceProcessTests {
-    struct Totals: Decodable {
+/// A real `textcredits serve` process killed in the middle of a voice broadcast — in the serialized
+/// process suite, so it never competes with the texts' crash test for the two cores.
+extension MessagingProcessTests {
+    struct VoiceTotals: Decodable {
         let calls: Int
         let settled: Int
         let pending: Int
         let simulated: Int
     }
 
-    static func totals(_ database: any Database) async throws -> Totals {
+    static func voiceTotals(_ database: any Database) async throws -> VoiceTotals {
         try await database.read { sql in
             try #require(
                 try await sql.raw(
@@ -24,7 +25,7 @@ import Testing
                            (SELECT COUNT(*) FROM ledger_holds WHERE status = 'pending') AS pending,
                            (SELECT COUNT(*) FROM simulator_calls) AS simulated
                     """
-                ).first(decoding: Totals.self)
+                ).first(decoding: VoiceTotals.self)
             )
         }
     }
@@ -38,7 +39,7 @@ import Testing
             ]
             let first = try RunningTool(arguments + ["--port", "\(port)"])
             let base = "http://127.0.0.1:\(port)"
-            #expect(await HTTP.waitUntilUp("\(base)/health"))
+            #expect(await HTTP.waitUntilUp("\(base)/health", seconds: 90))
             let key = try await MessagingProcessTests.prepare(url, server: base, contacts: 2000)
             let sent = try await HTTP.send(
                 "POST",
@@ -52,7 +53,7 @@ import Testing
             var killedAt = 0
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
-                let totals = try await VoiceProcessTests.totals(database)
+                let totals = try await MessagingProcessTests.voiceTotals(database)
                 if totals.simulated >= 300 {
                     killedAt = totals.simulated
                     break
@@ -66,12 +67,12 @@ import Testing
             // Back on its own address: the calls the Simulator had placed finish, the ones whose
             // dispatcher died are taken over when their lease runs out (2 minutes).
             let second = try RunningTool(arguments + ["--port", "\(port)"])
-            #expect(await HTTP.waitUntilUp("\(base)/health"))
-            var totals = try await VoiceProcessTests.totals(database)
+            #expect(await HTTP.waitUntilUp("\(base)/health", seconds: 90))
+            var totals = try await MessagingProcessTests.voiceTotals(database)
             let finish = Date().addingTimeInterval(400)
             while Date() < finish, !(totals.settled == 2000 && totals.pending == 0) {
                 try await Task.sleep(for: .milliseconds(250))
-                totals = try await VoiceProcessTests.totals(database)
+                totals = try await MessagingProcessTests.voiceTotals(database)
             }
             _ = await second.stop()
 

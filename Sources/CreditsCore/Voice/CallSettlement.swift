@@ -13,8 +13,7 @@ public enum CallSettlement {
             operation: charge > .zero ? .post(hold: hold, amount: charge) : .void(hold: hold),
             at: instant,
             actor: Actor.system.reference,
-            memo:
-                "\(call.kind.rawValue) call \(call.kind == .forwarded ? "from" : "to") \(call.to) \(call.status.rawValue)",
+            memo: memo(call),
             audit: AuditRecord(
                 organization: call.organizationID,
                 actor: .system,
@@ -25,6 +24,17 @@ public enum CallSettlement {
                 at: instant
             )
         )
+    }
+
+    /// The line the 30-day log shows ("Voice message to +1… completed", "Call from +1… completed").
+    static func memo(_ call: Call) -> String {
+        let what =
+            switch call.kind {
+            case .broadcast: "Voice message to"
+            case .outgoing: "Call to"
+            case .forwarded: "Call from"
+            }
+        return "\(what) \(call.to) \(call.status.label.lowercased())"
     }
 
     /// The audit entry of a settled call (also of a forwarded call that held nothing).

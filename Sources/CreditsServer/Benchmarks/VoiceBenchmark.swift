@@ -35,20 +35,34 @@ public enum VoiceBenchmark {
                 try await serviceGroup.run()
                 return nil
             }
-            let figures = try await measure(services, recipients: recipients)
+            let figures = try await measure(
+                administration: services.administration,
+                principals: services.principals,
+                credits: services.credits,
+                contacts: services.contactImports,
+                voice: services.voice,
+                recipients: recipients
+            )
             await serviceGroup.triggerGracefulShutdown()
             for try await _ in group {}
             return figures
         }
     }
 
-    static func measure(_ services: AppServices, recipients: Int) async throws -> Figures {
+    static func measure(
+        administration: AdministrationService,
+        principals: PrincipalResolver,
+        credits: CreditService,
+        contacts: ContactImportService,
+        voice: VoiceService,
+        recipients: Int
+    ) async throws -> Figures {
         let principal = try await ImportBenchmark.principal(
-            services.administration,
-            services.principals,
+            administration,
+            principals,
             "Bench \(UUID().uuidString.prefix(6))"
         )
-        _ = try await services.credits.adjust(
+        _ = try await credits.adjust(
             principal.organizationID,
             credits: Credits(credits: Int64(recipients) * 3),
             reason: "bench",
@@ -66,13 +80,13 @@ public enum VoiceBenchmark {
                     groups: ["bench"]
                 )
             }
-            _ = try await services.contactImports.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
-            try await services.contactImports.runAll()
+            _ = try await contacts.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
+            try await contacts.runAll()
             imported += count
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let broadcast = try await services.voice.broadcast(
+        let broadcast = try await voice.broadcast(
             principal,
             BroadcastInput(
                 groups: ["bench"],
@@ -86,8 +100,8 @@ public enum VoiceBenchmark {
         // is held any more.
         var view = broadcast
         while true {
-            if try await services.credits.pool(of: principal.organizationID).pending == .zero {
-                view = try await services.voice.view(broadcast: broadcast.id, principal: principal)
+            if try await credits.pool(of: principal.organizationID).pending == .zero {
+                view = try await voice.view(broadcast: broadcast.id, principal: principal)
                 if view.status == "completed" { break }
             }
             try await Task.sleep(for: .milliseconds(50))
