@@ -52,20 +52,14 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(help: "Most operations per transaction (group commit).") var batch: Int = 512
 
     func run() async throws {
-        let database = try await options.open()
-        let phases: [LedgerBenchmark.Phase]
-        do {
-            phases = try await LedgerBenchmark.run(
+        let phases: [LedgerBenchmark.Phase] = try await options.withDatabase { database, _ in
+            try await LedgerBenchmark.run(
                 database: database,
                 holds: holds,
                 concurrency: concurrency,
                 batchSizeMax: batch
             )
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
         print("store: \(try options.url()), \(holds) holds, \(concurrency) tasks, batches of at most \(batch)")
         for phase in phases {
             print(
@@ -90,20 +84,14 @@ struct SendBench: AsyncParsableCommand {
         guard recipients > 0, recipients <= 100_000 else {
             throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
         }
-        let database = try await options.open()
-        let figures: SendBenchmark.Figures
-        do {
-            figures = try await SendBenchmark.run(
+        let figures: SendBenchmark.Figures = try await options.withDatabase { database, url in
+            try await SendBenchmark.run(
                 database: database,
-                url: try options.url(),
+                url: url,
                 recipients: recipients,
                 logger: CommandLogger.make()
             )
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
         print("store: \(try options.url()), \(figures.recipients) recipients")
         print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
         print(
@@ -127,20 +115,14 @@ struct VoiceBench: AsyncParsableCommand {
         guard recipients > 0, recipients <= 100_000 else {
             throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
         }
-        let database = try await options.open()
-        let figures: VoiceBenchmark.Figures
-        do {
-            figures = try await VoiceBenchmark.run(
+        let figures: VoiceBenchmark.Figures = try await options.withDatabase { database, url in
+            try await VoiceBenchmark.run(
                 database: database,
-                url: try options.url(),
+                url: url,
                 recipients: recipients,
                 logger: CommandLogger.make()
             )
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
         print("store: \(try options.url()), \(figures.recipients) recipients")
         print("accept: \(format(figures.acceptSeconds)) s (recipients, estimate, one hold per call, calls queued)")
         print(
@@ -165,21 +147,15 @@ struct PreviewBench: AsyncParsableCommand {
             throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
         }
         guard runs > 0, runs <= 100 else { throw ValidationError("--runs must be 1–100.") }
-        let database = try await options.open()
-        let figures: PreviewBenchmark.Figures
-        do {
-            figures = try await PreviewBenchmark.run(
+        let figures: PreviewBenchmark.Figures = try await options.withDatabase { database, url in
+            try await PreviewBenchmark.run(
                 database: database,
-                url: try options.url(),
+                url: url,
                 recipients: recipients,
                 runs: runs,
                 logger: CommandLogger.make()
             )
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
         let times = figures.previewSeconds.map { Int(($0 * 1000).rounded()) }
         print("store: \(try options.url()), \(figures.recipients) recipients")
         print(
@@ -209,20 +185,14 @@ struct ImportBench: AsyncParsableCommand {
         guard (1...10_000).contains(contacts), (0...50).contains(groups) else {
             throw ValidationError("--contacts must be 1–10000 and --groups 0–50 (the limits of one import).")
         }
-        let database = try await options.open()
-        let figures: ImportBenchmark.Figures
-        do {
-            figures = try await ImportBenchmark.run(
+        let figures: ImportBenchmark.Figures = try await options.withDatabase { database, _ in
+            try await ImportBenchmark.run(
                 database: database,
                 contacts: contacts,
                 groups: groups,
                 logger: CommandLogger.make()
             )
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
         print("store: \(try options.url()), \(figures.contacts) contacts × \(figures.groups) groups")
         print(
             "import: answered in \(format(figures.submitSeconds)) s, every row added after \(format(figures.importSeconds)) s"

@@ -50,6 +50,26 @@ import Testing
 
     static func json(_ response: TestResponse) throws -> [String: Any] { try response.object() }
 
+    /// Hands a claimed call to the provider as the dispatcher would, without recording the answer
+    /// (a dispatcher that dies, or a provider faster than our own transaction); returns its sid.
+    @discardableResult
+    static func placeAtProvider(_ server: TestServer, _ call: Call) async throws -> String {
+        let base = server.services.baseURL
+        return try await server.services.provider.placeCall(
+            OutboundCall(
+                reference: call.id,
+                from: call.from,
+                to: call.to,
+                timeLimit: call.timeLimit,
+                machineDetection: call.machineDetection,
+                answerURL: "\(base)/webhooks/simulator/voice/answer?call=\(call.id)",
+                statusCallback: "\(base)/webhooks/simulator/voice/status?call=\(call.id)",
+                expectedSeconds: call.timeLimit,
+                queuedAt: call.createdAt
+            )
+        )
+    }
+
     @Test(arguments: stores)
     func aThousandNumberBroadcastWithDetectionSettlesExactly(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
@@ -384,19 +404,7 @@ import Testing
             )
             #expect(claimed.count == 10)
             for (call, _) in claimed {
-                _ = try await server.services.provider.placeCall(
-                    OutboundCall(
-                        reference: call.id,
-                        from: call.from,
-                        to: call.to,
-                        timeLimit: call.timeLimit,
-                        machineDetection: call.machineDetection,
-                        answerURL: "\(server.services.baseURL)/webhooks/simulator/voice/answer?call=\(call.id)",
-                        statusCallback: "\(server.services.baseURL)/webhooks/simulator/voice/status?call=\(call.id)",
-                        expectedSeconds: 60,
-                        queuedAt: call.createdAt
-                    )
-                )
+                try await VoiceTests.placeAtProvider(server, call)
             }
             // The lease runs out; another dispatcher takes the calls over as retries.
             server.clock.advance(300)
@@ -433,19 +441,7 @@ import Testing
                     leaseUntil: server.clock.now.addingTimeInterval(120)
                 ).first
             )
-            let sid = try await server.services.provider.placeCall(
-                OutboundCall(
-                    reference: call.id,
-                    from: call.from,
-                    to: call.to,
-                    timeLimit: call.timeLimit,
-                    machineDetection: call.machineDetection,
-                    answerURL: "\(server.services.baseURL)/webhooks/simulator/voice/answer?call=\(call.id)",
-                    statusCallback: "\(server.services.baseURL)/webhooks/simulator/voice/status?call=\(call.id)",
-                    expectedSeconds: 30,
-                    queuedAt: call.createdAt
-                )
-            )
+            let sid = try await VoiceTests.placeAtProvider(server, call)
             let simulated = try #require(try await server.services.stores.simulator.pendingCalls(limit: 1).first)
             try await try #require(server.services.simulator).complete(simulated, web: RouterPoster(server: server))
             try await server.services.callSettlement.record([(call.id, .placed(providerID: sid))])

@@ -411,20 +411,14 @@ actor SimulatorCallbacks {
             "AccountSid": "ACsimulator",
         ]
         if let code = message.errorCode { parameters["ErrorCode"] = code }
-        let signature = TwilioSignature.sign(url: message.statusCallback, parameters: parameters, authToken: authToken)
-        var request = HTTPClientRequest(url: message.statusCallback)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "X-Twilio-Signature", value: signature)
-        request.body = .bytes(
-            ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        let poster = SignedPoster(
+            authToken: authToken,
+            client: httpClient,
+            timeout: .seconds(10),
+            answerBytesMax: 64 * 1024
         )
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(10))
-            _ = try await response.body.collect(upTo: 64 * 1024)
-            guard (200..<300).contains(response.status.code) else {
-                throw SimulatorCallbackError.status(Int(response.status.code))
-            }
+            _ = try await poster.post(message.statusCallback, parameters)
             try await log.callbackDelivered(providerID: message.providerID)
             finished(message.providerID)
         } catch {

@@ -274,14 +274,25 @@ public protocol CallbackPoster: Sendable {
     func post(_ url: String, _ parameters: [String: String]) async throws -> String
 }
 
-/// POSTs form parameters signed as Twilio signs them, returning the body.
+/// POSTs form parameters signed as Twilio signs them, returning the body: the Simulator's voice
+/// webhooks and its texts' status callbacks.
 public struct SignedPoster: CallbackPoster {
     let authToken: String
     let client: HTTPClient
+    let timeout: TimeAmount
+    /// The most of an answer that is read.
+    let answerBytesMax: Int
 
-    public init(authToken: String, client: HTTPClient) {
+    public init(
+        authToken: String,
+        client: HTTPClient,
+        timeout: TimeAmount = .seconds(15),
+        answerBytesMax: Int = 1 << 20
+    ) {
         self.authToken = authToken
         self.client = client
+        self.timeout = timeout
+        self.answerBytesMax = answerBytesMax
     }
 
     public func post(_ url: String, _ parameters: [String: String]) async throws -> String {
@@ -293,8 +304,8 @@ public struct SignedPoster: CallbackPoster {
         request.body = .bytes(
             ByteBuffer(string: FormEncoding.encode(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
         )
-        let response = try await client.execute(request, timeout: .seconds(15))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let response = try await client.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: answerBytesMax)
         guard (200..<300).contains(response.status.code) else {
             throw SimulatorCallbackError.status(Int(response.status.code))
         }

@@ -67,7 +67,8 @@ public enum AudioDuration {
                 | Int(bytes[9] & 0x7F)
             offset = 10 + size
         }
-        var samples = 0.0
+        // Nanoseconds, in integers: each frame's samples at its own sample rate.
+        var nanoseconds = 0
         var frames = 0
         while offset + 4 <= bytes.count {
             guard let frame = MPEGFrame(bytes[offset], bytes[offset + 1], bytes[offset + 2]) else {
@@ -77,12 +78,12 @@ public enum AudioDuration {
                 }
                 break
             }
-            samples += Double(frame.samples) / Double(frame.sampleRate)
+            nanoseconds += frame.samples * 1_000_000_000 / frame.sampleRate
             frames += 1
             offset += frame.length
         }
         guard frames > 0 else { return nil }
-        return max(1, Int(samples.rounded(.up)))
+        return max(1, (nanoseconds + 999_999_999) / 1_000_000_000)
     }
 
     /// One MPEG audio frame header (MPEG-1/2/2.5, layers I–III).

@@ -56,33 +56,13 @@ public enum SendBenchmark {
         messaging: MessagingService,
         recipients: Int
     ) async throws -> Figures {
-        let principal = try await ImportBenchmark.principal(
-            administration,
-            principals,
-            "Bench \(UUID().uuidString.prefix(6))"
+        let principal = try await SendBenchmark.organization(
+            administration: administration,
+            principals: principals,
+            credits: credits,
+            contacts: contacts,
+            recipients: recipients
         )
-        _ = try await credits.adjust(
-            principal.organizationID,
-            credits: Credits(credits: Int64(recipients) * 3),
-            reason: "bench",
-            actor: .system
-        )
-        var imported = 0
-        while imported < recipients {
-            let count = min(ContactImportService.importMax, recipients - imported)
-            let rows = (imported..<imported + count).map { index in
-                // +1 415 NXX 2xxx: distinct, valid, and never ending in 0001/0002 (all delivered).
-                NewContactInput(
-                    name: "Parent \(index)",
-                    firstName: "P\(index)",
-                    phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)",
-                    groups: ["bench"]
-                )
-            }
-            _ = try await contacts.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
-            try await contacts.runAll()
-            imported += count
-        }
         let clock = ContinuousClock()
         let start = clock.now
         let campaign = try await messaging.send(
@@ -111,5 +91,45 @@ public enum SendBenchmark {
             acceptSeconds: (accepted - start).seconds,
             settleSeconds: (settled - accepted).seconds
         )
+    }
+
+    /// A fresh organisation with 3 credits per recipient and `recipients` opted-in contacts in
+    /// the group "bench", imported before any clock starts. Numbers +1 415 NXX 2xxx–9xxx:
+    /// distinct, valid, and never ending 0001–0009, so every text is delivered and every call
+    /// answered by the Simulator.
+    static func organization(
+        administration: AdministrationService,
+        principals: PrincipalResolver,
+        credits: CreditService,
+        contacts: ContactImportService,
+        recipients: Int
+    ) async throws -> Principal {
+        let principal = try await ImportBenchmark.principal(
+            administration,
+            principals,
+            "Bench \(UUID().uuidString.prefix(6))"
+        )
+        _ = try await credits.adjust(
+            principal.organizationID,
+            credits: Credits(credits: Int64(recipients) * 3),
+            reason: "bench",
+            actor: .system
+        )
+        var imported = 0
+        while imported < recipients {
+            let count = min(ContactImportService.importMax, recipients - imported)
+            let rows = (imported..<imported + count).map { index in
+                NewContactInput(
+                    name: "Parent \(index)",
+                    firstName: "P\(index)",
+                    phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)",
+                    groups: ["bench"]
+                )
+            }
+            _ = try await contacts.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
+            try await contacts.runAll()
+            imported += count
+        }
+        return principal
     }
 }

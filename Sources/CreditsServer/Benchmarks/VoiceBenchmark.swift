@@ -57,33 +57,13 @@ public enum VoiceBenchmark {
         voice: VoiceService,
         recipients: Int
     ) async throws -> Figures {
-        let principal = try await ImportBenchmark.principal(
-            administration,
-            principals,
-            "Bench \(UUID().uuidString.prefix(6))"
+        let principal = try await SendBenchmark.organization(
+            administration: administration,
+            principals: principals,
+            credits: credits,
+            contacts: contacts,
+            recipients: recipients
         )
-        _ = try await credits.adjust(
-            principal.organizationID,
-            credits: Credits(credits: Int64(recipients) * 3),
-            reason: "bench",
-            actor: .system
-        )
-        var imported = 0
-        while imported < recipients {
-            let count = min(ContactImportService.importMax, recipients - imported)
-            let rows = (imported..<imported + count).map { index in
-                // +1 415 NXX 2xxx–9xxx: distinct, valid, and every one answers (none ends 0001–0009).
-                NewContactInput(
-                    name: "Member \(index)",
-                    firstName: "M\(index)",
-                    phone: "+1415\(200 + index / 8000)\(2000 + index % 8000)",
-                    groups: ["bench"]
-                )
-            }
-            _ = try await contacts.submit(principal, ImportInput(contacts: rows, consent: .optedIn))
-            try await contacts.runAll()
-            imported += count
-        }
         let clock = ContinuousClock()
         let start = clock.now
         let broadcast = try await voice.broadcast(

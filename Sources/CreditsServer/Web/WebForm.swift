@@ -52,6 +52,12 @@ public struct WebForm: Sendable {
         return IdempotencyKeys.scoped("web-", key)
     }
 
+    /// A box of phone numbers: one per line, or separated by commas or semicolons.
+    func phoneList(_ name: String) -> [String] {
+        (value(name) ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
     /// Every non-empty value of a field.
     func values(_ name: String) -> [String] { pairs.filter { $0.0 == name && !$0.1.isEmpty }.map(\.1) }
 

@@ -102,8 +102,7 @@ extension WebRoutes {
                 "from": .optionalText, "media": .list,
             ]
         )
-        let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" })
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let phones = form.phoneList("to")
         if !phones.isEmpty { input.to = phones }
         if let later = form.trimmed("send_at") {
             input.sendAt = try WebFormat.localTime(later, zone: principal.organization.timeZone, field: "send_at")

@@ -50,9 +50,9 @@ extension WebRoutes {
                 let call = try await voice.call(
                     principal,
                     CallInput(
-                        contact: form.trimmed("contact").flatMap { $0.isEmpty ? nil : $0 },
-                        to: form.trimmed("to").flatMap { $0.isEmpty ? nil : $0 },
-                        staff: form.trimmed("staff").flatMap { $0.isEmpty ? nil : $0 }
+                        contact: form.trimmed("contact"),
+                        to: form.trimmed("to"),
+                        staff: form.trimmed("staff")
                     )
                 )
                 return (
@@ -63,8 +63,7 @@ extension WebRoutes {
         }
         portal.post("/voice/forwarding") { _, context in
             try await WebRoutes.submit(context, back: "/voice#forwarding") { principal, form in
-                let numbers = (form.value("numbers") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," })
-                    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+                let numbers = form.phoneList("numbers")
                 let saved = try await voice.setForwarding(
                     principal,
                     ForwardingInput(
@@ -88,9 +87,8 @@ extension WebRoutes {
 
     /// A broadcast request from the composer's form.
     static func broadcastInput(_ form: WebForm) throws -> BroadcastInput {
-        let phones = (form.value("to") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," })
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        let audio = form.trimmed("audio").flatMap { $0.isEmpty ? nil : $0 }
+        let phones = form.phoneList("to")
+        let audio = form.trimmed("audio")
         let text = form.value("say") ?? ""
         var input = BroadcastInput(
             to: phones.isEmpty ? nil : phones,
@@ -100,8 +98,8 @@ extension WebRoutes {
                 ? nil
                 : SayInput(
                     text: text,
-                    voice: form.trimmed("voice").flatMap { $0.isEmpty ? nil : $0 },
-                    language: form.trimmed("language").flatMap { $0.isEmpty ? nil : $0 }
+                    voice: form.trimmed("voice"),
+                    language: form.trimmed("language")
                 ),
             machineDetection: form.value("machine_detection").flatMap(MachineDetection.init(rawValue:)),
             overrideSendingHours: form.value("override_sending_hours") == "on"
@@ -124,6 +122,7 @@ extension WebRoutes {
         let calls = try await voice.calls(principal, after: nil, limit: 20).calls
         let message = typed?.value("message") ?? "say"
         let detection = typed?.value("machine_detection") ?? "off"
+        let (voiceChosen, languageChosen) = (typed?.value("voice"), typed?.value("language"))
         var values: [String: Any] = [
             "groups": try await contacts.groups(principal).map {
                 ["name": $0.name, "checked": chosenGroups.contains($0.name)] as [String: Any]
@@ -134,10 +133,11 @@ extension WebRoutes {
             "has_audio": !(typed?.value("audio") ?? "").isEmpty,
             "say_checked": message != "audio", "audio_checked": message == "audio",
             "voices": ["woman", "man", "alice", "Polly.Joanna", "Polly.Matthew"].map {
-                ["value": $0, "selected": typed?.value("voice") == $0] as [String: Any]
+                (voice: String) -> [String: Any] in
+                ["value": voice, "selected": voiceChosen == voice]
             },
-            "languages": ["en-US", "en-GB", "es-US", "fr-CA"].map {
-                ["value": $0, "selected": typed?.value("language") == $0] as [String: Any]
+            "languages": ["en-US", "en-GB", "es-US", "fr-CA"].map { (language: String) -> [String: Any] in
+                ["value": language, "selected": languageChosen == language]
             },
             "detections": [
                 ("off", "Off — play to whoever answers"),

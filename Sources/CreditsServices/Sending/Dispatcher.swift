@@ -96,9 +96,18 @@ public struct Dispatcher: Sendable {
 
     /// The claimed messages' recipients that opted out (paid messages only; keyword answers go anyway).
     func optedOutRecipients(_ claimed: [ClaimedMessage]) async throws -> Set<Recipient> {
+        try await Dispatcher.optedOut(
+            claimed.filter { $0.holdID != nil }.map { Recipient(organization: $0.organizationID, phone: $0.to) },
+            contacts: contacts
+        )
+    }
+
+    /// Which of these recipients opted out, read at the last moment before a text or a call goes
+    /// (the call dispatcher asks the same).
+    static func optedOut(_ candidates: [Recipient], contacts: ContactStore) async throws -> Set<Recipient> {
         var result = Set<Recipient>()
-        for (organization, group) in Dictionary(grouping: claimed.filter { $0.holdID != nil }, by: \.organizationID) {
-            for row in try await contacts.recipients(organization, phones: Array(Set(group.map(\.to))))
+        for (organization, group) in Dictionary(grouping: candidates, by: \.organization) {
+            for row in try await contacts.recipients(organization, phones: Array(Set(group.map(\.phone))))
             where row.consent == .optedOut {
                 result.insert(Recipient(organization: organization, phone: row.phone))
             }

@@ -44,17 +44,12 @@ public struct CallDispatcher: Sendable {
             leaseUntil: instant.addingTimeInterval(Self.lease)
         )
         guard !claimed.isEmpty else { return 0 }
-        var optedOut = Set<String>()
-        for (organization, group) in Dictionary(
-            grouping: claimed.filter { $0.call.kind == .broadcast },
-            by: \.call.organizationID
-        ) {
-            for row in try await contacts.recipients(organization, phones: Array(Set(group.map(\.call.to))))
-            where row.consent == .optedOut {
-                optedOut.insert("\(organization.rawValue) \(row.phone)")
-            }
-        }
-        let refused = optedOut
+        let refused = try await Dispatcher.optedOut(
+            claimed.filter { $0.call.kind == .broadcast }.map {
+                Dispatcher.Recipient(organization: $0.call.organizationID, phone: $0.call.to)
+            },
+            contacts: contacts
+        )
         let results = await withTaskGroup(of: (String, CallDispatchResult).self) { group in
             var collected: [(id: String, result: CallDispatchResult)] = []
             var inFlight = 0
@@ -65,7 +60,7 @@ public struct CallDispatcher: Sendable {
                 }
                 inFlight += 1
                 group.addTask {
-                    if refused.contains("\(call.organizationID.rawValue) \(call.to)") {
+                    if refused.contains(Dispatcher.Recipient(organization: call.organizationID, phone: call.to)) {
                         return (
                             call.id,
                             .failed(code: "opted_out", message: "The recipient opted out before this call was placed.")

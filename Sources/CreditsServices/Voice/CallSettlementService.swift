@@ -18,6 +18,7 @@ public struct CallSettlementService: Sendable {
     /// Reports arriving together are applied, and the calls they finish settled, in one
     /// transaction (as texts' reports are): under load, a few transactions instead of one each.
     let reports: GroupCommit<Int, CallReport, Call?>
+    let settler: CallSettler
 
     public init(
         database: any Database,
@@ -35,26 +36,15 @@ public struct CallSettlementService: Sendable {
         self.prices = prices
         self.now = now
         self.logger = logger
+        let settler = CallSettler(database: database, ledgerStore: ledgerStore, prices: prices, logger: logger)
+        self.settler = settler
         self.reports = GroupCommit(batchSizeMax: 256) { _, batch in
             let instant = now()
-            return try await database.unitOfWork { work in
+            return try await settler.settling(at: instant) { work in
                 var applied: [Call?] = []
                 applied.reserveCapacity(batch.count)
-                for report in batch {
-                    let call = try await CallStore.apply(report, at: instant, in: work)
-                    if let call {
-                        try await CallSettlementService.settle(
-                            call,
-                            ledgerStore: ledgerStore,
-                            prices: prices,
-                            at: instant,
-                            logger: logger,
-                            in: work
-                        )
-                    }
-                    applied.append(call)
-                }
-                return applied
+                for report in batch { applied.append(try await CallStore.apply(report, at: instant, in: work)) }
+                return (applied, applied.compactMap { $0 })
             }
         }
     }
@@ -69,21 +59,8 @@ public struct CallSettlementService: Sendable {
     public func record(_ results: [(id: String, result: CallDispatchResult)]) async throws {
         guard !results.isEmpty else { return }
         let instant = now()
-        let ledgerStore = ledgerStore
-        let prices = prices
-        let logger = logger
-        try await database.unitOfWork { work in
-            let finished = try await CallStore.record(results, at: instant, in: work)
-            for call in finished {
-                try await CallSettlementService.settle(
-                    call,
-                    ledgerStore: ledgerStore,
-                    prices: prices,
-                    at: instant,
-                    logger: logger,
-                    in: work
-                )
-            }
+        try await settler.settling(at: instant) { work in
+            ((), try await CallStore.record(results, at: instant, in: work))
         }
     }
 
@@ -198,33 +175,36 @@ public struct CallSettlementService: Sendable {
     func finishing(at instant: Date, _ write: @escaping @Sendable (UnitOfWork) async throws -> Call?) async throws
         -> Call?
     {
-        let ledgerStore = ledgerStore
-        let prices = prices
-        let logger = logger
-        return try await database.unitOfWork { work in
-            guard let call = try await write(work) else { return nil }
-            try await CallSettlementService.settle(
-                call,
-                ledgerStore: ledgerStore,
-                prices: prices,
-                at: instant,
-                logger: logger,
-                in: work
-            )
-            return call
+        try await settler.settling(at: instant) { work in
+            let call = try await write(work)
+            return (call, call.map { [$0] } ?? [])
+        }
+    }
+}
+
+/// Runs a call-store write that may make calls final and settles them in its unit of work (as
+/// texts' `Settler` does).
+struct CallSettler: Sendable {
+    let database: any Database
+    let ledgerStore: SQLLedgerStore
+    let prices: PriceList
+    let logger: Logger
+
+    /// Runs `write` and settles the calls it returns, in its transaction.
+    func settling<T: Sendable>(
+        at instant: Date,
+        _ write: @escaping @Sendable (UnitOfWork) async throws -> (T, [Call])
+    ) async throws -> T {
+        try await database.unitOfWork { work in
+            let (result, touched) = try await write(work)
+            for call in touched { try await settle(call, at: instant, in: work) }
+            return result
         }
     }
 
     /// Settles a call once it is final and nothing more is to come, exactly once (the charge is
     /// recorded by a conditional update; the ledger request has the call's idempotency key).
-    static func settle(
-        _ call: Call,
-        ledgerStore: SQLLedgerStore,
-        prices: PriceList,
-        at instant: Date,
-        logger: Logger,
-        in work: UnitOfWork
-    ) async throws {
+    func settle(_ call: Call, at instant: Date, in work: UnitOfWork) async throws {
         guard call.isSettleable, call.charged == nil else { return }
         let charge = CallCharge.credits(for: call, prices: prices)
         guard try await CallStore.charge(call.id, charge, at: instant, in: work) else { return }
