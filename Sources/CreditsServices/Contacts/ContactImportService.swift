@@ -127,6 +127,9 @@ public struct ContactImportService: Sendable {
     static let rowsPerStore = 1_000
     /// Contacts plus group memberships added per transaction.
     public static let unitsPerBatch = 2_000
+    /// Imports of at least this many rows refresh the planner's statistics when they finish.
+    static let analyzeAfter = 1_000
+
     /// Imports of at most this many rows are finished before the request answers.
     public static let finishedInRequestMax = 1_000
     /// Rows with a reason shown in the import itself.
@@ -324,6 +327,11 @@ public struct ContactImportService: Sendable {
             }
             if completed { audits.append(ContactImportService.finishedAudit(recorded, at: instant)) }
             try await AuditStore.insert(audits, in: work)
+            // A big import finished: the planner learns the organisation's new rows in the same
+            // transaction, so its first send never reads them with a plan made for none.
+            if completed, job.total >= ContactImportService.analyzeAfter {
+                try await ContactImportStore.refreshStatistics(in: work)
+            }
             return handled.count
         }
     }
