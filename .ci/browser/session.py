@@ -456,6 +456,7 @@ class Session:
         self.go("/billing/transactions")
         self.shot("billing-transactions")
 
+        self.webhooks()
         self.organisation_and_signup()
         print("every page at phone width")
         owner_pages = ["/settings/organization", "/dashboard", "/settings/sms", "/credits/buy", "/compose", "/campaigns", "/inbox", "/contacts", "/groups", "/credits",
@@ -615,6 +616,32 @@ class Session:
         print("  ok: the voicemail plays (%.0f s) with its transcript" % self.driver.execute_script("return arguments[0].duration", player))
         self.shot("messenger-center-voicemail")
         self.at_phone_width(["/voice"], "owner")
+
+    def webhooks(self):
+        """Adds a webhook endpoint (its secret shown once), makes an event happen (a STOP texted in)
+        and reads the endpoint's event log with its tries, then asks for the event again."""
+        print("a webhook endpoint and its event log")
+        self.go("/settings/webhooks")
+        self.fill("webhook-url", "https://hooks.example.com/textcredits")
+        self.fill("webhook-description", "Our class-management system")
+        for event in ["contact.opted_out", "message.received"]:
+            self.driver.find_element(By.CSS_SELECTOR, "input[name=events][value='%s']" % event).click()
+        self.submit("form[action='/settings/webhooks']")
+        secret = self.text_of("[data-testid=secret]")
+        assert secret.startswith("whsec_"), secret
+        print("  ok: secret shown once:", secret[:10] + "…")
+        self.shot("webhooks-added")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "[data-testid=new-secret] a"))
+        endpoint_path = self.driver.current_url[len(self.base):]
+        self.cli("simulate", "inbound", "--server", self.base, "--org", self.organization, "--from", "(415) 555-0199", "STOP")
+        # hooks.example.com cannot be reached from here: the log shows the failed try and the next one.
+        self.wait_for_reload("#log", lambda text: "contact.opted_out" in text and re.search(r"\b1 attempt\b", text), "the event log shows a try", seconds=60)
+        assert "message.received" in self.text_of("#log")
+        print("  ok:", " / ".join(line for line in self.text_of("#log").splitlines()[1:3]))
+        self.shot("webhook-event-log")
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, "#log form button"))
+        self.expect_notice("The event will be sent again in a moment, with the same id.")
+        self.at_phone_width(["/settings/webhooks", endpoint_path], "owner")
 
     def plan_and_individual_credits(self):
         """Subscribes to a plan and reads its invoice, then switches the organisation to individual

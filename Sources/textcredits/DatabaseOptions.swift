@@ -20,22 +20,14 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Runs `body` on the opened and migrated database, closing it afterwards whatever happens.
-    func withDatabase<T>(_ body: (any Database, DatabaseURL) async throws -> T) async throws -> T {
-        let database = try await open()
-        do {
-            let result = try await body(database, try url())
-            await database.close()
-            return result
-        } catch {
-            await database.close()
-            throw error
-        }
-    }
-
     /// Opens and migrates the database.
     func open(logger: Logger = CommandLogger.make()) async throws -> any Database {
-        let database = try await DatabaseFactory.open(try url(), logger: logger)
+        try await DatabaseOptions.open(try url(), logger: logger)
+    }
+
+    /// Opens and migrates the database at `url`.
+    static func open(_ url: DatabaseURL, logger: Logger) async throws -> any Database {
+        let database = try await DatabaseFactory.open(url, logger: logger)
         do {
             try await Migrator.migrate(database)
         } catch {

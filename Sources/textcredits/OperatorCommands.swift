@@ -39,7 +39,7 @@ struct OrgsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orgs",
         abstract: "Manage organisations.",
-        subcommands: [CreateOrg.self, MarkSpam.self]
+        subcommands: [CreateOrg.self, ListOrgs.self, MarkSpam.self]
     )
 }
 
@@ -144,7 +144,7 @@ struct AdjustCredits: AsyncParsableCommand {
             )
         }
         print(
-            "Adjusted by \(amount) credits; pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer))."
+            "Adjusted by \(amount.counted()); pool balance now \(outcome.balanceAfter ?? .zero) (transfer \(outcome.transfer))."
         )
     }
 }

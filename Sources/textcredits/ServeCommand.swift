@@ -1,6 +1,7 @@
 import ArgumentParser
 import CreditsServer
 import Hummingbird
+import Logging
 
 /// `textcredits serve`: the server, on the embedded default unless told otherwise.
 struct ServeCommand: AsyncParsableCommand {
@@ -65,6 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
             "Open the public /sign-up page, where anyone may create an organisation and its owner (env TEXTCREDITS_ALLOW_SIGNUP=true; default off)."
     )
     var allowSignup = false
+    @Flag(
+        name: .customLong("webhooks-allow-private"),
+        help:
+            "Let webhook endpoints be plain http or on private and local addresses, e.g. a system inside the office network (env TEXTCREDITS_WEBHOOKS_ALLOW_PRIVATE=true; default off: https on the internet only)."
+    )
+    var webhooksAllowPrivate = false
     @Option(
         name: .customLong("plans-file"),
         help:
@@ -89,11 +96,22 @@ struct ServeCommand: AsyncParsableCommand {
             "The short-code keyword's monthly price per country, e.g. US=5.00,CA=5.00 (env TEXTCREDITS_SHORT_CODE_MONTHLY; default US and CA $5.00)."
     )
     var shortCodeMonthly: String?
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help:
+            "Seconds in-flight requests and background passes get to finish after SIGTERM or SIGINT before they are cancelled (env TEXTCREDITS_SHUTDOWN_TIMEOUT; default 30)."
+    )
+    var shutdownTimeout: Int?
 
     func run() async throws {
         let configuration = try resolvedConfiguration()
         let application = try await buildApplication(configuration)
-        try await application.runService()
+        if let note = configuration.sellerNote {
+            var logger = Logger(label: "textcredits")
+            logger.logLevel = configuration.logLevel
+            logger.notice("\(note)")
+        }
+        try await serve(application, configuration: configuration)
     }
 
     /// Flags, then environment, then defaults (the server reads them: `AppConfiguration(reading:)`).
@@ -107,8 +125,10 @@ struct ServeCommand: AsyncParsableCommand {
             "rate_per_number": ratePerNumber.map(String.init),
             "call_minutes_max": callMinutesMax.map(String.init),
             "allow_signup": allowSignup ? "true" : nil,
+            "webhooks_allow_private": webhooksAllowPrivate ? "true" : nil,
             "plans_file": plansFile, "number_credits": numberCredits,
             "short_code": shortCode, "short_code_monthly": shortCodeMonthly,
+            "shutdown_timeout": shutdownTimeout.map(String.init),
         ]
         do {
             return try AppConfiguration(reading: AppConfiguration.reader(flags: flags.compactMapValues { $0 }))

@@ -53,8 +53,14 @@ struct VerifyCommand: AsyncParsableCommand {
             throw error
         }
         await database.close()
+        try VerifyCommand.report(violations, url: try options.url())
+    }
+
+    /// Prints what the verifier found, failing the command when anything is broken (shared with
+    /// `textcredits restore`, which checks the restored copy the same way).
+    static func report(_ violations: [LedgerViolation], url: DatabaseURL) throws {
         if violations.isEmpty {
-            print("ledger verified: all invariants hold (\(try options.url()))")
+            print("ledger verified: all invariants hold (\(url))")
             return
         }
         for violation in violations { print("VIOLATION \(violation)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CreditsServer
 
 /// The `textcredits` command: run the server and operate it.
 @main
@@ -6,9 +7,11 @@ struct TextCredits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "textcredits",
         abstract: "Prepaid messaging-credits server.",
+        version: TextCreditsVersion.current,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, OrgsCommand.self, CreditsCommand.self, PlansCommand.self,
-            SimulateCommand.self, LedgerCommand.self, MailCommand.self,
+            ServeCommand.self, MigrateCommand.self, OrgsCommand.self, KeysCommand.self, CreditsCommand.self,
+            PlansCommand.self,
+            SimulateCommand.self, LedgerCommand.self, BackupCommand.self, RestoreCommand.self, MailCommand.self,
             EstimateCommand.self, BenchCommand.self,
         ]
     )

@@ -30,6 +30,27 @@ import Testing
         #expect(filled.message.description == "SMS message delivered to +14155552671. 2 credits used. 97 remaining.")
     }
 
+    @Test func countedFiguresSayOneCreditAndTwoCredits() {
+        let sentence: AuditText = "SMS message delivered. \(.counted("credit")) used. \(.availableAfter) remaining."
+        var one = outcome
+        one.amount = Credits(credits: 1)
+        #expect(
+            record(sentence).filled(with: one).message.description
+                == "SMS message delivered. 1 credit used. 97 remaining."
+        )
+        #expect(
+            record(sentence).filled(with: outcome).message.description
+                == "SMS message delivered. 2 credits used. 97 remaining."
+        )
+        var half = outcome
+        half.amount = Credits(milli: 1500)
+        #expect(
+            record("\(.counted("plan credit")) expired.").filled(with: half).message.description
+                == "1.5 plan credits expired."
+        )
+        #expect(Credits(credits: 1).counted("plan credit") == "1 plan credit")
+    }
+
     @Test func aPlaceholderTypedBySomeoneStaysAsTyped() {
         let reason = "{{amount}} and {{balance_after}}"
         let filled = record("Adjusted: \(reason). Pool balance \(.balanceAfter).").filled(with: outcome)

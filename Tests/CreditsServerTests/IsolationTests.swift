@@ -110,6 +110,17 @@ import Testing
                 json: #"{"to": "+14155552671", "staff": "+14155552672"}"#
             )
             resources["/v1/calls/"] = try #require(try call.object()["id"] as? String, "\(call.text)")
+            let endpoint = try await server.request(
+                .post,
+                "/v1/webhook-endpoints",
+                key: a.ownerKey,
+                json:
+                    #"{"url": "https://hooks.example.com/alpha", "events": ["message.sent"], "description": "Alpha CRM"}"#
+            )
+            resources["/v1/webhook-endpoints/"] = try #require(
+                try endpoint.object()["id"] as? String,
+                "\(endpoint.text)"
+            )
 
             let table = buildRouter(services: server.services).routes
             var tried = 0

@@ -111,7 +111,7 @@ import Testing
             ).list()
             #expect(
                 deliveredEntries.compactMap { $0["message"] as? String } == [
-                    "SMS message delivered to +14155550123. 1 credits used. 9 remaining."
+                    "SMS message delivered to +14155550123. 1 credit used. 9 remaining."
                 ]
             )
             #expect(try await server.verifyLedger() == [])
@@ -147,7 +147,7 @@ import Testing
                 $0["message"] as? String
             }
             // "remaining" is the available balance after it: 8 or 9, by which hold timed out first.
-            #expect(log.contains { $0.contains("had no delivery report in time. 1 credits used.") }, "\(log)")
+            #expect(log.contains { $0.contains("had no delivery report in time. 1 credit used.") }, "\(log)")
             #expect(
                 log.contains { $0.hasSuffix("failed (expired: not sent before the hold timeout). No credits used.") }
             )

@@ -310,7 +310,8 @@ import Testing
                 org,
                 #"{"enabled": true, "numbers": ["+14155550100"], "transcribe": true}"#
             )
-            let sid = try await try #require(server.services.simulator).receiveCall(
+            let simulator = try #require(server.services.simulator)
+            let sid = try await simulator.receiveCall(
                 from: "+14155559876",
                 to: number,
                 base: server.services.baseURL,
@@ -443,7 +444,8 @@ import Testing
             )
             let sid = try await VoiceTests.placeAtProvider(server, call)
             let simulated = try #require(try await server.services.stores.simulator.pendingCalls(limit: 1).first)
-            try await try #require(server.services.simulator).complete(simulated, web: RouterPoster(server: server))
+            let simulator = try #require(server.services.simulator)
+            try await simulator.complete(simulated, web: RouterPoster(server: server))
             try await server.services.callSettlement.record([(call.id, .placed(providerID: sid))])
             let settled = try #require(try await server.services.stores.calls.call(call.id))
             #expect(settled.status == .completed && settled.providerID == sid && settled.charged == Credits(credits: 2))

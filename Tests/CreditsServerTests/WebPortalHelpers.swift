@@ -1,3 +1,4 @@
+import CreditsCore
 import CreditsServer
 import CreditsServices
 import Foundation
@@ -136,5 +137,26 @@ struct PortalBrowser: Sendable {
             let range = Range(match.range(at: 1), in: text)
         else { return nil }
         return String(text[range])
+    }
+}
+
+extension PortalBrowser {
+    /// Adds a staff member with a password and signs them in.
+    static func signInNewStaff(
+        _ server: TestServer,
+        _ org: TestServer.Org,
+        role: Role = .staff,
+        email: String,
+        password: String
+    ) async throws -> (browser: PortalBrowser, id: String) {
+        let staff = try await server.addStaff(org, role: role, email: email)
+        let set = try await server.request(
+            .patch,
+            "/v1/staff/\(staff.id)",
+            key: org.ownerKey,
+            json: try jsonText(["password": password])
+        )
+        #expect(set.status == .ok, "\(set.text)")
+        return (try await PortalBrowser.signIn(server, email: email, password: password), staff.id)
     }
 }

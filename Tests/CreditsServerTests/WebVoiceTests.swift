@@ -48,15 +48,9 @@ import Testing
             #expect(try await server.pool(org)["pending"] as? Double == 5)
 
             // A staff member may call but not change forwarding.
-            let clerk = try await server.addStaff(org, role: .staff, email: "clerk@example.com")
-            _ = try await server.request(
-                .patch,
-                "/v1/staff/\(clerk.id)",
-                key: org.ownerKey,
-                json: #"{"password": "clerk's long password"}"#
-            )
-            var staff = try await PortalBrowser.signIn(
+            var (staff, _) = try await PortalBrowser.signInNewStaff(
                 server,
+                org,
                 email: "clerk@example.com",
                 password: "clerk's long password"
             )

@@ -4,9 +4,8 @@ import Foundation
 /// refused) run from `Tests/CreditsAdaptersTests/Fixtures/smtp_server.py` with the python named
 /// by TEXTCREDITS_TEST_SMTP_PYTHON, which `.ci/run` sets up; `messages()` reads what it accepted.
 public final class SMTPTestServer: Sendable {
-    public let process: Process
-    /// Closing it stops the server, even if this process dies first.
-    let input = Pipe()
+    let fixture: PythonFixture
+    public var process: Process { fixture.process }
     public let port: Int
     public let certificate: String
     public let output: URL
@@ -20,28 +19,11 @@ public final class SMTPTestServer: Sendable {
     }
 
     private init() throws {
-        let python = ProcessInfo.processInfo.environment["TEXTCREDITS_TEST_SMTP_PYTHON"] ?? "python3"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("CreditsAdaptersTests/Fixtures/smtp_server.py")
         output = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString).jsonl")
-        let pipe = Pipe()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path, output.path]
-        process.standardOutput = pipe
-        process.standardInput = input
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = pipe.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            line += chunk
-        }
-        let parts = String(decoding: line, as: UTF8.self).split(separator: " ").map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        fixture = try PythonFixture("smtp_server.py", [output.path])
+        let parts = fixture.firstLine.split(separator: " ").map(String.init)
         guard parts.count == 2, let port = Int(parts[0]) else {
+            fixture.stop()
             throw CocoaError(
                 .fileReadCorruptFile,
                 userInfo: [NSLocalizedDescriptionKey: "smtp_server.py did not start"]
@@ -58,10 +40,7 @@ public final class SMTPTestServer: Sendable {
         }
     }
 
-    deinit {
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-    }
+    deinit { fixture.stop() }
 }
 
 extension SMTPTestServer {

@@ -11,10 +11,22 @@ public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertibl
 
     public var description: String { rawValue }
 
-    /// The stores available on this machine.
-    public static var available: [TestDatabase] {
-        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
-    }
+    /// The stores available on this machine. Without PostgreSQL it says so once in the test
+    /// output, with how to add it, rather than leaving half of the suite out without a word.
+    public static let available: [TestDatabase] = {
+        guard postgresURL != nil else {
+            print(
+                """
+                ◇ PostgreSQL tests skipped: TEXTCREDITS_TEST_POSTGRES_URL is not set, so every storage test runs on \
+                SQLite only. To run them on PostgreSQL too, start one and export \
+                TEXTCREDITS_TEST_POSTGRES_URL=postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE \
+                (README: "Running the tests").
+                """
+            )
+            return [.sqlite]
+        }
+        return [.sqlite, .postgres]
+    }()
 
     static var postgresURL: String? {
         let value = ProcessInfo.processInfo.environment["TEXTCREDITS_TEST_POSTGRES_URL"]

@@ -62,6 +62,11 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case callForwarded = "call.forwarded"
     case voicemailReceived = "call.voicemail"
     case callForwardingUpdated = "settings.call_forwarding_updated"
+    case webhookEndpointAdded = "settings.webhook_endpoint_added"
+    case webhookEndpointChanged = "settings.webhook_endpoint_changed"
+    case webhookEndpointRemoved = "settings.webhook_endpoint_removed"
+    case webhookSecretRotated = "settings.webhook_secret_rotated"
+    case webhookEndpointDisabled = "settings.webhook_endpoint_disabled"
 
     case creditsTransferred = "credits.transferred"
     case creditsReturned = "credits.returned"

@@ -70,6 +70,7 @@ extension AuditRecord {
             message.rendered { figure in
                 switch figure {
                 case .amount: outcome.amount.decimalString
+                case .counted(let noun): outcome.amount.counted(noun)
                 case .balanceAfter: outcome.balanceAfter?.decimalString
                 case .availableAfter: outcome.availableAfter?.decimalString
                 }

@@ -2,6 +2,9 @@
 public enum LedgerFigure: Sendable, Equatable {
     /// The credits the operation moved.
     case amount
+    /// The credits the operation moved with a noun, singular for exactly one: `.counted("credit")`
+    /// reads "1 credit" or "2.5 credits".
+    case counted(String)
     /// The pool's or wallet's posted balance after it.
     case balanceAfter
     /// The pool's or wallet's available credits after it.
@@ -10,7 +13,7 @@ public enum LedgerFigure: Sendable, Equatable {
 
 /// The sentence of an audit entry: text, and ledger figures filled in once the operation applied.
 ///
-/// Built by interpolation, `"SMS message to \(to). \(.amount) credits used."`: a value
+/// Built by interpolation, `"SMS message to \(to). \(.counted("credit")) used."`: a value
 /// interpolated as text is text for good, so a name or reason that happens to contain
 /// `{{amount}}` stays as typed and is never read back as a placeholder.
 public struct AuditText: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringInterpolation {

@@ -61,6 +61,11 @@ public struct Credits: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// Human form used in messages and logs.
     public var description: String { decimalString }
 
+    /// The amount with its noun, singular for exactly one: "1 credit", "2.5 credits", "0 plan credits".
+    public func counted(_ noun: String = "credit") -> String {
+        "\(decimalString) \(noun)\(self == Credits(credits: 1) ? "" : "s")"
+    }
+
     /// True when the amount is above zero.
     public var isPositive: Bool { milli > 0 }
 

@@ -28,7 +28,7 @@ extension Settlement {
             )
             operation = .post(hold: hold, amount: charge)
             sentence =
-                "SMS message \(message.status.rawValue) to \(message.to). \(.amount) credits used. \(.availableAfter) remaining."
+                "SMS message \(message.status.rawValue) to \(message.to). \(.counted("credit")) used. \(.availableAfter) remaining."
         case .void:
             operation = .void(hold: hold)
             let reason = [message.errorCode, message.errorMessage].compactMap { $0 }.joined(separator: ": ")
@@ -81,7 +81,7 @@ extension Settlement {
                 actor: .system,
                 action: .smsTimedOut,
                 message:
-                    "SMS message to \(message.to) had no delivery report in time. \(.amount) credits used. \(.availableAfter) remaining.",
+                    "SMS message to \(message.to) had no delivery report in time. \(.counted("credit")) used. \(.availableAfter) remaining.",
                 subjectType: "message",
                 subjectID: message.id,
                 at: instant

@@ -39,7 +39,7 @@ public enum CallSettlement {
 
     /// The audit entry of a settled call (also of a forwarded call that held nothing).
     public static func audit(_ call: Call, charged: Bool) -> (AuditAction, AuditText) {
-        let cost: AuditText = charged ? "\(.amount) credits used. \(.availableAfter) remaining." : "No credits used."
+        let cost: AuditText = charged ? "\(.counted("credit")) used. \(.availableAfter) remaining." : "No credits used."
         let minutes = { (seconds: Int?) in
             let count = PriceList.startedMinutes(seconds ?? 0)
             return "\(count) \(count == 1 ? "minute" : "minutes")"

@@ -92,6 +92,11 @@ extension AppConfiguration {
         // rate_per_number — most texts per second from one number, at least 1 (default 500).
         ratePerNumber =
             try config.number("rate_per_number", in: 1...Int.max, name: "--rate-per-number") ?? ratePerNumber
+        // shutdown_timeout — seconds in-flight requests and the workers' passes get to finish after
+        // SIGTERM or SIGINT before they are cancelled, 1–3600 (default 30).
+        if let seconds = try config.number("shutdown_timeout", in: 1...3600, name: "--shutdown-timeout") {
+            shutdownTimeout = .seconds(seconds)
+        }
         // call_minutes_max — the longest click-to-call or forwarded call, 1–240 minutes (default 60).
         callMinutesMax =
             try config.number("call_minutes_max", in: 1...240, name: "--call-minutes-max") ?? callMinutesMax
@@ -132,6 +137,15 @@ extension AppConfiguration {
             case "true", "1", "yes", "on": allowSignup = true
             case "false", "0", "no", "off": allowSignup = false
             default: throw ConfigurationError("TEXTCREDITS_ALLOW_SIGNUP must be true or false.")
+            }
+        }
+        // webhooks_allow_private — true to let webhook endpoints be plain http or on private and
+        // local addresses (default false: https on the internet only).
+        if let text = config.text("webhooks_allow_private") {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": webhooksAllowPrivate = true
+            case "false", "0", "no", "off": webhooksAllowPrivate = false
+            default: throw ConfigurationError("TEXTCREDITS_WEBHOOKS_ALLOW_PRIVATE must be true or false.")
             }
         }
     }

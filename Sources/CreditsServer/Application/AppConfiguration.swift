@@ -51,9 +51,16 @@ public struct AppConfiguration: Sendable {
     public var callReportTimeout: TimeInterval = 6 * 3600
     /// How often workers look for due work when idle.
     public var pollInterval: Duration = .milliseconds(200)
+    /// How long `serve` lets in-flight requests and the workers' passes finish after SIGTERM or
+    /// SIGINT before it cancels them.
+    public var shutdownTimeout: Duration = .seconds(30)
     /// Whether anyone may create an organisation on the public `/sign-up` page (off by default:
     /// organisations are made by the operator with `textcredits orgs create`).
     public var allowSignup: Bool = false
+    /// Whether webhook endpoints may be plain http or on private and local addresses (off by
+    /// default: https on the internet only, so no organisation can make the server call into the
+    /// network it runs in).
+    public var webhooksAllowPrivate: Bool = false
     /// The plan catalogue read from `--plans-file` (defined at start; plans defined with
     /// `textcredits plans define` are kept as well).
     public var catalogue: [CataloguePlan] = []

@@ -28,6 +28,7 @@ public struct Stores: Sendable {
     public let passwordResets: PasswordResetStore
     public let shortCodes: ShortCodeStore
     public let calls: CallStore
+    public let webhooks: WebhookStore
 
     init(database: any Database) {
         ledger = SQLLedgerStore(database: database)
@@ -50,6 +51,7 @@ public struct Stores: Sendable {
         passwordResets = PasswordResetStore(database: database)
         shortCodes = ShortCodeStore(database: database)
         calls = CallStore(database: database)
+        webhooks = WebhookStore(database: database)
     }
 }
 
@@ -78,6 +80,9 @@ public struct AppServices: Sendable {
     public let credits: CreditService
     public let notices: NoticeService
     public let alerts: AlertService
+    public let webhooks: WebhookService
+    public let webhookDispatcher: WebhookDispatcher
+    public let creditWatch: WebhookCreditWatch
     public let mailDelivery: MailDelivery
     public let settlement: SettlementService
     public let sendingNumbers: SendingNumbers
@@ -203,6 +208,13 @@ public struct AppServices: Sendable {
             facts: facts,
             now: now
         )
+        creditWatch = WebhookCreditWatch(
+            database: database,
+            store: stores.webhooks,
+            credits: credits,
+            now: now,
+            logger: logger
+        )
         notices = NoticeService(
             autoRenew: stores.autoRenew,
             ledgerStore: stores.ledger,
@@ -211,6 +223,19 @@ public struct AppServices: Sendable {
         )
         alerts = AlertService(credits: credits, mail: stores.mail, newMailStatus: newMail, now: now, logger: logger)
         mailDelivery = MailDelivery(mail: stores.mail, client: configuration.mail.client, now: now, logger: logger)
+        webhooks = WebhookService(
+            store: stores.webhooks,
+            allowPrivateURLs: configuration.webhooksAllowPrivate,
+            now: now
+        )
+        webhookDispatcher = WebhookDispatcher(
+            store: stores.webhooks,
+            organizations: stores.organizations,
+            sender: HTTPWebhookSender(),
+            newMailStatus: newMail,
+            now: now,
+            logger: logger
+        )
         settlement = SettlementService(
             database: database,
             ledgerStore: stores.ledger,
@@ -281,7 +306,8 @@ public struct AppServices: Sendable {
             settlement: settlement,
             media: media,
             callbackBaseURL: { address.baseURL },
-            now: now
+            now: now,
+            logger: logger
         )
         callSettlement = CallSettlementService(
             database: database,
@@ -328,7 +354,8 @@ public struct AppServices: Sendable {
             provider: provider,
             settlement: callSettlement,
             callbackBaseURL: { address.baseURL },
-            now: now
+            now: now,
+            logger: logger
         )
         registration = RegistrationService(
             numbers: stores.numbers,
@@ -435,6 +462,7 @@ public struct AppServices: Sendable {
         facts.subscribe(autoRenew.handle)
         facts.subscribe(subscriptions.handle)
         facts.subscribe(alerts.handle)
+        facts.subscribe(creditWatch.handle)
     }
 }
 

@@ -10,15 +10,19 @@ import ServiceLifecycle
 /// calls; returns it with the table of documented routes.
 public func buildRouter(services: AppServices) -> (router: Router<AppRequestContext>, routes: RouteTable) {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    let forwarded = ForwardedHeaders(trustedProxies: Set(services.configuration.trustedProxies))
     router.add(
-        middleware: SecurityHeadersMiddleware(https: services.configuration.publicURL?.hasPrefix("https:") ?? false)
+        middleware: SecurityHeadersMiddleware(
+            https: services.configuration.publicURL?.hasPrefix("https:") ?? false,
+            forwarded: forwarded
+        )
     )
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: QueryRulesMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     let table = RouteTable(router: router)
-    let forwarded = ForwardedHeaders(trustedProxies: Set(services.configuration.trustedProxies))
     MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
     OrganizationRoutes(administration: services.administration).add(to: table, group: api)
@@ -61,6 +65,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     )
     webhooks.add(to: table)
     VoiceRoutes(voice: services.voice).add(to: table, group: api)
+    WebhookEndpointRoutes(webhooks: services.webhooks).add(to: table, group: api)
     VoiceWebhookRoutes(webhooks: webhooks, flow: services.callFlow, settlement: services.callSettlement).add(to: table)
     WebRoutes(
         pages: WebPages(notices: services.notices, sessions: services.sessions),
@@ -74,6 +79,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         messaging: services.messaging,
         conversations: services.conversations,
         voice: services.voice,
+        webhooks: services.webhooks,
         billing: services.billing,
         subscriptions: services.subscriptions,
         shortCodes: services.shortCodes,
@@ -86,7 +92,6 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         signUps: services.configuration.allowSignup ? services.signUps : nil,
         linkBase: { services.baseURL },
         prices: services.configuration.prices,
-        secureCookies: services.configuration.publicURL?.hasPrefix("https:") ?? false,
         forwarded: forwarded,
         now: services.now
     ).add(to: router)

@@ -24,6 +24,13 @@ struct ForwardedHeaders: Sendable {
         return hops.last { !trustedProxies.contains($0) } ?? hops.first ?? peer
     }
 
+    /// True when a trusted proxy reports that the client reached it over https
+    /// (`X-Forwarded-Proto: https`); what anyone else says about it is ignored.
+    func isHTTPS(_ request: Request, context: AppRequestContext) -> Bool {
+        guard let peer = ForwardedHeaders.peer(context), trustedProxies.contains(peer) else { return false }
+        return request.headers[.xForwardedProto]?.lowercased() == "https"
+    }
+
     /// The URL the client addressed, as a trusted proxy reports it (scheme, host, path and
     /// query); nil when the peer is not a trusted proxy or says nothing.
     func forwardedURL(_ request: Request, context: AppRequestContext) -> String? {
@@ -31,8 +38,7 @@ struct ForwardedHeaders: Sendable {
             let host = request.headers[.xForwardedHost] ?? request.head.authority,
             !host.isEmpty, !host.contains(where: { $0 == "/" || $0 == "@" || $0.isWhitespace })
         else { return nil }
-        let proto = request.headers[.xForwardedProto]?.lowercased()
-        let scheme = proto == "https" ? "https" : "http"
+        let scheme = isHTTPS(request, context: context) ? "https" : "http"
         return "\(scheme)://\(host)\(request.uri.description)"
     }
 }

@@ -17,10 +17,17 @@ public enum SendBenchmark {
         public var messagesPerSecond: Double { Double(recipients) / settleSeconds }
     }
 
-    public static func run(database: any Database, url: DatabaseURL, recipients: Int, logger: Logger) async throws
-        -> Figures
-    {
+    /// With `deadWebhook`, the organisation has a webhook endpoint that wants every event and
+    /// that nobody answers (a refused port), to show that it slows neither accept nor settle.
+    public static func run(
+        database: any Database,
+        url: DatabaseURL,
+        recipients: Int,
+        deadWebhook: Bool = false,
+        logger: Logger
+    ) async throws -> Figures {
         var configuration = AppConfiguration()
+        configuration.webhooksAllowPrivate = deadWebhook
         configuration.database = url
         configuration.port = 0
         configuration.simulatorDelay = .zero
@@ -28,23 +35,16 @@ public enum SendBenchmark {
         configuration.pollInterval = .milliseconds(20)
         let services = try await AppServices.build(configuration: configuration, database: database, logger: logger)
         let application = buildApplication(services: services)
-        return try await withThrowingTaskGroup(of: Figures?.self) { group in
-            let serviceGroup = ServiceGroup(configuration: .init(services: [application], logger: logger))
-            group.addTask {
-                try await serviceGroup.run()
-                return nil
-            }
-            let figures = try await measure(
+        return try await BenchmarkHarness.whileRunning([application], logger: logger) {
+            try await measure(
                 administration: services.administration,
                 credits: services.credits,
                 principals: services.principals,
                 contacts: services.contactImports,
                 messaging: services.messaging,
+                webhooks: deadWebhook ? services.webhooks : nil,
                 recipients: recipients
             )
-            await serviceGroup.triggerGracefulShutdown()
-            for try await _ in group {}
-            return figures
         }
     }
 
@@ -54,6 +54,7 @@ public enum SendBenchmark {
         principals: PrincipalResolver,
         contacts: ContactImportService,
         messaging: MessagingService,
+        webhooks: WebhookService? = nil,
         recipients: Int
     ) async throws -> Figures {
         let principal = try await SendBenchmark.organization(
@@ -63,6 +64,12 @@ public enum SendBenchmark {
             contacts: contacts,
             recipients: recipients
         )
+        if let webhooks {
+            _ = try await webhooks.create(
+                principal,
+                EndpointInput(url: "http://127.0.0.1:9/dead", events: WebhookEventType.allCases.map(\.rawValue))
+            )
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let campaign = try await messaging.send(

@@ -29,13 +29,8 @@ public enum VoiceBenchmark {
         configuration.pollInterval = .milliseconds(20)
         let services = try await AppServices.build(configuration: configuration, database: database, logger: logger)
         let application = buildApplication(services: services)
-        return try await withThrowingTaskGroup(of: Figures?.self) { group in
-            let serviceGroup = ServiceGroup(configuration: .init(services: [application], logger: logger))
-            group.addTask {
-                try await serviceGroup.run()
-                return nil
-            }
-            let figures = try await measure(
+        return try await BenchmarkHarness.whileRunning([application], logger: logger) {
+            try await measure(
                 administration: services.administration,
                 principals: services.principals,
                 credits: services.credits,
@@ -43,9 +38,6 @@ public enum VoiceBenchmark {
                 voice: services.voice,
                 recipients: recipients
             )
-            await serviceGroup.triggerGracefulShutdown()
-            for try await _ in group {}
-            return figures
         }
     }
 

@@ -158,7 +158,7 @@ extension WebFormat {
 extension WebFormat {
     /// "1 credit", "6 credits", "2.5 credits".
     static func credits(_ amount: Credits) -> String {
-        "\(amount.decimalString) credit\(amount == Credits(credits: 1) ? "" : "s")"
+        amount.counted()
     }
 
     /// "1 text", "3 texts".

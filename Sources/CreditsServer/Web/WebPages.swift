@@ -45,6 +45,7 @@ struct WebPages: Sendable {
             href: "/settings/organization",
             permissions: [.manageSettings, .purchaseCredits]
         ),
+        NavItem(section: "webhooks", label: "Webhooks", href: "/settings/webhooks", permissions: [.manageSettings]),
         NavItem(section: "audit", label: "Audit log", href: "/audit-log", permissions: [.viewLogs]),
         NavItem(
             section: "billing",

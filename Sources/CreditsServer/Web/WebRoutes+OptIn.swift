@@ -13,10 +13,10 @@ extension WebRoutes {
     static let joinCookie = "tc_join"
 
     func addOptIn(to router: Router<AppRequestContext>) {
-        let (optIns, forwarded, secureCookies) = (optIns, forwarded, secureCookies)
+        let (optIns, forwarded) = (optIns, forwarded)
         router.get("/join/:organization") { request, context in
             let page = try await optIns.page(try context.parameter("organization"))
-            return WebRoutes.joinPage(request, page, typed: nil, secure: secureCookies)
+            return WebRoutes.joinPage(request, page, typed: nil)
         }
         router.post("/join/:organization") { request, context in
             var request = request
@@ -24,7 +24,7 @@ extension WebRoutes {
             let form = try await WebForm.read(&request)
             let page = try await optIns.page(id)
             func again(_ error: String, _ status: HTTPResponse.Status) -> Response {
-                WebRoutes.joinPage(request, page, typed: form, error: error, status: status, secure: secureCookies)
+                WebRoutes.joinPage(request, page, typed: form, error: error, status: status)
             }
             guard WebRoutes.repeatsCookie(request, form, WebRoutes.joinCookie) else {
                 return again("This form is out of date. Please try again.", .forbidden)
@@ -61,8 +61,7 @@ extension WebRoutes {
         _ page: OptInService.Page,
         typed: WebForm?,
         error: String? = nil,
-        status: HTTPResponse.Status = .ok,
-        secure: Bool
+        status: HTTPResponse.Status = .ok
     ) -> Response {
         let token = request.cookies[joinCookie]?.value ?? APIKeys.randomText(bytes: 32)
         let organization = page.organization
@@ -92,7 +91,6 @@ extension WebRoutes {
                 value: token,
                 maxAge: 3600,
                 path: "/join",
-                secure: secure,
                 httpOnly: true,
                 sameSite: .strict
             )

@@ -102,7 +102,7 @@ extension WebRoutes {
 
     /// `/sign-up`: answers 404, as any unknown address, unless the operator turned it on.
     func addSignUp(to router: Router<AppRequestContext>) {
-        let (signUps, secureCookies, forwarded) = (signUps, secureCookies, forwarded)
+        let (signUps, forwarded) = (signUps, forwarded)
         router.get("/sign-up") { request, _ in
             guard let signUps else { throw HTTPError(.notFound) }
             return WebRoutes.signUpPage(request, signUps: signUps, typed: nil, error: nil)
@@ -142,7 +142,6 @@ extension WebRoutes {
                         value: done.token,
                         maxAge: Int(SessionService.lifetime),
                         path: "/",
-                        secure: secureCookies,
                         httpOnly: true,
                         sameSite: .lax
                     )

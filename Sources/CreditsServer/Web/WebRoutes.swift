@@ -18,6 +18,7 @@ struct WebRoutes: Sendable {
     let messaging: MessagingService
     let conversations: ConversationService
     let voice: VoiceService
+    let webhooks: WebhookService
     let billing: BillingService
     let subscriptions: SubscriptionService
     let shortCodes: ShortCodeService
@@ -33,8 +34,6 @@ struct WebRoutes: Sendable {
     /// Where links in mail point: the configured public URL, else where the server listens.
     let linkBase: @Sendable () -> String
     let prices: PriceList
-    /// Cookies are `Secure` when the server is reached over https.
-    let secureCookies: Bool
     /// Who a request comes from (the sign-in guard counts tries per address).
     let forwarded: ForwardedHeaders
     let now: @Sendable () -> Date
@@ -80,12 +79,14 @@ struct WebRoutes: Sendable {
         addLogs(to: portal)
         addStaff(to: portal)
         addOrganization(to: portal)
+        addWebhooks(to: portal)
     }
 
     /// Sign-in. Before a session exists, the form is protected by a double-submit token: a random
-    /// cookie that the form must repeat.
+    /// cookie that the form must repeat. Over https, `SecurityHeadersMiddleware` marks every cookie
+    /// `Secure`, these included.
     func addSignIn(to router: Router<AppRequestContext>) {
-        let (sessions, secureCookies, forwarded) = (sessions, secureCookies, forwarded)
+        let (sessions, forwarded) = (sessions, forwarded)
         let signUp = signUps != nil
         router.get("/sign-in") { request, _ in
             WebRoutes.signInPage(request, error: nil, organizations: [], email: "", signUp: signUp)
@@ -114,14 +115,13 @@ struct WebRoutes: Sendable {
                 {
                 case .signedIn(let token, _, let browser):
                     var response = WebResponse.redirect(form.value("next") ?? "/dashboard")
-                    response.setCookie(WebRoutes.browserCookie(browser, secure: secureCookies))
+                    response.setCookie(WebRoutes.browserCookie(browser))
                     response.setCookie(
                         Cookie(
                             name: SessionService.cookieName,
                             value: token,
                             maxAge: Int(SessionService.lifetime),
                             path: "/",
-                            secure: secureCookies,
                             httpOnly: true,
                             sameSite: .lax
                         )
@@ -134,7 +134,7 @@ struct WebRoutes: Sendable {
                         organizations: organizations,
                         email: form.value("email") ?? ""
                     )
-                    response.setCookie(WebRoutes.browserCookie(browser, secure: secureCookies))
+                    response.setCookie(WebRoutes.browserCookie(browser))
                     return response
                 }
             } catch let error as SignInError {
@@ -157,13 +157,12 @@ struct WebRoutes: Sendable {
     /// someone elsewhere is guessing the same email's password.
     static let browserCookie = "tc_browser"
 
-    static func browserCookie(_ token: String, secure: Bool) -> Cookie {
+    static func browserCookie(_ token: String) -> Cookie {
         Cookie(
             name: browserCookie,
             value: token,
             maxAge: Int(SignInGuard.browserMemory),
             path: "/sign-in",
-            secure: secure,
             httpOnly: true,
             sameSite: .strict
         )

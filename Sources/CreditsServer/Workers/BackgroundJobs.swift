@@ -31,7 +31,9 @@ public struct BackgroundJob: Sendable {
 
 /// Runs one job until graceful shutdown. A pass that fails is logged with the job's name and
 /// the job carries on after its rest: one fault (a gateway down, a locked table) never stops
-/// another job or a later pass of this one.
+/// another job or a later pass of this one. Graceful shutdown ends the rest between passes at
+/// once but lets a pass in hand finish (a pass is bounded; `serve --shutdown-timeout` cancels
+/// one that outlasts the bound).
 public struct JobService: Service {
     let job: BackgroundJob
     let logger: Logger
@@ -42,19 +44,20 @@ public struct JobService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var handled = 0
-                do {
-                    handled = try await job.pass()
-                } catch {
-                    guard !Task.isCancelled else { return }
-                    logger.error(
-                        "background job failed",
-                        metadata: ["job": "\(job.name)", "error": "\(String(reflecting: error))"]
-                    )
-                }
-                if handled == 0 || !job.drainsQueue { try? await Task.sleep(for: job.interval) }
+        let job = job
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var handled = 0
+            do {
+                handled = try await job.pass()
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.error(
+                    "background job failed",
+                    metadata: ["job": "\(job.name)", "error": "\(String(reflecting: error))"]
+                )
+            }
+            if handled == 0 || !job.drainsQueue {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: job.interval) }
             }
         }
     }
@@ -88,6 +91,7 @@ extension AppServices {
         let (contactImports, subscriptions, shortCodes) = (contactImports, subscriptions, shortCodes)
         let (callDispatcher, callSettlement, callFlow) = (callDispatcher, callSettlement, callFlow)
         let callReportTimeout = configuration.callReportTimeout
+        let webhookDispatcher = webhookDispatcher
         return [
             BackgroundJob("contact imports", every: configuration.pollInterval, drainsQueue: true) {
                 try await contactImports.runNext()
@@ -122,11 +126,15 @@ extension AppServices {
             },
             BackgroundJob("lot expiry", every: second) { try await plans.runExpiry(limit: 100) },
             BackgroundJob("mail delivery", every: second) { try await mail.deliverQueued(limit: 50) },
+            BackgroundJob("webhook delivery", every: configuration.pollInterval, drainsQueue: true) {
+                try await webhookDispatcher.runOnce(limit: 256)
+            },
             BackgroundJob("hold timeouts", every: .seconds(10)) { try await settlement.timeOutHolds(limit: 500) },
             BackgroundJob("purchase reconciliation", every: .seconds(10)) { try await billing.reconcile(limit: 100) },
             BackgroundJob("session expiry", every: .seconds(10)) { try await sessions.deleteExpired() },
             BackgroundJob("sign-in tallies", every: .seconds(60)) { try await sessions.forgetStaleSignIns() },
             BackgroundJob("interrupted imports", every: .seconds(60)) { try await contactImports.failInterrupted() },
+            BacklogGauges.job(store: BacklogStore(database: database), every: .seconds(5), now: now),
         ]
     }
 }

@@ -491,19 +491,52 @@ public struct AdministrationService: Sendable {
             staff = try await staffMember(principal, staffID)
             try requireRank(principal, over: staff)
         }
+        return try await issueKey(named: input.name, for: staff, actor: principal.actor)
+    }
+
+    /// Creates an API key for a staff member from the command line (`textcredits keys create`): the
+    /// operator runs the server and outranks every role, so only the staff member's organisation
+    /// and the key's name are checked; the key is audited as the API's are and shown once.
+    public func createKeyAsOperator(
+        organization: OrganizationID,
+        staffID: String?,
+        email: String?,
+        name: String,
+        actor: Actor
+    ) async throws -> (record: APIKeyRecord, key: String, staff: StaffMember) {
+        guard try await organizations.organization(organization) != nil else {
+            throw NotFoundError("Organization \(organization)")
+        }
+        let staff: StaffMember?
+        if let staffID {
+            staff = try await organizations.staffMember(staffID, of: organization)
+        } else if let email {
+            staff = try await organizations.staffMembers(withEmail: email).first { $0.organizationID == organization }
+        } else {
+            staff = nil
+        }
+        guard let staff else { throw NotFoundError("Staff member \(staffID ?? email ?? "")") }
+        let made = try await issueKey(named: name, for: staff, actor: actor)
+        return (made.record, made.key, staff)
+    }
+
+    /// Makes, stores and audits a key acting as `staff`; the secret is returned once.
+    func issueKey(named name: String, for staff: StaffMember, actor: Actor) async throws -> (
+        record: APIKeyRecord, key: String
+    ) {
         let made = APIKeys.make()
         let record = APIKeyRecord(
             id: made.id,
-            organizationID: principal.organizationID,
+            organizationID: staff.organizationID,
             staffID: staff.id,
-            name: try InputRules.name(input.name, limit: 100),
+            name: try InputRules.name(name, limit: 100),
             secretHash: made.hash,
             createdAt: now(),
             revokedAt: nil
         )
         let audit = AuditRecord(
-            organization: principal.organizationID,
-            actor: principal.actor,
+            organization: staff.organizationID,
+            actor: actor,
             action: .apiKeyCreated,
             message: "API key \(record.name) created for \(staff.name).",
             subjectType: "api_key",

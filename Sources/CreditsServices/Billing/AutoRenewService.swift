@@ -131,13 +131,25 @@ public struct AutoRenewService: Sendable {
                 purchase.organizationID,
                 failedPurchase: purchase.id,
                 at: now(),
-                audit: failureAudit(purchase.organizationID)
+                audit: failureAudit(purchase.organizationID),
+                event: try failureEvent(purchase.organizationID, purchase: purchase.id, at: now())
             )
         case .succeeded where purchase.idempotencyKey.hasPrefix(AutoRenewService.retryKeyPrefix):
             try await reenable(purchase.organizationID)
         case .succeeded, .pending:
             break
         }
+    }
+
+    /// `auto_renew.failed`: the declined purchase and that auto-renew is now off.
+    func failureEvent(_ organization: OrganizationID, purchase: String, at instant: Date) throws -> WebhookEvent {
+        try WebhookEvent(
+            id: WebhookOutbox.eventID(),
+            organization: organization,
+            type: .autoRenewFailed,
+            at: instant,
+            data: AutoRenewFailedData(purchaseID: purchase, message: AutoRenewService.failureSentence)
+        )
     }
 
     /// The audit entry of a declined auto-renew payment (the seed's words).
@@ -285,7 +297,8 @@ public struct AutoRenewService: Sendable {
                     organization.id,
                     failedPurchase: outcome?.id ?? "",
                     at: now(),
-                    audit: failureAudit(organization.id)
+                    audit: failureAudit(organization.id),
+                    event: try failureEvent(organization.id, purchase: outcome?.id ?? "", at: now())
                 )
                 finished += 1
             case nil:
@@ -407,7 +420,8 @@ public struct AutoRenewService: Sendable {
                     organization.id,
                     failedPurchase: outcome.id,
                     at: now,
-                    audit: failureAudit(organization.id)
+                    audit: failureAudit(organization.id),
+                    event: try failureEvent(organization.id, purchase: outcome.id, at: now)
                 )
             }
             try await store.finishMonth(organization.id, month: label, at: now)
@@ -453,5 +467,17 @@ public struct AutoRenewService: Sendable {
             createdAt: now
         )
         _ = try await store.notify(settings.organizationID, multiple: multiple, mail: mail)
+    }
+}
+
+/// What `auto_renew.failed` tells.
+struct AutoRenewFailedData: Encodable {
+    var purchaseID: String
+    var message: String
+    var enabled = false
+
+    enum CodingKeys: String, CodingKey {
+        case message, enabled
+        case purchaseID = "purchase_id"
     }
 }

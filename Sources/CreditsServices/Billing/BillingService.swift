@@ -459,11 +459,23 @@ public struct BillingService: Sendable {
         guard error.isFinal else { return try await postpone(purchase, chargeID: nil, reason: error.message) }
         let instant = now()
         let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
+        var failed = purchase
+        failed.status = .failed
+        failed.failureCode = error.code
+        failed.failureMessage = error.message
+        failed.completedAt = instant
         return try await store.fail(
             purchase.id,
             code: error.code,
             message: error.message,
             at: instant,
+            event: try WebhookEvent(
+                id: WebhookOutbox.eventID(),
+                organization: purchase.organizationID,
+                type: .purchaseFailed,
+                at: instant,
+                data: PurchaseData(failed)
+            ),
             audit: AuditRecord(
                 organization: purchase.organizationID,
                 actor: purchase.actor,
@@ -483,7 +495,9 @@ public struct BillingService: Sendable {
         let next = PurchaseCheck.nextLook(startedAt: purchase.createdAt, at: instant)
         logger.warning(
             "purchase left pending",
-            metadata: ["purchase": "\(purchase.id)", "reason": "\(reason)", "next_look": "\(next)"]
+            metadata: ["purchase": "\(purchase.id)", "reason": "\(reason)", "next_look": "\(next)"].requestID(
+                purchase.requestID ?? RequestID.current?.rawValue
+            )
         )
         return try await store.postpone(purchase.id, chargeID: chargeID, until: next)
     }
@@ -547,6 +561,13 @@ public struct BillingService: Sendable {
             locked.status = .succeeded
             locked.chargeID = chargeID
             locked.completedAt = instant
+            try await WebhookOutbox.organization(
+                locked.organizationID,
+                .purchaseSucceeded,
+                data: PurchaseData(locked),
+                at: instant,
+                in: work
+            )
             return locked
         }
     }
@@ -605,9 +626,16 @@ public struct BillingService: Sendable {
     @discardableResult
     public func reconcile(limit: Int = 100) async throws -> Int {
         var finished = 0
-        for purchase in try await store.due(at: now(), limit: limit)
-        where try await resolve(purchase).status != .pending {
+        for purchase in try await store.due(at: now(), limit: limit) {
+            let resolved = try await resolve(purchase)
+            guard resolved.status != .pending else { continue }
             finished += 1
+            logger.info(
+                "purchase reconciled",
+                metadata: ["purchase": "\(resolved.id)", "status": "\(resolved.status.rawValue)"].requestID(
+                    resolved.requestID
+                )
+            )
         }
         return finished
     }
@@ -650,5 +678,38 @@ public struct BillingService: Sendable {
             throw NotFoundError("The invoice")
         }
         return InvoiceView(purchase, wallet: try await destinationName(purchase))
+    }
+}
+
+/// What `purchase.succeeded` and `purchase.failed` tell.
+struct PurchaseData: Encodable {
+    var id: String
+    var kind: String
+    var status: String
+    var credits: Int64
+    var totalCents: Int64
+    var currency: String
+    var invoiceNumber: String?
+    var failureCode: String?
+    var failureMessage: String?
+
+    init(_ purchase: Purchase) {
+        id = purchase.id
+        kind = purchase.kind.rawValue
+        status = purchase.status.rawValue
+        credits = purchase.quote.credits
+        totalCents = purchase.quote.totalCents
+        currency = purchase.quote.currency
+        invoiceNumber = purchase.invoiceLabel
+        failureCode = purchase.failureCode
+        failureMessage = purchase.failureMessage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, credits, currency
+        case totalCents = "total_cents"
+        case invoiceNumber = "invoice_number"
+        case failureCode = "failure_code"
+        case failureMessage = "failure_message"
     }
 }

@@ -386,7 +386,7 @@ public struct PlanService: Sendable {
                     organization: organization,
                     actor: .system,
                     action: .creditsExpired,
-                    message: "\(.amount) plan credits expired at the end of their cycle.",
+                    message: "\(.counted("plan credit")) expired at the end of their cycle.",
                     subjectType: "lot",
                     subjectID: lot.rawValue,
                     at: now()

@@ -624,17 +624,43 @@ public struct SubscriptionService: Sendable {
                 )
             }
         }
-        _ = try await saveRenewal(plan, period: period, audits: records)
+        _ = try await saveRenewal(plan, period: period, audits: records, renewed: paid)
         return paid
     }
 
     /// Saves a renewal's outcome once: a second server handling the same period (or a retry
     /// already recorded) changes nothing and writes no second audit entry. A retry of a past-due
     /// period is the same period, so it is saved when the standing changes.
-    func saveRenewal(_ plan: Plan, period: DateInterval, audits: [AuditRecord]) async throws -> Bool {
+    /// A paid renewal tells `subscription.renewed` in the same unit of work.
+    func saveRenewal(_ plan: Plan, period: DateInterval, audits: [AuditRecord], renewed: Bool = false) async throws
+        -> Bool
+    {
         let instant = now()
         return try await database.unitOfWork { work in
-            try await PlanStore.saveRenewal(plan, period: period.start, now: instant, audits: audits, in: work)
+            let saved = try await PlanStore.saveRenewal(
+                plan,
+                period: period.start,
+                now: instant,
+                audits: audits,
+                in: work
+            )
+            if saved, renewed {
+                try await WebhookOutbox.organization(
+                    plan.organizationID,
+                    .subscriptionRenewed,
+                    data: RenewalData(
+                        plan: plan.catalogueID,
+                        name: plan.name,
+                        cycle: plan.cycle.rawValue,
+                        credits: plan.credits,
+                        periodStart: period.start,
+                        periodEnd: period.end
+                    ),
+                    at: instant,
+                    in: work
+                )
+            }
+            return saved
         }
     }
 
@@ -854,5 +880,21 @@ public struct SubscriptionService: Sendable {
     /// "6 Dec 2026 – 6 Jan 2027".
     static func span(_ period: DateInterval, _ zone: TimeZone) -> String {
         "\(day(period.start, zone)) – \(day(period.end, zone))"
+    }
+}
+
+/// What `subscription.renewed` tells.
+struct RenewalData: Encodable {
+    var plan: String?
+    var name: String
+    var cycle: String
+    var credits: Int64
+    var periodStart: Date
+    var periodEnd: Date
+
+    enum CodingKeys: String, CodingKey {
+        case plan, name, cycle, credits
+        case periodStart = "period_start"
+        case periodEnd = "period_end"
     }
 }

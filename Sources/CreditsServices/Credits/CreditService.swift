@@ -456,7 +456,7 @@ public struct CreditService: Sendable {
                     organization: organization,
                     actor: actor,
                     action: .creditsExpired,
-                    message: "\(.amount) credits removed: the account was closed as spam.",
+                    message: "\(.counted("credit")) removed: the account was closed as spam.",
                     subjectType: "lot",
                     subjectID: lot.rawValue,
                     at: instant

@@ -199,6 +199,7 @@ public struct InboundService: Sendable {
             var received = inbound
             received.conversationID = conversation
             try await MessageStore.insert([received], detail: intent.name, in: work)
+            try await WebhookOutbox.received(received, at: instant, in: work)
             var audits = audits
             if let consent {
                 let confirmed =

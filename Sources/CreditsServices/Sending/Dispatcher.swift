@@ -2,6 +2,7 @@ import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
+import Logging
 
 /// Hands queued messages to the provider: claims a batch (disjoint across servers), checks
 /// consent again at the last moment, sends with a per-number rate limit, and records each
@@ -17,6 +18,7 @@ public struct Dispatcher: Sendable {
     /// The server's base URL, for the status callback of each message (known once the server listens).
     let callbackBaseURL: @Sendable () -> String
     let now: @Sendable () -> Date
+    let logger: Logger
 
     public init(
         messages: MessageStore,
@@ -26,8 +28,10 @@ public struct Dispatcher: Sendable {
         settlement: SettlementService,
         media: MediaService,
         callbackBaseURL: @escaping @Sendable () -> String,
-        now: @escaping @Sendable () -> Date
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
     ) {
+        self.logger = logger
         self.media = media
         self.messages = messages
         self.contacts = contacts
@@ -85,7 +89,23 @@ public struct Dispatcher: Sendable {
             return collected
         }
         try await settlement.record(results)
+        await logCampaigns(claimed, results)
         return claimed.count
+    }
+
+    /// Logs the campaigns a round touched (`DispatchLog`): one query a round, none for texts
+    /// outside campaigns.
+    func logCampaigns(_ claimed: [ClaimedMessage], _ results: [(id: String, result: DispatchResult)]) async {
+        var campaignOf: [String: String] = [:]
+        for message in claimed { if let campaign = message.campaignID { campaignOf[message.id] = campaign } }
+        let failures = results.compactMap { id, result -> (id: String, code: String)? in
+            if case .failed(let code, _) = result { (id, code) } else { nil }
+        }
+        await DispatchLog(noun: "campaign", items: "texts", logger: logger).report(
+            groupOf: campaignOf,
+            failures: failures,
+            progress: messages.progress(ofCampaigns:)
+        )
     }
 
     /// Puts messages whose dispatcher died (lease expired) back in the queue; returns how many.

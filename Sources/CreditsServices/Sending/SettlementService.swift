@@ -3,6 +3,7 @@ import CreditsCore
 import CreditsStore
 import Foundation
 import Logging
+import Metrics
 
 /// Settlement is one unit of work: the message store records what finished a message (a
 /// delivery report, a refusal at dispatch, a cancel, an expiry) and this service applies, in the
@@ -15,6 +16,8 @@ public struct SettlementService: Sendable {
     let settler: Settler
     let now: @Sendable () -> Date
     let logger: Logger
+    /// The counter of texts by final status (swift-metrics; `/metrics` describes it).
+    public static let sendsMetricLabel = "textcredits_sends_total"
     /// Delivery reports arriving together are applied, and the holds of the messages they
     /// finish settled, in one transaction.
     let reports: GroupCommit<Int, MessageStore.Report, MessageStore.StatusChange?>
@@ -71,8 +74,18 @@ public struct SettlementService: Sendable {
     public func record(_ results: [(id: String, result: DispatchResult)]) async throws {
         guard !results.isEmpty else { return }
         let instant = now()
+        let prices = settler.prices
         try await settler.finishing(at: instant) { work in
-            ((), try await MessageStore.record(results, at: instant, in: work))
+            let finished = try await MessageStore.record(results, at: instant, in: work)
+            let sent = results.compactMap { item -> String? in
+                if case .sent = item.result { return item.id }
+                return nil
+            }
+            if !sent.isEmpty, try await WebhookStore.anyEnabled(in: work) {
+                let messages = try await MessageStore.messages(sent, in: work).filter { $0.status == .sent }
+                try await WebhookOutbox.messages(messages, prices: prices, at: instant, in: work)
+            }
+            return ((), finished)
         }
     }
 
@@ -161,22 +174,30 @@ struct Settler: Sendable {
     let holdTimeout: TimeInterval
     let logger: Logger
 
-    /// Runs `write` and settles the messages it reports finished, in its transaction.
+    /// Runs `write` and settles the messages it reports finished, in its transaction; once it
+    /// committed, counts them by final status.
     func finishing<T: Sendable>(
         at instant: Date,
         _ write: @escaping @Sendable (UnitOfWork) async throws -> (T, [Message])
     ) async throws -> T {
-        try await database.unitOfWork { work in
+        let (result, finished) = try await database.unitOfWork { work in
             let (result, finished) = try await write(work)
             try await settle(finished, at: instant, in: work)
-            return result
+            return (result, finished)
         }
+        for (status, messages) in Dictionary(grouping: finished, by: \.status) {
+            Counter(label: SettlementService.sendsMetricLabel, dimensions: [("status", status.rawValue)])
+                .increment(by: messages.count)
+        }
+        return result
     }
 
     /// Applies delivery reports and settles the messages they finish.
     func applyReports(_ batch: [MessageStore.Report], at instant: Date) async throws -> [MessageStore.StatusChange?] {
         try await finishing(at: instant) { work in
             let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
+            let sent = applied.changes.compactMap { $0 }.filter { $0.changed && $0.message.status == .sent }
+            try await WebhookOutbox.messages(sent.map(\.message), prices: prices, at: instant, in: work)
             return (applied.changes, applied.finished)
         }
     }
@@ -241,6 +262,13 @@ struct Settler: Sendable {
         )
         try await MessageStore.addReserved(queued, in: work)
         try await MessageStore.note(notes, at: instant, in: work)
+        try await WebhookOutbox.messages(finished, prices: prices, at: instant, in: work)
+        let completed = try await MessageStore.completeCampaigns(
+            Set(finished.compactMap(\.campaignID)),
+            at: instant,
+            in: work
+        )
+        try await WebhookOutbox.campaigns(completed, at: instant, in: work)
     }
 
     /// The filtered texts among `finished` to re-send from the toll-free number, each with the

@@ -2,6 +2,7 @@ import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
+import Logging
 
 /// Places queued calls with the provider: claims a batch (disjoint across servers, with a lease),
 /// checks the recipient's opt-out again at the last moment, places each call with its time limit,
@@ -14,6 +15,7 @@ public struct CallDispatcher: Sendable {
     let settlement: CallSettlementService
     let callbackBaseURL: @Sendable () -> String
     let now: @Sendable () -> Date
+    let logger: Logger
 
     public init(
         calls: CallStore,
@@ -21,8 +23,10 @@ public struct CallDispatcher: Sendable {
         provider: any SMSProvider,
         settlement: CallSettlementService,
         callbackBaseURL: @escaping @Sendable () -> String,
-        now: @escaping @Sendable () -> Date
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
     ) {
+        self.logger = logger
         self.calls = calls
         self.contacts = contacts
         self.provider = provider
@@ -73,7 +77,23 @@ public struct CallDispatcher: Sendable {
             return collected
         }
         try await settlement.record(results)
+        await logBroadcasts(claimed.map(\.call), results)
         return claimed.count
+    }
+
+    /// Logs the broadcasts a round touched (`DispatchLog`): one query a round, none for calls
+    /// outside broadcasts.
+    func logBroadcasts(_ claimed: [Call], _ results: [(id: String, result: CallDispatchResult)]) async {
+        var broadcastOf: [String: String] = [:]
+        for call in claimed { if let broadcast = call.broadcastID { broadcastOf[call.id] = broadcast } }
+        let failures = results.compactMap { id, result -> (id: String, code: String)? in
+            if case .failed(let code, _) = result { (id, code) } else { nil }
+        }
+        await DispatchLog(noun: "broadcast", items: "calls", logger: logger).report(
+            groupOf: broadcastOf,
+            failures: failures,
+            progress: calls.progress(ofBroadcasts:)
+        )
     }
 
     /// Puts calls whose dispatcher died back in the queue as retries; returns how many.

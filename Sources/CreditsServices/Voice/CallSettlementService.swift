@@ -69,7 +69,9 @@ public struct CallSettlementService: Sendable {
     public func voicemail(_ callID: String, media: String, seconds: Int) async throws -> Call? {
         let instant = now()
         return try await finishing(at: instant) { work in
-            try await CallStore.voicemail(callID, media: media, seconds: seconds, at: instant, in: work)
+            let call = try await CallStore.voicemail(callID, media: media, seconds: seconds, at: instant, in: work)
+            if let call, call.voicemailMedia == media { try await WebhookOutbox.voicemail(call, at: instant, in: work) }
+            return call
         }
     }
 
@@ -208,6 +210,7 @@ struct CallSettler: Sendable {
         guard call.isSettleable, call.charged == nil else { return }
         let charge = CallCharge.credits(for: call, prices: prices)
         guard try await CallStore.charge(call.id, charge, at: instant, in: work) else { return }
+        try await WebhookOutbox.call(call, charged: call.holdID == nil ? .zero : charge, at: instant, in: work)
         guard let hold = call.holdID else {
             // Nothing was held (a call at zero credits reaching voicemail): recorded, free.
             let (action, sentence) = CallSettlement.audit(call, charged: false)

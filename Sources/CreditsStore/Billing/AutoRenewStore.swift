@@ -150,9 +150,13 @@ public struct AutoRenewStore: Sendable {
     }
 
     /// The due purchase was declined: auto-renew turns off, with its audit entry.
-    public func disable(_ organization: OrganizationID, failedPurchase: String, at instant: Date, audit: AuditRecord)
-        async throws
-    {
+    public func disable(
+        _ organization: OrganizationID,
+        failedPurchase: String,
+        at instant: Date,
+        audit: AuditRecord,
+        event: WebhookEvent? = nil
+    ) async throws {
         try await database.transaction { sql in
             let changed = try await sql.raw(
                 """
@@ -160,7 +164,9 @@ public struct AutoRenewStore: Sendable {
                 WHERE organization_id = \(bind: organization.rawValue) AND (enabled = 1 OR due = 1) RETURNING organization_id
                 """
             ).all()
-            if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
+            guard !changed.isEmpty else { return }
+            try await AuditStore.insert([audit], on: sql)
+            try await WebhookStore.emit(event, on: sql)
         }
     }
 

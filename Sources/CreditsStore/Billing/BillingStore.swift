@@ -68,7 +68,8 @@ public struct BillingStore: Sendable {
 
     // MARK: Purchases
 
-    /// Records a purchase as pending, or returns the one already recorded under its key.
+    /// Records a purchase as pending, or returns the one already recorded under its key. The
+    /// purchase keeps the id of the request that made it (`RequestID.current`).
     public func begin(_ purchase: Purchase) async throws -> Purchase {
         let parties = String(decoding: try JSONEncoder().encode(purchase.parties), as: UTF8.self)
         return try await database.transaction { sql in
@@ -77,7 +78,7 @@ public struct BillingStore: Sendable {
                 """
                 INSERT INTO purchases (id, organization_id, idempotency_key, fingerprint, account_id, kind, actor, actor_name, credits, country,
                     currency, unit_price, subtotal_cents, tax_name, tax_rate, tax_cents, total_cents, method_token, method_description, customer_id,
-                    parties, status, created_at, next_check_at, description, period_start, period_end, lot_expires_at)
+                    parties, status, created_at, next_check_at, description, period_start, period_end, lot_expires_at, request_id)
                 VALUES (\(bind: purchase.id), \(bind: purchase.organizationID.rawValue), \(bind: purchase.idempotencyKey), \(bind: purchase.fingerprint),
                     \(bind: purchase.accountID.rawValue), \(bind: purchase.kind.rawValue), \(bind: purchase.actor.reference), \(bind: purchase.actor.name),
                     \(bind: quote.credits), \(bind: quote.country.rawValue), \(bind: quote.currency), \(bind: quote.unitPriceHundredthsOfCent),
@@ -86,7 +87,7 @@ public struct BillingStore: Sendable {
                     \(bind: parties), 'pending', \(bind: purchase.createdAt.milliseconds),
                     \(bind: PurchaseCheck.firstLook(startedAt: purchase.createdAt).milliseconds), \(bind: purchase.description),
                     \(bind: purchase.period?.start.milliseconds), \(bind: purchase.period?.end.milliseconds),
-                    \(bind: purchase.lotExpiresAt?.milliseconds))
+                    \(bind: purchase.lotExpiresAt?.milliseconds), \(bind: RequestID.current?.rawValue))
                 ON CONFLICT (organization_id, idempotency_key) DO NOTHING
                 """
             ).run()
@@ -146,9 +147,14 @@ public struct BillingStore: Sendable {
     }
 
     /// Marks a pending purchase refused (nothing was charged or credited) with its audit entry.
-    public func fail(_ purchaseID: String, code: String, message: String, at instant: Date, audit: AuditRecord)
-        async throws -> Purchase
-    {
+    public func fail(
+        _ purchaseID: String,
+        code: String,
+        message: String,
+        at instant: Date,
+        event: WebhookEvent? = nil,
+        audit: AuditRecord
+    ) async throws -> Purchase {
         try await database.transaction { sql in
             let changed = try await sql.raw(
                 """
@@ -157,7 +163,10 @@ public struct BillingStore: Sendable {
                 WHERE id = \(bind: purchaseID) AND status = 'pending' RETURNING id
                 """
             ).all()
-            if !changed.isEmpty { try await AuditStore.insert([audit], on: sql) }
+            if !changed.isEmpty {
+                try await AuditStore.insert([audit], on: sql)
+                try await WebhookStore.emit(event, on: sql)
+            }
             guard let row = try await sql.raw("SELECT * FROM purchases WHERE id = \(bind: purchaseID)").first() else {
                 throw StoreError.notFound("purchase")
             }
@@ -301,6 +310,7 @@ public struct BillingStore: Sendable {
             purchase.period = DateInterval(start: start, end: end)
         }
         purchase.lotExpiresAt = try row.optionalDate("lot_expires_at")
+        purchase.requestID = try row.optional("request_id")
         return purchase
     }
 

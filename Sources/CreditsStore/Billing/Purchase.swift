@@ -62,6 +62,9 @@ public struct Purchase: Sendable, Equatable {
     public var period: DateInterval?
     /// When the plan credits it adds expire (nil: never).
     public var lotExpiresAt: Date?
+    /// The id of the HTTP request that made it (nil when a background job did), for the
+    /// reconciliation's log lines.
+    public var requestID: String?
 
     public init(
         id: String,

@@ -133,6 +133,14 @@ extension ContactStore {
                     ]
                 )
                 try await BulkRows.insert(sql, into: eventRows, rows: consenting)
+                try await ContactStore.tellConsent(
+                    organization: organization,
+                    phones: consenting.map(\.phone),
+                    state: consent,
+                    source: .import,
+                    at: instant,
+                    on: sql
+                )
             }
             return ImportOutcome(
                 added: fresh.count,

@@ -457,6 +457,43 @@ public struct ContactStore: Sendable {
                     \(bind: rawText), \(bind: basis), \(bind: optIn), \(bind: actor), \(bind: instant.milliseconds))
             """
         ).run()
+        try await tellConsent(
+            organization: organization,
+            phones: [phone],
+            state: state,
+            source: source,
+            at: instant,
+            on: sql
+        )
+    }
+
+    /// Writes `contact.opted_in` / `contact.opted_out` for the organisation's endpoints that want it,
+    /// in the transaction of the change.
+    static func tellConsent(
+        organization: OrganizationID,
+        phones: [String],
+        state: ConsentState,
+        source: ConsentSource,
+        at instant: Date,
+        on sql: any SQLDatabase
+    ) async throws {
+        guard state != .pending, !phones.isEmpty else { return }
+        try await WebhookStore.emit(for: [organization], on: sql) {
+            try phones.map { phone in
+                try WebhookEvent(
+                    id: Identifier.make("evt_"),
+                    organization: organization,
+                    type: state == .optedIn ? .contactOptedIn : .contactOptedOut,
+                    at: instant,
+                    data: ConsentEventData(
+                        phone: phone,
+                        consent: state.rawValue,
+                        source: source.rawValue,
+                        byRecipient: source.isRecipient
+                    )
+                )
+            }
+        }
     }
 
     /// The numbers among `phones` whose last consent change was the recipient's own opt-out (a

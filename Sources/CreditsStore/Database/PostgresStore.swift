@@ -36,6 +36,8 @@ public final class PostgresStore: Database {
             tls: tls
         )
         configuration.options.maximumConnections = connectionsMax
+        configuration.options.connectTimeout = .seconds(connectSecondsMax)
+        try await probe(location, logger: logger)
         // Our reads are point lookups by key lists (`IN (…)` of a few hundred ids or phones) on
         // indexed, cached tables. With the default random_page_cost of 4 (tuned for spinning disks)
         // the planner prefers scanning an organisation's whole table over a few hundred index
@@ -58,6 +60,64 @@ public final class PostgresStore: Database {
             throw error
         }
         return store
+    }
+
+    /// How long a connection attempt may take before it is given up.
+    public static let connectSecondsMax: Int64 = 5
+
+    /// One connection, then closed, before the pool is made: the pool would retry an unreachable
+    /// server until its circuit breaker trips (over a minute, silently) and then fail with an error
+    /// naming neither host nor port. Throws `StoreError.unreachable` ("cannot connect to
+    /// 127.0.0.1:5432: connection refused") within `connectSecondsMax`.
+    static func probe(_ location: PostgresLocation, logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        switch location.sslMode {
+        case "disable": tls = .disable
+        case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(connectSecondsMax)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw StoreError.unreachable("cannot connect to \(location.host):\(location.port): \(reason(error))")
+        }
+        try? await connection.close()
+    }
+
+    /// Why a connection failed, in a few words: "connection refused", "no answer within 5 s",
+    /// "host not found", or the server's own message ("password authentication failed for user …").
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if error.code == .sslUnsupported { return "the server does not offer TLS (sslmode=require)" }
+            if let underlying = error.underlying { return reason(underlying) }
+            if error.code == .serverClosedConnection { return "the connection was closed before the server answered" }
+            return "\(error.code)"
+        }
+        if let error = error as? NIOConnectionError {
+            if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty {
+                return "host not found"
+            }
+            if let first = error.connectionErrors.first { return reason(first.error) }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return "no answer within \(connectSecondsMax) s"
+        }
+        if let error = error as? IOError {
+            let text = String(cString: strerror(error.errnoCode))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+        return String(describing: error)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

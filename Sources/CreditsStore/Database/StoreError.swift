@@ -17,6 +17,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another writer holds the database (SQLite's lock held by another process past the busy
     /// timeout, a PostgreSQL lock or serialisation conflict): nothing was written; try again.
     case busy
+    /// The database server cannot be reached (or refused the connection): "cannot connect to
+    /// 127.0.0.1:5432: connection refused".
+    case unreachable(String)
 
     /// Stable code.
     public var code: String {
@@ -29,6 +32,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .optedOutByRecipient: "opted_out_by_recipient"
         case .lastOwner: "last_owner"
         case .busy: "store_busy"
+        case .unreachable: "database_unreachable"
         }
     }
 
@@ -43,6 +47,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .optedOutByRecipient(let phone): "\(phone) opted out by text; only the recipient can opt back in"
         case .lastOwner: "the organisation would be left without an owner"
         case .busy: "the database is busy with another writer"
+        case .unreachable(let reason): reason
         }
     }
 }

@@ -1,5 +1,6 @@
 import CreditsCore
 import Foundation
+import Metrics
 import SQLKit
 
 /// The credit ledger on SQLite or PostgreSQL. Each `apply` is one transaction for one
@@ -10,6 +11,9 @@ public struct SQLLedgerStore: Sendable {
 
     /// A ledger store over a migrated database.
     public init(database: any Database) { self.database = database }
+
+    /// The histogram of operations per batch (swift-metrics; `/metrics` describes it).
+    public static let batchMetricLabel = "textcredits_ledger_batch_operations"
 
     /// Applies requests of one organisation in one transaction; each gets its own result, and a
     /// refused request changes nothing while the others apply.
@@ -32,6 +36,7 @@ public struct SQLLedgerStore: Sendable {
     >] {
         guard let organization = requests.first?.organization else { return [] }
         precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
+        Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)
         try await database.lockOrganization(organization.rawValue, on: sql)
         var book = try await LedgerBookLoader.load(
             organization,

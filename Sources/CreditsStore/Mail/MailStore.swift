@@ -11,6 +11,8 @@ public enum MailKind: String, Sendable, Codable {
     /// A link to choose a new password. It is for its addressee alone: it is never listed to the
     /// organisation (an admin reading the owner's link could take over the owner).
     case passwordReset = "password_reset"
+    /// A webhook endpoint was turned off after failing for days.
+    case webhookDisabled = "webhook_disabled"
 }
 
 /// Where a mail stands.

@@ -76,6 +76,8 @@ public struct Campaign: Sendable, Equatable, Codable {
 public struct ClaimedMessage: Sendable, Equatable {
     public var id: String
     public var organizationID: OrganizationID
+    /// The campaign it belongs to (none for a reply or a keyword's answer).
+    public var campaignID: String? = nil
     public var from: String
     public var to: String
     public var body: String

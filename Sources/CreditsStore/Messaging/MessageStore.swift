@@ -136,19 +136,21 @@ public struct MessageStore: Sendable {
         try await BulkRows.insert(sql, into: table, rows: events)
     }
 
-    /// Inserts a campaign row in the caller's unit of work.
+    /// Inserts a campaign row in the caller's unit of work, with the id of the request that
+    /// placed it (`RequestID.current`), which the dispatcher's log lines about it carry.
     public static func insert(_ campaign: Campaign, in work: UnitOfWork) async throws {
         let sql = work.sql
         let skipped = String(decoding: try OrganizationStore.jsonEncoder.encode(campaign.skipped), as: UTF8.self)
         try await sql.raw(
             """
             INSERT INTO campaigns (id, organization_id, account_id, actor, actor_name, body, channel, automated, send_at, not_before, status,
-                                   requested, accepted, skipped, credits_reserved, created_at, media)
+                                   requested, accepted, skipped, credits_reserved, created_at, media, request_id)
             VALUES (\(bind: campaign.id), \(bind: campaign.organizationID.rawValue), \(bind: campaign.account.rawValue), \(bind: campaign.actor),
                     \(bind: campaign.actorName), \(bind: campaign.body), \(bind: campaign.channel.rawValue), \(bind: campaign.automated ? 1 : 0),
                     \(bind: campaign.sendAt?.milliseconds), \(bind: campaign.notBefore.milliseconds), \(bind: campaign.status.rawValue),
                     \(bind: campaign.requested), \(bind: campaign.accepted), \(bind: skipped), \(bind: campaign.creditsReserved.milli),
-                    \(bind: campaign.createdAt.milliseconds), \(bind: campaign.media?.joined(separator: ",")))
+                    \(bind: campaign.createdAt.milliseconds), \(bind: campaign.media?.joined(separator: ",")),
+                    \(bind: RequestID.current?.rawValue))
             """
         ).run()
     }
@@ -167,12 +169,13 @@ public struct MessageStore: Sendable {
                     updated_at = \(bind: now.milliseconds)
                 WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds)
                              ORDER BY not_before LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
-                RETURNING id, organization_id, from_number, to_number, body, channel, attempts, retry, hold_id, media
+                RETURNING id, organization_id, campaign_id, from_number, to_number, body, channel, attempts, retry, hold_id, media
                 """
             ).all().map { row in
                 ClaimedMessage(
                     id: try row.value("id"),
                     organizationID: OrganizationID(try row.value("organization_id")),
+                    campaignID: try row.optional("campaign_id"),
                     from: try row.value("from_number"),
                     to: try row.value("to_number"),
                     body: try row.value("body"),

@@ -13,7 +13,7 @@ public enum Migrator {
         ContactUploadSchema.migration, ContactPagingSchema.migration, MonthlyClaimSchema.migration,
         SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration, ReprocessingSchema.migration,
         ConversationNumberSchema.migration, StaffNumbersSchema.migration, TollFreeVerificationSchema.migration,
-        ShortCodeSchema.migration, VoiceSchema.migration,
+        ShortCodeSchema.migration, VoiceSchema.migration, WebhooksSchema.migration, RequestIDSchema.migration,
     ]
 
     /// The newest version this program knows.

@@ -183,20 +183,22 @@ public struct CallStore: Sendable {
 
     // MARK: Writing
 
-    /// Inserts a broadcast and its calls in the caller's unit of work.
+    /// Inserts a broadcast and its calls in the caller's unit of work; the broadcast keeps the id
+    /// of the request that placed it (`RequestID.current`).
     public static func insert(_ broadcast: VoiceBroadcast, calls: [Call], in work: UnitOfWork) async throws {
         let skipped = String(decoding: try OrganizationStore.jsonEncoder.encode(broadcast.skipped), as: UTF8.self)
         try await work.sql.raw(
             """
             INSERT INTO voice_broadcasts (id, organization_id, account_id, actor, actor_name, from_number, audio_media_id, say_text,
                 say_voice, say_language, machine_detection, seconds, send_at, not_before, requested, accepted, skipped,
-                credits_reserved, created_at)
+                credits_reserved, created_at, request_id)
             VALUES (\(bind: broadcast.id), \(bind: broadcast.organizationID.rawValue), \(bind: broadcast.account.rawValue),
                 \(bind: broadcast.actor), \(bind: broadcast.actorName), \(bind: broadcast.from), \(bind: broadcast.audioMedia),
                 \(bind: broadcast.sayText), \(bind: broadcast.sayVoice), \(bind: broadcast.sayLanguage),
                 \(bind: broadcast.machineDetection.rawValue), \(bind: broadcast.seconds), \(bind: broadcast.sendAt?.milliseconds),
                 \(bind: broadcast.notBefore.milliseconds), \(bind: broadcast.requested), \(bind: broadcast.accepted), \(bind: skipped),
-                \(bind: broadcast.creditsReserved.milli), \(bind: broadcast.createdAt.milliseconds))
+                \(bind: broadcast.creditsReserved.milli), \(bind: broadcast.createdAt.milliseconds),
+                \(bind: RequestID.current?.rawValue))
             """
         ).run()
         try await insert(calls, in: work)

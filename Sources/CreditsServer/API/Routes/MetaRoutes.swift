@@ -2,10 +2,11 @@ import CreditsServices
 import CreditsStore
 import Foundation
 import Hummingbird
+import Logging
 import Metrics
 import Prometheus
 
-/// `/openapi.yaml`, `/metrics`, `/health`.
+/// `/openapi.yaml`, `/metrics`, `/health`, `/health/live`, `/health/ready`.
 struct MetaRoutes {
     let database: any Database
     /// The bearer token `/metrics` wants; nil turns metrics off.
@@ -53,6 +54,39 @@ struct MetaRoutes {
             try await database.ping()
             return try JSONOutput.response(["status": "ok"])
         }
+        // Liveness: the process answers (a supervisor restarts it when this stops answering).
+        table.add(.get, "/health/live") { _, _ in try JSONOutput.response(["status": "live"]) }
+        // Readiness: the database answers and has every migration this program knows (a load
+        // balancer sends traffic only to a ready server).
+        table.add(.get, "/health/ready") { _, context in
+            try await MetaRoutes.requireReady(database, logger: context.logger)
+            return try JSONOutput.response(["status": "ready"])
+        }
+    }
+
+    /// Throws the 503 that says why the server is not ready.
+    static func requireReady(_ database: any Database, logger: Logger) async throws {
+        let pending: [Migration]
+        do {
+            try await database.ping()
+            pending = try await Migrator.pending(database)
+        } catch {
+            logger.warning(
+                "not ready: the database does not answer",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
+            throw APIError(.serviceUnavailable, "database_unreachable", "The database does not answer.", retryAfter: 5)
+        }
+        guard pending.isEmpty else {
+            let versions = pending.map { String($0.version) }.joined(separator: ", ")
+            let lacks = pending.count == 1 ? "migration \(versions)" : "migrations \(versions)"
+            throw APIError(
+                .serviceUnavailable,
+                "migrations_behind",
+                "The database lacks \(lacks), which this server needs: run textcredits migrate.",
+                retryAfter: 5
+            )
+        }
     }
 }
 
@@ -66,11 +100,12 @@ public enum OpenAPIDocument {
     }()
 }
 
-/// One Prometheus registry for the process; swift-metrics is bootstrapped with it once.
+/// One Prometheus registry for the process; swift-metrics is bootstrapped with it once, through
+/// the factory that names and describes every metric (`ServerMetrics`).
 public enum MetricsSetup {
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         return registry
     }()
 }
