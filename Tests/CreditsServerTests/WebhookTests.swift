@@ -417,6 +417,63 @@ struct WebhookTests {
     }
 
     @Test(arguments: stores)
+    func purchasesCallsAndVoicemailsAreToldToo(_ store: TestDatabase) async throws {
+        try await TestServer.with(store, configure: Self.allowPrivate) { server in
+            let org = try await server.makeOrganization()
+            let endpoint = try await Self.addEndpoint(
+                server,
+                org,
+                url: "http://127.0.0.1:9/hook",
+                events: ["purchase.succeeded", "purchase.failed", "call.completed", "voicemail.received"]
+            )
+            func told() async throws -> [String] {
+                try await server.request(.get, "/v1/webhook-endpoints/\(endpoint.id)/deliveries", key: org.ownerKey)
+                    .list().compactMap { $0["type"] as? String }.sorted()
+            }
+            try await BillingTests.putCard(server, org, "4242424242424242")
+            #expect(try await BillingTests.buy(server, org, credits: 500, key: "buy-1").status == .created)
+            try await BillingTests.putCard(server, org, "4000000000000002")
+            #expect(try await BillingTests.buy(server, org, credits: 500, key: "buy-2").status.code == 402)
+            #expect(try await told() == ["purchase.failed", "purchase.succeeded"])
+
+            let number = try await server.services.sendingNumbers.sendingNumber(org.id)
+            try await VoiceTests.forward(server, org, #"{"enabled": false}"#)
+            let simulator = try #require(server.services.simulator)
+            _ = try await simulator.receiveCall(
+                from: "+14155559876",
+                to: number,
+                base: server.services.baseURL,
+                web: VoiceTests.RouterPoster(server: server)
+            )
+            #expect(
+                try await told() == ["call.completed", "purchase.failed", "purchase.succeeded", "voicemail.received"]
+            )
+            let payloads = try await server.request(
+                .get,
+                "/v1/webhook-endpoints/\(endpoint.id)/deliveries",
+                key: org.ownerKey
+            ).list().compactMap { $0["payload"] as? String }
+            #expect(
+                payloads.contains {
+                    $0.contains(#""type":"voicemail.received""#) && $0.contains(#""from":"+14155559876""#)
+                        && $0.contains(#""to":"\#(number)""#)
+                },
+                "\(payloads)"
+            )
+            #expect(
+                payloads.contains {
+                    $0.contains(#""type":"call.completed""#) && $0.contains(#""direction":"inbound""#)
+                        && $0.contains(#""from":"+14155559876""#)
+                }
+            )
+            #expect(
+                payloads.contains { $0.contains(#""type":"purchase.succeeded""#) && $0.contains(#""credits":500"#) }
+            )
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
     func anotherOrganisationsEndpointsAndEventsAreNotFound(_ store: TestDatabase) async throws {
         try await TestServer.with(store, configure: Self.allowPrivate) { server in
             let a = try await server.makeOrganization("Bright Stars Gym")
@@ -470,6 +527,11 @@ struct WebhookTests {
                 (#"{"url": "https://10.1.2.3/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://[::1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://localhost/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://2130706433/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://0177.0.0.1/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://0x7f.0.0.1/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[::ffff:10.0.0.1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://169.254.169.254/latest/meta-data", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "ftp://example.com/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://example.com/hook", "events": []}"#, "events_required"),
                 (#"{"url": "https://example.com/hook", "events": ["message.exploded"]}"#, "event_unknown"),

@@ -508,7 +508,6 @@ public struct BillingService: Sendable {
     func complete(_ purchase: Purchase, chargeID: String, into target: String, at instant: Date) async throws
         -> Purchase
     {
-        let credits = purchase.quote.credits
         let total = Money.format(cents: purchase.quote.totalCents, currency: purchase.quote.currency)
         let ledgerStore = ledgerStore
         return try await database.unitOfWork { work in

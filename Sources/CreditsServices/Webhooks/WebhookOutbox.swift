@@ -97,8 +97,9 @@ public enum WebhookOutbox {
                     at: instant,
                     data: VoicemailData(
                         callID: call.id,
-                        from: call.from,
-                        to: call.to,
+                        // A forwarded call keeps our number as `from` and the caller as `to`.
+                        from: call.to,
+                        to: call.from,
                         seconds: call.voicemailSeconds ?? 0,
                         media: call.voicemailMedia
                     )
@@ -194,6 +195,7 @@ struct CampaignData: Encodable {
 struct CallData: Encodable {
     var id: String
     var kind: String
+    var direction: String
     var broadcastID: String?
     var from: String
     var to: String
@@ -207,8 +209,11 @@ struct CallData: Encodable {
         id = call.id
         kind = call.kind.rawValue
         broadcastID = call.broadcastID
-        from = call.from
-        to = call.to
+        // As the call went: a forwarded call came from the caller (stored as `to`) to our number.
+        let inbound = call.kind == .forwarded
+        direction = inbound ? "inbound" : "outbound"
+        from = inbound ? call.to : call.from
+        to = inbound ? call.from : call.to
         status = call.status.rawValue
         answeredBy = call.answeredBy?.rawValue
         duration = call.duration
@@ -217,7 +222,7 @@ struct CallData: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, from, to, status, duration
+        case id, kind, direction, from, to, status, duration
         case broadcastID = "broadcast_id"
         case answeredBy = "answered_by"
         case creditsCharged = "credits_charged"

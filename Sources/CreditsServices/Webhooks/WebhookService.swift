@@ -383,12 +383,36 @@ enum WebhookURL {
         if allowPrivate { return trimmed }
         guard scheme == "https" else { throw .urlNotHTTPS }
         let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        // A host of digits only (2130706433), or with octal or hex parts (0177.0.0.1, 0x7f.1),
+        // is an address the resolver reads as one; only the plain dotted form is checked below,
+        // so the others are refused rather than let through.
+        if isNumericHost(name), !isDottedQuad(name) { throw .urlInvalid }
         if name == "localhost" || name.hasSuffix(".localhost") || name.hasSuffix(".local")
             || name.hasSuffix(".internal") || isPrivate(address: name)
         {
             throw .urlPrivate(host)
         }
         return trimmed
+    }
+
+    /// Digits, dots and hex digits after 0x only: an IPv4 address in some spelling.
+    static func isNumericHost(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+                guard !part.isEmpty else { return true }
+                if part.hasPrefix("0x") { return part.dropFirst(2).allSatisfy(\.isHexDigit) }
+                return part.allSatisfy(\.isNumber)
+            }
+    }
+
+    /// Four decimal parts 0–255 without leading zeros.
+    static func isDottedQuad(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                guard let value = UInt8(part) else { return false }
+                return String(value) == part
+            }
     }
 
     /// Loopback, private, link-local, shared and unspecified IPv4 and IPv6 addresses.
