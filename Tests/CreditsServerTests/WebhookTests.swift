@@ -313,9 +313,17 @@ struct WebhookTests {
             #expect(mail.contains { $0["subject"] as? String == "A webhook endpoint was turned off" })
             let log = try await server.request(.get, "/v1/webhook-endpoints/\(dead.id)/deliveries", key: org.ownerKey)
                 .list()
+            let tries = (log.first?["tries"] as? [[String: Any]]) ?? []
             #expect(
-                ((log.first?["tries"] as? [[String: Any]]) ?? []).allSatisfy { $0["status_code"] as? Int == 503 }
+                !tries.isEmpty && tries.allSatisfy { $0["status_code"] as? Int == 503 }
             )
+            let resendWhileOff = try await server.request(
+                .post,
+                "/v1/webhook-endpoints/\(dead.id)/deliveries/\(try #require(log.first?["id"] as? String))/resend",
+                key: org.ownerKey
+            )
+            #expect(resendWhileOff.status == .conflict)
+            #expect(resendWhileOff.errorCode == "endpoint_off")
             // While it is off, nothing new is written for it; turned on again, it starts afresh.
             #expect(try await server.inbound(org, from: "+14155550124", "STOP").status == .ok)
             #expect(
@@ -527,6 +535,12 @@ struct WebhookTests {
                 (#"{"url": "https://10.1.2.3/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://[::1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://localhost/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://localhost./hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[::ffff:7f00:1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[0:0:0:0:0:0:0:1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[::127.0.0.1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[fec0::1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
+                (#"{"url": "https://[64:ff9b::a00:1]/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://2130706433/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://0177.0.0.1/hook", "events": ["message.sent"]}"#, "url_invalid"),
                 (#"{"url": "https://0x7f.0.0.1/hook", "events": ["message.sent"]}"#, "url_invalid"),

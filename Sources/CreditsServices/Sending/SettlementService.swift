@@ -76,16 +76,13 @@ public struct SettlementService: Sendable {
         let instant = now()
         let prices = settler.prices
         try await settler.finishing(at: instant) { work in
-            let finished = try await MessageStore.record(results, at: instant, in: work)
-            let sent = results.compactMap { item -> String? in
-                if case .sent = item.result { return item.id }
-                return nil
-            }
-            if !sent.isEmpty, try await WebhookStore.anyEnabled(in: work) {
-                let messages = try await MessageStore.messages(sent, in: work).filter { $0.status == .sent }
+            let recorded = try await MessageStore.recordDispatch(results, at: instant, in: work)
+            // Only the texts this round moved to sent are told (a report that overtook it told the rest).
+            if !recorded.sent.isEmpty, try await WebhookStore.anyEnabled(in: work) {
+                let messages = try await MessageStore.messages(recorded.sent, in: work)
                 try await WebhookOutbox.messages(messages, prices: prices, at: instant, in: work)
             }
-            return ((), finished)
+            return ((), recorded.finished)
         }
     }
 

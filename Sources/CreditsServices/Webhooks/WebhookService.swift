@@ -3,6 +3,10 @@ import CreditsCore
 import CreditsStore
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `POST/GET/PATCH/DELETE /v1/webhook-endpoints`: an organisation's endpoints, the events each
 /// wants, its secret (shown once, rotated with an overlap) and its event log with resend.
 /// Everything here needs the permission to change settings.
@@ -79,9 +83,12 @@ public struct WebhookService: Sendable {
         var endpoint = try await endpoint(id, principal)
         let instant = now()
         var changes: [String] = []
+        var readdressed = false
         if let url = input.url {
-            endpoint.url = try WebhookURL.check(url, allowPrivate: allowPrivateURLs)
-            changes.append("address \(endpoint.url)")
+            let checked = try WebhookURL.check(url, allowPrivate: allowPrivateURLs)
+            readdressed = checked != endpoint.url
+            endpoint.url = checked
+            if readdressed { changes.append("address \(endpoint.url)") }
         }
         if input.events != nil {
             endpoint.eventTypes = try WebhookService.eventTypes(input.events)
@@ -92,7 +99,9 @@ public struct WebhookService: Sendable {
                 description.isEmpty ? nil : try InputRules.name(description, field: "description", limit: 200)
             changes.append("description")
         }
+        var switched = false
         if let enabled = input.enabled, enabled != endpoint.enabled {
+            switched = true
             endpoint.enabled = enabled
             if enabled {
                 endpoint.disabledReason = nil
@@ -104,6 +113,8 @@ public struct WebhookService: Sendable {
         endpoint.updatedAt = instant
         try await store.save(
             endpoint,
+            switched: switched,
+            readdressed: readdressed,
             audit: principal.organizationAudit(
                 .webhookEndpointChanged,
                 "Webhook endpoint \(endpoint.url) changed: \(changes.isEmpty ? "nothing" : changes.joined(separator: "; ")).",
@@ -173,6 +184,7 @@ public struct WebhookService: Sendable {
     /// Sends a delivery again now: the same event and `webhook-id`.
     public func resend(_ delivery: String, endpoint id: String, _ principal: Principal) async throws {
         let endpoint = try await endpoint(id, principal)
+        guard endpoint.enabled else { throw WebhookError.endpointOff }
         guard try await store.resend(delivery, endpoint: endpoint.id, of: principal.organizationID, at: now()) else {
             throw NotFoundError("Delivery \(delivery)")
         }
@@ -324,10 +336,11 @@ public enum WebhookError: DomainError, Equatable {
     case unknownEvent(String)
     case tooManyEndpoints
     case overlapOutOfRange
+    case endpointOff
 
     public var kind: RefusalKind {
         switch self {
-        case .tooManyEndpoints: .conflict
+        case .tooManyEndpoints, .endpointOff: .conflict
         default: .invalid
         }
     }
@@ -340,6 +353,7 @@ public enum WebhookError: DomainError, Equatable {
         case .unknownEvent: "event_unknown"
         case .tooManyEndpoints: "too_many_endpoints"
         case .overlapOutOfRange: "field_invalid"
+        case .endpointOff: "endpoint_off"
         }
     }
 
@@ -356,6 +370,7 @@ public enum WebhookError: DomainError, Equatable {
         case .tooManyEndpoints: "An organisation can have at most \(WebhookStore.endpointsMax) webhook endpoints."
         case .overlapOutOfRange:
             "overlap_hours must be between 0 and \(WebhookService.overlapHoursMax) (a week)."
+        case .endpointOff: "The endpoint is turned off: turn it on to send events to it again."
         }
     }
 
@@ -363,7 +378,7 @@ public enum WebhookError: DomainError, Equatable {
         switch self {
         case .urlRequired, .urlInvalid, .urlNotHTTPS, .urlPrivate: "url"
         case .eventsRequired, .unknownEvent: "events"
-        case .tooManyEndpoints: nil
+        case .tooManyEndpoints, .endpointOff: nil
         case .overlapOutOfRange: "overlap_hours"
         }
     }
@@ -382,7 +397,8 @@ enum WebhookURL {
         else { throw .urlInvalid }
         if allowPrivate { return trimmed }
         guard scheme == "https" else { throw .urlNotHTTPS }
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        while name.hasSuffix(".") { name.removeLast() }
         // A host of digits only (2130706433), or with octal or hex parts (0177.0.0.1, 0x7f.1),
         // is an address the resolver reads as one; only the plain dotted form is checked below,
         // so the others are refused rather than let through.
@@ -415,23 +431,35 @@ enum WebhookURL {
             }
     }
 
-    /// Loopback, private, link-local, shared and unspecified IPv4 and IPv6 addresses.
+    /// Loopback, private, link-local, shared, multicast and unspecified IPv4 addresses, and the
+    /// IPv6 ones (read by `inet_pton`, so every spelling is the same bytes), including IPv4 inside
+    /// IPv6 (mapped, compatible, NAT64).
     static func isPrivate(address: String) -> Bool {
-        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4, let octets = Optional(parts.compactMap { UInt8($0) }), octets.count == 4 {
-            let (a, b) = (octets[0], octets[1])
-            return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b))
-                || (a == 192 && b == 168) || (a == 100 && (64...127).contains(b)) || a >= 224
-        }
+        if let v4 = ipv4(address) { return isPrivate(v4) }
         guard address.contains(":") else { return false }
-        let lower = address.lowercased()
-        if lower == "::" || lower == "::1" { return true }
-        if lower.hasPrefix("fc") || lower.hasPrefix("fd") || lower.hasPrefix("fe8") || lower.hasPrefix("fe9")
-            || lower.hasPrefix("fea") || lower.hasPrefix("feb")
-        {
-            return true
+        var raw = in6_addr()
+        guard inet_pton(Int32(AF_INET6), address, &raw) == 1 else { return true }  // not an address: refuse
+        let bytes = withUnsafeBytes(of: raw) { Array($0) }
+        let embedded = Array(bytes[12..<16])
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+            return isPrivate(embedded)
         }
-        if lower.hasPrefix("::ffff:") { return isPrivate(address: String(lower.dropFirst(7))) }
+        if bytes[0..<12].allSatisfy({ $0 == 0 }) { return true }  // ::, ::1 and IPv4-compatible
+        if bytes[0..<12] == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0] { return isPrivate(embedded) }
+        if bytes[0] & 0xfe == 0xfc || bytes[0] == 0xff { return true }  // unique local, multicast
+        if bytes[0] == 0xfe && bytes[1] & 0x80 == 0x80 { return true }  // link-local, site-local
         return false
+    }
+
+    static func ipv4(_ address: String) -> [UInt8]? {
+        var raw = in_addr()
+        guard inet_pton(Int32(AF_INET), address, &raw) == 1 else { return nil }
+        return withUnsafeBytes(of: raw) { Array($0) }
+    }
+
+    static func isPrivate(_ octets: [UInt8]) -> Bool {
+        let (a, b) = (octets[0], octets[1])
+        return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b))
+            || (a == 192 && b == 168) || (a == 100 && (64...127).contains(b)) || a >= 224
     }
 }

@@ -237,7 +237,23 @@ public struct MessageStore: Sendable {
     public static func record(_ results: [(id: String, result: DispatchResult)], at instant: Date, in work: UnitOfWork)
         async throws -> [Message]
     {
-        guard !results.isEmpty else { return [] }
+        try await recordDispatch(results, at: instant, in: work).finished
+    }
+
+    /// What a dispatch round changed: the messages it made final, and the ids it moved to `sent`
+    /// (a delivery report that overtook the dispatcher already moved the others).
+    public struct DispatchRecorded: Sendable {
+        public var finished: [Message]
+        public var sent: [String]
+    }
+
+    /// `record`, also saying which messages this round moved to `sent`.
+    public static func recordDispatch(
+        _ results: [(id: String, result: DispatchResult)],
+        at instant: Date,
+        in work: UnitOfWork
+    ) async throws -> DispatchRecorded {
+        guard !results.isEmpty else { return DispatchRecorded(finished: [], sent: []) }
         let sql = work.sql
         try await MessageStore.lock(results.map(\.id), on: sql)
         var sent: [SentRow] = []
@@ -267,16 +283,15 @@ public struct MessageStore: Sendable {
                 .integer("provider_segments") { $0.segments }, .bigint("updated_at") { _ in updatedAt },
             ]
         )
-        updated.formUnion(
-            try await updateStillSending(
-                sql,
-                sentTable,
-                rows: sent,
-                extra:
-                    "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
-                skip: ["provider_segments"]
-            )
+        let sentIDs = try await updateStillSending(
+            sql,
+            sentTable,
+            rows: sent,
+            extra:
+                "lease_until = NULL, provider_segments = COALESCE(messages.provider_segments, v.new_provider_segments)",
+            skip: ["provider_segments"]
         )
+        updated.formUnion(sentIDs)
         let retryTable = BulkTable<RetryRow>(
             name: "messages",
             columns: [
@@ -297,8 +312,8 @@ public struct MessageStore: Sendable {
         let failedIDs = try await updateStillSending(sql, failedTable, rows: failed, extra: "lease_until = NULL")
         updated.formUnion(failedIDs)
         try await MessageStore.insertEvents(events.filter { updated.contains($0.id) }, at: instant, on: sql)
-        guard !failedIDs.isEmpty else { return [] }
-        return try await MessageStore.lockInOrder(failedIDs, on: sql)
+        guard !failedIDs.isEmpty else { return DispatchRecorded(finished: [], sent: sentIDs) }
+        return DispatchRecorded(finished: try await MessageStore.lockInOrder(failedIDs, on: sql), sent: sentIDs)
     }
 
     /// Updates rows still in `sending` (a delivery report may have overtaken the dispatcher);

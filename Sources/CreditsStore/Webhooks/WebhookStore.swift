@@ -226,20 +226,43 @@ public struct WebhookStore: Sendable {
 
     static func types(_ types: [WebhookEventType]) -> String { types.map(\.rawValue).sorted().joined(separator: " ") }
 
-    /// Saves what staff may change (url, description, events, enabled, secrets) with its audit entry.
-    public func save(_ endpoint: WebhookEndpoint, audit: AuditRecord) async throws {
+    /// Saves what staff change — the address, description, events and secrets, and when
+    /// `switched`, whether it is on (turning it on clears its run of failures and any pause) —
+    /// with its audit entry. Columns the delivery job writes are left alone otherwise, so an edit
+    /// never undoes a turn-off it did not see. A new address or turning it on sends its waiting
+    /// events at once.
+    public func save(_ endpoint: WebhookEndpoint, switched: Bool = false, readdressed: Bool = false, audit: AuditRecord)
+        async throws
+    {
         try await database.transaction { sql in
-            try await sql.raw(
-                """
+            var query: SQLQueryString = """
                 UPDATE webhook_endpoints SET url = \(bind: endpoint.url), description = \(bind: endpoint.description),
                     event_types = \(bind: WebhookStore.types(endpoint.eventTypes)), secret = \(bind: endpoint.secret),
                     previous_secret = \(bind: endpoint.previousSecret), previous_secret_until = \(bind: endpoint.previousSecretUntil?.milliseconds),
-                    enabled = \(bind: endpoint.enabled ? 1 : 0), disabled_reason = \(bind: endpoint.disabledReason),
-                    failing_since = \(bind: endpoint.failingSince?.milliseconds), consecutive_failures = \(bind: endpoint.consecutiveFailures),
                     updated_at = \(bind: endpoint.updatedAt.milliseconds)
-                WHERE id = \(bind: endpoint.id) AND organization_id = \(bind: endpoint.organizationID.rawValue) AND deleted_at IS NULL
                 """
-            ).run()
+            if switched {
+                query =
+                    query + """
+                        , enabled = \(bind: endpoint.enabled ? 1 : 0), disabled_reason = NULL, failing_since = NULL,
+                        consecutive_failures = 0, paused_until = NULL
+                        """
+            } else if readdressed {
+                query = query + ", paused_until = NULL"
+            }
+            query =
+                query
+                + " WHERE id = \(bind: endpoint.id) AND organization_id = \(bind: endpoint.organizationID.rawValue) AND deleted_at IS NULL"
+            try await sql.raw(query).run()
+            if (switched && endpoint.enabled) || readdressed {
+                try await sql.raw(
+                    """
+                    UPDATE webhook_deliveries SET next_attempt_at = \(bind: endpoint.updatedAt.milliseconds)
+                    WHERE endpoint_id = \(bind: endpoint.id) AND status = 'pending'
+                      AND next_attempt_at > \(bind: endpoint.updatedAt.milliseconds)
+                    """
+                ).run()
+            }
             try await AuditStore.insert([audit], on: sql)
         }
     }
@@ -416,20 +439,32 @@ public struct WebhookStore: Sendable {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         let at = now.milliseconds
         return try await database.transaction { sql in
-            // Endpoints with something due, the longest-waiting first, and at most `perEndpoint`
-            // of each: a busy or failing endpoint never keeps the others' events waiting.
+            // Endpoints with something due and no pass of another worker under way (its leased
+            // rows), locked so two workers never serve one endpoint at once (PostgreSQL: FOR NO
+            // KEY UPDATE, which leaves the KEY SHARE of new deliveries' foreign key alone; SQLite
+            // holds its one write lock). The longest-waiting first, at most `perEndpoint` each:
+            // a busy or failing endpoint never keeps the others' events waiting.
+            let lockEndpoints = database.dialect == .postgres ? " FOR NO KEY UPDATE OF e SKIP LOCKED" : ""
+            let candidates: [String] = try await sql.raw(
+                """
+                SELECT e.id FROM webhook_endpoints e
+                WHERE e.enabled = 1 AND e.deleted_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= \(bind: at))
+                  AND EXISTS (SELECT 1 FROM webhook_deliveries x
+                              WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= \(bind: at)
+                                AND (x.lease_until IS NULL OR x.lease_until < \(bind: at)))
+                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries y
+                                  WHERE y.endpoint_id = e.id AND y.status = 'pending' AND y.lease_until >= \(bind: at))\(unsafeRaw: lockEndpoints)
+                """
+            ).all().map { try $0.value("id") }
+            guard !candidates.isEmpty else { return [] }
             let endpoints: [String] = try await sql.raw(
                 """
-                SELECT e.id, (SELECT MIN(x.next_attempt_at) FROM webhook_deliveries x
-                              WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= \(bind: at)
-                                AND (x.lease_until IS NULL OR x.lease_until < \(bind: at))) AS oldest
-                FROM webhook_endpoints e
-                WHERE e.enabled = 1 AND e.deleted_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= \(bind: at))
+                SELECT endpoint_id, MIN(next_attempt_at) AS oldest FROM webhook_deliveries
+                WHERE endpoint_id IN (\(candidates.inList(for: sql))) AND status = 'pending' AND next_attempt_at <= \(bind: at)
+                GROUP BY endpoint_id
                 """
-            ).all().compactMap { row -> (String, Int64)? in
-                guard let oldest = try row.optional("oldest", as: Int64.self) else { return nil }
-                return (try row.value("id"), oldest)
-            }.sorted { $0.1 < $1.1 }.map(\.0)
+            ).all().map { (try $0.value("endpoint_id", as: String.self), try $0.value("oldest", as: Int64.self)) }
+                .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
             var ids: [String] = []
             for endpoint in endpoints where ids.count < limit {
                 ids += try await sql.raw(
@@ -585,7 +620,7 @@ public struct WebhookStore: Sendable {
         async throws -> Bool
     {
         try await database.transaction { sql in
-            try await !sql.raw(
+            let found = try await !sql.raw(
                 """
                 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: instant.milliseconds),
                     lease_until = NULL, updated_at = \(bind: instant.milliseconds)
@@ -593,6 +628,11 @@ public struct WebhookStore: Sendable {
                 RETURNING id
                 """
             ).all().isEmpty
+            // Asked for now: a pause after an unanswered try does not hold it back.
+            if found {
+                try await sql.raw("UPDATE webhook_endpoints SET paused_until = NULL WHERE id = \(bind: endpoint)").run()
+            }
+            return found
         }
     }
 
