@@ -705,7 +705,9 @@ class Session:
         self.driver.find_element(By.CSS_SELECTOR, "#column_2 option[value=ignore]").click()
         self.until_text("[data-testid=preview]", lambda text: "parent0@example.com" not in text, "the preview follows the columns")
         self.fill("new_groups", "spring 2027")
-        self.driver.find_element(By.CSS_SELECTOR, "input[name=consent][value=opted_in]").click()
+        # The preview re-renders as the columns change; wait for the consent choice (a loaded
+        # CI machine once looked for it mid-render).
+        self.wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "input[name=consent][value=opted_in]"))[0].click()
         self.fill("consent_basis", "Signed the spring enrolment form")
         self.shot("contacts-import-map")
         self.driver.set_window_size(*PHONE)
