@@ -1,3 +1,5 @@
+import SQLKit
+
 /// Where the dispatch of a campaign (texts) or a voice broadcast (calls) stands after a
 /// dispatcher's round, for the dispatcher's log.
 public struct DispatchProgress: Sendable, Equatable {
@@ -12,5 +14,28 @@ public struct DispatchProgress: Sendable, Equatable {
         self.id = id
         self.requestID = requestID
         self.dispatching = dispatching
+    }
+}
+
+extension DispatchProgress {
+    /// Reads the progress of `ids` with `select`, a query that ends in `IN (` and yields `id`,
+    /// `request_id` and `dispatching` (1 or 0): one statement per `IN` list's worth of ids.
+    static func read(_ select: String, ids: Set<String>, from database: any Database) async throws
+        -> [DispatchProgress]
+    {
+        guard !ids.isEmpty else { return [] }
+        return try await database.read { sql in
+            var found: [DispatchProgress] = []
+            for chunk in ids.sorted().inListChunks {
+                found += try await sql.raw("\(unsafeRaw: select)\(chunk.inList(for: sql)))").all().map { row in
+                    DispatchProgress(
+                        id: try row.value("id"),
+                        requestID: try row.optional("request_id"),
+                        dispatching: try row.value("dispatching", as: Int.self) == 1
+                    )
+                }
+            }
+            return found
+        }
     }
 }

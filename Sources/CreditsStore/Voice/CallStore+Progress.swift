@@ -7,22 +7,14 @@ extension CallStore {
     /// look-up per broadcast, never one per call). A call the provider took stays `dialing` with
     /// its sid until it is answered; only one without a sid still waits for dispatch.
     public func progress(ofBroadcasts ids: Set<String>) async throws -> [DispatchProgress] {
-        guard !ids.isEmpty else { return [] }
-        return try await database.read { sql in
-            var query: SQLQueryString = """
-                SELECT b.id, b.request_id, CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.broadcast_id = b.id
-                    AND (c.status = 'queued' OR (c.status = 'dialing' AND c.provider_id IS NULL))) THEN 1 ELSE 0 END AS dispatching
-                FROM voice_broadcasts b WHERE b.id IN (
-                """
-            for (index, id) in ids.sorted().enumerated() { query += index == 0 ? "\(bind: id)" : ", \(bind: id)" }
-            query += ")"
-            return try await sql.raw(query).all().map { row in
-                DispatchProgress(
-                    id: try row.value("id"),
-                    requestID: try row.optional("request_id"),
-                    dispatching: try row.value("dispatching", as: Int.self) == 1
-                )
-            }
-        }
+        try await DispatchProgress.read(
+            """
+            SELECT b.id, b.request_id, CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.broadcast_id = b.id
+                AND (c.status = 'queued' OR (c.status = 'dialing' AND c.provider_id IS NULL))) THEN 1 ELSE 0 END AS dispatching
+            FROM voice_broadcasts b WHERE b.id IN (
+            """,
+            ids: ids,
+            from: database
+        )
     }
 }
