@@ -1,17 +1,12 @@
 import CreditsCore
 
 /// One text to estimate, from the command line or one `--jsonl` input line.
-struct EstimateRequest: Decodable {
+struct EstimateRequest {
     var text: String
     var channel: String = "sms"
     var smartEncoding: Bool = false
     var header: String = ""
     var footer: String = ""
-
-    enum CodingKeys: String, CodingKey {
-        case text, channel, header, footer
-        case smartEncoding = "smart_encoding"
-    }
 
     init(text: String, channel: String, smartEncoding: Bool, header: String, footer: String) {
         self.text = text
@@ -19,15 +14,6 @@ struct EstimateRequest: Decodable {
         self.smartEncoding = smartEncoding
         self.header = header
         self.footer = footer
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        text = try container.decode(String.self, forKey: .text)
-        channel = try container.decodeIfPresent(String.self, forKey: .channel) ?? "sms"
-        smartEncoding = try container.decodeIfPresent(Bool.self, forKey: .smartEncoding) ?? false
-        header = try container.decodeIfPresent(String.self, forKey: .header) ?? ""
-        footer = try container.decodeIfPresent(String.self, forKey: .footer) ?? ""
     }
 
     /// The estimate, or the refusal with its stable code.

@@ -1,14 +1,35 @@
 extension ComplianceLint {
     /// Warnings about single characters: emoji, other non-GSM characters, hidden formatting.
-    func characterWarnings(_ text: String, part: TextPart, costNote: String?) -> [LintWarning] {
+    /// `skipsPlainASCII: false` reads every character through grapheme breaking: the reference
+    /// the quick skip is tested against.
+    func characterWarnings(_ text: String, part: TextPart, costNote: String?, skipsPlainASCII: Bool = true)
+        -> [LintWarning]
+    {
         // Most texts are printable GSM-7 ASCII: nothing here can apply to them.
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F && $0 != 0x60) || $0 == 0x0A || $0 == 0x0D }) { return [] }
+        if UTF8Scan.allBytes(of: text, { ($0 >= 0x20 && $0 < 0x7F && $0 != 0x60) || $0 == 0x0A || $0 == 0x0D }) {
+            return []
+        }
         var emoji: [LintWarning] = []
         var nonGSM: [LintWarning] = []
         var hidden: [LintWarning] = []
         var seenNonGSM: Set<String> = []
         var offset = 0
-        for character in text {
+        let utf8 = Array(text.utf8)
+        var byteOffset = 0
+        while byteOffset < utf8.count {
+            // A printable GSM-7 ASCII character standing alone (the next scalar is below U+0300:
+            // ASCII, or a lead byte below 0xCC, so it starts a new cluster) has nothing to warn
+            // about: skip it without grapheme breaking.
+            let byte = utf8[byteOffset]
+            if skipsPlainASCII && byte >= 0x20 && byte < 0x7F && byte != 0x60
+                && (byteOffset + 1 == utf8.count || utf8[byteOffset + 1] < 0xCC)
+            {
+                offset += 1
+                byteOffset += 1
+                continue
+            }
+            let character = text[text.utf8.index(text.utf8.startIndex, offsetBy: byteOffset)]
+            byteOffset += character.utf8.count
             let length = character.unicodeScalars.count
             let range = TextRange(start: offset, end: offset + length)
             defer { offset += length }

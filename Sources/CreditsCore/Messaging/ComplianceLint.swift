@@ -87,15 +87,39 @@ public struct ComplianceLint: Sendable {
 
     /// True when the text tells people how to opt out.
     public static func hasOptOutInstruction(_ text: String) -> Bool {
+        if let found = optOutScanner.scan(text, limit: 1) { return found.contains { !$0.isEmpty } }
         let lower = text.lowercased()
         return optOutInstructionWords.contains { TextSearch.wholeWordRanges(of: $0, in: lower).first != nil }
     }
 
+    static let optOutScanner = PhraseScanner(optOutInstructionWords.map { ($0, .wholeWord) })
+
+    /// The shortener domains, then the aggressive phrases, in one scanner.
+    static let contentScanner = PhraseScanner(
+        shortenerDomains.map { ($0, .domain) } + aggressivePhrases.map { ($0, .wholeWord) }
+    )
+
+    /// Where each shortener domain and aggressive phrase occurs (at most `warningsPerRuleMax` each),
+    /// in the order of `contentScanner`'s patterns.
+    static func contentMatches(_ text: String) -> [[TextRange]] {
+        if let found = contentScanner.scan(text, limit: warningsPerRuleMax) { return found }
+        return contentMatchesBySearch(text)
+    }
+
+    /// The same, one search per pattern over the lowercased text: the scanner's fallback and reference.
+    static func contentMatchesBySearch(_ text: String) -> [[TextRange]] {
+        let lower = text.lowercased()
+        return shortenerDomains.map { Array(TextSearch.domainRanges(of: $0, in: lower).prefix(warningsPerRuleMax)) }
+            + aggressivePhrases.map {
+                Array(TextSearch.wholeWordRanges(of: $0, in: lower).prefix(warningsPerRuleMax))
+            }
+    }
+
     func contentWarnings(_ text: String, part: TextPart, costNote: String?) -> [LintWarning] {
         var warnings: [LintWarning] = []
-        let lower = text.lowercased()
-        for domain in ComplianceLint.shortenerDomains {
-            for range in TextSearch.domainRanges(of: domain, in: lower).prefix(ComplianceLint.warningsPerRuleMax) {
+        let found = ComplianceLint.contentMatches(text)
+        for (index, domain) in ComplianceLint.shortenerDomains.enumerated() {
+            for range in found[index] {
                 warnings.append(
                     LintWarning(
                         code: .urlShortener,
@@ -107,8 +131,8 @@ public struct ComplianceLint: Sendable {
                 )
             }
         }
-        for phrase in ComplianceLint.aggressivePhrases {
-            for range in TextSearch.wholeWordRanges(of: phrase, in: lower).prefix(ComplianceLint.warningsPerRuleMax) {
+        for (index, phrase) in ComplianceLint.aggressivePhrases.enumerated() {
+            for range in found[ComplianceLint.shortenerDomains.count + index] {
                 warnings.append(
                     LintWarning(
                         code: .aggressiveLanguage,
@@ -132,12 +156,9 @@ public struct ComplianceLint: Sendable {
         for scalar in text.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
-                if value >= 0x41 && value <= 0x5A {
-                    letters += 1
-                    upper += 1
-                } else if value >= 0x61 && value <= 0x7A {
-                    letters += 1
-                }
+                let isUpper = value &- 0x41 < 26
+                letters &+= (isUpper || value &- 0x61 < 26) ? 1 : 0
+                upper &+= isUpper ? 1 : 0
             } else if scalar.properties.isUppercase {
                 letters += 1
                 upper += 1

@@ -28,6 +28,7 @@ public struct Composition: Sendable, Equatable, Codable {
     /// The text sent for a regular message: checks the body, then the whole.
     public func compose(body: String) throws(MessageError) -> String {
         try MessageBody.validate(body)
+        if header.isEmpty && footer.isEmpty { return body }
         var parts: [String] = []
         if !header.isEmpty { parts.append(header) }
         parts.append(body)

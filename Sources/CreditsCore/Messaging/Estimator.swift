@@ -126,11 +126,15 @@ public enum Estimator {
 
     /// Estimates one body (merge fields already filled in) under the given options.
     public static func estimate(body: String, options: EstimateOptions) throws(MessageError) -> Estimate {
-        let (composition, composed, _, sent, length) = try prepare(body: body, options: options)
-        let encoded = SmartEncoding.apply(to: composed)
+        let (composition, composed, applied, sent, length) = try prepare(body: body, options: options)
+        // What smart encoding changes, whether or not it is on (when on, `prepare` applied it).
+        let encoded = options.smartEncoding ? applied : SmartEncoding.apply(to: composed)
         let segmentation = Segmenter.segment(sent)
         let credits = options.prices.text(channel: options.channel, segments: segmentation.segments)
-        let alternative = options.smartEncoding ? Segmenter.segment(composed) : Segmenter.segment(encoded.text)
+        // With no replacement the other setting sends the same text.
+        let alternative =
+            encoded.replacements.isEmpty
+            ? segmentation : Segmenter.segment(options.smartEncoding ? composed : encoded.text)
         let alternativeCredits = options.prices.text(channel: options.channel, segments: alternative.segments)
         let withSmart = options.smartEncoding ? credits : alternativeCredits
         let withoutSmart = options.smartEncoding ? alternativeCredits : credits
@@ -151,7 +155,12 @@ public enum Estimator {
             header: composition.header,
             body: body,
             footer: composition.footer,
-            costNote: ucs2CostNote(sent: sent, segmentation: segmentation, credits: credits, options: options)
+            costNote: ucs2CostNote(
+                smartEncoded: options.smartEncoding ? sent : encoded.text,
+                segmentation: segmentation,
+                credits: credits,
+                options: options
+            )
         )
         var result = Estimate(
             text: sent,
@@ -183,18 +192,21 @@ public enum Estimator {
 
     /// "It costs 2 credits per recipient instead of 1": the price of UCS-2 against the same text
     /// with its non-GSM characters replaced (where smart encoding can) or left out.
-    static func ucs2CostNote(sent: String, segmentation: Segmentation, credits: Credits, options: EstimateOptions)
-        -> String?
-    {
+    /// `smartEncoded` is the sent text after smart encoding.
+    static func ucs2CostNote(
+        smartEncoded: String,
+        segmentation: Segmentation,
+        credits: Credits,
+        options: EstimateOptions
+    ) -> String? {
         guard segmentation.encoding == .ucs2, options.channel != .mms else { return nil }
-        var plain = String.UnicodeScalarView()
-        for scalar in SmartEncoding.apply(to: sent).text.unicodeScalars where GSM7.septets(scalar) > 0 {
-            plain.append(scalar)
+        var plain: [UInt8] = []
+        plain.reserveCapacity(smartEncoded.utf8.count)
+        for scalar in smartEncoded.unicodeScalars where GSM7.septets(scalar) > 0 {
+            UTF8.encode(scalar) { plain.append($0) }
         }
-        let gsmCredits = options.prices.text(
-            channel: options.channel,
-            segments: Segmenter.segment(String(plain)).segments
-        )
+        let gsmSegments = plain.withUnsafeBufferPointer { Segmenter.gsmPacking(of: $0)?.segments ?? 0 }
+        let gsmCredits = options.prices.text(channel: options.channel, segments: gsmSegments)
         guard gsmCredits < credits else { return nil }
         return "This message costs \(credits) credits per recipient instead of \(gsmCredits)."
     }

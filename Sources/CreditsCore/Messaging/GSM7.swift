@@ -14,11 +14,26 @@ public enum GSM7 {
         return table
     }()
 
+    /// `asciiSeptets` as bit masks (bit n = ASCII n), constants the hot loops read without a
+    /// lazy global's check; a test derives them from the table.
+    static let basicMaskLow: UInt64 = 0xffff_ffff_0000_2400
+    static let basicMaskHigh: UInt64 = 0x07ff_fffe_87ff_ffff
+    static let extensionMaskLow: UInt64 = 0x1000
+    static let extensionMaskHigh: UInt64 = 0x7800_0000_7800_0000
+
+    /// Septets for an ASCII value (below 0x80): 0, 1 or 2.
+    @inline(__always)
+    static func septets(ascii value: UInt32) -> Int {
+        let basic = value < 64 ? basicMaskLow >> UInt64(value) : basicMaskHigh >> UInt64(value - 64)
+        let extended = value < 64 ? extensionMaskLow >> UInt64(value) : extensionMaskHigh >> UInt64(value - 64)
+        return Int(basic & 1) | Int(extended & 1) << 1
+    }
+
     /// Septets for a Unicode scalar: 0 when the scalar is not in the GSM-7 alphabet.
     @inline(__always)
     public static func septets(_ scalar: Unicode.Scalar) -> Int {
         let value = scalar.value
-        if value < 0x80 { return Int(asciiSeptets[Int(value)]) }
+        if value < 0x80 { return septets(ascii: value) }
         return septets(nonASCII: value)
     }
 

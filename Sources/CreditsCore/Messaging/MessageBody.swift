@@ -7,7 +7,7 @@ public enum MessageBody {
     public static let lengthMax = 1600
 
     /// Characters in a text, in the unit every limit here uses.
-    public static func length(of text: some StringProtocol) -> Int { text.unicodeScalars.count }
+    public static func length(of text: some StringProtocol) -> Int { UTF8Scan.scalarCount(of: text) }
 
     /// Checks that a body has 1…1600 characters.
     public static func validate(_ body: String) throws(MessageError) {

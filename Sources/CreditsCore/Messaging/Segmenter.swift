@@ -28,7 +28,7 @@ public enum Segmenter {
             let byte = bytes[position]
             var unit: Int
             if byte < 0x80 {
-                unit = Int(GSM7.asciiSeptets[Int(byte)])
+                unit = GSM7.septets(ascii: UInt32(byte))
                 guard unit != 0 else { return nil }
                 // CR LF is one grapheme cluster: it never straddles two segments.
                 if byte == 0x0D, position + 1 < count, bytes[position + 1] == 0x0A {

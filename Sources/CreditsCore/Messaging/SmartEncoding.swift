@@ -25,27 +25,34 @@ public enum SmartEncoding {
     /// Applies the replacements. Characters with no look-alike are kept as they are.
     public static func apply(to text: String) -> Result {
         // Fast path: nothing to do for pure GSM-7 text without tabs or control characters.
-        if text.utf8.allSatisfy({
-            $0 < 0x80 && $0 != 0x09 && $0 != 0x60 && ($0 >= 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0C)
-        }) {
+        if UTF8Scan.allBytes(
+            of: text,
+            {
+                $0 < 0x80 && $0 != 0x09 && $0 != 0x60 && ($0 >= 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0C)
+            }
+        ) {
             return Result(text: text, replacements: [])
         }
-        var output = String.UnicodeScalarView()
+        // The output is only built from the first replacement on; a text with none is returned as is.
+        var output: [UInt8] = []
         var replacements: [Replacement] = []
         let scalars = Array(text.unicodeScalars)
+        var copiedUpTo = 0  // scalars before this offset are in `output` (once it is started)
         for (offset, scalar) in scalars.enumerated() {
-            if scalar == "\u{200D}", isInsideEmojiSequence(scalars, at: offset) {
-                output.append(scalar)
-                continue
-            }
-            guard let replacement = table[scalar.value] else {
-                output.append(scalar)
-                continue
-            }
-            output.append(contentsOf: replacement.unicodeScalars)
+            let value = scalar.value
+            // Printable ASCII other than the backtick has no replacement.
+            if value >= 0x20 && value < 0x7F && value != 0x60 { continue }
+            if scalar == "\u{200D}", isInsideEmojiSequence(scalars, at: offset) { continue }
+            guard let replacement = table[value] else { continue }
+            if replacements.isEmpty { output.reserveCapacity(text.utf8.count + 16) }
+            for kept in scalars[copiedUpTo..<offset] { UTF8.encode(kept) { output.append($0) } }
+            output.append(contentsOf: replacement.utf8)
+            copiedUpTo = offset + 1
             replacements.append(Replacement(original: String(scalar), replacement: replacement, index: offset))
         }
-        return Result(text: String(output), replacements: replacements)
+        if replacements.isEmpty { return Result(text: text, replacements: []) }
+        for kept in scalars[copiedUpTo...] { UTF8.encode(kept) { output.append($0) } }
+        return Result(text: String(decoding: output, as: UTF8.self), replacements: replacements)
     }
 
     /// A zero-width joiner between emoji builds one picture (👨‍👩‍👧); it stays.

@@ -3,17 +3,25 @@ import CreditsCore
 /// Writes JSON by hand for the hottest response, `POST /v1/estimate` (called on every keystroke):
 /// Foundation's JSONEncoder spends more time than the estimate itself. A test checks that this
 /// writer and JSONEncoder produce the same document.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
-    mutating func raw(_ text: StaticString) {
+    /// Forgets what was written, keeping the memory (a writer reused as an output buffer).
+    public mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+
+    public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        if UTF8Scan.allBytes(of: value, { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")
@@ -32,12 +40,18 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func number(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
-    mutating func credits(_ value: Credits) { bytes.append(contentsOf: value.decimalString.utf8) }
-    mutating func bool(_ value: Bool) { value ? raw("true") : raw("false") }
+    public mutating func number(_ value: Int) {
+        if value >= 0 && value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
+    }
+    public mutating func credits(_ value: Credits) { bytes.append(contentsOf: value.decimalString.utf8) }
+    public mutating func bool(_ value: Bool) { value ? raw("true") : raw("false") }
 
     /// `"name":` — keys are written in sorted order by the callers, as JSONEncoder.api does.
-    mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         if let last = bytes.last, last != UInt8(ascii: "{") && last != UInt8(ascii: "[") {
             bytes.append(UInt8(ascii: ","))
         }
@@ -46,7 +60,7 @@ struct JSONWriter {
         raw("\":")
     }
 
-    mutating func array<T>(_ items: [T], _ element: (inout JSONWriter, T) -> Void) {
+    public mutating func array<T>(_ items: [T], _ element: (inout JSONWriter, T) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for (index, item) in items.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -55,10 +69,67 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
         body(&self)
         bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// The answer lines of `textcredits estimate --jsonl`, written without JSONEncoder.
+public enum EstimateLineJSON {
+    /// `{"credits","encoding","per_segment_units","segments","units","warnings"}`: the fields the
+    /// CLI's line carries, keys sorted.
+    public static func write(_ estimate: Estimate, into writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("credits")
+            json.credits(estimate.credits)
+            json.key("encoding")
+            json.string(estimate.encoding.rawValue)
+            json.key("per_segment_units")
+            json.array(estimate.perSegmentUnits) { $0.number($1) }
+            json.key("segments")
+            json.number(estimate.segments)
+            json.key("units")
+            json.number(estimate.units)
+            json.key("warnings")
+            json.array(estimate.warnings) { $0.warning($1) }
+        }
+    }
+
+    /// `{"error":{"code","message"}}`, the one error shape of the CLI and the API.
+    public static func writeError(code: String, message: String, into writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("error")
+            json.object { error in
+                error.key("code")
+                error.string(code)
+                error.key("message")
+                error.string(message)
+            }
+        }
+    }
+}
+
+extension JSONWriter {
+    mutating func warning(_ warning: LintWarning) {
+        object { entry in
+            entry.key("code")
+            entry.string(warning.code.rawValue)
+            entry.key("message")
+            entry.string(warning.message)
+            entry.key("part")
+            entry.string(warning.part.rawValue)
+            if let range = warning.range {
+                entry.key("range")
+                entry.object { span in
+                    span.key("end")
+                    span.number(range.end)
+                    span.key("start")
+                    span.number(range.start)
+                }
+            }
+        }
     }
 }
 
@@ -115,25 +186,7 @@ extension Estimate {
             json.key("units")
             json.number(units)
             json.key("warnings")
-            json.array(warnings) { item, warning in
-                item.object { entry in
-                    entry.key("code")
-                    entry.string(warning.code.rawValue)
-                    entry.key("message")
-                    entry.string(warning.message)
-                    entry.key("part")
-                    entry.string(warning.part.rawValue)
-                    if let range = warning.range {
-                        entry.key("range")
-                        entry.object { span in
-                            span.key("end")
-                            span.number(range.end)
-                            span.key("start")
-                            span.number(range.start)
-                        }
-                    }
-                }
-            }
+            json.array(warnings) { $0.warning($1) }
         }
         return writer.bytes
     }
