@@ -87,7 +87,7 @@ struct SegmentVector: Decodable, CustomTestStringConvertible, Sendable {
     static let pieces = [
         "a", "b ", "😀", "👨‍👩‍👧", "🇦🇺", "🇮🇹🇫🇷", "👍🏽", "é", "e\u{301}", "\u{301}", "\r\n", "\r", "\n",
         "한", "\u{1100}\u{1161}\u{11A8}", "1️⃣", "©", "\u{200D}", "\u{200D}©", "中文", "ष्", "\u{0D4E}ക", "’", "{", "€",
-        "\u{FE0F}",
+        "\u{FE0F}", "Hello there, see you at 5pm. ", "`", "\u{C}", "[x]",
     ]
 
     @Test(arguments: 0..<200)
@@ -102,5 +102,49 @@ struct SegmentVector: Decodable, CustomTestStringConvertible, Sendable {
         let fast = Segmenter.ucs2FastPacking(of: text)
         let reference = Segmenter.ucs2Packing(of: text)
         #expect(fast == reference, "\(text.debugDescription)")
+    }
+}
+
+/// GSM-7 packing, runs of plain characters included, against a packer that takes one Character at a time.
+@Suite struct GSMPackingTests {
+    static let pieces = [
+        "a", "Hello there, see you at 5pm. ", "[", "]", "€", "é", "Ñ", "\r\n", "\r", "\n", "\u{C}", "^", "{x}", " ",
+        String(repeating: "b", count: 150),
+    ]
+
+    /// Greedy packing by Character: a character costs its scalars' septets; none straddles two segments.
+    static func reference(_ text: String) -> Segmentation {
+        var packed: [Int] = []
+        var current = 0
+        var total = 0
+        for character in text {
+            let units = character.unicodeScalars.reduce(0) { $0 + GSM7.septets($1) }
+            total += units
+            if current + units > 153 {
+                packed.append(current)
+                current = 0
+            }
+            current += units
+        }
+        if total <= 160 {
+            return Segmentation(
+                encoding: .gsm7,
+                units: total,
+                perSegmentUnits: total == 0 ? [] : [total],
+                forcingCharacters: []
+            )
+        }
+        packed.append(current)
+        return Segmentation(encoding: .gsm7, units: total, perSegmentUnits: packed, forcingCharacters: [])
+    }
+
+    @Test(arguments: 0..<300)
+    func runsPackAsOneCharacterAtATime(_ seed: Int) {
+        var random = SeededGenerator(seed: UInt64(seed) + 1_000)
+        var text = ""
+        for _ in 0..<Int.random(in: 1...40, using: &random) {
+            text += GSMPackingTests.pieces[Int.random(in: 0..<GSMPackingTests.pieces.count, using: &random)]
+        }
+        #expect(Segmenter.segment(text) == GSMPackingTests.reference(text), "\(text.debugDescription)")
     }
 }

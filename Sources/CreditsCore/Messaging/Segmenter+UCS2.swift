@@ -6,70 +6,101 @@ extension Segmenter {
     /// breaking elsewhere. Returns nil when a single cluster is longer than a segment; the
     /// Character-based `ucs2Packing` handles that rare case.
     static func ucs2FastPacking(of text: String) -> Segmentation? {
+        var contiguous = text
+        return contiguous.withUTF8 { bytes in
+            quickClasses.withUnsafeBufferPointer { ucs2FastPacking(of: text, bytes: bytes, classes: $0) }
+        }
+    }
+
+    private static func ucs2FastPacking(
+        of text: String,
+        bytes: UnsafeBufferPointer<UInt8>,
+        classes: UnsafeBufferPointer<UInt8>
+    ) -> Segmentation? {
         let capacity = SMSEncoding.ucs2.concatenatedSegmentUnits
+        let utf8 = text.utf8
         var packed: [Int] = []
         var forcing: [ForcingCharacter] = []
         var segmentUnits = 0
         var total = 0
-        // The cluster being read: where it starts and what it holds so far.
-        var clusterStart = (byte: 0, scalar: 0, utf16: 0)
-        var clusterUnits = 0
-        var clusterIsGSM = true
         var scalarIndex = 0
         var utf16Offset = 0
-        var previous: UInt32 = 0
-        let utf8 = text.utf8
-
-        func closeCluster(endingAt end: Int) -> Bool {
-            guard clusterUnits > 0 else { return true }
-            if clusterUnits > capacity { return false }
+        var position = 0
+        let count = bytes.count
+        // One cluster per turn; `position` is always at a cluster boundary.
+        while position < count {
+            let lead = bytes[position]
+            // A run of ASCII GSM characters other than CR: each is one unit and a cluster alone,
+            // except perhaps the last, which a following mark or joiner may extend.
+            if classes[Int(lead)] != 0 && lead != 0x0D {
+                var end = position + 1
+                while end < count, classes[Int(bytes[end])] != 0, bytes[end] != 0x0D { end += 1 }
+                if end < count && bytes[end] >= 0xCC { end -= 1 }
+                var run = end - position
+                if run > 0 {
+                    total += run
+                    scalarIndex += run
+                    utf16Offset += run
+                    position = end
+                    let fill = min(run, capacity - segmentUnits)
+                    segmentUnits += fill
+                    run -= fill
+                    while run > 0 {
+                        packed.append(segmentUnits)
+                        segmentUnits = min(run, capacity)
+                        run -= segmentUnits
+                    }
+                    continue
+                }
+            }
+            let clusterEnd: Int
+            if lead < 0xCC && lead != 0x0D {
+                // A scalar below U+0300 followed by another (or by nothing) is a cluster alone.
+                let length = lead < 0x80 ? 1 : 2
+                if position + length == count || bytes[position + length] < 0xCC {
+                    clusterEnd = position + length
+                } else {
+                    clusterEnd = position + text[utf8.index(utf8.startIndex, offsetBy: position)].utf8.count
+                }
+            } else {
+                clusterEnd = position + text[utf8.index(utf8.startIndex, offsetBy: position)].utf8.count
+            }
+            var clusterUnits = 0
+            var clusterScalars = 0
+            var clusterIsGSM = true
+            var cursor = position
+            while cursor < clusterEnd {
+                let (value, length) = decodeAnyScalar(bytes, at: cursor)
+                clusterUnits += value > 0xFFFF ? 2 : 1
+                clusterScalars += 1
+                if clusterIsGSM {
+                    clusterIsGSM = value < 0x80 ? GSM7.septets(ascii: value) > 0 : GSM7.septets(nonASCII: value) > 0
+                }
+                cursor += length
+            }
+            if clusterUnits > capacity { return nil }
             if segmentUnits + clusterUnits > capacity {
                 packed.append(segmentUnits)
                 segmentUnits = 0
             }
             segmentUnits += clusterUnits
             if !clusterIsGSM {
-                let start = utf8.index(utf8.startIndex, offsetBy: clusterStart.byte)
-                let stop = utf8.index(utf8.startIndex, offsetBy: end)
                 forcing.append(
                     ForcingCharacter(
-                        character: String(text[start..<stop]),
-                        index: clusterStart.scalar,
-                        utf16Offset: clusterStart.utf16
+                        character: String(
+                            decoding: UnsafeBufferPointer(rebasing: bytes[position..<clusterEnd]),
+                            as: UTF8.self
+                        ),
+                        index: scalarIndex,
+                        utf16Offset: utf16Offset
                     )
                 )
             }
-            return true
+            total += clusterUnits
+            scalarIndex += clusterScalars
+            utf16Offset += clusterUnits
+            position = clusterEnd
         }
-
-        var byteOffset = 0
-        for scalar in text.unicodeScalars {
-            let value = scalar.value
-            let units = value > 0xFFFF ? 2 : 1
-            let length = value < 0x80 ? 1 : (value < 0x800 ? 2 : (value < 0x10000 ? 3 : 4))
-            let boundary: Bool
-            if byteOffset == 0 {
-                boundary = true
-            } else if value < 0x300 && previous < 0x300 {
-                boundary = !(previous == 0x0D && value == 0x0A)
-            } else {
-                boundary = utf8.index(utf8.startIndex, offsetBy: byteOffset).samePosition(in: text) != nil
-            }
-            if boundary {
-                guard closeCluster(endingAt: byteOffset) else { return nil }
-                clusterStart = (byteOffset, scalarIndex, utf16Offset)
-                clusterUnits = 0
-                clusterIsGSM = true
-            }
-            clusterUnits += units
-            if clusterIsGSM && GSM7.septets(scalar) == 0 { clusterIsGSM = false }
-            total += units
-            scalarIndex += 1
-            utf16Offset += units
-            byteOffset += length
-            previous = value
-        }
-        guard closeCluster(endingAt: byteOffset) else { return nil }
         if total <= SMSEncoding.ucs2.singleSegmentUnits {
             return Segmentation(
                 encoding: .ucs2,
@@ -80,5 +111,23 @@ extension Segmenter {
         }
         packed.append(segmentUnits)
         return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: packed, forcingCharacters: forcing)
+    }
+
+    /// Decodes the scalar at `position` of valid UTF-8 (a String's bytes): its value and length.
+    @inline(__always)
+    static func decodeAnyScalar(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int) {
+        let lead = bytes[position]
+        if lead < 0x80 { return (UInt32(lead), 1) }
+        if lead < 0xE0 { return (UInt32(lead & 0x1F) << 6 | UInt32(bytes[position + 1] & 0x3F), 2) }
+        if lead < 0xF0 {
+            return (
+                UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6
+                    | UInt32(bytes[position + 2] & 0x3F), 3
+            )
+        }
+        return (
+            UInt32(lead & 0x07) << 18 | UInt32(bytes[position + 1] & 0x3F) << 12
+                | UInt32(bytes[position + 2] & 0x3F) << 6 | UInt32(bytes[position + 3] & 0x3F), 4
+        )
     }
 }

@@ -17,7 +17,15 @@ public enum Segmenter {
     ///
     /// One pass over the bytes: the total decides between the single-segment capacity (160) and
     /// the concatenated one (153), so the concatenated packing is kept alongside and used if needed.
+    /// Runs of one-septet ASCII characters (all but CR) are packed by arithmetic, not one by one.
     static func gsmPacking(of bytes: UnsafeBufferPointer<UInt8>) -> Segmentation? {
+        quickClasses.withUnsafeBufferPointer { classes in gsmPacking(of: bytes, classes: classes) }
+    }
+
+    private static func gsmPacking(
+        of bytes: UnsafeBufferPointer<UInt8>,
+        classes: UnsafeBufferPointer<UInt8>
+    ) -> Segmentation? {
         let capacity = SMSEncoding.gsm7.concatenatedSegmentUnits
         var total = 0
         var current = 0
@@ -26,9 +34,25 @@ public enum Segmenter {
         let count = bytes.count
         while position < count {
             let byte = bytes[position]
+            if classes[Int(byte)] == oneSeptet {
+                var end = position + 1
+                while end < count && classes[Int(bytes[end])] == oneSeptet { end += 1 }
+                var run = end - position
+                total += run
+                position = end
+                let fill = min(run, capacity - current)
+                current += fill
+                run -= fill
+                while run > 0 {
+                    packed.append(current)
+                    current = min(run, capacity)
+                    run -= current
+                }
+                continue
+            }
             var unit: Int
             if byte < 0x80 {
-                unit = GSM7.septets(ascii: UInt32(byte))
+                unit = Int(classes[Int(byte)] & 3)
                 guard unit != 0 else { return nil }
                 // CR LF is one grapheme cluster: it never straddles two segments.
                 if byte == 0x0D, position + 1 < count, bytes[position + 1] == 0x0A {
@@ -60,6 +84,16 @@ public enum Segmenter {
         packed.append(current)
         return Segmentation(encoding: .gsm7, units: total, perSegmentUnits: packed, forcingCharacters: [])
     }
+
+    /// Byte classes: bit 3 = an ASCII member of the alphabet, bits 0–1 its septets, bit 2 =
+    /// carriage return (which may pair with a line feed); 0 for every other byte.
+    static let quickClasses: [UInt8] = (0..<256).map { byte in
+        guard byte < 0x80, GSM7.septets(ascii: UInt32(byte)) > 0 else { return 0 }
+        return 8 | UInt8(GSM7.septets(ascii: UInt32(byte))) | (byte == 0x0D ? 4 : 0)
+    }
+
+    /// The class of an ASCII character of one septet that is not CR.
+    static let oneSeptet: UInt8 = 9
 
     /// Decodes the 2- or 3-byte UTF-8 sequence at `position` (the only lengths GSM-7 letters use).
     /// Returns nil for 4-byte sequences, which are never in the GSM alphabet.

@@ -16,15 +16,22 @@ public enum SegmentBenchmark {
         public var messagesPerSecond: Double { Double(messages * rounds) / seconds }
     }
 
-    /// Runs both corpora for at least `seconds` each and returns their figures.
+    /// Runs both corpora for at least `seconds` each, segmenting only and then estimating in full
+    /// (segments, compliance lint, smart-encoding report and UCS-2 cost note), and returns the figures.
     public static func run(seconds: Double = 2, messages: Int = 20_000) -> [Figures] {
-        [
-            measure("GSM-7", corpus: corpus(ucs2: false, count: messages), seconds: seconds),
-            measure("UCS-2", corpus: corpus(ucs2: true, count: messages), seconds: seconds),
+        let gsm = corpus(ucs2: false, count: messages)
+        let ucs2 = corpus(ucs2: true, count: messages)
+        let options = EstimateOptions()
+        let estimate: (String) -> Int = { text in (try? Estimator.estimate(body: text, options: options))?.units ?? 0 }
+        return [
+            measure("GSM-7", corpus: gsm, seconds: seconds) { Segmenter.segment($0).units },
+            measure("UCS-2", corpus: ucs2, seconds: seconds) { Segmenter.segment($0).units },
+            measure("GSM-7 estimate (lint, smart-encoding report)", corpus: gsm, seconds: seconds, estimate),
+            measure("UCS-2 estimate (lint, smart-encoding report)", corpus: ucs2, seconds: seconds, estimate),
         ]
     }
 
-    static func measure(_ name: String, corpus: [String], seconds: Double) -> Figures {
+    static func measure(_ name: String, corpus: [String], seconds: Double, _ work: (String) -> Int) -> Figures {
         let bytes = corpus.reduce(0) { $0 + $1.utf8.count }
         let clock = ContinuousClock()
         var rounds = 0
@@ -32,7 +39,7 @@ public enum SegmentBenchmark {
         let start = clock.now
         var elapsed = Duration.zero
         while rounds < 3 || elapsed < .milliseconds(Int(seconds * 1000)) {
-            for text in corpus { checksum &+= Segmenter.segment(text).units }
+            for text in corpus { checksum &+= work(text) }
             rounds += 1
             elapsed = clock.now - start
         }
