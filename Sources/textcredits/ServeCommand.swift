@@ -104,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Int?
 
     func run() async throws {
+        LineLogHandler.bootstrap()
         let configuration = try resolvedConfiguration()
         let application = try await buildApplication(configuration)
         if let note = configuration.sellerNote {

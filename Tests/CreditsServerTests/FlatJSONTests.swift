@@ -1,4 +1,5 @@
 import CreditsCore
+import CreditsServices
 import Foundation
 import Testing
 
@@ -79,5 +80,46 @@ import Testing
         let line = "{\"x\":" + String(repeating: "[", count: 100_000) + "}"
         let read = Array(line.utf8).withUnsafeBufferPointer { bytes in Result { try FlatJSON.parse(bytes) } }
         #expect(throws: FlatJSON.Failure.malformed) { try read.get() }
+    }
+}
+
+extension FlatJSONTests {
+    /// A body the API reads without JSONDecoder gives the input the strict decoder gives; every
+    /// other body is left to the strict decoder (which names the problem).
+    @Test func plainEstimateBodiesReadAsTheStrictDecoderReadsThem() throws {
+        let values: [String: [String]] = [
+            "\"body\"": ["\"Hi 😀\"", "\"\"", "\"a\\u0000b\"", "\"line\\nnext\"", "null", "1", "\"\\ud83d\\ude00\""],
+            "\"channel\"": ["\"sms\"", "\"toll-free\"", "\"mms\"", "\"fax\"", "null", "true"],
+            "\"smart_encoding\"": ["true", "false", "null", "\"yes\"", "0"],
+            "\"signup\"": ["true", "false", "null"],
+            "\"extra\"": ["1", "\"x\""],
+        ]
+        var random = SeededGenerator(seed: 24)
+        var fast = 0
+        for _ in 0..<5_000 {
+            let names = values.keys.shuffled(using: &random).prefix(Int.random(in: 1...4, using: &random))
+            var fields = names.map { "\($0): \(values[$0]!.randomElement(using: &random)!)" }
+            if Bool.random(using: &random) && Int.random(in: 0..<10, using: &random) == 0 { fields.append(fields[0]) }
+            let line = "{" + fields.joined(separator: ", ") + "}"
+            let flat = Array(line.utf8).withUnsafeBufferPointer { bytes in
+                (try? FlatJSON.parse(bytes, strictUTF8: true)).flatMap { EstimateInput(flat: $0) }
+            }
+            guard let flat else { continue }
+            fast += 1
+            let strict = try JSONInput.decode(EstimateInput.self, from: Data(line.utf8))
+            #expect(flat.body == strict.body, "\(line)")
+            #expect(flat.channel == strict.channel, "\(line)")
+            #expect(flat.smartEncoding == strict.smartEncoding, "\(line)")
+            #expect(flat.signup == strict.signup, "\(line)")
+        }
+        #expect(fast > 300)
+    }
+
+    @Test func invalidUTF8IsRefusedWhenStrictAndRepairedOtherwise() throws {
+        let line: [UInt8] = Array(#"{"body": "a"#.utf8) + [0xFF] + Array(#""}"#.utf8)
+        let strict = line.withUnsafeBufferPointer { bytes in Result { try FlatJSON.parse(bytes, strictUTF8: true) } }
+        let repaired = line.withUnsafeBufferPointer { bytes in Result { try FlatJSON.parse(bytes) } }
+        #expect(throws: FlatJSON.Failure.malformed) { try strict.get() }
+        #expect(try repaired.get()["body"] == .string("a\u{FFFD}"))
     }
 }

@@ -1,3 +1,6 @@
+import CreditsCore
+import CreditsServices
+
 /// Reads one JSON object whose fields that matter are strings and booleans (`estimate --jsonl`'s
 /// input lines), straight from UTF-8 bytes.
 ///
@@ -35,9 +38,12 @@ public struct FlatJSON: Sendable, Equatable {
     /// The value of a field (its first, when the name is repeated), or nil when it is absent.
     public subscript(name: String) -> Value? { fields.first { $0.name == name }?.value }
 
-    /// Reads one object from the bytes (surrounding whitespace allowed).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> FlatJSON {
-        var reader = Reader(bytes: bytes)
+    /// Reads one object from the bytes (surrounding whitespace allowed). Invalid UTF-8 inside a
+    /// string is read as U+FFFD (as `readLine` did for the CLI), or refused when `strictUTF8`.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, strictUTF8: Bool = false) throws(Failure)
+        -> FlatJSON
+    {
+        var reader = Reader(bytes: bytes, strictUTF8: strictUTF8)
         reader.skipWhitespace()
         guard reader.peek() == UInt8(ascii: "{") else {
             // Valid JSON of another kind is "not an object"; anything else is malformed.
@@ -74,7 +80,19 @@ public struct FlatJSON: Sendable, Equatable {
 
     struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
+        let strictUTF8: Bool
         var position = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, strictUTF8: Bool) {
+            self.bytes = bytes
+            self.strictUTF8 = strictUTF8
+        }
+
+        func text(_ utf8: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+            guard strictUTF8 else { return String(decoding: utf8, as: UTF8.self) }
+            guard let text = String(validating: utf8, as: UTF8.self) else { throw .malformed }
+            return text
+        }
 
         var atEnd: Bool { position >= bytes.count }
 
@@ -194,9 +212,9 @@ public struct FlatJSON: Sendable, Equatable {
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                    let read = try text(UnsafeBufferPointer(rebasing: bytes[start..<position]))
                     position += 1
-                    return text
+                    return read
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 guard byte >= 0x20 else { throw .malformed }
@@ -206,7 +224,11 @@ public struct FlatJSON: Sendable, Equatable {
             while position < bytes.count {
                 let byte = bytes[position]
                 position += 1
-                if byte == UInt8(ascii: "\"") { return String(decoding: decoded, as: UTF8.self) }
+                if byte == UInt8(ascii: "\"") {
+                    if !strictUTF8 { return String(decoding: decoded, as: UTF8.self) }
+                    guard let read = String(validating: decoded, as: UTF8.self) else { throw .malformed }
+                    return read
+                }
                 guard byte >= 0x20 else { throw .malformed }
                 guard byte == UInt8(ascii: "\\") else {
                     decoded.append(byte)
@@ -259,5 +281,36 @@ public struct FlatJSON: Sendable, Equatable {
             }
             return value
         }
+    }
+}
+
+/// A request body that can be read from a flat JSON object without JSONDecoder when it is plain:
+/// only its own fields, each of its type, no null, no NUL, no name twice. Anything else gives
+/// nil and takes `JSONInput`'s strict decoder, which names the problem.
+protocol FlatAPIInput: APIInput {
+    init?(flat object: FlatJSON)
+}
+
+extension EstimateInput: FlatAPIInput {
+    init?(flat object: FlatJSON) {
+        var body: String?
+        var channel: Channel?
+        var smartEncoding: Bool?
+        var signup: Bool?
+        var seen: Set<String> = []
+        for (name, value) in object.fields {
+            guard seen.insert(name).inserted else { return nil }
+            switch (name, value) {
+            case ("body", .string(let text)) where !text.utf8.contains(0): body = text
+            case ("channel", .string(let raw)):
+                guard let parsed = Channel(rawValue: raw) else { return nil }
+                channel = parsed
+            case ("smart_encoding", .bool(let flag)): smartEncoding = flag
+            case ("signup", .bool(let flag)): signup = flag
+            default: return nil
+            }
+        }
+        guard let body else { return nil }
+        self.init(body: body, channel: channel, smartEncoding: smartEncoding, signup: signup)
     }
 }

@@ -20,6 +20,16 @@ public enum JSONInput {
         } catch {
             throw APIError(.contentTooLarge, "body_too_large", "The request body is larger than \(sizeMax / 1024) KB.")
         }
+        // A plain body of a flat input is read without JSONDecoder; anything else is decoded strictly.
+        if let flatType = type as? any FlatAPIInput.Type,
+            let value = buffer.withUnsafeReadableBytes({ raw in
+                raw.withMemoryRebound(to: UInt8.self) { bytes in
+                    (try? FlatJSON.parse(bytes, strictUTF8: true)).flatMap { flatType.init(flat: $0) }
+                }
+            }) as? T
+        {
+            return value
+        }
         return try decode(type, from: Data(buffer: buffer))
     }
 
