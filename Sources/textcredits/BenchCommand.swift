@@ -69,6 +69,7 @@ struct LedgerBench: AsyncParsableCommand {
                     + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)"
             )
         }
+        print("peak memory: \(PeakMemory.describe(perUnit: holds, unit: "hold"))")
     }
 }
 
@@ -80,25 +81,52 @@ struct SendBench: AsyncParsableCommand {
     )
 
     @OptionGroup var options: BenchDatabaseOptions
-    @Option(help: "Recipients.") var recipients: Int = 100_000
+    @Option(help: "Recipients of each campaign (at most 100,000, the limit of one send).") var recipients: Int = 100_000
+    @Option(help: "Campaigns accepted back to back, each to its own group of contacts.") var campaigns: Int = 1
 
     func run() async throws {
         guard recipients > 0, recipients <= 100_000 else {
             throw ValidationError("--recipients must be 1–100000 (the limit of one send).")
         }
+        guard campaigns > 0, campaigns <= 100 else { throw ValidationError("--campaigns must be 1–100.") }
         let (figures, url): (SendBenchmark.Figures, DatabaseURL) = try await options.withDatabase { database, url in
             try await SendBenchmark.run(
                 database: database,
                 url: url,
                 recipients: recipients,
+                campaigns: campaigns,
                 logger: CommandLogger.make()
             )
         }
-        print("store: \(url), \(figures.recipients) recipients")
-        print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
-        print(
-            "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
-        )
+        print("store: \(url), \(figures.recipients) recipients in \(campaigns) campaign\(campaigns == 1 ? "" : "s")")
+        if campaigns == 1 {
+            print("accept: \(format(figures.acceptSeconds)) s (render, price, filter, reserve, enqueue)")
+            print(
+                "settle: \(format(figures.messagesPerSecond)) messages/s end to end (\(format(figures.settleSeconds)) s until every hold settled)"
+            )
+        } else {
+            let times = figures.acceptTimes.map { format($0) }.joined(separator: " ")
+            print("accept per campaign of \(recipients) (s, in order, while earlier ones are dispatched): \(times)")
+            print(
+                "settle: \(format(figures.messagesPerSecond)) messages/s end to end from the first accept (\(format(figures.totalSeconds)) s until every hold settled)"
+            )
+        }
+        print("peak memory: \(PeakMemory.describe(perUnit: figures.recipients, unit: "recipient"))")
+    }
+}
+
+/// The process's peak resident memory, as the kernel counts it.
+enum PeakMemory {
+    static func kilobytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+
+    static func describe(perUnit count: Int, unit: String) -> String {
+        let peak = kilobytes()
+        return
+            "\(format(Double(peak) / 1024)) MB (\(format(Double(peak) * 1024 / Double(max(count, 1)))) bytes per \(unit))"
     }
 }
 

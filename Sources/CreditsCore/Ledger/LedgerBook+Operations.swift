@@ -149,6 +149,9 @@ extension LedgerBook {
         let total = planned.reduce(Credits.zero) { $0 + $1.amount }
         let available = spendable(id, at: instant)
         guard total <= available else { throw .insufficientCredits(available: available, requested: total) }
+        holds.reserveCapacity(holds.count + planned.count)
+        changes.holds.reserveCapacity(changes.holds.count + planned.count)
+        changes.newHolds.reserveCapacity(changes.newHolds.count + planned.count)
         for item in planned {
             // Cannot fail: the total fits, and each allocation takes from what is left.
             let taken = try allocate(item.amount, from: account, at: instant, overdraft: true)

@@ -131,12 +131,11 @@ extension MessagingService {
         planned.reserveCapacity(resolution.recipients.count)
         var problems: [SendPlan.MergeProblem] = []
         let shared: PricedText? = hasFields ? nil : try Estimator.price(body: input.body, options: options)
+        let template = MergeTemplate(input.body)
         for recipient in resolution.recipients {
             do {
                 let values = recipient.contact?.mergeValues ?? ["phone": recipient.phone]
-                let text =
-                    try shared
-                    ?? Estimator.price(body: MergeFields.render(input.body, values: values), options: options)
+                let text = try shared ?? Estimator.price(body: template.render(values), options: options)
                 planned.append(
                     Planned(
                         id: Identifier.make("msg_"),
