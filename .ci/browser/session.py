@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
@@ -140,14 +140,14 @@ class Session:
     def fill(self, element_id, value):
         # A page whose script swaps part of itself while a field is typed into (the import preview)
         # can leave the found element stale once; the field is found again, never skipped.
-        for attempt in range(3):
+        for attempt in range(4):
             try:
-                field = self.driver.find_element(By.ID, element_id)
+                field = self.wait.until(lambda driver: driver.find_element(By.ID, element_id))
                 field.clear()
                 field.send_keys(value)
                 return field
-            except StaleElementReferenceException:
-                if attempt == 2:
+            except (StaleElementReferenceException, NoSuchElementException):
+                if attempt == 3:
                     raise
                 print("  (field %s was replaced while typing on %s; found again)" % (element_id, self.driver.current_url))
                 time.sleep(0.5)

@@ -119,8 +119,13 @@ struct SendBench: AsyncParsableCommand {
 enum PeakMemory {
     static func kilobytes() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
+        #if os(Linux)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss  // kilobytes on Linux
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+            return usage.ru_maxrss / 1024  // bytes on Darwin
+        #endif
     }
 
     static func describe(perUnit count: Int, unit: String) -> String {

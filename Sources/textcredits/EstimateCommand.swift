@@ -56,8 +56,9 @@ struct EstimateCommand: ParsableCommand {
 
 /// The `--jsonl` mode: one answer per input line; a bad line gets an error line and the rest go on.
 ///
-/// Reads standard input in large blocks, answers the lines of a block on every core (each core
-/// takes a contiguous run of lines, so answers keep their order) and writes them in large blocks.
+/// Reads standard input in blocks of up to 1 MB, answers the complete lines of each read on every
+/// core (each core takes a contiguous run of lines, so answers keep their order) and writes them
+/// in one write per core.
 enum EstimateLines {
     /// Input read at a time; lines are answered block by block.
     static let blockSize = 1 << 20
@@ -74,7 +75,9 @@ enum EstimateLines {
             if count <= 0 { atEnd = true } else { filled += count }
             // Answer every complete line (and at the end whatever is left), keep the rest.
             let end = atEnd ? filled : (buffer[..<filled].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
-            if end == 0 || (!atEnd && filled < blockSize) { continue }
+            // Whatever complete lines a read brought are answered at once: a file comes in full
+            // blocks, a pipe or a terminal line by line as it is written.
+            if end == 0 { continue }
             buffer.withUnsafeBufferPointer { answerLines(UnsafeBufferPointer(rebasing: $0[..<end]), workers: workers) }
             buffer.replaceSubrange(0..<end, with: EmptyCollection())
             filled -= end

@@ -123,3 +123,14 @@ extension FlatJSONTests {
         #expect(try repaired.get()["body"] == .string("a\u{FFFD}"))
     }
 }
+
+extension FlatJSONTests {
+    /// A file saved with a byte-order mark reads as JSONDecoder reads it.
+    @Test func aLeadingByteOrderMarkIsSkipped() throws {
+        let line: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(#"{"text": "hi"}"#.utf8)
+        let read = line.withUnsafeBufferPointer { bytes in Result { try FlatJSON.parse(bytes) } }
+        #expect(try read.get()["text"] == .string("hi"))
+        struct Text: Decodable { var text: String }
+        #expect(try JSONDecoder().decode(Text.self, from: Data(line)).text == "hi")
+    }
+}

@@ -7,7 +7,7 @@ import Testing
 /// The hand-written estimate JSON is the same document JSONEncoder writes.
 @Suite struct JSONWriterTests {
     static let bodies = [
-        "Hello World", "Hi 😀 it’s “quoted”\n\ttab \\ / \u{1}", String(repeating: "]", count: 200),
+        "Hello World", "Hi 😀 it’s “quoted”\n\ttab \\ / \u{1} \u{8} \u{C}", String(repeating: "]", count: 200),
         "Visit bit.ly/x — YOU MUST PAY NOW", "a\u{200B}b\u{00A0}c", "Ça coûte 5€ 🇦🇺 👨‍👩‍👧",
     ]
 

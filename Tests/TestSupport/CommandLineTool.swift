@@ -47,10 +47,18 @@ public enum CommandLineTool {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
+        // Input is written, and standard error read, beside the reading of standard output: a
+        // tool that answers as it reads (estimate --jsonl) would otherwise fill a pipe and wait.
+        let writing = DispatchGroup()
+        let input = Data(input.utf8)
+        DispatchQueue.global().async(group: writing) {
+            stdin.fileHandleForWriting.write(input)
+            try? stdin.fileHandleForWriting.close()
+        }
+        nonisolated(unsafe) var err = Data()
+        DispatchQueue.global().async(group: writing) { err = stderr.fileHandleForReading.readDataToEndOfFile() }
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        writing.wait()
         process.waitUntilExit()
         return Output(
             status: process.terminationStatus,

@@ -44,6 +44,8 @@ public struct FlatJSON: Sendable, Equatable {
         -> FlatJSON
     {
         var reader = Reader(bytes: bytes, strictUTF8: strictUTF8)
+        // A UTF-8 byte-order mark at the start is skipped, as JSONDecoder skips it.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { reader.position = 3 }
         reader.skipWhitespace()
         guard reader.peek() == UInt8(ascii: "{") else {
             // Valid JSON of another kind is "not an object"; anything else is malformed.

@@ -29,6 +29,8 @@ public struct JSONWriter {
             case 0x0A: raw("\\n")
             case 0x0D: raw("\\r")
             case 0x09: raw("\\t")
+            case 0x08: raw("\\b")
+            case 0x0C: raw("\\f")
             case 0..<0x20:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
                 raw("\\u00")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The server's log lines, in swift-log's `StreamLogHandler` format (`timestamp level label:
 /// key=value … [source] message` on standard error), with one difference that matters on every
@@ -28,7 +29,30 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        FileHandle.standardError.write(Data(line(event, at: LineLogHandler.timestamp()).utf8))
+        LineLogHandler.write(line(event, at: LineLogHandler.timestamp()))
+    }
+
+    /// Serialises lines from every thread, as the stream handler's `flockfile` did.
+    private static let output = Mutex(())
+
+    /// Writes a whole line to standard error; a closed or broken stderr loses the line, never the server.
+    static func write(_ line: String) {
+        var line = line
+        output.withLock { _ in
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        return
+                    }
+                }
+            }
+        }
     }
 
     /// One line of the log, as `StreamLogHandler` writes it.

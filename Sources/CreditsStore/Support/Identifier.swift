@@ -49,16 +49,18 @@ final class RandomPool: Sendable {
                 state.bytes.withUnsafeMutableBytes { buffer in
                     var filled = 0
                     while filled < buffer.count {
-                        let read = Glibc.read(RandomPool.urandom, buffer.baseAddress! + filled, buffer.count - filled)
-                        if read > 0 {
-                            filled += read
-                        } else if read == 0 || errno != EINTR {
+                        let count = read(RandomPool.urandom, buffer.baseAddress! + filled, buffer.count - filled)
+                        if count > 0 {
+                            filled += count
+                        } else if count < 0 && errno == EINTR {
+                            continue
+                        } else {
                             // /dev/urandom does not fail once open; if it is missing or ever does,
-                            // the standard generator fills the rest.
+                            // the standard generator fills the rest, byte by byte.
                             var generator = SystemRandomNumberGenerator()
-                            while filled + 8 <= buffer.count {
-                                buffer.storeBytes(of: generator.next(), toByteOffset: filled, as: UInt64.self)
-                                filled += 8
+                            while filled < buffer.count {
+                                buffer[filled] = UInt8.random(in: .min ... .max, using: &generator)
+                                filled += 1
                             }
                         }
                     }
