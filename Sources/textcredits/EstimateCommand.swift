@@ -111,15 +111,7 @@ enum EstimateLines {
     }
 
     static func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Foundation.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        bytes.withUnsafeBytes { DescriptorOutput.writeAll($0, to: STDOUT_FILENO) }
     }
 
     /// Answers one input line (without its line feed) with one output line.

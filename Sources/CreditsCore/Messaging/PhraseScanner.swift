@@ -106,30 +106,17 @@ struct PhraseScanner: Sendable {
         switch pattern.kind {
         case .wholeWord:
             if let after, TextSearch.isWordByte(after) { return nil }
-            return TextRange(
-                start: PhraseScanner.scalarOffset(bytes, start),
-                end: PhraseScanner.scalarOffset(bytes, end)
-            )
+            return TextRange(start: TextSearch.scalarOffset(bytes, start), end: TextSearch.scalarOffset(bytes, end))
         case .domain:
             if before == UInt8(ascii: "-") { return nil }
             if let after, TextSearch.isWordByte(after) || after == UInt8(ascii: "-") { return nil }
-            var stop = end
-            while stop < bytes.count, !TextSearch.isSpaceByte(bytes[stop]) { stop += 1 }
-            while stop > end, ".,!?)".utf8.contains(bytes[stop - 1]) { stop -= 1 }
             return TextRange(
-                start: PhraseScanner.scalarOffset(bytes, start),
-                end: PhraseScanner.scalarOffset(bytes, stop)
+                start: TextSearch.scalarOffset(bytes, start),
+                end: TextSearch.scalarOffset(bytes, TextSearch.urlEnd(bytes, after: end))
             )
         }
     }
 
     @inline(__always)
     static func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-
-    /// Scalars before a byte offset: every byte that is not a UTF-8 continuation byte starts one.
-    static func scalarOffset(_ bytes: UnsafeBufferPointer<UInt8>, _ byteOffset: Int) -> Int {
-        var count = 0
-        for index in 0..<byteOffset where bytes[index] & 0xC0 != 0x80 { count += 1 }
-        return count
-    }
 }

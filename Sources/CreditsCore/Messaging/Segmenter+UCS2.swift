@@ -8,7 +8,7 @@ extension Segmenter {
     static func ucs2FastPacking(of text: String) -> Segmentation? {
         var contiguous = text
         return contiguous.withUTF8 { bytes in
-            quickClasses.withUnsafeBufferPointer { ucs2FastPacking(of: text, bytes: bytes, classes: $0) }
+            byteClasses.withUnsafeBufferPointer { ucs2FastPacking(of: text, bytes: bytes, classes: $0) }
         }
     }
 
@@ -36,20 +36,13 @@ extension Segmenter {
                 var end = position + 1
                 while end < count, classes[Int(bytes[end])] != 0, bytes[end] != 0x0D { end += 1 }
                 if end < count && bytes[end] >= 0xCC { end -= 1 }
-                var run = end - position
+                let run = end - position
                 if run > 0 {
                     total += run
                     scalarIndex += run
                     utf16Offset += run
                     position = end
-                    let fill = min(run, capacity - segmentUnits)
-                    segmentUnits += fill
-                    run -= fill
-                    while run > 0 {
-                        packed.append(segmentUnits)
-                        segmentUnits = min(run, capacity)
-                        run -= segmentUnits
-                    }
+                    packRun(run, capacity: capacity, current: &segmentUnits, packed: &packed)
                     continue
                 }
             }
@@ -70,7 +63,7 @@ extension Segmenter {
             var clusterIsGSM = true
             var cursor = position
             while cursor < clusterEnd {
-                let (value, length) = decodeAnyScalar(bytes, at: cursor)
+                let (value, length) = decodeScalar(bytes, at: cursor)
                 clusterUnits += value > 0xFFFF ? 2 : 1
                 clusterScalars += 1
                 if clusterIsGSM {
@@ -111,23 +104,5 @@ extension Segmenter {
         }
         packed.append(segmentUnits)
         return Segmentation(encoding: .ucs2, units: total, perSegmentUnits: packed, forcingCharacters: forcing)
-    }
-
-    /// Decodes the scalar at `position` of valid UTF-8 (a String's bytes): its value and length.
-    @inline(__always)
-    static func decodeAnyScalar(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int) {
-        let lead = bytes[position]
-        if lead < 0x80 { return (UInt32(lead), 1) }
-        if lead < 0xE0 { return (UInt32(lead & 0x1F) << 6 | UInt32(bytes[position + 1] & 0x3F), 2) }
-        if lead < 0xF0 {
-            return (
-                UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6
-                    | UInt32(bytes[position + 2] & 0x3F), 3
-            )
-        }
-        return (
-            UInt32(lead & 0x07) << 18 | UInt32(bytes[position + 1] & 0x3F) << 12
-                | UInt32(bytes[position + 2] & 0x3F) << 6 | UInt32(bytes[position + 3] & 0x3F), 4
-        )
     }
 }

@@ -19,7 +19,7 @@ public enum Segmenter {
     /// the concatenated one (153), so the concatenated packing is kept alongside and used if needed.
     /// Runs of one-septet ASCII characters (all but CR) are packed by arithmetic, not one by one.
     static func gsmPacking(of bytes: UnsafeBufferPointer<UInt8>) -> Segmentation? {
-        quickClasses.withUnsafeBufferPointer { classes in gsmPacking(of: bytes, classes: classes) }
+        byteClasses.withUnsafeBufferPointer { classes in gsmPacking(of: bytes, classes: classes) }
     }
 
     private static func gsmPacking(
@@ -37,17 +37,9 @@ public enum Segmenter {
             if classes[Int(byte)] == oneSeptet {
                 var end = position + 1
                 while end < count && classes[Int(bytes[end])] == oneSeptet { end += 1 }
-                var run = end - position
-                total += run
+                total += end - position
+                packRun(end - position, capacity: capacity, current: &current, packed: &packed)
                 position = end
-                let fill = min(run, capacity - current)
-                current += fill
-                run -= fill
-                while run > 0 {
-                    packed.append(current)
-                    current = min(run, capacity)
-                    run -= current
-                }
                 continue
             }
             var unit: Int
@@ -61,7 +53,7 @@ public enum Segmenter {
                 }
                 position += 1
             } else {
-                guard let (value, length) = decodeScalar(bytes, at: position) else { return nil }
+                let (value, length) = decodeScalar(bytes, at: position)
                 unit = GSM7.septets(nonASCII: value)
                 guard unit != 0 else { return nil }
                 position += length
@@ -87,7 +79,7 @@ public enum Segmenter {
 
     /// Byte classes: bit 3 = an ASCII member of the alphabet, bits 0–1 its septets, bit 2 =
     /// carriage return (which may pair with a line feed); 0 for every other byte.
-    static let quickClasses: [UInt8] = (0..<256).map { byte in
+    static let byteClasses: [UInt8] = (0..<256).map { byte in
         guard byte < 0x80, GSM7.septets(ascii: UInt32(byte)) > 0 else { return 0 }
         return 8 | UInt8(GSM7.septets(ascii: UInt32(byte))) | (byte == 0x0D ? 4 : 0)
     }
@@ -95,21 +87,37 @@ public enum Segmenter {
     /// The class of an ASCII character of one septet that is not CR.
     static let oneSeptet: UInt8 = 9
 
-    /// Decodes the 2- or 3-byte UTF-8 sequence at `position` (the only lengths GSM-7 letters use).
-    /// Returns nil for 4-byte sequences, which are never in the GSM alphabet.
+    /// Packs a run of `count` clusters of one unit each greedily, as one at a time would: the
+    /// current segment is filled, then whole segments, the rest starts the next one.
     @inline(__always)
-    static func decodeScalar(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int)? {
+    static func packRun(_ count: Int, capacity: Int, current: inout Int, packed: inout [Int]) {
+        var run = count
+        let fill = min(run, capacity - current)
+        current += fill
+        run -= fill
+        while run > 0 {
+            packed.append(current)
+            current = min(run, capacity)
+            run -= current
+        }
+    }
+
+    /// Decodes the scalar at `position` of valid UTF-8 (a String's bytes): its value and length.
+    @inline(__always)
+    static func decodeScalar(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int) {
         let lead = bytes[position]
-        if lead & 0xE0 == 0xC0, position + 1 < bytes.count {
-            let value = UInt32(lead & 0x1F) << 6 | UInt32(bytes[position + 1] & 0x3F)
-            return (value, 2)
+        if lead < 0x80 { return (UInt32(lead), 1) }
+        if lead < 0xE0 { return (UInt32(lead & 0x1F) << 6 | UInt32(bytes[position + 1] & 0x3F), 2) }
+        if lead < 0xF0 {
+            return (
+                UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6
+                    | UInt32(bytes[position + 2] & 0x3F), 3
+            )
         }
-        if lead & 0xF0 == 0xE0, position + 2 < bytes.count {
-            let value =
-                UInt32(lead & 0x0F) << 12 | UInt32(bytes[position + 1] & 0x3F) << 6 | UInt32(bytes[position + 2] & 0x3F)
-            return (value, 3)
-        }
-        return nil
+        return (
+            UInt32(lead & 0x07) << 18 | UInt32(bytes[position + 1] & 0x3F) << 12
+                | UInt32(bytes[position + 2] & 0x3F) << 6 | UInt32(bytes[position + 3] & 0x3F), 4
+        )
     }
 
     // MARK: UCS-2

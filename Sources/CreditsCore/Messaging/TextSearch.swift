@@ -25,11 +25,18 @@ enum TextSearch {
             let dottedEnd = after == UInt8(ascii: ".")  // "bit.ly." at the end of a sentence
             return hostStart && (hostEnd || dottedEnd)
         }.map { start, end in
-            var stop = end
-            while stop < bytes.count, !isSpaceByte(bytes[stop]) { stop += 1 }
-            while stop > end, ".,!?)".utf8.contains(bytes[stop - 1]) { stop -= 1 }
-            return TextRange(start: scalarOffset(bytes, start), end: scalarOffset(bytes, stop))
+            TextRange(start: scalarOffset(bytes, start), end: scalarOffset(bytes, urlEnd(bytes, after: end)))
         }
+    }
+
+    /// Where the URL around a host name that ends at `hostEnd` ends: at the next space, less
+    /// the punctuation of the sentence it closes.
+    static func urlEnd<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, after hostEnd: Int) -> Int
+    where Bytes.Index == Int {
+        var stop = hostEnd
+        while stop < bytes.count, !isSpaceByte(bytes[stop]) { stop += 1 }
+        while stop > hostEnd, ".,!?)".utf8.contains(bytes[stop - 1]) { stop -= 1 }
+        return stop
     }
 
     /// All scalar ranges of `needle` in `haystack` accepted by `boundary(byteBefore, byteAfter)`.
@@ -71,7 +78,8 @@ enum TextSearch {
     }
 
     /// Scalars before a byte offset: every byte that is not a UTF-8 continuation byte starts one.
-    static func scalarOffset(_ bytes: [UInt8], _ byteOffset: Int) -> Int {
+    static func scalarOffset<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ byteOffset: Int) -> Int
+    where Bytes.Index == Int {
         var count = 0
         for index in 0..<byteOffset where bytes[index] & 0xC0 != 0x80 { count += 1 }
         return count

@@ -90,7 +90,7 @@ public struct FlatJSON: Sendable, Equatable {
             self.strictUTF8 = strictUTF8
         }
 
-        func text(_ utf8: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+        func text(_ utf8: some Collection<UInt8>) throws(Failure) -> String {
             guard strictUTF8 else { return String(decoding: utf8, as: UTF8.self) }
             guard let text = String(validating: utf8, as: UTF8.self) else { throw .malformed }
             return text
@@ -226,11 +226,7 @@ public struct FlatJSON: Sendable, Equatable {
             while position < bytes.count {
                 let byte = bytes[position]
                 position += 1
-                if byte == UInt8(ascii: "\"") {
-                    if !strictUTF8 { return String(decoding: decoded, as: UTF8.self) }
-                    guard let read = String(validating: decoded, as: UTF8.self) else { throw .malformed }
-                    return read
-                }
+                if byte == UInt8(ascii: "\"") { return try text(decoded) }
                 guard byte >= 0x20 else { throw .malformed }
                 guard byte == UInt8(ascii: "\\") else {
                     decoded.append(byte)

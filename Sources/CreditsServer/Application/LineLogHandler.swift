@@ -39,19 +39,7 @@ public struct LineLogHandler: LogHandler {
     static func write(_ line: String) {
         var line = line
         output.withLock { _ in
-            line.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Foundation.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return
-                    }
-                }
-            }
+            line.withUTF8 { DescriptorOutput.writeAll(UnsafeRawBufferPointer($0), to: STDERR_FILENO) }
         }
     }
 
