@@ -159,7 +159,15 @@ import Testing
                     "--log-level", "error",
                 ])
             }
-            for port in ports { #expect(await HTTP.waitUntilUp("http://127.0.0.1:\(port)/health")) }
+            for (port, server) in zip(ports, servers)
+            where !(await HTTP.waitUntilUp("http://127.0.0.1:\(port)/health", seconds: 90)) {
+                let stopped = await server.stop()
+                Issue.record(
+                    "the server on \(port) never answered (exit \(String(describing: stopped))): \(server.printed())"
+                )
+                for other in servers { _ = await other.stop() }
+                return
+            }
             let key = try await MessagingProcessTests.prepare(
                 url,
                 server: "http://127.0.0.1:\(ports[0])",

@@ -12,7 +12,6 @@ import Testing
     func keptConversationsTakeTheNumberOfTheirLatestText(_ store: TestDatabase) async throws {
         let url = try await store.makeURL()
         let database = try await DatabaseFactory.open(url, logger: TestDatabase.quietLogger)
-        defer { if case .sqlite(let path) = url { try? FileManager.default.removeItem(atPath: path) } }
         try await Migrator.migrate(database, through: 23)
         try await database.transaction { sql in
             try await sql.raw(
@@ -85,5 +84,6 @@ import Testing
             }
         }
         await database.close()
+        await store.cleanUp(url)
     }
 }

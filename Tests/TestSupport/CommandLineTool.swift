@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -159,6 +160,44 @@ public enum HTTP {
         return false
     }
 
-    /// A port that was free a moment ago.
-    public static func freePort() -> Int { Int.random(in: 20_000...59_000) }
+    /// A port that was free a moment ago: the kernel picks it (bind to port 0), and no two calls in
+    /// this process get the same one. A random number could land on a port in use, such as CI's
+    /// PostgreSQL, and the server started on it never answered.
+    public static func freePort() -> Int {
+        for _ in 0..<50 {
+            guard let port = kernelPickedPort() else { continue }
+            let fresh = handedOut.withLock { $0.insert(port).inserted }
+            if fresh { return port }
+        }
+        return Int.random(in: 20_000...29_999)
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    private static func kernelPickedPort() -> Int? {
+        #if canImport(Glibc)
+            let socketType = Int32(SOCK_STREAM.rawValue)
+        #else
+            let socketType = SOCK_STREAM
+        #endif
+        let descriptor = socket(AF_INET, socketType, 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { return nil }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }
