@@ -24,9 +24,4 @@ import Testing
         #expect(literal(.int(-42)) == "-42")
         #expect(literal(.null) == "NULL")
     }
-
-    @Test func jsonRowsEscapeStrings() {
-        let json = JSONRows.encode([[.text("a\"b\\c\u{1}"), .int(5), .null]][...], width: 3)
-        #expect(json == #"[["a\"b\\c\u0001",5,null]]"#)
-    }
 }

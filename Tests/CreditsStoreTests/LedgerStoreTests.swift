@@ -231,6 +231,95 @@ import Testing
         }
     }
 
+    /// What ledger rows refer to must exist, be of their organisation, and stay: foreign keys on
+    /// SQLite, statement-level checks and never-deleted accounts and lots on PostgreSQL (version 31).
+    @Test(arguments: stores)
+    func ledgerRowsReferOnlyToRowsThatExistAndStay(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let org = try await LedgerTestOrganization.make(on: database)
+            let other = try await LedgerTestOrganization.make(on: database)
+            try await org.buy(5)
+            try await other.buy(5)
+            let entry = try await database.read { sql in
+                try await sql.raw(
+                    """
+                    SELECT transfer_id, credit_account_id, debit_account_id FROM ledger_entries
+                    WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1
+                    """
+                ).first()
+            }
+            let transfer: String = try #require(entry).decode(column: "transfer_id")
+            func insertEntry(debit: String, credit: String, hold: String? = nil) async throws {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        INSERT INTO ledger_entries (organization_id, transfer_id, seq, debit_account_id, debit_kind,
+                            credit_account_id, credit_kind, amount, debit_balance_after, credit_balance_after, hold_id, created_at)
+                        VALUES (\(bind: org.organization.rawValue), \(bind: transfer), 7, \(bind: debit), 'purchases',
+                            \(bind: credit), 'pool', 1, 0, 0, \(bind: hold), 0)
+                        """
+                    ).run()
+                }
+            }
+            let purchases: String = try #require(entry).decode(column: "debit_account_id")
+            // An account that does not exist, another organisation's pool, a hold that does not exist.
+            await #expect(throws: (any Error).self) {
+                try await insertEntry(debit: "acc_missing", credit: org.pool.rawValue)
+            }
+            if store == .postgres {
+                await #expect(throws: (any Error).self) {
+                    try await insertEntry(debit: purchases, credit: other.pool.rawValue)
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await insertEntry(debit: purchases, credit: org.pool.rawValue, hold: "hold_missing")
+            }
+            // A transfer of an organisation that does not exist.
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        INSERT INTO ledger_transfers (id, organization_id, idempotency_key, operation, fingerprint, amount,
+                            released, actor, memo, created_at)
+                        VALUES ('tr_stray', 'org_missing', 'stray', 'deposit', 'f', 1, 0, 'test', 'stray', 0)
+                        """
+                    ).run()
+                }
+            }
+            // A lot movement of a lot that does not exist.
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        INSERT INTO ledger_lot_movements (transfer_id, entry_seq, account_id, lot_id, delta)
+                        VALUES (\(bind: transfer), 0, \(bind: org.pool.rawValue), 'lot_missing', 1)
+                        """
+                    ).run()
+                }
+            }
+            // An account or a lot with entries or movements cannot go away or change its id.
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { sql in
+                    try await sql.raw("DELETE FROM ledger_accounts WHERE id = \(bind: org.pool.rawValue)").run()
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        "UPDATE ledger_lots SET id = 'lot_renamed' WHERE organization_id = \(bind: org.organization.rawValue)"
+                    )
+                    .run()
+                }
+            }
+            // A well-formed entry (of a transfer's own organisation and accounts) still goes in.
+            try await insertEntry(debit: purchases, credit: org.pool.rawValue)
+            #expect(
+                !(try await LedgerVerifier(database: database).verify().isEmpty),
+                "the verifier sees the stray entry"
+            )
+        }
+    }
+
     @Test(arguments: stores)
     func verifyNamesATamperedBalance(_ store: TestDatabase) async throws {
         try await store.with { database, _ in

@@ -39,7 +39,7 @@ extension ContactStore {
                 for row in try await sql.raw(
                     """
                     SELECT phone FROM contacts WHERE organization_id = \(bind: organization.rawValue) AND deleted_at IS NULL
-                    AND phone IN (\(chunk.inList(for: sql)))
+                    AND \(chunk.sqlMembership("phone", for: sql))
                     """
                 ).all() { existing.insert(try row.value("phone")) }
             }
@@ -78,7 +78,7 @@ extension ContactStore {
                 for row in try await sql.raw(
                     """
                     SELECT id, name FROM contact_groups WHERE organization_id = \(bind: organization.rawValue)
-                    AND name IN (\(chunk.inList(for: sql)))
+                    AND \(chunk.sqlMembership("name", for: sql))
                     """
                 ).all() { groupIDs[try row.value("name")] = try row.value("id") }
             }

@@ -47,7 +47,7 @@ extension ContactStore {
                     try await sql.raw(
                         """
                         \(unsafeRaw: ContactStore.selectContacts)
-                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.id IN (\(chunk.inList(for: sql)))
+                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND \(chunk.sqlMembership("c.id", for: sql))
                         """
                     ).all()
                 )
@@ -67,7 +67,7 @@ extension ContactStore {
             for chunk in phones.inListChunks {
                 for row in try await sql.raw(
                     """
-                    SELECT phone, state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND phone IN (\(chunk.inList(for: sql)))
+                    SELECT phone, state FROM consents WHERE organization_id = \(bind: organization.rawValue) AND \(chunk.sqlMembership("phone", for: sql))
                     """
                 ).all() {
                     consent[try row.value("phone")] = ConsentState(rawValue: try row.value("state"))
@@ -76,7 +76,7 @@ extension ContactStore {
                     try await sql.raw(
                         """
                         \(unsafeRaw: ContactStore.selectContacts)
-                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND c.phone IN (\(chunk.inList(for: sql)))
+                        WHERE c.organization_id = \(bind: organization.rawValue) AND c.deleted_at IS NULL AND \(chunk.sqlMembership("c.phone", for: sql))
                         """
                     ).all()
                 ) {

@@ -210,7 +210,7 @@ public struct ContactStore: Sendable {
         for row in try await sql.raw(
             """
             SELECT m.contact_id, g.name FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id
-            WHERE m.contact_id IN (\(contacts.map(\.id).inList(for: sql))) ORDER BY g.name
+            WHERE \(contacts.map(\.id).sqlMembership("m.contact_id", for: sql)) ORDER BY g.name
             """
         ).all() {
             groups[try row.value("contact_id"), default: []].append(try row.value("name"))
@@ -513,8 +513,8 @@ public struct ContactStore: Sendable {
             for row in try await sql.raw(
                 """
                 SELECT e.phone FROM consent_events e
-                WHERE e.organization_id = \(bind: organization.rawValue) AND e.phone IN (\(chunk.inList(for: sql)))
-                  AND e.state = 'opted_out' AND e.source IN (\(recipientSources.inList(for: sql)))
+                WHERE e.organization_id = \(bind: organization.rawValue) AND \(chunk.sqlMembership("e.phone", for: sql))
+                  AND e.state = 'opted_out' AND \(recipientSources.sqlMembership("e.source", for: sql))
                   AND e.id = (SELECT MAX(x.id) FROM consent_events x WHERE x.organization_id = e.organization_id AND x.phone = e.phone)
                 """
             ).all() {

@@ -48,7 +48,7 @@ enum LedgerBookLoader {
         }
         var lotQuery: SQLQueryString =
             "SELECT id AS lot_id, kind, amount, expires_at, created_at FROM ledger_lots WHERE organization_id = \(bind: org) AND (kind = 'overdraft'"
-        if !lotIDs.isEmpty { lotQuery += " OR id IN (" + lotIDs.inList(for: sql) + ")" }
+        if !lotIDs.isEmpty { lotQuery += " OR \(lotIDs.sqlMembership("id", for: sql))" }
         lotQuery += ")"
         for row in try await sql.raw(lotQuery).all() {
             let lotID = LotID(try row.value("lot_id"))
@@ -107,7 +107,7 @@ enum LedgerBookLoader {
             SELECT h.id, h.account_id, h.amount, h.status, h.posted_amount, h.reference, h.created_at, h.timeout_at, h.resolved_at,
                    h.reserve_transfer_id, h.resolve_transfer_id, p.lot_id, p.amount AS portion_amount
             FROM ledger_holds h JOIN ledger_hold_portions p ON p.hold_id = h.id
-            WHERE h.organization_id = \(bind: organization) AND h.id IN (\(ids.inList(for: sql)))
+            WHERE h.organization_id = \(bind: organization) AND \(ids.sqlMembership("h.id", for: sql))
             ORDER BY h.id, p.seq
             """
         ).all()
@@ -153,12 +153,23 @@ enum LedgerBookLoader {
         let valid = Array(Set(keys.filter { !$0.isEmpty && $0.count <= LedgerRequest.idempotencyKeyLengthMax }))
         guard !valid.isEmpty else { return [:] }
         var results: [String: (fingerprint: String, outcome: LedgerOutcome)] = [:]
-        for row in try await sql.raw(
+        let columns =
+            "id, idempotency_key, operation, fingerprint, amount, released, hold_id, hold_status, balance_after, available_after"
+        // On PostgreSQL one index probe per key, whatever the statistics say: with `= ANY` the
+        // planner, not yet knowing a fast-growing organisation's row count, filtered all of its
+        // transfers instead (15 ms a batch at 60,000 transfers, growing with the ledger).
+        let query: SQLQueryString =
+            sql.storeDialect == .sqlite
+            ? """
+            SELECT \(unsafeRaw: columns) FROM ledger_transfers
+            WHERE organization_id = \(bind: organization) AND \(valid.sqlMembership("idempotency_key", for: sql))
             """
-            SELECT id, idempotency_key, operation, fingerprint, amount, released, hold_id, hold_status, balance_after, available_after
-            FROM ledger_transfers WHERE organization_id = \(bind: organization) AND idempotency_key IN (\(valid.inList(for: sql)))
+            : """
+            SELECT t.* FROM unnest(CAST(\(bind: valid) AS text[])) AS k (key) CROSS JOIN LATERAL (
+                SELECT \(unsafeRaw: columns) FROM ledger_transfers
+                WHERE organization_id = \(bind: organization) AND idempotency_key = k.key LIMIT 1) t
             """
-        ).all() {
+        for row in try await sql.raw(query).all() {
             let outcome = LedgerOutcome(
                 transfer: TransferID(try row.value("id")),
                 operation: try row.value("operation"),

@@ -109,7 +109,7 @@ public struct ConversationStore: Sendable {
             case nil: break
             }
             if let numbers {
-                query += " AND v.number IN (\(numbers.isEmpty ? [""].inList(for: sql) : numbers.inList(for: sql)))"
+                query += " AND \((numbers.isEmpty ? [""] : numbers).sqlMembership("v.number", for: sql))"
             }
             if let cursor { query += cursor.condition(instant: "v.last_message_at", id: "v.id") }
             query += " ORDER BY v.last_message_at DESC, v.id DESC LIMIT \(bind: max(1, min(limit, 500)))"

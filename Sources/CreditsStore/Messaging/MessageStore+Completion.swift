@@ -24,14 +24,14 @@ extension MessageStore {
         for chunk in ids.sorted().inListChunks {
             if work.dialect == .postgres {
                 let organizations = try await sql.raw(
-                    "SELECT DISTINCT organization_id FROM campaigns WHERE id IN (\(chunk.inList(for: sql))) AND completed_at IS NULL"
+                    "SELECT DISTINCT organization_id FROM campaigns WHERE \(chunk.sqlMembership("id", for: sql)) AND completed_at IS NULL"
                 ).all().map { try $0.value("organization_id", as: String.self) }.sorted()
                 for organization in organizations { try await work.database.lockOrganization(organization, on: sql) }
             }
             completed += try await sql.raw(
                 """
                 UPDATE campaigns SET completed_at = \(bind: instant.milliseconds)
-                WHERE id IN (\(chunk.inList(for: sql))) AND completed_at IS NULL AND canceled_at IS NULL
+                WHERE \(chunk.sqlMembership("id", for: sql)) AND completed_at IS NULL AND canceled_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id
                                   AND m.status IN ('queued', 'sending', 'sent'))
                 RETURNING id, organization_id
@@ -43,7 +43,7 @@ extension MessageStore {
         for row in try await sql.raw(
             """
             SELECT campaign_id, status, COUNT(*) AS n FROM messages
-            WHERE campaign_id IN (\(completed.map(\.id).inList(for: sql))) GROUP BY campaign_id, status
+            WHERE \(completed.map(\.id).sqlMembership("campaign_id", for: sql)) GROUP BY campaign_id, status
             """
         ).all() {
             let campaign: String = try row.value("campaign_id")
@@ -65,7 +65,7 @@ extension MessageStore {
         var found: [Message] = []
         for chunk in ids.inListChunks {
             found += try await work.sql.raw(
-                "SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(chunk.inList(for: work.sql)))"
+                "SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE \(chunk.sqlMembership("id", for: work.sql))"
             ).all().map(MessageStore.message)
         }
         return found

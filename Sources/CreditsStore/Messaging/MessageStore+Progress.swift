@@ -10,8 +10,9 @@ extension MessageStore {
             """
             SELECT c.id, c.request_id, CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id
                 AND m.status IN ('queued', 'sending')) THEN 1 ELSE 0 END AS dispatching
-            FROM campaigns c WHERE c.id IN (
+            FROM campaigns c WHERE
             """,
+            idColumn: "c.id",
             ids: ids,
             from: database
         )

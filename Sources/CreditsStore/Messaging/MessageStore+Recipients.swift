@@ -33,7 +33,7 @@ extension MessageStore {
                  WHERE m.campaign_id = \(bind: campaignID) AND m.organization_id = \(bind: organization.rawValue)
                 """
             if let status { query += " AND m.status = \(bind: status.rawValue)" }
-            if let ids { query += " AND m.id IN (\(ids.isEmpty ? [""].inList(for: sql) : ids.inList(for: sql)))" }
+            if let ids { query += " AND \((ids.isEmpty ? [""] : ids).sqlMembership("m.id", for: sql))" }
             if let afterID { query += " AND m.id > \(bind: afterID)" }
             query += " ORDER BY m.id LIMIT \(bind: limit)"
             return try await sql.raw(query).all().map { row in

@@ -46,7 +46,7 @@ extension MessageStore {
                 """
                 SELECT h.id, h.account_id FROM ledger_holds h JOIN messages m ON m.hold_id = h.id
                 LEFT JOIN campaigns c ON c.id = m.campaign_id
-                WHERE h.id IN (\(chunk.inList(for: work.sql))) AND h.status = 'pending'
+                WHERE \(chunk.sqlMembership("h.id", for: work.sql)) AND h.status = 'pending'
                   AND (c.id IS NULL OR c.status <> 'canceled')
                 """
             ).all() {

@@ -105,7 +105,7 @@ public struct MessageStore: Sendable {
         for chunk in sorted.inListChunks {
             rows += try await sql.raw(
                 """
-                SELECT \(unsafeRaw: columns) FROM messages WHERE id IN (\(chunk.inList(for: sql))) \(unsafeRaw: order)
+                SELECT \(unsafeRaw: columns) FROM messages WHERE \(chunk.sqlMembership("id", for: sql)) \(unsafeRaw: order)
                 """
             ).all()
         }
@@ -399,9 +399,10 @@ public struct MessageStore: Sendable {
             var ids = Set(reports.compactMap(\.messageID))
             let providerIDs = Array(Set(reports.filter { $0.messageID == nil }.map(\.providerID)))
             for chunk in providerIDs.inListChunks {
-                for row in try await sql.raw("SELECT id FROM messages WHERE provider_id IN (\(chunk.inList(for: sql)))")
-                    .all()
-                {
+                for row in try await sql.raw(
+                    "SELECT id FROM messages WHERE \(chunk.sqlMembership("provider_id", for: sql))"
+                )
+                .all() {
                     ids.insert(try row.value("id"))
                 }
             }
@@ -667,7 +668,7 @@ public struct MessageStore: Sendable {
         guard !ids.isEmpty else { return [] }
         return try await database.read { sql in
             try await sql.raw(
-                "SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE id IN (\(ids.inList(for: sql)))"
+                "SELECT \(unsafeRaw: MessageStore.columns) FROM messages WHERE \(ids.sqlMembership("id", for: sql))"
             ).all().map(MessageStore.message)
         }
     }

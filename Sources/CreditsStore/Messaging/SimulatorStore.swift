@@ -62,7 +62,7 @@ public struct SimulatorStore: Sendable {
             for chunk in references.inListChunks {
                 for row in try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE reference IN (\(chunk.inList(for: sql)))
+                    SELECT \(unsafeRaw: SimulatorStore.columns) FROM simulator_messages WHERE \(chunk.sqlMembership("reference", for: sql))
                     """
                 ).all() {
                     let decoded = try SimulatorStore.row(row)
@@ -85,7 +85,7 @@ public struct SimulatorStore: Sendable {
             try await sql.raw(
                 """
                 UPDATE simulator_messages SET callback_delivered_at = \(bind: instant.milliseconds)
-                WHERE provider_id IN (\(providerIDs.inList(for: sql))) AND callback_delivered_at IS NULL
+                WHERE \(providerIDs.sqlMembership("provider_id", for: sql)) AND callback_delivered_at IS NULL
                 """
             ).run()
         }

@@ -18,16 +18,18 @@ public struct DispatchProgress: Sendable, Equatable {
 }
 
 extension DispatchProgress {
-    /// Reads the progress of `ids` with `select`, a query that ends in `IN (` and yields `id`,
-    /// `request_id` and `dispatching` (1 or 0): one statement per `IN` list's worth of ids.
-    static func read(_ select: String, ids: Set<String>, from database: any Database) async throws
+    /// Reads the progress of `ids` with `select`, a query that ends in `WHERE` and yields `id`,
+    /// `request_id` and `dispatching` (1 or 0), `idColumn` being the id it is filtered on: one
+    /// statement per `IN` list's worth of ids.
+    static func read(_ select: String, idColumn: String, ids: Set<String>, from database: any Database) async throws
         -> [DispatchProgress]
     {
         guard !ids.isEmpty else { return [] }
         return try await database.read { sql in
             var found: [DispatchProgress] = []
             for chunk in ids.sorted().inListChunks {
-                found += try await sql.raw("\(unsafeRaw: select)\(chunk.inList(for: sql)))").all().map { row in
+                found += try await sql.raw("\(unsafeRaw: select) \(chunk.sqlMembership(idColumn, for: sql))").all().map
+                { row in
                     DispatchProgress(
                         id: try row.value("id"),
                         requestID: try row.optional("request_id"),

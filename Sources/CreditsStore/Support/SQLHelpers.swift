@@ -88,8 +88,9 @@ extension SQLDatabase {
 /// - SQLite (CPU-bound, in process): the rows are written into the statement as SQL literals —
 ///   integers as digits, text as quoted literals (`SQLiteLiteral`) — so neither SQLKit nor the
 ///   driver handles thousands of binds, and SQLite's C parser reads them at once.
-/// - PostgreSQL (network-bound): the rows travel as one JSON bind, unpacked by
-///   `json_array_elements` with each column cast to its type.
+/// - PostgreSQL (network-bound): each column travels as one array bind in PostgreSQL's binary
+///   format (`PostgresColumnArray`), unpacked by `unnest` — no JSON to write or parse, and the
+///   statement's text is the same for every batch size.
 ///
 /// Both keep the rows' order, which entries rely on for their running balances.
 enum BulkRows {
@@ -107,12 +108,16 @@ enum BulkRows {
         if dialect == .sqlite {
             return SQLQueryString(SQLiteLiteral.values(rows, width: columns.count))
         }
-        let projections = columns.enumerated().map {
-            "(value ->> \($0.offset))::\($0.element.type.rawValue) AS \(names[$0.offset])"
-        }.joined(separator: ", ")
-        let json = JSONRows.encode(rows, width: columns.count)
-        return
-            "SELECT \(unsafeRaw: projections) FROM jsonb_array_elements(\(bind: json)::jsonb) WITH ORDINALITY AS rows (value, position) ORDER BY position"
+        let projections = names.indices.map { "c\($0) AS \(names[$0])" }.joined(separator: ", ")
+        var query: SQLQueryString = "SELECT \(unsafeRaw: projections) FROM unnest("
+        for (index, column) in columns.enumerated() {
+            if index > 0 { query += ", " }
+            let array = PostgresColumnArray(type: column.type, cells: rows.map { $0[index] })
+            query += "CAST(\(bind: array) AS \(unsafeRaw: column.type.rawValue)[])"
+        }
+        let aliases = names.indices.map { "c\($0)" }.joined(separator: ", ")
+        query += ") WITH ORDINALITY AS rows (\(unsafeRaw: aliases), position) ORDER BY position"
+        return query
     }
 
     /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).
@@ -236,50 +241,6 @@ enum SQLiteLiteral {
     }
 }
 
-/// Writes rows as a JSON array of arrays, by hand: it is on the ledger's hot path.
-enum JSONRows {
-    /// `[[a, b], [c, d]]`.
-    static func encode(_ rows: ArraySlice<[SQLCell]>, width: Int) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(rows.count * width * 16)
-        bytes.append(UInt8(ascii: "["))
-        for (rowIndex, row) in rows.enumerated() {
-            precondition(row.count == width, "every row has a value for every column")
-            if rowIndex > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(UInt8(ascii: "["))
-            for (index, cell) in row.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                switch cell {
-                case .null: bytes.append(contentsOf: "null".utf8)
-                case .int(let value): bytes.append(contentsOf: String(value).utf8)
-                case .text(let value): appendString(value, to: &bytes)
-                }
-            }
-            bytes.append(UInt8(ascii: "]"))
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    static func appendString(_ value: String, to bytes: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-}
-
 extension SQLRow {
     /// Decodes a non-null column or says which one is unreadable.
     func value<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T {
@@ -314,17 +275,17 @@ extension Array where Element == String {
         stride(from: 0, to: count, by: Self.inListMax).map { Array(self[$0..<Swift.min(count, $0 + Self.inListMax)]) }
     }
 
-    /// Bind values for an `IN (…)` list.
-    var binds: [SQLValue] { map { $0 as SQLValue } }
-
-    /// The inside of an `IN (…)` list: literals on SQLite (see `SQLiteLiteral`), binds elsewhere.
-    func inList(for sql: any SQLDatabase) -> SQLQueryString {
-        guard sql.storeDialect == .sqlite else { return "\(binds: binds)" }
+    /// `column` is one of these values: `column IN ('a','b')` with literals on SQLite (see
+    /// `SQLiteLiteral`); on PostgreSQL `column = ANY($1)` with one text-array bind, so the
+    /// statement is the same text for any number of values, its plan does not grow with them, and
+    /// an index on `column` (after any equal columns before it) is searched for each value.
+    func sqlMembership(_ column: String, for sql: any SQLDatabase) -> SQLQueryString {
+        guard sql.storeDialect == .sqlite else { return "\(unsafeRaw: column) = ANY(CAST(\(bind: self) AS text[]))" }
         var bytes: [UInt8] = []
         for (index, value) in enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             SQLiteLiteral.append(.text(value), to: &bytes)
         }
-        return SQLQueryString(String(decoding: bytes, as: UTF8.self))
+        return "\(unsafeRaw: column) IN (\(unsafeRaw: String(decoding: bytes, as: UTF8.self)))"
     }
 }

@@ -11,8 +11,9 @@ extension CallStore {
             """
             SELECT b.id, b.request_id, CASE WHEN EXISTS (SELECT 1 FROM calls c WHERE c.broadcast_id = b.id
                 AND (c.status = 'queued' OR (c.status = 'dialing' AND c.provider_id IS NULL))) THEN 1 ELSE 0 END AS dispatching
-            FROM voice_broadcasts b WHERE b.id IN (
+            FROM voice_broadcasts b WHERE
             """,
+            idColumn: "b.id",
             ids: ids,
             from: database
         )

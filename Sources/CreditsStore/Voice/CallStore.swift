@@ -259,7 +259,7 @@ public struct CallStore: Sendable {
         var organizations = Set<String>()
         for chunk in results.map(\.id).inListChunks {
             for row in try await sql.raw(
-                "SELECT DISTINCT organization_id FROM calls WHERE id IN (\(chunk.inList(for: sql)))"
+                "SELECT DISTINCT organization_id FROM calls WHERE \(chunk.sqlMembership("id", for: sql))"
             ).all() {
                 organizations.insert(try row.value("organization_id", as: String.self))
             }
@@ -493,7 +493,7 @@ public struct CallStore: Sendable {
         var result: [Call] = []
         for chunk in ids.inListChunks {
             result += try await sql.raw(
-                "SELECT \(unsafeRaw: columns) FROM calls WHERE id IN (\(chunk.inList(for: sql))) ORDER BY id"
+                "SELECT \(unsafeRaw: columns) FROM calls WHERE \(chunk.sqlMembership("id", for: sql)) ORDER BY id"
             ).all().map(call)
         }
         return result
@@ -536,7 +536,7 @@ public struct CallStore: Sendable {
             if let broadcast { query = query + " AND broadcast_id = \(bind: broadcast)" }
             if let fromNumbers {
                 guard !fromNumbers.isEmpty else { return [] }
-                query = query + " AND from_number IN (\(fromNumbers.inList(for: sql)))"
+                query = query + " AND \(fromNumbers.sqlMembership("from_number", for: sql))"
             }
             if let cursor { query = query + cursor.condition(instant: "created_at", id: "id") }
             query = query + " ORDER BY created_at DESC, id DESC LIMIT \(bind: limit)"

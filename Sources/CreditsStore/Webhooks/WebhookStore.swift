@@ -369,7 +369,7 @@ public struct WebhookStore: Sendable {
             for row in try await sql.raw(
                 """
                 SELECT id, organization_id, event_types FROM webhook_endpoints
-                WHERE organization_id IN (\(chunk.inList(for: sql))) AND enabled = 1 AND deleted_at IS NULL
+                WHERE \(chunk.sqlMembership("organization_id", for: sql)) AND enabled = 1 AND deleted_at IS NULL
                 """
             ).all() {
                 let types = Set(
@@ -460,7 +460,7 @@ public struct WebhookStore: Sendable {
             let endpoints: [String] = try await sql.raw(
                 """
                 SELECT endpoint_id, MIN(next_attempt_at) AS oldest FROM webhook_deliveries
-                WHERE endpoint_id IN (\(candidates.inList(for: sql))) AND status = 'pending' AND next_attempt_at <= \(bind: at)
+                WHERE \(candidates.sqlMembership("endpoint_id", for: sql)) AND status = 'pending' AND next_attempt_at <= \(bind: at)
                 GROUP BY endpoint_id
                 """
             ).all().map { (try $0.value("endpoint_id", as: String.self), try $0.value("oldest", as: Int64.self)) }
@@ -484,7 +484,7 @@ public struct WebhookStore: Sendable {
                 SELECT d.id, d.endpoint_id, d.organization_id, d.event_id, d.attempts, v.created_at AS event_at, v.body,
                        e.url, e.secret, e.previous_secret, e.previous_secret_until
                 FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id JOIN webhook_endpoints e ON e.id = d.endpoint_id
-                WHERE d.id IN (\(ids.inList(for: sql))) ORDER BY d.next_attempt_at, d.id
+                WHERE \(ids.sqlMembership("d.id", for: sql)) ORDER BY d.next_attempt_at, d.id
                 """
             ).all().map { row in
                 var secrets = [try row.value("secret", as: String.self)]
@@ -584,7 +584,7 @@ public struct WebhookStore: Sendable {
             return try await sql.raw(
                 """
                 SELECT \(unsafeRaw: WebhookStore.endpointColumns) FROM webhook_endpoints
-                WHERE id IN (\(Array(endpoints).sorted().inList(for: sql)))
+                WHERE \(Array(endpoints).sorted().sqlMembership("id", for: sql))
                 """
             ).all().map(WebhookStore.endpoint)
         }
@@ -674,7 +674,7 @@ public struct WebhookStore: Sendable {
             for row in try await sql.raw(
                 """
                 SELECT delivery_id, at, status_code, error, milliseconds FROM webhook_attempts
-                WHERE delivery_id IN (\(deliveries.map(\.id).inList(for: sql))) ORDER BY id
+                WHERE \(deliveries.map(\.id).sqlMembership("delivery_id", for: sql)) ORDER BY id
                 """
             ).all() {
                 tries[try row.value("delivery_id"), default: []].append(
