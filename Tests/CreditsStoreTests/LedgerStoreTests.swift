@@ -297,19 +297,72 @@ import Testing
                     ).run()
                 }
             }
-            // An account or a lot with entries or movements cannot go away or change its id.
-            await #expect(throws: (any Error).self) {
-                try await database.transaction { sql in
-                    try await sql.raw("DELETE FROM ledger_accounts WHERE id = \(bind: org.pool.rawValue)").run()
+            let pending = HoldID("h-pending")
+            _ = try await org.apply(
+                .reserve(
+                    hold: pending,
+                    account: org.pool,
+                    amount: Credits(credits: 1),
+                    reference: "m",
+                    timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
+                )
+            ).get()
+            let (lot, othersTransfer) = try await database.read { sql in
+                let lot = try #require(
+                    try await sql.raw(
+                        "SELECT id FROM ledger_lots WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1"
+                    ).first()
+                ).decode(column: "id", as: String.self)
+                let transfer = try #require(
+                    try await sql.raw(
+                        "SELECT id FROM ledger_transfers WHERE organization_id = \(bind: other.organization.rawValue) LIMIT 1"
+                    ).first()
+                ).decode(column: "id", as: String.self)
+                return (lot, transfer)
+            }
+            func refused(_ statements: [SQLQueryString], sourceLocation: SourceLocation = #_sourceLocation) async {
+                await #expect(throws: (any Error).self, sourceLocation: sourceLocation) {
+                    try await database.transaction { sql in
+                        for statement in statements { try await sql.raw(statement).run() }
+                    }
                 }
             }
-            await #expect(throws: (any Error).self) {
-                try await database.transaction { sql in
-                    try await sql.raw(
-                        "UPDATE ledger_lots SET id = 'lot_renamed' WHERE organization_id = \(bind: org.organization.rawValue)"
-                    )
-                    .run()
-                }
+            // A hold portion of a hold that does not exist; a lot movement of an entry that does not.
+            await refused([
+                "INSERT INTO ledger_hold_portions (hold_id, seq, lot_id, amount) VALUES ('hold_missing', 0, \(bind: lot), 1)"
+            ])
+            await refused([
+                """
+                INSERT INTO ledger_lot_movements (transfer_id, entry_seq, account_id, lot_id, delta)
+                VALUES (\(bind: transfer), 99, \(bind: org.pool.rawValue), \(bind: lot), 1)
+                """
+            ])
+            // A hold, an account or a lot that rows refer to keeps its id and is never deleted, even
+            // once nothing but the ledger's own rows refer to it.
+            await refused(["UPDATE ledger_holds SET id = 'h-renamed' WHERE id = \(bind: pending.rawValue)"])
+            await refused([
+                "DELETE FROM ledger_portions WHERE account_id = \(bind: org.pool.rawValue)",
+                "DELETE FROM ledger_accounts WHERE id = \(bind: org.pool.rawValue)",
+            ])
+            await refused([
+                "DELETE FROM ledger_portions WHERE lot_id = \(bind: lot)",
+                "UPDATE ledger_lots SET id = 'lot_renamed' WHERE id = \(bind: lot)",
+            ])
+            if store == .postgres {
+                // Stricter than the keys were: rows of one organisation never name another's.
+                await refused([
+                    """
+                    INSERT INTO ledger_entries (organization_id, transfer_id, seq, debit_account_id, debit_kind,
+                        credit_account_id, credit_kind, amount, debit_balance_after, credit_balance_after, created_at)
+                    VALUES (\(bind: org.organization.rawValue), \(bind: othersTransfer), 7, \(bind: purchases), 'purchases',
+                        \(bind: org.pool.rawValue), 'pool', 1, 0, 0, 0)
+                    """
+                ])
+                await refused([
+                    "UPDATE ledger_holds SET account_id = \(bind: other.pool.rawValue) WHERE id = \(bind: pending.rawValue)"
+                ])
+                await refused(["TRUNCATE ledger_entries"])
+                await refused(["TRUNCATE ledger_lot_movements"])
             }
             // A well-formed entry (of a transfer's own organisation and accounts) still goes in.
             try await insertEntry(debit: purchases, credit: org.pool.rawValue)

@@ -7,14 +7,16 @@
 /// way:
 /// - what a row of `ledger_transfers`, `ledger_holds`, `ledger_hold_portions`, `ledger_entries`
 ///   or `ledger_lot_movements` refers to must exist when the row is written (or a hold resolved) —
-///   checked by one statement-level trigger per table over all the rows the statement wrote (an
-///   index probe per distinct value), raising `foreign_key_violation` as the keys did; an entry's
-///   and a hold's transfer, accounts and hold must moreover be of the row's own organisation,
-///   which the keys never checked;
+///   checked by one statement-level trigger per table over all the rows the statement wrote (a
+///   key probe per row, or per distinct value for organisations, accounts and lots), raising
+///   `foreign_key_violation` as the keys did; an entry's and a hold's transfer, accounts and hold
+///   must moreover be of the row's own organisation, which the keys never checked;
 /// - and it stays: transfers, entries and hold portions are append-only and holds are never
-///   deleted (version 1); organisations, accounts and lots are never deleted nor renumbered, nor
-///   is a hold renumbered (the triggers below), so nothing a row refers to can go away or change
-///   afterwards, which is what the keys' row locks were for.
+///   deleted (version 1); organisations, accounts, lots and holds keep their ids and accounts,
+///   lots and holds their organisation, and none of these tables can be truncated (the triggers
+///   below), so nothing a row refers to can go away or change afterwards, which is what the keys'
+///   row locks were for. A data-only restore into a migrated database must load with
+///   `--disable-triggers`, as the keys no longer tell pg_dump the order of the tables.
 /// Each check looks a value up by the referred table's key alone (a subquery per value, with
 /// sequential scans, hash and merge joins off): the functions' plans are cached per connection,
 /// and a plan made while the statistics still said the tables were empty (a new database, a new
@@ -29,18 +31,19 @@ enum LedgerReferenceSchema {
             """
             CREATE OR REPLACE FUNCTION textcredits_ledger_rows_stay() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'DELETE' THEN
+                IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
                     RAISE EXCEPTION '% rows are never deleted', TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation';
                 END IF;
-                RAISE EXCEPTION 'the id of a % row never changes', TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation';
+                RAISE EXCEPTION 'a % row keeps its id and its organisation', TG_TABLE_NAME
+                    USING ERRCODE = 'foreign_key_violation';
             END $$
             """,
             """
-            CREATE TRIGGER ledger_accounts_stay BEFORE DELETE OR UPDATE OF id ON ledger_accounts
+            CREATE TRIGGER ledger_accounts_stay BEFORE DELETE OR UPDATE OF id, organization_id ON ledger_accounts
             FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
             """,
             """
-            CREATE TRIGGER ledger_lots_stay BEFORE DELETE OR UPDATE OF id ON ledger_lots
+            CREATE TRIGGER ledger_lots_stay BEFORE DELETE OR UPDATE OF id, organization_id ON ledger_lots
             FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
             """,
             """
@@ -48,8 +51,40 @@ enum LedgerReferenceSchema {
             FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
             """,
             """
-            CREATE TRIGGER ledger_holds_stay BEFORE UPDATE OF id ON ledger_holds
+            CREATE TRIGGER ledger_holds_stay BEFORE UPDATE OF id, organization_id ON ledger_holds
             FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER organizations_not_truncated BEFORE TRUNCATE ON organizations
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_accounts_not_truncated BEFORE TRUNCATE ON ledger_accounts
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_lots_not_truncated BEFORE TRUNCATE ON ledger_lots
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_holds_not_truncated BEFORE TRUNCATE ON ledger_holds
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_hold_portions_not_truncated BEFORE TRUNCATE ON ledger_hold_portions
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_entries_not_truncated BEFORE TRUNCATE ON ledger_entries
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+            """,
+            """
+            CREATE TRIGGER ledger_lot_movements_not_truncated BEFORE TRUNCATE ON ledger_lot_movements
+            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
             """,
             """
             CREATE OR REPLACE FUNCTION textcredits_ledger_transfers_refer() RETURNS trigger LANGUAGE plpgsql
