@@ -28,12 +28,17 @@ extension MessageStore {
                 ).all().map { try $0.value("organization_id", as: String.self) }.sorted()
                 for organization in organizations { try await work.database.lockOrganization(organization, on: sql) }
             }
+            // "No message of it still unfinished" as a subquery ordered like the (campaign_id,
+            // status) index with LIMIT 1, not NOT EXISTS: during a big send PostgreSQL's statistics
+            // still say most messages are queued, and it answered NOT EXISTS by scanning every
+            // message (early exit expected, never found once they were final) — 12 ms a call, 9.5 s
+            // of statement time while settling 100,000. Ordered, only the index is cheap.
             completed += try await sql.raw(
                 """
                 UPDATE campaigns SET completed_at = \(bind: instant.milliseconds)
                 WHERE \(chunk.sqlMembership("id", for: sql)) AND completed_at IS NULL AND canceled_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id
-                                  AND m.status IN ('queued', 'sending', 'sent'))
+                  AND (SELECT m.status FROM messages m WHERE m.campaign_id = campaigns.id
+                       AND m.status IN ('queued', 'sending', 'sent') ORDER BY m.campaign_id, m.status LIMIT 1) IS NULL
                 RETURNING id, organization_id
                 """
             ).all().map { (try $0.value("id"), try $0.value("organization_id")) }
