@@ -27,7 +27,7 @@
 enum LedgerReferenceSchema {
     static let migration = Migration(version: 31, name: "ledger references checked per statement") { dialect in
         guard dialect == .postgres else { return [] }
-        return [
+        var statements = [
             """
             CREATE OR REPLACE FUNCTION textcredits_ledger_rows_stay() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -37,132 +37,129 @@ enum LedgerReferenceSchema {
                 RAISE EXCEPTION 'a % row keeps its id and its organisation', TG_TABLE_NAME
                     USING ERRCODE = 'foreign_key_violation';
             END $$
-            """,
             """
-            CREATE TRIGGER ledger_accounts_stay BEFORE DELETE OR UPDATE OF id, organization_id ON ledger_accounts
-            FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_lots_stay BEFORE DELETE OR UPDATE OF id, organization_id ON ledger_lots
-            FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER organizations_stay BEFORE DELETE OR UPDATE OF id ON organizations
-            FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_holds_stay BEFORE UPDATE OF id, organization_id ON ledger_holds
-            FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER organizations_not_truncated BEFORE TRUNCATE ON organizations
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_accounts_not_truncated BEFORE TRUNCATE ON ledger_accounts
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_lots_not_truncated BEFORE TRUNCATE ON ledger_lots
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_holds_not_truncated BEFORE TRUNCATE ON ledger_holds
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_hold_portions_not_truncated BEFORE TRUNCATE ON ledger_hold_portions
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_entries_not_truncated BEFORE TRUNCATE ON ledger_entries
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE TRIGGER ledger_lot_movements_not_truncated BEFORE TRUNCATE ON ledger_lot_movements
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
-            """,
-            """
-            CREATE OR REPLACE FUNCTION textcredits_ledger_transfers_refer() RETURNS trigger LANGUAGE plpgsql
-            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM (SELECT DISTINCT organization_id FROM added) n
-                    WHERE (SELECT o.id FROM organizations o WHERE o.id = n.organization_id) IS NULL) THEN
-                    RAISE EXCEPTION 'a ledger transfer names an organisation that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            """
-            CREATE OR REPLACE FUNCTION textcredits_ledger_holds_refer() RETURNS trigger LANGUAGE plpgsql
-            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM (SELECT DISTINCT organization_id, account_id FROM added) n
-                    WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id) THEN
-                    RAISE EXCEPTION 'a hold names an account its organisation does not have' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.reserve_transfer_id) IS DISTINCT FROM n.organization_id
-                    OR (n.resolve_transfer_id IS NOT NULL AND (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.resolve_transfer_id) IS DISTINCT FROM n.organization_id)) THEN
-                    RAISE EXCEPTION 'a hold names a transfer its organisation does not have' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            """
-            CREATE OR REPLACE FUNCTION textcredits_ledger_hold_portions_refer() RETURNS trigger LANGUAGE plpgsql
-            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM added n WHERE (SELECT h.id FROM ledger_holds h WHERE h.id = n.hold_id) IS NULL) THEN
-                    RAISE EXCEPTION 'a hold portion names a hold that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM (SELECT DISTINCT lot_id FROM added) n
-                    WHERE (SELECT l.id FROM ledger_lots l WHERE l.id = n.lot_id) IS NULL) THEN
-                    RAISE EXCEPTION 'a hold portion names a lot that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            """
-            CREATE OR REPLACE FUNCTION textcredits_ledger_entries_refer() RETURNS trigger LANGUAGE plpgsql
-            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.transfer_id) IS DISTINCT FROM n.organization_id) THEN
-                    RAISE EXCEPTION 'a ledger entry names a transfer its organisation does not have' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM (SELECT organization_id, debit_account_id AS account_id FROM added
+        ]
+        for (table, events) in [
+            ("ledger_accounts", "DELETE OR UPDATE OF id, organization_id"),
+            ("ledger_lots", "DELETE OR UPDATE OF id, organization_id"), ("organizations", "DELETE OR UPDATE OF id"),
+            ("ledger_holds", "UPDATE OF id, organization_id"),
+        ] {
+            statements.append(
+                "CREATE TRIGGER \(table)_stay BEFORE \(events) ON \(table) FOR EACH ROW EXECUTE FUNCTION textcredits_ledger_rows_stay()"
+            )
+        }
+        for table in [
+            "organizations", "ledger_accounts", "ledger_lots", "ledger_transfers", "ledger_holds",
+            "ledger_hold_portions", "ledger_entries", "ledger_lot_movements",
+        ] {
+            statements.append(
+                """
+                CREATE TRIGGER \(table)_not_truncated BEFORE TRUNCATE ON \(table)
+                FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_rows_stay()
+                """
+            )
+        }
+        statements += [
+            referenceCheck(
+                "transfers",
+                [
+                    (
+                        """
+                        SELECT 1 FROM (SELECT DISTINCT organization_id FROM added) n
+                        WHERE (SELECT o.id FROM organizations o WHERE o.id = n.organization_id) IS NULL
+                        """,
+                        "a ledger transfer names an organisation that does not exist"
+                    )
+                ]
+            ),
+            referenceCheck(
+                "holds",
+                [
+                    (
+                        """
+                        SELECT 1 FROM (SELECT DISTINCT organization_id, account_id FROM added) n
+                        WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id
+                        """,
+                        "a hold names an account its organisation does not have"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.reserve_transfer_id) IS DISTINCT FROM n.organization_id
+                        OR (n.resolve_transfer_id IS NOT NULL AND (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.resolve_transfer_id) IS DISTINCT FROM n.organization_id)
+                        """,
+                        "a hold names a transfer its organisation does not have"
+                    ),
+                ]
+            ),
+            referenceCheck(
+                "hold_portions",
+                [
+                    (
+                        """
+                        SELECT 1 FROM added n WHERE (SELECT h.id FROM ledger_holds h WHERE h.id = n.hold_id) IS NULL
+                        """,
+                        "a hold portion names a hold that does not exist"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM (SELECT DISTINCT lot_id FROM added) n
+                        WHERE (SELECT l.id FROM ledger_lots l WHERE l.id = n.lot_id) IS NULL
+                        """,
+                        "a hold portion names a lot that does not exist"
+                    ),
+                ]
+            ),
+            referenceCheck(
+                "entries",
+                [
+                    (
+                        """
+                        SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.transfer_id) IS DISTINCT FROM n.organization_id
+                        """,
+                        "a ledger entry names a transfer its organisation does not have"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM (SELECT organization_id, debit_account_id AS account_id FROM added
                         UNION SELECT organization_id, credit_account_id FROM added) n
-                    WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id) THEN
-                    RAISE EXCEPTION 'a ledger entry names an account its organisation does not have' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM added n WHERE n.hold_id IS NOT NULL AND (SELECT h.organization_id FROM ledger_holds h WHERE h.id = n.hold_id) IS DISTINCT FROM n.organization_id) THEN
-                    RAISE EXCEPTION 'a ledger entry names a hold its organisation does not have' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
-            """
-            CREATE OR REPLACE FUNCTION textcredits_ledger_movements_refer() RETURNS trigger LANGUAGE plpgsql
-            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM added n WHERE (SELECT e.seq FROM ledger_entries e
-                    WHERE e.transfer_id = n.transfer_id AND e.seq = n.entry_seq) IS NULL) THEN
-                    RAISE EXCEPTION 'a lot movement names an entry that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM (SELECT DISTINCT account_id FROM added) n
-                    WHERE (SELECT a.id FROM ledger_accounts a WHERE a.id = n.account_id) IS NULL) THEN
-                    RAISE EXCEPTION 'a lot movement names an account that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                IF EXISTS (SELECT 1 FROM (SELECT DISTINCT lot_id FROM added) n
-                    WHERE (SELECT l.id FROM ledger_lots l WHERE l.id = n.lot_id) IS NULL) THEN
-                    RAISE EXCEPTION 'a lot movement names a lot that does not exist' USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN NULL;
-            END $$
-            """,
+                        WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id
+                        """,
+                        "a ledger entry names an account its organisation does not have"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM added n WHERE n.hold_id IS NOT NULL AND (SELECT h.organization_id FROM ledger_holds h WHERE h.id = n.hold_id) IS DISTINCT FROM n.organization_id
+                        """,
+                        "a ledger entry names a hold its organisation does not have"
+                    ),
+                ]
+            ),
+            referenceCheck(
+                "movements",
+                [
+                    (
+                        """
+                        SELECT 1 FROM added n WHERE (SELECT e.seq FROM ledger_entries e
+                        WHERE e.transfer_id = n.transfer_id AND e.seq = n.entry_seq) IS NULL
+                        """,
+                        "a lot movement names an entry that does not exist"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM (SELECT DISTINCT account_id FROM added) n
+                        WHERE (SELECT a.id FROM ledger_accounts a WHERE a.id = n.account_id) IS NULL
+                        """,
+                        "a lot movement names an account that does not exist"
+                    ),
+                    (
+                        """
+                        SELECT 1 FROM (SELECT DISTINCT lot_id FROM added) n
+                        WHERE (SELECT l.id FROM ledger_lots l WHERE l.id = n.lot_id) IS NULL
+                        """,
+                        "a lot movement names a lot that does not exist"
+                    ),
+                ]
+            ),
             """
             ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_organization_id_fkey,
                 DROP CONSTRAINT ledger_entries_transfer_id_fkey, DROP CONSTRAINT ledger_entries_debit_account_id_fkey,
@@ -182,30 +179,47 @@ enum LedgerReferenceSchema {
                 DROP CONSTRAINT ledger_holds_account_id_fkey, DROP CONSTRAINT ledger_holds_reserve_transfer_id_fkey,
                 DROP CONSTRAINT ledger_holds_resolve_transfer_id_fkey
             """,
-            """
-            CREATE TRIGGER ledger_transfers_refer AFTER INSERT ON ledger_transfers REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_transfers_refer()
-            """,
-            """
-            CREATE TRIGGER ledger_holds_refer AFTER INSERT ON ledger_holds REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_holds_refer()
-            """,
-            """
-            CREATE TRIGGER ledger_holds_refer_resolved AFTER UPDATE ON ledger_holds REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_holds_refer()
-            """,
-            """
-            CREATE TRIGGER ledger_entries_refer AFTER INSERT ON ledger_entries REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_entries_refer()
-            """,
-            """
-            CREATE TRIGGER ledger_lot_movements_refer AFTER INSERT ON ledger_lot_movements REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_movements_refer()
-            """,
-            """
-            CREATE TRIGGER ledger_hold_portions_refer AFTER INSERT ON ledger_hold_portions REFERENCING NEW TABLE AS added
-            FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_hold_portions_refer()
-            """,
         ]
+        for (table, function, event) in [
+            ("ledger_transfers", "transfers", "INSERT"), ("ledger_holds", "holds", "INSERT"),
+            ("ledger_entries", "entries", "INSERT"), ("ledger_lot_movements", "movements", "INSERT"),
+            ("ledger_hold_portions", "hold_portions", "INSERT"),
+        ] {
+            statements.append(referenceTrigger(table, function: function, event: event, name: "\(table)_refer"))
+        }
+        statements.append(
+            referenceTrigger("ledger_holds", function: "holds", event: "UPDATE", name: "ledger_holds_refer_resolved")
+        )
+        return statements
+    }
+
+    /// A statement trigger's function that raises `foreign_key_violation` with the message of the
+    /// first condition that holds over the rows the statement wrote (`added`). Every check runs
+    /// with sequential scans, hash and merge joins off (see above).
+    static func referenceCheck(_ name: String, _ checks: [(condition: String, message: String)]) -> String {
+        var body = ""
+        for check in checks {
+            body += """
+                    IF EXISTS (\(check.condition.replacingOccurrences(of: "\n", with: "\n        "))) THEN
+                        RAISE EXCEPTION '\(check.message)' USING ERRCODE = 'foreign_key_violation';
+                    END IF;
+
+                """
+        }
+        return """
+            CREATE OR REPLACE FUNCTION textcredits_ledger_\(name)_refer() RETURNS trigger LANGUAGE plpgsql
+            SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+            BEGIN
+            \(body)    RETURN NULL;
+            END $$
+            """
+    }
+
+    /// The statement trigger that runs a table's reference check after an INSERT or UPDATE.
+    static func referenceTrigger(_ table: String, function: String, event: String, name: String) -> String {
+        """
+        CREATE TRIGGER \(name) AFTER \(event) ON \(table) REFERENCING NEW TABLE AS added
+        FOR EACH STATEMENT EXECUTE FUNCTION textcredits_ledger_\(function)_refer()
+        """
     }
 }
