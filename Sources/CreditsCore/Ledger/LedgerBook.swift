@@ -73,7 +73,7 @@ public struct LedgerBook: Sendable {
             let outcome = try perform(request, transfer: makeTransferID())
             precondition(totalBalance() == sumBefore, "double entry: the sum over all accounts never changes")
             results[key] = (fingerprint, outcome)
-            changes.transfers.append((request, outcome))
+            changes.transfers.append((request, outcome, fingerprint))
             return .success(outcome)
         } catch {
             // Every operation checks everything before it changes anything, so a refusal leaves

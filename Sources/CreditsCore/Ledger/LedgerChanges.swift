@@ -110,8 +110,9 @@ public struct LedgerOutcome: Sendable, Equatable, Codable {
 
 /// Everything a batch of operations changed, for the store to write in one transaction.
 public struct LedgerChanges: Sendable, Equatable {
-    /// Applied operations in order, with their outcomes (the idempotency records).
-    public var transfers: [(request: LedgerRequest, outcome: LedgerOutcome)] = []
+    /// Applied operations in order, with their outcomes and fingerprint digests (the idempotency
+    /// records; the digest is computed once, when the book applies the request).
+    public var transfers: [(request: LedgerRequest, outcome: LedgerOutcome, fingerprint: String)] = []
     /// New entries in order.
     public var entries: [LedgerEntry] = []
     /// New lots.

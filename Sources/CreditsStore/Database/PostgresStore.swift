@@ -122,7 +122,7 @@ public final class PostgresStore: Database {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await PostgresStore.answeringBusy {
-            try await client.withConnection { connection in try await body(connection.sql()) }
+            try await client.withConnection { connection in try await body(PostgresSession(connection)) }
         }
     }
 
@@ -147,7 +147,7 @@ public final class PostgresStore: Database {
 
     func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let sql = connection.sql()
+            let sql = PostgresSession(connection)
             try await sql.raw("BEGIN").run()
             do {
                 let result = try await body(sql)

@@ -33,13 +33,15 @@ enum LedgerChangesWriter {
         let overdraft: Bool
     }
 
-    static func transferRows(_ organization: String) -> BulkTable<(request: LedgerRequest, outcome: LedgerOutcome)> {
+    static func transferRows(_ organization: String) -> BulkTable<
+        (request: LedgerRequest, outcome: LedgerOutcome, fingerprint: String)
+    > {
         BulkTable(
             name: "ledger_transfers",
             columns: [
                 .text("id") { $0.outcome.transfer.rawValue }, .text("organization_id") { _ in organization },
                 .text("idempotency_key") { $0.request.idempotencyKey }, .text("operation") { $0.outcome.operation },
-                .text("fingerprint") { $0.request.operation.fingerprintDigest },
+                .text("fingerprint") { $0.fingerprint },
                 .bigint("amount") { $0.outcome.amount.milli },
                 .bigint("released") { $0.outcome.released.milli }, .text("hold_id") { $0.outcome.hold?.rawValue },
                 .text("hold_status") { $0.outcome.holdStatus?.rawValue },
@@ -196,7 +198,7 @@ enum LedgerChangesWriter {
         fault.statementWritten()
 
         try await AuditStore.insert(
-            changes.transfers.compactMap { request, outcome in request.audit?.filled(with: outcome) },
+            changes.transfers.compactMap { request, outcome, _ in request.audit?.filled(with: outcome) },
             on: sql
         )
 
