@@ -1,3 +1,5 @@
+import Foundation
+import PostgresKit
 import PostgresNIO
 import SQLKit
 import TestSupport
@@ -5,38 +7,73 @@ import Testing
 
 @testable import CreditsStore
 
-/// The ledger's hot reads on PostgreSQL take SQLKit's query to the connection itself and decode
-/// its rows by position; they must see what SQLKit's rows would have said.
+/// Every PostgreSQL statement reaches the connection through `PostgresSession`, whose rows decode
+/// common types themselves: they must read what PostgresKit's rows read, for every type, bind and
+/// NULL, and leave the rest to PostgresKit.
 @Suite struct PostgresSessionTests {
+    struct Tag: Codable, Sendable, Equatable {
+        var name: String
+    }
+
+    static func read(_ row: any SQLRow) throws -> String {
+        #expect(throws: (any Error).self) { try row.decode(column: "missing", as: String.self) }
+        #expect(throws: (any Error).self) { try row.decode(column: "nothing", as: String.self) }
+        let parts: [String] = [
+            try row.decode(column: "key", as: String.self),
+            String(try row.decode(column: "position", as: Int64.self)),
+            String(try row.decode(column: "position", as: Int.self)),
+            String(try row.decode(column: "small", as: Int32.self)),
+            String(try row.decode(column: "even", as: Bool.self)),
+            try row.decode(column: "organization", as: String.self),
+            String(try row.decodeNil(column: "nothing")),
+            try row.decode(column: "nothing", as: String?.self) ?? "NULL",
+            try row.decode(column: "odd", as: String?.self) ?? "NULL",
+            String(try row.decodeNil(column: "odd")),
+            String(try row.decode(column: "quarter", as: Double.self)),
+            String(try row.decode(column: "eighth", as: Double.self)),
+            String(try row.decode(column: "seven", as: Int.self)),
+            try row.decode(column: "some", as: String.self),
+            try row.decode(column: "keys", as: [String].self).joined(separator: ","),
+            String(row.contains(column: "missing")),
+            String(try row.decodeNil(column: "missing")),
+            row.allColumns.joined(separator: ","),
+        ]
+        return parts.joined(separator: "|")
+    }
+
     @Test(.enabled(if: TestDatabase.available.contains(.postgres)))
-    func rowsDecodedByPositionAreTheRowsSQLKitReads() async throws {
+    func rowsReadWhatPostgresKitsRowsRead() async throws {
         try await TestDatabase.postgres.with { database, _ in
             try await database.transaction { sql in
                 let session = try #require(sql as? PostgresSession)
                 let keys = ["a", "O'Brien", "😀", "'); DROP TABLE ledger_holds; --"]
+                let none: String? = nil
                 let query: SQLQueryString = """
-                    SELECT k AS key, CAST(n AS bigint) AS position, \(bind: "org_1") AS organization,
-                           CASE WHEN n % 2 = 0 THEN NULL ELSE k END AS odd
+                    SELECT k AS key, CAST(n AS bigint) AS position, CAST(n AS integer) AS small, n % 2 = 0 AS even,
+                           \(bind: "org_1") AS organization, CAST(\(bind: none) AS text) AS nothing,
+                           CASE WHEN n % 2 = 0 THEN NULL ELSE k END AS odd, CAST(n AS numeric) / 4 AS quarter,
+                           CAST(n AS double precision) / 8 AS eighth, \(bind: 7 as Int) AS seven,
+                           \(bind: Optional("x")) AS some, \(bind: keys) AS keys
                     FROM unnest(CAST(\(bind: keys) AS text[])) WITH ORDINALITY AS t (k, n) ORDER BY n
                     """
-                var byPosition: [String] = []
-                for try await (key, position, organization, odd) in try await session.rows(query).decode(
-                    (String, Int64, String, String?).self
-                ) {
-                    byPosition.append("\(key)|\(position)|\(organization)|\(odd ?? "NULL")")
-                }
-                let bySQLKit = try await sql.raw(query).all().map { row in
-                    let odd = try row.optional("odd", as: String.self) ?? "NULL"
-                    return "\(try row.value("key", as: String.self))|\(try row.value("position", as: Int64.self))|"
-                        + "\(try row.value("organization", as: String.self))|\(odd)"
-                }
-                #expect(byPosition == bySQLKit)
+                let ours = try await sql.raw(query).all()
+                #expect(ours.count == 4 && ours.allSatisfy { $0 is PostgresCellRow })
+                let theirs = try await session.connection.sql().raw(query).all()
+                #expect(!theirs.contains { $0 is PostgresCellRow })
+                let read = try ours.map(Self.read)
+                #expect(read == (try theirs.map(Self.read)))
                 #expect(
-                    byPosition == [
-                        "a|1|org_1|a", "O'Brien|2|org_1|NULL", "😀|3|org_1|😀",
-                        "'); DROP TABLE ledger_holds; --|4|org_1|NULL",
+                    read.map { $0.split(separator: "|").prefix(5).joined(separator: "|") } == [
+                        "a|1|1|1|false", "O'Brien|2|2|2|true", "😀|3|3|3|false",
+                        "'); DROP TABLE ledger_holds; --|4|4|4|true",
                     ]
                 )
+
+                // A bind PostgresNIO cannot encode itself (here JSON) takes PostgresKit's path.
+                let json: SQLQueryString = "SELECT CAST(\(bind: Tag(name: "json")) AS jsonb) AS tag"
+                let jsonRows = try await sql.raw(json).all()
+                #expect(jsonRows.count == 1 && !(jsonRows[0] is PostgresCellRow))
+                #expect(try jsonRows[0].decode(column: "tag", as: Tag.self) == Tag(name: "json"))
             }
         }
     }

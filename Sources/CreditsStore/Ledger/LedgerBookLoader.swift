@@ -99,133 +99,52 @@ enum LedgerBookLoader {
         )
     }
 
-    /// One row of the holds query: a hold with one of its portions.
-    struct HoldRow: Sendable {
-        var id: String
-        var account: String
-        var amount: Int64
-        var status: String
-        var postedAmount: Int64
-        var reference: String
-        var createdAt: Int64
-        var timeoutAt: Int64
-        var resolvedAt: Int64?
-        var reserveTransfer: String
-        var resolveTransfer: String?
-        var lot: String
-        var portionAmount: Int64
-    }
-
     /// Holds by id with their portions, in one query.
     static func loadHolds(_ ids: [String], organization: String, on sql: any SQLDatabase) async throws -> [Hold] {
         guard !ids.isEmpty else { return [] }
-        let query: SQLQueryString = """
-            SELECT h.id, h.account_id, h.amount, h.status, h.posted_amount, h.reference, h.created_at, h.timeout_at,
-                   h.resolved_at, h.reserve_transfer_id, h.resolve_transfer_id, p.lot_id, p.amount AS portion_amount
+        let rows = try await sql.raw(
+            """
+            SELECT h.id, h.account_id, h.amount, h.status, h.posted_amount, h.reference, h.created_at, h.timeout_at, h.resolved_at,
+                   h.reserve_transfer_id, h.resolve_transfer_id, p.lot_id, p.amount AS portion_amount
             FROM ledger_holds h JOIN ledger_hold_portions p ON p.hold_id = h.id
             WHERE h.organization_id = \(bind: organization) AND \(ids.sqlMembership("h.id", for: sql))
             ORDER BY h.id, p.seq
             """
-        var rows: [HoldRow] = []
-        rows.reserveCapacity(ids.count)
-        if let session = sql as? PostgresSession {
-            let decoded = try await session.rows(query).decode(
-                (
-                    String, String, Int64, String, Int64, String, Int64, Int64, Int64?, String, String?, String, Int64
-                ).self
-            )
-            for try await row in decoded {
-                rows.append(
-                    HoldRow(
-                        id: row.0,
-                        account: row.1,
-                        amount: row.2,
-                        status: row.3,
-                        postedAmount: row.4,
-                        reference: row.5,
-                        createdAt: row.6,
-                        timeoutAt: row.7,
-                        resolvedAt: row.8,
-                        reserveTransfer: row.9,
-                        resolveTransfer: row.10,
-                        lot: row.11,
-                        portionAmount: row.12
-                    )
-                )
-            }
-        } else {
-            for row in try await sql.raw(query).all() {
-                rows.append(
-                    HoldRow(
-                        id: try row.value("id"),
-                        account: try row.value("account_id"),
-                        amount: try row.value("amount"),
-                        status: try row.value("status"),
-                        postedAmount: try row.value("posted_amount"),
-                        reference: try row.value("reference"),
-                        createdAt: try row.value("created_at"),
-                        timeoutAt: try row.value("timeout_at"),
-                        resolvedAt: try row.optional("resolved_at"),
-                        reserveTransfer: try row.value("reserve_transfer_id"),
-                        resolveTransfer: try row.optional("resolve_transfer_id"),
-                        lot: try row.value("lot_id"),
-                        portionAmount: try row.value("portion_amount")
-                    )
-                )
-            }
-        }
-        return try holds(from: rows)
-    }
-
-    /// Holds from their rows (one per portion, a hold's rows together and in portion order).
-    static func holds(from rows: [HoldRow]) throws -> [Hold] {
+        ).all()
         var holds: [Hold] = []
         for row in rows {
-            let id = HoldID(row.id)
-            let portion = HoldPortion(lot: LotID(row.lot), amount: Credits(milli: row.portionAmount))
+            let id = HoldID(try row.value("id"))
+            let portion = HoldPortion(
+                lot: LotID(try row.value("lot_id")),
+                amount: Credits(milli: try row.value("portion_amount"))
+            )
             if holds.last?.id == id {
                 holds[holds.count - 1].portions.append(portion)
                 continue
             }
-            guard let status = HoldStatus(rawValue: row.status) else {
-                throw StoreError.unreadableRow("hold status \(row.status)")
+            let statusText: String = try row.value("status")
+            guard let status = HoldStatus(rawValue: statusText) else {
+                throw StoreError.unreadableRow("hold status \(statusText)")
             }
             holds.append(
                 Hold(
                     id: id,
-                    account: AccountID(row.account),
-                    amount: Credits(milli: row.amount),
+                    account: AccountID(try row.value("account_id")),
+                    amount: Credits(milli: try row.value("amount")),
                     status: status,
-                    postedAmount: Credits(milli: row.postedAmount),
+                    postedAmount: Credits(milli: try row.value("posted_amount")),
                     portions: [portion],
-                    reference: row.reference,
-                    createdAt: Date(milliseconds: row.createdAt),
-                    timeoutAt: Date(milliseconds: row.timeoutAt),
-                    resolvedAt: row.resolvedAt.map(Date.init(milliseconds:)),
-                    reserveTransfer: TransferID(row.reserveTransfer),
-                    resolveTransfer: row.resolveTransfer.map(TransferID.init)
+                    reference: try row.value("reference"),
+                    createdAt: try row.date("created_at"),
+                    timeoutAt: try row.date("timeout_at"),
+                    resolvedAt: try row.optionalDate("resolved_at"),
+                    reserveTransfer: TransferID(try row.value("reserve_transfer_id")),
+                    resolveTransfer: try row.optional("resolve_transfer_id", as: String.self).map(TransferID.init)
                 )
             )
         }
         return holds
     }
-
-    /// One row of the earlier-results query.
-    struct ResultRow: Sendable {
-        var transfer: String
-        var key: String
-        var operation: String
-        var fingerprint: String
-        var amount: Int64
-        var released: Int64
-        var hold: String?
-        var holdStatus: String?
-        var balanceAfter: Int64?
-        var availableAfter: Int64?
-    }
-
-    static let resultColumns =
-        "id, idempotency_key, operation, fingerprint, amount, released, hold_id, hold_status, balance_after, available_after"
 
     /// Earlier results for these idempotency keys.
     static func loadResults(_ keys: [String], organization: String, on sql: any SQLDatabase) async throws
@@ -233,70 +152,35 @@ enum LedgerBookLoader {
     {
         let valid = Array(Set(keys.filter { !$0.isEmpty && $0.count <= LedgerRequest.idempotencyKeyLengthMax }))
         guard !valid.isEmpty else { return [:] }
+        var results: [String: (fingerprint: String, outcome: LedgerOutcome)] = [:]
+        let columns =
+            "id, idempotency_key, operation, fingerprint, amount, released, hold_id, hold_status, balance_after, available_after"
         // On PostgreSQL one index probe per key, whatever the statistics say: with `= ANY` the
         // planner, not yet knowing a fast-growing organisation's row count, filtered all of its
         // transfers instead (15 ms a batch at 60,000 transfers, growing with the ledger).
-        var rows: [ResultRow] = []
-        if let session = sql as? PostgresSession {
-            let query: SQLQueryString = """
-                SELECT t.* FROM unnest(CAST(\(bind: valid) AS text[])) AS k (key) CROSS JOIN LATERAL (
-                    SELECT \(unsafeRaw: resultColumns) FROM ledger_transfers
-                    WHERE organization_id = \(bind: organization) AND idempotency_key = k.key LIMIT 1) t
-                """
-            let decoded = try await session.rows(query).decode(
-                (String, String, String, String, Int64, Int64, String?, String?, Int64?, Int64?).self
-            )
-            for try await row in decoded {
-                rows.append(
-                    ResultRow(
-                        transfer: row.0,
-                        key: row.1,
-                        operation: row.2,
-                        fingerprint: row.3,
-                        amount: row.4,
-                        released: row.5,
-                        hold: row.6,
-                        holdStatus: row.7,
-                        balanceAfter: row.8,
-                        availableAfter: row.9
-                    )
-                )
-            }
-        } else {
-            let query: SQLQueryString = """
-                SELECT \(unsafeRaw: resultColumns) FROM ledger_transfers
-                WHERE organization_id = \(bind: organization) AND \(valid.sqlMembership("idempotency_key", for: sql))
-                """
-            for row in try await sql.raw(query).all() {
-                rows.append(
-                    ResultRow(
-                        transfer: try row.value("id"),
-                        key: try row.value("idempotency_key"),
-                        operation: try row.value("operation"),
-                        fingerprint: try row.value("fingerprint"),
-                        amount: try row.value("amount"),
-                        released: try row.value("released"),
-                        hold: try row.optional("hold_id"),
-                        holdStatus: try row.optional("hold_status"),
-                        balanceAfter: try row.optional("balance_after"),
-                        availableAfter: try row.optional("available_after")
-                    )
-                )
-            }
-        }
-        var results: [String: (fingerprint: String, outcome: LedgerOutcome)] = [:]
-        for row in rows {
+        let query: SQLQueryString =
+            sql.storeDialect == .sqlite
+            ? """
+            SELECT \(unsafeRaw: columns) FROM ledger_transfers
+            WHERE organization_id = \(bind: organization) AND \(valid.sqlMembership("idempotency_key", for: sql))
+            """
+            : """
+            SELECT t.* FROM unnest(CAST(\(bind: valid) AS text[])) AS k (key) CROSS JOIN LATERAL (
+                SELECT \(unsafeRaw: columns) FROM ledger_transfers
+                WHERE organization_id = \(bind: organization) AND idempotency_key = k.key LIMIT 1) t
+            """
+        for row in try await sql.raw(query).all() {
             let outcome = LedgerOutcome(
-                transfer: TransferID(row.transfer),
-                operation: row.operation,
-                amount: Credits(milli: row.amount),
-                released: Credits(milli: row.released),
-                hold: row.hold.map(HoldID.init),
-                holdStatus: row.holdStatus.flatMap(HoldStatus.init(rawValue:)),
-                balanceAfter: row.balanceAfter.map(Credits.init(milli:)),
-                availableAfter: row.availableAfter.map(Credits.init(milli:))
+                transfer: TransferID(try row.value("id")),
+                operation: try row.value("operation"),
+                amount: Credits(milli: try row.value("amount")),
+                released: Credits(milli: try row.value("released")),
+                hold: try row.optional("hold_id", as: String.self).map(HoldID.init),
+                holdStatus: try row.optional("hold_status", as: String.self).flatMap(HoldStatus.init(rawValue:)),
+                balanceAfter: try row.optional("balance_after", as: Int64.self).map(Credits.init(milli:)),
+                availableAfter: try row.optional("available_after", as: Int64.self).map(Credits.init(milli:))
             )
-            results[row.key] = (row.fingerprint, outcome)
+            results[try row.value("idempotency_key")] = (try row.value("fingerprint"), outcome)
         }
         return results
     }
