@@ -69,6 +69,27 @@ import Testing
                     ]
                 )
 
+                // A nil bind is a NULL of its wrapped type, as PostgresKit sends it: the server can
+                // name its type without a cast around it.
+                let noneInt: Int64? = nil
+                let noneText: String? = nil
+                let noneList: [String]? = nil
+                let nulls: SQLQueryString = """
+                    SELECT CAST(pg_typeof(\(bind: noneInt)) AS text) AS int_type,
+                           CAST(pg_typeof(\(bind: noneText)) AS text) AS text_type,
+                           CAST(pg_typeof(\(bind: noneList)) AS text) AS list_type, \(bind: noneText) IS NULL AS missing
+                    """
+                let readNulls: (any SQLRow) throws -> String = { row in
+                    try ["int_type", "text_type", "list_type"].map { try row.decode(column: $0, as: String.self) }
+                        .joined(separator: ",") + "|\(try row.decode(column: "missing", as: Bool.self))"
+                }
+                let nullRows = try await sql.raw(nulls).all()
+                #expect(nullRows.count == 1 && nullRows[0] is PostgresCellRow)
+                #expect(try nullRows.map(readNulls) == ["bigint,text,text[]|true"])
+                #expect(
+                    try (try await session.connection.sql().raw(nulls).all()).map(readNulls) == nullRows.map(readNulls)
+                )
+
                 // A bind PostgresNIO cannot encode itself (here JSON) takes PostgresKit's path.
                 let json: SQLQueryString = "SELECT CAST(\(bind: Tag(name: "json")) AS jsonb) AS tag"
                 let jsonRows = try await sql.raw(json).all()

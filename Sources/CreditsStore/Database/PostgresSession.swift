@@ -9,12 +9,13 @@ import SQLKit
 ///
 /// PostgresKit's rows look every column up by name twice and send every value through its
 /// general translation (a coding path allocated per value, dynamic casts to find the type's own
-/// decoder, workarounds for Fluent's enums and decimals): a tenth of the CPU of a 20,000-message
-/// send and of posting holds. Here a query whose binds PostgresNIO encodes itself (strings,
-/// integers, arrays, NULL — what PostgresKit would also hand to PostgresNIO unchanged) is sent on
-/// the connection directly, and its rows decode `String`, `Int64`, `Int`, `Int32` and `Bool`
-/// through PostgresNIO's own decoders, exactly as PostgresKit's fast path does; any other type,
-/// and any query with another kind of bind, goes through PostgresKit as before.
+/// decoder, workarounds for Fluent's enums and decimals): about a tenth of the CPU of a
+/// 20,000-message send and of posting holds. Here a query whose binds PostgresNIO encodes itself
+/// (strings, integers, dates, arrays — which PostgresKit also hands to PostgresNIO unchanged — and
+/// nil, sent as a NULL of its wrapped type, as PostgresKit sends it) goes to the connection
+/// directly, and its rows decode `String`, `Int64`, `Int`, `Int32` and `Bool` through PostgresNIO's
+/// own decoders, exactly as PostgresKit's fast path does; any other type, and any query with
+/// another kind of bind, goes through PostgresKit as before.
 struct PostgresSession: SQLDatabase {
     let connection: PostgresConnection
     private let sql: any SQLDatabase
@@ -59,11 +60,14 @@ struct PostgresSession: SQLDatabase {
         return binds
     }
 
-    /// Appends a bind as PostgresKit's own fast path would (NULL for nil, PostgresNIO's encoding
-    /// for its types); false for any other value.
+    /// Appends a bind as PostgresKit would: PostgresNIO's encoding for its types, and for nil a
+    /// NULL typed as the optional's wrapped type (PostgresKit's `PostgresDataConvertible` path), so
+    /// `\(bind: x) IS NULL` or `pg_typeof` still know the parameter's type. False for any other
+    /// value, which then takes PostgresKit's path.
     private static func append<Value: Encodable>(_ value: Value, to binds: inout PostgresBindings) throws -> Bool {
         if let optional = value as? any OptionalBind, optional.isNone {
-            binds.appendNull()
+            guard let type = type(of: optional).wrappedType else { return false }
+            binds.append(PostgresData(type: type))
         } else if let value = value as? any PostgresThrowingDynamicTypeEncodable {
             try binds.append(value)
         } else {
@@ -108,11 +112,15 @@ struct PostgresCellRow: SQLRow {
     }
 }
 
-/// An optional bind, to tell `nil` (sent as NULL) from a value inside an existential.
+/// An optional bind, to tell `nil` from a value inside an existential (`value as Any?` wraps a
+/// nil optional rather than seeing it) and to name the type of its NULL.
 private protocol OptionalBind {
     var isNone: Bool { get }
+    /// The PostgreSQL type of the wrapped type, if PostgresNIO encodes it.
+    static var wrappedType: PostgresDataType? { get }
 }
 
 extension Optional: OptionalBind {
     fileprivate var isNone: Bool { self == nil }
+    fileprivate static var wrappedType: PostgresDataType? { (Wrapped.self as? any PostgresEncodable.Type)?.psqlType }
 }
