@@ -704,6 +704,10 @@ class Session:
         self.until_text("[data-testid=preview]", lambda text: "parent0@example.com" in text, "preview with emails")
         self.driver.find_element(By.CSS_SELECTOR, "#column_2 option[value=ignore]").click()
         self.until_text("[data-testid=preview]", lambda text: "parent0@example.com" not in text, "the preview follows the columns")
+        # The composer's preview script once took this form for its own panel and emptied it 400 ms
+        # after a column changed (CI saw the fields vanish now and then): the form stays whole.
+        time.sleep(0.8)
+        assert self.driver.find_elements(By.CSS_SELECTOR, "form[data-mapping] #new_groups"), "the mapping form was emptied"
         self.fill("new_groups", "spring 2027")
         # The preview re-renders as the columns change; wait for the consent choice (a loaded
         # CI machine once looked for it mid-render).

@@ -292,7 +292,9 @@
   });
 
   // The composer's preview: the exact send (the same dry run a send places), as the sender edits it.
-  document.querySelectorAll("[data-preview]").forEach(function (panel) {
+  // Its own attribute: the contacts import's mapping form carries data-preview (its preview's URL),
+  // and a panel found by that attribute was the whole form, emptied 400 ms after a column changed.
+  document.querySelectorAll("[data-send-preview]").forEach(function (panel) {
     var form = panel.closest("form");
     var sequence = 0;
     var pending = null; // the preview on its way, stopped when a newer one starts
