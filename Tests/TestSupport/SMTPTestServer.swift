@@ -40,7 +40,11 @@ public final class SMTPTestServer: Sendable {
         }
     }
 
-    deinit { fixture.stop() }
+    /// Stops the server and removes what it wrote, so no test run leaves it in the temporary directory.
+    deinit {
+        fixture.stop()
+        try? FileManager.default.removeItem(at: output)
+    }
 }
 
 extension SMTPTestServer {

@@ -79,5 +79,10 @@ public final class WebhookTestReceiver: Sendable {
         }
     }
 
-    deinit { fixture.stop() }
+    /// Stops the receiver and removes its files, so no test run leaves them in the temporary directory.
+    deinit {
+        fixture.stop()
+        try? FileManager.default.removeItem(at: output)
+        try? FileManager.default.removeItem(at: secrets)
+    }
 }
