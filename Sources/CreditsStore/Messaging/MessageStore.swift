@@ -331,12 +331,7 @@ public struct MessageStore: Sendable {
         var assignments = columns.filter { !skip.contains($0.name) }.map { "\($0.name) = v.new_\($0.name)" }
         assignments.append(extra)
         var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-        query += BulkRows.source(
-            table.sqlColumns,
-            aliases: aliases,
-            dialect: sql.storeDialect,
-            rows: rows.map(table.cells)[...]
-        )
+        query += BulkRows.source(table, aliases: aliases, dialect: sql.storeDialect, rows: rows[...])
         query +=
             ") UPDATE messages SET \(unsafeRaw: assignments.joined(separator: ", ")) FROM v WHERE messages.id = v.row_key AND messages.status = 'sending'"
         query += " RETURNING messages.id"

@@ -60,9 +60,6 @@ struct BulkTable<Row>: Sendable {
 
     /// The SQL columns, in order.
     var sqlColumns: [SQLColumn] { columns.map(\.column) }
-
-    /// One row's values, in column order.
-    func cells(_ row: Row) -> [SQLCell] { columns.map { $0.value(row) } }
 }
 
 /// Text searched with LIKE: `%` and `_` (and the escape itself) match only themselves, so a
@@ -92,97 +89,107 @@ extension SQLDatabase {
 ///   format (`PostgresColumnArray`), unpacked by `unnest` — no JSON to write or parse, and the
 ///   statement's text is the same for every batch size.
 ///
-/// Both keep the rows' order, which entries rely on for their running balances.
+/// Both keep the rows' order, which entries rely on for their running balances. Values are read
+/// from the rows through the table's columns while a statement is written, never copied into a
+/// row of cells first; when the rows take several statements, the next one is written while the
+/// database runs the current one (the two run on different threads, so a large send's statements
+/// cost the longer of the two rather than their sum).
 enum BulkRows {
     /// Rows per statement, to bound statement size.
     static let rowsPerStatementMax = 4096
 
-    /// A row source usable after INSERT … or inside a CTE: `VALUES …` or `SELECT … FROM json`.
-    static func source(
-        _ columns: [SQLColumn],
+    /// A row source usable after INSERT … or inside a CTE (`VALUES …` or `SELECT … FROM
+    /// unnest(…)`) of a bulk table's rows, each value read through its column.
+    static func source<Row>(
+        _ table: BulkTable<Row>,
         aliases: [String]? = nil,
         dialect: StoreDialect,
-        rows: ArraySlice<[SQLCell]>
+        rows: ArraySlice<Row>
     ) -> SQLQueryString {
+        let columns = table.sqlColumns
         let names = aliases ?? columns.map(\.name)
         if dialect == .sqlite {
-            return SQLQueryString(SQLiteLiteral.values(rows, width: columns.count))
+            return SQLQueryString(SQLiteLiteral.values(rows, columns: table.columns))
         }
         let projections = names.indices.map { "c\($0) AS \(names[$0])" }.joined(separator: ", ")
         var query: SQLQueryString = "SELECT \(unsafeRaw: projections) FROM unnest("
-        for (index, column) in columns.enumerated() {
+        for (index, column) in table.columns.enumerated() {
             if index > 0 { query += ", " }
-            let array = PostgresColumnArray(type: column.type, cells: rows.map { $0[index] })
-            query += "CAST(\(bind: array) AS \(unsafeRaw: column.type.rawValue)[])"
+            let array = PostgresColumnArray(type: column.column.type, cells: rows.map(column.value))
+            query += "CAST(\(bind: array) AS \(unsafeRaw: column.column.type.rawValue)[])"
         }
         let aliases = names.indices.map { "c\($0)" }.joined(separator: ", ")
         query += ") WITH ORDINALITY AS rows (\(unsafeRaw: aliases), position) ORDER BY position"
         return query
     }
 
-    /// INSERTs rows into `table`; `suffix` is appended (e.g. an ON CONFLICT clause).
-    private static func insert(
-        _ sql: any SQLDatabase,
-        table: String,
-        columns: [SQLColumn],
-        rows: [[SQLCell]],
-        suffix: String = ""
-    ) async throws {
-        for chunk in chunks(rows) {
-            var query: SQLQueryString =
-                "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.name).joined(separator: ", "))) "
-            query += source(columns, dialect: sql.storeDialect, rows: chunk)
-            if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
-            try await sql.raw(query).run()
-        }
-    }
-
     /// INSERTs rows into a bulk table; `suffix` is appended (e.g. an ON CONFLICT clause).
-    static func insert<Row>(
+    static func insert<Row: Sendable>(
         _ sql: any SQLDatabase,
         into table: BulkTable<Row>,
         rows: some Collection<Row>,
         suffix: String = ""
     ) async throws {
         guard !rows.isEmpty else { return }
-        try await insert(sql, table: table.name, columns: table.sqlColumns, rows: rows.map(table.cells), suffix: suffix)
+        let rows = Array(rows)
+        let head = "INSERT INTO \(table.name) (\(table.sqlColumns.map(\.name).joined(separator: ", "))) "
+        let dialect = sql.storeDialect
+        try await run(sql, rowCount: rows.count) { range in
+            var query = SQLQueryString(head)
+            query += source(table, dialect: dialect, rows: rows[range])
+            if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
+            return query
+        }
     }
 
     /// UPDATEs a bulk table's columns (after the first, which is the key) of the matching rows.
-    static func update<Row>(_ sql: any SQLDatabase, _ table: BulkTable<Row>, rows: some Collection<Row>) async throws {
-        guard let key = table.columns.first?.column, !rows.isEmpty else { return }
-        try await update(
-            sql,
-            table: table.name,
-            key: key,
-            columns: Array(table.sqlColumns.dropFirst()),
-            rows: rows.map(table.cells)
-        )
-    }
-
-    /// UPDATEs `columns` of the rows whose `key` (first value of each row) matches.
-    private static func update(
+    static func update<Row: Sendable>(
         _ sql: any SQLDatabase,
-        table: String,
-        key: SQLColumn,
-        columns: [SQLColumn],
-        rows: [[SQLCell]]
+        _ table: BulkTable<Row>,
+        rows: some Collection<Row>
     ) async throws {
+        guard let key = table.columns.first?.column, !rows.isEmpty else { return }
+        let rows = Array(rows)
+        let columns = table.sqlColumns.dropFirst()
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         let assignments = columns.map { "\($0.name) = v.new_\($0.name)" }.joined(separator: ", ")
-        for chunk in chunks(rows) {
+        let dialect = sql.storeDialect
+        try await run(sql, rowCount: rows.count) { range in
             var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-            query += source([key] + columns, aliases: aliases, dialect: sql.storeDialect, rows: chunk)
+            query += source(table, aliases: aliases, dialect: dialect, rows: rows[range])
             query +=
-                ") UPDATE \(unsafeRaw: table) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table).\(unsafeRaw: key.name) = v.row_key"
+                ") UPDATE \(unsafeRaw: table.name) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table.name).\(unsafeRaw: key.name) = v.row_key"
+            return query
+        }
+    }
+
+    /// Runs one statement per chunk of `rowCount` rows, in order, writing the next chunk's
+    /// statement while the database runs the current one. A failed statement stops the run (the
+    /// statement being written for the next chunk is dropped unrun).
+    static func run(
+        _ sql: any SQLDatabase,
+        rowCount: Int,
+        statement: @escaping @Sendable (Range<Int>) -> SQLQueryString
+    ) async throws {
+        let ranges = chunkRanges(rowCount)
+        guard ranges.count > 1 else {
+            if let only = ranges.first { try await sql.raw(statement(only)).run() }
+            return
+        }
+        var next = Task { statement(ranges[0]) }
+        for index in ranges.indices {
+            let query = await next.value
+            if index + 1 < ranges.count {
+                let range = ranges[index + 1]
+                next = Task { statement(range) }
+            }
             try await sql.raw(query).run()
         }
     }
 
-    static func chunks(_ rows: [[SQLCell]]) -> [ArraySlice<[SQLCell]>] {
-        stride(from: 0, to: rows.count, by: rowsPerStatementMax).map {
-            rows[$0..<min(rows.count, $0 + rowsPerStatementMax)]
-        }
+    /// The rows of each statement: `rowsPerStatementMax` at most.
+    static func chunkRanges(_ rowCount: Int) -> [Range<Int>] {
+        stride(from: 0, to: rowCount, by: rowsPerStatementMax).map { $0..<min(rowCount, $0 + rowsPerStatementMax) }
     }
 }
 
@@ -191,17 +198,16 @@ enum BulkRows {
 /// the statement early) is written as a hex blob cast to text. So no value can change the
 /// statement's meaning.
 enum SQLiteLiteral {
-    /// `VALUES (…), (…)`.
-    static func values(_ rows: ArraySlice<[SQLCell]>, width: Int) -> String {
+    /// `VALUES (…), (…)`: one row of literals per row, one literal per column.
+    static func values<Row>(_ rows: ArraySlice<Row>, columns: [BulkColumn<Row>]) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(rows.count * width * 24 + 8)
+        bytes.reserveCapacity(rows.count * columns.count * 24 + 8)
         bytes.append(contentsOf: "VALUES ".utf8)
-        for (rowIndex, row) in rows.enumerated() {
-            precondition(row.count == width, "every row has a value for every column")
-            bytes.append(contentsOf: rowIndex == 0 ? "(".utf8 : ", (".utf8)
-            for (index, cell) in row.enumerated() {
-                if index > 0 { bytes.append(contentsOf: ", ".utf8) }
-                append(cell, to: &bytes)
+        for (index, row) in rows.enumerated() {
+            bytes.append(contentsOf: index == 0 ? "(".utf8 : ", (".utf8)
+            for (position, column) in columns.enumerated() {
+                if position > 0 { bytes.append(contentsOf: ", ".utf8) }
+                append(column.value(row), to: &bytes)
             }
             bytes.append(UInt8(ascii: ")"))
         }
