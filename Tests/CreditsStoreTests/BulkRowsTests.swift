@@ -24,4 +24,13 @@ import Testing
         #expect(literal(.int(-42)) == "-42")
         #expect(literal(.null) == "NULL")
     }
+
+    @Test func rowsSplitIntoStatementsOfAtMostTheLimitWithNoneLeftOut() {
+        let size = BulkRows.rowsPerStatementMax
+        #expect(BulkRows.chunkRanges(0).isEmpty)
+        #expect(BulkRows.chunkRanges(1) == [0..<1])
+        #expect(BulkRows.chunkRanges(size) == [0..<size])
+        #expect(BulkRows.chunkRanges(size + 1) == [0..<size, size..<size + 1])
+        #expect(BulkRows.chunkRanges(size * 3) == [0..<size, size..<size * 2, size * 2..<size * 3])
+    }
 }

@@ -93,7 +93,8 @@ extension SQLDatabase {
 /// from the rows through the table's columns while a statement is written, never copied into a
 /// row of cells first; when the rows take several statements, the next one is written while the
 /// database runs the current one (the two run on different threads, so a large send's statements
-/// cost the longer of the two rather than their sum).
+/// cost the longer of the two rather than their sum). On PostgreSQL what overlaps is reading the
+/// values into column arrays; their binary encoding happens when the statement is sent.
 enum BulkRows {
     /// Rows per statement, to bound statement size.
     static let rowsPerStatementMax = 4096
@@ -119,7 +120,10 @@ enum BulkRows {
             query += "CAST(\(bind: array) AS \(unsafeRaw: column.column.type.rawValue)[])"
         }
         let aliases = names.indices.map { "c\($0)" }.joined(separator: ", ")
-        query += ") WITH ORDINALITY AS rows (\(unsafeRaw: aliases), position) ORDER BY position"
+        // Ordered by the qualified ordinality: an unqualified name would mean an output column of
+        // the same name first (a table with a column called `position` would be sorted by it).
+        query +=
+            ") WITH ORDINALITY AS bulk_rows (\(unsafeRaw: aliases), bulk_ordinality) ORDER BY bulk_rows.bulk_ordinality"
         return query
     }
 
@@ -164,26 +168,27 @@ enum BulkRows {
     }
 
     /// Runs one statement per chunk of `rowCount` rows, in order, writing the next chunk's
-    /// statement while the database runs the current one. A failed statement stops the run (the
-    /// statement being written for the next chunk is dropped unrun).
+    /// statement in a child task while the database runs the current one. A failed statement
+    /// stops the run: the next statement is never run, and its child task is cancelled and waited
+    /// for before the error is thrown (it only writes text, never touches the database), so
+    /// nothing outlives the call.
     static func run(
         _ sql: any SQLDatabase,
         rowCount: Int,
         statement: @escaping @Sendable (Range<Int>) -> SQLQueryString
     ) async throws {
         let ranges = chunkRanges(rowCount)
-        guard ranges.count > 1 else {
-            if let only = ranges.first { try await sql.raw(statement(only)).run() }
-            return
-        }
-        var next = Task { statement(ranges[0]) }
+        guard let first = ranges.first else { return }
+        var query = statement(first)
         for index in ranges.indices {
-            let query = await next.value
-            if index + 1 < ranges.count {
-                let range = ranges[index + 1]
-                next = Task { statement(range) }
+            guard index + 1 < ranges.count else {
+                try await sql.raw(query).run()
+                return
             }
+            let range = ranges[index + 1]
+            async let next = statement(range)
             try await sql.raw(query).run()
+            query = await next
         }
     }
 
