@@ -52,7 +52,7 @@ cc -O2 -DSQLITE_DQS=0 -DSQLITE_THREADSAFE=1 -DSQLITE_SECURE_DELETE -DSQLITE_DEFA
     -DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_PROGRESS_CALLBACK -DSQLITE_OMIT_TRACE \
     -I"$amalgamation/include" -o "$work/replay" "$here/replay.c" "$amalgamation/sqlite_nio_sqlite3.c" -lpthread -lm
 
-echo "textcredits bench ledger --holds $holds (SQLite), $rounds rounds:"
+echo "textcredits bench ledger --holds $holds (SQLite), rounds: $rounds"
 for _ in $(seq "$rounds"); do
     "$textcredits" bench ledger --holds "$holds" | grep -E '^(reserve|post):' | sed 's/^/  server  /'
 done
@@ -62,7 +62,7 @@ TEXTCREDITS_LOG_LEVEL=debug "$textcredits" bench ledger --holds "$holds" > "$wor
 python3 "$here/extract.py" "$work/log.txt" "$work"
 "$textcredits" migrate --database "sqlite:$work/base.sqlite" > /dev/null
 
-echo "SQLite alone, the same statements replayed (C, sqlite-nio's amalgamation), $rounds rounds:"
+echo "SQLite alone, the same statements replayed (C, sqlite-nio's amalgamation), rounds: $rounds"
 for _ in $(seq "$rounds"); do
     rm -f "$work"/replay.sqlite*
     cp "$work/base.sqlite" "$work/replay.sqlite"
