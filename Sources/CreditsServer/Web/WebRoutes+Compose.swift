@@ -27,7 +27,7 @@ extension WebRoutes {
             guard let contact = try? await contacts.detail(principal, id).contact else { continue }
             chosenContacts.append(WebRoutes.composeContact(contact))
         }
-        let senders = try await WebRoutes.senders(
+        let senders = WebRoutes.senders(
             try await numbers.numbers(for: principal).filter(\.maySend),
             chosen: typed?.value("from"),
             prices: prices

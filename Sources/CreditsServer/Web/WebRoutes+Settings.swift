@@ -109,7 +109,7 @@ extension WebRoutes {
                     ]
                     values["verification"] = [
                         "state": state, "label": labels[state] ?? state,
-                        "message": number.verificationMessage ?? false,
+                        "message": (number.verificationMessage as Any?) ?? false,
                     ]
                 }
                 return values

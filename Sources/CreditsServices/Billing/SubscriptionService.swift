@@ -847,7 +847,7 @@ public struct SubscriptionService: Sendable {
 
     func save(_ plan: Plan, audit: AuditRecord) async throws {
         let instant = now()
-        try await database.unitOfWork { work in
+        _ = try await database.unitOfWork { work in
             try await PlanStore.save(plan, now: instant, audits: [audit], in: work)
         }
     }
