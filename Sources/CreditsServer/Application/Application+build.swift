@@ -21,7 +21,7 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: QueryRulesMiddleware())
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     let table = RouteTable(router: router)
     MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))
