@@ -40,6 +40,13 @@ extension Database {
         try await transaction { sql in try await body(UnitOfWork(sql: sql, database: self)) }
     }
 
+    /// True when the query finds a row, asked on a read connection: a poller checks this way
+    /// whether there is work before it takes the write lock (SQLite's one writer, or PostgreSQL's
+    /// row locks), so an idle poll costs no write transaction.
+    public func anyRow(_ query: SQLQueryString) async throws -> Bool {
+        try await read { sql in try await sql.raw(query).first() != nil }
+    }
+
     /// Answers once the database does (the health check).
     public func ping() async throws {
         _ = try await read { try await $0.raw("SELECT 1 AS ok").all() }

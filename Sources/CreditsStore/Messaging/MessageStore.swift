@@ -162,6 +162,12 @@ public struct MessageStore: Sendable {
     /// SQLite the single write lock does the same.
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [ClaimedMessage] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        // Most polls find nothing due: asking a read connection first keeps them off the write lock.
+        guard
+            try await database.anyRow(
+                "SELECT 1 AS due FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds) LIMIT 1"
+            )
+        else { return [] }
         return try await database.transaction { sql in
             try await sql.raw(
                 """

@@ -438,24 +438,28 @@ public struct WebhookStore: Sendable {
     public func claimDue(limit: Int, perEndpoint: Int = 32, now: Date, leaseUntil: Date) async throws -> [DueDelivery] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         let at = now.milliseconds
+        // Endpoints with something due and no pass of another worker under way (its leased rows).
+        @Sendable func dueEndpoints(_ lock: String) -> SQLQueryString {
+            """
+            SELECT e.id FROM webhook_endpoints e
+            WHERE e.enabled = 1 AND e.deleted_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= \(bind: at))
+              AND EXISTS (SELECT 1 FROM webhook_deliveries x
+                          WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= \(bind: at)
+                            AND (x.lease_until IS NULL OR x.lease_until < \(bind: at)))
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries y
+                              WHERE y.endpoint_id = e.id AND y.status = 'pending' AND y.lease_until >= \(bind: at))\(unsafeRaw: lock)
+            """
+        }
+        // Most polls find nothing due: asking a read connection first keeps them off the write lock.
+        guard try await database.anyRow(dueEndpoints("")) else { return [] }
         return try await database.transaction { sql in
-            // Endpoints with something due and no pass of another worker under way (its leased
-            // rows), locked so two workers never serve one endpoint at once (PostgreSQL: FOR NO
-            // KEY UPDATE, which leaves the KEY SHARE of new deliveries' foreign key alone; SQLite
-            // holds its one write lock). The longest-waiting first, at most `perEndpoint` each:
-            // a busy or failing endpoint never keeps the others' events waiting.
+            // The same endpoints again under the lock, locked so two workers never serve one
+            // endpoint at once (PostgreSQL: FOR NO KEY UPDATE, which leaves the KEY SHARE of new
+            // deliveries' foreign key alone; SQLite holds its one write lock). The longest-waiting
+            // first, at most `perEndpoint` each: a busy or failing endpoint never keeps the
+            // others' events waiting.
             let lockEndpoints = database.dialect == .postgres ? " FOR NO KEY UPDATE OF e SKIP LOCKED" : ""
-            let candidates: [String] = try await sql.raw(
-                """
-                SELECT e.id FROM webhook_endpoints e
-                WHERE e.enabled = 1 AND e.deleted_at IS NULL AND (e.paused_until IS NULL OR e.paused_until <= \(bind: at))
-                  AND EXISTS (SELECT 1 FROM webhook_deliveries x
-                              WHERE x.endpoint_id = e.id AND x.status = 'pending' AND x.next_attempt_at <= \(bind: at)
-                                AND (x.lease_until IS NULL OR x.lease_until < \(bind: at)))
-                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries y
-                                  WHERE y.endpoint_id = e.id AND y.status = 'pending' AND y.lease_until >= \(bind: at))\(unsafeRaw: lockEndpoints)
-                """
-            ).all().map { try $0.value("id") }
+            let candidates: [String] = try await sql.raw(dueEndpoints(lockEndpoints)).all().map { try $0.value("id") }
             guard !candidates.isEmpty else { return [] }
             let endpoints: [String] = try await sql.raw(
                 """

@@ -1,0 +1,53 @@
+import CreditsCore
+import Foundation
+import SQLKit
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import CreditsStore
+
+/// The dispatchers and the webhook worker poll several times a second. A poll that finds nothing
+/// due asks a read connection and takes no write transaction: on SQLite every write transaction
+/// holds the one write lock that sends and settlements wait for (an idle server ran about 20 of
+/// them a second before), and on PostgreSQL each one was a round of locks for nothing. That work
+/// that is due is still claimed is held by the dispatch, voice and webhook suites.
+@Suite struct IdlePollTests {
+    static let stores = TestDatabase.available
+
+    /// A database that counts the write transactions asked of it.
+    final class CountingDatabase: Database {
+        let base: any Database
+        private let count = Mutex(0)
+
+        init(_ base: any Database) { self.base = base }
+
+        var transactions: Int { count.withLock { $0 } }
+        var dialect: StoreDialect { base.dialect }
+
+        func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await base.read(body)
+        }
+
+        func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            count.withLock { $0 += 1 }
+            return try await base.transaction(body)
+        }
+
+        func close() async {}
+    }
+
+    @Test(arguments: stores)
+    func pollsThatFindNothingDueTakeNoWriteTransaction(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let counting = CountingDatabase(database)
+            let now = Date()
+            let lease = now.addingTimeInterval(120)
+            let messages = try await MessageStore(database: counting).claim(limit: 256, now: now, leaseUntil: lease)
+            let calls = try await CallStore(database: counting).claim(limit: 64, now: now, leaseUntil: lease)
+            let deliveries = try await WebhookStore(database: counting).claimDue(limit: 64, now: now, leaseUntil: lease)
+            #expect(messages.isEmpty && calls.isEmpty && deliveries.isEmpty)
+            #expect(counting.transactions == 0, "an idle poll took the write lock")
+        }
+    }
+}
