@@ -187,6 +187,43 @@ import Testing
     }
 
     @Test(arguments: stores)
+    func textsWhoseDispatcherDiedAreSentOnceTheirLeaseRunsOut(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let org = try await server.makeOrganization()
+            try await server.fund(org, credits: 10)
+            try await server.importContacts(org, phones: MessagingTests.phones(3))
+            let sent = try await server.request(
+                .post,
+                "/v1/messages",
+                key: org.ownerKey,
+                json: #"{"groups": ["families"], "body": "Gym closed Monday."}"#
+            )
+            #expect(sent.status == .created, "\(sent.text)")
+            // A dispatcher claims the texts and dies before it hands them to the provider.
+            let claimed = try await server.services.stores.messages.claim(
+                limit: 100,
+                now: server.clock.now,
+                leaseUntil: server.clock.now.addingTimeInterval(120)
+            )
+            #expect(claimed.count == 3)
+            #expect(try await server.services.dispatcher.reclaimExpiredLeases() == 0, "the lease still runs")
+            // The lease runs out: the texts are queued again, as retries, and go once.
+            server.clock.advance(300)
+            #expect(try await server.services.dispatcher.reclaimExpiredLeases() == 3)
+            #expect(try await server.services.dispatcher.reclaimExpiredLeases() == 0)
+            #expect(try await server.services.dispatcher.runOnce() == 3)
+            let accepted = try await server.services.database.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM simulator_messages").first()?.decode(
+                    column: "n",
+                    as: Int.self
+                )
+            }
+            #expect(accepted == 3, "the provider took each text once")
+            #expect(try await server.verifyLedger() == [])
+        }
+    }
+
+    @Test(arguments: stores)
     func dispatchResultsAndReportsForTheSameMessagesNeverDeadlock(_ store: TestDatabase) async throws {
         try await TestServer.with(store) { server in
             let org = try await server.makeOrganization()

@@ -198,7 +198,12 @@ public struct MessageStore: Sendable {
     /// Puts messages whose dispatcher died (lease expired) back in the queue, marked as retries.
     @discardableResult
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
-        try await database.transaction { sql in
+        guard
+            try await database.anyRow(
+                "SELECT 1 AS due FROM messages WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds) LIMIT 1"
+            )
+        else { return 0 }
+        return try await database.transaction { sql in
             let rows = try await sql.raw(
                 """
                 UPDATE messages SET status = 'queued', retry = 1, lease_until = NULL, not_before = \(bind: now.milliseconds),

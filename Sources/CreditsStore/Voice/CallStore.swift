@@ -238,12 +238,15 @@ public struct CallStore: Sendable {
     /// back in the queue as retries: the provider is asked for the earlier call before a new one.
     @discardableResult
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
-        try await database.transaction { sql in
+        let expired: SQLQueryString =
+            "status = 'dialing' AND provider_id IS NULL AND lease_until < \(bind: now.milliseconds)"
+        guard try await database.anyRow("SELECT 1 AS due FROM calls WHERE \(expired) LIMIT 1") else { return 0 }
+        return try await database.transaction { sql in
             try await sql.raw(
                 """
                 UPDATE calls SET status = 'queued', retry = 1, lease_until = NULL, not_before = \(bind: now.milliseconds),
                     updated_at = \(bind: now.milliseconds)
-                WHERE status = 'dialing' AND provider_id IS NULL AND lease_until < \(bind: now.milliseconds)
+                WHERE \(expired)
                 RETURNING id
                 """
             ).all().count
