@@ -109,6 +109,7 @@ let package = Package(
                 "CreditsCore", "CreditsStore", "CreditsAdapters", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Tests/TestSupport"
         ),
@@ -137,6 +138,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

@@ -206,7 +206,11 @@ import Testing
                 leaseUntil: server.clock.now.addingTimeInterval(120)
             )
             #expect(claimed.count == 3)
-            #expect(try await server.services.dispatcher.reclaimExpiredLeases() == 0, "the lease still runs")
+            // While the lease runs nothing is taken back, and looking costs no write transaction.
+            let counting = CountingDatabase(server.services.database)
+            let early = try await MessageStore(database: counting).reclaimExpiredLeases(now: server.clock.now)
+            #expect(early == 0)
+            #expect(counting.transactions == 0)
             // The lease runs out: the texts are queued again, as retries, and go once.
             server.clock.advance(300)
             #expect(try await server.services.dispatcher.reclaimExpiredLeases() == 3)
@@ -219,6 +223,13 @@ import Testing
                 )
             }
             #expect(accepted == 3, "the provider took each text once")
+            let idle = try await MessageStore(database: counting).claim(
+                limit: 100,
+                now: server.clock.now,
+                leaseUntil: server.clock.now.addingTimeInterval(120)
+            )
+            #expect(idle.isEmpty)
+            #expect(counting.transactions == 0, "texts sent and none due: the poll took no write transaction")
             #expect(try await server.verifyLedger() == [])
         }
     }

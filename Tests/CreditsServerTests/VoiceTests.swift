@@ -407,6 +407,10 @@ import Testing
             for (call, _) in claimed {
                 try await VoiceTests.placeAtProvider(server, call)
             }
+            // While the lease runs nothing is taken back, and looking costs no write transaction.
+            let counting = CountingDatabase(server.services.database)
+            let early = try await CallStore(database: counting).reclaimExpiredLeases(now: server.clock.now)
+            #expect(early == 0 && counting.transactions == 0)
             // The lease runs out; another dispatcher takes the calls over as retries.
             server.clock.advance(300)
             #expect(try await server.services.callDispatcher.reclaimExpiredLeases() == 10)

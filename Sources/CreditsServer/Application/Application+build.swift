@@ -19,9 +19,10 @@ public func buildRouter(services: AppServices) -> (router: Router<AppRequestCont
         )
     )
     router.add(middleware: ErrorMiddleware())
+    // Inside the error middleware, so a refusal is counted with the status the client gets.
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: QueryRulesMiddleware())
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: RequestMetricsMiddleware())
     let table = RouteTable(router: router)
     MetaRoutes(database: services.database, metricsToken: services.configuration.metricsToken).add(to: table)
     let api = router.group("").add(middleware: AuthMiddleware(resolver: services.principals))

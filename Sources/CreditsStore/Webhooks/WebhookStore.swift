@@ -451,7 +451,7 @@ public struct WebhookStore: Sendable {
             """
         }
         // Most polls find nothing due: asking a read connection first keeps them off the write lock.
-        guard try await database.anyRow(dueEndpoints("")) else { return [] }
+        guard try await database.anyRow(dueEndpoints(" LIMIT 1")) else { return [] }
         return try await database.transaction { sql in
             // The same endpoints again under the lock, locked so two workers never serve one
             // endpoint at once (PostgreSQL: FOR NO KEY UPDATE, which leaves the KEY SHARE of new
