@@ -1,7 +1,5 @@
 import CreditsCore
 import Foundation
-import SQLKit
-import Synchronization
 import TestSupport
 import Testing
 
@@ -11,10 +9,9 @@ import Testing
 /// second. A poll that finds nothing due asks a read connection and takes no write transaction:
 /// on SQLite every write transaction holds the one write lock that sends and settlements wait for
 /// (an idle server ran about 20 of them a second before), and on PostgreSQL each one was a round
-/// of locks for nothing. With rows present but not due (a
-/// leased text, a leased call) the messaging and voice suites check the same; that work that is
-/// due is still claimed (and expired leases reclaimed) is held by the dispatch, voice and webhook
-/// suites.
+/// of locks for nothing. With rows present but not due (a leased text, a leased call) the
+/// messaging and voice suites check the same; that work that is due is still claimed (and expired
+/// leases reclaimed) is held by the dispatch, voice and webhook suites.
 @Suite struct IdlePollTests {
     static let stores = TestDatabase.available
 

@@ -162,18 +162,15 @@ public struct MessageStore: Sendable {
     /// SQLite the single write lock does the same.
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [ClaimedMessage] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let due: SQLQueryString = "status = 'queued' AND not_before <= \(bind: now.milliseconds)"
         // Most polls find nothing due: asking a read connection first keeps them off the write lock.
-        guard
-            try await database.anyRow(
-                "SELECT 1 AS due FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds) LIMIT 1"
-            )
-        else { return [] }
+        guard try await database.anyRow("SELECT 1 AS due FROM messages WHERE \(due) LIMIT 1") else { return [] }
         return try await database.transaction { sql in
             try await sql.raw(
                 """
                 UPDATE messages SET status = 'sending', lease_until = \(bind: leaseUntil.milliseconds), attempts = attempts + 1,
                     updated_at = \(bind: now.milliseconds)
-                WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds)
+                WHERE id IN (SELECT id FROM messages WHERE \(due)
                              ORDER BY not_before LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING id, organization_id, campaign_id, from_number, to_number, body, channel, attempts, retry, hold_id, media
                 """
@@ -198,17 +195,14 @@ public struct MessageStore: Sendable {
     /// Puts messages whose dispatcher died (lease expired) back in the queue, marked as retries.
     @discardableResult
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
-        guard
-            try await database.anyRow(
-                "SELECT 1 AS due FROM messages WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds) LIMIT 1"
-            )
-        else { return 0 }
+        let expired: SQLQueryString = "status = 'sending' AND lease_until < \(bind: now.milliseconds)"
+        guard try await database.anyRow("SELECT 1 AS due FROM messages WHERE \(expired) LIMIT 1") else { return 0 }
         return try await database.transaction { sql in
             let rows = try await sql.raw(
                 """
                 UPDATE messages SET status = 'queued', retry = 1, lease_until = NULL, not_before = \(bind: now.milliseconds),
                     updated_at = \(bind: now.milliseconds)
-                WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND lease_until < \(bind: now.milliseconds)
+                WHERE id IN (SELECT id FROM messages WHERE \(expired)
                              \(unsafeRaw: MessageStore.lockOrder(sql)))
                 RETURNING id
                 """

@@ -215,18 +215,15 @@ public struct CallStore: Sendable {
     /// Claims up to `limit` queued calls that are due: they become `dialing` with a lease.
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [(call: Call, retry: Bool)] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let due: SQLQueryString = "status = 'queued' AND not_before <= \(bind: now.milliseconds)"
         // Most polls find nothing due: asking a read connection first keeps them off the write lock.
-        guard
-            try await database.anyRow(
-                "SELECT 1 AS due FROM calls WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds) LIMIT 1"
-            )
-        else { return [] }
+        guard try await database.anyRow("SELECT 1 AS due FROM calls WHERE \(due) LIMIT 1") else { return [] }
         return try await database.transaction { sql in
             try await sql.raw(
                 """
                 UPDATE calls SET status = 'dialing', lease_until = \(bind: leaseUntil.milliseconds), attempts = attempts + 1,
                     updated_at = \(bind: now.milliseconds)
-                WHERE id IN (SELECT id FROM calls WHERE status = 'queued' AND not_before <= \(bind: now.milliseconds)
+                WHERE id IN (SELECT id FROM calls WHERE \(due)
                              ORDER BY not_before LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING \(unsafeRaw: CallStore.columns)
                 """
