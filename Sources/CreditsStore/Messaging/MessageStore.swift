@@ -162,9 +162,9 @@ public struct MessageStore: Sendable {
     /// SQLite the single write lock does the same.
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [ClaimedMessage] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let due: SQLQueryString = "status = 'queued' AND not_before <= \(bind: now.milliseconds)"
+        let due = MessageStore.due(at: now)
         // Most polls find nothing due: asking a read connection first keeps them off the write lock.
-        guard try await database.anyRow("SELECT 1 AS due FROM messages WHERE \(due) LIMIT 1") else { return [] }
+        guard try await database.anyRow(MessageStore.anyDue(at: now)) else { return [] }
         return try await database.transaction { sql in
             try await sql.raw(
                 """
@@ -192,11 +192,33 @@ public struct MessageStore: Sendable {
         }
     }
 
+    /// Texts a dispatcher may claim: queued and due.
+    static func due(at now: Date) -> SQLQueryString { "status = 'queued' AND not_before <= \(bind: now.milliseconds)" }
+
+    /// Whether any text is due, asked before a claim. Ordered like the claim, by the column of the
+    /// partial index `messages_ready`, so PostgreSQL reads that index whatever its statistics say:
+    /// unordered, while they still counted a just-claimed send as queued (until the next
+    /// ANALYZE), it scanned the whole table on every poll (75 ms at a million texts).
+    static func anyDue(at now: Date) -> SQLQueryString {
+        "SELECT 1 AS due FROM messages WHERE \(due(at: now)) ORDER BY not_before LIMIT 1"
+    }
+
+    /// Texts whose dispatcher's lease ran out.
+    static func expired(at now: Date) -> SQLQueryString {
+        "status = 'sending' AND lease_until < \(bind: now.milliseconds)"
+    }
+
+    /// Whether any lease ran out, asked before a reclaim; ordered by the column of
+    /// `messages_leased` for the reason `anyDue` is.
+    static func anyExpired(at now: Date) -> SQLQueryString {
+        "SELECT 1 AS due FROM messages WHERE \(expired(at: now)) ORDER BY lease_until LIMIT 1"
+    }
+
     /// Puts messages whose dispatcher died (lease expired) back in the queue, marked as retries.
     @discardableResult
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
-        let expired: SQLQueryString = "status = 'sending' AND lease_until < \(bind: now.milliseconds)"
-        guard try await database.anyRow("SELECT 1 AS due FROM messages WHERE \(expired) LIMIT 1") else { return 0 }
+        let expired = MessageStore.expired(at: now)
+        guard try await database.anyRow(MessageStore.anyExpired(at: now)) else { return 0 }
         return try await database.transaction { sql in
             let rows = try await sql.raw(
                 """

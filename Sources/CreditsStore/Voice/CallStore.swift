@@ -212,12 +212,21 @@ public struct CallStore: Sendable {
 
     // MARK: Dispatch
 
+    /// Calls a dispatcher may claim: queued and due.
+    static func due(at now: Date) -> SQLQueryString { "status = 'queued' AND not_before <= \(bind: now.milliseconds)" }
+
+    /// Whether any call is due, asked before a claim; ordered like the claim so PostgreSQL reads
+    /// `calls_queue` whatever its statistics say (as `MessageStore.anyDue`).
+    static func anyDue(at now: Date) -> SQLQueryString {
+        "SELECT 1 AS due FROM calls WHERE \(due(at: now)) ORDER BY not_before LIMIT 1"
+    }
+
     /// Claims up to `limit` queued calls that are due: they become `dialing` with a lease.
     public func claim(limit: Int, now: Date, leaseUntil: Date) async throws -> [(call: Call, retry: Bool)] {
         let skipLocked = database.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let due: SQLQueryString = "status = 'queued' AND not_before <= \(bind: now.milliseconds)"
+        let due = CallStore.due(at: now)
         // Most polls find nothing due: asking a read connection first keeps them off the write lock.
-        guard try await database.anyRow("SELECT 1 AS due FROM calls WHERE \(due) LIMIT 1") else { return [] }
+        guard try await database.anyRow(CallStore.anyDue(at: now)) else { return [] }
         return try await database.transaction { sql in
             try await sql.raw(
                 """
