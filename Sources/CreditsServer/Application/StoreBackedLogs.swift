@@ -52,23 +52,20 @@ struct SimulatorDatabaseLog: SimulatorLog {
     let store: SimulatorStore
     let now: @Sendable () -> Date
     let accepts: GroupCommit<Int, SimulatedMessage, SimulatedMessage>
-    let deliveries: GroupCommit<Int, String, Bool>
+    let deliveries: DeliveryNotes
 
     init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
         self.store = store
         self.now = now
         self.accepts = GroupCommit(batchSizeMax: 512) { _, rows in try await store.accept(rows, at: now()) }
-        self.deliveries = GroupCommit(batchSizeMax: 512) { _, ids in
-            try await store.callbacksDelivered(providerIDs: ids, at: now())
-            return ids.map { _ in true }
-        }
+        self.deliveries = DeliveryNotes(store: store, now: now)
     }
 
     func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
         try await accepts.submit(message, key: 0)
     }
 
-    func callbackDelivered(providerID: String) async throws { _ = try await deliveries.submit(providerID, key: 0) }
+    func callbackDelivered(providerID: String) async throws { await deliveries.add(providerID) }
 
     func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
 
@@ -88,5 +85,45 @@ struct SimulatorDatabaseLog: SimulatorLog {
         let digest = MediaService.digest(Data(bytes))
         try await MediaStore(database: store.database).saveBytes(Data(bytes), sha256: digest, kind: kind, at: now())
         return digest
+    }
+}
+
+/// The Simulator's notes that a callback reached the server, written a tenth of a second at a
+/// time. A note only keeps a restart from sending that callback again, and a repeat is harmless
+/// (a report already applied changes nothing), so a callback does not wait for its note, and the
+/// notes of a busy tenth cost one write transaction instead of one every few milliseconds on
+/// the write lock that settlements wait for.
+actor DeliveryNotes {
+    let store: SimulatorStore
+    let now: @Sendable () -> Date
+    static let interval = Duration.milliseconds(100)
+    private var pending: [String] = []
+    private var writing = false
+
+    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.now = now
+    }
+
+    func add(_ providerID: String) {
+        pending.append(providerID)
+        guard !writing else { return }
+        writing = true
+        Task { await writeSoon() }
+    }
+
+    private func writeSoon() async {
+        try? await Task.sleep(for: DeliveryNotes.interval)
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            for start in stride(from: 0, to: batch.count, by: 512) {
+                try? await store.callbacksDelivered(
+                    providerIDs: Array(batch[start..<min(batch.count, start + 512)]),
+                    at: now()
+                )
+            }
+        }
+        writing = false
     }
 }

@@ -43,7 +43,13 @@ public struct SettlementService: Sendable {
         self.settler = settler
         self.now = now
         self.logger = logger
-        self.reports = GroupCommit(batchSizeMax: 512) { _, batch in try await settler.applyReports(batch, at: now()) }
+        // The reports are taken once the batch's transaction holds the write lock: those that
+        // arrive while it waits for the lock join it (settling is bound by that lock, and a
+        // larger batch costs fewer statements a report).
+        self.reports = GroupCommit(
+            batchSizeMax: 512,
+            takingWhenReady: { _, take in try await settler.applyReports(taking: take, now: now) }
+        )
     }
 
     /// Applies a delivery report, settling the message's hold in the same transaction when the
@@ -66,7 +72,7 @@ public struct SettlementService: Sendable {
     /// Applies a batch of delivery reports in one transaction, settling the holds of the
     /// messages they finish; returns one change per report (nil when it named no message).
     public func applyReports(_ batch: [MessageStore.Report]) async throws -> [MessageStore.StatusChange?] {
-        try await settler.applyReports(batch, at: now())
+        try await settler.applyReports(taking: { batch }, now: now)
     }
 
     /// Records what a dispatch round did; the messages it failed for good are settled (released)
@@ -177,8 +183,19 @@ struct Settler: Sendable {
         at instant: Date,
         _ write: @escaping @Sendable (UnitOfWork) async throws -> (T, [Message])
     ) async throws -> T {
+        let stamp: @Sendable () -> Date = { instant }
+        return try await finishing(stampedBy: stamp) { work, _ in try await write(work) }
+    }
+
+    /// `finishing(at:_:)` with the instant read from `now` once the unit of work has begun
+    /// (holding SQLite's write lock), for work that takes its input only then.
+    func finishing<T: Sendable>(
+        stampedBy now: @escaping @Sendable () -> Date,
+        _ write: @escaping @Sendable (UnitOfWork, Date) async throws -> (T, [Message])
+    ) async throws -> T {
         let (result, finished) = try await database.unitOfWork { work in
-            let (result, finished) = try await write(work)
+            let instant = now()
+            let (result, finished) = try await write(work, instant)
             try await settle(finished, at: instant, in: work)
             return (result, finished)
         }
@@ -189,9 +206,14 @@ struct Settler: Sendable {
         return result
     }
 
-    /// Applies delivery reports and settles the messages they finish.
-    func applyReports(_ batch: [MessageStore.Report], at instant: Date) async throws -> [MessageStore.StatusChange?] {
-        try await finishing(at: instant) { work in
+    /// Applies delivery reports and settles the messages they finish: `take` gives the reports
+    /// once the unit of work has begun, and they are stamped with `now` read then.
+    func applyReports(
+        taking take: @escaping @Sendable () async -> [MessageStore.Report],
+        now: @escaping @Sendable () -> Date
+    ) async throws -> [MessageStore.StatusChange?] {
+        try await finishing(stampedBy: now) { work, instant in
+            let batch = await take()
             let applied = try await MessageStore.applyReports(batch, at: instant, in: work)
             let sent = applied.changes.compactMap { $0 }.filter { $0.changed && $0.message.status == .sent }
             try await WebhookOutbox.messages(sent.map(\.message), prices: prices, at: instant, in: work)

@@ -7,7 +7,17 @@
 public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Sendable> {
     /// Most items processed together.
     public nonisolated let batchSizeMax: Int
-    private let perform: @Sendable (Key, [Item]) async throws -> [Output]
+    private let work: Work
+
+    /// Hands a batch's items to its work, once.
+    public typealias Take = @Sendable () async -> [Item]
+
+    /// How a batch is processed: given its items, taken before the work starts, or given a way
+    /// to take them when the work is ready for them.
+    private enum Work {
+        case items(@Sendable (Key, [Item]) async throws -> [Output])
+        case taking(@Sendable (Key, @escaping Take) async throws -> [Output])
+    }
 
     private struct Waiter {
         let id: Int
@@ -22,13 +32,29 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
 
     private var queues: [Key: [Waiter]] = [:]
     private var leading: Set<Key> = []
+    /// The batch a `taking` work took, until its leader collects the outputs.
+    private var taken: [Key: [Waiter]] = [:]
     private var nextID = 0
 
     /// `perform` processes one batch and returns one output per item, in order.
     public init(batchSizeMax: Int, perform: @escaping @Sendable (Key, [Item]) async throws -> [Output]) {
         precondition(batchSizeMax > 0, "a batch holds at least one item")
         self.batchSizeMax = batchSizeMax
-        self.perform = perform
+        self.work = .items(perform)
+    }
+
+    /// `perform` processes one batch, calling `take` when it is ready for the items (say, once
+    /// its transaction holds the write lock): what arrives while it waits for that joins this
+    /// batch instead of waiting for the next, so under load fewer, larger batches do the same
+    /// work. It returns one output per item taken, in order; a failure before it took them fails
+    /// the batch that was queued then.
+    public init(
+        batchSizeMax: Int,
+        takingWhenReady perform: @escaping @Sendable (Key, @escaping Take) async throws -> [Output]
+    ) {
+        precondition(batchSizeMax > 0, "a batch holds at least one item")
+        self.batchSizeMax = batchSizeMax
+        self.work = .taking(perform)
     }
 
     /// Processes an item with whatever else is queued for its key; errors of the batch are thrown.
@@ -55,15 +81,26 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
     private func lead(_ key: Key, until own: Int) async -> Result<Output, any Error> {
         var ownResult: Result<Output, any Error>?
         while ownResult == nil {
-            let batch = Array((queues[key] ?? []).prefix(batchSizeMax))
-            precondition(!batch.isEmpty, "the leader's own item is queued until it is processed")
-            queues[key]?.removeFirst(batch.count)
+            let batch: [Waiter]
+            let outcome: Result<[Output], any Error>
+            switch work {
+            case .items(let perform):
+                batch = nextBatch(key)
+                do { outcome = .success(try await perform(key, batch.map(\.item))) } catch { outcome = .failure(error) }
+            case .taking(let perform):
+                do {
+                    outcome = .success(try await perform(key) { await self.take(key) })
+                } catch {
+                    outcome = .failure(error)
+                }
+                batch = taken.removeValue(forKey: key) ?? nextBatch(key)
+            }
             let results: [Result<Output, any Error>]
-            do {
-                let outputs = try await perform(key, batch.map(\.item))
+            switch outcome {
+            case .success(let outputs):
                 precondition(outputs.count == batch.count, "a batch returns one output per item")
                 results = outputs.map { .success($0) }
-            } catch {
+            case .failure(let error):
                 results = batch.map { _ in .failure(error) }
             }
             for (waiter, result) in zip(batch, results) {
@@ -82,5 +119,24 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
             queues[key] = nil
         }
         return ownResult ?? .failure(StoreError.notFound("batch result"))
+    }
+
+    /// Items waiting for a key, the leader's among them (for tests).
+    func queuedCount(_ key: Key) -> Int { queues[key]?.count ?? 0 }
+
+    /// The next batch of a key's queue: at most `batchSizeMax` items, the leader's among them.
+    private func nextBatch(_ key: Key) -> [Waiter] {
+        let batch = Array((queues[key] ?? []).prefix(batchSizeMax))
+        precondition(!batch.isEmpty, "the leader's own item is queued until it is processed")
+        queues[key]?.removeFirst(batch.count)
+        return batch
+    }
+
+    /// A `taking` work's items: the next batch, taken once (a second call gets the same items).
+    private func take(_ key: Key) -> [Item] {
+        if let batch = taken[key] { return batch.map(\.item) }
+        let batch = nextBatch(key)
+        taken[key] = batch
+        return batch.map(\.item)
     }
 }
