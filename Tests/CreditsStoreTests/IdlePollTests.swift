@@ -67,7 +67,9 @@ import Testing
                 ).run()
             }
             let now = Date()
-            let lease = now.addingTimeInterval(120)
+            // Leases that ran out already, so that statistics taken next describe every text as
+            // one to reclaim: the reclaim's check must read `messages_leased` all the same.
+            let lease = now.addingTimeInterval(-60)
             try await IdlePollTests.analyze(database)  // the statistics: every text and call queued
             let texts = try await MessageStore(database: database).claim(limit: count, now: now, leaseUntil: lease)
             let calls = try await CallStore(database: database).claim(limit: count, now: now, leaseUntil: lease)
@@ -76,7 +78,7 @@ import Testing
             #expect(textPlan.contains("messages_ready"), "\(textPlan)")
             let callPlan = try await IdlePollTests.plan(CallStore.anyDue(at: now), on: database)
             #expect(callPlan.contains("calls_queue"), "\(callPlan)")
-            try await IdlePollTests.analyze(database)  // now: every text leased
+            try await IdlePollTests.analyze(database)  // now: every text leased, every lease run out
             let leasePlan = try await IdlePollTests.plan(MessageStore.anyExpired(at: now), on: database)
             #expect(leasePlan.contains("messages_leased"), "\(leasePlan)")
         }

@@ -141,7 +141,7 @@ public struct AppServices: Sendable {
             )
             let made = SimulatorProvider(
                 authToken: token,
-                log: SimulatorDatabaseLog(store: stores.simulator, now: now),
+                log: SimulatorDatabaseLog(store: stores.simulator, now: now, logger: logger),
                 callbackDelay: configuration.simulatorDelay,
                 registrationDelay: configuration.simulatorRegistrationDelay,
                 logger: logger

@@ -3,6 +3,7 @@ import CreditsCore
 import CreditsServices
 import CreditsStore
 import Foundation
+import Logging
 
 /// The Sandbox gateway's record of charges, in the server's database.
 struct SandboxDatabaseLog: SandboxChargeLog {
@@ -54,11 +55,11 @@ struct SimulatorDatabaseLog: SimulatorLog {
     let accepts: GroupCommit<Int, SimulatedMessage, SimulatedMessage>
     let deliveries: DeliveryNotes
 
-    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
+    init(store: SimulatorStore, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
         self.now = now
         self.accepts = GroupCommit(batchSizeMax: 512) { _, rows in try await store.accept(rows, at: now()) }
-        self.deliveries = DeliveryNotes(store: store, now: now)
+        self.deliveries = DeliveryNotes(store: store, now: now, logger: logger)
     }
 
     func accept(_ message: SimulatedMessage) async throws -> SimulatedMessage {
@@ -92,36 +93,51 @@ struct SimulatorDatabaseLog: SimulatorLog {
 /// time. A note only keeps a restart from sending that callback again, and a repeat is harmless
 /// (a report already applied changes nothing), so a callback does not wait for its note, and the
 /// notes of a busy tenth cost one write transaction instead of one every few milliseconds on
-/// the write lock that settlements wait for.
+/// the write lock that settlements wait for. Notes not yet written when the process stops (at
+/// most the last tenth's), or whose write failed (logged), mean those callbacks go once more
+/// after the next start.
 actor DeliveryNotes {
     let store: SimulatorStore
     let now: @Sendable () -> Date
+    let logger: Logger
     static let interval = Duration.milliseconds(100)
+    /// Notes per statement.
+    static let batchMax = 512
     private var pending: [String] = []
     private var writing = false
 
-    init(store: SimulatorStore, now: @escaping @Sendable () -> Date) {
+    init(store: SimulatorStore, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
         self.now = now
+        self.logger = logger
     }
 
     func add(_ providerID: String) {
         pending.append(providerID)
         guard !writing else { return }
         writing = true
-        Task { await writeSoon() }
+        Task { await writeEachInterval() }
     }
 
-    private func writeSoon() async {
-        try? await Task.sleep(for: DeliveryNotes.interval)
-        while !pending.isEmpty {
+    /// Writes what arrived during each interval, until an interval brings nothing.
+    private func writeEachInterval() async {
+        while true {
+            try? await Task.sleep(for: DeliveryNotes.interval)
+            guard !pending.isEmpty else { break }
             let batch = pending
             pending = []
-            for start in stride(from: 0, to: batch.count, by: 512) {
-                try? await store.callbacksDelivered(
-                    providerIDs: Array(batch[start..<min(batch.count, start + 512)]),
-                    at: now()
-                )
+            for start in stride(from: 0, to: batch.count, by: DeliveryNotes.batchMax) {
+                do {
+                    try await store.callbacksDelivered(
+                        providerIDs: Array(batch[start..<min(batch.count, start + DeliveryNotes.batchMax)]),
+                        at: now()
+                    )
+                } catch {
+                    logger.warning(
+                        "simulator: callbacks delivered but not noted; they will be sent again after a restart",
+                        metadata: ["count": "\(min(batch.count - start, DeliveryNotes.batchMax))", "error": "\(error)"]
+                    )
+                }
             }
         }
         writing = false

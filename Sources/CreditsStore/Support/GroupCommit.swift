@@ -47,7 +47,8 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
     /// its transaction holds the write lock): what arrives while it waits for that joins this
     /// batch instead of waiting for the next, so under load fewer, larger batches do the same
     /// work. It returns one output per item taken, in order; a failure before it took them fails
-    /// the batch that was queued then.
+    /// the batch that was queued then. It must call `take` before it returns (not after), as the
+    /// outputs are matched to the items it took.
     public init(
         batchSizeMax: Int,
         takingWhenReady perform: @escaping @Sendable (Key, @escaping Take) async throws -> [Output]
