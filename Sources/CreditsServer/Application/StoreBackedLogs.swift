@@ -127,15 +127,13 @@ actor DeliveryNotes {
             let batch = pending
             pending = []
             for start in stride(from: 0, to: batch.count, by: DeliveryNotes.batchMax) {
+                let chunk = Array(batch[start..<min(batch.count, start + DeliveryNotes.batchMax)])
                 do {
-                    try await store.callbacksDelivered(
-                        providerIDs: Array(batch[start..<min(batch.count, start + DeliveryNotes.batchMax)]),
-                        at: now()
-                    )
+                    try await store.callbacksDelivered(providerIDs: chunk, at: now())
                 } catch {
                     logger.warning(
                         "simulator: callbacks delivered but not noted; they will be sent again after a restart",
-                        metadata: ["count": "\(min(batch.count - start, DeliveryNotes.batchMax))", "error": "\(error)"]
+                        metadata: ["count": "\(chunk.count)", "error": "\(error)"]
                     )
                 }
             }

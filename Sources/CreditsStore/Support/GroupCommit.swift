@@ -7,17 +7,11 @@
 public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Sendable> {
     /// Most items processed together.
     public nonisolated let batchSizeMax: Int
-    private let work: Work
+    /// Processes one batch, taking its items when ready (a work given its items takes them first).
+    private let perform: @Sendable (Key, @escaping Take) async throws -> [Output]
 
     /// Hands a batch's items to its work, once.
     public typealias Take = @Sendable () async -> [Item]
-
-    /// How a batch is processed: given its items, taken before the work starts, or given a way
-    /// to take them when the work is ready for them.
-    private enum Work {
-        case items(@Sendable (Key, [Item]) async throws -> [Output])
-        case taking(@Sendable (Key, @escaping Take) async throws -> [Output])
-    }
 
     private struct Waiter {
         let id: Int
@@ -32,7 +26,7 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
 
     private var queues: [Key: [Waiter]] = [:]
     private var leading: Set<Key> = []
-    /// The batch a `taking` work took, until its leader collects the outputs.
+    /// The batch a work took, until its leader collects the outputs.
     private var taken: [Key: [Waiter]] = [:]
     private var nextID = 0
 
@@ -40,7 +34,7 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
     public init(batchSizeMax: Int, perform: @escaping @Sendable (Key, [Item]) async throws -> [Output]) {
         precondition(batchSizeMax > 0, "a batch holds at least one item")
         self.batchSizeMax = batchSizeMax
-        self.work = .items(perform)
+        self.perform = { key, take in try await perform(key, await take()) }
     }
 
     /// `perform` processes one batch, calling `take` when it is ready for the items (say, once
@@ -55,7 +49,7 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
     ) {
         precondition(batchSizeMax > 0, "a batch holds at least one item")
         self.batchSizeMax = batchSizeMax
-        self.work = .taking(perform)
+        self.perform = perform
     }
 
     /// Processes an item with whatever else is queued for its key; errors of the batch are thrown.
@@ -82,20 +76,14 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
     private func lead(_ key: Key, until own: Int) async -> Result<Output, any Error> {
         var ownResult: Result<Output, any Error>?
         while ownResult == nil {
-            let batch: [Waiter]
             let outcome: Result<[Output], any Error>
-            switch work {
-            case .items(let perform):
-                batch = nextBatch(key)
-                do { outcome = .success(try await perform(key, batch.map(\.item))) } catch { outcome = .failure(error) }
-            case .taking(let perform):
-                do {
-                    outcome = .success(try await perform(key) { await self.take(key) })
-                } catch {
-                    outcome = .failure(error)
-                }
-                batch = taken.removeValue(forKey: key) ?? nextBatch(key)
+            do {
+                outcome = .success(try await perform(key) { await self.take(key) })
+            } catch {
+                outcome = .failure(error)
             }
+            // A work that failed before it took its items fails the batch queued now.
+            let batch = taken.removeValue(forKey: key) ?? nextBatch(key)
             let results: [Result<Output, any Error>]
             switch outcome {
             case .success(let outputs):
@@ -133,7 +121,7 @@ public actor GroupCommit<Key: Hashable & Sendable, Item: Sendable, Output: Senda
         return batch
     }
 
-    /// A `taking` work's items: the next batch, taken once (a second call gets the same items).
+    /// A work's items: the next batch, taken once (a second call gets the same items).
     private func take(_ key: Key) -> [Item] {
         if let batch = taken[key] { return batch.map(\.item) }
         let batch = nextBatch(key)
