@@ -1,3 +1,4 @@
+import CreditsAdapters
 import CreditsCore
 import CreditsStore
 import Foundation
@@ -15,25 +16,30 @@ import Testing
 @Suite struct SimulatorDeliveryNotesTests {
     static let stores = TestDatabase.available
 
+    /// Texts the Simulator accepted, whose callbacks are still to be noted.
+    static func messages(_ name: String, count: Int) -> [SimulatedMessage] {
+        (0..<count).map { index in
+            SimulatedMessage(
+                reference: "msg_\(name)\(index)",
+                providerID: "SM\(name)\(index)",
+                from: "+14155550100",
+                to: "+14155550181",
+                body: "Hi",
+                outcome: .delivered,
+                errorCode: nil,
+                segments: 1,
+                statusCallback: "http://127.0.0.1:1/webhooks/simulator/status",
+                attempts: 1
+            )
+        }
+    }
+
     @Test(arguments: stores)
     func notesOfDeliveredCallbacksAreWrittenInBatches(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
             let simulator = SimulatorStore(database: database)
             // More than one statement's worth (512).
-            let messages = (0..<700).map { index in
-                SimulatedMessage(
-                    reference: "msg_note\(index)",
-                    providerID: "SMnote\(index)",
-                    from: "+14155550100",
-                    to: "+14155550181",
-                    body: "Hi",
-                    outcome: .delivered,
-                    errorCode: nil,
-                    segments: 1,
-                    statusCallback: "http://127.0.0.1:1/webhooks/simulator/status",
-                    attempts: 1
-                )
-            }
+            let messages = SimulatorDeliveryNotesTests.messages("note", count: 700)
             _ = try await simulator.accept(messages, at: Date())
             #expect(try await simulator.pending(limit: 10_000).count == 700)
             let logger = Logger(label: "test")
@@ -50,6 +56,51 @@ import Testing
             // One write in the usual case; a few if this machine stalls between the adds. Waiting
             // for each note, as the Simulator did, costs one each.
             #expect(counting.transactions <= 5, "fifty notes added together: one write, not fifty")
+        }
+    }
+
+    /// A Simulator that stops writes its notes before it returns, so the server closes the
+    /// database after them: before, the last tenth's notes were written after the close and
+    /// failed ("misuse"), and those callbacks went again at the next start.
+    @Test(arguments: stores)
+    func flushWritesEveryNoteBeforeItReturns(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let simulator = SimulatorStore(database: database)
+            let messages = SimulatorDeliveryNotesTests.messages("flush", count: 600)
+            _ = try await simulator.accept(messages, at: Date())
+            let log = SimulatorDatabaseLog(store: simulator, now: { Date() }, logger: Logger(label: "test"))
+            for message in messages { try await log.callbackDelivered(providerID: message.providerID) }
+            await log.flush()
+            #expect(try await simulator.pending(limit: 10_000).isEmpty, "every note written when flush returns")
+            // Nothing left to write: a second flush returns at once, and a note added after it is
+            // written as usual.
+            await log.flush()
+            _ = try await simulator.accept(
+                SimulatorDeliveryNotesTests.messages("flush_late", count: 1),
+                at: Date()
+            )
+            try await log.callbackDelivered(providerID: "SMflush_late0")
+            await log.flush()
+            #expect(try await simulator.pending(limit: 10_000).isEmpty)
+        }
+    }
+
+    /// The Simulator's run ends with the flush: once it returns (the server then closes the
+    /// database), every note added before is written.
+    @Test(arguments: stores)
+    func aStoppedSimulatorHasWrittenItsNotes(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let simulator = SimulatorStore(database: database)
+            let messages = SimulatorDeliveryNotesTests.messages("stop", count: 300)
+            _ = try await simulator.accept(messages, at: Date())
+            let logger = Logger(label: "test")
+            let log = SimulatorDatabaseLog(store: simulator, now: { Date() }, logger: logger)
+            let provider = SimulatorProvider(authToken: "token", log: log, logger: logger)
+            let running = Task { await provider.run() }
+            for message in messages { try await log.callbackDelivered(providerID: message.providerID) }
+            running.cancel()
+            await running.value
+            #expect(try await simulator.pending(limit: 10_000).isEmpty, "every note written when run returns")
         }
     }
 }

@@ -22,6 +22,13 @@ public protocol SimulatorLog: Sendable {
     func pendingCalls(limit: Int) async throws -> [SimulatedCall]
     /// Keeps bytes the Simulator's provider side holds (a voicemail recording); returns their SHA-256.
     func keepMedia(_ bytes: [UInt8], kind: MediaKind) async throws -> String
+    /// Writes what the log keeps back for a later write; the Simulator's last step when it stops.
+    func flush() async
+}
+
+extension SimulatorLog {
+    /// A log that writes everything at once keeps nothing back.
+    public func flush() async {}
 }
 
 /// The built-in provider: accepts every send, then reports the outcome to the server's own
@@ -68,6 +75,7 @@ public final class SimulatorProvider: SMSProvider {
         async let calls: Void = voice.run(using: client)
         _ = await (texts, calls)
         try? await client.shutdown()
+        await log.flush()
     }
 
     /// The outcome the Simulator reports for a destination (and the number a text comes from):

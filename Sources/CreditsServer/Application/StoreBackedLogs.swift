@@ -68,6 +68,8 @@ struct SimulatorDatabaseLog: SimulatorLog {
 
     func callbackDelivered(providerID: String) async throws { await deliveries.add(providerID) }
 
+    func flush() async { await deliveries.flush() }
+
     func pendingCallbacks(limit: Int) async throws -> [SimulatedMessage] { try await store.pending(limit: limit) }
 
     func media(_ sha256: String) async throws -> [UInt8]? {
@@ -95,7 +97,9 @@ struct SimulatorDatabaseLog: SimulatorLog {
 /// notes of a busy tenth cost one write transaction instead of one every few milliseconds on
 /// the write lock that settlements wait for. Notes not yet written when the process stops (at
 /// most the last tenth's), or whose write failed (logged), mean those callbacks go once more
-/// after the next start.
+/// after the next start. A Simulator that stops writes its notes before it returns
+/// (`flush`), so a graceful stop leaves none behind and none is written after the database
+/// closed.
 actor DeliveryNotes {
     let store: SimulatorStore
     let now: @Sendable () -> Date
@@ -104,7 +108,10 @@ actor DeliveryNotes {
     /// Notes per statement.
     static let batchMax = 512
     private var pending: [String] = []
-    private var writing = false
+    /// The writer while notes are waiting for it.
+    private var writer: Task<Void, Never>?
+    /// Set while the Simulator stops: the writer writes at once instead of waiting a tenth.
+    private var flushing = false
 
     init(store: SimulatorStore, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
@@ -114,15 +121,22 @@ actor DeliveryNotes {
 
     func add(_ providerID: String) {
         pending.append(providerID)
-        guard !writing else { return }
-        writing = true
-        Task { await writeEachInterval() }
+        guard writer == nil else { return }
+        writer = Task { await writeEachInterval() }
+    }
+
+    /// Writes every note added so far and returns once they are written (or their failure
+    /// logged): the Simulator's last step when it stops, before the database closes.
+    func flush() async {
+        flushing = true
+        while let writer { await writer.value }
+        flushing = false
     }
 
     /// Writes what arrived during each interval, until an interval brings nothing.
     private func writeEachInterval() async {
         while true {
-            try? await Task.sleep(for: DeliveryNotes.interval)
+            if !flushing { try? await Task.sleep(for: DeliveryNotes.interval) }
             guard !pending.isEmpty else { break }
             let batch = pending
             pending = []
@@ -138,6 +152,6 @@ actor DeliveryNotes {
                 }
             }
         }
-        writing = false
+        writer = nil
     }
 }
