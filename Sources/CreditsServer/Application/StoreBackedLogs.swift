@@ -110,7 +110,8 @@ actor DeliveryNotes {
     private var pending: [String] = []
     /// The writer while notes are waiting for it.
     private var writer: Task<Void, Never>?
-    /// Set while the Simulator stops: the writer writes at once instead of waiting a tenth.
+    /// Set while the Simulator stops: the writer no longer waits a tenth between writes (a wait
+    /// already begun runs out first, so a flush takes at most a tenth more than its writes).
     private var flushing = false
 
     init(store: SimulatorStore, now: @escaping @Sendable () -> Date, logger: Logger) {
