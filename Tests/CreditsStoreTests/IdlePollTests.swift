@@ -41,22 +41,9 @@ import Testing
     func checksBeforeAClaimReadTheQueueIndexesWhateverTheStatisticsSay(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
             let count = 3000
-            let rows = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count))"
+            let rows = QueryPlans.numbers(count)
             try await database.transaction { sql in
-                try await sql.raw(
-                    """
-                    INSERT INTO organizations (id, name, country, time_zone, created_at)
-                    VALUES ('org_q', 'Q', 'US', 'America/Chicago', 0)
-                    """
-                ).run()
-                try await sql.raw(
-                    """
-                    \(unsafeRaw: rows) INSERT INTO messages (id, organization_id, direction, kind, from_number, to_number, body,
-                        channel, segments, credits, status, not_before, created_at, updated_at)
-                    SELECT 'msg_q' || i, 'org_q', 'outbound', 'notice', '+14155550100', '+14155550181', 'Hi', 'sms', 1, 0,
-                        'queued', 1, 1, 1 FROM n
-                    """
-                ).run()
+                try await QueryPlans.queueTexts(count, name: "q", in: sql)
                 try await sql.raw(
                     """
                     \(unsafeRaw: rows) INSERT INTO calls (id, organization_id, kind, from_number, to_number, status,
@@ -70,38 +57,19 @@ import Testing
             // Leases that ran out already, so that statistics taken next describe every text as
             // one to reclaim: the reclaim's check must read `messages_leased` all the same.
             let lease = now.addingTimeInterval(-60)
-            try await IdlePollTests.analyze(database)  // the statistics: every text and call queued
+            // The statistics: every text and call queued.
+            try await QueryPlans.analyze(["messages", "calls"], on: database)
             let texts = try await MessageStore(database: database).claim(limit: count, now: now, leaseUntil: lease)
             let calls = try await CallStore(database: database).claim(limit: count, now: now, leaseUntil: lease)
             #expect(texts.count == count && calls.count == count)
-            let textPlan = try await IdlePollTests.plan(MessageStore.anyDue(at: now), on: database)
+            let textPlan = try await QueryPlans.plan(MessageStore.anyDue(at: now), on: database)
             #expect(textPlan.contains("messages_ready"), "\(textPlan)")
-            let callPlan = try await IdlePollTests.plan(CallStore.anyDue(at: now), on: database)
+            let callPlan = try await QueryPlans.plan(CallStore.anyDue(at: now), on: database)
             #expect(callPlan.contains("calls_queue"), "\(callPlan)")
-            try await IdlePollTests.analyze(database)  // now: every text leased, every lease run out
-            let leasePlan = try await IdlePollTests.plan(MessageStore.anyExpired(at: now), on: database)
+            // Now: every text leased, every lease run out.
+            try await QueryPlans.analyze(["messages", "calls"], on: database)
+            let leasePlan = try await QueryPlans.plan(MessageStore.anyExpired(at: now), on: database)
             #expect(leasePlan.contains("messages_leased"), "\(leasePlan)")
-        }
-    }
-
-    /// Refreshes the planner's statistics of the two queues.
-    static func analyze(_ database: any Database) async throws {
-        try await database.transaction { sql in
-            try await sql.raw("ANALYZE messages").run()
-            try await sql.raw("ANALYZE calls").run()
-        }
-    }
-
-    /// The plan the store would run a query with, as text.
-    static func plan(_ query: SQLQueryString, on database: any Database) async throws -> String {
-        let postgres = database.dialect == .postgres
-        var statement: SQLQueryString = postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
-        statement += query
-        let explain = statement
-        return try await database.read { sql in
-            try await sql.raw(explain).all().map {
-                try $0.decode(column: postgres ? "QUERY PLAN" : "detail", as: String.self)
-            }.joined(separator: "\n")
         }
     }
 }

@@ -9,7 +9,7 @@ extension MessageStore {
         try await DispatchProgress.read(
             """
             SELECT c.id, c.request_id, CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id
-                AND m.status IN ('queued', 'sending')) THEN 1 ELSE 0 END AS dispatching
+                AND \(MessageStore.statuses([.queued, .sending], in: "m.status"))) THEN 1 ELSE 0 END AS dispatching
             FROM campaigns c WHERE
             """,
             idColumn: "c.id",
