@@ -43,4 +43,46 @@ import Testing
         #expect(try rows?.decode(column: "n", as: Int.self) == 2000)
         await store.close()
     }
+
+    /// Once the checkpointer has copied the whole log (writes paused), the writer's next
+    /// transaction starts the log over. Under writes that never pause the log grows to the
+    /// writer's backstop instead (measured in BENCHMARKS.md: ~200 MB during a big settle).
+    @Test func theLogStartsOverOnceCopied() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore.open(
+            path: folder.appendingPathComponent("db.sqlite").path,
+            logger: TestDatabase.quietLogger
+        )
+        try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
+        for _ in 0..<20 {
+            try await store.transaction { sql in
+                try await sql.raw(
+                    """
+                    WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                    INSERT INTO scratch (x) SELECT randomblob(4000) FROM n
+                    """
+                ).run()
+            }
+        }
+        let copied = try await SQLiteCheckpointTests.checkpoint(of: store) { $0.logPages >= 2000 }
+        #expect(copied.copiedPages == copied.logPages, "\(copied)")
+        try await store.transaction { sql in try await sql.raw("INSERT INTO scratch (x) VALUES (x'00')").run() }
+        let after = try await SQLiteCheckpointTests.checkpoint(of: store) { $0.logPages < 2000 }
+        #expect(after.logPages < 10, "the log started over: \(after)")
+        await store.close()
+    }
+
+    /// The checkpointer's first checkpoint that satisfies `done` and copied the whole log,
+    /// waiting up to ten seconds.
+    static func checkpoint(of store: SQLiteStore, where done: (Checkpointer.Checkpoint) -> Bool) async throws
+        -> Checkpointer.Checkpoint
+    {
+        for _ in 0..<500 {
+            if let last = store.lastCheckpoint, done(last), last.copiedPages == last.logPages { return last }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try #require(store.lastCheckpoint, "a checkpoint")
+    }
 }

@@ -11,9 +11,11 @@ import Synchronization
 /// The write-ahead log is copied back into the database file (a checkpoint) by a connection of
 /// its own, a few times a second after writes, not by the writer: SQLite's automatic checkpoint
 /// runs inside the `COMMIT` that crosses 1,000 pages, on the write lock every other writer waits
-/// for (up to 18 ms a time; 3.4 s of a 100,000-text settle's 31 s were `COMMIT`s). The writer
-/// still checkpoints itself if the log ever passes `walPagesMax` (the checkpointer starved or
-/// stopped).
+/// for (up to 18 ms a time; 3.4 s of a 100,000-text settle's 31 s were `COMMIT`s). SQLite
+/// starts the log over only when a write begins on a log copied in full, which writes that never
+/// pause (a big send's settle, with readers busy) seldom allow: the log then grows to
+/// `walPagesMax`, where the writer checkpoints itself (copying only what the checkpointer has not
+/// yet) and starts it over. So the log file can reach about 200 MB on disk.
 public final class SQLiteStore: Database {
     public let dialect = StoreDialect.sqlite
     private let writer: SQLiteConnection
@@ -25,7 +27,8 @@ public final class SQLiteStore: Database {
     private let closed = Mutex(false)
 
     /// Pages of write-ahead log (4 KB each) past which the writer checkpoints by itself: about
-    /// 200 MB, twice what the largest send's transaction writes (100,000 texts).
+    /// 200 MB, twice what the largest send's one transaction writes (100,000 texts), so that an
+    /// accept's `COMMIT` does not copy its own log back.
     static let walPagesMax = 50_000
 
     /// Read connections opened next to the writer.
@@ -131,6 +134,7 @@ public final class SQLiteStore: Database {
                         throw StoreError.conflict("a rebuilt table left a foreign key without its row")
                     }
                     try await sql.raw("COMMIT").run()
+                    checkpoints?.wrote()
                     try await sql.raw("PRAGMA foreign_keys = ON").run()
                     return result
                 } catch {
@@ -183,7 +187,9 @@ final class ReaderCursor: @unchecked Sendable {
 }
 
 /// Checkpoints the write-ahead log on a connection of its own, at most every `interval` and
-/// only after a write: PASSIVE, so it never waits for (or blocks) the writer or a reader.
+/// only after a write: PASSIVE, so it neither waits for nor blocks the writer or a reader. A pass
+/// that could not copy everything (a reader's snapshot still needs some pages) or failed is
+/// tried again at the next.
 final class Checkpointer: Sendable {
     static let interval = Duration.milliseconds(200)
     private let connection: SQLiteConnection
@@ -196,14 +202,14 @@ final class Checkpointer: Sendable {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Checkpointer.interval)
-                guard let self else { return }
+                guard !Task.isCancelled, let self else { return }
                 await self.pass()
             }
         }
         state.withLock { $0.task = task }
     }
 
-    /// Checkpoints if a transaction committed since the last pass.
+    /// Checkpoints if a transaction committed since the last pass (or the last pass fell short).
     private func pass() async {
         guard
             state.withLock({ value in
@@ -212,15 +218,25 @@ final class Checkpointer: Sendable {
             })
         else { return }
         do {
-            guard let row = try await connection.sql().raw("PRAGMA wal_checkpoint(PASSIVE)").first() else { return }
-            let done = Checkpoint(
-                logPages: try row.decode(column: "log", as: Int.self),
-                copiedPages: try row.decode(column: "checkpointed", as: Int.self)
-            )
-            state.withLock { $0.last = done }
+            let done = try await checkpoint()
+            state.withLock {
+                $0.last = done
+                if done.copiedPages < done.logPages { $0.written = true }
+            }
         } catch {
+            state.withLock { $0.written = true }
             logger.debug("sqlite checkpoint failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func checkpoint() async throws -> Checkpoint {
+        guard let row = try await connection.sql().raw("PRAGMA wal_checkpoint(PASSIVE)").first() else {
+            throw StoreError.unreadableRow("wal_checkpoint")
+        }
+        return Checkpoint(
+            logPages: try row.decode(column: "log", as: Int.self),
+            copiedPages: try row.decode(column: "checkpointed", as: Int.self)
+        )
     }
 
     /// What a pass found and did: pages in the log, and pages copied into the database so far.
@@ -235,7 +251,7 @@ final class Checkpointer: Sendable {
     /// A transaction committed: the next pass checkpoints.
     func wrote() { state.withLock { $0.written = true } }
 
-    /// Stops the passes (the one under way finishes) and closes the connection.
+    /// Stops the passes (a pass under way finishes first) and closes the connection.
     func stop() async {
         let task = state.withLock { $0.task }
         task?.cancel()
