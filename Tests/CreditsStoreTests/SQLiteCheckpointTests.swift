@@ -10,13 +10,8 @@ import Testing
 /// waits for; the writer checkpoints itself only past a backstop far above one send's writes.
 @Suite struct SQLiteCheckpointTests {
     @Test func theLogIsCheckpointedByItsOwnConnectionNotInTheWritersCommit() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (store, folder) = try await SQLiteCheckpointTests.openStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await SQLiteStore.open(
-            path: folder.appendingPathComponent("db.sqlite").path,
-            logger: TestDatabase.quietLogger
-        )
         #expect(try await store.writerCheckpointThreshold() == SQLiteStore.walPagesMax)
         #expect(SQLiteStore.walPagesMax >= 25_000, "a send of 100,000 texts (~100 MB of log) stays under it")
         try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
@@ -48,13 +43,8 @@ import Testing
     /// transaction starts the log over. Under writes that never pause the log grows to the
     /// writer's backstop instead (measured in BENCHMARKS.md: ~200 MB during a big settle).
     @Test func theLogStartsOverOnceCopied() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (store, folder) = try await SQLiteCheckpointTests.openStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await SQLiteStore.open(
-            path: folder.appendingPathComponent("db.sqlite").path,
-            logger: TestDatabase.quietLogger
-        )
         try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
         for _ in 0..<20 {
             try await store.transaction { sql in
@@ -72,6 +62,17 @@ import Testing
         let after = try await SQLiteCheckpointTests.checkpoint(of: store) { $0.logPages < 2000 }
         #expect(after.logPages < 10, "the log started over: \(after)")
         await store.close()
+    }
+
+    /// A store in a folder of its own (the caller removes the folder).
+    static func openStore() async throws -> (SQLiteStore, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = try await SQLiteStore.open(
+            path: folder.appendingPathComponent("db.sqlite").path,
+            logger: TestDatabase.quietLogger
+        )
+        return (store, folder)
     }
 
     /// The checkpointer's first checkpoint that satisfies `done` and copied the whole log,
