@@ -148,8 +148,9 @@ public final class SQLiteStore: Database {
         }
     }
 
-    /// The background checkpointer's last checkpoint (for tests; nil in memory or before one).
-    var lastCheckpoint: Checkpointer.Checkpoint? { checkpoints?.last }
+    /// The background checkpointer's checkpoint once every write so far has been checkpointed
+    /// (for tests; nil in memory, before the first, or while one is due).
+    var settledCheckpoint: Checkpointer.Checkpoint? { checkpoints?.settled }
 
     /// Pages of log past which the writer checkpoints by itself, as its connection has it.
     func writerCheckpointThreshold() async throws -> Int {
@@ -193,7 +194,9 @@ final class ReaderCursor: @unchecked Sendable {
 final class Checkpointer: Sendable {
     static let interval = Duration.milliseconds(200)
     private let connection: SQLiteConnection
-    private let state = Mutex<(written: Bool, task: Task<Void, Never>?, last: Checkpoint?)>((false, nil, nil))
+    private let state = Mutex<(written: Bool, running: Bool, task: Task<Void, Never>?, last: Checkpoint?)>(
+        (false, false, nil, nil)
+    )
     private let logger: Logger
 
     init(connection: SQLiteConnection, logger: Logger) {
@@ -214,6 +217,7 @@ final class Checkpointer: Sendable {
         guard
             state.withLock({ value in
                 defer { value.written = false }
+                value.running = value.written
                 return value.written
             })
         else { return }
@@ -221,10 +225,14 @@ final class Checkpointer: Sendable {
             let done = try await checkpoint()
             state.withLock {
                 $0.last = done
+                $0.running = false
                 if done.copiedPages < done.logPages { $0.written = true }
             }
         } catch {
-            state.withLock { $0.written = true }
+            state.withLock {
+                $0.written = true
+                $0.running = false
+            }
             logger.debug("sqlite checkpoint failed", metadata: ["error": "\(error)"])
         }
     }
@@ -245,8 +253,9 @@ final class Checkpointer: Sendable {
         var copiedPages: Int
     }
 
-    /// The last pass's checkpoint (nil before the first).
-    var last: Checkpoint? { state.withLock { $0.last } }
+    /// The last pass's checkpoint once every write so far has been checkpointed (nil while a
+    /// write waits for its pass or a pass runs, and before the first).
+    var settled: Checkpoint? { state.withLock { $0.written || $0.running ? nil : $0.last } }
 
     /// A transaction committed: the next pass checkpoints.
     func wrote() { state.withLock { $0.written = true } }
