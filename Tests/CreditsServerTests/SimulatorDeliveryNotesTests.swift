@@ -34,13 +34,21 @@ import Testing
         }
     }
 
+    /// `count` texts the Simulator accepted (`messages(_:count:)`), in the database.
+    static func accepted(_ name: String, count: Int, on database: any Database) async throws
+        -> (SimulatorStore, [SimulatedMessage])
+    {
+        let simulator = SimulatorStore(database: database)
+        let messages = SimulatorDeliveryNotesTests.messages(name, count: count)
+        _ = try await simulator.accept(messages, at: Date())
+        return (simulator, messages)
+    }
+
     @Test(arguments: stores)
     func notesOfDeliveredCallbacksAreWrittenInBatches(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
-            let simulator = SimulatorStore(database: database)
             // More than one statement's worth (512).
-            let messages = SimulatorDeliveryNotesTests.messages("note", count: 700)
-            _ = try await simulator.accept(messages, at: Date())
+            let (simulator, messages) = try await SimulatorDeliveryNotesTests.accepted("note", count: 700, on: database)
             #expect(try await simulator.pending(limit: 10_000).count == 700)
             let logger = Logger(label: "test")
             let notes = DeliveryNotes(store: simulator, now: { Date() }, logger: logger)
@@ -65,9 +73,11 @@ import Testing
     @Test(arguments: stores)
     func flushWritesEveryNoteBeforeItReturns(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
-            let simulator = SimulatorStore(database: database)
-            let messages = SimulatorDeliveryNotesTests.messages("flush", count: 600)
-            _ = try await simulator.accept(messages, at: Date())
+            let (simulator, messages) = try await SimulatorDeliveryNotesTests.accepted(
+                "flush",
+                count: 600,
+                on: database
+            )
             let log = SimulatorDatabaseLog(store: simulator, now: { Date() }, logger: Logger(label: "test"))
             for message in messages { try await log.callbackDelivered(providerID: message.providerID) }
             await log.flush()
@@ -90,9 +100,7 @@ import Testing
     @Test(arguments: stores)
     func aStoppedSimulatorHasWrittenItsNotes(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
-            let simulator = SimulatorStore(database: database)
-            let messages = SimulatorDeliveryNotesTests.messages("stop", count: 300)
-            _ = try await simulator.accept(messages, at: Date())
+            let (simulator, messages) = try await SimulatorDeliveryNotesTests.accepted("stop", count: 300, on: database)
             let logger = Logger(label: "test")
             let log = SimulatorDatabaseLog(store: simulator, now: { Date() }, logger: logger)
             let provider = SimulatorProvider(authToken: "token", log: log, logger: logger)

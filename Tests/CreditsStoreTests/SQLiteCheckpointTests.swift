@@ -14,17 +14,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try await store.writerCheckpointThreshold() == SQLiteStore.walPagesMax)
         #expect(SQLiteStore.walPagesMax >= 25_000, "a send of 100,000 texts (~100 MB of log) stays under it")
-        try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
         // 8 MB of rows: 2,000 pages, twice SQLite's automatic threshold, which would have made
         // this COMMIT checkpoint.
-        try await store.transaction { sql in
-            try await sql.raw(
-                """
-                WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-                INSERT INTO scratch (x) SELECT randomblob(4000) FROM n
-                """
-            ).run()
-        }
+        try await SQLiteCheckpointTests.write(pages: 2000, to: store)
         let done = try await SQLiteCheckpointTests.settled(store)
         #expect(done.logPages >= 2000, "the log holds the write: \(done)")
         #expect(done.copiedPages == done.logPages, "every page copied into the database: \(done)")
@@ -39,17 +31,7 @@ import Testing
     @Test func theLogStartsOverOnceCopied() async throws {
         let (store, folder) = try await SQLiteCheckpointTests.openStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
-        for _ in 0..<20 {
-            try await store.transaction { sql in
-                try await sql.raw(
-                    """
-                    WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
-                    INSERT INTO scratch (x) SELECT randomblob(4000) FROM n
-                    """
-                ).run()
-            }
-        }
+        for _ in 0..<20 { try await SQLiteCheckpointTests.write(pages: 100, to: store) }
         let copied = try await SQLiteCheckpointTests.settled(store)
         #expect(copied.logPages >= 100 && copied.copiedPages == copied.logPages, "\(copied)")
         try await store.transaction { sql in try await sql.raw("INSERT INTO scratch (x) VALUES (x'00')").run() }
@@ -58,7 +40,8 @@ import Testing
         await store.close()
     }
 
-    /// A store in a folder of its own (the caller removes the folder).
+    /// A store in a folder of its own, with an empty table `scratch` (the caller removes the
+    /// folder).
     static func openStore() async throws -> (SQLiteStore, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -66,7 +49,20 @@ import Testing
             path: folder.appendingPathComponent("db.sqlite").path,
             logger: TestDatabase.quietLogger
         )
+        try await store.transaction { sql in try await sql.raw("CREATE TABLE scratch (x BLOB NOT NULL)").run() }
         return (store, folder)
+    }
+
+    /// One transaction of `pages` rows of 4,000 random bytes, about a page each.
+    static func write(pages: Int, to store: SQLiteStore) async throws {
+        try await store.transaction { sql in
+            try await sql.raw(
+                """
+                WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: pages))
+                INSERT INTO scratch (x) SELECT randomblob(4000) FROM n
+                """
+            ).run()
+        }
     }
 
     /// The checkpointer's checkpoint once it has checkpointed every write so far and copied the

@@ -23,12 +23,14 @@ extension MessageStore {
     /// one range of the index (`MessageStore.statuses(_:in:)`) the order is kept and the read
     /// starts at the first unfinished entry.
     static func firstUnfinished(ofCampaign campaign: String) -> SQLQueryString {
-        let unfinished = MessageStore.statuses(MessageStatus.allCases.filter { !$0.isFinal }, in: "m.status")
-        return """
-            (SELECT m.status FROM messages m WHERE m.campaign_id = \(unsafeRaw: campaign) AND \(unsafeRaw: unfinished)
-             ORDER BY m.campaign_id, m.status LIMIT 1)
-            """
+        """
+        (SELECT m.status FROM messages m WHERE m.campaign_id = \(unsafeRaw: campaign) AND \(unsafeRaw: unfinishedStatuses)
+         ORDER BY m.campaign_id, m.status LIMIT 1)
+        """
     }
+
+    /// `m.status` is one of a message still in flight, as a range (written once).
+    static let unfinishedStatuses = statuses(MessageStatus.allCases.filter { !$0.isFinal }, in: "m.status")
 
     /// `column IN (statuses)` written as the range from the first status to the last (in the
     /// text order the index keeps) minus the statuses between them that are not wanted, so that
