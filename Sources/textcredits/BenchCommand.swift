@@ -66,7 +66,8 @@ struct LedgerBench: AsyncParsableCommand {
         for phase in phases {
             print(
                 "\(phase.name): \(format(phase.perSecond)) holds/s, p50 \(format(phase.p50Milliseconds)) ms, "
-                    + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s)"
+                    + "p99 \(format(phase.p99Milliseconds)) ms (\(phase.operations) in \(format(phase.seconds)) s; "
+                    + "batches: \(phase.batchesAhead) applied ahead, \(phase.batchesInTransaction) in their transaction)"
             )
         }
         print("peak memory: \(PeakMemory.describe(perUnit: holds, unit: "hold"))")

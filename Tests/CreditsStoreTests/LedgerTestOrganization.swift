@@ -29,7 +29,7 @@ struct LedgerTestOrganization {
         return LedgerTestOrganization(
             organization: organization,
             pool: pool,
-            ledger: Ledger(store: store),
+            ledger: Ledger(store: store, checkingAhead: true),
             store: store
         )
     }

@@ -12,6 +12,9 @@ public enum LedgerBenchmark {
         public var seconds: Double
         public var p50Milliseconds: Double
         public var p99Milliseconds: Double
+        /// Batches written as applied ahead of their transaction, and applied in it.
+        public var batchesAhead = 0
+        public var batchesInTransaction = 0
         public var perSecond: Double { Double(operations) / seconds }
     }
 
@@ -89,6 +92,7 @@ public enum LedgerBenchmark {
         request: @escaping @Sendable (Int) -> LedgerRequest
     ) async throws -> Phase {
         let clock = ContinuousClock()
+        let batchesBefore = ledger.batchesWritten
         let begin = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
             for worker in 0..<concurrency {
@@ -110,12 +114,15 @@ public enum LedgerBenchmark {
             return all.sorted()
         }
         let elapsed = clock.now - begin
+        let batches = ledger.batchesWritten
         return Phase(
             name: name,
             operations: count,
             seconds: elapsed.seconds,
             p50Milliseconds: latencies[latencies.count / 2].seconds * 1000,
-            p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)].seconds * 1000
+            p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)].seconds * 1000,
+            batchesAhead: batches.ahead - batchesBefore.ahead,
+            batchesInTransaction: batches.inTransaction - batchesBefore.inTransaction
         )
     }
 }

@@ -104,13 +104,15 @@ public struct PlanStore: Sendable {
         ).run()
         try await AuditStore.insert(audits, in: work)
         guard plan.rolloverProtection && plan.active else { return 0 }
-        return try await sql.raw(
+        let kept = try await sql.raw(
             """
             UPDATE ledger_lots SET expires_at = NULL
             WHERE organization_id = \(bind: plan.organizationID.rawValue) AND kind = 'plan' AND expires_at > \(bind: now.milliseconds)
             RETURNING id
             """
         ).all().count
+        if kept > 0 { try await SQLLedgerStore.markChanged(plan.organizationID, on: sql) }
+        return kept
     }
 
     /// Saves the outcome of renewing the period starting at `period`, once: only while the stored
@@ -144,7 +146,7 @@ public struct PlanStore: Sendable {
         createdBefore: Date,
         in work: UnitOfWork
     ) async throws -> Int {
-        try await work.sql.raw(
+        let expiring = try await work.sql.raw(
             """
             UPDATE ledger_lots SET expires_at = \(bind: instant.milliseconds)
             WHERE organization_id = \(bind: organization.rawValue) AND kind = 'plan' AND expires_at > \(bind: instant.milliseconds)
@@ -152,6 +154,8 @@ public struct PlanStore: Sendable {
             RETURNING id
             """
         ).all().count
+        if expiring > 0 { try await SQLLedgerStore.markChanged(organization, on: work.sql) }
+        return expiring
     }
 
     /// Every subscription to a catalogue plan that is not cancelled.

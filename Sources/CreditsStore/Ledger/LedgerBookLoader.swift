@@ -35,24 +35,10 @@ enum LedgerBookLoader {
         }
 
         // Lots named by the batch (to expire, or new ids that must not exist yet) and overdraft lots.
-        var lotIDs: [String] = []
-        var holdIDs: [String] = []
-        for request in requests {
-            switch request.operation {
-            case .deposit(_, _, _, let lot, _, _), .expire(let lot), .forfeit(let lot): lotIDs.append(lot.rawValue)
-            case .reserve(let hold, _, _, _, _), .post(let hold, _), .void(let hold), .timeOut(let hold, _):
-                holdIDs.append(hold.rawValue)
-            case .reserveAll(_, let holds): holdIDs += holds.map(\.hold.rawValue)
-            default: break
-            }
-        }
-        var lotQuery: SQLQueryString =
-            "SELECT id AS lot_id, kind, amount, expires_at, created_at FROM ledger_lots WHERE organization_id = \(bind: org) AND (kind = 'overdraft'"
-        if !lotIDs.isEmpty { lotQuery += " OR \(lotIDs.sqlMembership("id", for: sql))" }
-        lotQuery += ")"
-        for row in try await sql.raw(lotQuery).all() {
-            let lotID = LotID(try row.value("lot_id"))
-            if lots[lotID] == nil { lots[lotID] = try lot(row, id: lotID) }
+        let (lotIDs, holdIDs) = named(by: requests)
+        for found in try await loadLots(lotIDs, overdraft: true, organization: org, on: sql) where lots[found.id] == nil
+        {
+            lots[found.id] = found
         }
 
         var holds: [Hold] = []
@@ -70,6 +56,35 @@ enum LedgerBookLoader {
             results: results,
             makeTransferID: makeTransferID
         )
+    }
+
+    /// The lots and holds the requests name, by id.
+    static func named(by requests: [LedgerRequest]) -> (lots: [String], holds: [String]) {
+        var lotIDs: [String] = []
+        var holdIDs: [String] = []
+        for request in requests {
+            switch request.operation {
+            case .deposit(_, _, _, let lot, _, _), .expire(let lot), .forfeit(let lot): lotIDs.append(lot.rawValue)
+            case .reserve(let hold, _, _, _, _), .post(let hold, _), .void(let hold), .timeOut(let hold, _):
+                holdIDs.append(hold.rawValue)
+            case .reserveAll(_, let holds): holdIDs += holds.map(\.hold.rawValue)
+            default: break
+            }
+        }
+        return (lotIDs, holdIDs)
+    }
+
+    /// Lots of the organisation by id, and every overdraft lot if asked.
+    static func loadLots(_ ids: [String], overdraft: Bool, organization: String, on sql: any SQLDatabase) async throws
+        -> [Lot]
+    {
+        guard overdraft || !ids.isEmpty else { return [] }
+        var query: SQLQueryString =
+            "SELECT id AS lot_id, kind, amount, expires_at, created_at FROM ledger_lots WHERE organization_id = \(bind: organization) AND ("
+        query += overdraft ? "kind = 'overdraft'" : "1 = 0"
+        if !ids.isEmpty { query += " OR \(ids.sqlMembership("id", for: sql))" }
+        query += ")"
+        return try await sql.raw(query).all().map { row in try lot(row, id: LotID(try row.value("lot_id"))) }
     }
 
     static func account(_ row: any SQLRow) throws -> LedgerAccount {

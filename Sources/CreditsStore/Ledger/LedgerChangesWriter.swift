@@ -136,7 +136,9 @@ enum LedgerChangesWriter {
         ]
     )
 
-    static func write(_ changes: LedgerChanges, book: LedgerBook, on sql: any SQLDatabase) async throws {
+    /// Writes the changes and leaves `version` as the organisation's ledger version.
+    static func write(_ changes: LedgerChanges, book: LedgerBook, version: Int64, on sql: any SQLDatabase) async throws
+    {
         let org = book.organization.rawValue
         let fault = FaultInjection.shared
 
@@ -211,5 +213,6 @@ enum LedgerChangesWriter {
             ).run()
             fault.statementWritten()
         }
+        try await SQLLedgerStore.setVersion(version, of: org, on: sql)
     }
 }

@@ -45,8 +45,38 @@ public struct SQLLedgerStore: Sendable {
             makeTransferID: { TransferID(Identifier.make("tr_")) }
         )
         let results = requests.map { book.apply($0) }
-        if !book.changes.isEmpty { try await LedgerChangesWriter.write(book.changes, book: book, on: sql) }
+        if !book.changes.isEmpty {
+            try await LedgerChangesWriter.write(book.changes, book: book, version: SQLLedgerStore.newVersion(), on: sql)
+        }
         return results
+    }
+
+    /// A fresh ledger version: random, so two writers never leave the same one, and never 0 (a
+    /// ledger not written since version 32 of the schema).
+    static func newVersion() -> Int64 { Int64.random(in: 1...Int64.max) }
+
+    /// Records that something changed an organisation's ledger outside `LedgerChangesWriter`
+    /// (accounts, overdraft lines, lot expiries): a batch applied ahead of its transaction to the
+    /// ledger as it was is then applied again to the ledger as it is (`LedgerPipeline`).
+    public static func markChanged(_ organization: OrganizationID, on sql: any SQLDatabase) async throws {
+        try await setVersion(newVersion(), of: organization.rawValue, on: sql)
+    }
+
+    static func setVersion(_ version: Int64, of organization: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE organizations SET ledger_version = \(bind: version) WHERE id = \(bind: organization)")
+            .run()
+    }
+
+    /// Takes the organisation's lock (as `Database.lockOrganization`) and reads its ledger version.
+    func lockedVersion(of organization: OrganizationID, on sql: any SQLDatabase) async throws -> Int64 {
+        let query: SQLQueryString =
+            database.dialect == .postgres
+            ? "SELECT ledger_version FROM organizations WHERE id = \(bind: organization.rawValue) FOR UPDATE"
+            : "SELECT ledger_version FROM organizations WHERE id = \(bind: organization.rawValue)"
+        guard let row = try await sql.raw(query).first() else {
+            throw StoreError.notFound("organisation \(organization.rawValue)")
+        }
+        return try row.value("ledger_version", as: Int64.self)
     }
 
     /// Creates an organisation's pool and outside accounts inside the caller's transaction.
@@ -65,6 +95,7 @@ public struct SQLLedgerStore: Sendable {
             ]
         )
         try await BulkRows.insert(sql, into: table, rows: accounts)
+        try await markChanged(organization, on: sql)
         guard let pool = accounts.first(where: { $0.kind == .pool }) else {
             preconditionFailure("every organisation has a pool")
         }
@@ -85,6 +116,7 @@ public struct SQLLedgerStore: Sendable {
             VALUES (\(bind: id.rawValue), \(bind: organization.rawValue), 'wallet', \(bind: staff), \(bind: instant.milliseconds))
             """
         ).run()
+        try await markChanged(organization, on: sql)
         return id
     }
 
@@ -99,6 +131,7 @@ public struct SQLLedgerStore: Sendable {
                 WHERE id = \(bind: account.rawValue) AND organization_id = \(bind: organization.rawValue) AND kind IN ('pool', 'wallet')
                 """
             ).run()
+            try await SQLLedgerStore.markChanged(organization, on: sql)
         }
     }
 
