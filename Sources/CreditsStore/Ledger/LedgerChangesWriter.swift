@@ -136,35 +136,120 @@ enum LedgerChangesWriter {
         ]
     )
 
+    /// What a batch writes, in order: steps of statements, each statement's text written when
+    /// it is run (while the one before it runs) or ahead of the transaction (`written()`).
+    struct Statements: Sendable {
+        struct Step: Sendable {
+            var statements: [BulkRows.Statement]
+            /// A crash test may stop the process here (`FaultInjection`).
+            var faultPoint: Bool
+        }
+
+        var steps: [Step]
+
+        /// The same statements with their texts written now.
+        func written() -> Statements {
+            Statements(
+                steps: steps.map { step in
+                    Step(
+                        statements: step.statements.map { statement in
+                            let text = statement()
+                            return { text }
+                        },
+                        faultPoint: step.faultPoint
+                    )
+                }
+            )
+        }
+    }
+
     /// Writes the changes and leaves `version` as the organisation's ledger version.
     static func write(_ changes: LedgerChanges, book: LedgerBook, version: Int64, on sql: any SQLDatabase) async throws
     {
-        let org = book.organization.rawValue
+        try await run(statements(changes, book: book, version: version, dialect: sql.storeDialect), on: sql)
+    }
+
+    /// Runs a batch's statements in order.
+    static func run(_ statements: Statements, on sql: any SQLDatabase) async throws {
         let fault = FaultInjection.shared
+        var flat: [BulkRows.Statement] = []
+        var faultPointsAfter: [Int] = []
+        var leadingFaultPoints = 0
+        for step in statements.steps {
+            flat += step.statements
+            faultPointsAfter += Array(repeating: 0, count: step.statements.count)
+            guard step.faultPoint else { continue }
+            if faultPointsAfter.isEmpty {
+                leadingFaultPoints += 1
+            } else {
+                faultPointsAfter[faultPointsAfter.count - 1] += 1
+            }
+        }
+        for _ in 0..<leadingFaultPoints { fault.statementWritten() }
+        try await BulkRows.run(sql, flat) { index in
+            for _ in 0..<faultPointsAfter[index] { fault.statementWritten() }
+        }
+    }
 
-        try await BulkRows.insert(sql, into: transferRows(org), rows: changes.transfers)
-        fault.statementWritten()
-
-        try await BulkRows.insert(sql, into: lotRows(org), rows: changes.lots)
-        fault.statementWritten()
+    /// The statements that write the changes, in foreign-key order, and leave `version` as the
+    /// organisation's ledger version.
+    static func statements(_ changes: LedgerChanges, book: LedgerBook, version: Int64, dialect: StoreDialect)
+        -> Statements
+    {
+        let org = book.organization.rawValue
+        typealias Step = Statements.Step
+        var steps: [Step] = []
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(
+                    into: transferRows(org),
+                    rows: changes.transfers,
+                    dialect: dialect
+                ),
+                faultPoint: true
+            )
+        )
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(into: lotRows(org), rows: changes.lots, dialect: dialect),
+                faultPoint: true
+            )
+        )
 
         let portions = changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map {
             key,
             portion in
             PortionRow(key: key, portion: portion, overdraft: book.lots[key.lot]?.kind == .overdraft)
         }
-        try await BulkRows.insert(
-            sql,
-            into: portionRows,
-            rows: portions,
-            suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held"
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(
+                    into: portionRows,
+                    rows: portions,
+                    suffix:
+                        "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held",
+                    dialect: dialect
+                ),
+                faultPoint: true
+            )
         )
-        fault.statementWritten()
 
         let holds = changes.holds.values.sorted { $0.id < $1.id }
-        try await BulkRows.insert(sql, into: newHoldRows(org), rows: holds.filter { changes.newHolds.contains($0.id) })
-        try await BulkRows.update(sql, resolvedHoldRows, rows: holds.filter { !changes.newHolds.contains($0.id) })
-        fault.statementWritten()
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(
+                    into: newHoldRows(org),
+                    rows: holds.filter { changes.newHolds.contains($0.id) },
+                    dialect: dialect
+                )
+                    + BulkRows.updateStatements(
+                        resolvedHoldRows,
+                        rows: holds.filter { !changes.newHolds.contains($0.id) },
+                        dialect: dialect
+                    ),
+                faultPoint: true
+            )
+        )
 
         var holdPortions: [HoldPortionRow] = []
         for hold in holds where changes.newHolds.contains(hold.id) {
@@ -172,8 +257,12 @@ enum LedgerChangesWriter {
                 holdPortions.append(HoldPortionRow(hold: hold.id, seq: seq, portion: portion))
             }
         }
-        try await BulkRows.insert(sql, into: holdPortionRows, rows: holdPortions)
-        fault.statementWritten()
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(into: holdPortionRows, rows: holdPortions, dialect: dialect),
+                faultPoint: true
+            )
+        )
 
         var entries: [EntryRow] = []
         var movements: [MovementRow] = []
@@ -194,25 +283,46 @@ enum LedgerChangesWriter {
                 movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement))
             }
         }
-        try await BulkRows.insert(sql, into: entryRows(org), rows: entries)
-        fault.statementWritten()
-        try await BulkRows.insert(sql, into: movementRows, rows: movements)
-        fault.statementWritten()
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(into: entryRows(org), rows: entries, dialect: dialect),
+                faultPoint: true
+            )
+        )
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(into: movementRows, rows: movements, dialect: dialect),
+                faultPoint: true
+            )
+        )
 
-        try await AuditStore.insert(
-            changes.transfers.compactMap { request, outcome, _ in request.audit?.filled(with: outcome) },
-            on: sql
+        let audits = changes.transfers.compactMap { request, outcome, _ in request.audit?.filled(with: outcome) }
+        steps.append(
+            Step(
+                statements: BulkRows.insertStatements(into: AuditStore.rows, rows: audits, dialect: dialect),
+                faultPoint: false
+            )
         )
 
         for account in changes.accounts.values.sorted(by: { $0.id < $1.id }) {
-            try await sql.raw(
-                """
-                UPDATE ledger_accounts SET balance = \(bind: account.balance.milli), pending = \(bind: account.pending.milli)
-                WHERE id = \(bind: account.id.rawValue) AND organization_id = \(bind: org)
-                """
-            ).run()
-            fault.statementWritten()
+            let balance = account.balance.milli
+            let pending = account.pending.milli
+            let id = account.id.rawValue
+            steps.append(
+                Step(
+                    statements: [
+                        {
+                            """
+                            UPDATE ledger_accounts SET balance = \(bind: balance), pending = \(bind: pending)
+                            WHERE id = \(bind: id) AND organization_id = \(bind: org)
+                            """
+                        }
+                    ],
+                    faultPoint: true
+                )
+            )
         }
-        try await SQLLedgerStore.setVersion(version, of: org, on: sql)
+        steps.append(Step(statements: [{ SQLLedgerStore.versionStatement(version, of: org) }], faultPoint: false))
+        return Statements(steps: steps)
     }
 }

@@ -65,6 +65,8 @@ struct LedgerPlan: Sendable {
     let after: LedgerState
     /// The transfer ids the plan used, in order (to apply the batch again the same way).
     let transferIDs: TransferIDSequence
+    /// The statements that write the plan, their texts already written (none if nothing changed).
+    let statements: LedgerChangesWriter.Statements?
 }
 
 /// Transfer ids handed out in a fixed order, so applying a batch twice gives equal results.
@@ -125,19 +127,21 @@ extension SQLLedgerStore {
             makeTransferID: { transferIDs.make() }
         )
         let outcomes = requests.map { book.apply($0) }
+        let version = book.changes.isEmpty ? state.version : SQLLedgerStore.newVersion()
         return LedgerPlan(
             expectedVersion: state.version,
             book: book,
             results: outcomes,
-            after: LedgerState(
-                after: book,
-                version: book.changes.isEmpty ? state.version : SQLLedgerStore.newVersion()
-            ),
-            transferIDs: transferIDs
+            after: LedgerState(after: book, version: version),
+            transferIDs: transferIDs,
+            statements: book.changes.isEmpty
+                ? nil
+                : LedgerChangesWriter.statements(book.changes, book: book, version: version, dialect: database.dialect)
+                    .written()
         )
     }
 
-    /// Writes a batch in one transaction: its plan if the ledger is still the one the plan was
+    /// Writes a batch in one transaction: its plan (statements written ahead) if the ledger is still the one the plan was
     /// applied to (the organisation's ledger version, read under its lock), or else the batch
     /// applied to the ledger as it is, as `apply(_:)` does. Returns the results and the state the
     /// ledger is left in. `checking` also applies the batch to the ledger as loaded when the plan
@@ -152,14 +156,7 @@ extension SQLLedgerStore {
             Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)
             if let plan, plan.expectedVersion == version {
                 if checking { try await check(plan, requests: requests, on: sql) }
-                if !plan.book.changes.isEmpty {
-                    try await LedgerChangesWriter.write(
-                        plan.book.changes,
-                        book: plan.book,
-                        version: plan.after.version,
-                        on: sql
-                    )
-                }
+                if let statements = plan.statements { try await LedgerChangesWriter.run(statements, on: sql) }
                 return (plan.results, plan.after, true)
             }
             var book = try await LedgerBookLoader.load(

@@ -63,8 +63,11 @@ public struct SQLLedgerStore: Sendable {
     }
 
     static func setVersion(_ version: Int64, of organization: String, on sql: any SQLDatabase) async throws {
-        try await sql.raw("UPDATE organizations SET ledger_version = \(bind: version) WHERE id = \(bind: organization)")
-            .run()
+        try await sql.raw(versionStatement(version, of: organization)).run()
+    }
+
+    static func versionStatement(_ version: Int64, of organization: String) -> SQLQueryString {
+        "UPDATE organizations SET ledger_version = \(bind: version) WHERE id = \(bind: organization)"
     }
 
     /// Takes the organisation's lock (as `Database.lockOrganization`) and reads its ledger version.

@@ -127,6 +127,10 @@ enum BulkRows {
         return query
     }
 
+    /// A statement's text, written when asked: while the statement before it runs, or ahead of
+    /// the transaction (`LedgerChangesWriter.statements`).
+    typealias Statement = @Sendable () -> SQLQueryString
+
     /// INSERTs rows into a bulk table; `suffix` is appended (e.g. an ON CONFLICT clause).
     static func insert<Row: Sendable>(
         _ sql: any SQLDatabase,
@@ -134,15 +138,26 @@ enum BulkRows {
         rows: some Collection<Row>,
         suffix: String = ""
     ) async throws {
-        guard !rows.isEmpty else { return }
+        try await run(sql, insertStatements(into: table, rows: rows, suffix: suffix, dialect: sql.storeDialect))
+    }
+
+    /// The statements of `insert`, one per chunk of rows, not yet written.
+    static func insertStatements<Row: Sendable>(
+        into table: BulkTable<Row>,
+        rows: some Collection<Row>,
+        suffix: String = "",
+        dialect: StoreDialect
+    ) -> [Statement] {
+        guard !rows.isEmpty else { return [] }
         let rows = Array(rows)
         let head = "INSERT INTO \(table.name) (\(table.sqlColumns.map(\.name).joined(separator: ", "))) "
-        let dialect = sql.storeDialect
-        try await run(sql, rowCount: rows.count) { range in
-            var query = SQLQueryString(head)
-            query += source(table, dialect: dialect, rows: rows[range])
-            if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
-            return query
+        return chunkRanges(rows.count).map { range in
+            {
+                var query = SQLQueryString(head)
+                query += source(table, dialect: dialect, rows: rows[range])
+                if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
+                return query
+            }
         }
     }
 
@@ -152,42 +167,55 @@ enum BulkRows {
         _ table: BulkTable<Row>,
         rows: some Collection<Row>
     ) async throws {
-        guard let key = table.columns.first?.column, !rows.isEmpty else { return }
+        try await run(sql, updateStatements(table, rows: rows, dialect: sql.storeDialect))
+    }
+
+    /// The statements of `update`, one per chunk of rows, not yet written.
+    static func updateStatements<Row: Sendable>(
+        _ table: BulkTable<Row>,
+        rows: some Collection<Row>,
+        dialect: StoreDialect
+    )
+        -> [Statement]
+    {
+        guard let key = table.columns.first?.column, !rows.isEmpty else { return [] }
         let rows = Array(rows)
         let columns = table.sqlColumns.dropFirst()
         let aliases = ["row_key"] + columns.map { "new_" + $0.name }
         let assignments = columns.map { "\($0.name) = v.new_\($0.name)" }.joined(separator: ", ")
-        let dialect = sql.storeDialect
-        try await run(sql, rowCount: rows.count) { range in
-            var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-            query += source(table, aliases: aliases, dialect: dialect, rows: rows[range])
-            query +=
-                ") UPDATE \(unsafeRaw: table.name) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table.name).\(unsafeRaw: key.name) = v.row_key"
-            return query
+        return chunkRanges(rows.count).map { range in
+            {
+                var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
+                query += source(table, aliases: aliases, dialect: dialect, rows: rows[range])
+                query +=
+                    ") UPDATE \(unsafeRaw: table.name) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table.name).\(unsafeRaw: key.name) = v.row_key"
+                return query
+            }
         }
     }
 
-    /// Runs one statement per chunk of `rowCount` rows, in order, writing the next chunk's
-    /// statement in a child task while the database runs the current one. A failed statement
-    /// stops the run: the next statement is never run, and its child task is cancelled and waited
-    /// for before the error is thrown (it only writes text, never touches the database), so
-    /// nothing outlives the call.
+    /// Runs statements in order, writing the next one's text in a child task while the database
+    /// runs the current one. A failed statement stops the run: the next statement is never run,
+    /// and its child task is cancelled and waited for before the error is thrown (it only writes
+    /// text, never touches the database), so nothing outlives the call. `after` is called with
+    /// each statement's index once it has run.
     static func run(
         _ sql: any SQLDatabase,
-        rowCount: Int,
-        statement: @escaping @Sendable (Range<Int>) -> SQLQueryString
+        _ statements: [Statement],
+        after: (Int) -> Void = { _ in }
     ) async throws {
-        let ranges = chunkRanges(rowCount)
-        guard let first = ranges.first else { return }
-        var query = statement(first)
-        for index in ranges.indices {
-            guard index + 1 < ranges.count else {
+        guard let first = statements.first else { return }
+        var query = first()
+        for index in statements.indices {
+            guard index + 1 < statements.count else {
                 try await sql.raw(query).run()
+                after(index)
                 return
             }
-            let range = ranges[index + 1]
-            async let next = statement(range)
+            let statement = statements[index + 1]
+            async let next = statement()
             try await sql.raw(query).run()
+            after(index)
             query = await next
         }
     }
