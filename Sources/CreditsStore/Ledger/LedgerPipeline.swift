@@ -43,6 +43,15 @@ actor LedgerPipeline {
 
     private var queues: [OrganizationID: [Waiter]] = [:]
     private var driving: Set<OrganizationID> = []
+    /// A driver waiting for a request to arrive or its batch in the transaction to finish.
+    private var sleeping: [OrganizationID: CheckedContinuation<Void, Never>] = [:]
+    /// Organisations for which one of those happened while their driver was not waiting.
+    private var woken: Set<OrganizationID> = []
+
+    /// Set by a batch's write task once it is done.
+    private final class Done: Sendable {
+        let value = Mutex(false)
+    }
 
     /// `checking` applies every planned batch a second time in its transaction and fails the
     /// batch if the two differ (for tests).
@@ -62,14 +71,37 @@ actor LedgerPipeline {
             queues[request.organization, default: []].append(Waiter(request: request, continuation: continuation))
             if driving.insert(request.organization).inserted {
                 Task { await self.drive(request.organization) }
+            } else {
+                wake(request.organization)
             }
         }
     }
 
-    /// The next batch of an organisation (empty when nothing is queued).
-    private func take(_ organization: OrganizationID) -> [Waiter] {
+    /// Wakes an organisation's driver, now or when it next waits.
+    private func wake(_ organization: OrganizationID) {
+        if let sleeper = sleeping.removeValue(forKey: organization) {
+            sleeper.resume()
+        } else {
+            woken.insert(organization)
+        }
+    }
+
+    /// Waits until a request arrives or the batch in the transaction is done (or one did since
+    /// the last wait).
+    private func sleep(_ organization: OrganizationID) async {
+        guard woken.remove(organization) == nil else { return }
+        await withCheckedContinuation { sleeping[organization] = $0 }
+    }
+
+    /// The next batch of an organisation (empty when nothing is queued). Beside a batch of
+    /// `writing` requests in its transaction it takes at most half of the two together, so the
+    /// two batches even out: the callers a batch answers come back together, and a big batch
+    /// applied ahead of a small one in its transaction (or the other way round) would leave the
+    /// two stages to run one after the other.
+    private func take(_ organization: OrganizationID, beside writing: Int) -> [Waiter] {
         guard let queue = queues[organization], !queue.isEmpty else { return [] }
-        let batch = Array(queue.prefix(batchSizeMax))
+        let share = writing > 0 ? max(1, (queue.count + writing) / 2) : batchSizeMax
+        let batch = Array(queue.prefix(min(share, batchSizeMax)))
         queues[organization]?.removeFirst(batch.count)
         return batch
     }
@@ -88,17 +120,25 @@ actor LedgerPipeline {
         // The batch in its transaction; it returns the state it left (nil if it failed) and
         // whether it was written as planned.
         var writing: Task<(after: LedgerState?, planned: Bool), Never>?
+        var writingDone = Done()
         var writingPlanned = false
+        var writingCount = 0
         var ahead: LedgerState?
         while true {
-            let batch = await take(organization)
+            let batch = await take(organization, beside: writing == nil ? 0 : writingCount)
             if batch.isEmpty {
-                if let task = writing {
-                    ahead = await task.value.after
-                    writing = nil
+                guard let task = writing else {
+                    if await stop(organization) { return }
                     continue
                 }
-                if await stop(organization) { return }
+                // Callers the batch before answered come back while this one is written: wait for
+                // the first of them rather than for this batch, so the next is applied meanwhile.
+                if writingDone.value.withLock({ $0 }) {
+                    ahead = await task.value.after
+                    writing = nil
+                } else {
+                    await sleep(organization)
+                }
                 continue
             }
             // A batch applied in its transaction leaves a state known only once it is committed.
@@ -112,7 +152,13 @@ actor LedgerPipeline {
             // One batch in its transaction at a time, in order. A plan made on the plan of a batch
             // that was not written as planned is stale: the batch is applied in its transaction.
             if let task = writing, await !task.value.planned { plan = nil }
+            let done = Done()
+            writingDone = done
             writing = Task { [store, checking, counts, plan] in
+                defer {
+                    done.value.withLock { $0 = true }
+                    Task { await self.wake(organization) }
+                }
                 do {
                     let written = try await store.write(requests, plan: plan, checking: checking)
                     counts.value.withLock { counts in
@@ -128,6 +174,7 @@ actor LedgerPipeline {
                 }
             }
             writingPlanned = plan != nil
+            writingCount = batch.count
             ahead = plan?.after
         }
     }
