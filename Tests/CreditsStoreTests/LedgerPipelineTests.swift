@@ -165,6 +165,92 @@ import Testing
         }
     }
 
+    /// What a batch in its transaction touched reaches the batch applied ahead of its commit: the
+    /// hold it placed, the result under its key, and a lot it created and emptied.
+    @Test(arguments: TestDatabase.available)
+    func theNextBatchSeesWhatTheBatchInItsTransactionTouched(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let org = try await LedgerTestOrganization.make(on: database)
+            let wallet = try await org.wallet("alice")
+            let state = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
+            let hold = HoldID(Identifier.make("hold_"))
+            let lot = LotID(Identifier.make("lot_"))
+            let reserve = LedgerOperation.reserve(
+                hold: hold,
+                account: org.pool,
+                amount: Credits(credits: 2),
+                reference: "msg_1",
+                timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
+            )
+            let first = [
+                org.request(reserve, key: "reserve-1"),
+                org.request(
+                    .deposit(
+                        account: wallet,
+                        source: .purchases,
+                        amount: Credits(credits: 3),
+                        lot: lot,
+                        kind: .purchased,
+                        expiresAt: nil
+                    )
+                ),
+                org.request(.withdraw(account: wallet, amount: Credits(credits: 3))),
+            ]
+            let plan = try await org.store.plan(first, after: state)
+            let second = [
+                org.request(.post(hold: hold, amount: Credits(credits: 2))),
+                org.request(reserve, key: "reserve-1"),
+                org.request(.forfeit(lot: lot)),
+            ]
+            let next = try await org.store.plan(second, after: plan.after)
+            #expect(try next.results[1].get().replayed)
+
+            #expect(try await org.store.write(first, plan: plan, checking: true).planned)
+            let written = try await org.store.write(second, plan: next, checking: true)
+            #expect(written.planned)
+            #expect(try written.results[0].get().holdStatus == .posted)
+            #expect(try written.results[2].get().amount == .zero)
+            #expect(try await LedgerVerifier(database: database).verify() == [])
+        }
+    }
+
+    /// The attack: a hold placed by another writer after the state was read, posted by a batch
+    /// applied ahead, would meet lots and balances the state does not have. The plan is not made
+    /// (the version, read after the rows, tells), and the batch is applied in its transaction.
+    @Test(arguments: TestDatabase.available)
+    func noPlanIsMadeFromRowsSomeoneElseWroteSinceTheState(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let org = try await LedgerTestOrganization.make(on: database)
+            let state = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
+            let reserve = Self.reserve(4, on: org)
+            guard case .reserve(let hold, _, _, _, _) = reserve.operation else { return }
+            _ = try await database.transaction { sql in
+                try await org.store.apply([org.request(Self.deposit(5, into: org.pool)), reserve], within: sql)
+            }
+            let batch = [org.request(.post(hold: hold, amount: Credits(credits: 4)))]
+            await #expect(throws: LedgerPlanError.self) { try await org.store.plan(batch, after: state) }
+            let written = try await org.store.write(batch, plan: nil, checking: true)
+            _ = try written.results[0].get()
+            #expect(try await LedgerVerifier(database: database).verify() == [])
+        }
+    }
+
+    /// PostgreSQL gets a batch's statements as one only when each table's rows are in one
+    /// statement: the parts of one statement run in no set order.
+    @Test func statementsAreCombinedOnlyOnePerStep() {
+        typealias Step = LedgerChangesWriter.Statements.Step
+        let statement: BulkRows.Statement = { "SELECT 1" }
+        func statements(_ counts: [Int]) -> LedgerChangesWriter.Statements {
+            LedgerChangesWriter.Statements(
+                steps: counts.map { Step(statements: Array(repeating: statement, count: $0), faultPoint: true) }
+            )
+        }
+        #expect(LedgerChangesWriter.combines(statements([1, 0, 1, 1])))
+        #expect(!LedgerChangesWriter.combines(statements([1, 2, 1])), "a table's rows in two statements")
+        #expect(!LedgerChangesWriter.combines(statements([1, 0])), "one statement alone")
+        #expect(!LedgerChangesWriter.combines(statements(Array(repeating: 1, count: 25))))
+    }
+
     /// Many concurrent callers: most batches are written as applied ahead (each checked against
     /// the same batch applied in its transaction), every caller gets its own result, and the
     /// ledger verifies.

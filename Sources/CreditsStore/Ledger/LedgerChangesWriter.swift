@@ -186,7 +186,7 @@ enum LedgerChangesWriter {
             }
         }
         for _ in 0..<leadingFaultPoints { fault.statementWritten() }
-        if sql.storeDialect == .postgres && flat.count > 1 && flat.count <= combinedStatementsMax {
+        if sql.storeDialect == .postgres && combines(statements) {
             try await sql.raw(combined(flat.map { $0() })).run()
             for points in faultPointsAfter { for _ in 0..<points { fault.statementWritten() } }
             return
@@ -194,6 +194,15 @@ enum LedgerChangesWriter {
         try await BulkRows.run(sql, flat) { index in
             for _ in 0..<faultPointsAfter[index] { fault.statementWritten() }
         }
+    }
+
+    /// True when PostgreSQL gets the statements as one: more than one, at most
+    /// `combinedStatementsMax`, and each table's rows in one statement (PostgreSQL runs the parts
+    /// of one statement in no set order, and a table's rows keep their order, which entries'
+    /// running balances rely on, only within one of them).
+    static func combines(_ statements: Statements) -> Bool {
+        let count = statements.steps.reduce(0) { $0 + $1.statements.count }
+        return count > 1 && count <= combinedStatementsMax && statements.steps.allSatisfy { $0.statements.count <= 1 }
     }
 
     /// Most statements sent to PostgreSQL as one (a batch of a few thousand rows a table at
@@ -261,6 +270,7 @@ enum LedgerChangesWriter {
             )
         )
 
+        // New holds and resolved ones: one step (one fault point), two statements.
         let holds = changes.holds.values.sorted { $0.id < $1.id }
         steps.append(
             Step(
@@ -268,12 +278,17 @@ enum LedgerChangesWriter {
                     into: newHoldRows(org),
                     rows: holds.filter { changes.newHolds.contains($0.id) },
                     dialect: dialect
-                )
-                    + BulkRows.updateStatements(
-                        resolvedHoldRows,
-                        rows: holds.filter { !changes.newHolds.contains($0.id) },
-                        dialect: dialect
-                    ),
+                ),
+                faultPoint: false
+            )
+        )
+        steps.append(
+            Step(
+                statements: BulkRows.updateStatements(
+                    resolvedHoldRows,
+                    rows: holds.filter { !changes.newHolds.contains($0.id) },
+                    dialect: dialect
+                ),
                 faultPoint: true
             )
         )

@@ -12,9 +12,12 @@ struct LedgerState: Sendable {
     let organization: OrganizationID
     /// The organisation's ledger version once this state is committed.
     let version: Int64
+    /// The version before it: the one the batch that leaves this state must find (the same as
+    /// `version` for a state read in a transaction, or left by a batch that changed nothing).
+    let base: Int64
     /// Every account.
     let accounts: [LedgerAccount]
-    /// Overdraft lots, and lots with a portion that is not zero.
+    /// Overdraft lots, lots with a portion that is not zero, and the lots the batch created.
     let lots: [Lot]
     /// Portions that are not zero.
     let portions: [PortionKey: Portion]
@@ -25,13 +28,15 @@ struct LedgerState: Sendable {
 
     /// The state a book leaves once its changes are written with `version`. Instants are kept to
     /// the millisecond, as the store keeps them, so the next batch sees what a load would read.
-    init(after book: LedgerBook, version: Int64) {
+    init(after book: LedgerBook, version: Int64, base: Int64) {
         organization = book.organization
         self.version = version
+        self.base = base
         accounts = Array(book.accounts.values)
         portions = book.portions.filter { $0.value.balance != .zero || $0.value.held != .zero }
-        let used = Set(portions.keys.map(\.lot))
-        lots = book.lots.values.filter { $0.kind == .overdraft || used.contains($0.id) }.map { lot in
+        // A lot the batch created and emptied is not committed yet when the next batch reads.
+        let kept = Set(portions.keys.map(\.lot)).union(book.changes.lots.map(\.id))
+        lots = book.lots.values.filter { $0.kind == .overdraft || kept.contains($0.id) }.map { lot in
             var stored = lot
             stored.createdAt = lot.createdAt.storedInstant
             stored.expiresAt = lot.expiresAt?.storedInstant
@@ -69,6 +74,13 @@ struct LedgerPlan: Sendable {
     let statements: LedgerChangesWriter.Statements?
 }
 
+/// Why a batch was not applied ahead.
+enum LedgerPlanError: Error {
+    /// Someone else wrote the ledger since the state the batch would be applied to: rows read now
+    /// could disagree with it. The batch is applied in its transaction instead.
+    case changedMeanwhile
+}
+
 /// Transfer ids handed out in a fixed order, so applying a batch twice gives equal results.
 final class TransferIDSequence: Sendable {
     private let ids: [TransferID]
@@ -102,7 +114,7 @@ extension SQLLedgerStore {
         let lotIDs = named.lots.filter { !knownLots.contains($0) }
         let holdIDs = named.holds.filter { state.holds[HoldID($0)] == nil }
         let keys = requests.map(\.idempotencyKey).filter { state.results[$0] == nil }
-        let (lots, holds, results) = try await database.read { sql in
+        let (lots, holds, results, found) = try await database.read { sql in
             let lots = try await LedgerBookLoader.loadLots(lotIDs, overdraft: false, organization: org, on: sql)
             var holds: [Hold] = []
             for chunk in holdIDs.inListChunks {
@@ -114,8 +126,16 @@ extension SQLLedgerStore {
                     first
                 }
             }
-            return (lots, holds, results)
+            // Read last: the rows above belong to the ledger the state describes only if no one
+            // else has written since (versions are random and never come back, so finding the
+            // state's own or the one before it here means nothing else was committed before the
+            // reads ended).
+            let version = try await sql.raw(
+                "SELECT ledger_version FROM organizations WHERE id = \(bind: org)"
+            ).first()?.value("ledger_version", as: Int64.self)
+            return (lots, holds, results, version)
         }
+        guard found == state.version || found == state.base else { throw LedgerPlanError.changedMeanwhile }
         let transferIDs = TransferIDSequence(count: requests.count)
         var book = LedgerBook(
             organization: state.organization,
@@ -132,7 +152,7 @@ extension SQLLedgerStore {
             expectedVersion: state.version,
             book: book,
             results: outcomes,
-            after: LedgerState(after: book, version: version),
+            after: LedgerState(after: book, version: version, base: state.version),
             transferIDs: transferIDs,
             statements: book.changes.isEmpty
                 ? nil
@@ -170,7 +190,7 @@ extension SQLLedgerStore {
             if !book.changes.isEmpty {
                 try await LedgerChangesWriter.write(book.changes, book: book, version: written, on: sql)
             }
-            return (results, LedgerState(after: book, version: written), false)
+            return (results, LedgerState(after: book, version: written, base: written), false)
         }
     }
 

@@ -128,13 +128,15 @@ public struct SQLLedgerStore: Sendable {
     public func setOverdraftLimit(_ limit: Credits, for account: AccountID, organization: OrganizationID) async throws {
         precondition(limit >= .zero, "an overdraft line is never negative")
         try await database.transaction { sql in
+            // The organisation's row first, as a ledger batch takes it, then the account's: the
+            // other order could deadlock with a batch spending from the account on PostgreSQL.
+            try await SQLLedgerStore.markChanged(organization, on: sql)
             try await sql.raw(
                 """
                 UPDATE ledger_accounts SET overdraft_limit = \(bind: limit.milli)
                 WHERE id = \(bind: account.rawValue) AND organization_id = \(bind: organization.rawValue) AND kind IN ('pool', 'wallet')
                 """
             ).run()
-            try await SQLLedgerStore.markChanged(organization, on: sql)
         }
     }
 
