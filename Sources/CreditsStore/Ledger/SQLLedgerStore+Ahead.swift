@@ -179,18 +179,9 @@ extension SQLLedgerStore {
                 if let statements = plan.statements { try await LedgerChangesWriter.run(statements, on: sql) }
                 return (plan.results, plan.after, true)
             }
-            var book = try await LedgerBookLoader.load(
-                organization,
-                for: requests,
-                on: sql,
-                makeTransferID: { TransferID(Identifier.make("tr_")) }
-            )
-            let results = requests.map { book.apply($0) }
-            let written = book.changes.isEmpty ? version : SQLLedgerStore.newVersion()
-            if !book.changes.isEmpty {
-                try await LedgerChangesWriter.write(book.changes, book: book, version: written, on: sql)
-            }
-            return (results, LedgerState(after: book, version: written, base: written), false)
+            let applied = try await applyLoaded(requests, of: organization, on: sql)
+            let written = applied.version ?? version
+            return (applied.results, LedgerState(after: applied.book, version: written, base: written), false)
         }
     }
 

@@ -38,6 +38,15 @@ public struct SQLLedgerStore: Sendable {
         precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
         Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)
         try await database.lockOrganization(organization.rawValue, on: sql)
+        return try await applyLoaded(requests, of: organization, on: sql).results
+    }
+
+    /// Loads what the requests need, applies them with `LedgerBook`, and writes the changes with
+    /// a new version (returned; nil when nothing changed), under the organisation's lock, which
+    /// the caller holds.
+    func applyLoaded(_ requests: [LedgerRequest], of organization: OrganizationID, on sql: any SQLDatabase)
+        async throws -> (results: [Result<LedgerOutcome, LedgerError>], book: LedgerBook, version: Int64?)
+    {
         var book = try await LedgerBookLoader.load(
             organization,
             for: requests,
@@ -45,10 +54,10 @@ public struct SQLLedgerStore: Sendable {
             makeTransferID: { TransferID(Identifier.make("tr_")) }
         )
         let results = requests.map { book.apply($0) }
-        if !book.changes.isEmpty {
-            try await LedgerChangesWriter.write(book.changes, book: book, version: SQLLedgerStore.newVersion(), on: sql)
-        }
-        return results
+        guard !book.changes.isEmpty else { return (results, book, nil) }
+        let version = SQLLedgerStore.newVersion()
+        try await LedgerChangesWriter.write(book.changes, book: book, version: version, on: sql)
+        return (results, book, version)
     }
 
     /// A fresh ledger version: random, so two writers never leave the same one, and never 0 (a
@@ -59,11 +68,7 @@ public struct SQLLedgerStore: Sendable {
     /// (accounts, overdraft lines, lot expiries): a batch applied ahead of its transaction to the
     /// ledger as it was is then applied again to the ledger as it is (`LedgerPipeline`).
     public static func markChanged(_ organization: OrganizationID, on sql: any SQLDatabase) async throws {
-        try await setVersion(newVersion(), of: organization.rawValue, on: sql)
-    }
-
-    static func setVersion(_ version: Int64, of organization: String, on sql: any SQLDatabase) async throws {
-        try await sql.raw(versionStatement(version, of: organization)).run()
+        try await sql.raw(versionStatement(newVersion(), of: organization.rawValue)).run()
     }
 
     static func versionStatement(_ version: Int64, of organization: String) -> SQLQueryString {
