@@ -251,6 +251,77 @@ import Testing
         #expect(!LedgerChangesWriter.combines(statements(Array(repeating: 1, count: 25))))
     }
 
+    /// PostgreSQL writes a plan as one statement that commits on its own and checks the version
+    /// itself (`LedgerChangesWriter.checked`). The attack: another writer holds the organisation's
+    /// lock, moves the ledger on and commits while the statement waits for the lock; the
+    /// statement must then write nothing at all, and the batch is applied again to the ledger as
+    /// it is.
+    @Test func aCheckedStatementWritesNothingIfTheLedgerMovedWhileItWaitedForTheLock() async throws {
+        guard TestDatabase.available.contains(.postgres) else { return }
+        try await TestDatabase.postgres.with { database, _ in
+            let org = try await LedgerTestOrganization.make(on: database)
+            let state = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
+            let batch = [Self.reserve(6, on: org)]
+            let plan = try await org.store.plan(batch, after: state)
+            let checked = try #require(plan.checked, "PostgreSQL writes a plan as one statement")
+            #expect(plan.statements == nil)
+
+            func count(_ table: String) async throws -> Int {
+                try await database.read { sql in
+                    try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(
+                        column: "n",
+                        as: Int.self
+                    ) ?? -1
+                }
+            }
+            let tables = ["ledger_transfers", "ledger_holds", "ledger_entries", "ledger_hold_portions"]
+            var before: [Int] = []
+            for table in tables { before.append(try await count(table)) }
+
+            let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
+            let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+            let other = Task {
+                try await database.transaction { sql in
+                    _ = try await org.store.lockedVersion(of: org.organization, on: sql)
+                    lockedSignal.yield()
+                    for await _ in release { break }
+                    try await SQLLedgerStore.markChanged(org.organization, on: sql)
+                }
+            }
+            for await _ in locked { break }
+            let statement = Task {
+                try await database.autocommit { sql in
+                    try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            releaseSignal.yield()
+            try await other.value
+            #expect(try await statement.value == 0)
+            var after: [Int] = []
+            for table in tables { after.append(try await count(table)) }
+            #expect(after == before, "nothing written: \(tables)")
+
+            // Written through the store, the batch is applied again to the ledger as it is.
+            let written = try await org.store.write(batch, plan: plan, checking: true)
+            #expect(!written.planned)
+            _ = try written.results[0].get()
+            #expect(try await org.account(org.pool)?.pending == Credits(credits: 6))
+            #expect(try await LedgerVerifier(database: database).verify() == [])
+        }
+    }
+
+    /// SQLite writes a plan in its transaction, as before.
+    @Test func sqliteHasNoCheckedStatement() async throws {
+        try await TestDatabase.sqlite.with { database, _ in
+            let org = try await LedgerTestOrganization.make(on: database)
+            let state = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
+            let plan = try await org.store.plan([Self.reserve(6, on: org)], after: state)
+            #expect(plan.checked == nil)
+            #expect(plan.statements != nil)
+        }
+    }
+
     /// Many concurrent callers: most batches are written as applied ahead (each checked against
     /// the same batch applied in its transaction), every caller gets its own result, and the
     /// ledger verifies.

@@ -23,6 +23,11 @@ public final class CountingDatabase: Database {
         return try await base.transaction(body)
     }
 
+    public func autocommit<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        count.withLock { $0 += 1 }
+        return try await base.autocommit(body)
+    }
+
     /// Leaves the wrapped database open (its owner closes it).
     public func close() async {}
 }

@@ -19,6 +19,10 @@ public protocol Database: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs a body in one transaction: all of it is committed, or none of it.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs a body that writes with one statement, committed on its own: PostgreSQL's implicit
+    /// transaction of a statement sent outside BEGIN (one round trip instead of three), SQLite's
+    /// `transaction`. A body with more than one statement would commit each by itself.
+    func autocommit<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Closes connections; the value must not be used afterwards.
     func close() async
 }

@@ -145,6 +145,11 @@ public final class PostgresStore: Database {
         try await PostgresStore.answeringBusy { try await run(body) }
     }
 
+    /// Outside BEGIN, as `read`: PostgreSQL commits each statement on its own.
+    public func autocommit<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let sql = PostgresSession(connection)

@@ -96,6 +96,10 @@ public final class SQLiteStore: Database {
         }
     }
 
+    public func autocommit<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction(body)
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await SQLiteStore.answeringBusy { try await write(body) }
     }

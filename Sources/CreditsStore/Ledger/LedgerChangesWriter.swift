@@ -227,11 +227,52 @@ enum LedgerChangesWriter {
         return query
     }
 
+    /// What the statements of a checked batch require: the version check's row.
+    static let versionFound = "EXISTS (SELECT 1 FROM ledger_checked)"
+
+    /// PostgreSQL: a batch applied ahead (`SQLLedgerStore.plan`) written as one statement that
+    /// commits on its own, so it costs one round trip instead of four (BEGIN, the lock, the
+    /// statement, COMMIT). Its first part takes the organisation's lock and moves the ledger's
+    /// version from `expected` to `version` only if it was still `expected`; every other part
+    /// (`statements(…, checked: true)`) reads that part's row before it writes anything, so
+    /// nothing is written unless the check passed, and the lock is held before any row is. It
+    /// answers `written` = 1, or 0 when the ledger had changed (then nothing was written). Nil
+    /// when the statements do not fit in one (see `combines`).
+    static func checked(_ statements: Statements, organization: String, expected: Int64, version: Int64)
+        -> SQLQueryString?
+    {
+        let count = statements.steps.reduce(0) { $0 + $1.statements.count }
+        guard count <= combinedStatementsMax, statements.steps.allSatisfy({ $0.statements.count <= 1 }) else {
+            return nil
+        }
+        var query: SQLQueryString = """
+            WITH ledger_checked AS (UPDATE organizations SET ledger_version = \(bind: version)
+            WHERE id = \(bind: organization) AND ledger_version = \(bind: expected) RETURNING id)
+            """
+        for (index, statement) in statements.steps.flatMap(\.statements).enumerated() {
+            query += ", ledger_write_\(unsafeRaw: String(index)) AS ("
+            query += statement()
+            query += ")"
+        }
+        query += " SELECT COUNT(*) AS written FROM ledger_checked"
+        return query
+    }
+
     /// The statements that write the changes, in foreign-key order, and leave `version` as the
-    /// organisation's ledger version.
-    static func statements(_ changes: LedgerChanges, book: LedgerBook, version: Int64, dialect: StoreDialect)
+    /// organisation's ledger version. `checked` (PostgreSQL): statements for `checked(_:…)`,
+    /// each writing nothing unless the ledger's version was found as expected, and none that
+    /// writes the version (the check does).
+    static func statements(
+        _ changes: LedgerChanges,
+        book: LedgerBook,
+        version: Int64,
+        dialect: StoreDialect,
+        checked: Bool = false
+    )
         -> Statements
     {
+        precondition(!checked || dialect == .postgres, "a checked batch is PostgreSQL's")
+        let condition = checked ? versionFound : nil
         let org = book.organization.rawValue
         typealias Step = Statements.Step
         var steps: [Step] = []
@@ -240,14 +281,20 @@ enum LedgerChangesWriter {
                 statements: BulkRows.insertStatements(
                     into: transferRows(org),
                     rows: changes.transfers,
-                    dialect: dialect
+                    dialect: dialect,
+                    condition: condition
                 ),
                 faultPoint: true
             )
         )
         steps.append(
             Step(
-                statements: BulkRows.insertStatements(into: lotRows(org), rows: changes.lots, dialect: dialect),
+                statements: BulkRows.insertStatements(
+                    into: lotRows(org),
+                    rows: changes.lots,
+                    dialect: dialect,
+                    condition: condition
+                ),
                 faultPoint: true
             )
         )
@@ -264,7 +311,8 @@ enum LedgerChangesWriter {
                     rows: portions,
                     suffix:
                         "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held",
-                    dialect: dialect
+                    dialect: dialect,
+                    condition: condition
                 ),
                 faultPoint: true
             )
@@ -277,7 +325,8 @@ enum LedgerChangesWriter {
                 statements: BulkRows.insertStatements(
                     into: newHoldRows(org),
                     rows: holds.filter { changes.newHolds.contains($0.id) },
-                    dialect: dialect
+                    dialect: dialect,
+                    condition: condition
                 ),
                 faultPoint: false
             )
@@ -287,7 +336,8 @@ enum LedgerChangesWriter {
                 statements: BulkRows.updateStatements(
                     resolvedHoldRows,
                     rows: holds.filter { !changes.newHolds.contains($0.id) },
-                    dialect: dialect
+                    dialect: dialect,
+                    condition: condition
                 ),
                 faultPoint: true
             )
@@ -301,7 +351,12 @@ enum LedgerChangesWriter {
         }
         steps.append(
             Step(
-                statements: BulkRows.insertStatements(into: holdPortionRows, rows: holdPortions, dialect: dialect),
+                statements: BulkRows.insertStatements(
+                    into: holdPortionRows,
+                    rows: holdPortions,
+                    dialect: dialect,
+                    condition: condition
+                ),
                 faultPoint: true
             )
         )
@@ -327,13 +382,23 @@ enum LedgerChangesWriter {
         }
         steps.append(
             Step(
-                statements: BulkRows.insertStatements(into: entryRows(org), rows: entries, dialect: dialect),
+                statements: BulkRows.insertStatements(
+                    into: entryRows(org),
+                    rows: entries,
+                    dialect: dialect,
+                    condition: condition
+                ),
                 faultPoint: true
             )
         )
         steps.append(
             Step(
-                statements: BulkRows.insertStatements(into: movementRows, rows: movements, dialect: dialect),
+                statements: BulkRows.insertStatements(
+                    into: movementRows,
+                    rows: movements,
+                    dialect: dialect,
+                    condition: condition
+                ),
                 faultPoint: true
             )
         )
@@ -341,7 +406,12 @@ enum LedgerChangesWriter {
         let audits = changes.transfers.compactMap { request, outcome, _ in request.audit?.filled(with: outcome) }
         steps.append(
             Step(
-                statements: BulkRows.insertStatements(into: AuditStore.rows, rows: audits, dialect: dialect),
+                statements: BulkRows.insertStatements(
+                    into: AuditStore.rows,
+                    rows: audits,
+                    dialect: dialect,
+                    condition: condition
+                ),
                 faultPoint: false
             )
         )
@@ -354,17 +424,21 @@ enum LedgerChangesWriter {
                 Step(
                     statements: [
                         {
-                            """
-                            UPDATE ledger_accounts SET balance = \(bind: balance), pending = \(bind: pending)
-                            WHERE id = \(bind: id) AND organization_id = \(bind: org)
-                            """
+                            var query: SQLQueryString = """
+                                UPDATE ledger_accounts SET balance = \(bind: balance), pending = \(bind: pending)
+                                WHERE id = \(bind: id) AND organization_id = \(bind: org)
+                                """
+                            if let condition { query += " AND \(unsafeRaw: condition)" }
+                            return query
                         }
                     ],
                     faultPoint: true
                 )
             )
         }
-        steps.append(Step(statements: [{ SQLLedgerStore.versionStatement(version, of: org) }], faultPoint: false))
+        if !checked {
+            steps.append(Step(statements: [{ SQLLedgerStore.versionStatement(version, of: org) }], faultPoint: false))
+        }
         return Statements(steps: steps)
     }
 }

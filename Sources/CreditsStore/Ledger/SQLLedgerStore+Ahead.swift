@@ -70,8 +70,13 @@ struct LedgerPlan: Sendable {
     let after: LedgerState
     /// The transfer ids the plan used, in order (to apply the batch again the same way).
     let transferIDs: TransferIDSequence
-    /// The statements that write the plan, their texts already written (none if nothing changed).
+    /// The statements that write the plan in its transaction, their texts already written (none
+    /// if nothing changed, or if the plan is written as `checked`).
     let statements: LedgerChangesWriter.Statements?
+    /// PostgreSQL: the plan as one statement that commits on its own and writes only if the
+    /// ledger still has `expectedVersion` (`LedgerChangesWriter.checked`), with the fault points
+    /// its statements stand for.
+    let checked: (statement: SQLQueryString, faultPoints: Int)?
 }
 
 /// Why a batch was not applied ahead.
@@ -148,16 +153,41 @@ extension SQLLedgerStore {
         )
         let outcomes = requests.map { book.apply($0) }
         let version = book.changes.isEmpty ? state.version : SQLLedgerStore.newVersion()
+        var statements: LedgerChangesWriter.Statements?
+        var checked: (statement: SQLQueryString, faultPoints: Int)?
+        if !book.changes.isEmpty, database.dialect == .postgres {
+            let parts = LedgerChangesWriter.statements(
+                book.changes,
+                book: book,
+                version: version,
+                dialect: .postgres,
+                checked: true
+            )
+            if let statement = LedgerChangesWriter.checked(
+                parts,
+                organization: org,
+                expected: state.version,
+                version: version
+            ) {
+                checked = (statement, parts.steps.filter(\.faultPoint).count)
+            }
+        }
+        if !book.changes.isEmpty, checked == nil {
+            statements = LedgerChangesWriter.statements(
+                book.changes,
+                book: book,
+                version: version,
+                dialect: database.dialect
+            ).written()
+        }
         return LedgerPlan(
             expectedVersion: state.version,
             book: book,
             results: outcomes,
             after: LedgerState(after: book, version: version, base: state.version),
             transferIDs: transferIDs,
-            statements: book.changes.isEmpty
-                ? nil
-                : LedgerChangesWriter.statements(book.changes, book: book, version: version, dialect: database.dialect)
-                    .written()
+            statements: statements,
+            checked: checked
         )
     }
 
@@ -171,6 +201,26 @@ extension SQLLedgerStore {
     ) {
         guard let organization = requests.first?.organization else { preconditionFailure("a batch is never empty") }
         precondition(requests.allSatisfy { $0.organization == organization }, "a batch belongs to one organisation")
+        if let plan, let checked = plan.checked {
+            if checking {
+                try await database.transaction { sql in
+                    if try await lockedVersion(of: organization, on: sql) == plan.expectedVersion {
+                        try await check(plan, requests: requests, on: sql)
+                    }
+                }
+            }
+            let written = try await database.autocommit { sql in
+                try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
+            }
+            guard written == 1 else {
+                // The ledger changed since the plan was made, and nothing was written.
+                return try await write(requests, plan: nil, checking: checking)
+            }
+            Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)
+            let fault = FaultInjection.shared
+            for _ in 0..<checked.faultPoints { fault.statementWritten() }
+            return (plan.results, plan.after, true)
+        }
         return try await database.transaction { sql in
             let version = try await lockedVersion(of: organization, on: sql)
             Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)

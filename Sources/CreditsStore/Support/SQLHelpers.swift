@@ -100,16 +100,19 @@ enum BulkRows {
     static let rowsPerStatementMax = 4096
 
     /// A row source usable after INSERT … or inside a CTE (`VALUES …` or `SELECT … FROM
-    /// unnest(…)`) of a bulk table's rows, each value read through its column.
+    /// unnest(…)`) of a bulk table's rows, each value read through its column. `condition`
+    /// (PostgreSQL only) gives no rows unless it holds.
     static func source<Row>(
         _ table: BulkTable<Row>,
         aliases: [String]? = nil,
         dialect: StoreDialect,
-        rows: ArraySlice<Row>
+        rows: ArraySlice<Row>,
+        condition: String? = nil
     ) -> SQLQueryString {
         let columns = table.sqlColumns
         let names = aliases ?? columns.map(\.name)
         if dialect == .sqlite {
+            precondition(condition == nil, "SQLite's bulk rows take no condition")
             return SQLQueryString(SQLiteLiteral.values(rows, columns: table.columns))
         }
         let projections = names.indices.map { "c\($0) AS \(names[$0])" }.joined(separator: ", ")
@@ -122,8 +125,9 @@ enum BulkRows {
         let aliases = names.indices.map { "c\($0)" }.joined(separator: ", ")
         // Ordered by the qualified ordinality: an unqualified name would mean an output column of
         // the same name first (a table with a column called `position` would be sorted by it).
-        query +=
-            ") WITH ORDINALITY AS bulk_rows (\(unsafeRaw: aliases), bulk_ordinality) ORDER BY bulk_rows.bulk_ordinality"
+        query += ") WITH ORDINALITY AS bulk_rows (\(unsafeRaw: aliases), bulk_ordinality)"
+        if let condition { query += " WHERE \(unsafeRaw: condition)" }
+        query += " ORDER BY bulk_rows.bulk_ordinality"
         return query
     }
 
@@ -141,12 +145,14 @@ enum BulkRows {
         try await run(sql, insertStatements(into: table, rows: rows, suffix: suffix, dialect: sql.storeDialect))
     }
 
-    /// The statements of `insert`, one per chunk of rows, not yet written.
+    /// The statements of `insert`, one per chunk of rows, not yet written; `condition` as in
+    /// `source`.
     static func insertStatements<Row: Sendable>(
         into table: BulkTable<Row>,
         rows: some Collection<Row>,
         suffix: String = "",
-        dialect: StoreDialect
+        dialect: StoreDialect,
+        condition: String? = nil
     ) -> [Statement] {
         guard !rows.isEmpty else { return [] }
         let rows = Array(rows)
@@ -154,7 +160,7 @@ enum BulkRows {
         return chunkRanges(rows.count).map { range in
             {
                 var query = SQLQueryString(head)
-                query += source(table, dialect: dialect, rows: rows[range])
+                query += source(table, dialect: dialect, rows: rows[range], condition: condition)
                 if !suffix.isEmpty { query += " \(unsafeRaw: suffix)" }
                 return query
             }
@@ -170,11 +176,13 @@ enum BulkRows {
         try await run(sql, updateStatements(table, rows: rows, dialect: sql.storeDialect))
     }
 
-    /// The statements of `update`, one per chunk of rows, not yet written.
+    /// The statements of `update`, one per chunk of rows, not yet written; `condition` as in
+    /// `source`.
     static func updateStatements<Row: Sendable>(
         _ table: BulkTable<Row>,
         rows: some Collection<Row>,
-        dialect: StoreDialect
+        dialect: StoreDialect,
+        condition: String? = nil
     )
         -> [Statement]
     {
@@ -186,7 +194,7 @@ enum BulkRows {
         return chunkRanges(rows.count).map { range in
             {
                 var query: SQLQueryString = "WITH v (\(unsafeRaw: aliases.joined(separator: ", "))) AS ("
-                query += source(table, aliases: aliases, dialect: dialect, rows: rows[range])
+                query += source(table, aliases: aliases, dialect: dialect, rows: rows[range], condition: condition)
                 query +=
                     ") UPDATE \(unsafeRaw: table.name) SET \(unsafeRaw: assignments) FROM v WHERE \(unsafeRaw: table.name).\(unsafeRaw: key.name) = v.row_key"
                 return query
