@@ -254,59 +254,93 @@ import Testing
     /// PostgreSQL writes a plan as one statement that commits on its own and checks the version
     /// itself (`LedgerChangesWriter.checked`). The attack: another writer holds the organisation's
     /// lock, moves the ledger on and commits while the statement waits for the lock; the
-    /// statement must then write nothing at all, and the batch is applied again to the ledger as
-    /// it is.
+    /// statement must then write nothing at all (neither a reserve's new rows nor a post's
+    /// resolved hold), and the batch is applied again to the ledger as it is.
     @Test func aCheckedStatementWritesNothingIfTheLedgerMovedWhileItWaitedForTheLock() async throws {
         guard TestDatabase.available.contains(.postgres) else { return }
         try await TestDatabase.postgres.with { database, _ in
             let org = try await LedgerTestOrganization.make(on: database)
-            let state = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
-            let batch = [Self.reserve(6, on: org)]
-            let plan = try await org.store.plan(batch, after: state)
-            let checked = try #require(plan.checked, "PostgreSQL writes a plan as one statement")
-            #expect(plan.statements == nil)
+            _ = try await Self.state(after: Self.deposit(10, into: org.pool), on: org)
+            let held = HoldID(Identifier.make("hold_"))
+            let reserve = org.request(
+                .reserve(
+                    hold: held,
+                    account: org.pool,
+                    amount: Credits(credits: 3),
+                    reference: "msg_held",
+                    timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
+                )
+            )
+            let reserved = try await org.store.write([reserve], plan: nil, checking: false)
+            _ = try reserved.results[0].get()
 
-            func count(_ table: String) async throws -> Int {
+            func count(_ query: SQLQueryString) async throws -> Int {
                 try await database.read { sql in
-                    try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(
-                        column: "n",
-                        as: Int.self
-                    ) ?? -1
+                    try await sql.raw(query).first()?.decode(column: "n", as: Int.self) ?? -1
                 }
             }
-            let tables = ["ledger_transfers", "ledger_holds", "ledger_entries", "ledger_hold_portions"]
-            var before: [Int] = []
-            for table in tables { before.append(try await count(table)) }
+            func snapshot() async throws -> [Int] {
+                [
+                    try await count("SELECT COUNT(*) AS n FROM ledger_transfers"),
+                    try await count("SELECT COUNT(*) AS n FROM ledger_holds"),
+                    try await count("SELECT COUNT(*) AS n FROM ledger_entries"),
+                    try await count("SELECT COUNT(*) AS n FROM ledger_hold_portions"),
+                    try await count("SELECT COUNT(*) AS n FROM ledger_holds WHERE status = 'pending'"),
+                ]
+            }
 
-            let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
-            let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
-            let other = Task {
-                try await database.transaction { sql in
-                    _ = try await org.store.lockedVersion(of: org.organization, on: sql)
-                    lockedSignal.yield()
-                    for await _ in release { break }
-                    try await SQLLedgerStore.markChanged(org.organization, on: sql)
-                }
-            }
-            for await _ in locked { break }
-            let statement = Task {
-                try await database.autocommit { sql in
-                    try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
-                }
-            }
-            try await Task.sleep(for: .milliseconds(200))
-            releaseSignal.yield()
-            try await other.value
-            #expect(try await statement.value == 0)
-            var after: [Int] = []
-            for table in tables { after.append(try await count(table)) }
-            #expect(after == before, "nothing written: \(tables)")
+            var state = reserved.after
+            for (name, batch) in [
+                ("a reserve", [Self.reserve(6, on: org)]),
+                ("a post", [org.request(.post(hold: held, amount: Credits(credits: 3)))]),
+            ] {
+                let plan = try await org.store.plan(batch, after: state)
+                let checked = try #require(plan.checked, "PostgreSQL writes a plan as one statement")
+                #expect(plan.statements == nil)
+                let before = try await snapshot()
 
-            // Written through the store, the batch is applied again to the ledger as it is.
-            let written = try await org.store.write(batch, plan: plan, checking: true)
-            #expect(!written.planned)
-            _ = try written.results[0].get()
-            #expect(try await org.account(org.pool)?.pending == Credits(credits: 6))
+                let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
+                let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+                let other = Task {
+                    try await database.transaction { sql in
+                        _ = try await org.store.lockedVersion(of: org.organization, on: sql)
+                        lockedSignal.yield()
+                        for await _ in release { break }
+                        try await SQLLedgerStore.markChanged(org.organization, on: sql)
+                    }
+                }
+                for await _ in locked { break }
+                let statement = Task {
+                    try await database.autocommit { sql in
+                        try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
+                    }
+                }
+                // Released only once the statement is seen waiting for the organisation's lock.
+                var waited = false
+                for _ in 0..<500 where !waited {
+                    waited =
+                        try await count(
+                            """
+                            SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database()
+                            AND wait_event_type = 'Lock' AND query LIKE 'WITH ledger_checked%'
+                            """
+                        ) > 0
+                    if !waited { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                #expect(waited, "\(name): the statement waits for the lock")
+                releaseSignal.yield()
+                try await other.value
+                #expect(try await statement.value == 0, "\(name)")
+                #expect(try await snapshot() == before, "\(name): nothing written")
+
+                // Written through the store, the batch is applied again to the ledger as it is.
+                let written = try await org.store.write(batch, plan: plan, checking: true)
+                #expect(!written.planned, "\(name)")
+                _ = try written.results[0].get()
+                state = written.after
+            }
+            let pool = try #require(try await org.account(org.pool))
+            #expect(pool.pending == Credits(credits: 6) && pool.balance == Credits(credits: 7))
             #expect(try await LedgerVerifier(database: database).verify() == [])
         }
     }

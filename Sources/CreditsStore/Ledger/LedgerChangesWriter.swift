@@ -2,7 +2,8 @@ import CreditsCore
 import Foundation
 import SQLKit
 
-/// Writes what a batch changed, inside the batch's transaction, in foreign-key order.
+/// Writes what a batch changed, in foreign-key order: inside the batch's transaction, or on
+/// PostgreSQL as one statement that checks the ledger's version itself (`checked`).
 enum LedgerChangesWriter {
     /// One row of `ledger_entries`: the entry with its place in its transfer and its accounts' kinds.
     struct EntryRow: Sendable {
@@ -232,7 +233,8 @@ enum LedgerChangesWriter {
 
     /// PostgreSQL: a batch applied ahead (`SQLLedgerStore.plan`) written as one statement that
     /// commits on its own, so it costs one round trip instead of four (BEGIN, the lock, the
-    /// statement, COMMIT). Its first part takes the organisation's lock and moves the ledger's
+    /// statement, COMMIT). Its first part locks the organisation's row (an UPDATE's row lock, which
+    /// conflicts with `Database.lockOrganization`'s FOR UPDATE) and moves the ledger's
     /// version from `expected` to `version` only if it was still `expected`; every other part
     /// (`statements(…, checked: true)`) reads that part's row before it writes anything, so
     /// nothing is written unless the check passed, and the lock is held before any row is. It

@@ -169,6 +169,9 @@ actor LedgerPipeline {
         var writing: Gate?
         var before: Gate?
         var answered: Gate?
+        // Whether the newest batch's write waits on the batch `before` stands for (it does not
+        // when it was applied to the state that batch committed).
+        var waitsOnBefore = false
         var writingPlanned = false
         var writingCount = 0
         var ahead: LedgerState?
@@ -177,7 +180,7 @@ actor LedgerPipeline {
             // behind one that was not written as planned drops its plan, so it too is written
             // as loaded.
             if let gate = before {
-                if await !gate.wait().planned { writingPlanned = false }
+                if await !gate.wait().planned, waitsOnBefore { writingPlanned = false }
                 before = nil
             }
             let batch = await take(organization, beside: writing == nil ? 0 : writingCount)
@@ -232,6 +235,7 @@ actor LedgerPipeline {
             }
             before = answered
             answered = answering
+            waitsOnBefore = writing != nil
             writing = gate
             writingPlanned = plan != nil
             writingCount = batch.count

@@ -191,11 +191,14 @@ extension SQLLedgerStore {
         )
     }
 
-    /// Writes a batch in one transaction: its plan (statements written ahead) if the ledger is still the one the plan was
-    /// applied to (the organisation's ledger version, read under its lock), or else the batch
-    /// applied to the ledger as it is, as `apply(_:)` does. Returns the results and the state the
-    /// ledger is left in. `checking` also applies the batch to the ledger as loaded when the plan
-    /// is written, and fails if that would give other results or changes (tests).
+    /// Writes a batch: its plan if the ledger is still the one the plan was applied to (the
+    /// organisation's ledger version, checked under its lock), or else the batch applied to the
+    /// ledger as it is in one transaction, as `apply(_:)` does. On PostgreSQL a plan is one
+    /// statement that commits on its own and makes that check itself (`LedgerPlan.checked`);
+    /// otherwise the plan's statements are written in a transaction after the check. Returns the
+    /// results and the state the ledger is left in. `checking` also applies the batch to the
+    /// ledger as loaded (under the lock) when the plan is written, and fails if that would give
+    /// other results or changes (tests).
     func write(_ requests: [LedgerRequest], plan: LedgerPlan?, checking: Bool) async throws -> (
         results: [Result<LedgerOutcome, LedgerError>], after: LedgerState, planned: Bool
     ) {
@@ -209,6 +212,10 @@ extension SQLLedgerStore {
                     }
                 }
             }
+            // A crash test's kill at one of these points leaves the batch unwritten, as a kill
+            // inside its transaction does.
+            let fault = FaultInjection.shared
+            for _ in 0..<checked.faultPoints { fault.statementWritten() }
             let written = try await database.autocommit { sql in
                 try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
             }
@@ -217,8 +224,6 @@ extension SQLLedgerStore {
                 return try await write(requests, plan: nil, checking: checking)
             }
             Recorder(label: SQLLedgerStore.batchMetricLabel).record(requests.count)
-            let fault = FaultInjection.shared
-            for _ in 0..<checked.faultPoints { fault.statementWritten() }
             return (plan.results, plan.after, true)
         }
         return try await database.transaction { sql in

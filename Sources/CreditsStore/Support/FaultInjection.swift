@@ -2,8 +2,9 @@ import Foundation
 
 /// A crash switch for tests that prove nothing is half-applied: with
 /// `TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS=N` in the environment, the process kills itself with
-/// SIGKILL after writing its N-th statement inside a ledger transaction. Unset (always, outside
-/// those tests), it does nothing.
+/// SIGKILL after writing its N-th statement inside a ledger transaction (on PostgreSQL a batch
+/// applied ahead is one statement that commits on its own: its points come before it is sent, so
+/// a kill there leaves it unwritten too). Unset (always, outside those tests), it does nothing.
 final class FaultInjection: Sendable {
     static let shared = FaultInjection(
         limit: ProcessInfo.processInfo.environment["TEXTCREDITS_FAULT_KILL_AFTER_STATEMENTS"].flatMap(Int.init)
