@@ -202,8 +202,13 @@ enum LedgerChangesWriter {
     /// of one statement in no set order, and a table's rows keep their order, which entries'
     /// running balances rely on, only within one of them).
     static func combines(_ statements: Statements) -> Bool {
-        let count = statements.steps.reduce(0) { $0 + $1.statements.count }
-        return count > 1 && count <= combinedStatementsMax && statements.steps.allSatisfy { $0.statements.count <= 1 }
+        statements.steps.reduce(0) { $0 + $1.statements.count } > 1 && fitsInOne(statements)
+    }
+
+    /// At most `combinedStatementsMax` statements, each table's rows in one of them.
+    static func fitsInOne(_ statements: Statements) -> Bool {
+        statements.steps.reduce(0) { $0 + $1.statements.count } <= combinedStatementsMax
+            && statements.steps.allSatisfy { $0.statements.count <= 1 }
     }
 
     /// Most statements sent to PostgreSQL as one (a batch of a few thousand rows a table at
@@ -216,15 +221,22 @@ enum LedgerChangesWriter {
     /// every one of them to completion; they touch different rows (a hold is either inserted or
     /// resolved, a portion and an account written once a batch), and the ledger's reference
     /// checks and foreign keys run at the end of the statement, when every row is there.
-    static func combined(_ statements: [SQLQueryString]) -> SQLQueryString {
+    /// `first`, when given, is a `WITH` query of its own (`name AS (…)`) put before the
+    /// statements, and `answer` the statement's main query.
+    static func combined(
+        _ statements: [SQLQueryString],
+        after first: SQLQueryString? = nil,
+        answer: String = "SELECT 1 AS written"
+    ) -> SQLQueryString {
         var query: SQLQueryString = "WITH "
+        if let first { query += first }
         for (index, statement) in statements.enumerated() {
-            if index > 0 { query += ", " }
+            if index > 0 || first != nil { query += ", " }
             query += "ledger_write_\(unsafeRaw: String(index)) AS ("
             query += statement
             query += ")"
         }
-        query += " SELECT 1 AS written"
+        query += " \(unsafeRaw: answer)"
         return query
     }
 
@@ -243,21 +255,15 @@ enum LedgerChangesWriter {
     static func checked(_ statements: Statements, organization: String, expected: Int64, version: Int64)
         -> SQLQueryString?
     {
-        let count = statements.steps.reduce(0) { $0 + $1.statements.count }
-        guard count <= combinedStatementsMax, statements.steps.allSatisfy({ $0.statements.count <= 1 }) else {
-            return nil
-        }
-        var query: SQLQueryString = """
-            WITH ledger_checked AS (UPDATE organizations SET ledger_version = \(bind: version)
-            WHERE id = \(bind: organization) AND ledger_version = \(bind: expected) RETURNING id)
-            """
-        for (index, statement) in statements.steps.flatMap(\.statements).enumerated() {
-            query += ", ledger_write_\(unsafeRaw: String(index)) AS ("
-            query += statement()
-            query += ")"
-        }
-        query += " SELECT COUNT(*) AS written FROM ledger_checked"
-        return query
+        guard fitsInOne(statements) else { return nil }
+        return combined(
+            statements.steps.flatMap(\.statements).map { $0() },
+            after: """
+                ledger_checked AS (UPDATE organizations SET ledger_version = \(bind: version)
+                WHERE id = \(bind: organization) AND ledger_version = \(bind: expected) RETURNING id)
+                """,
+            answer: "SELECT COUNT(*) AS written FROM ledger_checked"
+        )
     }
 
     /// The statements that write the changes, in foreign-key order, and leave `version` as the
@@ -278,61 +284,43 @@ enum LedgerChangesWriter {
         let org = book.organization.rawValue
         typealias Step = Statements.Step
         var steps: [Step] = []
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: transferRows(org),
-                    rows: changes.transfers,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
+        // Every table's rows go through here, so none is written without the condition.
+        func insert<Row: Sendable>(
+            into table: BulkTable<Row>,
+            _ rows: some Collection<Row>,
+            suffix: String = "",
+            faultPoint: Bool = true
+        ) {
+            steps.append(
+                Step(
+                    statements: BulkRows.insertStatements(
+                        into: table,
+                        rows: rows,
+                        suffix: suffix,
+                        dialect: dialect,
+                        condition: condition
+                    ),
+                    faultPoint: faultPoint
+                )
             )
-        )
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: lotRows(org),
-                    rows: changes.lots,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
-            )
-        )
+        }
+        insert(into: transferRows(org), changes.transfers)
+        insert(into: lotRows(org), changes.lots)
 
         let portions = changes.portions.sorted { ($0.key.account, $0.key.lot) < ($1.key.account, $1.key.lot) }.map {
             key,
             portion in
             PortionRow(key: key, portion: portion, overdraft: book.lots[key.lot]?.kind == .overdraft)
         }
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: portionRows,
-                    rows: portions,
-                    suffix:
-                        "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held",
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
-            )
+        insert(
+            into: portionRows,
+            portions,
+            suffix: "ON CONFLICT (account_id, lot_id) DO UPDATE SET balance = excluded.balance, held = excluded.held"
         )
 
         // New holds and resolved ones: one step (one fault point), two statements.
         let holds = changes.holds.values.sorted { $0.id < $1.id }
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: newHoldRows(org),
-                    rows: holds.filter { changes.newHolds.contains($0.id) },
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: false
-            )
-        )
+        insert(into: newHoldRows(org), holds.filter { changes.newHolds.contains($0.id) }, faultPoint: false)
         steps.append(
             Step(
                 statements: BulkRows.updateStatements(
@@ -351,17 +339,7 @@ enum LedgerChangesWriter {
                 holdPortions.append(HoldPortionRow(hold: hold.id, seq: seq, portion: portion))
             }
         }
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: holdPortionRows,
-                    rows: holdPortions,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
-            )
-        )
+        insert(into: holdPortionRows, holdPortions)
 
         var entries: [EntryRow] = []
         var movements: [MovementRow] = []
@@ -382,41 +360,11 @@ enum LedgerChangesWriter {
                 movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement))
             }
         }
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: entryRows(org),
-                    rows: entries,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
-            )
-        )
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: movementRows,
-                    rows: movements,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: true
-            )
-        )
+        insert(into: entryRows(org), entries)
+        insert(into: movementRows, movements)
 
         let audits = changes.transfers.compactMap { request, outcome, _ in request.audit?.filled(with: outcome) }
-        steps.append(
-            Step(
-                statements: BulkRows.insertStatements(
-                    into: AuditStore.rows,
-                    rows: audits,
-                    dialect: dialect,
-                    condition: condition
-                ),
-                faultPoint: false
-            )
-        )
+        insert(into: AuditStore.rows, audits, faultPoint: false)
 
         for account in changes.accounts.values.sorted(by: { $0.id < $1.id }) {
             let balance = account.balance.milli
