@@ -98,4 +98,80 @@ import Testing
             }
         }
     }
+
+    /// A `ReusedStatement` is parsed once per connection and kept under one name for its text:
+    /// run again with other binds it reads the same rows as the statement run plainly, and the
+    /// connection holds one prepared statement for it, not one per run. (Run through the unnamed
+    /// statement, as every other statement is, the connection would hold none.)
+    @Test(.enabled(if: TestDatabase.available.contains(.postgres)))
+    func aReusedStatementIsPreparedOnceOnItsConnection() async throws {
+        try await TestDatabase.postgres.with { database, _ in
+            try await database.read { sql in
+                func query(_ keys: [String]) -> SQLQueryString {
+                    """
+                    SELECT k AS key, CAST(n AS bigint) AS position FROM unnest(CAST(\(bind: keys) AS text[]))
+                    WITH ORDINALITY AS t (k, n) WHERE k <> \(bind: "skip") ORDER BY n
+                    """
+                }
+                let read: (any SQLRow) throws -> String = { row in
+                    "\(try row.decode(column: "key", as: String.self))=\(try row.decode(column: "position", as: Int64.self))"
+                }
+                for keys in [["a", "skip", "O'Brien"], ["😀"], [], ["x", "y", "z", "skip"]] {
+                    let reused = try await sql.all(ReusedStatement(query(keys)))
+                    #expect(reused.allSatisfy { $0 is PostgresCellRow })
+                    #expect(try reused.map(read) == (try await sql.raw(query(keys)).all()).map(read))
+                }
+                let text = sql.serialize(query([])).sql
+                let prepared = try await sql.raw("SELECT name, statement FROM pg_prepared_statements").all()
+                #expect(
+                    try prepared.map { try $0.decode(column: "name", as: String.self) } == [
+                        try #require(ReusedStatement.names.name(of: text))
+                    ]
+                )
+                #expect(try prepared.map { try $0.decode(column: "statement", as: String.self) } == [text])
+            }
+        }
+    }
+
+    /// A text keeps its name, two texts never share one, and past the limit a new text gets none
+    /// (it runs unnamed) while the named ones keep theirs.
+    @Test func reusedStatementNamesAreOnePerTextUpToTheLimit() {
+        let names = StatementNames(limit: 2)
+        let first = names.name(of: "SELECT 1")
+        #expect(first != nil && names.name(of: "SELECT 1") == first)
+        let second = names.name(of: "SELECT 2")
+        #expect(second != nil && second != first)
+        #expect(names.name(of: "SELECT 3") == nil)
+        #expect(names.name(of: "SELECT 1") == first && names.name(of: "SELECT 2") == second)
+    }
+
+    /// A reused statement whose preparation failed runs again once the cause is gone: PostgresNIO
+    /// would answer every later run on that connection with the first error, for as long as the
+    /// connection lives (here, a table that did not exist yet).
+    @Test(.enabled(if: TestDatabase.available.contains(.postgres)))
+    func aReusedStatementRunsAgainAfterItsPreparationFailed() async throws {
+        try await TestDatabase.postgres.with { database, _ in
+            try await database.read { sql in
+                let table = "reused_later_\(UInt32.random(in: 0...UInt32.max))"
+                let query: SQLQueryString = "SELECT x FROM \(unsafeRaw: table) WHERE x > \(bind: 0 as Int64)"
+                await #expect(throws: (any Error).self) { try await sql.all(ReusedStatement(query)) }
+                try await sql.raw("CREATE TABLE \(unsafeRaw: table) (x bigint)").run()
+                try await sql.raw("INSERT INTO \(unsafeRaw: table) VALUES (1), (2)").run()
+                let rows = try await sql.all(ReusedStatement(query))
+                try await sql.raw("DROP TABLE \(unsafeRaw: table)").run()
+                #expect(try rows.map { try $0.decode(column: "x", as: Int64.self) } == [1, 2])
+            }
+        }
+    }
+
+    /// SQLite runs a `ReusedStatement` as written.
+    @Test func sqliteRunsAReusedStatementAsWritten() async throws {
+        try await TestDatabase.sqlite.with { database, _ in
+            try await database.read { sql in
+                let rows = try await sql.all(ReusedStatement("SELECT \(bind: "a") AS key, 2 AS position"))
+                #expect(try rows.map { try $0.decode(column: "key", as: String.self) } == ["a"])
+                #expect(try rows.map { try $0.decode(column: "position", as: Int64.self) } == [2])
+            }
+        }
+    }
 }

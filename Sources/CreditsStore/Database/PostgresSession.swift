@@ -3,6 +3,7 @@ import NIOCore
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import Synchronization
 
 /// One pooled PostgreSQL connection as SQLKit sees it, with rows that read the common column
 /// types straight from their cells.
@@ -46,6 +47,21 @@ struct PostgresSession: SQLDatabase {
                 "Executing query",
                 metadata: ["sql": .string(text), "binds": .array(values.map { .string("\($0)") })]
             )
+        }
+        if query is ReusedStatement, !ReusedStatement.failed(on: connection),
+            let name = ReusedStatement.names.name(of: text)
+        {
+            do {
+                let statement = ReusedStatement.Prepared(binds: binds)
+                let rows = try await ReusedStatement.Prepared.$current.withValue((name, text)) {
+                    try await connection.execute(statement, logger: logger)
+                }
+                for try await row in rows { onRow(PostgresCellRow(row)) }
+                return
+            } catch {
+                ReusedStatement.fail(on: connection)
+                throw error
+            }
         }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger)
         for try await row in rows { onRow(PostgresCellRow(row)) }
@@ -123,4 +139,60 @@ private protocol OptionalBind {
 extension Optional: OptionalBind {
     fileprivate var isNone: Bool { self == nil }
     fileprivate static var wrappedType: PostgresDataType? { (Wrapped.self as? any PostgresEncodable.Type)?.psqlType }
+}
+
+extension ReusedStatement {
+    /// The names of the texts reused in this process.
+    static let names = StatementNames(limit: 64)
+
+    /// Connections on which a reused statement failed. PostgresNIO remembers a failed preparation
+    /// for as long as the connection lives and answers every later run of the same name with that
+    /// error, even once its cause is gone (a table not there yet, a lock that timed out); there
+    /// reused statements run as every other statement does, parsed each time.
+    private static let failures = Mutex<Set<ObjectIdentifier>>([])
+
+    static func failed(on connection: PostgresConnection) -> Bool {
+        failures.withLock { $0.contains(ObjectIdentifier(connection)) }
+    }
+
+    static func fail(on connection: PostgresConnection) {
+        _ = failures.withLock { $0.insert(ObjectIdentifier(connection)) }
+    }
+
+    /// PostgresNIO prepares a statement once per connection (`Parse` the first time, then only
+    /// `Bind` and `Execute`) for a type whose static `name` and `sql` say what to prepare. Here
+    /// they are the text being run, read from a task-local set around the one `execute` call.
+    struct Prepared: PostgresPreparedStatement {
+        typealias Row = PostgresRow
+        @TaskLocal static var current = (name: "", sql: "")
+        static var name: String { current.name }
+        static var sql: String { current.sql }
+
+        let binds: PostgresBindings
+
+        func makeBindings() -> PostgresBindings { binds }
+        func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+    }
+}
+
+/// The names of reused statements, by text: a text has one name on every connection, and a name
+/// never stands for two texts. At most `limit` texts get one (PostgreSQL keeps each on every
+/// connection that ran it: a ledger batch's text varies with the tables and accounts it writes,
+/// and a rare shape should not hold memory on every connection); the others run unnamed.
+final class StatementNames: Sendable {
+    let limit: Int
+    private let names = Mutex<[String: String]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    /// The text's name ("textcredits_1", …), or nil once `limit` other texts have one.
+    func name(of text: String) -> String? {
+        names.withLock { names in
+            if let name = names[text] { return name }
+            guard names.count < limit else { return nil }
+            let name = "textcredits_\(names.count + 1)"
+            names[text] = name
+            return name
+        }
+    }
 }

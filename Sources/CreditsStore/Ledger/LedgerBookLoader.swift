@@ -117,15 +117,17 @@ enum LedgerBookLoader {
     /// Holds by id with their portions, in one query.
     static func loadHolds(_ ids: [String], organization: String, on sql: any SQLDatabase) async throws -> [Hold] {
         guard !ids.isEmpty else { return [] }
-        let rows = try await sql.raw(
-            """
-            SELECT h.id, h.account_id, h.amount, h.status, h.posted_amount, h.reference, h.created_at, h.timeout_at, h.resolved_at,
-                   h.reserve_transfer_id, h.resolve_transfer_id, p.lot_id, p.amount AS portion_amount
-            FROM ledger_holds h JOIN ledger_hold_portions p ON p.hold_id = h.id
-            WHERE h.organization_id = \(bind: organization) AND \(ids.sqlMembership("h.id", for: sql))
-            ORDER BY h.id, p.seq
-            """
-        ).all()
+        let rows = try await sql.all(
+            ReusedStatement(
+                """
+                SELECT h.id, h.account_id, h.amount, h.status, h.posted_amount, h.reference, h.created_at, h.timeout_at, h.resolved_at,
+                       h.reserve_transfer_id, h.resolve_transfer_id, p.lot_id, p.amount AS portion_amount
+                FROM ledger_holds h JOIN ledger_hold_portions p ON p.hold_id = h.id
+                WHERE h.organization_id = \(bind: organization) AND \(ids.sqlMembership("h.id", for: sql))
+                ORDER BY h.id, p.seq
+                """
+            )
+        )
         var holds: [Hold] = []
         for row in rows {
             let id = HoldID(try row.value("id"))
@@ -184,7 +186,7 @@ enum LedgerBookLoader {
                 SELECT \(unsafeRaw: columns) FROM ledger_transfers
                 WHERE organization_id = \(bind: organization) AND idempotency_key = k.key LIMIT 1) t
             """
-        for row in try await sql.raw(query).all() {
+        for row in try await sql.all(ReusedStatement(query)) {
             let outcome = LedgerOutcome(
                 transfer: TransferID(try row.value("id")),
                 operation: try row.value("operation"),

@@ -135,9 +135,9 @@ extension SQLLedgerStore {
             // else has written since (versions are random and never come back, so finding the
             // state's own or the one before it here means nothing else was committed before the
             // reads ended).
-            let version = try await sql.raw(
-                "SELECT ledger_version FROM organizations WHERE id = \(bind: org)"
-            ).first()?.value("ledger_version", as: Int64.self)
+            let version = try await sql.all(
+                ReusedStatement("SELECT ledger_version FROM organizations WHERE id = \(bind: org)")
+            ).first?.value("ledger_version", as: Int64.self)
             return (lots, holds, results, version)
         }
         guard found == state.version || found == state.base else { throw LedgerPlanError.changedMeanwhile }
@@ -217,7 +217,7 @@ extension SQLLedgerStore {
             let fault = FaultInjection.shared
             for _ in 0..<checked.faultPoints { fault.statementWritten() }
             let written = try await database.autocommit { sql in
-                try await sql.raw(checked.statement).first()?.decode(column: "written", as: Int64.self)
+                try await sql.all(ReusedStatement(checked.statement)).first?.decode(column: "written", as: Int64.self)
             }
             guard written == 1 else {
                 // The ledger changed since the plan was made, and nothing was written.

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 
 /// A bound SQL value (what SQLKit's `\(bind:)` takes).
 public typealias SQLValue = any Encodable & Sendable
@@ -78,6 +79,13 @@ enum SQLLike {
 extension SQLDatabase {
     /// The store's SQL flavour: the one place the driver's dialect name is read.
     var storeDialect: StoreDialect { dialect.name == "sqlite" ? .sqlite : .postgres }
+
+    /// The rows of a `ReusedStatement`.
+    func all(_ statement: ReusedStatement) async throws -> [any SQLRow] {
+        let rows = Mutex<[any SQLRow]>([])
+        try await execute(sql: statement) { row in rows.withLock { $0.append(row) } }
+        return rows.withLock { $0 }
+    }
 }
 
 /// Bulk writes of many rows in one statement, the ledger's hot path.
@@ -335,4 +343,20 @@ extension Array where Element == String {
         }
         return "\(unsafeRaw: column) IN (\(unsafeRaw: String(decoding: bytes, as: UTF8.self)))"
     }
+}
+
+/// A statement run again and again with the same text and other binds (the ledger's batch
+/// statements and reads, whose rows travel as arrays): PostgreSQL parses it once per connection
+/// and keeps it (a named prepared statement), so each later run is only bound and executed, and
+/// after five runs it plans it once too if the generic plan costs no more than the ones made for
+/// each run's values (`plan_cache_mode = auto`). SQLite runs it as written. Only texts that
+/// repeat belong here: PostgreSQL keeps each one on every connection that ran it, for as long as
+/// the connection lives, so a process names at most 64 texts (`StatementNames`) and runs any
+/// other unnamed; on a connection where one failed, all run unnamed (`PostgresSession`).
+struct ReusedStatement: SQLExpression {
+    let statement: SQLQueryString
+
+    init(_ statement: SQLQueryString) { self.statement = statement }
+
+    func serialize(to serializer: inout SQLSerializer) { statement.serialize(to: &serializer) }
 }
