@@ -123,9 +123,10 @@ import Testing
                 }
                 let text = sql.serialize(query([])).sql
                 let prepared = try await sql.raw("SELECT name, statement FROM pg_prepared_statements").all()
+                let store = try #require(database as? PostgresStore)
                 #expect(
                     try prepared.map { try $0.decode(column: "name", as: String.self) } == [
-                        try #require(ReusedStatement.names.name(of: text))
+                        try #require(store.reused.name(of: text))
                     ]
                 )
                 #expect(try prepared.map { try $0.decode(column: "statement", as: String.self) } == [text])
@@ -133,10 +134,61 @@ import Testing
         }
     }
 
+    /// A reused statement that fails as it runs (here a division by zero in its second row) leaves
+    /// it prepared and in use on its connection: only a failure to parse or bind it turns reuse
+    /// off there.
+    @Test(.enabled(if: TestDatabase.available.contains(.postgres)))
+    func aReusedStatementThatFailsAsItRunsStaysInUse() async throws {
+        try await TestDatabase.postgres.with { database, _ in
+            let store = try #require(database as? PostgresStore)
+            try await database.read { sql in
+                let connection = try #require(sql as? PostgresSession).connection
+                func query(_ k: Int64) -> SQLQueryString {
+                    "SELECT 6 / (n - \(bind: k)) AS q FROM generate_series(1, 3) AS n ORDER BY n"
+                }
+                #expect(
+                    try (try await sql.all(ReusedStatement(query(4)))).map {
+                        try $0.decode(column: "q", as: Int64.self)
+                    } == [-2, -3, -6]
+                )
+                await #expect(throws: (any Error).self) { try await sql.all(ReusedStatement(query(2))) }
+                let text = sql.serialize(query(0)).sql
+                #expect(store.reused.name(of: text, on: connection) != nil)
+                #expect(
+                    try (try await sql.all(ReusedStatement(query(0)))).map {
+                        try $0.decode(column: "q", as: Int64.self)
+                    } == [6, 3, 2]
+                )
+                let prepared = try await sql.raw("SELECT statement FROM pg_prepared_statements").all()
+                #expect(try prepared.map { try $0.decode(column: "statement", as: String.self) } == [text])
+            }
+        }
+    }
+
+    /// Past its limit a store runs a new text unnamed (the connection holds only the named ones),
+    /// and each store names its texts with a prefix of its own.
+    @Test(.enabled(if: TestDatabase.available.contains(.postgres)))
+    func pastTheLimitAReusedStatementRunsUnnamed() async throws {
+        try await TestDatabase.postgres.with { database, _ in
+            let store = try #require(database as? PostgresStore)
+            try await database.read { sql in
+                for index in 0..<(store.reused.limit + 1) {
+                    let rows = try await sql.all(
+                        ReusedStatement("SELECT \(bind: Int64(index)) + \(unsafeRaw: String(index)) AS v")
+                    )
+                    #expect(try rows.map { try $0.decode(column: "v", as: Int64.self) } == [Int64(2 * index)])
+                }
+                let count = try await sql.raw("SELECT COUNT(*) AS n FROM pg_prepared_statements").all()
+                #expect(try count.map { try $0.decode(column: "n", as: Int64.self) } == [Int64(store.reused.limit)])
+            }
+            #expect(store.reused.prefix != ReusedStatements().prefix)
+        }
+    }
+
     /// A text keeps its name, two texts never share one, and past the limit a new text gets none
     /// (it runs unnamed) while the named ones keep theirs.
     @Test func reusedStatementNamesAreOnePerTextUpToTheLimit() {
-        let names = StatementNames(limit: 2)
+        let names = ReusedStatements(limit: 2)
         let first = names.name(of: "SELECT 1")
         #expect(first != nil && names.name(of: "SELECT 1") == first)
         let second = names.name(of: "SELECT 2")

@@ -16,14 +16,18 @@ import Synchronization
 /// nil, sent as a NULL of its wrapped type, as PostgresKit sends it) goes to the connection
 /// directly, and its rows decode `String`, `Int64`, `Int`, `Int32` and `Bool` through PostgresNIO's
 /// own decoders, exactly as PostgresKit's fast path does; any other type, and any query with
-/// another kind of bind, goes through PostgresKit as before.
+/// another kind of bind, goes through PostgresKit as before. A `ReusedStatement` runs as the
+/// store's named prepared statement (`ReusedStatements`), any other statement unnamed.
 struct PostgresSession: SQLDatabase {
     let connection: PostgresConnection
     private let sql: any SQLDatabase
+    /// The store's prepared statements (`ReusedStatement`); nil runs them unnamed.
+    let reused: ReusedStatements?
 
-    init(_ connection: PostgresConnection) {
+    init(_ connection: PostgresConnection, reused: ReusedStatements? = nil) {
         self.connection = connection
         self.sql = connection.sql()
+        self.reused = reused
     }
 
     var logger: Logger { sql.logger }
@@ -48,20 +52,20 @@ struct PostgresSession: SQLDatabase {
                 metadata: ["sql": .string(text), "binds": .array(values.map { .string("\($0)") })]
             )
         }
-        if query is ReusedStatement, !ReusedStatement.failed(on: connection),
-            let name = ReusedStatement.names.name(of: text)
-        {
+        if query is ReusedStatement, let reused, let name = reused.name(of: text, on: connection) {
+            let statement = ReusedStatements.Prepared(binds: binds)
+            let rows: AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>
             do {
-                let statement = ReusedStatement.Prepared(binds: binds)
-                let rows = try await ReusedStatement.Prepared.$current.withValue((name, text)) {
+                rows = try await ReusedStatements.Prepared.$current.withValue((name, text)) {
                     try await connection.execute(statement, logger: logger)
                 }
-                for try await row in rows { onRow(PostgresCellRow(row)) }
-                return
             } catch {
-                ReusedStatement.fail(on: connection)
+                // Parsing or binding failed (a statement failing as it runs fails below instead).
+                reused.failed(on: connection)
                 throw error
             }
+            for try await row in rows { onRow(PostgresCellRow(row)) }
+            return
         }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger)
         for try await row in rows { onRow(PostgresCellRow(row)) }
@@ -141,58 +145,75 @@ extension Optional: OptionalBind {
     fileprivate static var wrappedType: PostgresDataType? { (Wrapped.self as? any PostgresEncodable.Type)?.psqlType }
 }
 
-extension ReusedStatement {
-    /// The names of the texts reused in this process.
-    static let names = StatementNames(limit: 64)
+/// A store's named prepared statements (`ReusedStatement`): the name each text has on its
+/// connections, and the connections where they are not used.
+///
+/// - A text has one name on every connection of the store, and a name never stands for two
+///   texts. Names carry a random prefix of the store's, so two processes behind one pooler never
+///   give one name to two texts. (A transaction-mode pooler that does not keep prepared statements
+///   per client, such as pgbouncer before 1.21 or without `max_prepared_statements`, is not
+///   supported: a statement prepared on one server connection would be missing on the next.)
+/// - At most `limit` texts get a name, first come first served, and keep it; any other runs
+///   unnamed. PostgreSQL keeps each named text on every connection that ran it, and a ledger
+///   batch's text varies with the tables and the accounts it writes, so this bounds that memory.
+/// - A connection where parsing or binding a named statement failed runs them unnamed for the
+///   rest of its life: PostgresNIO remembers a failed preparation for the connection's life and
+///   would answer every later run of that name there with the first error, even once its cause
+///   is gone (a table not there yet, a lock that timed out). A statement that fails as it runs
+///   (a conflict, a deadlock) changes nothing.
+/// - The binds of a text must have the same types at every run (PostgreSQL typed its parameters
+///   at the first); the ledger's texts name each bind's type with a cast or take one Swift type.
+final class ReusedStatements: Sendable {
+    let limit: Int
+    let prefix: String
+    private let names = Mutex<[String: String]>([:])
+    private let failures = Mutex<Set<ObjectIdentifier>>([])
 
-    /// Connections on which a reused statement failed. PostgresNIO remembers a failed preparation
-    /// for as long as the connection lives and answers every later run of the same name with that
-    /// error, even once its cause is gone (a table not there yet, a lock that timed out); there
-    /// reused statements run as every other statement does, parsed each time.
-    private static let failures = Mutex<Set<ObjectIdentifier>>([])
-
-    static func failed(on connection: PostgresConnection) -> Bool {
-        failures.withLock { $0.contains(ObjectIdentifier(connection)) }
+    init(limit: Int = 64) {
+        self.limit = limit
+        self.prefix = "textcredits_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))_"
     }
 
-    static func fail(on connection: PostgresConnection) {
-        _ = failures.withLock { $0.insert(ObjectIdentifier(connection)) }
+    /// The text's name ("textcredits_<prefix>_1", …), or nil where it runs unnamed.
+    func name(of text: String, on connection: PostgresConnection) -> String? {
+        guard !failures.withLock({ $0.contains(ObjectIdentifier(connection)) }) else { return nil }
+        return name(of: text)
+    }
+
+    /// The text's name, or nil once `limit` other texts have one.
+    func name(of text: String) -> String? {
+        names.withLock { names in
+            if let name = names[text] { return name }
+            guard names.count < limit else { return nil }
+            let name = prefix + String(names.count + 1)
+            names[text] = name
+            return name
+        }
+    }
+
+    /// Runs named statements unnamed on `connection` from now on; forgotten once it closes.
+    func failed(on connection: PostgresConnection) {
+        let key = ObjectIdentifier(connection)
+        guard failures.withLock({ $0.insert(key).inserted }) else { return }
+        connection.closeFuture.whenComplete { [self] _ in _ = failures.withLock { $0.remove(key) } }
     }
 
     /// PostgresNIO prepares a statement once per connection (`Parse` the first time, then only
     /// `Bind` and `Execute`) for a type whose static `name` and `sql` say what to prepare. Here
-    /// they are the text being run, read from a task-local set around the one `execute` call.
+    /// they are the text being run, read from a task-local set around the one `execute` call
+    /// (PostgresNIO reads them there, and keeps its own copies).
     struct Prepared: PostgresPreparedStatement {
         typealias Row = PostgresRow
         @TaskLocal static var current = (name: "", sql: "")
-        static var name: String { current.name }
+        static var name: String {
+            precondition(!current.name.isEmpty, "a reused statement runs inside its name's scope")
+            return current.name
+        }
         static var sql: String { current.sql }
 
         let binds: PostgresBindings
 
         func makeBindings() -> PostgresBindings { binds }
         func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
-    }
-}
-
-/// The names of reused statements, by text: a text has one name on every connection, and a name
-/// never stands for two texts. At most `limit` texts get one (PostgreSQL keeps each on every
-/// connection that ran it: a ledger batch's text varies with the tables and accounts it writes,
-/// and a rare shape should not hold memory on every connection); the others run unnamed.
-final class StatementNames: Sendable {
-    let limit: Int
-    private let names = Mutex<[String: String]>([:])
-
-    init(limit: Int) { self.limit = limit }
-
-    /// The text's name ("textcredits_1", …), or nil once `limit` other texts have one.
-    func name(of text: String) -> String? {
-        names.withLock { names in
-            if let name = names[text] { return name }
-            guard names.count < limit else { return nil }
-            let name = "textcredits_\(names.count + 1)"
-            names[text] = name
-            return name
-        }
     }
 }

@@ -10,6 +10,8 @@ public final class PostgresStore: Database {
     let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// The named prepared statements of this store's connections.
+    let reused = ReusedStatements()
 
     private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
         self.client = client
@@ -122,7 +124,9 @@ public final class PostgresStore: Database {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await PostgresStore.answeringBusy {
-            try await client.withConnection { connection in try await body(PostgresSession(connection)) }
+            try await client.withConnection { connection in
+                try await body(PostgresSession(connection, reused: reused))
+            }
         }
     }
 
@@ -152,7 +156,7 @@ public final class PostgresStore: Database {
 
     func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let sql = PostgresSession(connection)
+            let sql = PostgresSession(connection, reused: reused)
             try await sql.raw("BEGIN").run()
             do {
                 let result = try await body(sql)

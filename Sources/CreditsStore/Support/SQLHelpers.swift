@@ -346,13 +346,14 @@ extension Array where Element == String {
 }
 
 /// A statement run again and again with the same text and other binds (the ledger's batch
-/// statements and reads, whose rows travel as arrays): PostgreSQL parses it once per connection
-/// and keeps it (a named prepared statement), so each later run is only bound and executed, and
-/// after five runs it plans it once too if the generic plan costs no more than the ones made for
-/// each run's values (`plan_cache_mode = auto`). SQLite runs it as written. Only texts that
-/// repeat belong here: PostgreSQL keeps each one on every connection that ran it, for as long as
-/// the connection lives, so a process names at most 64 texts (`StatementNames`) and runs any
-/// other unnamed; on a connection where one failed, all run unnamed (`PostgresSession`).
+/// statements and reads, whose rows travel as arrays, so the text does not grow with them): on
+/// PostgreSQL it is parsed once per connection and kept as a named prepared statement, so each
+/// later run is only bound and executed (the first run on a connection costs a round trip more);
+/// PostgreSQL then plans it for each run's values until a generic plan costs less than their
+/// average, planning included, and re-plans after ANALYZE or a change to its tables
+/// (`plan_cache_mode = auto`). Which texts get a name, on which connections, and what their binds
+/// must keep: `ReusedStatements`. A statement with a bind only PostgresKit encodes runs unnamed.
+/// SQLite runs it as written.
 struct ReusedStatement: SQLExpression {
     let statement: SQLQueryString
 
