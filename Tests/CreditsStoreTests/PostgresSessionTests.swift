@@ -99,6 +99,13 @@ import Testing
         }
     }
 
+    /// The prepared statements the session's connection holds: name and text of each.
+    static func prepared(on sql: any SQLDatabase) async throws -> [(name: String, text: String)] {
+        try await sql.raw("SELECT name, statement FROM pg_prepared_statements ORDER BY name").all().map {
+            (try $0.decode(column: "name", as: String.self), try $0.decode(column: "statement", as: String.self))
+        }
+    }
+
     /// A `ReusedStatement` is parsed once per connection and kept under one name for its text:
     /// run again with other binds it reads the same rows as the statement run plainly, and the
     /// connection holds one prepared statement for it, not one per run. (Run through the unnamed
@@ -122,14 +129,10 @@ import Testing
                     #expect(try reused.map(read) == (try await sql.raw(query(keys)).all()).map(read))
                 }
                 let text = sql.serialize(query([])).sql
-                let prepared = try await sql.raw("SELECT name, statement FROM pg_prepared_statements").all()
+                let prepared = try await Self.prepared(on: sql)
                 let store = try #require(database as? PostgresStore)
-                #expect(
-                    try prepared.map { try $0.decode(column: "name", as: String.self) } == [
-                        try #require(store.reused.name(of: text))
-                    ]
-                )
-                #expect(try prepared.map { try $0.decode(column: "statement", as: String.self) } == [text])
+                #expect(prepared.map(\.name) == [try #require(store.reused.name(of: text))])
+                #expect(prepared.map(\.text) == [text])
             }
         }
     }
@@ -159,8 +162,7 @@ import Testing
                         try $0.decode(column: "q", as: Int64.self)
                     } == [6, 3, 2]
                 )
-                let prepared = try await sql.raw("SELECT statement FROM pg_prepared_statements").all()
-                #expect(try prepared.map { try $0.decode(column: "statement", as: String.self) } == [text])
+                #expect(try await Self.prepared(on: sql).map(\.text) == [text])
             }
         }
     }
@@ -178,8 +180,7 @@ import Testing
                     )
                     #expect(try rows.map { try $0.decode(column: "v", as: Int64.self) } == [Int64(2 * index)])
                 }
-                let count = try await sql.raw("SELECT COUNT(*) AS n FROM pg_prepared_statements").all()
-                #expect(try count.map { try $0.decode(column: "n", as: Int64.self) } == [Int64(store.reused.limit)])
+                #expect(try await Self.prepared(on: sql).count == store.reused.limit)
             }
             #expect(store.reused.prefix != ReusedStatements().prefix)
         }
