@@ -358,11 +358,40 @@ import Testing
                         \(bind: org.pool.rawValue), 'pool', 1, 0, 0, 0)
                     """
                 ])
+                // A hold resolved by another organisation's transfer (version 33 looks up only this).
                 await refused([
-                    "UPDATE ledger_holds SET account_id = \(bind: other.pool.rawValue) WHERE id = \(bind: pending.rawValue)"
+                    """
+                    UPDATE ledger_holds SET status = 'voided', resolved_at = 1, resolve_transfer_id = \(bind: othersTransfer)
+                    WHERE id = \(bind: pending.rawValue)
+                    """
                 ])
                 await refused(["TRUNCATE ledger_entries"])
                 await refused(["TRUNCATE ledger_lot_movements"])
+            }
+            // A hold keeps what it was reserved with (version 33): not another organisation's
+            // account, which SQLite's keys allowed, nor another amount or reserving transfer.
+            await refused([
+                "UPDATE ledger_holds SET account_id = \(bind: other.pool.rawValue) WHERE id = \(bind: pending.rawValue)"
+            ])
+            await refused(["UPDATE ledger_holds SET amount = 1 WHERE id = \(bind: pending.rawValue)"])
+            await refused([
+                "UPDATE ledger_holds SET reserve_transfer_id = \(bind: othersTransfer) WHERE id = \(bind: pending.rawValue)"
+            ])
+            // What a resolution changes still goes through.
+            let ownTransfer = try await database.read { sql in
+                try #require(
+                    try await sql.raw(
+                        "SELECT id FROM ledger_transfers WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1"
+                    ).first()
+                ).decode(column: "id", as: String.self)
+            }
+            try await database.transaction { sql in
+                try await sql.raw(
+                    """
+                    UPDATE ledger_holds SET status = 'voided', resolved_at = 1, resolve_transfer_id = \(bind: ownTransfer)
+                    WHERE id = \(bind: pending.rawValue)
+                    """
+                ).run()
             }
             // A well-formed entry (of a transfer's own organisation and accounts) still goes in.
             try await insertEntry(debit: purchases, credit: org.pool.rawValue)

@@ -14,7 +14,7 @@ public enum Migrator {
         SubscriptionSchema.migration, MediaSchema.migration, NumbersSchema.migration, ReprocessingSchema.migration,
         ConversationNumberSchema.migration, StaffNumbersSchema.migration, TollFreeVerificationSchema.migration,
         ShortCodeSchema.migration, VoiceSchema.migration, WebhooksSchema.migration, RequestIDSchema.migration,
-        LedgerReferenceSchema.migration, LedgerVersionSchema.migration,
+        LedgerReferenceSchema.migration, LedgerVersionSchema.migration, HoldResolutionSchema.migration,
     ]
 
     /// The newest version this program knows.
