@@ -103,4 +103,21 @@ import Testing
             }
         }
     }
+
+    /// The backlog gauges count pending rows, which takes longer the larger the backlog: after a
+    /// pass longer than a 50th of its interval the job rests 50 times as long as the pass took, so
+    /// it keeps at most 2 % of a core; every other job rests its interval whatever a pass took.
+    @Test(arguments: stores)
+    func theBacklogGaugesRestInProportionToTheirLastPass(_ store: TestDatabase) async throws {
+        try await TestServer.with(store) { server in
+            let jobs = server.services.backgroundJobs()
+            let gauges = try #require(jobs.first { $0.name == "backlog gauges" })
+            #expect(gauges.rest(after: .milliseconds(30)) == .seconds(5))
+            #expect(gauges.rest(after: .milliseconds(213)) == .milliseconds(10_650))
+            #expect(gauges.rest(after: .seconds(2)) == .seconds(100))
+            for job in jobs where job.name != "backlog gauges" {
+                #expect(job.rest(after: .seconds(2)) == job.interval, "\(job.name)")
+            }
+        }
+    }
 }

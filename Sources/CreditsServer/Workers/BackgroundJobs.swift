@@ -13,6 +13,10 @@ public struct BackgroundJob: Sendable {
     /// When a pass did work, run the next one at once instead of resting (the dispatcher drains
     /// a queue this way).
     public var drainsQueue: Bool
+    /// When set, the rest after a pass is at least this many times as long as the pass took, so
+    /// a job whose pass grows with the data (a count over the backlog) keeps at most a share of
+    /// 1 / (1 + n) of a core however large the data grows.
+    public var restPerPassTime: Int?
     /// One pass; returns how many items it handled. Each pass is bounded by its own limit.
     public var pass: @Sendable () async throws -> Int
 
@@ -20,12 +24,20 @@ public struct BackgroundJob: Sendable {
         _ name: String,
         every interval: Duration,
         drainsQueue: Bool = false,
+        restPerPassTime: Int? = nil,
         pass: @escaping @Sendable () async throws -> Int
     ) {
         self.name = name
         self.interval = interval
         self.drainsQueue = drainsQueue
+        self.restPerPassTime = restPerPassTime
         self.pass = pass
+    }
+
+    /// The rest after a pass that took `passTime`.
+    public func rest(after passTime: Duration) -> Duration {
+        guard let restPerPassTime else { return interval }
+        return max(interval, passTime * restPerPassTime)
     }
 }
 
@@ -47,6 +59,8 @@ public struct JobService: Service {
         let job = job
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var handled = 0
+            let clock = ContinuousClock()
+            let started = clock.now
             do {
                 handled = try await job.pass()
             } catch {
@@ -57,7 +71,8 @@ public struct JobService: Service {
                 )
             }
             if handled == 0 || !job.drainsQueue {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: job.interval) }
+                let rest = job.rest(after: clock.now - started)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
             }
         }
     }
