@@ -369,15 +369,20 @@ import Testing
                 await refused(["TRUNCATE ledger_lot_movements"])
             }
             // A hold keeps what it was reserved with (version 33): not another organisation's
-            // account, which SQLite's keys allowed, nor another amount or reserving transfer.
+            // account or another organisation, which SQLite's keys allowed, nor another amount or
+            // reserving transfer.
             await refused([
                 "UPDATE ledger_holds SET account_id = \(bind: other.pool.rawValue) WHERE id = \(bind: pending.rawValue)"
+            ])
+            await refused([
+                "UPDATE ledger_holds SET organization_id = \(bind: other.organization.rawValue) WHERE id = \(bind: pending.rawValue)"
             ])
             await refused(["UPDATE ledger_holds SET amount = 1 WHERE id = \(bind: pending.rawValue)"])
             await refused([
                 "UPDATE ledger_holds SET reserve_transfer_id = \(bind: othersTransfer) WHERE id = \(bind: pending.rawValue)"
             ])
-            // What a resolution changes still goes through.
+            // What a resolution changes still goes through (rolled back, so that the verifier below
+            // sees only the stray entry).
             let ownTransfer = try await database.read { sql in
                 try #require(
                     try await sql.raw(
@@ -385,15 +390,20 @@ import Testing
                     ).first()
                 ).decode(column: "id", as: String.self)
             }
-            try await database.transaction { sql in
-                try await sql.raw(
-                    """
-                    UPDATE ledger_holds SET status = 'voided', resolved_at = 1, resolve_transfer_id = \(bind: ownTransfer)
-                    WHERE id = \(bind: pending.rawValue)
-                    """
-                ).run()
+            struct RolledBack: Error {}
+            await #expect(throws: RolledBack.self) {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        UPDATE ledger_holds SET status = 'voided', resolved_at = 1, resolve_transfer_id = \(bind: ownTransfer)
+                        WHERE id = \(bind: pending.rawValue)
+                        """
+                    ).run()
+                    throw RolledBack()
+                }
             }
             // A well-formed entry (of a transfer's own organisation and accounts) still goes in.
+            #expect(try await LedgerVerifier(database: database).verify() == [])
             try await insertEntry(debit: purchases, credit: org.pool.rawValue)
             #expect(
                 !(try await LedgerVerifier(database: database).verify().isEmpty),

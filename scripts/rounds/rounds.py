@@ -64,6 +64,9 @@ def shown(value):
 def run_once(args, build, run):
     database = fresh_database(args, run)
     command = [build, "bench", args.bench, "--database", database]
+    if database.startswith("sqlite:"):
+        # The benchmark deletes a file it made unless told to keep it; `ledger verify` must see it.
+        command.append("--keep")
     if args.bench == "ledger":
         command += ["--holds", str(args.count)]
     else:
@@ -111,6 +114,10 @@ def main():
     args = parser.parse_args()
     if bool(args.database) != bool(args.admin_url):
         parser.error("--database and --admin-url go together (neither: a new SQLite file each run)")
+    if args.database:
+        url = urllib.parse.urlparse(args.database)
+        if url.scheme not in ("postgres", "postgresql") or not url.username or not url.path.strip("/"):
+            parser.error("--database is postgres://user:password@host:port/database (the user owns the database)")
     if args.rounds < 1 or args.count < 1:
         parser.error("--rounds and --count must be positive")
     for build in args.builds:
@@ -123,7 +130,10 @@ def main():
         args.workdir = workdir
         run = 0
         for round_number in range(1, args.rounds + 1):
-            for build in args.builds:
+            # Every other round in the opposite order, so that no build always runs right after
+            # the same one (a checkpoint, autovacuum or a warm cache left behind).
+            order = args.builds if round_number % 2 else list(reversed(args.builds))
+            for build in order:
                 run += 1
                 figures = run_once(args, build, run)
                 results[build].append(figures)

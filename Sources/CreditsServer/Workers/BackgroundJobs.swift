@@ -13,10 +13,14 @@ public struct BackgroundJob: Sendable {
     /// When a pass did work, run the next one at once instead of resting (the dispatcher drains
     /// a queue this way).
     public var drainsQueue: Bool
-    /// When set, the rest after a pass is at least this many times as long as the pass took, so
-    /// a job whose pass grows with the data (a count over the backlog) keeps at most a share of
-    /// 1 / (1 + n) of a core however large the data grows.
+    /// When set, the rest after a pass that succeeded is at least this many times as long as the
+    /// pass took, up to `restMax`, so a job whose pass grows with the data (a count over the
+    /// backlog) keeps at most a share of 1 / (1 + n) of a core however large the data grows. A
+    /// pass that failed (which may have waited out a lock) is followed by the interval.
     public var restPerPassTime: Int?
+    /// The longest rest `restPerPassTime` gives: what the job reports is never older than this
+    /// plus one pass.
+    public static let restMax = Duration.seconds(60)
     /// One pass; returns how many items it handled. Each pass is bounded by its own limit.
     public var pass: @Sendable () async throws -> Int
 
@@ -35,9 +39,9 @@ public struct BackgroundJob: Sendable {
     }
 
     /// The rest after a pass that took `passTime`.
-    public func rest(after passTime: Duration) -> Duration {
-        guard let restPerPassTime else { return interval }
-        return max(interval, passTime * restPerPassTime)
+    public func rest(after passTime: Duration, succeeded: Bool = true) -> Duration {
+        guard let restPerPassTime, succeeded else { return interval }
+        return max(interval, min(passTime * restPerPassTime, Self.restMax))
     }
 }
 
@@ -59,11 +63,13 @@ public struct JobService: Service {
         let job = job
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var handled = 0
+            var succeeded = true
             let clock = ContinuousClock()
             let started = clock.now
             do {
                 handled = try await job.pass()
             } catch {
+                succeeded = false
                 guard !Task.isCancelled else { return }
                 logger.error(
                     "background job failed",
@@ -71,7 +77,7 @@ public struct JobService: Service {
                 )
             }
             if handled == 0 || !job.drainsQueue {
-                let rest = job.rest(after: clock.now - started)
+                let rest = job.rest(after: clock.now - started, succeeded: succeeded)
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
             }
         }

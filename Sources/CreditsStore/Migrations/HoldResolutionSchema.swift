@@ -1,9 +1,12 @@
 /// Version 33: resolving a hold changes only what a resolution is (its status, posted amount,
-/// time and resolving transfer); its account, amount, reference, times and reserving transfer
-/// stay as reserved, on both stores.
+/// time and resolving transfer); its id, organisation, account, amount, reference, times and
+/// reserving transfer stay as reserved, on both stores.
 ///
 /// - SQLite refuses the change with a trigger. Its foreign keys checked only that a changed
-///   account or transfer existed, so a hold could be moved to another organisation's account.
+///   organisation, account or transfer existed, so a hold could be moved to another organisation
+///   or to another organisation's account. (As with the ledger's other references on SQLite, its
+///   key does not check that a resolving transfer is of the hold's organisation; PostgreSQL's
+///   check below does.)
 /// - PostgreSQL refuses it in the row trigger every update of a hold already runs
 ///   (`textcredits_hold_resolves_once`). The statement-level check after an update then needs to
 ///   look up only the resolving transfer: it re-read the account and the reserving transfer of
@@ -11,8 +14,10 @@
 ///   change).
 enum HoldResolutionSchema {
     /// What a hold keeps from its reservation on.
-    static let kept = ["account_id", "amount", "reference", "created_at", "timeout_at", "reserve_transfer_id"]
-    static let refusal = "a hold keeps its account, amount, reference, times and reserving transfer"
+    static let kept = [
+        "id", "organization_id", "account_id", "amount", "reference", "created_at", "timeout_at", "reserve_transfer_id",
+    ]
+    static let refusal = "a hold keeps its id, organisation, account, amount, reference, times and reserving transfer"
 
     static let migration = Migration(version: 33, name: "a hold's resolution changes only its resolution") { dialect in
         switch dialect {
