@@ -8,20 +8,21 @@
 ///   key does not check that a resolving transfer is of the hold's organisation; PostgreSQL's
 ///   check below does.)
 /// - PostgreSQL refuses it in the row trigger every update of a hold already runs
-///   (`textcredits_hold_resolves_once`). The statement-level check after an update then needs to
+///   (`textcredits_hold_resolves_once`); version 31 already keeps a hold's id and organisation
+///   there. The statement-level check after an update then needs to
 ///   look up only the resolving transfer: it re-read the account and the reserving transfer of
 ///   every resolved hold (two key probes for each post or void, when one is all a resolution can
 ///   change).
 enum HoldResolutionSchema {
-    /// What a hold keeps from its reservation on.
-    static let kept = [
-        "id", "organization_id", "account_id", "amount", "reference", "created_at", "timeout_at", "reserve_transfer_id",
-    ]
-    static let refusal = "a hold keeps its id, organisation, account, amount, reference, times and reserving transfer"
+    /// What a hold keeps from its reservation on, beside its id and organisation, which version
+    /// 31's `ledger_holds_stay` keeps on PostgreSQL and this trigger on SQLite.
+    static let kept = ["account_id", "amount", "reference", "created_at", "timeout_at", "reserve_transfer_id"]
+    static let refusal = "a hold keeps what it was reserved with"
 
     static let migration = Migration(version: 33, name: "a hold's resolution changes only its resolution") { dialect in
         switch dialect {
         case .sqlite:
+            let kept = ["id", "organization_id"] + kept
             return [
                 """
                 CREATE TRIGGER ledger_holds_keep BEFORE UPDATE OF \(kept.joined(separator: ", ")) ON ledger_holds
