@@ -307,18 +307,20 @@ import Testing
                     timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
                 )
             ).get()
-            let (lot, othersTransfer) = try await database.read { sql in
+            let (lot, ownTransfer, othersTransfer) = try await database.read { sql in
                 let lot = try #require(
                     try await sql.raw(
                         "SELECT id FROM ledger_lots WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1"
                     ).first()
                 ).decode(column: "id", as: String.self)
-                let transfer = try #require(
-                    try await sql.raw(
-                        "SELECT id FROM ledger_transfers WHERE organization_id = \(bind: other.organization.rawValue) LIMIT 1"
-                    ).first()
-                ).decode(column: "id", as: String.self)
-                return (lot, transfer)
+                func transfer(of organization: OrganizationID) async throws -> String {
+                    try #require(
+                        try await sql.raw(
+                            "SELECT id FROM ledger_transfers WHERE organization_id = \(bind: organization.rawValue) LIMIT 1"
+                        ).first()
+                    ).decode(column: "id", as: String.self)
+                }
+                return (lot, try await transfer(of: org.organization), try await transfer(of: other.organization))
             }
             func refused(_ statements: [SQLQueryString], sourceLocation: SourceLocation = #_sourceLocation) async {
                 await #expect(throws: (any Error).self, sourceLocation: sourceLocation) {
@@ -383,13 +385,6 @@ import Testing
             ])
             // What a resolution changes still goes through (rolled back, so that the verifier below
             // sees only the stray entry).
-            let ownTransfer = try await database.read { sql in
-                try #require(
-                    try await sql.raw(
-                        "SELECT id FROM ledger_transfers WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1"
-                    ).first()
-                ).decode(column: "id", as: String.self)
-            }
             struct RolledBack: Error {}
             await #expect(throws: RolledBack.self) {
                 try await database.transaction { sql in
