@@ -236,10 +236,7 @@ import Testing
     @Test(arguments: stores)
     func ledgerRowsReferOnlyToRowsThatExistAndStay(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
-            let org = try await LedgerTestOrganization.make(on: database)
-            let other = try await LedgerTestOrganization.make(on: database)
-            try await org.buy(5)
-            try await other.buy(5)
+            let (org, other) = try await LedgerTestOrganization.pair(buying: 5, on: database)
             let entry = try await database.read { sql in
                 try await sql.raw(
                     """
@@ -404,6 +401,97 @@ import Testing
                 !(try await LedgerVerifier(database: database).verify().isEmpty),
                 "the verifier sees the stray entry"
             )
+        }
+    }
+
+    /// An entry that moves one lot names it in its own row, with no row of `ledger_lot_movements`
+    /// (version 34); one between two accounts that hold credits keeps its movements as rows. What
+    /// an entry names must exist (and, on PostgreSQL, be of its organisation), only an entry with
+    /// one side that holds credits may name a lot, and the verifier counts a named lot as the
+    /// movement it stands for, so an entry that both names a lot and has rows of its own is found.
+    @Test(arguments: stores)
+    func anEntryThatMovesOneLotNamesIt(_ store: TestDatabase) async throws {
+        try await store.with { database, _ in
+            let (org, other) = try await LedgerTestOrganization.pair(buying: 5, on: database)
+            let hold = HoldID("h-named")
+            _ = try await org.apply(
+                .reserve(
+                    hold: hold,
+                    account: org.pool,
+                    amount: Credits(credits: 2),
+                    reference: "m",
+                    timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
+                )
+            ).get()
+            _ = try await org.apply(.post(hold: hold, amount: Credits(credits: 1))).get()
+            let wallet = try await org.wallet("staff_1")
+            _ = try await org.apply(.transfer(from: org.pool, to: wallet, amount: Credits(credits: 1))).get()
+
+            struct Written: Decodable {
+                let transfer: String
+                let debit: String
+                let credit: String
+                let lot: String?
+                let movements: Int
+            }
+            let written = try await database.read { sql in
+                try await sql.raw(
+                    """
+                    SELECT e.transfer_id AS transfer, e.debit_kind AS debit, e.credit_kind AS credit, e.lot_id AS lot,
+                           (SELECT COUNT(*) FROM ledger_lot_movements m WHERE m.transfer_id = e.transfer_id AND m.entry_seq = e.seq) AS movements
+                    FROM ledger_entries e WHERE e.organization_id = \(bind: org.organization.rawValue) ORDER BY e.id
+                    """
+                ).all(decoding: Written.self)
+            }
+            let lot = try await org.purchasedLot()
+            // The purchase, the charge and the transfer to the wallet, in order.
+            #expect(
+                written.map { "\($0.debit)>\($0.credit)" } == ["purchases>pool", "pool>usage", "pool>wallet"]
+            )
+            #expect(written.map(\.lot) == [lot, lot, nil])
+            #expect(written.map(\.movements) == [0, 0, 2], "only the entry between two holding accounts has rows")
+            #expect(try await LedgerVerifier(database: database).verify() == [])
+
+            let purchase = written[0]
+            func insertEntry(lot: String, seq: Int, debitKind: String = "purchases")
+                async throws
+            {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        INSERT INTO ledger_entries (organization_id, transfer_id, seq, debit_account_id, debit_kind,
+                            credit_account_id, credit_kind, amount, debit_balance_after, credit_balance_after, lot_id, created_at)
+                        SELECT organization_id, transfer_id, \(bind: seq), debit_account_id, \(bind: debitKind),
+                            \(bind: org.pool.rawValue), 'pool', 1, 0, 0, \(bind: lot), 0
+                        FROM ledger_entries WHERE transfer_id = \(bind: purchase.transfer) AND seq = 0
+                        """
+                    ).run()
+                }
+            }
+            // A lot that does not exist; an entry between two accounts that hold credits. (Each at
+            // its own place in the transfer, so that none is refused only as a second row there.)
+            await #expect(throws: (any Error).self) { try await insertEntry(lot: "lot_missing", seq: 7) }
+            await #expect(throws: (any Error).self) { try await insertEntry(lot: lot, seq: 8, debitKind: "wallet") }
+            if store == .postgres {
+                // Another organisation's lot (SQLite's key checks only that it exists).
+                let othersLot = try await other.purchasedLot()
+                await #expect(throws: (any Error).self) { try await insertEntry(lot: othersLot, seq: 9) }
+            }
+            #expect(try await LedgerVerifier(database: database).verify() == [], "nothing refused was written")
+
+            // The purchase's movement written again as a row: the entry would move its lot twice.
+            try await database.transaction { sql in
+                try await sql.raw(
+                    """
+                    INSERT INTO ledger_lot_movements (transfer_id, entry_seq, account_id, lot_id, delta)
+                    SELECT transfer_id, seq, credit_account_id, lot_id, amount FROM ledger_entries
+                    WHERE transfer_id = \(bind: purchase.transfer) AND seq = 0
+                    """
+                ).run()
+            }
+            let violations = try await LedgerVerifier(database: database).verify().map(\.invariant)
+            #expect(violations.contains("movements_match_entry"))
+            #expect(violations.contains("portion_matches_movements"))
         }
     }
 

@@ -1,7 +1,9 @@
 import CreditsCore
 import CreditsStore
 import Foundation
+import SQLKit
 import TestSupport
+import Testing
 
 /// An organisation with a ledger in a test database, and shortcuts to move its credits.
 struct LedgerTestOrganization {
@@ -32,6 +34,31 @@ struct LedgerTestOrganization {
             ledger: Ledger(store: store, checkingAhead: true),
             store: store
         )
+    }
+
+    /// Two organisations that bought `credits` each: one acts, the other is what it must not reach.
+    static func pair(buying credits: Int64, on database: any Database) async throws -> (
+        LedgerTestOrganization, LedgerTestOrganization
+    ) {
+        let org = try await make(on: database)
+        let other = try await make(on: database)
+        try await org.buy(credits)
+        try await other.buy(credits)
+        return (org, other)
+    }
+
+    /// The id of the organisation's (first) purchased lot.
+    func purchasedLot() async throws -> String {
+        try await store.database.read { sql in
+            try #require(
+                try await sql.raw(
+                    """
+                    SELECT id FROM ledger_lots WHERE organization_id = \(bind: organization.rawValue) AND kind = 'purchased'
+                    ORDER BY created_at, id LIMIT 1
+                    """
+                ).first()
+            ).decode(column: "id", as: String.self)
+        }
     }
 
     func wallet(_ staff: String) async throws -> AccountID {

@@ -5,12 +5,30 @@ import SQLKit
 /// Writes what a batch changed, in foreign-key order: inside the batch's transaction, or on
 /// PostgreSQL as one statement that checks the ledger's version itself (`checked`).
 enum LedgerChangesWriter {
-    /// One row of `ledger_entries`: the entry with its place in its transfer and its accounts' kinds.
+    /// One row of `ledger_entries`: the entry with its place in its transfer, its accounts' kinds
+    /// and the lot it names (`namedLot`).
     struct EntryRow: Sendable {
         let entry: LedgerEntry
         let seq: Int
         let debitKind: String
         let creditKind: String
+        let lot: LotID?
+    }
+
+    /// The lot an entry names in its own row (version 34) instead of a row of
+    /// `ledger_lot_movements`: when exactly one of its sides holds credits and its one movement
+    /// moves the whole amount of that side, out of a debit or into a credit. Nil otherwise (the
+    /// movements are written as rows). `LedgerVerifier.movements` reads it back the same way.
+    static func namedLot(_ entry: LedgerEntry, debit: AccountKind?, credit: AccountKind?) -> LotID? {
+        let debitHolds = debit?.holdsCredits == true
+        guard entry.lotMovements.count == 1, debitHolds != (credit?.holdsCredits == true) else { return nil }
+        let movement = entry.lotMovements[0]
+        let moved =
+            debitHolds
+            ? LotMovement(account: entry.debit, lot: movement.lot, delta: -entry.amount)
+            : LotMovement(account: entry.credit, lot: movement.lot, delta: entry.amount)
+        guard movement == moved else { return nil }
+        return movement.lot
     }
 
     /// One row of `ledger_lot_movements`.
@@ -124,6 +142,7 @@ enum LedgerChangesWriter {
                 .bigint("credit_balance_after") { $0.entry.creditBalanceAfter.milli },
                 .text("reference") { $0.entry.reference },
                 .text("hold_id") { $0.entry.hold?.rawValue }, .bigint("created_at") { $0.entry.at.milliseconds },
+                .text("lot_id") { $0.lot?.rawValue },
             ]
         )
     }
@@ -348,14 +367,19 @@ enum LedgerChangesWriter {
         for entry in changes.entries {
             let seq = sequence[entry.transfer, default: 0]
             sequence[entry.transfer] = seq + 1
+            let debit = book.accounts[entry.debit]?.kind
+            let credit = book.accounts[entry.credit]?.kind
+            let lot = namedLot(entry, debit: debit, credit: credit)
             entries.append(
                 EntryRow(
                     entry: entry,
                     seq: seq,
-                    debitKind: book.accounts[entry.debit]?.kind.rawValue ?? "",
-                    creditKind: book.accounts[entry.credit]?.kind.rawValue ?? ""
+                    debitKind: debit?.rawValue ?? "",
+                    creditKind: credit?.rawValue ?? "",
+                    lot: lot
                 )
             )
+            if lot != nil { continue }
             for movement in entry.lotMovements {
                 movements.append(MovementRow(transfer: entry.transfer, seq: seq, movement: movement))
             }

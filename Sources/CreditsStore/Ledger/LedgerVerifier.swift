@@ -53,6 +53,17 @@ public struct LedgerVerifier: Sendable {
     /// `CAST(COALESCE(x, 0) AS BIGINT)`: sums are NUMERIC on PostgreSQL and may be NULL.
     static func total(_ expression: String) -> String { "CAST(COALESCE(\(expression), 0) AS BIGINT)" }
 
+    /// Every lot movement: the rows of `ledger_lot_movements`, and the one an entry that names a
+    /// lot stands for (version 34, `LedgerChangesWriter.namedLot`): its whole amount out of that
+    /// lot of its debit account, or into it of its credit account, whichever holds credits.
+    static let movements = """
+        SELECT transfer_id, entry_seq, account_id, lot_id, delta FROM ledger_lot_movements
+        UNION ALL
+        SELECT transfer_id, seq, CASE WHEN \(EntryLotSchema.debitHoldsCredits) THEN debit_account_id ELSE credit_account_id END,
+               lot_id, CASE WHEN \(EntryLotSchema.debitHoldsCredits) THEN -amount ELSE amount END
+        FROM ledger_entries WHERE lot_id IS NOT NULL
+        """
+
     static let checks: [Check] = [
         Check(
             invariant: "balance_matches_entries",
@@ -101,7 +112,7 @@ public struct LedgerVerifier: Sendable {
                 SELECT COALESCE(p.account_id, m.account_id) AS account_id, COALESCE(p.lot_id, m.lot_id) AS lot_id,
                        \(total("p.balance")) AS stored, \(total("m.total")) AS computed
                 FROM ledger_portions p
-                FULL OUTER JOIN (SELECT account_id, lot_id, SUM(delta) AS total FROM ledger_lot_movements GROUP BY account_id, lot_id) m
+                FULL OUTER JOIN (SELECT account_id, lot_id, SUM(delta) AS total FROM (\(movements)) moved GROUP BY account_id, lot_id) m
                   ON m.account_id = p.account_id AND m.lot_id = p.lot_id
                 WHERE \(total("p.balance")) <> \(total("m.total"))
                 """
@@ -203,10 +214,10 @@ public struct LedgerVerifier: Sendable {
             query: """
                 SELECT e.id, e.amount, \(total("dm.total")) AS debit_moved, \(total("cm.total")) AS credit_moved
                 FROM ledger_entries e
-                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM ledger_lot_movements
+                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) moved
                            GROUP BY transfer_id, entry_seq, account_id) dm
                   ON dm.transfer_id = e.transfer_id AND dm.entry_seq = e.seq AND dm.account_id = e.debit_account_id
-                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM ledger_lot_movements
+                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) moved
                            GROUP BY transfer_id, entry_seq, account_id) cm
                   ON cm.transfer_id = e.transfer_id AND cm.entry_seq = e.seq AND cm.account_id = e.credit_account_id
                 WHERE (e.debit_kind IN ('pool', 'wallet') AND \(total("dm.total")) <> -e.amount)

@@ -109,31 +109,7 @@ enum LedgerReferenceSchema {
                     ),
                 ]
             ),
-            referenceCheck(
-                "entries",
-                [
-                    (
-                        """
-                        SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.transfer_id) IS DISTINCT FROM n.organization_id
-                        """,
-                        "a ledger entry names a transfer its organisation does not have"
-                    ),
-                    (
-                        """
-                        SELECT 1 FROM (SELECT organization_id, debit_account_id AS account_id FROM added
-                        UNION SELECT organization_id, credit_account_id FROM added) n
-                        WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id
-                        """,
-                        "a ledger entry names an account its organisation does not have"
-                    ),
-                    (
-                        """
-                        SELECT 1 FROM added n WHERE n.hold_id IS NOT NULL AND (SELECT h.organization_id FROM ledger_holds h WHERE h.id = n.hold_id) IS DISTINCT FROM n.organization_id
-                        """,
-                        "a ledger entry names a hold its organisation does not have"
-                    ),
-                ]
-            ),
+            referenceCheck("entries", entryChecks),
             referenceCheck(
                 "movements",
                 [
@@ -192,6 +168,30 @@ enum LedgerReferenceSchema {
         )
         return statements
     }
+
+    /// What an entry refers to, checked per statement (version 31; version 34 adds its lot).
+    static let entryChecks: [(condition: String, message: String)] = [
+        (
+            """
+            SELECT 1 FROM added n WHERE (SELECT t.organization_id FROM ledger_transfers t WHERE t.id = n.transfer_id) IS DISTINCT FROM n.organization_id
+            """,
+            "a ledger entry names a transfer its organisation does not have"
+        ),
+        (
+            """
+            SELECT 1 FROM (SELECT organization_id, debit_account_id AS account_id FROM added
+            UNION SELECT organization_id, credit_account_id FROM added) n
+            WHERE (SELECT a.organization_id FROM ledger_accounts a WHERE a.id = n.account_id) IS DISTINCT FROM n.organization_id
+            """,
+            "a ledger entry names an account its organisation does not have"
+        ),
+        (
+            """
+            SELECT 1 FROM added n WHERE n.hold_id IS NOT NULL AND (SELECT h.organization_id FROM ledger_holds h WHERE h.id = n.hold_id) IS DISTINCT FROM n.organization_id
+            """,
+            "a ledger entry names a hold its organisation does not have"
+        ),
+    ]
 
     /// A statement trigger's function that raises `foreign_key_violation` with the message of the
     /// first condition that holds over the rows the statement wrote (`added`). Every check runs

@@ -15,6 +15,7 @@ public enum Migrator {
         ConversationNumberSchema.migration, StaffNumbersSchema.migration, TollFreeVerificationSchema.migration,
         ShortCodeSchema.migration, VoiceSchema.migration, WebhooksSchema.migration, RequestIDSchema.migration,
         LedgerReferenceSchema.migration, LedgerVersionSchema.migration, HoldResolutionSchema.migration,
+        EntryLotSchema.migration,
     ]
 
     /// The newest version this program knows.
