@@ -426,6 +426,10 @@ import Testing
             _ = try await org.apply(.post(hold: hold, amount: Credits(credits: 1))).get()
             let wallet = try await org.wallet("staff_1")
             _ = try await org.apply(.transfer(from: org.pool, to: wallet, amount: Credits(credits: 1))).get()
+            // 3 credits left: a call of 4 runs 1 into the overdraft line, and a purchase of 1 repays it.
+            try await org.store.setOverdraftLimit(Credits(credits: 2), for: org.pool, organization: org.organization)
+            _ = try await org.apply(.spend(account: org.pool, amount: Credits(credits: 4), reference: "call")).get()
+            try await org.buy(1)
 
             struct Written: Decodable {
                 let transfer: String
@@ -444,16 +448,22 @@ import Testing
                 ).all(decoding: Written.self)
             }
             let lot = try await org.purchasedLot()
-            // The purchase, the charge and the transfer to the wallet, in order.
+            // The purchase, the charge, the transfer to the wallet, the call, the repayment, in order.
             #expect(
-                written.map { "\($0.debit)>\($0.credit)" } == ["purchases>pool", "pool>usage", "pool>wallet"]
+                written.map { "\($0.debit)>\($0.credit)" } == [
+                    "purchases>pool", "pool>usage", "pool>wallet", "pool>usage", "purchases>pool",
+                ]
             )
-            #expect(written.map(\.lot) == [lot, lot, nil])
-            #expect(written.map(\.movements) == [0, 0, 2], "only the entry between two holding accounts has rows")
+            let overdraft = LedgerBook.overdraftLot(of: org.pool).rawValue
+            #expect(written.map(\.lot) == [lot, lot, nil, nil, overdraft])
+            #expect(
+                written.map(\.movements) == [0, 0, 2, 2, 0],
+                "rows only for the entry between two holding accounts and the call that took two lots"
+            )
             #expect(try await LedgerVerifier(database: database).verify() == [])
 
             let purchase = written[0]
-            func insertEntry(lot: String, seq: Int, debitKind: String = "purchases")
+            func insertEntry(lot: String, seq: Int, debitKind: String = "purchases", creditKind: String = "pool")
                 async throws
             {
                 try await database.transaction { sql in
@@ -462,33 +472,61 @@ import Testing
                         INSERT INTO ledger_entries (organization_id, transfer_id, seq, debit_account_id, debit_kind,
                             credit_account_id, credit_kind, amount, debit_balance_after, credit_balance_after, lot_id, created_at)
                         SELECT organization_id, transfer_id, \(bind: seq), debit_account_id, \(bind: debitKind),
-                            \(bind: org.pool.rawValue), 'pool', 1, 0, 0, \(bind: lot), 0
+                            \(bind: org.pool.rawValue), \(bind: creditKind), 1, 0, 0, \(bind: lot), 0
                         FROM ledger_entries WHERE transfer_id = \(bind: purchase.transfer) AND seq = 0
                         """
                     ).run()
                 }
             }
-            // A lot that does not exist; an entry between two accounts that hold credits. (Each at
-            // its own place in the transfer, so that none is refused only as a second row there.)
-            await #expect(throws: (any Error).self) { try await insertEntry(lot: "lot_missing", seq: 7) }
-            await #expect(throws: (any Error).self) { try await insertEntry(lot: lot, seq: 8, debitKind: "wallet") }
+            func refused(
+                _ reason: String,
+                sourceLocation: SourceLocation = #_sourceLocation,
+                _ attempt: () async throws -> Void
+            ) async {
+                do {
+                    try await attempt()
+                    Issue.record("written, but should be refused: \(reason)", sourceLocation: sourceLocation)
+                } catch {
+                    let described = String(reflecting: error)
+                    #expect(described.contains(reason), "\(described)", sourceLocation: sourceLocation)
+                }
+            }
+            let missing =
+                store == .postgres ? "a ledger entry names a lot its organisation does not have" : "FOREIGN KEY"
+            let bothOrNeither = store == .postgres ? "ledger_entries_lot_side" : "CHECK constraint failed"
+            // A lot that does not exist; an entry between two accounts that hold credits, or
+            // between two that do not. (Each at its own place in the transfer, so that none is
+            // refused only as a second row there.)
+            await refused(missing) { try await insertEntry(lot: "lot_missing", seq: 7) }
+            await refused(bothOrNeither) { try await insertEntry(lot: lot, seq: 8, debitKind: "wallet") }
+            await refused(bothOrNeither) { try await insertEntry(lot: lot, seq: 9, creditKind: "adjustments") }
             if store == .postgres {
                 // Another organisation's lot (SQLite's key checks only that it exists).
                 let othersLot = try await other.purchasedLot()
-                await #expect(throws: (any Error).self) { try await insertEntry(lot: othersLot, seq: 9) }
+                await refused(missing) { try await insertEntry(lot: othersLot, seq: 10) }
             }
             #expect(try await LedgerVerifier(database: database).verify() == [], "nothing refused was written")
 
-            // The purchase's movement written again as a row: the entry would move its lot twice.
-            try await database.transaction { sql in
-                try await sql.raw(
-                    """
-                    INSERT INTO ledger_lot_movements (transfer_id, entry_seq, account_id, lot_id, delta)
-                    SELECT transfer_id, seq, credit_account_id, lot_id, amount FROM ledger_entries
-                    WHERE transfer_id = \(bind: purchase.transfer) AND seq = 0
-                    """
-                ).run()
+            // Rows of its own beside the lot the purchase names: first two that cancel out (no sum
+            // changes, so only the rule that a named lot has no rows finds them), then its movement
+            // again, which would move its lot twice.
+            func addMovement(_ delta: String) async throws {
+                try await database.transaction { sql in
+                    try await sql.raw(
+                        """
+                        INSERT INTO ledger_lot_movements (transfer_id, entry_seq, account_id, lot_id, delta)
+                        SELECT transfer_id, seq, credit_account_id, lot_id, \(unsafeRaw: delta) FROM ledger_entries
+                        WHERE transfer_id = \(bind: purchase.transfer) AND seq = 0
+                        """
+                    ).run()
+                }
             }
+            try await addMovement("1")
+            try await addMovement("-1")
+            #expect(
+                try await LedgerVerifier(database: database).verify().map(\.invariant) == ["named_lot_without_rows"]
+            )
+            try await addMovement("amount")
             let violations = try await LedgerVerifier(database: database).verify().map(\.invariant)
             #expect(violations.contains("movements_match_entry"))
             #expect(violations.contains("portion_matches_movements"))

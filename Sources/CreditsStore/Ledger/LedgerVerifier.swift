@@ -220,11 +220,21 @@ public struct LedgerVerifier: Sendable {
                 LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) moved
                            GROUP BY transfer_id, entry_seq, account_id) cm
                   ON cm.transfer_id = e.transfer_id AND cm.entry_seq = e.seq AND cm.account_id = e.credit_account_id
-                WHERE (e.debit_kind IN ('pool', 'wallet') AND \(total("dm.total")) <> -e.amount)
-                   OR (e.credit_kind IN ('pool', 'wallet') AND \(total("cm.total")) <> e.amount)
+                WHERE (e.debit_kind IN (\(EntryLotSchema.holdingKinds)) AND \(total("dm.total")) <> -e.amount)
+                   OR (e.credit_kind IN (\(EntryLotSchema.holdingKinds)) AND \(total("cm.total")) <> e.amount)
                 """
         ) { row in
             "entry \(try row.number("id")) moves \(try row.credits("amount")) but its lot movements move \(try row.credits("debit_moved")) / \(try row.credits("credit_moved"))"
+        },
+        Check(
+            invariant: "named_lot_without_rows",
+            query: """
+                SELECT DISTINCT e.id, e.lot_id FROM ledger_entries e
+                JOIN ledger_lot_movements m ON m.transfer_id = e.transfer_id AND m.entry_seq = e.seq
+                WHERE e.lot_id IS NOT NULL
+                """
+        ) { row in
+            "entry \(try row.number("id")) names lot \(try row.text("lot_id")) and also has lot movements of its own"
         },
         Check(
             invariant: "final_message_settled",

@@ -169,7 +169,9 @@ enum LedgerReferenceSchema {
         return statements
     }
 
-    /// What an entry refers to, checked per statement (version 31; version 34 adds its lot).
+    /// What an entry refers to, checked per statement: version 31's checks as it wrote them (version
+    /// 34 adds its lot after them). Frozen: a migration that ran keeps its meaning, so a change to
+    /// these checks goes in a new migration with a list of its own.
     static let entryChecks: [(condition: String, message: String)] = [
         (
             """
