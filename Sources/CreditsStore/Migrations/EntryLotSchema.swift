@@ -1,5 +1,3 @@
-import CreditsCore
-
 /// Version 34: an entry that moves one lot names it (`ledger_entries.lot_id`), instead of a row of
 /// `ledger_lot_movements` beside it.
 ///
