@@ -413,6 +413,7 @@ import Testing
     func anEntryThatMovesOneLotNamesIt(_ store: TestDatabase) async throws {
         try await store.with { database, _ in
             let (org, other) = try await LedgerTestOrganization.pair(buying: 5, on: database)
+            let lot = try await org.purchasedLot()  // read before the second purchase below
             let hold = HoldID("h-named")
             _ = try await org.apply(
                 .reserve(
@@ -447,7 +448,6 @@ import Testing
                     """
                 ).all(decoding: Written.self)
             }
-            let lot = try await org.purchasedLot()
             // The purchase, the charge, the transfer to the wallet, the call, the repayment, in order.
             #expect(
                 written.map { "\($0.debit)>\($0.credit)" } == [

@@ -47,7 +47,8 @@ struct LedgerTestOrganization {
         return (org, other)
     }
 
-    /// The id of the organisation's (first) purchased lot.
+    /// The id of the organisation's purchased lot: the oldest, for a test that bought once so far
+    /// (two bought in the same millisecond have ids in no set order).
     func purchasedLot() async throws -> String {
         try await store.database.read { sql in
             try #require(
