@@ -304,12 +304,8 @@ import Testing
                     timeoutAt: LedgerTestOrganization.t0.addingTimeInterval(3600)
                 )
             ).get()
-            let (lot, ownTransfer, othersTransfer) = try await database.read { sql in
-                let lot = try #require(
-                    try await sql.raw(
-                        "SELECT id FROM ledger_lots WHERE organization_id = \(bind: org.organization.rawValue) LIMIT 1"
-                    ).first()
-                ).decode(column: "id", as: String.self)
+            let lot = try await org.purchasedLot()
+            let (ownTransfer, othersTransfer) = try await database.read { sql in
                 func transfer(of organization: OrganizationID) async throws -> String {
                     try #require(
                         try await sql.raw(
@@ -317,7 +313,7 @@ import Testing
                         ).first()
                     ).decode(column: "id", as: String.self)
                 }
-                return (lot, try await transfer(of: org.organization), try await transfer(of: other.organization))
+                return (try await transfer(of: org.organization), try await transfer(of: other.organization))
             }
             func refused(_ statements: [SQLQueryString], sourceLocation: SourceLocation = #_sourceLocation) async {
                 await #expect(throws: (any Error).self, sourceLocation: sourceLocation) {

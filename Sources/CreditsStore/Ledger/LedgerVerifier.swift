@@ -212,13 +212,13 @@ public struct LedgerVerifier: Sendable {
         Check(
             invariant: "movements_match_entry",
             query: """
+                WITH moved AS (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) m
+                               GROUP BY transfer_id, entry_seq, account_id)
                 SELECT e.id, e.amount, \(total("dm.total")) AS debit_moved, \(total("cm.total")) AS credit_moved
                 FROM ledger_entries e
-                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) moved
-                           GROUP BY transfer_id, entry_seq, account_id) dm
+                LEFT JOIN moved dm
                   ON dm.transfer_id = e.transfer_id AND dm.entry_seq = e.seq AND dm.account_id = e.debit_account_id
-                LEFT JOIN (SELECT transfer_id, entry_seq, account_id, SUM(delta) AS total FROM (\(movements)) moved
-                           GROUP BY transfer_id, entry_seq, account_id) cm
+                LEFT JOIN moved cm
                   ON cm.transfer_id = e.transfer_id AND cm.entry_seq = e.seq AND cm.account_id = e.credit_account_id
                 WHERE (e.debit_kind IN (\(EntryLotSchema.holdingKinds)) AND \(total("dm.total")) <> -e.amount)
                    OR (e.credit_kind IN (\(EntryLotSchema.holdingKinds)) AND \(total("cm.total")) <> e.amount)
